@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tcpscope kernel side: TCP state changes, retransmissions and resets into
+ * one ring buffer.
+ *
+ * Two variants live in this object and user space loads one of them:
+ *  - "btf":     tp_btf/ programs; the socket is read through its BTF type,
+ *               the connection id is the socket cookie and per-connection
+ *               data lives in socket-local storage (freed with the socket).
+ *  - "classic": tracepoint/ programs for kernels whose tracing programs
+ *               lack socket cookies or socket storage; per-connection data
+ *               lives in an LRU hash keyed by socket address and ids come
+ *               from a counter.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "tcpscope.h"
+#include "core_fixes.bpf.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define RCV_SHUTDOWN 1
+#define SEND_SHUTDOWN 2
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Filters and tuning, set by user space before load. */
+const volatile __u32 filter_pid = 0;
+const volatile __u32 filter_netns = 0;
+const volatile __u16 filter_port = 0;
+const volatile __u16 filter_sport = 0;
+const volatile __u16 filter_dport = 0;
+const volatile __u8 filter_family = 0;
+/* Wake the reader only once this much data waits (0: never, it polls). */
+const volatile __u64 wakeup_bytes = 0;
+
+/* What the kernel keeps per connection. */
+struct conn {
+	__u64 id;
+	__u64 last_ts;
+	struct ts_owner owner;
+	__u8 flags;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Failed ring-buffer reservations, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn);
+} conn_store SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct conn);
+} conn_lru SEC(".maps");
+
+/* Owner of each listening port, so that passive opens get a process. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ts_listen_key);
+	__type(value, struct ts_owner);
+} listeners SEC(".maps");
+
+/* Id source for the classic variant. */
+__u64 next_id = 0;
+
+static __always_inline void count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&drops, &zero);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline __u64 submit_flags(void)
+{
+	if (wakeup_bytes &&
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* Addresses and ports of one event, host-order ports. */
+struct tuple {
+	__u8 saddr[TS_ADDR_LEN];
+	__u8 daddr[TS_ADDR_LEN];
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+};
+
+static __always_inline bool filter_tuple(const struct tuple *t, __u32 netns)
+{
+	if (filter_family && t->family != filter_family)
+		return false;
+	if (filter_netns && netns != filter_netns)
+		return false;
+	if (filter_sport && t->sport != filter_sport)
+		return false;
+	if (filter_dport && t->dport != filter_dport)
+		return false;
+	if (filter_port && t->sport != filter_port && t->dport != filter_port)
+		return false;
+	return true;
+}
+
+static __always_inline bool filter_owner(const struct conn *c)
+{
+	return !filter_pid || (c && c->owner.pid == filter_pid);
+}
+
+static __always_inline void take_current(struct conn *c)
+{
+	c->owner.pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(c->owner.comm, sizeof(c->owner.comm));
+	c->flags &= ~TS_F_NO_OWNER;
+}
+
+/*
+ * Decide who owns the connection.  Only transitions that a system call
+ * drives run in the owner's context: connect() (CLOSE -> SYN_SENT) and
+ * listen() (CLOSE -> LISTEN).  A passive connection is born in softirq
+ * context and inherits the owner of its listener.  A connection first seen
+ * mid-life is adopted by the process that closes it (close() runs in the
+ * owner's context) and has no owner until then.
+ */
+static __always_inline void assign_owner(struct conn *c, int old, int new,
+					 __u32 netns, __u16 lport)
+{
+	struct ts_listen_key lk = { .netns = netns, .port = lport };
+	struct ts_owner *lo;
+
+	if ((old == TS_CLOSE && new == TS_SYN_SENT) || new == TS_LISTEN) {
+		take_current(c);
+		if (new == TS_LISTEN)
+			bpf_map_update_elem(&listeners, &lk, &c->owner, BPF_ANY);
+		return;
+	}
+	if (old == TS_LISTEN && new == TS_SYN_RECV) {
+		lo = bpf_map_lookup_elem(&listeners, &lk);
+		if (lo) {
+			c->owner = *lo;
+			c->flags |= TS_F_OWNER_LISTENER;
+			c->flags &= ~TS_F_NO_OWNER;
+		} else {
+			c->flags |= TS_F_NO_OWNER;
+		}
+		return;
+	}
+	if (old == TS_LISTEN && new == TS_CLOSE) {
+		lo = bpf_map_lookup_elem(&listeners, &lk);
+		if (lo && lo->pid == c->owner.pid)
+			bpf_map_delete_elem(&listeners, &lk);
+		return;
+	}
+	if ((c->flags & TS_F_NO_OWNER) &&
+	    (new == TS_FIN_WAIT1 || new == TS_LAST_ACK))
+		take_current(c);
+}
+
+static __always_inline void fill_event(struct ts_event *e, __u8 type,
+				       const struct tuple *t, __u32 netns,
+				       const struct conn *c, __u64 id,
+				       __u64 ts, __u64 in_old, int old,
+				       int new, __u8 flags)
+{
+	e->type = type;
+	e->family = t->family;
+	e->old_state = old;
+	e->new_state = new;
+	e->sport = t->sport;
+	e->dport = t->dport;
+	e->netns = netns;
+	e->ts_ns = ts;
+	e->conn = id;
+	e->ns_in_old = in_old;
+	__builtin_memcpy(e->saddr, t->saddr, TS_ADDR_LEN);
+	__builtin_memcpy(e->daddr, t->daddr, TS_ADDR_LEN);
+	if (c) {
+		e->pid = c->owner.pid;
+		__builtin_memcpy(e->comm, c->owner.comm, TS_COMM_LEN);
+		flags |= c->flags;
+	} else {
+		e->pid = 0;
+		__builtin_memset(e->comm, 0, TS_COMM_LEN);
+		flags |= TS_F_NO_OWNER;
+	}
+	e->flags = flags;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+}
+
+/*
+ * Read a field of a kernel object: a direct (BTF-checked) load when the
+ * pointer is typed (tp_btf), a probe read otherwise.  'typed' is a constant
+ * in every caller, so only one branch survives compilation.
+ */
+#define KREAD(typed, p, field) ((typed) ? (p)->field : BPF_CORE_READ(p, field))
+
+/*
+ * Once per connection, so probe reads are cheap enough, and they spare the
+ * sock -> tcp_sock conversion a typed pointer would need.
+ */
+static __always_inline void read_stats(struct ts_tcp_stats *st,
+				       const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	st->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	st->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	st->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	st->segs_out = BPF_CORE_READ(tp, segs_out);
+	st->segs_in = BPF_CORE_READ(tp, segs_in);
+	st->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	st->data_segs_out = BPF_CORE_READ(tp, data_segs_out);
+	st->pad = 0;
+}
+
+/* One state change, common to both variants. */
+static __always_inline int emit_state(const struct sock *sk, bool typed,
+				      const struct tuple *t, __u32 netns,
+				      struct conn *c, int old, int new,
+				      __u8 flags)
+{
+	__u64 ts = bpf_ktime_get_ns();
+	__u64 in_old = c->last_ts ? ts - c->last_ts : 0;
+	__u8 shut;
+
+	c->last_ts = ts;
+	assign_owner(c, old, new, netns, t->sport);
+	if (!filter_owner(c))
+		return 0;
+
+	shut = KREAD(typed, sk, sk_shutdown);
+	if (shut & RCV_SHUTDOWN)
+		flags |= TS_F_FIN_RCVD;
+	if (shut & SEND_SHUTDOWN)
+		flags |= TS_F_FIN_SENT;
+
+	if (new == TS_CLOSE && old != TS_LISTEN) {
+		struct ts_close *r;
+
+		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		if (!r) {
+			count_drop();
+			return 0;
+		}
+		fill_event(&r->ev, TS_REC_STATE, t, netns, c, c->id, ts,
+			   in_old, old, new, flags | TS_F_STATS);
+		read_stats(&r->st, sk);
+		bpf_ringbuf_submit(r, submit_flags());
+	} else {
+		struct ts_event *e;
+
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			count_drop();
+			return 0;
+		}
+		fill_event(e, TS_REC_STATE, t, netns, c, c->id, ts, in_old,
+			   old, new, flags);
+		bpf_ringbuf_submit(e, submit_flags());
+	}
+	return 0;
+}
+
+static __always_inline int emit_simple(__u8 type, const struct tuple *t,
+				       __u32 netns, const struct conn *c,
+				       __u64 id, int state)
+{
+	struct ts_event *e;
+
+	if (!filter_owner(c))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop();
+		return 0;
+	}
+	fill_event(e, type, t, netns, c, id, bpf_ktime_get_ns(), 0, state,
+		   state, 0);
+	bpf_ringbuf_submit(e, submit_flags());
+	return 0;
+}
+
+/* ---- BTF variant: the socket is a typed, trusted pointer. ---- */
+
+static __always_inline __u32 sk_netns(const struct sock *sk, bool typed)
+{
+	struct net *net = KREAD(typed, sk, __sk_common.skc_net.net);
+
+	return KREAD(typed, net, ns.inum);
+}
+
+static __always_inline void sk_tuple(const struct sock *sk, bool typed,
+				     struct tuple *t)
+{
+	const struct sock_common *skc = &sk->__sk_common;
+	__u16 family = KREAD(typed, skc, skc_family);
+
+	t->sport = KREAD(typed, skc, skc_num);
+	/*
+	 * On the way to CLOSE the kernel releases the local port (zeroing
+	 * skc_num) before it stores the new state; inet_sport still holds
+	 * it.  A connect()ing socket has no port yet and reads 0 in both.
+	 */
+	if (!t->sport)
+		t->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk,
+						   inet_sport));
+	t->dport = bpf_ntohs(KREAD(typed, skc, skc_dport));
+	if (family == AF_INET6) {
+		t->family = 6;
+		if (typed) {
+			__builtin_memcpy(t->saddr, &skc->skc_v6_rcv_saddr, 16);
+			__builtin_memcpy(t->daddr, &skc->skc_v6_daddr, 16);
+		} else {
+			BPF_CORE_READ_INTO(t->saddr, skc, skc_v6_rcv_saddr);
+			BPF_CORE_READ_INTO(t->daddr, skc, skc_v6_daddr);
+		}
+	} else {
+		__u32 s4 = KREAD(typed, skc, skc_rcv_saddr);
+		__u32 d4 = KREAD(typed, skc, skc_daddr);
+
+		t->family = 4;
+		__builtin_memset(t->saddr, 0, TS_ADDR_LEN);
+		__builtin_memset(t->daddr, 0, TS_ADDR_LEN);
+		__builtin_memcpy(t->saddr, &s4, 4);
+		__builtin_memcpy(t->daddr, &d4, 4);
+	}
+}
+
+static __always_inline struct conn *btf_conn(const struct sock *sk,
+					     bool create, __u8 *flags)
+{
+	struct conn *c;
+
+	c = bpf_sk_storage_get(&conn_store, (struct sock *)sk, 0,
+			       create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	if (c && !c->id) {
+		c->id = bpf_get_socket_cookie((struct sock *)sk);
+		c->flags = TS_F_NO_OWNER;
+		*flags |= TS_F_FIRST;
+	}
+	return c;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_state, const struct sock *sk, const int oldstate,
+	     const int newstate)
+{
+	struct tuple t;
+	struct conn *c;
+	__u8 flags = 0;
+	__u32 netns;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	sk_tuple(sk, true, &t);
+	netns = sk_netns(sk, true);
+	if (!filter_tuple(&t, netns))
+		return 0;
+	c = btf_conn(sk, true, &flags);
+	if (!c)
+		return 0;
+	return emit_state(sk, true, &t, netns, c, oldstate, newstate, flags);
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(btf_retrans, const struct sock *sk)
+{
+	struct tuple t;
+	struct conn *c;
+	__u8 flags = 0;
+	__u32 netns;
+
+	sk_tuple(sk, true, &t);
+	netns = sk_netns(sk, true);
+	if (!filter_tuple(&t, netns))
+		return 0;
+	c = btf_conn(sk, false, &flags);
+	return emit_simple(TS_REC_RETRANS, &t, netns, c,
+			   bpf_get_socket_cookie((struct sock *)sk),
+			   sk->__sk_common.skc_state);
+}
+
+/*
+ * SYN-ACK retransmits happen on a request socket, before the connection's
+ * own socket exists; the listener gives the owner and user space joins the
+ * record to the connection by its addresses.
+ */
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(btf_synack, const struct sock *sk, const struct request_sock *req)
+{
+	struct tuple t;
+	struct conn *c;
+	__u8 flags = 0;
+	__u32 netns;
+
+	sk_tuple((const struct sock *)req, true, &t);
+	netns = sk_netns(sk, true);
+	if (!filter_tuple(&t, netns))
+		return 0;
+	c = btf_conn(sk, false, &flags);
+	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns, c, 0, TS_SYN_RECV);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(btf_rst_recv, struct sock *sk)
+{
+	struct tuple t;
+	struct conn *c;
+	__u8 flags = 0;
+	__u32 netns;
+
+	sk_tuple(sk, true, &t);
+	netns = sk_netns(sk, true);
+	if (!filter_tuple(&t, netns))
+		return 0;
+	c = btf_conn(sk, false, &flags);
+	return emit_simple(TS_REC_RESET_RECV, &t, netns, c,
+			   bpf_get_socket_cookie(sk), sk->__sk_common.skc_state);
+}
+
+/* A reset answering a segment that found no socket: read the segment. */
+static __always_inline int skb_tuple(const struct sk_buff *skb,
+				     struct tuple *t)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	struct tcphdr tcp;
+	__u8 ver;
+
+	if (bpf_probe_read_kernel(&ver, 1, head + nh))
+		return -1;
+	if (bpf_probe_read_kernel(&tcp, sizeof(tcp), head + th))
+		return -1;
+	/* The segment came in: its destination is our local end. */
+	t->sport = bpf_ntohs(tcp.dest);
+	t->dport = bpf_ntohs(tcp.source);
+	__builtin_memset(t->saddr, 0, TS_ADDR_LEN);
+	__builtin_memset(t->daddr, 0, TS_ADDR_LEN);
+	if ((ver >> 4) == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return -1;
+		t->family = 6;
+		__builtin_memcpy(t->saddr, &ip6.daddr, TS_ADDR_LEN);
+		__builtin_memcpy(t->daddr, &ip6.saddr, TS_ADDR_LEN);
+	} else {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return -1;
+		t->family = 4;
+		__builtin_memcpy(t->saddr, &ip.daddr, 4);
+		__builtin_memcpy(t->daddr, &ip.saddr, 4);
+	}
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(btf_rst_sent, const struct sock *sk, const struct sk_buff *skb)
+{
+	struct conn *c = NULL;
+	struct tuple t;
+	__u8 flags = 0;
+	__u32 netns = 0;
+	__u64 id = 0;
+	int state = TS_CLOSE;
+
+	if (sk) {
+		sk_tuple(sk, true, &t);
+		netns = sk_netns(sk, true);
+		state = sk->__sk_common.skc_state;
+		id = bpf_get_socket_cookie((struct sock *)sk);
+		c = btf_conn(sk, false, &flags);
+	} else {
+		struct net_device *dev;
+
+		if (!skb || skb_tuple(skb, &t))
+			return 0;
+		dev = BPF_CORE_READ(skb, dev);
+		if (dev)
+			netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	}
+	if (!filter_tuple(&t, netns))
+		return 0;
+	return emit_simple(TS_REC_RESET_SENT, &t, netns, c, id, state);
+}
+
+/* ---- Classic variant: untyped tracepoint records. ---- */
+
+static __always_inline void copy_tp_addrs(struct tuple *t, __u16 family,
+					  const __u8 *s4, const __u8 *d4,
+					  const __u8 *s6, const __u8 *d6)
+{
+	__builtin_memset(t->saddr, 0, TS_ADDR_LEN);
+	__builtin_memset(t->daddr, 0, TS_ADDR_LEN);
+	if (family == AF_INET6) {
+		t->family = 6;
+		__builtin_memcpy(t->saddr, s6, TS_ADDR_LEN);
+		__builtin_memcpy(t->daddr, d6, TS_ADDR_LEN);
+	} else {
+		t->family = 4;
+		__builtin_memcpy(t->saddr, s4, 4);
+		__builtin_memcpy(t->daddr, d4, 4);
+	}
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int tp_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	/* Read the record once, by probe: the fallback favours simplicity. */
+	struct trace_event_raw_inet_sock_set_state r;
+	struct conn zero = {}, *c;
+	const struct sock *sk;
+	struct tuple t;
+	__u8 flags = 0;
+	__u32 netns;
+	__u64 key;
+	int ret;
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), ctx))
+		return 0;
+	if (r.protocol != IPPROTO_TCP)
+		return 0;
+	sk = r.skaddr;
+	key = (__u64)sk;
+	t.sport = r.sport;
+	t.dport = r.dport;
+	copy_tp_addrs(&t, r.family, r.saddr, r.daddr, r.saddr_v6, r.daddr_v6);
+	netns = sk_netns(sk, false);
+	if (!filter_tuple(&t, netns))
+		return 0;
+
+	c = bpf_map_lookup_elem(&conn_lru, &key);
+	/* A socket leaving CLOSE starts a new life: new id. */
+	if (c && r.oldstate == TS_CLOSE) {
+		bpf_map_delete_elem(&conn_lru, &key);
+		c = NULL;
+	}
+	if (!c) {
+		zero.id = __sync_fetch_and_add(&next_id, 1) + 1;
+		zero.flags = TS_F_NO_OWNER;
+		bpf_map_update_elem(&conn_lru, &key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&conn_lru, &key);
+		if (!c)
+			return 0;
+		flags |= TS_F_FIRST;
+	}
+	ret = emit_state(sk, false, &t, netns, c, r.oldstate, r.newstate,
+			 flags);
+	if (r.newstate == TS_CLOSE)
+		bpf_map_delete_elem(&conn_lru, &key);
+	return ret;
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int tp_retrans(void *ctx)
+{
+	const struct sock *sk;
+	struct tuple t;
+	struct conn *c;
+	__u32 netns;
+	__u64 key;
+	int state;
+
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb___new)) {
+		struct trace_event_raw_tcp_retransmit_skb___new *r = ctx;
+
+		sk = BPF_CORE_READ(r, skaddr);
+		state = BPF_CORE_READ(r, state);
+	} else {
+		struct trace_event_raw_tcp_event_sk_skb___old *r = ctx;
+
+		sk = BPF_CORE_READ(r, skaddr);
+		state = BPF_CORE_READ(r, state);
+	}
+	sk_tuple(sk, false, &t);
+	netns = sk_netns(sk, false);
+	if (!filter_tuple(&t, netns))
+		return 0;
+	key = (__u64)sk;
+	c = bpf_map_lookup_elem(&conn_lru, &key);
+	return emit_simple(TS_REC_RETRANS, &t, netns, c, c ? c->id : 0, state);
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one ABI shared by the BPF programs and user space.
+ *
+ * Every ring-buffer record starts with a one-byte type.  Fields are
+ * fixed-width, ports are in host byte order, addresses are raw network-order
+ * bytes (IPv4 in the first four bytes), times are CLOCK_MONOTONIC
+ * nanoseconds as bpf_ktime_get_ns() returns them.
+ */
+#ifndef TCPSCOPE_H
+#define TCPSCOPE_H
+
+#ifndef __VMLINUX_H__ /* user space; BPF code gets the types from vmlinux.h */
+#include <linux/types.h>
+#endif
+
+#define TS_COMM_LEN 16
+#define TS_ADDR_LEN 16
+
+/* Kernel TCP states (include/net/tcp_states.h); values are kernel ABI. */
+enum ts_tcp_state {
+	TS_ESTABLISHED = 1,
+	TS_SYN_SENT = 2,
+	TS_SYN_RECV = 3,
+	TS_FIN_WAIT1 = 4,
+	TS_FIN_WAIT2 = 5,
+	TS_TIME_WAIT = 6,
+	TS_CLOSE = 7,
+	TS_CLOSE_WAIT = 8,
+	TS_LAST_ACK = 9,
+	TS_LISTEN = 10,
+	TS_CLOSING = 11,
+	TS_NEW_SYN_RECV = 12,
+	TS_STATE_MAX = 13,
+};
+
+enum ts_rec_type {
+	TS_REC_STATE = 1,	  /* sock:inet_sock_set_state */
+	TS_REC_RETRANS = 2,	  /* tcp:tcp_retransmit_skb */
+	TS_REC_SYNACK_RETRANS = 3, /* tcp:tcp_retransmit_synack (request sock) */
+	TS_REC_RESET_SENT = 4,	  /* tcp:tcp_send_reset */
+	TS_REC_RESET_RECV = 5,	  /* tcp:tcp_receive_reset */
+	/* Records below are made in user space, never by BPF. */
+	TS_REC_LOST = 64, /* ring-buffer reservations that failed */
+};
+
+/* ts_event.flags */
+enum ts_event_flags {
+	/* The owner was inherited from the listening socket (passive open). */
+	TS_F_OWNER_LISTENER = 1 << 0,
+	/* First event of this connection seen by the tracer. */
+	TS_F_FIRST = 1 << 1,
+	/* No owner is known (socket predates tracing, or sk is NULL). */
+	TS_F_NO_OWNER = 1 << 2,
+	/* sk_shutdown had RCV_SHUTDOWN: the peer's FIN has been received. */
+	TS_F_FIN_RCVD = 1 << 3,
+	/* sk_shutdown had SEND_SHUTDOWN: our FIN has been queued. */
+	TS_F_FIN_SENT = 1 << 4,
+	/* The record is a struct ts_close (a ts_event then ts_tcp_stats). */
+	TS_F_STATS = 1 << 5,
+};
+
+/*
+ * One record for state changes, retransmissions, resets and destroy.
+ * For TS_REC_STATE old_state -> new_state; for the others both hold the
+ * state the socket was in.  ns_in_old is the time since the previous state
+ * change of this connection (0 when unknown).
+ */
+struct ts_event {
+	__u8 type;
+	__u8 family; /* 4 or 6 */
+	__u8 old_state;
+	__u8 new_state;
+	__u16 sport; /* local port */
+	__u16 dport; /* remote port */
+	__u32 pid;   /* owner process (tgid), 0 unknown */
+	__u32 netns; /* network namespace inode number */
+	__u64 ts_ns;
+	__u64 conn; /* connection id: socket cookie, or kernel-assigned */
+	__u64 ns_in_old;
+	__u8 saddr[TS_ADDR_LEN];
+	__u8 daddr[TS_ADDR_LEN];
+	char comm[TS_COMM_LEN];
+	__u8 flags;
+	__u8 pad[7];
+};
+
+/* Counters read from struct tcp_sock when a connection enters CLOSE. */
+struct ts_tcp_stats {
+	__u64 bytes_acked;
+	__u64 bytes_received;
+	__u32 segs_out;
+	__u32 segs_in;
+	__u32 total_retrans;
+	__u32 data_segs_out;
+	__u32 srtt_us; /* smoothed RTT in microseconds */
+	__u32 pad;
+};
+
+/* A state change into CLOSE carries the connection's final counters. */
+struct ts_close {
+	struct ts_event ev; /* ev.flags has TS_F_STATS */
+	struct ts_tcp_stats st;
+};
+
+/* Map of listening sockets: who owns port P in namespace N. */
+struct ts_listen_key {
+	__u32 netns;
+	__u32 port;
+};
+
+struct ts_owner {
+	__u32 pid;
+	char comm[TS_COMM_LEN];
+};
+
+#endif /* TCPSCOPE_H */

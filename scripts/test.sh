@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Quick start 2: install dependencies, build, and run every test:
+# unit and end-to-end tests, then the unit tests again under ASan+UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh build
+scripts/build.sh build-asan -DTS_SANITIZE=ON
+status=0
+(cd build && ctest --output-on-failure --timeout 300) || status=1
+(cd build-asan && ctest --output-on-failure -L unit --timeout 300) || status=1
+exit $status

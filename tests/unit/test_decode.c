@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Decoding of ring-buffer records and the text/JSON formatting of them. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include "check.h"
+#include "fmt.h"
+#include "record.h"
+#include "sinks.h"
+#include "states.h"
+
+static struct ts_event sample_event(void)
+{
+	struct ts_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = TS_REC_STATE;
+	ev.family = 4;
+	ev.old_state = TS_SYN_SENT;
+	ev.new_state = TS_ESTABLISHED;
+	ev.sport = 40000;
+	ev.dport = 80;
+	ev.pid = 1234;
+	ev.netns = 4026531840u;
+	ev.ts_ns = 5000000000ull;
+	ev.conn = 77;
+	ev.ns_in_old = 1500000;
+	inet_pton(AF_INET, "127.0.0.1", ev.saddr);
+	inet_pton(AF_INET, "127.0.0.2", ev.daddr);
+	memcpy(ev.comm, "curl", 4);
+	return ev;
+}
+
+static void test_decode_ok(void)
+{
+	struct ts_event ev = sample_event();
+	struct ts_rec r;
+
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &r), 0);
+	CHECK_INT(r.type, TS_REC_STATE);
+	CHECK_INT(r.sport, 40000);
+	CHECK_INT(r.dport, 80);
+	CHECK_INT(r.pid, 1234);
+	CHECK_INT(r.conn, 77);
+	CHECK_STR(r.comm, "curl");
+	CHECK(!r.has_stats);
+}
+
+static void test_decode_rejects(void)
+{
+	struct ts_event ev = sample_event();
+	struct ts_rec r;
+
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev) - 1, &r), -EINVAL);
+	ev.type = 99;
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &r), -EINVAL);
+	ev = sample_event();
+	ev.new_state = 0;
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &r), -EINVAL);
+	ev = sample_event();
+	ev.old_state = TS_STATE_MAX;
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &r), -EINVAL);
+	ev = sample_event();
+	ev.family = 5;
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &r), -EINVAL);
+	/* A stats flag on a short record must not read past its end. */
+	ev = sample_event();
+	ev.flags = TS_F_STATS;
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &r), -EINVAL);
+}
+
+static void test_decode_close_stats(void)
+{
+	struct ts_close c;
+	struct ts_rec r;
+
+	memset(&c, 0, sizeof(c));
+	c.ev = sample_event();
+	c.ev.old_state = TS_FIN_WAIT2;
+	c.ev.new_state = TS_CLOSE;
+	c.ev.flags = TS_F_STATS;
+	c.st.segs_out = 100;
+	c.st.total_retrans = 3;
+	c.st.srtt_us = 42;
+	CHECK_INT(ts_rec_decode(&c, sizeof(c), &r), 0);
+	CHECK(r.has_stats);
+	CHECK_INT(r.st.segs_out, 100);
+	CHECK_INT(r.st.total_retrans, 3);
+	CHECK_INT(r.st.srtt_us, 42);
+}
+
+static void test_comm_terminated(void)
+{
+	struct ts_event ev = sample_event();
+	struct ts_rec r;
+
+	memset(ev.comm, 'A', sizeof(ev.comm)); /* no NUL from the kernel */
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &r), 0);
+	CHECK_INT(strlen(r.comm), TS_COMM_LEN);
+}
+
+static void test_states(void)
+{
+	CHECK_STR(ts_state_name(TS_FIN_WAIT1), "FIN_WAIT1");
+	CHECK_STR(ts_state_name(TS_CLOSE), "CLOSE");
+	CHECK_STR(ts_state_name(0), "UNKNOWN");
+	CHECK_STR(ts_state_name(200), "UNKNOWN");
+	CHECK_INT(ts_state_parse("time-wait"), TS_TIME_WAIT);
+	CHECK_INT(ts_state_parse("CLOSE_WAIT"), TS_CLOSE_WAIT);
+	CHECK_INT(ts_state_parse("bogus"), -1);
+	CHECK_STR(ts_step_label(TS_CLOSE, TS_SYN_SENT), "SYN sent");
+	CHECK_STR(ts_step_label(TS_FIN_WAIT1, TS_CLOSING),
+		  "FIN received before ACK (simultaneous close)");
+	CHECK_STR(ts_step_label(TS_LISTEN, TS_ESTABLISHED), "");
+}
+
+/* Render into a memory stream and return the text (caller frees). */
+static char *render(const struct ts_rec *r, bool json)
+{
+	struct ts_meta m = { .wall_offset_ns = 0, .color = false };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (json)
+		ts_json_write_rec(f, r, &m);
+	else
+		ts_text_write_rec(f, r, &m);
+	fclose(f);
+	return buf;
+}
+
+static void test_json(void)
+{
+	struct ts_event ev = sample_event();
+	struct ts_rec r;
+	char *s;
+
+	memcpy(ev.comm, "a\"b\\c\n", 7);
+	ts_rec_decode(&ev, sizeof(ev), &r);
+	s = render(&r, true);
+	CHECK_STR(s, "{\"event\":\"state\",\"ts_ns\":5000000000,"
+		     "\"time\":\"1970-01-01T00:00:05.000000000Z\",\"conn\":77,"
+		     "\"pid\":1234,\"comm\":\"a\\\"b\\\\c\\n\",\"family\":4,"
+		     "\"saddr\":\"127.0.0.1\",\"sport\":40000,"
+		     "\"daddr\":\"127.0.0.2\",\"dport\":80,\"netns\":4026531840,"
+		     "\"old\":\"SYN_SENT\",\"new\":\"ESTABLISHED\","
+		     "\"step\":\"SYN-ACK received, ACK sent\",\"ms_in_old\":1.500,"
+		     "\"owner_from_listener\":false}\n");
+	free(s);
+
+	ts_rec_lost(&r, 1000000000ull, 12);
+	s = render(&r, true);
+	CHECK_STR(s, "{\"event\":\"lost\",\"ts_ns\":1000000000,"
+		     "\"time\":\"1970-01-01T00:00:01.000000000Z\",\"count\":12}\n");
+	free(s);
+}
+
+static void test_json_v6_retransmit(void)
+{
+	struct ts_event ev = sample_event();
+	struct ts_rec r;
+	char *s;
+
+	ev.type = TS_REC_RETRANS;
+	ev.family = 6;
+	ev.old_state = ev.new_state = TS_ESTABLISHED;
+	memset(ev.saddr, 0, 16);
+	memset(ev.daddr, 0, 16);
+	ev.saddr[15] = 1;
+	inet_pton(AF_INET6, "2001:db8::2", ev.daddr);
+	ts_rec_decode(&ev, sizeof(ev), &r);
+	s = render(&r, true);
+	CHECK(strstr(s, "\"event\":\"retransmit\"") != NULL);
+	CHECK(strstr(s, "\"saddr\":\"::1\"") != NULL);
+	CHECK(strstr(s, "\"daddr\":\"2001:db8::2\"") != NULL);
+	CHECK(strstr(s, "\"state\":\"ESTABLISHED\"") != NULL);
+	CHECK(strstr(s, "\"old\"") == NULL);
+	free(s);
+}
+
+static void test_text(void)
+{
+	struct ts_event ev = sample_event();
+	struct ts_rec r;
+	char *s, *p;
+
+	ts_rec_decode(&ev, sizeof(ev), &r);
+	s = render(&r, false);
+	/* The clock column depends on the local zone; check the rest. */
+	p = strchr(s, ' ');
+	CHECK(p != NULL);
+	CHECK_STR(p, " 1234    curl             127.0.0.1:40000            "
+		     "127.0.0.2:80               SYN_SENT -> ESTABLISHED          "
+		     "1.500  SYN-ACK received, ACK sent\n");
+	free(s);
+
+	ev.type = TS_REC_RETRANS;
+	ev.pid = 0;
+	ev.comm[0] = 0;
+	ts_rec_decode(&ev, sizeof(ev), &r);
+	s = render(&r, false);
+	CHECK(strstr(s, " -       -                ") != NULL);
+	CHECK(strstr(s, "RETRANSMIT in ESTABLISHED") != NULL);
+	free(s);
+}
+
+static void test_endpoint(void)
+{
+	uint8_t a[16] = { 0 };
+	char buf[TS_ADDRSTR_LEN];
+
+	a[15] = 1;
+	ts_fmt_endpoint(buf, sizeof(buf), 6, a, 443);
+	CHECK_STR(buf, "[::1]:443");
+	ts_fmt_endpoint(buf, sizeof(buf), 6, a, 0);
+	CHECK_STR(buf, "[::1]:*");
+	inet_pton(AF_INET, "10.1.2.3", a);
+	ts_fmt_endpoint(buf, sizeof(buf), 4, a, 8080);
+	CHECK_STR(buf, "10.1.2.3:8080");
+}
+
+int main(void)
+{
+	test_decode_ok();
+	test_decode_rejects();
+	test_decode_close_stats();
+	test_comm_terminated();
+	test_states();
+	test_json();
+	test_json_v6_retransmit();
+	test_text();
+	test_endpoint();
+	return check_report();
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* tcpscope trace: load, attach, and stream events through the pipeline. */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cmds.h"
+#include "filter_opts.h"
+#include "loader.h"
+#include "signals.h"
+#include "source_live.h"
+#include "core/fmt.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "core/sinks.h"
+
+#define DEFAULT_RING (16ULL << 20)
+#define DEFAULT_FLUSH_MS 100
+
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+struct trace_opts {
+	struct ts_filter filter;
+	bool json;
+	uint64_t ring_bytes;
+	uint64_t flush_ms;
+	uint64_t duration_ns; /* 0: until Ctrl-C */
+	enum ts_tp_mode mode;
+	enum color_mode color;
+};
+
+enum {
+	OPT_RING = 0x2000,
+	OPT_FLUSH,
+	OPT_MODE,
+	OPT_COLOR,
+};
+
+static const struct argp_option options[] = {
+	{ "json", 'j', NULL, 0, "One JSON object per line", 0 },
+	{ "duration", 'd', "TIME", 0, "Stop after TIME (e.g. 10, 10s, 500ms, 2m)", 0 },
+	{ "ring-size", OPT_RING, "SIZE", 0,
+	  "Ring buffer size (power of two, at least 4K; default 16M)", 0 },
+	{ "flush-ms", OPT_FLUSH, "MS", 0,
+	  "Longest delay before an event is written out (default 100)", 0 },
+	{ "tp-mode", OPT_MODE, "MODE", 0,
+	  "Tracepoint form: auto (default), btf (tp_btf) or classic", 0 },
+	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
+	{ "verbose", 'v', NULL, 0,
+	  "Say which programs were loaded and why (-vv: libbpf debug output)", 0 },
+	{},
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct trace_opts *o = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->filter;
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	case 'd':
+		if (ts_parse_duration(arg, &o->duration_ns) || !o->duration_ns)
+			argp_error(state, "invalid duration '%s'", arg);
+		break;
+	case OPT_RING:
+		if (ts_parse_size(arg, &o->ring_bytes) || o->ring_bytes < 4096 ||
+		    o->ring_bytes > (1ULL << 30) ||
+		    (o->ring_bytes & (o->ring_bytes - 1)))
+			argp_error(state, "invalid --ring-size '%s': a power of two from 4K to 1G", arg);
+		break;
+	case OPT_FLUSH:
+		if (ts_parse_u64(arg, 1, 10000, &o->flush_ms))
+			argp_error(state, "invalid --flush-ms '%s': expected 1..10000", arg);
+		break;
+	case OPT_MODE:
+		if (!strcmp(arg, "auto"))
+			o->mode = TS_TP_AUTO;
+		else if (!strcmp(arg, "btf"))
+			o->mode = TS_TP_BTF;
+		else if (!strcmp(arg, "classic"))
+			o->mode = TS_TP_CLASSIC;
+		else
+			argp_error(state, "invalid --tp-mode '%s': auto, btf or classic", arg);
+		break;
+	case OPT_COLOR:
+		if (!strcmp(arg, "auto"))
+			o->color = COLOR_AUTO;
+		else if (!strcmp(arg, "always"))
+			o->color = COLOR_ALWAYS;
+		else if (!strcmp(arg, "never"))
+			o->color = COLOR_NEVER;
+		else
+			argp_error(state, "invalid --color '%s': auto, always or never", arg);
+		break;
+	case 'v':
+		ts_log_set_verbose(ts_log_verbose() + 1);
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{ &ts_filter_argp, 0, "Filters (applied in the kernel):", 1 },
+	{},
+};
+
+static const struct argp argp = {
+	.options = options,
+	.parser = parse_opt,
+	.args_doc = "",
+	.doc = "Stream TCP state changes, retransmissions and resets live.\v"
+	       "Each line shows the connection's owner process, its addresses, "
+	       "the transition (netstat state names) and the time spent in the "
+	       "old state. Lost events are reported as they are seen.",
+	.children = children,
+};
+
+static bool want_color(enum color_mode c)
+{
+	if (c == COLOR_ALWAYS)
+		return true;
+	if (c == COLOR_NEVER || getenv("NO_COLOR"))
+		return false;
+	return isatty(STDOUT_FILENO);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace_opts o = {
+		.ring_bytes = DEFAULT_RING,
+		.flush_ms = DEFAULT_FLUSH_MS,
+	};
+	struct ts_loader_opts lo = {};
+	struct ts_loader *loader = NULL;
+	struct ts_live *live = NULL;
+	struct ts_pipeline pipe;
+	struct ts_meta meta = {};
+	struct ts_sink sink;
+	uint64_t start;
+	int err, ret = 1;
+
+	argp_parse(&argp, argc, argv, 0, NULL, &o);
+
+	meta.wall_offset_ns = ts_mono_to_wall_offset();
+	meta.color = !o.json && want_color(o.color);
+	ts_pipeline_init(&pipe, &o.filter, &meta);
+	err = o.json ? ts_sink_json_new(&sink, stdout, &meta) :
+		       ts_sink_text_new(&sink, stdout, &meta);
+	if (!err)
+		err = ts_pipeline_add_sink(&pipe, sink);
+	if (err) {
+		ts_err("cannot set up output: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	lo.filter = o.filter;
+	lo.ring_bytes = o.ring_bytes;
+	/* Wake the reader early only when an eighth of the ring is used,
+	 * so bursts cannot overrun it between two polls. */
+	lo.wakeup_bytes = o.ring_bytes / 8;
+	lo.mode = o.mode;
+	if (ts_loader__open(&lo, &loader))
+		goto cleanup;
+	if (ts_live__new(loader, &pipe, &live))
+		goto cleanup;
+
+	ts_signals_install();
+	ts_info("tracing (%s programs); Ctrl-C to stop", ts_loader__mode_name(loader));
+	start = ts_now_mono_ns();
+	while (!ts_stop_requested()) {
+		err = ts_live__poll(live, (int)o.flush_ms);
+		if (err < 0 && err != -EINTR) {
+			ts_err("reading events failed: %s", strerror(-err));
+			goto cleanup;
+		}
+		if (o.duration_ns && ts_now_mono_ns() - start >= o.duration_ns)
+			break;
+	}
+	/* Whatever is still in the ring buffer belongs to this run. */
+	err = ts_live__poll(live, 0);
+	if (err < 0 && err != -EINTR) {
+		ts_err("reading events failed: %s", strerror(-err));
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (ts_pipeline_finish(&pipe) && !ret) {
+		ts_err("writing output failed");
+		ret = 1;
+	}
+	if (live || loader)
+		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
+			(unsigned long long)pipe.totals.records,
+			(unsigned long long)pipe.totals.lost);
+	if (live && ts_live__bad_records(live))
+		ts_warn("%llu malformed records skipped",
+			(unsigned long long)ts_live__bad_records(live));
+	ts_live__free(live);
+	ts_loader__free(loader);
+	ts_pipeline_free(&pipe);
+	return ret;
+}

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The subcommands; each returns the process exit status. */
+#ifndef TS_CMDS_H
+#define TS_CMDS_H
+
+int cmd_trace(int argc, char **argv);
+
+#endif

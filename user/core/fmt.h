@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Formatting of addresses and times, shared by every sink. */
+#ifndef TS_FMT_H
+#define TS_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TS_ADDRSTR_LEN 64 /* "[v6]:port" with room to spare */
+#define TS_TIMESTR_LEN 40
+
+/* "1.2.3.4" or "::1" */
+void ts_fmt_ip(char *buf, size_t len, int family, const uint8_t *addr);
+/* "1.2.3.4:80" or "[::1]:80"; port 0 prints as "*" */
+void ts_fmt_endpoint(char *buf, size_t len, int family, const uint8_t *addr,
+		     uint16_t port);
+/* RFC 3339 UTC with nanoseconds: 2026-11-21T12:00:00.123456789Z */
+void ts_fmt_rfc3339(char *buf, size_t len, int64_t wall_ns);
+/* Local clock time with milliseconds: 12:00:00.123 */
+void ts_fmt_clock(char *buf, size_t len, int64_t wall_ns);
+
+/* Offset from CLOCK_MONOTONIC (bpf_ktime_get_ns) to CLOCK_REALTIME. */
+int64_t ts_mono_to_wall_offset(void);
+uint64_t ts_now_mono_ns(void);
+
+#endif

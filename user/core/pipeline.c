@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+#include "pipeline.h"
+
+void ts_pipeline_init(struct ts_pipeline *p, const struct ts_filter *f,
+		      const struct ts_meta *m)
+{
+	memset(p, 0, sizeof(*p));
+	if (f)
+		p->filter = *f;
+	if (m)
+		p->meta = *m;
+}
+
+int ts_pipeline_add_sink(struct ts_pipeline *p, struct ts_sink sink)
+{
+	if (p->nsinks >= TS_MAX_SINKS) {
+		if (sink.ops->destroy)
+			sink.ops->destroy(sink.priv);
+		return -E2BIG;
+	}
+	p->sinks[p->nsinks++] = sink;
+	return 0;
+}
+
+int ts_pipeline_push(struct ts_pipeline *p, const struct ts_rec *r)
+{
+	int err = 0;
+
+	if (!ts_filter_match(&p->filter, r))
+		return 0;
+	if (r->type == TS_REC_LOST)
+		p->totals.lost += r->lost;
+	else
+		p->totals.records++;
+	for (int i = 0; i < p->nsinks; i++) {
+		int e = p->sinks[i].ops->rec(p->sinks[i].priv, r);
+
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+int ts_pipeline_flush(struct ts_pipeline *p)
+{
+	int err = 0;
+
+	for (int i = 0; i < p->nsinks; i++) {
+		const struct ts_sink_ops *o = p->sinks[i].ops;
+		int e = o->flush ? o->flush(p->sinks[i].priv) : 0;
+
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+int ts_pipeline_finish(struct ts_pipeline *p)
+{
+	int err = 0;
+
+	for (int i = 0; i < p->nsinks; i++) {
+		const struct ts_sink_ops *o = p->sinks[i].ops;
+		int e = o->finish ? o->finish(p->sinks[i].priv, &p->totals) : 0;
+
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+void ts_pipeline_free(struct ts_pipeline *p)
+{
+	for (int i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].ops->destroy)
+			p->sinks[i].ops->destroy(p->sinks[i].priv);
+	p->nsinks = 0;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Constructors of the sinks that write records to a stream. */
+#ifndef TS_SINKS_H
+#define TS_SINKS_H
+
+#include <stdio.h>
+#include "pipeline.h"
+
+/* One aligned line per record, for people. */
+int ts_sink_text_new(struct ts_sink *out, FILE *f, const struct ts_meta *m);
+/* One JSON object per line, for machines. */
+int ts_sink_json_new(struct ts_sink *out, FILE *f, const struct ts_meta *m);
+
+/* Print one record as JSON (shared with other JSON sinks). */
+void ts_json_write_rec(FILE *f, const struct ts_rec *r,
+		       const struct ts_meta *m);
+/* Print one record as a text line. */
+void ts_text_write_rec(FILE *f, const struct ts_rec *r,
+		       const struct ts_meta *m);
+void ts_text_write_header(FILE *f);
+
+#endif

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* tcpscope: every TCP connection's handshake, teardown and retransmits. */
+#include <argp.h>
+#include <stdio.h>
+#include <string.h>
+#include "cmds.h"
+
+#ifndef TCPSCOPE_VERSION
+#define TCPSCOPE_VERSION "0.1.0"
+#endif
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct cmd cmds[] = {
+	{ "trace", cmd_trace, "stream TCP state changes and retransmissions live" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: tcpscope COMMAND [OPTIONS]\n\n"
+		   "Shows what every TCP connection on this host goes through:\n"
+		   "handshakes, teardowns, resets and retransmissions.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "\n'tcpscope COMMAND --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	/* Usage errors exit with 2, like most command-line tools. */
+	argp_err_exit_status = 2;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("tcpscope %s\n", TCPSCOPE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "tcpscope: unknown command '%s' (try 'tcpscope --help')\n",
+		argv[1]);
+	return 2;
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "source_live.h"
+#include "core/fmt.h"
+#include "core/log.h"
+
+/* Records are decoded into a batch in the ring-buffer callback and
+ * processed after the callback returns: no output from inside libbpf. */
+#define BATCH 4096
+#define BATCH_FULL 1 /* callback return: stop consuming, batch is full */
+
+struct ts_live {
+	struct ts_loader *loader;
+	struct ts_pipeline *pipe;
+	struct ring_buffer *rb;
+	struct ts_rec *batch;
+	int n;
+	uint64_t drops_seen;
+	uint64_t bad;
+};
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct ts_live *lv = ctx;
+
+	if (ts_rec_decode(data, len, &lv->batch[lv->n])) {
+		lv->bad++;
+		return 0;
+	}
+	/* The sample is consumed even when we stop here: keep it. */
+	if (++lv->n == BATCH)
+		return -BATCH_FULL;
+	return 0;
+}
+
+int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
+		 struct ts_live **out)
+{
+	struct ts_live *lv = calloc(1, sizeof(*lv));
+	int err;
+
+	if (!lv)
+		return -ENOMEM;
+	lv->loader = l;
+	lv->pipe = p;
+	lv->batch = calloc(BATCH, sizeof(*lv->batch));
+	if (!lv->batch) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	lv->rb = ring_buffer__new(ts_loader__ring_fd(l), on_sample, lv, NULL);
+	if (!lv->rb) {
+		err = -errno;
+		ts_err("cannot open the ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	*out = lv;
+	return 0;
+fail:
+	ts_live__free(lv);
+	return err;
+}
+
+static int push_batch(struct ts_live *lv)
+{
+	int err = 0;
+
+	for (int i = 0; i < lv->n && !err; i++)
+		err = ts_pipeline_push(lv->pipe, &lv->batch[i]);
+	lv->n = 0;
+	return err;
+}
+
+static int check_drops(struct ts_live *lv)
+{
+	uint64_t drops;
+	struct ts_rec r;
+
+	if (ts_loader__drops(lv->loader, &drops) || drops <= lv->drops_seen)
+		return 0;
+	ts_rec_lost(&r, ts_now_mono_ns(), drops - lv->drops_seen);
+	lv->drops_seen = drops;
+	return ts_pipeline_push(lv->pipe, &r);
+}
+
+int ts_live__poll(struct ts_live *lv, int timeout_ms)
+{
+	int total = 0, err;
+
+	err = ring_buffer__poll(lv->rb, timeout_ms);
+	for (;;) {
+		if (err < 0 && err != -BATCH_FULL && err != -EINTR)
+			return err;
+		total += lv->n;
+		err = push_batch(lv);
+		if (err)
+			return err;
+		err = ring_buffer__consume(lv->rb);
+		if (err == 0 && lv->n == 0)
+			break;
+	}
+	err = check_drops(lv);
+	if (!err)
+		err = ts_pipeline_flush(lv->pipe);
+	return err ? err : total;
+}
+
+uint64_t ts_live__bad_records(const struct ts_live *lv)
+{
+	return lv->bad;
+}
+
+void ts_live__free(struct ts_live *lv)
+{
+	if (!lv)
+		return;
+	ring_buffer__free(lv->rb);
+	free(lv->batch);
+	free(lv);
+}

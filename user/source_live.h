@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The live source: drains the ring buffer in batches, decodes records and
+ * feeds them to a pipeline, then reports losses and flushes the sinks.
+ */
+#ifndef TS_SOURCE_LIVE_H
+#define TS_SOURCE_LIVE_H
+
+#include <stdint.h>
+#include "core/pipeline.h"
+#include "loader.h"
+
+struct ts_live;
+
+int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
+		 struct ts_live **out);
+/*
+ * Wait up to timeout_ms for data (the BPF side wakes us only when a
+ * backlog builds up), then drain everything, push loss records and flush.
+ * Returns the number of records pushed, or a negative errno.
+ */
+int ts_live__poll(struct ts_live *lv, int timeout_ms);
+/* Records that failed to decode (counted, never shown as events). */
+uint64_t ts_live__bad_records(const struct ts_live *lv);
+void ts_live__free(struct ts_live *lv);
+
+#endif
