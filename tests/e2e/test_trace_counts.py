@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Nothing missed over many connections: in a fresh namespace, the number of
+CLOSE -> SYN_SENT events equals the kernel's TcpActiveOpens delta and
+LISTEN -> SYN_RECV equals TcpPassiveOpens, as nstat reports them inside the
+namespace, with no event lost."""
+import tslib
+import tsnet
+from tslib import expect
+
+CONNS = 400
+
+
+def count(recs, old, new):
+    return sum(1 for r in recs if r.get("event") == "state" and r["old"] == old
+               and r["new"] == new)
+
+
+def check_counts(addr, mode):
+    with tslib.Netns("counts") as ns:
+        tr = tslib.Tracer("--tp-mode", mode, netns=ns)
+        try:
+            before = tsnet.nstat(ns)
+            srv = tslib.Server(ns, "--addr", addr, "--count", str(CONNS))
+            cli = tslib.client(ns, "--addr", addr, "--port", str(srv.port),
+                               "--count", str(CONNS), timeout=90)
+            expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
+            expect(srv.wait() == 0, "server failed")
+            after = tsnet.nstat(ns)
+            recs = tr.stop()
+        finally:
+            tr.kill()
+    active = tsnet.delta(before, after, "TcpActiveOpens")
+    passive = tsnet.delta(before, after, "TcpPassiveOpens")
+    expect(active == CONNS and passive == CONNS,
+           "kernel counted %d active, %d passive opens for %d connections"
+           % (active, passive, CONNS))
+    summary = recs[-1]
+    expect(summary["event"] == "summary", "no summary line: %s" % summary)
+    expect(summary["lost"] == 0, "events lost: %s" % summary)
+    expect(not [r for r in recs if r.get("event") == "lost"], "lost records in the stream")
+    syn_sent = count(recs, "CLOSE", "SYN_SENT")
+    syn_recv = count(recs, "LISTEN", "SYN_RECV")
+    expect(syn_sent == active, "CLOSE->SYN_SENT events %d != TcpActiveOpens delta %d"
+           % (syn_sent, active))
+    expect(syn_recv == passive, "LISTEN->SYN_RECV events %d != TcpPassiveOpens delta %d"
+           % (syn_recv, passive))
+    # Every connection was seen whole: one id per socket, five steps each.
+    conns = tslib.by_conn(recs)
+    whole = [c for c in conns.values() if len(c) == 5 and c[-1]["new"] == "CLOSE"]
+    expect(len(whole) == 2 * CONNS, "%d of %d sockets seen from start to CLOSE"
+           % (len(whole), 2 * CONNS))
+
+
+def test_ipv4_btf():
+    check_counts("127.0.0.1", "btf")
+
+
+def test_ipv6_btf():
+    check_counts("::1", "btf")
+
+
+def test_ipv4_classic():
+    check_counts("127.0.0.1", "classic")
+
+
+if __name__ == "__main__":
+    tslib.main([test_ipv4_btf, test_ipv6_btf, test_ipv4_classic])

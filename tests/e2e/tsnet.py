@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Kernel counters and packet drops for the end-to-end tests: nstat read
+inside a test namespace, and nftables drop rules in a namespace's INPUT hook
+(a drop there makes the sender retransmit; an OUTPUT drop would only be a
+local send failure)."""
+import os
+import tempfile
+
+import tslib
+
+
+def nstat(ns):
+    """{counter: absolute value} for namespace ns, as nstat reports them.
+    NSTAT_HISTORY points at a private file and -s keeps nstat from writing
+    it, so the user's own nstat history is never touched."""
+    hist = os.path.join(tempfile.mkdtemp(prefix="tsnstat"), "history")
+    env = dict(os.environ, NSTAT_HISTORY=hist)
+    r = ns.run(["nstat", "-a", "-z", "-s"], env=env)
+    out = {}
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if len(f) >= 2 and not line.startswith("#"):
+            out[f[0]] = int(f[1])
+    tslib.expect("TcpActiveOpens" in out, "nstat printed no Tcp counters: %r" % r.stdout[:200])
+    return out
+
+
+def delta(before, after, name):
+    return after.get(name, 0) - before.get(name, 0)
+
+
+class InputDrop:
+    """An nftables table in namespace ns whose INPUT hook drops TCP segments
+    to port that match extra (nft expression words); removed on exit or by
+    remove()."""
+
+    def __init__(self, ns, port, extra=()):
+        self.ns = ns
+        self.table = "tsdrop%d" % os.getpid()
+        rules = ("table inet %s {\n"
+                 " chain input {\n"
+                 "  type filter hook input priority 0; policy accept;\n"
+                 "  tcp dport %d %s counter drop\n"
+                 " }\n"
+                 "}\n") % (self.table, port, " ".join(extra))
+        self.file = os.path.join(tempfile.mkdtemp(prefix="tsnft"), "rules.nft")
+        with open(self.file, "w") as f:
+            f.write(rules)
+        self.active = False
+
+    def __enter__(self):
+        self.ns.run(["nft", "-f", self.file])
+        self.active = True
+        return self
+
+    def dropped(self):
+        """Packets the rule has dropped so far."""
+        r = self.ns.run(["nft", "list", "table", "inet", self.table])
+        for line in r.stdout.splitlines():
+            f = line.split()
+            if "counter" in f and "packets" in f:
+                return int(f[f.index("packets") + 1])
+        return 0
+
+    def remove(self):
+        if self.active:
+            self.ns.run(["nft", "delete", "table", "inet", self.table], check=False)
+            self.active = False
+
+    def __exit__(self, *exc):
+        self.remove()
