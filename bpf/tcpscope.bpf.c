@@ -37,6 +37,8 @@ const volatile __u16 filter_dport = 0;
 const volatile __u8 filter_family = 0;
 /* Wake the reader only once this much data waits (0: never, it polls). */
 const volatile __u64 wakeup_bytes = 0;
+/* tp_btf/tcp_retransmit_skb has a third argument, err (set from BTF). */
+const volatile bool retrans_has_err = false;
 
 /* What the kernel keeps per connection. */
 struct conn {
@@ -385,6 +387,13 @@ int BPF_PROG(btf_state, const struct sock *sk, const int oldstate,
 	return emit_state(sk, true, &t, netns, c, oldstate, newstate, flags);
 }
 
+/*
+ * Newer kernels fire tcp_retransmit_skb for failed attempts too, with
+ * err != 0 (e.g. -EBUSY while the first copy still sits in a queue).
+ * Nothing went on the wire then, and older kernels fired only on success:
+ * report retransmissions that were sent, as TcpRetransSegs counts them.
+ * The test of a constant removes the ctx[2] read where err is absent.
+ */
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(btf_retrans, const struct sock *sk)
 {
@@ -393,6 +402,8 @@ int BPF_PROG(btf_retrans, const struct sock *sk)
 	__u8 flags = 0;
 	__u32 netns;
 
+	if (retrans_has_err && (int)ctx[2] != 0)
+		return 0;
 	sk_tuple(sk, true, &t);
 	netns = sk_netns(sk, true);
 	if (!filter_tuple(&t, netns))
@@ -590,6 +601,9 @@ int tp_retrans(void *ctx)
 	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb___new)) {
 		struct trace_event_raw_tcp_retransmit_skb___new *r = ctx;
 
+		/* Only attempts that were sent (see btf_retrans). */
+		if (bpf_core_field_exists(r->err) && BPF_CORE_READ(r, err))
+			return 0;
 		sk = BPF_CORE_READ(r, skaddr);
 		state = BPF_CORE_READ(r, state);
 	} else {

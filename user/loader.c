@@ -154,6 +154,27 @@ static bool btf_tp_exists(const struct btf *vmlinux, const char *tp)
 	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
 }
 
+/* Arguments of a BTF tracepoint (its typedef points at a prototype whose
+ * first parameter is the tracepoint's own data pointer); -1 if unknown. */
+static int btf_tp_nargs(const struct btf *vmlinux, const char *tp)
+{
+	const struct btf_type *t;
+	char name[128];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = vmlinux ? btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) : -1;
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(vmlinux, btf__resolve_type(vmlinux, id));
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(vmlinux, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
 static bool tp_exists(const struct btf *vmlinux, const struct prog_desc *d)
 {
 	if (d->mode == TS_TP_BTF)
@@ -179,6 +200,8 @@ static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
 	skel->rodata->filter_dport = o->filter.dport;
 	skel->rodata->filter_family = o->filter.family;
 	skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	skel->rodata->retrans_has_err =
+		btf_tp_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
 
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)o->ring_bytes);
 	/* The per-socket map of the other variant is not used: keep it tiny. */

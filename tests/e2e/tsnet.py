@@ -29,6 +29,29 @@ def delta(before, after, name):
     return after.get(name, 0) - before.get(name, 0)
 
 
+PROBE = """
+import socket, sys
+a = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
+s.settimeout(0.5)
+try:
+    s.connect((a, 9))
+except ConnectionRefusedError:
+    sys.exit(0)
+except OSError:
+    sys.exit(1)
+sys.exit(0)
+"""
+
+
+def wait_path(ns, addr, timeout=10):
+    """Wait until a TCP segment from ns reaches addr and is answered (a
+    connection refused on the discard port, which nobody listens on)."""
+    tslib.wait_until(lambda: ns.run(["python3", "-c", PROBE, addr],
+                                    check=False).returncode == 0,
+                     timeout, "a path to %s" % addr, step=0.1)
+
+
 class InputDrop:
     """An nftables table in namespace ns whose INPUT hook drops TCP segments
     to port that match extra (nft expression words); removed on exit or by

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Real data retransmissions: client and server in two namespaces joined by
+veth; an nftables rule in the server namespace's INPUT hook drops the
+client's data segments until the client has retransmitted, then goes away
+so the connection completes.  The tracer on the client's namespace must
+report each retransmission on that very connection (same id as its state
+events), in ESTABLISHED, owned by the client, as many as the kernel's
+TcpRetransSegs delta says."""
+import subprocess
+import time
+
+import tslib
+import tsnet
+from tslib import expect
+
+SIZE = 600  # data segments are far larger than any pure ACK
+# Match segments carrying data: IP length beyond headers plus TCP options.
+DATA_ONLY = {4: ["ip", "length", ">", "200"], 6: ["ip6", "length", ">", "180"]}
+ADDRS = {4: ("198.18.0.1", "198.18.0.2"), 6: ("2001:db8::1", "2001:db8::2")}
+
+
+def check_retransmit(family, mode):
+    cli_addr, srv_addr = ADDRS[family]
+    with tslib.Netns("rtxc") as cns, tslib.Netns("rtxs") as sns:
+        tslib.veth(cns, sns)
+        # Resolve the neighbour first: a SYN that waits for it would be
+        # retransmitted, leaving no RTT sample and a one-second RTO.
+        tsnet.wait_path(cns, srv_addr)
+        tr = tslib.Tracer("--tp-mode", mode, netns=cns)
+        cli = None
+        try:
+            srv = tslib.Server(sns, "--addr", srv_addr, "--size", str(SIZE))
+            before = tsnet.nstat(cns)
+            with tsnet.InputDrop(sns, srv.port, DATA_ONLY[family]) as drop:
+                cli = cns.popen(["python3", tslib.TCPKIT, "client", "--addr", srv_addr,
+                                 "--port", str(srv.port), "--size", str(SIZE),
+                                 "--timeout", "20"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                # The first copy and at least one retransmission dropped.
+                tslib.wait_until(lambda: drop.dropped() >= 2, 10,
+                                 "two dropped data segments")
+                dropped = drop.dropped()
+            cli.wait(timeout=30)
+            expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
+            expect(srv.wait() == 0, "server failed")
+            after = tsnet.nstat(cns)
+            recs = tr.stop()
+        finally:
+            tr.kill()
+            if cli and cli.poll() is None:
+                cli.kill()
+    retrans_segs = tsnet.delta(before, after, "TcpRetransSegs")
+    expect(retrans_segs >= dropped - 1 >= 1,
+           "kernel counted %d retransmitted segments for %d drops" % (retrans_segs, dropped))
+    conns = tslib.by_conn(recs)
+    mine = [c for c in conns.values()
+            if c[0]["old"] == "CLOSE" and c[0]["new"] == "SYN_SENT"]
+    expect(len(mine) == 1, "expected one client connection, got %d" % len(mine))
+    states = mine[0]
+    est = [r for r in states if r["new"] == "ESTABLISHED"]
+    expect(len(est) == 1, "client never ESTABLISHED: %s" % tslib.transitions(states))
+    tup = (est[0]["saddr"], est[0]["sport"], est[0]["daddr"], est[0]["dport"])
+    expect(tup == (cli_addr, tup[1], srv_addr, srv.port), "client tuple %s" % (tup,))
+    rtx = [r for r in recs if r.get("event") == "retransmit"]
+    expect(len(rtx) == retrans_segs,
+           "%d retransmit records, TcpRetransSegs delta %d" % (len(rtx), retrans_segs))
+    for r in rtx:
+        expect(r["conn"] == states[0]["conn"],
+               "retransmit conn %d is not the connection's %d" % (r["conn"], states[0]["conn"]))
+        expect((r["saddr"], r["sport"], r["daddr"], r["dport"]) == tup,
+               "retransmit tuple %s" % r)
+        expect(r["state"] == "ESTABLISHED", "retransmit in %s" % r["state"])
+        expect(r["pid"] == cli.pid, "retransmit pid %d != client %d" % (r["pid"], cli.pid))
+        expect(r["family"] == family, "family %s" % r["family"])
+        expect(est[0]["ts_ns"] < r["ts_ns"] < states[-1]["ts_ns"],
+               "retransmit outside the connection's life")
+    # The close record's counters agree with what was seen live.
+    expect(states[-1]["new"] == "CLOSE", "client did not close")
+    expect(states[-1]["total_retrans"] == len(rtx),
+           "total_retrans %d at close, %d records" % (states[-1]["total_retrans"], len(rtx)))
+
+
+def test_ipv4_btf():
+    check_retransmit(4, "btf")
+
+
+def test_ipv6_btf():
+    check_retransmit(6, "btf")
+
+
+def test_ipv4_classic():
+    check_retransmit(4, "classic")
+
+
+if __name__ == "__main__":
+    tslib.main([test_ipv4_btf, test_ipv6_btf, test_ipv4_classic])
