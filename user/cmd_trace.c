@@ -11,6 +11,7 @@
 #include "loader.h"
 #include "signals.h"
 #include "source_live.h"
+#include "usage.h"
 #include "core/fmt.h"
 #include "core/log.h"
 #include "core/parse.h"
@@ -59,6 +60,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_INIT:
+		ts_usage_quiet_argp(state);
 		state->child_inputs[0] = &o->filter;
 		break;
 	case 'j':
@@ -66,17 +68,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'd':
 		if (ts_parse_duration(arg, &o->duration_ns) || !o->duration_ns)
-			argp_error(state, "invalid duration '%s'", arg);
+			ts_usage_error(state, "invalid --duration '%s': e.g. 10, 10s, 500ms, 2m", arg);
 		break;
 	case OPT_RING:
 		if (ts_parse_size(arg, &o->ring_bytes) || o->ring_bytes < 4096 ||
 		    o->ring_bytes > (1ULL << 30) ||
 		    (o->ring_bytes & (o->ring_bytes - 1)))
-			argp_error(state, "invalid --ring-size '%s': a power of two from 4K to 1G", arg);
+			ts_usage_error(state, "invalid --ring-size '%s': a power of two from 4K to 1G", arg);
 		break;
 	case OPT_FLUSH:
 		if (ts_parse_u64(arg, 1, 10000, &o->flush_ms))
-			argp_error(state, "invalid --flush-ms '%s': expected 1..10000", arg);
+			ts_usage_error(state, "invalid --flush-ms '%s': expected 1..10000", arg);
 		break;
 	case OPT_MODE:
 		if (!strcmp(arg, "auto"))
@@ -86,7 +88,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "classic"))
 			o->mode = TS_TP_CLASSIC;
 		else
-			argp_error(state, "invalid --tp-mode '%s': auto, btf or classic", arg);
+			ts_usage_error(state, "invalid --tp-mode '%s': auto, btf or classic", arg);
 		break;
 	case OPT_COLOR:
 		if (!strcmp(arg, "auto"))
@@ -96,13 +98,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "never"))
 			o->color = COLOR_NEVER;
 		else
-			argp_error(state, "invalid --color '%s': auto, always or never", arg);
+			ts_usage_error(state, "invalid --color '%s': auto, always or never", arg);
 		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
 		break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
+		ts_usage_error(state, "unexpected argument '%s'", arg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -195,7 +197,8 @@ int cmd_trace(int argc, char **argv)
 	}
 	ret = 0;
 cleanup:
-	if (ts_pipeline_finish(&pipe) && !ret) {
+	/* The summary belongs to a run that traced; none if setup failed. */
+	if (live && ts_pipeline_finish(&pipe) && !ret) {
 		ts_err("writing output failed");
 		ret = 1;
 	}

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "filter_opts.h"
 #include "core/parse.h"
+#include "usage.h"
 
 enum {
 	OPT_PORT = 0x1000,
@@ -32,7 +33,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'p':
 		if (ts_parse_u64(arg, 1, 0x7fffffff, &v))
-			argp_error(state, "invalid PID '%s': expected 1..2147483647", arg);
+			ts_usage_error(state, "invalid --pid '%s': expected 1..2147483647", arg);
 		f->pid = (uint32_t)v;
 		break;
 	case OPT_PORT:
@@ -41,7 +42,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		uint16_t port;
 
 		if (ts_parse_port(arg, &port))
-			argp_error(state, "invalid port '%s': expected 1..65535", arg);
+			ts_usage_error(state, "invalid --%s '%s': expected a port 1..65535",
+				       key == OPT_PORT ? "port" :
+				       key == OPT_SPORT ? "sport" : "dport", arg);
 		if (key == OPT_PORT)
 			f->port = port;
 		else if (key == OPT_SPORT)
@@ -53,14 +56,14 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case '4':
 	case '6':
 		if (f->family && f->family != (key == '4' ? 4 : 6))
-			argp_error(state, "-4 and -6 exclude each other");
+			ts_usage_error(state, "-4 and -6 exclude each other");
 		f->family = key == '4' ? 4 : 6;
 		break;
 	case OPT_NETNS:
 		err = ts_parse_netns(arg, &f->netns);
 		if (err)
-			argp_error(state, "invalid --netns '%s': %s", arg,
-				   err == -EINVAL ? "expected an inode number or a path" :
+			ts_usage_error(state, "invalid --netns '%s': %s", arg,
+				   err == -EINVAL ? "not a network namespace file nor an inode number" :
 						    strerror(-err));
 		break;
 	default:

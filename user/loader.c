@@ -82,6 +82,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
+#define NEED_PRIV                                                             \
+	"not allowed to trace: run as root (needs CAP_BPF and CAP_PERFMON, "  \
+	"or CAP_SYS_ADMIN)"
+
 int ts_check_privileges(void)
 {
 	struct __user_cap_header_struct hdr = {
@@ -93,7 +97,7 @@ int ts_check_privileges(void)
 	if (syscall(SYS_capget, &hdr, data)) {
 		if (geteuid() == 0)
 			return 0;
-		ts_err("needs root: run as root (or with CAP_BPF and CAP_PERFMON)");
+		ts_err(NEED_PRIV);
 		return -EPERM;
 	}
 #define HAS(c) (data[(c) / 32].effective & (1u << ((c) % 32)))
@@ -103,16 +107,78 @@ int ts_check_privileges(void)
 #undef HAS
 	if (admin || (bpf && perfmon))
 		return 0;
-	ts_err("needs root: run as root (or with CAP_BPF and CAP_PERFMON)");
+	ts_err(NEED_PRIV);
 	return -EPERM;
+}
+
+#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
+
+/*
+ * Test seams, documented in docs/DESIGN.md and tcpscope(8):
+ * TCPSCOPE_BTF_PATH reads the kernel's types from another BTF file (also
+ * used for CO-RE relocations), and TCPSCOPE_HIDE_TP=a,b treats the named
+ * tracepoints as absent.  Both drive the real code paths for a kernel
+ * without BTF or without a tracepoint.
+ */
+static const char *btf_path(void)
+{
+	const char *p = getenv("TCPSCOPE_BTF_PATH");
+
+	return p && *p ? p : NULL;
+}
+
+static bool tp_hidden(const char *tp)
+{
+	const char *list = getenv("TCPSCOPE_HIDE_TP");
+	size_t n = strlen(tp);
+
+	for (const char *p = list; p && *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && !strncmp(p, tp, n))
+			return true;
+		p += len;
+		p += *p == ',';
+	}
+	return false;
 }
 
 int ts_check_btf(void)
 {
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		ts_err("needs BTF: /sys/kernel/btf/vmlinux is missing (kernel built without CONFIG_DEBUG_INFO_BTF)");
+	const char *path = btf_path();
+
+	if (!path && access(KERNEL_BTF, R_OK)) {
+		ts_err("needs BTF: " KERNEL_BTF " is missing (kernel built without CONFIG_DEBUG_INFO_BTF)");
 		return -ENOENT;
 	}
+	if (path && access(path, R_OK)) {
+		int err = -errno;
+
+		ts_err("needs BTF: TCPSCOPE_BTF_PATH=%s: %s", path, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* The kernel's types, from sysfs or TCPSCOPE_BTF_PATH. */
+static int load_kernel_btf(struct btf **out)
+{
+	const char *path = btf_path();
+	struct btf *btf;
+	int err;
+
+	btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
+	err = libbpf_get_error(btf);
+	if (err || !btf) {
+		err = err ? err : -ENOENT;
+		/* libbpf's own codes (<= -4000) and EINVAL/EPROTO: bad data. */
+		ts_err("needs BTF: cannot read %s: %s", path ? path : KERNEL_BTF,
+		       err == -ENOENT || err == -EACCES || err == -ENOMEM ?
+			       strerror(-err) : "not a BTF file");
+		*out = NULL;
+		return err;
+	}
+	*out = btf;
 	return 0;
 }
 
@@ -142,6 +208,8 @@ int ts_ensure_tracefs(void)
 
 static bool classic_tp_exists(const char *cat, const char *tp)
 {
+	if (tp_hidden(tp))
+		return false;
 	return tracefs_has("/sys/kernel/tracing", cat, tp) ||
 	       tracefs_has("/sys/kernel/debug/tracing", cat, tp);
 }
@@ -150,6 +218,8 @@ static bool btf_tp_exists(const struct btf *vmlinux, const char *tp)
 {
 	char name[128];
 
+	if (tp_hidden(tp))
+		return false;
 	snprintf(name, sizeof(name), "btf_trace_%s", tp);
 	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
 }
@@ -186,10 +256,11 @@ static bool tp_exists(const struct btf *vmlinux, const struct prog_desc *d)
 static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
 			const struct btf *vmlinux, struct tcpscope_bpf **out)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path());
 	struct tcpscope_bpf *skel;
 	int err;
 
-	skel = tcpscope_bpf__open();
+	skel = tcpscope_bpf__open_opts(&oo);
 	if (!skel)
 		return -errno ? -errno : -EINVAL;
 
@@ -215,8 +286,12 @@ static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
 		bool on = d->mode == mode && tp_exists(vmlinux, d);
 
 		if (d->mode == mode && !on && d->required) {
-			ts_err("kernel lacks tracepoint %s:%s (%s form)",
-			       d->category, d->tp, mode_name(mode));
+			if (o->mode == TS_TP_AUTO)
+				ts_err("kernel lacks tracepoint %s:%s, which tcpscope needs (in neither tp_btf nor classic form)",
+				       d->category, d->tp);
+			else
+				ts_err("kernel lacks tracepoint %s:%s in %s form, which tcpscope needs (try --tp-mode auto)",
+				       d->category, d->tp, mode_name(mode));
 			err = -ENOENT;
 			goto fail;
 		}
@@ -298,12 +373,9 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 		ts_info("cannot raise RLIMIT_MEMLOCK (%s): going on",
 			strerror(errno));
 
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		err = -errno;
-		ts_err("cannot read kernel BTF: %s", strerror(-err));
+	err = load_kernel_btf(&vmlinux);
+	if (err)
 		return err;
-	}
 
 	l = calloc(1, sizeof(*l));
 	if (!l) {

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 	argp_err_exit_status = 2;
 
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "tcpscope: no command given (try 'tcpscope --help')\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
@@ -48,9 +48,16 @@ int main(int argc, char **argv)
 		printf("tcpscope %s\n", TCPSCOPE_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		/* argp and getopt name the program after argv[0]. */
+		static char name[64];
+
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		snprintf(name, sizeof(name), "tcpscope %s", cmds[i].name);
+		argv[1] = name;
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "tcpscope: unknown command '%s' (try 'tcpscope --help')\n",
 		argv[1]);
 	return 2;

@@ -64,6 +64,9 @@ static void test_netns(void)
 	CHECK_INT(ts_parse_netns("/proc/self/ns/net", &ns), 0);
 	CHECK(ns != 0);
 	CHECK(ts_parse_netns("/nonexistent/netns", &ns) < 0);
+	/* Files that are not network namespaces are refused. */
+	CHECK_INT(ts_parse_netns("/proc/self/ns/uts", &ns), -EINVAL);
+	CHECK_INT(ts_parse_netns("/proc/self/stat", &ns), -EINVAL);
 	CHECK_INT(ts_parse_netns("", &ns), -EINVAL);
 }
 

@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <unistd.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include "parse.h"
 
@@ -106,6 +111,7 @@ int ts_parse_duration(const char *s, uint64_t *out_ns)
 int ts_parse_netns(const char *s, uint32_t *out)
 {
 	struct stat st;
+	int fd, type;
 	uint64_t v;
 
 	if (!s || !*s)
@@ -116,6 +122,18 @@ int ts_parse_netns(const char *s, uint32_t *out)
 	}
 	if (stat(s, &st))
 		return -errno;
+	/*
+	 * A path whose inode is not a network namespace would filter out
+	 * every event without a word: refuse it.  Namespace files live on
+	 * nsfs; NS_GET_NSTYPE (4.11+) tells which kind.
+	 */
+	fd = open(s, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	type = ioctl(fd, NS_GET_NSTYPE);
+	close(fd);
+	if (type != CLONE_NEWNET)
+		return -EINVAL;
 	*out = (uint32_t)st.st_ino;
 	return 0;
 }

@@ -12,7 +12,8 @@ int ts_parse_port(const char *s, uint16_t *out); /* 1..65535 */
 int ts_parse_size(const char *s, uint64_t *out);
 /* "1.5", "2s", "500ms", "3m" into nanoseconds */
 int ts_parse_duration(const char *s, uint64_t *out_ns);
-/* A netns inode number, or a path whose inode is taken (/run/netns/x). */
+/* A netns inode number, or the path of a network namespace file
+ * (/run/netns/x, /proc/PID/ns/net); -EINVAL for any other file. */
 int ts_parse_netns(const char *s, uint32_t *out);
 
 #endif
