@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Losses are reported, never hidden: with a 4 KiB ring buffer and the
+reader stopped (SIGSTOP) during a burst of connections, the ring overflows;
+the tracer must then print {"event":"lost","count":N} lines whose sum is the
+summary's lost count and the total on stderr, and events received plus
+events lost must account for every transition the burst made.
+Liveness: with output going to a file, one connection's events are in the
+file within 2 s while the tracer keeps running."""
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+import tslib
+from tslib import expect
+
+BURST = 100  # connections; 10 transitions each on loopback
+
+
+def test_ring_overflow_reported():
+    with tslib.Netns("lost") as ns:
+        tr = tslib.Tracer("--ring-size", "4K", netns=ns)
+        try:
+            os.kill(tr.proc.pid, signal.SIGSTOP)
+            try:
+                srv = tslib.Server(ns, "--count", str(BURST))
+                cli = tslib.client(ns, "--port", str(srv.port), "--count", str(BURST))
+                expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
+                expect(srv.wait() == 0, "server failed")
+            finally:
+                os.kill(tr.proc.pid, signal.SIGCONT)
+            # The loss is reported as soon as the reader sees it.
+            tslib.wait_until(lambda: '"event":"lost"' in open(tr.out).read(), 5,
+                             "a lost record while tracing")
+            expect(tr.proc.poll() is None, "tracer stopped")
+            recs = tr.stop()
+        finally:
+            tr.kill()
+    lost = [r for r in recs if r["event"] == "lost"]
+    summary = recs[-1]
+    expect(summary["event"] == "summary", "no summary: %s" % summary)
+    total = sum(r["count"] for r in lost)
+    expect(total > 0 and all(r["count"] > 0 for r in lost), "lost records %s" % lost)
+    expect(summary["lost"] == total, "summary lost %d != sum of lost records %d"
+           % (summary["lost"], total))
+    m = re.search(r"tcpscope: (\d+) events, (\d+) lost", tr.stderr())
+    expect(m, "no total line on stderr: %r" % tr.stderr())
+    expect(int(m.group(2)) == total, "stderr says %s lost, records say %d" % (m.group(2), total))
+    events = [r for r in recs if r["event"] == "state"]
+    expect(int(m.group(1)) == summary["records"] == len(events),
+           "event counts: stderr %s, summary %d, stream %d"
+           % (m.group(1), summary["records"], len(events)))
+    # Every transition is either shown or counted as lost: 5 per client,
+    # 5 per server socket, and the listener's two.
+    expected = 10 * BURST + 2
+    expect(len(events) + total == expected, "%d shown + %d lost != %d transitions made"
+           % (len(events), total, expected))
+
+
+def check_live(args, marker):
+    """Start tcpscope with stdout to a file, make one connection, and wait
+    (2 s at most) for marker to show in the file while it still runs."""
+    out = os.path.join(tempfile.mkdtemp(prefix="tslive"), "out")
+    with tslib.Netns("live") as ns:
+        with open(out, "w") as f:
+            p = subprocess.Popen([tslib.TCPSCOPE, "trace", "-v", "--netns", ns.path,
+                                  "--duration", "60"] + args,
+                                 stdout=f, stderr=subprocess.PIPE, text=True)
+        try:
+            # -v says when the programs are attached.
+            line = p.stderr.readline()
+            deadline = time.monotonic() + 20
+            while "tracing (" not in line and time.monotonic() < deadline and line:
+                line = p.stderr.readline()
+            expect("tracing (" in line, "tracer did not start")
+            srv = tslib.Server(ns, "--count", "1")
+            cli = tslib.client(ns, "--port", str(srv.port))
+            expect(cli.returncode == 0 and srv.wait() == 0, "traffic failed")
+            done = time.monotonic()
+            tslib.wait_until(lambda: open(out).read().count(marker) >= 2, 2.0,
+                             "both ends' closing events in the output file")
+            expect(time.monotonic() - done <= 2.0, "events took over 2 s")
+            expect(p.poll() is None, "tracer exited early")
+        finally:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+            p.wait(timeout=20)
+    expect(p.returncode == 0, "tracer exit status %d" % p.returncode)
+
+
+def test_live_json_to_file():
+    check_live(["--json"], '"new":"CLOSE"')
+
+
+def test_live_text_to_file():
+    check_live(["--flush-ms", "50"], "-> CLOSE ")
+
+
+if __name__ == "__main__":
+    tslib.main([test_ring_overflow_reported, test_live_json_to_file, test_live_text_to_file])
