@@ -205,6 +205,47 @@ static void test_text(void)
 	free(s);
 }
 
+/* Where the MS_IN_OLD column ends: TIME PID COMM LOCAL REMOTE EVENT. */
+#define MS_END (12 + 1 + 7 + 1 + 16 + 1 + 26 + 1 + 26 + 1 + 28 + 1 + 9)
+
+static void test_text_reset_no_socket(void)
+{
+	struct ts_event ev = sample_event();
+	struct ts_rec r;
+	char *state, *rst;
+
+	ts_rec_decode(&ev, sizeof(ev), &r);
+	state = render(&r, false);
+
+	/* tcp_send_reset with no socket: conn 0, no owner, state CLOSE. */
+	ev.type = TS_REC_RESET_SENT;
+	ev.old_state = ev.new_state = TS_CLOSE;
+	ev.conn = 0;
+	ev.pid = 0;
+	ev.comm[0] = 0;
+	ev.flags = TS_F_NO_OWNER;
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &r), 0);
+	rst = render(&r, false);
+	CHECK(strstr(rst, "RST sent (no socket)") != NULL);
+	CHECK(strstr(rst, "in CLOSE") == NULL);
+	/* Columns line up with a state line, and nothing trails. */
+	CHECK(strlen(state) > MS_END && state[MS_END] == ' ');
+	CHECK_INT(strlen(rst), MS_END + 1);
+	CHECK(rst[MS_END - 1] == '-' && rst[MS_END] == '\n');
+	CHECK(state[MS_END - 1] == '0' && state[MS_END - 5] == '1');
+	free(rst);
+
+	/* With a socket the state it was in is named. */
+	ev.conn = 9;
+	ev.new_state = ev.old_state = TS_ESTABLISHED;
+	ts_rec_decode(&ev, sizeof(ev), &r);
+	rst = render(&r, false);
+	CHECK(strstr(rst, "RST sent in ESTABLISHED") != NULL);
+	CHECK_INT(strlen(rst), MS_END + 1);
+	free(rst);
+	free(state);
+}
+
 static void test_endpoint(void)
 {
 	uint8_t a[16] = { 0 };
@@ -230,6 +271,7 @@ int main(void)
 	test_json();
 	test_json_v6_retransmit();
 	test_text();
+	test_text_reset_no_socket();
 	test_endpoint();
 	return check_report();
 }

@@ -60,8 +60,13 @@ static void write_event(FILE *f, const struct ts_rec *r, bool color)
 		on = C_YELLOW;
 		break;
 	case TS_REC_RESET_SENT:
-		snprintf(ev, sizeof(ev), "RST sent in %s",
-			 ts_state_name(r->new_state));
+		/* conn 0: the answer to a segment that found no socket (a
+		 * SYN to a closed port); there is no state to name. */
+		if (r->conn)
+			snprintf(ev, sizeof(ev), "RST sent in %s",
+				 ts_state_name(r->new_state));
+		else
+			snprintf(ev, sizeof(ev), "RST sent (no socket)");
 		on = C_RED;
 		break;
 	case TS_REC_RESET_RECV:
@@ -84,6 +89,7 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 {
 	char t[TS_TIMESTR_LEN], l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN];
 	char pid[16], ms[32];
+	const char *step;
 
 	ts_fmt_clock(t, sizeof(t), (int64_t)r->ts_ns + m->wall_offset_ns);
 	if (r->type == TS_REC_LOST) {
@@ -106,9 +112,10 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 		snprintf(ms, sizeof(ms), "%.3f", r->ns_in_old / 1e6);
 	else
 		snprintf(ms, sizeof(ms), "-");
-	fprintf(f, " %9s  %s\n", ms,
-		r->type == TS_REC_STATE ?
-			ts_step_label(r->old_state, r->new_state) : "");
+	step = r->type == TS_REC_STATE ?
+		       ts_step_label(r->old_state, r->new_state) : "";
+	/* No trailing blanks when there is no step to show. */
+	fprintf(f, " %9s%s%s\n", ms, *step ? "  " : "", step);
 }
 
 static int text_rec(void *priv, const struct ts_rec *r)
