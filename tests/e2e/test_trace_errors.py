@@ -27,7 +27,7 @@ USAGE = [
     (["trace", "--ring-size"], "option '--ring-size' requires an argument"),
     (["trace", "--netns", "/nonexistent/netns"], "invalid --netns '/nonexistent/netns'"),
     (["trace", "--netns", "/proc/self/ns/uts"], "not a network namespace file"),
-    (["trace", "--netns", "/etc/hostname"], "not a network namespace file"),
+    (["trace", "--netns", "/proc/self/stat"], "not a network namespace file"),
     (["trace", "-4", "-6"], "-4 and -6 exclude each other"),
     (["trace", "-p", "0"], "invalid --pid '0'"),
     (["trace", "-p", "x1"], "invalid --pid 'x1'"),

@@ -10,11 +10,10 @@ file within 2 s while the tracer keeps running."""
 import os
 import re
 import signal
-import subprocess
-import tempfile
 import time
 
 import tslib
+import tsnet
 from tslib import expect
 
 BURST = 100  # connections; 10 transitions each on loopback
@@ -60,22 +59,13 @@ def test_ring_overflow_reported():
            % (len(events), total, expected))
 
 
-def check_live(args, marker):
+def check_live(args, marker, sig=signal.SIGINT):
     """Start tcpscope with stdout to a file, make one connection, and wait
-    (2 s at most) for marker to show in the file while it still runs."""
-    out = os.path.join(tempfile.mkdtemp(prefix="tslive"), "out")
+    (2 s at most) for marker to show in the file while it still runs; then
+    stop it with sig, which must end it cleanly."""
     with tslib.Netns("live") as ns:
-        with open(out, "w") as f:
-            p = subprocess.Popen([tslib.TCPSCOPE, "trace", "-v", "--netns", ns.path,
-                                  "--duration", "60"] + args,
-                                 stdout=f, stderr=subprocess.PIPE, text=True)
+        p, out, err = tsnet.start_to_files(ns, args)
         try:
-            # -v says when the programs are attached.
-            line = p.stderr.readline()
-            deadline = time.monotonic() + 20
-            while "tracing (" not in line and time.monotonic() < deadline and line:
-                line = p.stderr.readline()
-            expect("tracing (" in line, "tracer did not start")
             srv = tslib.Server(ns, "--count", "1")
             cli = tslib.client(ns, "--port", str(srv.port))
             expect(cli.returncode == 0 and srv.wait() == 0, "traffic failed")
@@ -86,13 +76,17 @@ def check_live(args, marker):
             expect(p.poll() is None, "tracer exited early")
         finally:
             if p.poll() is None:
-                p.send_signal(signal.SIGINT)
+                p.send_signal(sig)
             p.wait(timeout=20)
-    expect(p.returncode == 0, "tracer exit status %d" % p.returncode)
+    expect(p.returncode == 0, "tracer exit status %d: %s" % (p.returncode, open(err).read()))
+    expect(re.search(r"tcpscope: \d+ events, 0 lost", open(err).read()), "no total line")
+    return open(out).read()
 
 
 def test_live_json_to_file():
-    check_live(["--json"], '"new":"CLOSE"')
+    text = check_live(["--json"], '"new":"CLOSE"', sig=signal.SIGTERM)
+    # SIGTERM ends the stream as cleanly as Ctrl-C: with its summary.
+    expect(text.splitlines()[-1].startswith('{"event":"summary"'), "no summary after SIGTERM")
 
 
 def test_live_text_to_file():

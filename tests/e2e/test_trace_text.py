@@ -4,29 +4,19 @@
 reset the kernel sent for a SYN that found no socket as "RST sent (no
 socket)", the client's side of it, and every line keeps the columns of the
 header.  Output goes to a file, so no colour."""
-import os
 import signal
-import subprocess
-import tempfile
 
 import tslib
+import tsnet
 from tslib import expect
 
 CLOSED_PORT = 9  # nothing listens in a new namespace
 
 
 def test_refused_connection_text():
-    out = os.path.join(tempfile.mkdtemp(prefix="tstext"), "out")
     with tslib.Netns("text") as ns:
-        with open(out, "w") as f:
-            p = subprocess.Popen([tslib.TCPSCOPE, "trace", "-v", "--netns", ns.path,
-                                  "--duration", "60"], stdout=f,
-                                 stderr=subprocess.PIPE, text=True)
+        p, out, err = tsnet.start_to_files(ns, [])
         try:
-            line = p.stderr.readline()
-            while line and "tracing (" not in line:
-                line = p.stderr.readline()
-            expect("tracing (" in line, "tracer did not start")
             cli = tslib.client(ns, "--port", str(CLOSED_PORT), "--expect-fail")
             expect(cli.returncode == 0, "client: %s" % cli.stderr.read())
             tslib.wait_until(lambda: "SYN_SENT -> CLOSE" in open(out).read(), 5,

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""Kernel counters and packet drops for the end-to-end tests: nstat read
-inside a test namespace, and nftables drop rules in a namespace's INPUT hook
-(a drop there makes the sender retransmit; an OUTPUT drop would only be a
-local send failure)."""
+"""More helpers for the end-to-end tests, beside tslib: kernel counters
+(nstat read inside a test namespace), nftables drop rules in a namespace's
+INPUT hook (a drop there makes the sender retransmit; an OUTPUT drop would
+only be a local send failure), and a tracer writing to plain files."""
 import os
+import subprocess
 import tempfile
 
 import tslib
@@ -92,3 +93,17 @@ class InputDrop:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def start_to_files(ns, args):
+    """tcpscope trace on ns with stdout and stderr to files; returns
+    (process, stdout path, stderr path) once -v says it is tracing."""
+    d = tempfile.mkdtemp(prefix="tslive")
+    out, err = os.path.join(d, "out"), os.path.join(d, "err")
+    with open(out, "w") as fo, open(err, "w") as fe:
+        p = subprocess.Popen([tslib.TCPSCOPE, "trace", "-v", "--netns", ns.path,
+                              "--duration", "60"] + args, stdout=fo, stderr=fe)
+    tslib.wait_until(lambda: "tracing (" in open(err).read() or p.poll() is not None,
+                     20, "the tracer to attach")
+    tslib.expect(p.poll() is None, "tracer exited: %s" % open(err).read())
+    return p, out, err
