@@ -116,8 +116,8 @@ int ts_check_privileges(void)
 /*
  * Test seams, documented in docs/DESIGN.md and tcpscope(8):
  * TCPSCOPE_BTF_PATH reads the kernel's types from another BTF file (also
- * used for CO-RE relocations), and TCPSCOPE_HIDE_TP=a,b treats the named
- * tracepoints as absent.  Both drive the real code paths for a kernel
+ * used for CO-RE relocations), and TCPSCOPE_HIDE_TP=a,btf:b treats the
+ * named tracepoints as absent (in both forms, or in the one named).  Both drive the real code paths for a kernel
  * without BTF or without a tracepoint.
  */
 static const char *btf_path(void)
@@ -127,15 +127,23 @@ static const char *btf_path(void)
 	return p && *p ? p : NULL;
 }
 
-static bool tp_hidden(const char *tp)
+static bool tp_hidden(const char *tp, enum ts_tp_mode form)
 {
 	const char *list = getenv("TCPSCOPE_HIDE_TP");
-	size_t n = strlen(tp);
+	const char *prefix = form == TS_TP_BTF ? "btf:" : "classic:";
+	size_t n = strlen(tp), np = strlen(prefix);
 
+	/* Entries are NAME (both forms) or btf:NAME / classic:NAME. */
 	for (const char *p = list; p && *p;) {
 		size_t len = strcspn(p, ",");
+		const char *name = p;
+		size_t nlen = len;
 
-		if (len == n && !strncmp(p, tp, n))
+		if (len > np && !strncmp(p, prefix, np)) {
+			name += np;
+			nlen -= np;
+		}
+		if (nlen == n && !strncmp(name, tp, n))
 			return true;
 		p += len;
 		p += *p == ',';
@@ -208,7 +216,7 @@ int ts_ensure_tracefs(void)
 
 static bool classic_tp_exists(const char *cat, const char *tp)
 {
-	if (tp_hidden(tp))
+	if (tp_hidden(tp, TS_TP_CLASSIC))
 		return false;
 	return tracefs_has("/sys/kernel/tracing", cat, tp) ||
 	       tracefs_has("/sys/kernel/debug/tracing", cat, tp);
@@ -218,7 +226,7 @@ static bool btf_tp_exists(const struct btf *vmlinux, const char *tp)
 {
 	char name[128];
 
-	if (tp_hidden(tp))
+	if (tp_hidden(tp, TS_TP_BTF))
 		return false;
 	snprintf(name, sizeof(name), "btf_trace_%s", tp);
 	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
@@ -342,8 +350,13 @@ static int attach_all(struct ts_loader *l)
 
 static void report_load_error(int err)
 {
-	if (err == -EPERM || err == -EACCES)
-		ts_err("loading BPF programs was refused (%s): run as root, with CAP_BPF and CAP_PERFMON",
+	/* The privilege check has passed by now: EPERM means a policy
+	 * (lockdown, or RLIMIT_MEMLOCK before 5.11), EACCES the verifier. */
+	if (err == -EPERM)
+		ts_err("loading BPF programs was refused (%s): needs CAP_BPF and CAP_PERFMON; kernel lockdown or a low RLIMIT_MEMLOCK can also refuse it",
+		       strerror(-err));
+	else if (err == -EACCES)
+		ts_err("the kernel's verifier rejected the BPF programs (%s); run with -v for its log",
 		       strerror(-err));
 	else
 		ts_err("loading BPF programs failed: %s (run with -v for the verifier log)",
@@ -396,10 +409,10 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 			if (!err) {
 				mode = TS_TP_BTF;
 				ts_info("using tp_btf programs (typed socket, socket cookies, socket storage)");
-			} else if (err == -EPERM || err == -EACCES) {
-				report_load_error(err);
-				goto cleanup;
 			} else {
+				/* E.g. 5.8-5.11: no socket cookie or socket
+				 * storage in tracing programs.  A refusal for
+				 * want of privilege fails again below. */
 				ts_info("tp_btf programs did not load (%s): falling back to classic tracepoints",
 					strerror(-err));
 			}

@@ -7,10 +7,12 @@ tracepoint are simulated through the documented test seams
 TCPSCOPE_BTF_PATH and TCPSCOPE_HIDE_TP, which drive the real code paths."""
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 
 import tslib
+import tsnet
 from tslib import expect
 
 USAGE = [
@@ -134,6 +136,31 @@ def test_missing_tracepoint():
              ["kernel lacks tracepoint tcp:tcp_retransmit_skb", "classic form"])
 
 
+def test_auto_falls_back_to_classic():
+    """Without the BTF form of a required tracepoint, --tp-mode auto (the
+    default) chooses the classic programs, says so with -v, and traces."""
+    with tslib.Netns("fallback") as ns:
+        p, out, err = tsnet.start_to_files(ns, ["--json"],
+                                           env={"TCPSCOPE_HIDE_TP": "btf:tcp_retransmit_skb"})
+        try:
+            srv = tslib.Server(ns, "--count", "1")
+            cli = tslib.client(ns, "--port", str(srv.port))
+            expect(cli.returncode == 0 and srv.wait() == 0, "traffic failed")
+        finally:
+            p.send_signal(signal.SIGINT)
+            p.wait(timeout=20)
+    out, err = open(out).read(), open(err).read()
+    expect(p.returncode == 0, "exit %d: %r" % (p.returncode, err))
+    expect("using classic tracepoint programs" in err, "no word of the fallback: %r" % err)
+    expect("attached sock:inet_sock_set_state (classic)" in err, "classic not attached: %r" % err)
+    expect('"new":"ESTABLISHED"' in out, "classic programs traced nothing: %r" % out[:300])
+    # Without the seam the same kernel gets the BTF variant.
+    with tslib.Netns("nofallback") as ns:
+        tr = tslib.Tracer(netns=ns)
+        tr.stop()
+    expect("using tp_btf programs" in tr.stderr(), "default variant: %r" % tr.stderr())
+
+
 def test_optional_tracepoint_missing():
     """A tracepoint tcpscope can do without is skipped, and said so with -v."""
     with tslib.Netns("opttp") as ns:
@@ -148,4 +175,5 @@ def test_optional_tracepoint_missing():
 if __name__ == "__main__":
     tslib.main([test_bad_command_lines, test_help_is_not_an_error, test_not_root,
                 test_root_without_capabilities, test_no_btf, test_btf_from_a_file,
-                test_missing_tracepoint, test_optional_tracepoint_missing])
+                test_missing_tracepoint, test_auto_falls_back_to_classic,
+                test_optional_tracepoint_missing])

@@ -95,14 +95,16 @@ class InputDrop:
         self.remove()
 
 
-def start_to_files(ns, args):
-    """tcpscope trace on ns with stdout and stderr to files; returns
-    (process, stdout path, stderr path) once -v says it is tracing."""
+def start_to_files(ns, args, env=None):
+    """tcpscope trace on ns (extra environment env) with stdout and stderr
+    to files; returns (process, stdout path, stderr path) once -v says it
+    is tracing."""
     d = tempfile.mkdtemp(prefix="tslive")
     out, err = os.path.join(d, "out"), os.path.join(d, "err")
     with open(out, "w") as fo, open(err, "w") as fe:
         p = subprocess.Popen([tslib.TCPSCOPE, "trace", "-v", "--netns", ns.path,
-                              "--duration", "60"] + args, stdout=fo, stderr=fe)
+                              "--duration", "60"] + args, stdout=fo, stderr=fe,
+                             env=dict(os.environ, **(env or {})))
     tslib.wait_until(lambda: "tracing (" in open(err).read() or p.poll() is not None,
                      20, "the tracer to attach")
     tslib.expect(p.poll() is None, "tracer exited: %s" % open(err).read())
