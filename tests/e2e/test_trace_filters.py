@@ -53,15 +53,16 @@ def listening(ns, port):
     return False
 
 
-def run_pid_filter(pick):
+def run_pid_filter(pick, mode="btf"):
     """Server and two clients, PIDs known before they start; trace -p the
-    one pick() chooses.  Returns (records, server, client a, client b)."""
+    one pick() chooses with the mode variant.  Returns (records, server,
+    client a, client b)."""
     port = 5001  # the namespace is new: nothing else can hold it
     with tslib.Netns("pid") as ns:
         srv = Gated(ns, "server", "--port", str(port), "--count", str(2 * N))
         a = Gated(ns, "client", "--port", str(port), "--count", str(N))
         b = Gated(ns, "client", "--port", str(port), "--count", str(N))
-        tr = tslib.Tracer("-p", str(pick(srv, a, b)), netns=ns)
+        tr = tslib.Tracer("-p", str(pick(srv, a, b)), "--tp-mode", mode, netns=ns)
         try:
             srv.gate()
             tslib.wait_until(lambda: listening(ns, port), 10, "the server to listen")
@@ -90,8 +91,8 @@ def test_pid_client():
     expect(not servers and not lst, "server sockets shown with -p of a client")
 
 
-def test_pid_server():
-    recs, srv, a, b = run_pid_filter(lambda srv, a, b: srv.pid)
+def test_pid_server(mode="btf"):
+    recs, srv, a, b = run_pid_filter(lambda srv, a, b: srv.pid, mode)
     cli, servers, lst = kinds(recs)
     expect(all(r["pid"] == srv.pid for r in recs),
            "pids %s, wanted only %d" % ({r["pid"] for r in recs}, srv.pid))
@@ -102,6 +103,10 @@ def test_pid_server():
     expect(len(lst) == 1 and tslib.transitions(lst[0]) == [("CLOSE", "LISTEN"),
                                                            ("LISTEN", "CLOSE")],
            "listener: %s" % [tslib.transitions(l) for l in lst])
+
+
+def test_pid_server_classic():
+    test_pid_server("classic")
 
 
 def traffic(ns, servers):
@@ -180,4 +185,5 @@ def test_family():
 
 
 if __name__ == "__main__":
-    tslib.main([test_pid_client, test_pid_server, test_ports, test_family])
+    tslib.main([test_pid_client, test_pid_server, test_pid_server_classic, test_ports,
+                test_family])
