@@ -246,6 +246,60 @@ static void test_text_reset_no_socket(void)
 	free(state);
 }
 
+/* Column where header word h starts in line hdr. */
+static long col(const char *hdr, const char *h)
+{
+	const char *p = strstr(hdr, h);
+
+	return p ? p - hdr : -1;
+}
+
+static void test_text_sink_widens_for_ipv6(void)
+{
+	struct ts_meta m = { .wall_offset_ns = 0, .color = false };
+	struct ts_event ev = sample_event();
+	char *buf = NULL, *lines[8], *save = NULL, *p;
+	struct ts_sink sink;
+	struct ts_rec r;
+	size_t len = 0;
+	int n = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK_INT(ts_sink_text_new(&sink, f, &m), 0);
+	ts_rec_decode(&ev, sizeof(ev), &r);
+	CHECK_INT(sink.ops->rec(sink.priv, &r), 0);
+	/* A full-length IPv6 endpoint is wider than the columns. */
+	ev.family = 6;
+	inet_pton(AF_INET6, "2001:db8:85a3:1234:5678:8a2e:370:7334", ev.saddr);
+	inet_pton(AF_INET6, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", ev.daddr);
+	ts_rec_decode(&ev, sizeof(ev), &r);
+	CHECK_INT(sink.ops->rec(sink.priv, &r), 0);
+	ev = sample_event();
+	ts_rec_decode(&ev, sizeof(ev), &r);
+	CHECK_INT(sink.ops->rec(sink.priv, &r), 0);
+	sink.ops->destroy(sink.priv);
+	fclose(f);
+
+	for (p = strtok_r(buf, "\n", &save); p && n < 8; p = strtok_r(NULL, "\n", &save))
+		lines[n++] = p;
+	/* header, v4, new header, v6, v4 */
+	CHECK_INT(n, 5);
+	if (n != 5) {
+		free(buf);
+		return;
+	}
+	CHECK(!strncmp(lines[0], "TIME ", 5) && !strncmp(lines[2], "TIME ", 5));
+	CHECK(col(lines[2], "EVENT") > col(lines[0], "EVENT"));
+	/* Under each header, every column starts where its title does. */
+	CHECK_INT(col(lines[1], "127.0.0.2:80"), col(lines[0], "REMOTE"));
+	CHECK_INT(col(lines[1], "SYN_SENT ->"), col(lines[0], "EVENT"));
+	CHECK_INT(col(lines[3], "[2001:db8:ffff"), col(lines[2], "REMOTE"));
+	CHECK_INT(col(lines[3], "SYN_SENT ->"), col(lines[2], "EVENT"));
+	CHECK_INT(col(lines[4], "127.0.0.2:80"), col(lines[2], "REMOTE"));
+	CHECK_INT(col(lines[4], "SYN_SENT ->"), col(lines[2], "EVENT"));
+	free(buf);
+}
+
 static void test_endpoint(void)
 {
 	uint8_t a[16] = { 0 };
@@ -272,6 +326,7 @@ int main(void)
 	test_json_v6_retransmit();
 	test_text();
 	test_text_reset_no_socket();
+	test_text_sink_widens_for_ipv6();
 	test_endpoint();
 	return check_report();
 }

@@ -13,10 +13,15 @@
 #define C_YELLOW "\033[33m"
 #define C_BOLD_RED "\033[1;31m"
 
+/* Endpoint columns fit any IPv4 endpoint and most IPv6 ones; a wider
+ * endpoint widens them for the rest of the run, under a new header. */
+#define ADDR_W 26
+
 struct text_sink {
 	FILE *f;
 	struct ts_meta meta;
 	bool header_done;
+	int addr_w;
 };
 
 static const char *state_color(unsigned int state)
@@ -31,11 +36,16 @@ static const char *state_color(unsigned int state)
 	}
 }
 
+static void write_header(FILE *f, int aw)
+{
+	fprintf(f, "%-12s %-7s %-16s %-*s %-*s %-28s %9s  %s\n", "TIME",
+		"PID", "COMM", aw, "LOCAL", aw, "REMOTE", "EVENT", "MS_IN_OLD",
+		"STEP");
+}
+
 void ts_text_write_header(FILE *f)
 {
-	fprintf(f, "%-12s %-7s %-16s %-26s %-26s %-28s %9s  %s\n", "TIME",
-		"PID", "COMM", "LOCAL", "REMOTE", "EVENT", "MS_IN_OLD",
-		"STEP");
+	write_header(f, ADDR_W);
 }
 
 static void write_event(FILE *f, const struct ts_rec *r, bool color)
@@ -84,10 +94,29 @@ static void write_event(FILE *f, const struct ts_rec *r, bool color)
 	fprintf(f, "%s%-28s%s", on, ev, off);
 }
 
-void ts_text_write_rec(FILE *f, const struct ts_rec *r,
-		       const struct ts_meta *m)
+struct endpoints {
+	char local[TS_ADDRSTR_LEN];
+	char remote[TS_ADDRSTR_LEN];
+};
+
+static int fmt_endpoints(struct endpoints *e, const struct ts_rec *r)
 {
-	char t[TS_TIMESTR_LEN], l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN];
+	size_t l, rm;
+
+	ts_fmt_endpoint(e->local, sizeof(e->local), r->family, r->saddr,
+			r->sport);
+	ts_fmt_endpoint(e->remote, sizeof(e->remote), r->family, r->daddr,
+			r->dport);
+	l = strlen(e->local);
+	rm = strlen(e->remote);
+	return (int)(l > rm ? l : rm);
+}
+
+static void write_rec(FILE *f, const struct ts_rec *r,
+		      const struct ts_meta *m, const struct endpoints *e,
+		      int aw)
+{
+	char t[TS_TIMESTR_LEN];
 	char pid[16], ms[32];
 	const char *step;
 
@@ -99,14 +128,12 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 			m->color ? C_RESET : "");
 		return;
 	}
-	ts_fmt_endpoint(l, sizeof(l), r->family, r->saddr, r->sport);
-	ts_fmt_endpoint(rm, sizeof(rm), r->family, r->daddr, r->dport);
 	if (r->pid)
 		snprintf(pid, sizeof(pid), "%u", r->pid);
 	else
 		snprintf(pid, sizeof(pid), "-");
-	fprintf(f, "%-12s %-7s %-16s %-26s %-26s ", t, pid,
-		r->comm[0] ? r->comm : "-", l, rm);
+	fprintf(f, "%-12s %-7s %-16s %-*s %-*s ", t, pid,
+		r->comm[0] ? r->comm : "-", aw, e->local, aw, e->remote);
 	write_event(f, r, m->color);
 	if (r->type == TS_REC_STATE && r->ns_in_old)
 		snprintf(ms, sizeof(ms), "%.3f", r->ns_in_old / 1e6);
@@ -118,15 +145,34 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 	fprintf(f, " %9s%s%s\n", ms, *step ? "  " : "", step);
 }
 
+void ts_text_write_rec(FILE *f, const struct ts_rec *r,
+		       const struct ts_meta *m)
+{
+	struct endpoints e = {};
+
+	if (r->type != TS_REC_LOST)
+		fmt_endpoints(&e, r);
+	write_rec(f, r, m, &e, ADDR_W);
+}
+
 static int text_rec(void *priv, const struct ts_rec *r)
 {
 	struct text_sink *s = priv;
+	struct endpoints e = {};
+	int w;
 
+	if (r->type != TS_REC_LOST) {
+		w = fmt_endpoints(&e, r);
+		if (w > s->addr_w) {
+			s->addr_w = w;
+			s->header_done = false;
+		}
+	}
 	if (!s->header_done) {
-		ts_text_write_header(s->f);
+		write_header(s->f, s->addr_w);
 		s->header_done = true;
 	}
-	ts_text_write_rec(s->f, r, &s->meta);
+	write_rec(s->f, r, &s->meta, &e, s->addr_w);
 	return ferror(s->f) ? -EIO : 0;
 }
 
@@ -157,6 +203,7 @@ int ts_sink_text_new(struct ts_sink *out, FILE *f, const struct ts_meta *m)
 		return -ENOMEM;
 	s->f = f;
 	s->meta = *m;
+	s->addr_w = ADDR_W;
 	out->ops = &text_ops;
 	out->priv = s;
 	return 0;
