@@ -187,6 +187,9 @@ cleanup:
 			o.cap.path, (unsigned long long)bytes);
 		if (ev)
 			fprintf(stderr, ", %.1f bytes/event", (double)bytes / (double)ev);
+		if (ts_sink_capture_dropped(cap))
+			fprintf(stderr, "; the last %llu events could not be written",
+				(unsigned long long)ts_sink_capture_dropped(cap));
 		fputc('\n', stderr);
 		if (ts_sink_capture_error(cap) && ts_sink_capture_error(cap) != -EFBIG)
 			ret = 1;

@@ -139,7 +139,8 @@ static int write_capture(struct ts_rec *recs, int n, size_t chunk_raw,
 		make_rec(&recs[i], i, &ts);
 		CHECK_INT(ts_capw_add(w, &recs[i]), 0);
 	}
-	CHECK_INT(ts_capw_close(w, NULL, 0), 0);
+	CHECK_INT(ts_capw_finish(w), 0);
+	ts_capw_free(w);
 	return fd;
 }
 
@@ -440,7 +441,7 @@ static void test_size_limit(void)
 	struct ts_capw *w = NULL;
 	struct ts_capr *r;
 	struct ts_rec rec;
-	char msg[512];
+	const char *msg;
 	uint64_t ts = 1;
 	int fd = memfd_create("lim", 0), i, err = 0, n;
 	size_t len;
@@ -453,8 +454,11 @@ static void test_size_limit(void)
 		err = ts_capw_add(w, &rec);
 	}
 	CHECK_INT(err, -EFBIG);
-	CHECK_INT(ts_capw_close(w, msg, sizeof(msg)), -EFBIG);
+	CHECK_INT(ts_capw_finish(w), -EFBIG);
+	ts_capw_error(w, &msg);
 	CHECK_STR(msg, "limited reached the size limit (20000 bytes); recording stopped");
+	CHECK_INT(ts_capw_dropped(w), 0);
+	ts_capw_free(w);
 	p = file_bytes(fd, &len);
 	CHECK(len <= 20000);
 	CHECK(len > 10000);
@@ -483,13 +487,15 @@ static void test_create_mode(void)
 	CHECK_INT(ts_capw_open(&o, &h, NULL, 0, &w), -EEXIST);
 	o.force = true;
 	CHECK_INT(ts_capw_open(&o, &h, NULL, 0, &w), 0);
-	CHECK_INT(ts_capw_close(w, NULL, 0), 0);
+	CHECK_INT(ts_capw_finish(w), 0);
+	ts_capw_free(w);
 	CHECK_INT(stat(path, &st), 0);
 	CHECK_INT(st.st_mode & 0777, 0600);
 	unlink(path);
 	o.force = false;
 	CHECK_INT(ts_capw_open(&o, &h, NULL, 0, &w), 0);
-	CHECK_INT(ts_capw_close(w, NULL, 0), 0);
+	CHECK_INT(ts_capw_finish(w), 0);
+	ts_capw_free(w);
 	CHECK_INT(stat(path, &st), 0);
 	CHECK_INT(st.st_mode & 0077, 0);
 	unlink(path);

@@ -82,14 +82,17 @@ int ts_capw_add(struct ts_capw *w, const struct ts_rec *r);
 int ts_capw_flush(struct ts_capw *w, bool force);
 /*
  * Write the last chunk and the trailer (counts of what the file holds),
- * and close.  Frees w.  Returns 0 or the first error of the writer's life,
- * whose sentence is copied into errbuf (when not NULL).
+ * and close the file; w stays for the questions below until freed.
+ * Returns 0 or the first error of the writer's life (ts_capw_error).
  */
-int ts_capw_close(struct ts_capw *w, char *errbuf, size_t errlen);
-/* Close without a trailer (after an error); frees w. */
-void ts_capw_abort(struct ts_capw *w);
+int ts_capw_finish(struct ts_capw *w);
+/* Free (closing the file as it stands if not finished).  NULL-safe. */
+void ts_capw_free(struct ts_capw *w);
 uint64_t ts_capw_bytes(const struct ts_capw *w);
+/* Records in the file, or in it once the pending chunk is written. */
 uint64_t ts_capw_events(const struct ts_capw *w);
+/* Records accepted but not written because of an error. */
+uint64_t ts_capw_dropped(const struct ts_capw *w);
 /* First error (negative errno) and a sentence saying what failed. */
 int ts_capw_error(const struct ts_capw *w, const char **msg);
 

@@ -52,6 +52,8 @@ struct ts_capw {
 	uint64_t events; /* records in written chunks */
 	uint64_t lost;	 /* sum of the loss records in written chunks */
 	uint64_t chunks;
+	uint64_t dropped; /* records of a chunk that could not be written */
+	bool finished;
 	int err;
 	char errmsg[512];
 
@@ -92,8 +94,8 @@ static void set_err(struct ts_capw *w, int err, const char *what)
 			 w->path, (unsigned long long)w->max_bytes);
 	else
 		snprintf(w->errmsg, sizeof(w->errmsg),
-			 "%s %s at byte offset %llu: %s; recording stopped, the file is valid up to there",
-			 w->path, what, (unsigned long long)w->bytes, strerror(-err));
+			 "cannot %s %s at byte offset %llu: %s; recording stopped, the file is valid up to there",
+			 what, w->path, (unsigned long long)w->bytes, strerror(-err));
 }
 
 /* Write all of buf at the end of the file, or undo the partial write. */
@@ -214,7 +216,9 @@ static int write_chunk(struct ts_capw *w)
 	len += w->evlen;
 	err = write_zframe(w, TS_FR_CHNK, p, len);
 	if (err) {
-		set_err(w, err, "cannot write a chunk");
+		set_err(w, err, "write a chunk to");
+		w->dropped += w->nev - w->pend_lost_recs;
+		reset_chunk(w);
 		return err;
 	}
 	w->events += w->nev - w->pend_lost_recs;
@@ -395,7 +399,7 @@ int ts_capw_add(struct ts_capw *w, const struct ts_rec *r)
 	if (r->type != TS_REC_LOST) {
 		err = desc_index(w, r, &idx);
 		if (err) {
-			set_err(w, err, "cannot encode a record");
+			set_err(w, err, "encode a record for");
 			return err;
 		}
 	}
@@ -453,12 +457,13 @@ static void free_writer(struct ts_capw *w)
 	free(w);
 }
 
-int ts_capw_close(struct ts_capw *w, char *errbuf, size_t errlen)
+int ts_capw_finish(struct ts_capw *w)
 {
-	int err, terr;
+	int terr;
 
-	if (!w)
-		return 0;
+	if (w->finished)
+		return w->err;
+	w->finished = true;
 	if (!w->err)
 		write_chunk(w);
 	/*
@@ -467,17 +472,14 @@ int ts_capw_close(struct ts_capw *w, char *errbuf, size_t errlen)
 	 */
 	terr = write_trailer(w);
 	if (terr)
-		set_err(w, terr, "cannot write the trailer");
-	if (w->fd >= 0 && close(w->fd) && !w->err)
-		set_err(w, -errno, "cannot close");
-	err = w->err;
-	if (errbuf && errlen)
-		snprintf(errbuf, errlen, "%s", w->errmsg);
-	free_writer(w);
-	return err;
+		set_err(w, terr, "write the trailer of");
+	if (close(w->fd) && !w->err)
+		set_err(w, -errno, "close");
+	w->fd = -1;
+	return w->err;
 }
 
-void ts_capw_abort(struct ts_capw *w)
+void ts_capw_free(struct ts_capw *w)
 {
 	if (!w)
 		return;
@@ -494,6 +496,11 @@ uint64_t ts_capw_bytes(const struct ts_capw *w)
 uint64_t ts_capw_events(const struct ts_capw *w)
 {
 	return w->events + w->nev - w->pend_lost_recs;
+}
+
+uint64_t ts_capw_dropped(const struct ts_capw *w)
+{
+	return w->dropped;
 }
 
 int ts_capw_error(const struct ts_capw *w, const char **msg)
@@ -586,7 +593,7 @@ int ts_capw_open_fd(int fd, const struct ts_capw_opts *o,
 	return 0;
 fail:
 	free(head);
-	ts_capw_abort(w);
+	ts_capw_free(w);
 	return err;
 }
 

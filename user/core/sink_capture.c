@@ -8,8 +8,6 @@ struct ts_capsink {
 	struct ts_capw *w;
 	int err;
 	bool stopped;
-	uint64_t bytes;
-	uint64_t events;
 };
 
 /* Say once why recording stopped; the size limit is not an error. */
@@ -61,18 +59,15 @@ static int cap_flush(void *priv)
 static int cap_finish(void *priv, const struct ts_totals *t)
 {
 	struct ts_capsink *s = priv;
-	char msg[512];
+	const char *msg;
 	int err;
 
 	(void)t;
-	if (!s->w)
-		return 0;
-	s->bytes = ts_capw_bytes(s->w);
-	s->events = ts_capw_events(s->w);
-	err = ts_capw_close(s->w, msg, sizeof(msg));
-	s->w = NULL;
-	if (err)
+	err = ts_capw_finish(s->w);
+	if (err) {
+		ts_capw_error(s->w, &msg);
 		stop(s, err, msg);
+	}
 	/* Already said in one line; the command asks ts_sink_capture_error. */
 	return 0;
 }
@@ -82,7 +77,7 @@ static void cap_destroy(void *priv)
 	struct ts_capsink *s = priv;
 
 	/* Not finished: an error path.  Leave the file as it stands. */
-	ts_capw_abort(s->w);
+	ts_capw_free(s->w);
 	free(s);
 }
 
@@ -100,7 +95,7 @@ int ts_sink_capture_new(struct ts_sink *out, struct ts_capw *w,
 	struct ts_capsink *s = calloc(1, sizeof(*s));
 
 	if (!s) {
-		ts_capw_abort(w);
+		ts_capw_free(w);
 		return -ENOMEM;
 	}
 	s->w = w;
@@ -123,10 +118,15 @@ int ts_sink_capture_error(const struct ts_capsink *s)
 
 uint64_t ts_sink_capture_bytes(const struct ts_capsink *s)
 {
-	return s->w ? ts_capw_bytes(s->w) : s->bytes;
+	return ts_capw_bytes(s->w);
 }
 
 uint64_t ts_sink_capture_events(const struct ts_capsink *s)
 {
-	return s->w ? ts_capw_events(s->w) : s->events;
+	return ts_capw_events(s->w);
+}
+
+uint64_t ts_sink_capture_dropped(const struct ts_capsink *s)
+{
+	return ts_capw_dropped(s->w);
 }

@@ -30,5 +30,7 @@ int ts_sink_capture_error(const struct ts_capsink *s);
 /* Bytes in the file and records written, valid after finish too. */
 uint64_t ts_sink_capture_bytes(const struct ts_capsink *s);
 uint64_t ts_sink_capture_events(const struct ts_capsink *s);
+/* Records accepted but not written because of a write error. */
+uint64_t ts_sink_capture_dropped(const struct ts_capsink *s);
 
 #endif

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Record a real scenario with 'trace -w' while it is shown live; 'report'
+of the file then prints exactly what live tracing printed, through the same
+pipeline (same filters, same JSON), and --summary counts the same."""
+import collections
+import os
+import tempfile
+
+import capkit
+import tslib
+from tslib import expect
+
+
+def scenario(ns):
+    """IPv4 and IPv6, client and server closing first, and resets."""
+    capkit.traffic(ns, 5, "127.0.0.1", "client-close")
+    capkit.traffic(ns, 5, "::1", "server-close")
+    capkit.traffic(ns, 3, "127.0.0.1", "rst")
+
+
+def test_report_equals_live():
+    path = os.path.join(tempfile.mkdtemp(prefix="tscap"), "run.cap")
+    with tslib.Netns("caprt") as ns:
+        tr = tslib.Tracer("-w", path, netns=ns)
+        try:
+            scenario(ns)
+            live = tr.stop()
+        finally:
+            tr.kill()
+    expect(os.stat(path).st_mode & 0o777 == 0o600, "capture mode %o" % os.stat(path).st_mode)
+    rep, err = capkit.report_json(path)
+    expect(len(live) > 100, "only %d live records" % len(live))
+    expect(rep == live, "report differs from live: %d vs %d records; first difference %s" %
+           (len(rep), len(live),
+            next(((a, b) for a, b in zip(rep, live) if a != b), "(length)")))
+    fams = {r["family"] for r in live if "family" in r}
+    expect(fams == {4, 6}, "families %s" % fams)
+    expect(any(r["event"] == "reset_sent" for r in live) or
+           any(r.get("new") == "CLOSE" and r.get("old") == "ESTABLISHED" for r in live),
+           "no reset in the scenario")
+
+    # The same filters, applied in user space to the file.
+    port = next(r["dport"] for r in live if r.get("old") == "CLOSE" and r.get("new") == "SYN_SENT")
+    rep6, _ = capkit.report_json(path, "-6")
+    expect(rep6[:-1] == [r for r in live[:-1] if r.get("family") == 6],
+           "-6 filter differs")
+    repp, _ = capkit.report_json(path, "--port", str(port))
+    expect(repp[:-1] == [r for r in live[:-1]
+                         if port in (r.get("sport"), r.get("dport"))], "--port differs")
+
+    # --summary counts what live showed.
+    summ, _ = capkit.report_json(path, "--summary")
+    expect(len(summ) == 1 and summ[0]["event"] == "report_summary", "summary %s" % summ)
+    s = summ[0]
+    want = collections.Counter((r["old"], r["new"]) for r in live if r["event"] == "state")
+    got = {(t["old"], t["new"]): t["count"] for t in s["transitions"]}
+    expect(got == dict(want), "summary transitions %s != %s" % (got, dict(want)))
+    expect(s["records"] == live[-1]["records"], "summary records")
+    hs = sum(1 for r in live if r.get("old") == "SYN_SENT" and r.get("new") == "ESTABLISHED")
+    expect(s["handshake"]["client"]["count"] == hs, "client handshakes")
+    expect(s["handshake"]["client"]["p50_ms"] <= s["handshake"]["client"]["max_ms"], "pct order")
+
+    # The text report is the live text format, one line per record.
+    rc, out, err = capkit.report(path, "--color", "never")
+    expect(rc == 0, "text report: %s" % err)
+    expect(len(out.splitlines()) == len(live) - 1 + 1, "text lines %d" % len(out.splitlines()))
+
+
+if __name__ == "__main__":
+    tslib.main([test_report_equals_live])
