@@ -211,7 +211,8 @@ static int at_finish(void *priv, const struct ts_totals *t)
 	for (size_t i = 0; i < s->n; i++)
 		if (shown(s, &s->e[i]))
 			s->e[k++] = s->e[i];
-	qsort(s->e, k, sizeof(*s->e), cmp_entry);
+	if (k)
+		qsort(s->e, k, sizeof(*s->e), cmp_entry);
 	ts_fmt_rfc3339(when, sizeof(when), (int64_t)s->o.at_mono_ns + s->meta.wall_offset_ns);
 	if (!s->o.json) {
 		fprintf(s->f, "TCP sockets at %s (from a snapshot of %zu sockets and %llu events)\n",

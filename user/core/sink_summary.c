@@ -321,9 +321,13 @@ static int sum_finish(void *priv, const struct ts_totals *t)
 	struct summary *s = priv;
 
 	(void)t;
-	qsort(s->hs_client.v, s->hs_client.n, sizeof(uint64_t), cmp_u64);
-	qsort(s->hs_server.v, s->hs_server.n, sizeof(uint64_t), cmp_u64);
-	qsort(s->rc, s->nrc, sizeof(*s->rc), cmp_rconn);
+	/* qsort with a NULL base is undefined even for zero elements. */
+	if (s->hs_client.n)
+		qsort(s->hs_client.v, s->hs_client.n, sizeof(uint64_t), cmp_u64);
+	if (s->hs_server.n)
+		qsort(s->hs_server.v, s->hs_server.n, sizeof(uint64_t), cmp_u64);
+	if (s->nrc)
+		qsort(s->rc, s->nrc, sizeof(*s->rc), cmp_rconn);
 	if (s->json)
 		write_json(s);
 	else
