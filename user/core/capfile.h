@@ -54,7 +54,7 @@ struct ts_capw;
 struct ts_capw_opts {
 	const char *path;
 	bool force;	      /* replace an existing file */
-	int level;	      /* zlib level; 0 means the default (6) */
+	int level;	      /* zlib level; 0 means the default (1: cheapest) */
 	uint64_t max_bytes;   /* stop before the file grows past this; 0 none */
 	uint64_t flush_ns;    /* longest time a record waits in memory */
 	size_t chunk_raw;     /* 0: TS_CAP_CHUNK_RAW */

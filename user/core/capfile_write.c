@@ -548,7 +548,7 @@ int ts_capw_open_fd(int fd, const struct ts_capw_opts *o,
 	}
 	w->fd = fd;
 	snprintf(w->path, sizeof(w->path), "%s", o->path ? o->path : "capture");
-	w->level = o->level ? o->level : 6;
+	w->level = o->level ? o->level : 1;
 	w->max_bytes = o->max_bytes;
 	w->flush_ns = o->flush_ns ? o->flush_ns : DEFAULT_FLUSH_NS;
 	w->chunk_raw = o->chunk_raw ? o->chunk_raw : TS_CAP_CHUNK_RAW;
