@@ -6,6 +6,7 @@ pipeline (same filters, same JSON), and --summary counts the same."""
 import collections
 import os
 import tempfile
+import time
 
 import capkit
 import tslib
@@ -67,5 +68,42 @@ def test_report_equals_live():
     expect(len(out.splitlines()) == len(live) - 1 + 1, "text lines %d" % len(out.splitlines()))
 
 
+def test_retransmits_in_capture():
+    """SYNs dropped at the server (nftables input hook): the client's SYN
+    retransmissions are recorded and --summary names the connection."""
+    path = os.path.join(tempfile.mkdtemp(prefix="tscap"), "rt.cap")
+    with tslib.Netns("capcli") as a, tslib.Netns("capsrv") as b:
+        tslib.veth(a, b)
+        srv = tslib.Server(b, "--addr", "198.18.0.2", "--count", "1")
+        b.run(["nft", "add table inet tsrt"])
+        b.run(["nft", "add chain inet tsrt in { type filter hook input priority 0 ; }"])
+        b.run(["nft", "add rule inet tsrt in tcp dport %d tcp flags syn drop" % srv.port])
+        tr = tslib.Tracer("-w", path, netns=a)
+        try:
+            cli = a.popen(["python3", tslib.TCPKIT, "client", "--addr", "198.18.0.2",
+                           "--port", str(srv.port), "--timeout", "20"])
+            # The first SYN and its retransmission 1 s later are dropped.
+            time.sleep(1.5)
+            b.run(["nft", "delete table inet tsrt"])
+            expect(cli.wait(timeout=30) == 0, "client failed")
+            expect(srv.wait() == 0, "server failed")
+            live = tr.stop()
+        finally:
+            tr.kill()
+    rep, _ = capkit.report_json(path)
+    expect(rep == live, "report differs from live")
+    rts = [r for r in live if r["event"] == "retransmit"]
+    expect(len(rts) >= 1 and all(r["state"] == "SYN_SENT" for r in rts),
+           "SYN retransmits: %s" % rts)
+    s = capkit.report_json(path, "--summary")[0][0]
+    expect(s["retransmits"].get("SYN_SENT") == len(rts), "summary retransmits %s" % s)
+    top = s["top_retransmits"]
+    expect(len(top) == 1 and top[0]["conn"] == rts[0]["conn"] and
+           top[0]["retransmits"] == len(rts) and top[0]["dport"] == srv.port,
+           "top retransmitters %s" % top)
+    rc, out, _ = capkit.report(path, "--summary")
+    expect(rc == 0 and "Top connections by retransmissions" in out, "text summary")
+
+
 if __name__ == "__main__":
-    tslib.main([test_report_equals_live])
+    tslib.main([test_report_equals_live, test_retransmits_in_capture])
