@@ -50,7 +50,7 @@ static const struct argp_option options[] = {
 	  "Counts per state change, handshake-time percentiles, top connections by retransmissions", 0 },
 	{ "at", OPT_AT, "TIME", 0,
 	  "The sockets as they were at TIME: RFC 3339 (2026-11-21T12:00:05Z) or an offset from the start (+5s)", 0 },
-	{ "info", OPT_HEADER, NULL, 0, "Print what the file's header and trailer say first (stderr)", 0 },
+	{ "info", OPT_HEADER, NULL, 0, "Print the file's header (first) and trailer (last) on stderr", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more about the file", 0 },
 	{},
