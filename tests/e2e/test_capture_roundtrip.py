@@ -5,6 +5,7 @@ of the file then prints exactly what live tracing printed, through the same
 pipeline (same filters, same JSON), and --summary counts the same."""
 import collections
 import os
+import signal
 import tempfile
 import time
 
@@ -105,5 +106,36 @@ def test_retransmits_in_capture():
     expect(rc == 0 and "Top connections by retransmissions" in out, "text summary")
 
 
+def test_losses_in_stream():
+    """A 4 KiB ring buffer overflows while the tracer is stopped (SIGSTOP,
+    so that nothing drains it): the loss records are in the file where
+    they happened, and the trailer counts them."""
+    path = os.path.join(tempfile.mkdtemp(prefix="tscap"), "lost.cap")
+    with tslib.Netns("caplost") as ns:
+        tr = tslib.Tracer("-w", path, "--ring-size", "4096", netns=ns)
+        try:
+            capkit.traffic(ns, 5)
+            time.sleep(0.3)
+            os.kill(tr.proc.pid, signal.SIGSTOP)
+            try:
+                capkit.traffic(ns, 200)
+            finally:
+                os.kill(tr.proc.pid, signal.SIGCONT)
+            capkit.traffic(ns, 5)
+            live = tr.stop()
+        finally:
+            tr.kill()
+    lost = [r for r in live if r["event"] == "lost"]
+    expect(lost and live[-1]["lost"] == sum(r["count"] for r in lost),
+           "the burst should overflow a 4 KiB ring: %s" % live[-1])
+    first_loss = next(i for i, r in enumerate(live) if r["event"] == "lost")
+    expect(any(r["event"] == "state" for r in live[first_loss:]),
+           "no events after the loss: it should sit inside the stream")
+    rep, err = capkit.report_json(path, "--info")
+    expect(rep == live, "report differs from live (%d vs %d records)" % (len(rep), len(live)))
+    expect("trailer: %d events, %d lost" % (live[-1]["records"], live[-1]["lost"]) in err,
+           "trailer: %s" % err)
+
+
 if __name__ == "__main__":
-    tslib.main([test_report_equals_live, test_retransmits_in_capture])
+    tslib.main([test_report_equals_live, test_retransmits_in_capture, test_losses_in_stream])
