@@ -124,16 +124,60 @@ static const struct argp argp = {
 	.children = children,
 };
 
+/* Header strings come from the file: no terminal escapes get through. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
 static void print_info(const struct ts_capr *r)
 {
 	const struct ts_cap_header *h = ts_capr_header(r);
+	char host[256], kernel[256], cmd[TS_CAP_MAX_STR];
 	const struct ts_sock *socks;
 	size_t n;
 
 	ts_capr_snapshot(r, &socks, &n);
 	fprintf(stderr, "capture: format %u, host %s, kernel %s, %zu sockets in the snapshot\n"
 			"capture: recorded by: %s\n",
-		h->version, h->host, h->kernel, n, h->cmdline);
+		h->version, printable(h->host, host, sizeof(host)),
+		printable(h->kernel, kernel, sizeof(kernel)), n,
+		printable(h->cmdline, cmd, sizeof(cmd)));
+}
+
+/* The snapshot's sockets that pass the filters, as records would. */
+static int filter_snapshot(const struct ts_capr *r, const struct ts_filter *f,
+			   struct ts_sock **out, size_t *n)
+{
+	const struct ts_sock *socks;
+	struct ts_sock *keep;
+	size_t total;
+
+	ts_capr_snapshot(r, &socks, &total);
+	*n = 0;
+	keep = malloc((total + 1) * sizeof(*keep));
+	if (!keep)
+		return -ENOMEM;
+	for (size_t i = 0; i < total; i++) {
+		struct ts_rec rec = {
+			.type = TS_REC_STATE,
+			.family = socks[i].family,
+			.sport = socks[i].sport,
+			.dport = socks[i].dport,
+			.pid = socks[i].pid,
+			.netns = socks[i].netns,
+		};
+
+		if (ts_filter_match(f, &rec))
+			keep[(*n)++] = socks[i];
+	}
+	*out = keep;
+	return 0;
 }
 
 static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
@@ -154,8 +198,14 @@ static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 			       o->at);
 			return err;
 		}
-		ts_capr_snapshot(r, &ao.socks, &ao.nsocks);
-		err = ts_sink_at_new(&sink, stdout, meta, &ao);
+		struct ts_sock *socks = NULL;
+
+		err = filter_snapshot(r, &o->filter, &socks, &ao.nsocks);
+		ao.socks = socks;
+		/* The sink copies what it needs from the snapshot. */
+		if (!err)
+			err = ts_sink_at_new(&sink, stdout, meta, &ao);
+		free(socks);
 	} else {
 		err = o->json ? ts_sink_json_new(&sink, stdout, meta) :
 				ts_sink_text_new(&sink, stdout, meta);

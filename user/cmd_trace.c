@@ -51,7 +51,7 @@ static const struct argp_option options[] = {
 	{ "tp-mode", OPT_MODE, "MODE", 0,
 	  "Tracepoint form: auto (default), btf (tp_btf) or classic", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
-	{ "write", 'w', "FILE", 0, "Also record to capture FILE, as 'record -w' does", 0 },
+	{ "write", 'w', "FILE", 0, "Also record to capture FILE, as 'record -w' does (tracing stops if FILE cannot be written)", 0 },
 	{ "force", OPT_FORCE, NULL, 0, "With -w: replace FILE if it exists", 0 },
 	{ "verbose", 'v', NULL, 0,
 	  "Say which programs were loaded and why (-vv: libbpf debug output)", 0 },

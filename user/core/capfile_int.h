@@ -22,15 +22,15 @@ extern const uint8_t ts_cap_magic[8];
 #define TS_FR_CHNK TS_FRAME('C', 'H', 'N', 'K')
 #define TS_FR_TRLR TS_FRAME('T', 'R', 'L', 'R')
 
-/* Record type byte on disk for a loss record (TS_REC_LOST). */
 #define TS_CAP_SOCK_LEN 97    /* one struct ts_sock in a SNAP frame */
 #define TS_CAP_SNAP_MAX 8192  /* sockets per SNAP frame */
 #define TS_CAP_TRLR_LEN 32
 #define TS_CAP_CHUNK_HDR 16   /* u64 base_ts, u32 nevents, u32 ndesc */
-#define TS_CAP_DESC_MIN 25    /* v4 descriptor with an empty comm */
-#define TS_CAP_DESC_MAX 70
+#define TS_CAP_DESC_FIXED 21  /* conn, family, ports, pid, netns */
+#define TS_CAP_DESC_MIN 30    /* v4 descriptor with an empty comm */
+#define TS_CAP_DESC_MAX 70    /* v6 descriptor with a 16-byte comm */
 #define TS_CAP_EVENT_MAX 110  /* type, flags, 3 varints, states, 7 stats */
-#define TS_CAP_EVENT_MIN 3    /* loss record: type, flags, 1-byte varints */
+#define TS_CAP_EVENT_MIN 4    /* loss record: type, flags, 1-byte varints */
 
 static inline void put_u16(uint8_t *p, uint16_t v)
 {

@@ -241,7 +241,7 @@ static int load_chunk(struct ts_capr *r, const struct frame *f)
 		struct ts_rec *t = &r->tmpl[i];
 		size_t alen, clen;
 
-		if (end - p < TS_CAP_DESC_MIN - 4 || (p[8] != 4 && p[8] != 6))
+		if (end - p < TS_CAP_DESC_FIXED || (p[8] != 4 && p[8] != 6))
 			goto bad;
 		alen = p[8] == 6 ? 16 : 4;
 		if ((size_t)(end - p) < 22 + 2 * alen)

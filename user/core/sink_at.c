@@ -300,6 +300,7 @@ int ts_sink_at_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
 		at_destroy(s);
 		return err;
 	}
+	s->o.socks = NULL; /* copied: the caller may free its array */
 	out->ops = &at_ops;
 	out->priv = s;
 	return 0;

@@ -26,7 +26,8 @@ struct ts_at_opts {
 	bool json;
 };
 
-/* The netstat-style table of sockets as they were at at_mono_ns. */
+/* The netstat-style table of sockets as they were at at_mono_ns.  The
+ * snapshot is copied: the caller may free it once this returns. */
 int ts_sink_at_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
 		   const struct ts_at_opts *o);
 
