@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 #include "capture.h"
 #include "core/capfile.h"
 #include "core/log.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define MAX_ARGS 64
 
-int ts_capture_initial_snapshot(const struct ts_filter *f,
-				struct ts_sock **out, size_t *n)
+int ts_capture_initial_snapshot(const struct ts_filter *f, struct ts_sock **out, size_t *n)
 {
 	/* Merge point: call the iterator collector here (filtering by f). */
 	(void)f;
@@ -19,13 +18,12 @@ int ts_capture_initial_snapshot(const struct ts_filter *f,
 }
 
 int ts_capture_attach(const struct ts_capture_opts *o, int argc, char **argv,
-		      const struct ts_filter *f, struct ts_pipeline *p,
-		      struct ts_capsink **out)
+		      const struct ts_filter *f, struct ts_pipeline *p, struct ts_capsink **out)
 {
 	struct ts_capw_opts wo = {
-		.path = o->path,
-		.force = o->force,
-		.max_bytes = o->max_bytes,
+	    .path = o->path,
+	    .force = o->force,
+	    .max_bytes = o->max_bytes,
 	};
 	char *args[MAX_ARGS + 1];
 	struct ts_cap_header *h = NULL;

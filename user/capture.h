@@ -7,10 +7,10 @@
 #ifndef TS_CAPTURE_H
 #define TS_CAPTURE_H
 
-#include <stdbool.h>
-#include <stdint.h>
 #include "core/pipeline.h"
 #include "core/sink_capture.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 struct ts_capture_opts {
 	const char *path; /* NULL: no recording */
@@ -25,15 +25,13 @@ struct ts_capture_opts {
  * line on failure.  argv is the command's (argv[0] is its name).
  */
 int ts_capture_attach(const struct ts_capture_opts *o, int argc, char **argv,
-		      const struct ts_filter *f, struct ts_pipeline *p,
-		      struct ts_capsink **out);
+		      const struct ts_filter *f, struct ts_pipeline *p, struct ts_capsink **out);
 
 /*
  * The sockets that exist when recording begins, for the capture's
  * snapshot section.  For now this collects nothing: the lead wires the
  * BPF iterator collector (issue 5's ts_snapshot_collect) in here at merge.
  */
-int ts_capture_initial_snapshot(const struct ts_filter *f,
-				struct ts_sock **out, size_t *n);
+int ts_capture_initial_snapshot(const struct ts_filter *f, struct ts_sock **out, size_t *n);
 
 #endif

@@ -8,14 +8,14 @@
  *   capbench read FILE       decode every record (best of 3 runs) and
  *                            print records/s and bytes/record
  */
+#include "core/capfile.h"
+#include "core/parse.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
-#include "core/capfile.h"
-#include "core/parse.h"
+#include <time.h>
 
 static double now(void)
 {
@@ -25,8 +25,7 @@ static double now(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static int load(const char *path, struct ts_rec **out, size_t *n,
-		struct ts_cap_header *h)
+static int load(const char *path, struct ts_rec **out, size_t *n, struct ts_cap_header *h)
 {
 	struct ts_capr *r = NULL;
 	struct ts_rec *v = NULL, rec;
@@ -34,8 +33,7 @@ static int load(const char *path, struct ts_rec **out, size_t *n,
 	int err = ts_capr_open(path, &r);
 
 	if (err) {
-		fprintf(stderr, "capbench: %s: %s\n", path,
-			r ? ts_capr_error(r) : strerror(-err));
+		fprintf(stderr, "capbench: %s: %s\n", path, r ? ts_capr_error(r) : strerror(-err));
 		ts_capr_close(r);
 		return err;
 	}
@@ -63,7 +61,7 @@ static int load(const char *path, struct ts_rec **out, size_t *n,
 
 static int grow(const char *in, const char *out, uint64_t want, int level)
 {
-	struct ts_capw_opts o = { .path = out, .force = true, .level = level };
+	struct ts_capw_opts o = {.path = out, .force = true, .level = level};
 	double t0;
 	struct ts_cap_header h;
 	struct ts_capw *w = NULL;
@@ -98,8 +96,7 @@ static int grow(const char *in, const char *out, uint64_t want, int level)
 	if (!err)
 		printf("wrote %llu records at level %d: %.0f ns/record, %.2f bytes/record\n",
 		       (unsigned long long)done, level ? level : 1,
-		       (now() - t0) * 1e9 / (double)done,
-		       (double)ts_capw_bytes(w) / (double)done);
+		       (now() - t0) * 1e9 / (double)done, (double)ts_capw_bytes(w) / (double)done);
 	if (err) {
 		const char *msg;
 

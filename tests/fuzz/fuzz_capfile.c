@@ -11,17 +11,17 @@
  * which this target frames, compresses and checksums itself.
  */
 #define _GNU_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/mman.h>
-#include <zlib.h>
 #include "core/capfile.h"
 #include "core/capfile_int.h"
 #include "core/pipeline.h"
 #include "core/sink_report.h"
 #include "core/sinks.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #define MAX_KEEP 512
 
@@ -30,8 +30,7 @@ static int memfd = -1;
 static uint8_t *wrapped;
 
 /* Append a frame whose CRC is right; payload compressed when z. */
-static size_t put_frame(uint8_t *out, uint32_t type, const uint8_t *p,
-			size_t len, bool z)
+static size_t put_frame(uint8_t *out, uint32_t type, const uint8_t *p, size_t len, bool z)
 {
 	uLongf stored = compressBound((uLong)len);
 	uint32_t crc;
@@ -55,10 +54,10 @@ static size_t put_frame(uint8_t *out, uint32_t type, const uint8_t *p,
 /* A valid file around one raw payload (mode 1: chunk, 2: snapshot). */
 static size_t wrap(int mode, const uint8_t *p, size_t len)
 {
-	static const uint8_t chunk[] = { 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-					 0, 0, 0, 0, TS_REC_LOST, 0, 2, 5 };
+	static const uint8_t chunk[] = {1, 0, 0, 0, 0, 0, 0,	       0, 1, 0,
+					0, 0, 0, 0, 0, 0, TS_REC_LOST, 0, 2, 5};
 	static const uint8_t empty_snap[4];
-	struct ts_cap_header h = { .version = 1 };
+	struct ts_cap_header h = {.version = 1};
 	uint8_t head[256], trl[TS_CAP_TRLR_LEN] = {};
 	size_t n = 0;
 
@@ -85,21 +84,20 @@ static bool same(const struct ts_rec *a, const struct ts_rec *b)
 	if (a->type == TS_REC_LOST)
 		return a->lost == b->lost;
 	return a->family == b->family && a->old_state == b->old_state &&
-	       a->new_state == b->new_state && a->flags == b->flags &&
-	       a->sport == b->sport && a->dport == b->dport &&
-	       a->pid == b->pid && a->netns == b->netns && a->conn == b->conn &&
-	       a->ns_in_old == b->ns_in_old &&
+	       a->new_state == b->new_state && a->flags == b->flags && a->sport == b->sport &&
+	       a->dport == b->dport && a->pid == b->pid && a->netns == b->netns &&
+	       a->conn == b->conn && a->ns_in_old == b->ns_in_old &&
 	       !memcmp(a->saddr, b->saddr, sizeof(a->saddr)) &&
-	       !memcmp(a->daddr, b->daddr, sizeof(a->daddr)) &&
-	       !strcmp(a->comm, b->comm) && a->has_stats == b->has_stats &&
+	       !memcmp(a->daddr, b->daddr, sizeof(a->daddr)) && !strcmp(a->comm, b->comm) &&
+	       a->has_stats == b->has_stats &&
 	       (!a->has_stats || !memcmp(&a->st, &b->st, sizeof(a->st)));
 }
 
 /* Write the records again and read them back: the round trip is exact. */
-static void rewrite(const struct ts_cap_header *h, const struct ts_sock *socks,
-		    size_t nsocks, const struct ts_rec *keep, size_t n)
+static void rewrite(const struct ts_cap_header *h, const struct ts_sock *socks, size_t nsocks,
+		    const struct ts_rec *keep, size_t n)
 {
-	struct ts_capw_opts o = { .path = "fuzz", .level = 1, .chunk_raw = 4096 };
+	struct ts_capw_opts o = {.path = "fuzz", .level = 1, .chunk_raw = 4096};
 	struct ts_capw *w = NULL;
 	struct ts_capr *r = NULL;
 	struct ts_rec rec;
@@ -107,8 +105,7 @@ static void rewrite(const struct ts_cap_header *h, const struct ts_sock *socks,
 	void *map;
 	off_t len;
 
-	if (ftruncate(memfd, 0) ||
-	    ts_capw_open_fd(dup(memfd), &o, h, socks, nsocks, &w))
+	if (ftruncate(memfd, 0) || ts_capw_open_fd(dup(memfd), &o, h, socks, nsocks, &w))
 		abort();
 	for (size_t k = 0; k < n; k++)
 		if (ts_capw_add(w, &keep[k]))

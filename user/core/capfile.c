@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Capture format pieces shared by writer and reader: header and sockets. */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/utsname.h>
 #include "capfile_int.h"
 #include "fmt.h"
 #include "states.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
-const uint8_t ts_cap_magic[8] = { 0x89, 'T', 'S', 'C', 'A', 'P', '\r', '\n' };
+const uint8_t ts_cap_magic[8] = {0x89, 'T', 'S', 'C', 'A', 'P', '\r', '\n'};
 
 #define HEAD_FIXED 32
 
@@ -109,8 +109,7 @@ static int get_str(const uint8_t *p, size_t len, size_t *pos, char *out)
 	return 0;
 }
 
-int ts_cap_head_get(const uint8_t *p, size_t len, struct ts_cap_header *h,
-		    const char **what)
+int ts_cap_head_get(const uint8_t *p, size_t len, struct ts_cap_header *h, const char **what)
 {
 	size_t pos = HEAD_FIXED;
 
@@ -137,8 +136,7 @@ int ts_cap_head_get(const uint8_t *p, size_t len, struct ts_cap_header *h,
 	return 0;
 }
 
-void ts_cap_header_init(struct ts_cap_header *h, int argc, char **argv,
-			const struct ts_filter *f)
+void ts_cap_header_init(struct ts_cap_header *h, int argc, char **argv, const struct ts_filter *f)
 {
 	struct utsname u;
 	size_t n = 0;
@@ -154,8 +152,8 @@ void ts_cap_header_init(struct ts_cap_header *h, int argc, char **argv,
 	if (!uname(&u))
 		snprintf(h->kernel, sizeof(h->kernel), "%s", u.release);
 	for (int i = 0; i < argc && n + 1 < sizeof(h->cmdline); i++) {
-		int w = snprintf(h->cmdline + n, sizeof(h->cmdline) - n, "%s%s",
-				 i ? " " : "", argv[i]);
+		int w =
+		    snprintf(h->cmdline + n, sizeof(h->cmdline) - n, "%s%s", i ? " " : "", argv[i]);
 
 		if (w < 0)
 			break;

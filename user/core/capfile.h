@@ -12,12 +12,12 @@
 #ifndef TS_CAPFILE_H
 #define TS_CAPFILE_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include "filter.h"
 #include "record.h"
 #include "sock.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define TS_CAP_VERSION 1
 #define TS_CAP_PREAMBLE_LEN 16
@@ -41,8 +41,8 @@ struct ts_cap_header {
 };
 
 struct ts_cap_trailer {
-	uint64_t events;      /* records written (loss records excluded) */
-	uint64_t lost;	      /* ring-buffer reservations that failed */
+	uint64_t events; /* records written (loss records excluded) */
+	uint64_t lost;	 /* ring-buffer reservations that failed */
 	uint64_t chunks;
 	uint64_t end_mono_ns; /* CLOCK_MONOTONIC when recording ended */
 };
@@ -53,11 +53,11 @@ struct ts_capw;
 
 struct ts_capw_opts {
 	const char *path;
-	bool force;	      /* replace an existing file */
-	int level;	      /* zlib level; 0 means the default (1: cheapest) */
-	uint64_t max_bytes;   /* stop before the file grows past this; 0 none */
-	uint64_t flush_ns;    /* longest time a record waits in memory */
-	size_t chunk_raw;     /* 0: TS_CAP_CHUNK_RAW */
+	bool force;	    /* replace an existing file */
+	int level;	    /* zlib level; 0 means the default (1: cheapest) */
+	uint64_t max_bytes; /* stop before the file grows past this; 0 none */
+	uint64_t flush_ns;  /* longest time a record waits in memory */
+	size_t chunk_raw;   /* 0: TS_CAP_CHUNK_RAW */
 };
 
 /*
@@ -65,12 +65,10 @@ struct ts_capw_opts {
  * the header and the snapshot.  Prints nothing; returns 0 or -errno.
  */
 int ts_capw_open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
-		 const struct ts_sock *socks, size_t nsocks,
-		 struct ts_capw **out);
+		 const struct ts_sock *socks, size_t nsocks, struct ts_capw **out);
 /* Same, on a descriptor the caller opened (tests, fuzz corpus). */
-int ts_capw_open_fd(int fd, const struct ts_capw_opts *o,
-		    const struct ts_cap_header *h, const struct ts_sock *socks,
-		    size_t nsocks, struct ts_capw **out);
+int ts_capw_open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_header *h,
+		    const struct ts_sock *socks, size_t nsocks, struct ts_capw **out);
 /*
  * Add one record.  Writes a chunk when the current one is full.  Returns
  * 0, -EFBIG when max_bytes is reached, or -errno of a failed write; after
@@ -113,8 +111,7 @@ int ts_capr_open(const char *path, struct ts_capr **out);
 int ts_capr_open_mem(const void *buf, size_t len, struct ts_capr **out);
 const struct ts_cap_header *ts_capr_header(const struct ts_capr *r);
 /* The sockets that existed when recording began. */
-void ts_capr_snapshot(const struct ts_capr *r, const struct ts_sock **socks,
-		      size_t *n);
+void ts_capr_snapshot(const struct ts_capr *r, const struct ts_sock **socks, size_t *n);
 /*
  * Next record: returns 1 with *out filled, 0 at the end of the records
  * (clean or at the first damage: see ts_capr_status), or -errno for an
@@ -131,7 +128,6 @@ void ts_capr_close(struct ts_capr *r);
 /* ---- helpers shared with tests ----------------------------------------- */
 
 /* Fill host name, kernel release and the clock offsets for "now". */
-void ts_cap_header_init(struct ts_cap_header *h, int argc, char **argv,
-			const struct ts_filter *f);
+void ts_cap_header_init(struct ts_cap_header *h, int argc, char **argv, const struct ts_filter *f);
 
 #endif

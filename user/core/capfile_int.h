@@ -6,31 +6,30 @@
 #ifndef TS_CAPFILE_INT_H
 #define TS_CAPFILE_INT_H
 
+#include "capfile.h"
 #include <stdint.h>
 #include <string.h>
-#include "capfile.h"
 
 /* "\x89TSCAP\r\n": a high byte and CR LF catch 7-bit and text transfers. */
 extern const uint8_t ts_cap_magic[8];
 
 /* Frame types, four ASCII letters read as a little-endian u32. */
-#define TS_FRAME(a, b, c, d)                                                  \
-	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 |          \
-	 (uint32_t)(d) << 24)
+#define TS_FRAME(a, b, c, d)                                                                       \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 #define TS_FR_HEAD TS_FRAME('H', 'E', 'A', 'D')
 #define TS_FR_SNAP TS_FRAME('S', 'N', 'A', 'P')
 #define TS_FR_CHNK TS_FRAME('C', 'H', 'N', 'K')
 #define TS_FR_TRLR TS_FRAME('T', 'R', 'L', 'R')
 
-#define TS_CAP_SOCK_LEN 97    /* one struct ts_sock in a SNAP frame */
-#define TS_CAP_SNAP_MAX 8192  /* sockets per SNAP frame */
+#define TS_CAP_SOCK_LEN 97   /* one struct ts_sock in a SNAP frame */
+#define TS_CAP_SNAP_MAX 8192 /* sockets per SNAP frame */
 #define TS_CAP_TRLR_LEN 32
-#define TS_CAP_CHUNK_HDR 16   /* u64 base_ts, u32 nevents, u32 ndesc */
-#define TS_CAP_DESC_FIXED 21  /* conn, family, ports, pid, netns */
-#define TS_CAP_DESC_MIN 30    /* v4 descriptor with an empty comm */
-#define TS_CAP_DESC_MAX 70    /* v6 descriptor with a 16-byte comm */
-#define TS_CAP_EVENT_MAX 110  /* type, flags, 3 varints, states, 7 stats */
-#define TS_CAP_EVENT_MIN 4    /* loss record: type, flags, 1-byte varints */
+#define TS_CAP_CHUNK_HDR 16  /* u64 base_ts, u32 nevents, u32 ndesc */
+#define TS_CAP_DESC_FIXED 21 /* conn, family, ports, pid, netns */
+#define TS_CAP_DESC_MIN 30   /* v4 descriptor with an empty comm */
+#define TS_CAP_DESC_MAX 70   /* v6 descriptor with a 16-byte comm */
+#define TS_CAP_EVENT_MAX 110 /* type, flags, 3 varints, states, 7 stats */
+#define TS_CAP_EVENT_MIN 4   /* loss record: type, flags, 1-byte varints */
 
 static inline void put_u16(uint8_t *p, uint16_t v)
 {
@@ -57,8 +56,7 @@ static inline uint16_t get_u16(const uint8_t *p)
 
 static inline uint32_t get_u32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static inline uint64_t get_u64(const uint8_t *p)
@@ -97,7 +95,6 @@ int ts_cap_sock_get(const uint8_t *p, struct ts_sock *s);
 /* Header payload; returns its length (at most TS_CAP_MAX_HEAD). */
 size_t ts_cap_head_put(uint8_t *p, const struct ts_cap_header *h);
 /* Returns 0 or -EINVAL; *what says which field is wrong. */
-int ts_cap_head_get(const uint8_t *p, size_t len, struct ts_cap_header *h,
-		    const char **what);
+int ts_cap_head_get(const uint8_t *p, size_t len, struct ts_cap_header *h, const char **what);
 
 #endif

@@ -6,18 +6,18 @@
  * crafted file can make the reader stop but not crash.  Reading stops at
  * the first damaged frame; what came before it has been delivered.
  */
+#include "capfile_int.h"
+#include "states.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
-#include "capfile_int.h"
-#include "states.h"
 
 /* Largest stored payload: zlib's worst case for the largest raw chunk. */
 #define MAX_STORED (TS_CAP_MAX_RAW + TS_CAP_MAX_RAW / 64 + 1024)
@@ -64,7 +64,7 @@ struct frame {
 };
 
 static void fail(struct ts_capr *r, enum ts_capr_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void fail(struct ts_capr *r, enum ts_capr_status st, const char *fmt, ...)
 {
@@ -108,25 +108,27 @@ static int peek_frame(struct ts_capr *r, struct frame *f, enum ts_capr_status st
 	if (!left)
 		return 0;
 	if (left < TS_CAP_FRAME_HDR_LEN) {
-		fail(r, st, "truncated frame header at byte offset %zu (%zu of %d bytes)",
-		     r->pos, left, TS_CAP_FRAME_HDR_LEN);
+		fail(r, st, "truncated frame header at byte offset %zu (%zu of %d bytes)", r->pos,
+		     left, TS_CAP_FRAME_HDR_LEN);
 		return -1;
 	}
 	f->type = get_u32(p);
 	f->stored = get_u32(p + 4);
 	f->raw = get_u32(p + 8);
 	if (f->stored > MAX_STORED) {
-		fail(r, st, "bad frame length %u at byte offset %zu (at most %u)",
-		     f->stored, r->pos + 4, (unsigned)MAX_STORED);
+		fail(r, st, "bad frame length %u at byte offset %zu (at most %u)", f->stored,
+		     r->pos + 4, (unsigned)MAX_STORED);
 		return -1;
 	}
 	if (f->raw > TS_CAP_MAX_RAW) {
-		fail(r, st, "bad uncompressed length %u at byte offset %zu (at most %u)",
-		     f->raw, r->pos + 8, (unsigned)TS_CAP_MAX_RAW);
+		fail(r, st, "bad uncompressed length %u at byte offset %zu (at most %u)", f->raw,
+		     r->pos + 8, (unsigned)TS_CAP_MAX_RAW);
 		return -1;
 	}
 	if (f->stored > left - TS_CAP_FRAME_HDR_LEN) {
-		fail(r, st, "truncated %s frame at byte offset %zu: it needs %u bytes, the file ends after %zu",
+		fail(r, st,
+		     "truncated %s frame at byte offset %zu: it needs %u bytes, the file ends "
+		     "after %zu",
 		     frame_name(f->type), r->pos, f->stored + TS_CAP_FRAME_HDR_LEN, left);
 		return -1;
 	}
@@ -134,7 +136,8 @@ static int peek_frame(struct ts_capr *r, struct frame *f, enum ts_capr_status st
 	crc = (uint32_t)crc32(0, p, 12);
 	crc = (uint32_t)crc32(crc, f->payload, f->stored);
 	if (crc != get_u32(p + 12)) {
-		fail(r, st, "bad CRC-32 in %s frame at byte offset %zu (stored %08x, computed %08x)",
+		fail(r, st,
+		     "bad CRC-32 in %s frame at byte offset %zu (stored %08x, computed %08x)",
 		     frame_name(f->type), r->pos, get_u32(p + 12), crc);
 		return -1;
 	}
@@ -169,11 +172,11 @@ static int inflate_frame(struct ts_capr *r, const struct frame *f)
 	r->z.avail_out = f->raw;
 	zr = inflate(&r->z, Z_FINISH);
 	if (zr != Z_STREAM_END || r->z.total_out != f->raw || r->z.avail_in) {
-		fail(r, TS_CAPR_DAMAGED,
-		     "bad compressed data in %s frame at byte offset %zu (%s)",
+		fail(r, TS_CAPR_DAMAGED, "bad compressed data in %s frame at byte offset %zu (%s)",
 		     frame_name(f->type), r->pos,
-		     zr == Z_STREAM_END ? "length differs from its header" :
-		     r->z.msg ? r->z.msg : "ends early");
+		     zr == Z_STREAM_END ? "length differs from its header"
+		     : r->z.msg		? r->z.msg
+					: "ends early");
 		return -1;
 	}
 	r->rawlen = f->raw;
@@ -267,16 +270,15 @@ static int load_chunk(struct ts_capr *r, const struct frame *f)
 	r->rp = (size_t)(p - r->raw);
 	return 0;
 bad:
-	fail(r, TS_CAPR_DAMAGED, "bad chunk layout in chunk frame at byte offset %zu",
-	     r->pos);
+	fail(r, TS_CAPR_DAMAGED, "bad chunk layout in chunk frame at byte offset %zu", r->pos);
 	return -1;
 }
 
 static int load_trailer(struct ts_capr *r, const struct frame *f)
 {
 	if (f->stored != TS_CAP_TRLR_LEN || f->raw != TS_CAP_TRLR_LEN) {
-		fail(r, TS_CAPR_DAMAGED, "bad trailer length %u at byte offset %zu",
-		     f->stored, r->pos + 4);
+		fail(r, TS_CAPR_DAMAGED, "bad trailer length %u at byte offset %zu", f->stored,
+		     r->pos + 4);
 		return -1;
 	}
 	r->trailer.events = get_u64(f->payload);
@@ -287,16 +289,16 @@ static int load_trailer(struct ts_capr *r, const struct frame *f)
 	r->done = true;
 	r->pos += TS_CAP_FRAME_HDR_LEN + f->stored;
 	if (r->pos != r->len) {
-		fail(r, TS_CAPR_DAMAGED, "%zu unexpected bytes after the trailer at byte offset %zu",
-		     r->len - r->pos, r->pos);
+		fail(r, TS_CAPR_DAMAGED,
+		     "%zu unexpected bytes after the trailer at byte offset %zu", r->len - r->pos,
+		     r->pos);
 		return -1;
 	}
 	if (r->trailer.events != r->events_read) {
 		fail(r, TS_CAPR_DAMAGED,
 		     "the trailer at byte offset %zu counts %llu events, the chunks held %llu",
 		     r->pos - TS_CAP_FRAME_HDR_LEN - f->stored,
-		     (unsigned long long)r->trailer.events,
-		     (unsigned long long)r->events_read);
+		     (unsigned long long)r->trailer.events, (unsigned long long)r->events_read);
 		return -1;
 	}
 	return 0;
@@ -314,7 +316,8 @@ static int next_chunk(struct ts_capr *r)
 			return 0;
 		if (err == 0) {
 			fail(r, TS_CAPR_DAMAGED,
-			     "no trailer: the file ends at byte offset %zu after its last complete chunk (recording was interrupted)",
+			     "no trailer: the file ends at byte offset %zu after its last complete "
+			     "chunk (recording was interrupted)",
 			     r->pos);
 			return 0;
 		}
@@ -370,8 +373,7 @@ static bool get_u32v(const uint8_t **pp, const uint8_t *end, __u32 *v)
 	return true;
 }
 
-static bool decode_stats(const uint8_t **p, const uint8_t *end,
-			 struct ts_tcp_stats *st)
+static bool decode_stats(const uint8_t **p, const uint8_t *end, struct ts_tcp_stats *st)
 {
 	uint64_t acked, received;
 
@@ -380,8 +382,7 @@ static bool decode_stats(const uint8_t **p, const uint8_t *end,
 	st->bytes_acked = acked;
 	st->bytes_received = received;
 	return get_u32v(p, end, &st->segs_out) && get_u32v(p, end, &st->segs_in) &&
-	       get_u32v(p, end, &st->total_retrans) &&
-	       get_u32v(p, end, &st->data_segs_out) &&
+	       get_u32v(p, end, &st->total_retrans) && get_u32v(p, end, &st->data_segs_out) &&
 	       get_u32v(p, end, &st->srtt_us);
 }
 
@@ -406,8 +407,8 @@ static bool decode_event(struct ts_capr *r, struct ts_rec *out)
 	}
 	if (type < TS_REC_STATE || type > TS_REC_RESET_RECV)
 		return false;
-	if (!get_varint(&p, end, &idx) || idx >= r->ndesc ||
-	    !get_varint(&p, end, &delta) || p == end)
+	if (!get_varint(&p, end, &idx) || idx >= r->ndesc || !get_varint(&p, end, &delta) ||
+	    p == end)
 		return false;
 	states = *p++;
 	if (!ts_state_valid(states >> 4) || !ts_state_valid(states & 0xf))
@@ -445,7 +446,8 @@ int ts_capr_next(struct ts_capr *r, struct ts_rec *out)
 		return 0;
 	}
 	if (--r->left == 0 && r->rp != r->rawlen) {
-		fail(r, TS_CAPR_DAMAGED, "%zu stray bytes at the end of chunk frame at byte offset %zu",
+		fail(r, TS_CAPR_DAMAGED,
+		     "%zu stray bytes at the end of chunk frame at byte offset %zu",
 		     r->rawlen - r->rp, r->chunk_off);
 		return 0;
 	}
@@ -469,7 +471,9 @@ static int read_preamble(struct ts_capr *r)
 		return -1;
 	}
 	if (r->len < TS_CAP_PREAMBLE_LEN) {
-		fail(r, TS_CAPR_BAD, "truncated preamble: the file ends at byte offset %zu, a capture starts with %d bytes",
+		fail(r, TS_CAPR_BAD,
+		     "truncated preamble: the file ends at byte offset %zu, a capture starts with "
+		     "%d bytes",
 		     r->len, TS_CAP_PREAMBLE_LEN);
 		return -1;
 	}
@@ -479,7 +483,9 @@ static int read_preamble(struct ts_capr *r)
 		return -1;
 	}
 	if (version > TS_CAP_VERSION) {
-		fail(r, TS_CAPR_BAD, "format version %u at byte offset 8 is newer than this tcpscope reads (%d): use a newer tcpscope",
+		fail(r, TS_CAPR_BAD,
+		     "format version %u at byte offset 8 is newer than this tcpscope reads (%d): "
+		     "use a newer tcpscope",
 		     version, TS_CAP_VERSION);
 		return -1;
 	}
@@ -495,8 +501,8 @@ static int read_preamble(struct ts_capr *r)
 	if (f.stored != f.raw || f.stored > TS_CAP_MAX_HEAD ||
 	    ts_cap_head_get(f.payload, f.stored, &r->h, &what)) {
 		fail(r, TS_CAPR_BAD, "%s at byte offset %zu",
-		     f.stored != f.raw || f.stored > TS_CAP_MAX_HEAD ?
-			     "bad header length" : what, r->pos);
+		     f.stored != f.raw || f.stored > TS_CAP_MAX_HEAD ? "bad header length" : what,
+		     r->pos);
 		return -1;
 	}
 	r->pos += TS_CAP_FRAME_HDR_LEN + f.stored;
@@ -639,8 +645,7 @@ const struct ts_cap_header *ts_capr_header(const struct ts_capr *r)
 	return &r->h;
 }
 
-void ts_capr_snapshot(const struct ts_capr *r, const struct ts_sock **socks,
-		      size_t *n)
+void ts_capr_snapshot(const struct ts_capr *r, const struct ts_sock **socks, size_t *n)
 {
 	*socks = r->socks;
 	*n = r->nsocks;

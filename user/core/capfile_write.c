@@ -7,16 +7,16 @@
  * end.  Frames go out with pwrite(); a failed write is undone with
  * ftruncate so that the file always ends on a complete frame.
  */
+#include "capfile_int.h"
+#include "fmt.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
-#include "capfile_int.h"
-#include "fmt.h"
 
 #define DEFAULT_FLUSH_NS 1000000000ULL
 #define MIN_SLOTS 1024
@@ -90,11 +90,12 @@ static void set_err(struct ts_capw *w, int err, const char *what)
 	w->err = err;
 	if (err == -EFBIG)
 		snprintf(w->errmsg, sizeof(w->errmsg),
-			 "%s reached the size limit (%llu bytes); recording stopped",
-			 w->path, (unsigned long long)w->max_bytes);
+			 "%s reached the size limit (%llu bytes); recording stopped", w->path,
+			 (unsigned long long)w->max_bytes);
 	else
 		snprintf(w->errmsg, sizeof(w->errmsg),
-			 "cannot %s %s at byte offset %llu: %s; recording stopped, the file is valid up to there",
+			 "cannot %s %s at byte offset %llu: %s; recording stopped, the file is "
+			 "valid up to there",
 			 what, w->path, (unsigned long long)w->bytes, strerror(-err));
 }
 
@@ -105,8 +106,7 @@ static int append(struct ts_capw *w, const void *buf, size_t len)
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pwrite(w->fd, p + done, len - done,
-				   (off_t)(w->bytes + done));
+		ssize_t n = pwrite(w->fd, p + done, len - done, (off_t)(w->bytes + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -130,14 +130,12 @@ static size_t trailer_frame_len(void)
 }
 
 /* buf has TS_CAP_FRAME_HDR_LEN bytes free in front of the payload. */
-static int write_frame(struct ts_capw *w, uint32_t type, uint8_t *buf,
-		       size_t stored, size_t raw)
+static int write_frame(struct ts_capw *w, uint32_t type, uint8_t *buf, size_t stored, size_t raw)
 {
 	uint32_t crc;
 	size_t reserve = type == TS_FR_TRLR ? 0 : trailer_frame_len();
 
-	if (w->max_bytes &&
-	    w->bytes + TS_CAP_FRAME_HDR_LEN + stored + reserve > w->max_bytes)
+	if (w->max_bytes && w->bytes + TS_CAP_FRAME_HDR_LEN + stored + reserve > w->max_bytes)
 		return -EFBIG;
 	put_u32(buf, type);
 	put_u32(buf + 4, (uint32_t)stored);
@@ -163,8 +161,7 @@ static int ensure_out(struct ts_capw *w, size_t need)
 }
 
 /* Compress raw[0..len) into one frame of the given type. */
-static int write_zframe(struct ts_capw *w, uint32_t type, const uint8_t *raw,
-			size_t len)
+static int write_zframe(struct ts_capw *w, uint32_t type, const uint8_t *raw, size_t len)
 {
 	size_t bound = deflateBound(&w->z, (uLong)len);
 	int err, zr;
@@ -230,12 +227,10 @@ static int write_chunk(struct ts_capw *w)
 
 static bool desc_equal(const struct wdesc *d, const struct ts_rec *r)
 {
-	return d->pid == r->pid && d->sport == r->sport &&
-	       d->dport == r->dport && d->netns == r->netns &&
-	       d->family == r->family &&
+	return d->pid == r->pid && d->sport == r->sport && d->dport == r->dport &&
+	       d->netns == r->netns && d->family == r->family &&
 	       !memcmp(d->saddr, r->saddr, TS_ADDR_LEN) &&
-	       !memcmp(d->daddr, r->daddr, TS_ADDR_LEN) &&
-	       !strncmp(d->comm, r->comm, TS_COMM_LEN);
+	       !memcmp(d->daddr, r->daddr, TS_ADDR_LEN) && !strncmp(d->comm, r->comm, TS_COMM_LEN);
 }
 
 static uint32_t hash_conn(uint64_t c)
@@ -409,9 +404,11 @@ int ts_capw_add(struct ts_capw *w, const struct ts_rec *r)
 	 * (deflateBound is the worst case) and stop: a record accepted is a
 	 * record in the file.
 	 */
-	if (w->max_bytes &&
-	    w->bytes + TS_CAP_FRAME_HDR_LEN + deflateBound(&w->z, (uLong)(pending_raw(w) + TS_CAP_DESC_MAX + TS_CAP_EVENT_MAX)) +
-			    trailer_frame_len() > w->max_bytes) {
+	if (w->max_bytes && w->bytes + TS_CAP_FRAME_HDR_LEN +
+				    deflateBound(&w->z, (uLong)(pending_raw(w) + TS_CAP_DESC_MAX +
+								TS_CAP_EVENT_MAX)) +
+				    trailer_frame_len() >
+				w->max_bytes) {
 		err = write_chunk(w);
 		if (err)
 			return err;
@@ -510,8 +507,7 @@ int ts_capw_error(const struct ts_capw *w, const char **msg)
 	return w->err;
 }
 
-static int write_snapshot(struct ts_capw *w, const struct ts_sock *socks,
-			  size_t n)
+static int write_snapshot(struct ts_capw *w, const struct ts_sock *socks, size_t n)
 {
 	size_t done = 0;
 	int err = 0;
@@ -533,9 +529,8 @@ static int write_snapshot(struct ts_capw *w, const struct ts_sock *socks,
 	return err;
 }
 
-int ts_capw_open_fd(int fd, const struct ts_capw_opts *o,
-		    const struct ts_cap_header *h, const struct ts_sock *socks,
-		    size_t nsocks, struct ts_capw **out)
+int ts_capw_open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_header *h,
+		    const struct ts_sock *socks, size_t nsocks, struct ts_capw **out)
 {
 	struct ts_capw *w = calloc(1, sizeof(*w));
 	uint8_t pre[TS_CAP_PREAMBLE_LEN];
@@ -598,12 +593,10 @@ fail:
 }
 
 int ts_capw_open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
-		 const struct ts_sock *socks, size_t nsocks,
-		 struct ts_capw **out)
+		 const struct ts_sock *socks, size_t nsocks, struct ts_capw **out)
 {
 	/* O_EXCL: an existing capture is never replaced by accident. */
-	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-		    (o->force ? O_TRUNC : O_EXCL);
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (o->force ? O_TRUNC : O_EXCL);
 	int fd = open(o->path, flags, 0600);
 
 	if (fd < 0)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "connmap.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "connmap.h"
 
 #define EMPTY UINT32_MAX
 
@@ -45,8 +45,7 @@ static int grow(struct ts_connmap *m)
 	return 0;
 }
 
-int ts_connmap_get(struct ts_connmap *m, uint64_t key, uint32_t next,
-		   uint32_t *out)
+int ts_connmap_get(struct ts_connmap *m, uint64_t key, uint32_t next, uint32_t *out)
 {
 	uint32_t s;
 

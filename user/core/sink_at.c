@@ -8,14 +8,14 @@
  * so such a close is shown as TIME_WAIT, marked inferred, for the 60 s
  * Linux keeps it (TCP_TIMEWAIT_LEN), unless a reset ended the connection.
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 #include "connmap.h"
 #include "fmt.h"
 #include "jsonw.h"
 #include "sink_report.h"
 #include "states.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define TIMEWAIT_NS (60ULL * 1000000000ULL)
 
@@ -196,8 +196,8 @@ static void write_text(struct at_sink *s, const struct entry *e)
 	else
 		snprintf(prog, sizeof(prog), "-");
 	snprintf(st, sizeof(st), "%s%s", ts_state_name(e->state), e->inferred ? "*" : "");
-	fprintf(s->f, "%-5s %-45s %-45s %-12s %s\n", e->family == 6 ? "tcp6" : "tcp",
-		l, rm, st, prog);
+	fprintf(s->f, "%-5s %-45s %-45s %-12s %s\n", e->family == 6 ? "tcp6" : "tcp", l, rm, st,
+		prog);
 }
 
 static int at_finish(void *priv, const struct ts_totals *t)
@@ -215,7 +215,8 @@ static int at_finish(void *priv, const struct ts_totals *t)
 		qsort(s->e, k, sizeof(*s->e), cmp_entry);
 	ts_fmt_rfc3339(when, sizeof(when), (int64_t)s->o.at_mono_ns + s->meta.wall_offset_ns);
 	if (!s->o.json) {
-		fprintf(s->f, "TCP sockets at %s (from a snapshot of %zu sockets and %llu events)\n",
+		fprintf(s->f,
+			"TCP sockets at %s (from a snapshot of %zu sockets and %llu events)\n",
 			when, s->nsnap, (unsigned long long)s->applied);
 		fprintf(s->f, "%-5s %-45s %-45s %-12s %s\n", "Proto", "Local Address",
 			"Foreign Address", "State", "PID/Program name");
@@ -228,9 +229,12 @@ static int at_finish(void *priv, const struct ts_totals *t)
 			write_text(s, &s->e[i]);
 	}
 	if (!s->o.json && any_inferred)
-		fprintf(s->f, "* TIME_WAIT inferred from FIN_WAIT2/CLOSING -> CLOSE (the kernel does not report it)\n");
+		fprintf(s->f, "* TIME_WAIT inferred from FIN_WAIT2/CLOSING -> CLOSE (the kernel "
+			      "does not report it)\n");
 	if (s->lost_before)
-		fprintf(stderr, "tcpscope: warning: %llu events were lost before this moment: the table may be incomplete\n",
+		fprintf(stderr,
+			"tcpscope: warning: %llu events were lost before this moment: the table "
+			"may be incomplete\n",
 			(unsigned long long)s->lost_before);
 	if (fflush(s->f))
 		return -errno;
@@ -253,11 +257,11 @@ static void at_destroy(void *priv)
 }
 
 static const struct ts_sink_ops at_ops = {
-	.name = "at",
-	.rec = at_rec,
-	.flush = at_flush,
-	.finish = at_finish,
-	.destroy = at_destroy,
+    .name = "at",
+    .rec = at_rec,
+    .flush = at_flush,
+    .finish = at_finish,
+    .destroy = at_destroy,
 };
 
 int ts_sink_at_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "sink_capture.h"
+#include "log.h"
 #include <errno.h>
 #include <stdlib.h>
-#include "log.h"
-#include "sink_capture.h"
 
 struct ts_capsink {
 	struct ts_capw *w;
@@ -82,15 +82,14 @@ static void cap_destroy(void *priv)
 }
 
 static const struct ts_sink_ops capture_ops = {
-	.name = "capture",
-	.rec = cap_rec,
-	.flush = cap_flush,
-	.finish = cap_finish,
-	.destroy = cap_destroy,
+    .name = "capture",
+    .rec = cap_rec,
+    .flush = cap_flush,
+    .finish = cap_finish,
+    .destroy = cap_destroy,
 };
 
-int ts_sink_capture_new(struct ts_sink *out, struct ts_capw *w,
-			struct ts_capsink **handle)
+int ts_sink_capture_new(struct ts_sink *out, struct ts_capw *w, struct ts_capsink **handle)
 {
 	struct ts_capsink *s = calloc(1, sizeof(*s));
 

@@ -6,9 +6,9 @@
 #ifndef TS_SINK_CAPTURE_H
 #define TS_SINK_CAPTURE_H
 
-#include <stdbool.h>
 #include "capfile.h"
 #include "pipeline.h"
+#include <stdbool.h>
 
 struct ts_capsink;
 
@@ -17,8 +17,7 @@ struct ts_capsink;
  * valid until the pipeline is freed and lets the command ask whether
  * recording had to stop.
  */
-int ts_sink_capture_new(struct ts_sink *out, struct ts_capw *w,
-			struct ts_capsink **handle);
+int ts_sink_capture_new(struct ts_sink *out, struct ts_capw *w, struct ts_capsink **handle);
 /*
  * True once the writer cannot take more (disk full, write error, size
  * limit).  The reason was printed once, as one line, when it happened.

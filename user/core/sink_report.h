@@ -7,17 +7,16 @@
 #ifndef TS_SINK_REPORT_H
 #define TS_SINK_REPORT_H
 
-#include <stdbool.h>
-#include <stdio.h>
 #include "pipeline.h"
 #include "sock.h"
+#include <stdbool.h>
+#include <stdio.h>
 
 #define TS_SUMMARY_TOP 10
 
 /* Counts per state change and record kind, handshake-time percentiles,
  * retransmitted/sent segments, top connections by retransmissions. */
-int ts_sink_summary_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
-			bool json);
+int ts_sink_summary_new(struct ts_sink *out, FILE *f, const struct ts_meta *m, bool json);
 
 struct ts_at_opts {
 	uint64_t at_mono_ns;	     /* the moment to rebuild */

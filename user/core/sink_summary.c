@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* report --summary: what a capture holds, in a few tables. */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 #include "connmap.h"
 #include "fmt.h"
 #include "jsonw.h"
 #include "sink_report.h"
 #include "states.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 struct u64vec {
 	uint64_t *v;
@@ -248,9 +248,8 @@ static void text_hs(FILE *f, const char *what, const struct u64vec *v)
 		fprintf(f, "  %-34s %8s\n", what, "0");
 		return;
 	}
-	fprintf(f, "  %-34s %8zu %10.3f %10.3f %10.3f %10.3f\n", what, v->n,
-		pct(v, 0.50) / 1e6, pct(v, 0.90) / 1e6, pct(v, 0.99) / 1e6,
-		v->v[v->n - 1] / 1e6);
+	fprintf(f, "  %-34s %8zu %10.3f %10.3f %10.3f %10.3f\n", what, v->n, pct(v, 0.50) / 1e6,
+		pct(v, 0.90) / 1e6, pct(v, 0.99) / 1e6, v->v[v->n - 1] / 1e6);
 }
 
 static void write_text(struct summary *s)
@@ -287,18 +286,19 @@ static void write_text(struct summary *s)
 		}
 	fprintf(f, "%s; SYN-ACK retransmissions: %llu\n", rt ? ")" : "",
 		(unsigned long long)s->synack_retrans);
-	fprintf(f, "Resets: %llu sent, %llu received\n",
-		(unsigned long long)s->reset_sent, (unsigned long long)s->reset_recv);
+	fprintf(f, "Resets: %llu sent, %llu received\n", (unsigned long long)s->reset_sent,
+		(unsigned long long)s->reset_recv);
 	if (s->segs_out) {
 		double p = 100.0 * s->total_retrans / s->segs_out;
 
-		fprintf(f, "Retransmitted segments of closed connections: %llu of %llu sent (%.2f %%)%s\n",
-			(unsigned long long)s->total_retrans,
-			(unsigned long long)s->segs_out, p,
-			p > 1.0 ? "  -- above 1 %: worth a look" : "");
+		fprintf(
+		    f,
+		    "Retransmitted segments of closed connections: %llu of %llu sent (%.2f %%)%s\n",
+		    (unsigned long long)s->total_retrans, (unsigned long long)s->segs_out, p,
+		    p > 1.0 ? "  -- above 1 %: worth a look" : "");
 	}
-	fprintf(f, "\n%-36s %8s %10s %10s %10s %10s\n", "HANDSHAKE TIME (ms)", "COUNT",
-		"P50", "P90", "P99", "MAX");
+	fprintf(f, "\n%-36s %8s %10s %10s %10s %10s\n", "HANDSHAKE TIME (ms)", "COUNT", "P50",
+		"P90", "P99", "MAX");
 	text_hs(f, "client (SYN_SENT -> ESTABLISHED)", &s->hs_client);
 	text_hs(f, "server (SYN_RECV -> ESTABLISHED)", &s->hs_server);
 	if (!s->nrc)
@@ -311,8 +311,8 @@ static void write_text(struct summary *s)
 		ts_fmt_endpoint(l, sizeof(l), r->family, r->saddr, r->sport);
 		ts_fmt_endpoint(rm, sizeof(rm), r->family, r->daddr, r->dport);
 		fprintf(f, "%8llu %-7u %-16s %-26s %-26s %llu\n",
-			(unsigned long long)s->rc[i].count, r->pid,
-			r->comm[0] ? r->comm : "-", l, rm, (unsigned long long)r->conn);
+			(unsigned long long)s->rc[i].count, r->pid, r->comm[0] ? r->comm : "-", l,
+			rm, (unsigned long long)r->conn);
 	}
 }
 
@@ -355,15 +355,14 @@ static void sum_destroy(void *priv)
 }
 
 static const struct ts_sink_ops summary_ops = {
-	.name = "summary",
-	.rec = sum_rec,
-	.flush = sum_flush,
-	.finish = sum_finish,
-	.destroy = sum_destroy,
+    .name = "summary",
+    .rec = sum_rec,
+    .flush = sum_flush,
+    .finish = sum_finish,
+    .destroy = sum_destroy,
 };
 
-int ts_sink_summary_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
-			bool json)
+int ts_sink_summary_new(struct ts_sink *out, FILE *f, const struct ts_meta *m, bool json)
 {
 	struct summary *s = calloc(1, sizeof(*s));
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #define _GNU_SOURCE /* timegm */
+#include "timearg.h"
+#include "parse.h"
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
-#include "parse.h"
-#include "timearg.h"
 
 static int digits(const char **p, int n, int min, int max, int *out)
 {
@@ -81,8 +81,7 @@ static int parse_rfc3339(const char *s, int64_t *wall_ns)
 	return 0;
 }
 
-int ts_parse_at(const char *s, uint64_t start_mono_ns, int64_t wall_offset_ns,
-		uint64_t *mono_ns)
+int ts_parse_at(const char *s, uint64_t start_mono_ns, int64_t wall_offset_ns, uint64_t *mono_ns)
 {
 	int64_t wall, mono;
 	uint64_t d;

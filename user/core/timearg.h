@@ -10,7 +10,6 @@
  * the T allowed) or an offset from the start of the recording ("+5s",
  * "+1.5", "+250ms").  Returns 0 with *mono_ns set, -EINVAL or -ERANGE.
  */
-int ts_parse_at(const char *s, uint64_t start_mono_ns, int64_t wall_offset_ns,
-		uint64_t *mono_ns);
+int ts_parse_at(const char *s, uint64_t start_mono_ns, int64_t wall_offset_ns, uint64_t *mono_ns);
 
 #endif
