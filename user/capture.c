@@ -5,8 +5,24 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_ARGS 64
+
+static void say_exists(const char *path)
+{
+	ts_err("cannot create %s: the file exists (use --force to replace it)", path);
+}
+
+int ts_capture_precheck(const struct ts_capture_opts *o)
+{
+	struct stat st;
+
+	if (!o->path || o->force || lstat(o->path, &st))
+		return 0;
+	say_exists(o->path);
+	return -EEXIST;
+}
 
 int ts_capture_initial_snapshot(const struct ts_filter *f, struct ts_sock **out, size_t *n)
 {
@@ -55,8 +71,7 @@ int ts_capture_attach(const struct ts_capture_opts *o, int argc, char **argv,
 	err = ts_capw_open(&wo, h, socks, nsocks, &w);
 	if (err) {
 		if (err == -EEXIST)
-			ts_err("cannot create %s: the file exists (use --force to replace it)",
-			       o->path);
+			say_exists(o->path);
 		else
 			ts_err("cannot create %s: %s", o->path, strerror(-err));
 		goto cleanup;

@@ -19,6 +19,12 @@ struct ts_capture_opts {
 };
 
 /*
+ * Refuse early (before the programs load) a FILE that exists without
+ * --force.  Only a courtesy: ts_capture_attach creates with O_EXCL.
+ */
+int ts_capture_precheck(const struct ts_capture_opts *o);
+
+/*
  * Take the initial snapshot, create the file and add the capture sink to
  * p.  Call it after the programs are attached, so that nothing happens
  * between the snapshot and the first recorded event unseen.  Prints one

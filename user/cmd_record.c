@@ -137,6 +137,8 @@ int cmd_record(int argc, char **argv)
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	if (ts_capture_precheck(&o.cap))
+		return 1;
 	/* Before the file exists: a stop request must still close it. */
 	ts_signals_install();
 

@@ -163,6 +163,8 @@ int cmd_trace(int argc, char **argv)
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	if (ts_capture_precheck(&o.cap))
+		return 1;
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	meta.color = !o.json && want_color(o.color);
