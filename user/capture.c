@@ -76,6 +76,10 @@ int ts_capture_attach(const struct ts_capture_opts *o, int argc, char **argv,
 			ts_err("cannot create %s: %s", o->path, strerror(-err));
 		goto cleanup;
 	}
+	if (ts_capw_snapshot_skipped(w))
+		ts_warn(
+		    "%llu sockets of the initial snapshot had impossible values and were left out",
+		    (unsigned long long)ts_capw_snapshot_skipped(w));
 	err = ts_sink_capture_new(&sink, w, out);
 	if (!err)
 		err = ts_pipeline_add_sink(p, sink);

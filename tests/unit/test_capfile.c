@@ -501,6 +501,37 @@ static void test_create_mode(void)
 	unlink(path);
 }
 
+/* A socket the reader would refuse is left out of the snapshot, counted. */
+static void test_snapshot_skips_bad(void)
+{
+	struct ts_capw_opts o = { .path = "snap" };
+	struct ts_sock socks[3];
+	const struct ts_sock *got;
+	struct ts_cap_header h;
+	struct ts_capw *w = NULL;
+	struct ts_capr *r;
+	int fd = memfd_create("snap", 0);
+	size_t len, n;
+	uint8_t *p;
+
+	for (int i = 0; i < 3; i++)
+		make_sock(&socks[i], i);
+	socks[1].state = 99;
+	ts_cap_header_init(&h, 0, NULL, NULL);
+	CHECK_INT(ts_capw_open_fd(dup(fd), &o, &h, socks, 3, &w), 0);
+	CHECK_INT(ts_capw_snapshot_skipped(w), 1);
+	CHECK_INT(ts_capw_finish(w), 0);
+	ts_capw_free(w);
+	p = file_bytes(fd, &len);
+	CHECK_INT(ts_capr_open_mem(p, len, &r), 0);
+	ts_capr_snapshot(r, &got, &n);
+	CHECK_INT(n, 2);
+	CHECK_INT(got[1].cookie, socks[2].cookie);
+	ts_capr_close(r);
+	free(p);
+	close(fd);
+}
+
 int main(void)
 {
 	test_round_trip();
@@ -508,5 +539,6 @@ int main(void)
 	test_bad_chunk_content();
 	test_size_limit();
 	test_create_mode();
+	test_snapshot_skips_bad();
 	return check_report();
 }

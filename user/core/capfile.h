@@ -89,6 +89,8 @@ void ts_capw_free(struct ts_capw *w);
 uint64_t ts_capw_bytes(const struct ts_capw *w);
 /* Records in the file, or in it once the pending chunk is written. */
 uint64_t ts_capw_events(const struct ts_capw *w);
+/* Snapshot sockets left out for an impossible family, state or timer. */
+uint64_t ts_capw_snapshot_skipped(const struct ts_capw *w);
 /* Records accepted but not written because of an error. */
 uint64_t ts_capw_dropped(const struct ts_capw *w);
 /* First error (negative errno) and a sentence saying what failed. */

@@ -52,7 +52,8 @@ struct ts_capw {
 	uint64_t events; /* records in written chunks */
 	uint64_t lost;	 /* sum of the loss records in written chunks */
 	uint64_t chunks;
-	uint64_t dropped; /* records of a chunk that could not be written */
+	uint64_t dropped;      /* records of a chunk that could not be written */
+	uint64_t snap_skipped; /* snapshot sockets with impossible values */
 	bool finished;
 	int err;
 	char errmsg[512];
@@ -495,6 +496,11 @@ uint64_t ts_capw_events(const struct ts_capw *w)
 	return w->events + w->nev - w->pend_lost_recs;
 }
 
+uint64_t ts_capw_snapshot_skipped(const struct ts_capw *w)
+{
+	return w->snap_skipped;
+}
+
 uint64_t ts_capw_dropped(const struct ts_capw *w)
 {
 	return w->dropped;
@@ -519,10 +525,21 @@ static int write_snapshot(struct ts_capw *w, const struct ts_sock *socks, size_t
 
 		if (!raw)
 			return -ENOMEM;
-		put_u32(raw, (uint32_t)k);
-		for (size_t i = 0; i < k; i++)
-			ts_cap_sock_put(raw + 4 + i * TS_CAP_SOCK_LEN, &socks[done + i]);
-		err = write_zframe(w, TS_FR_SNAP, raw, 4 + k * TS_CAP_SOCK_LEN);
+		size_t kept = 0;
+		struct ts_sock check;
+
+		for (size_t i = 0; i < k; i++) {
+			uint8_t *p = raw + 4 + kept * TS_CAP_SOCK_LEN;
+
+			ts_cap_sock_put(p, &socks[done + i]);
+			/* What the reader would refuse is not written. */
+			if (ts_cap_sock_get(p, &check))
+				w->snap_skipped++;
+			else
+				kept++;
+		}
+		put_u32(raw, (uint32_t)kept);
+		err = write_zframe(w, TS_FR_SNAP, raw, 4 + kept * TS_CAP_SOCK_LEN);
 		free(raw);
 		done += k;
 	} while (!err && done < n);
