@@ -52,6 +52,34 @@ def test_disk_full():
         os.rmdir(mnt)
 
 
+def test_max_size():
+    d = tempfile.mkdtemp(prefix="tsmax")
+    try:
+        path = os.path.join(d, "max.cap")
+        with tslib.Netns("capmax") as ns:
+            rec = capkit.Recorder(path, ns, "--max-size", "16K")
+            try:
+                for _ in range(8):
+                    capkit.traffic(ns, 300)
+                    if rec.proc.poll() is not None:
+                        break
+                    time.sleep(1.2)
+                rec.proc.wait(timeout=10)
+            finally:
+                rec.kill()
+        err = rec.stderr()
+        expect(rec.proc.returncode == 0, "recorder exit %s: %s" % (rec.proc.returncode, err))
+        warn = [l for l in err.splitlines() if "warning" in l]
+        expect(len(warn) == 1 and "reached the size limit (16384 bytes)" in warn[0],
+               "want one size-limit line: %s" % err)
+        expect(os.stat(path).st_size <= 16384, "file grew past --max-size")
+        recs, rerr = capkit.report_json(path, "--info")
+        n = len(recs) - 1
+        expect(n > 100 and "trailer: %d events" % n in rerr, "%d records; %s" % (n, rerr))
+    finally:
+        shutil.rmtree(d)
+
+
 def test_mode_and_overwrite():
     d = tempfile.mkdtemp(prefix="tsmode")
     path = os.path.join(d, "m.cap")
@@ -212,5 +240,5 @@ def test_bytes_per_event():
 
 
 if __name__ == "__main__":
-    tslib.main([test_disk_full, test_mode_and_overwrite, test_bad_files, test_report_at,
+    tslib.main([test_disk_full, test_max_size, test_mode_and_overwrite, test_bad_files, test_report_at,
                 test_bytes_per_event])
