@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "capture.h"
 #include "cmds.h"
 #include "filter_opts.h"
 #include "loader.h"
@@ -30,6 +31,7 @@ struct trace_opts {
 	uint64_t duration_ns; /* 0: until Ctrl-C */
 	enum ts_tp_mode mode;
 	enum color_mode color;
+	struct ts_capture_opts cap; /* -w: record while showing */
 };
 
 enum {
@@ -37,6 +39,7 @@ enum {
 	OPT_FLUSH,
 	OPT_MODE,
 	OPT_COLOR,
+	OPT_FORCE,
 };
 
 static const struct argp_option options[] = {
@@ -49,6 +52,8 @@ static const struct argp_option options[] = {
 	{ "tp-mode", OPT_MODE, "MODE", 0,
 	  "Tracepoint form: auto (default), btf (tp_btf) or classic", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
+	{ "write", 'w', "FILE", 0, "Also record to capture FILE, as 'record -w' does (tracing stops if FILE cannot be written)", 0 },
+	{ "force", OPT_FORCE, NULL, 0, "With -w: replace FILE if it exists", 0 },
 	{ "verbose", 'v', NULL, 0,
 	  "Say which programs were loaded and why (-vv: libbpf debug output)", 0 },
 	{},
@@ -100,6 +105,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else
 			ts_usage_error(state, "invalid --color '%s': auto, always or never", arg);
 		break;
+	case 'w':
+		o->cap.path = arg;
+		break;
+	case OPT_FORCE:
+		o->cap.force = true;
+		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
 		break;
@@ -149,10 +160,13 @@ int cmd_trace(int argc, char **argv)
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
 	struct ts_sink sink;
+	struct ts_capsink *cap = NULL;
 	uint64_t start;
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	if (ts_capture_precheck(&o.cap))
+		return 1;
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	meta.color = !o.json && want_color(o.color);
@@ -174,13 +188,16 @@ int cmd_trace(int argc, char **argv)
 	lo.mode = o.mode;
 	if (ts_loader__open(&lo, &loader))
 		goto cleanup;
+	if (o.cap.path &&
+	    ts_capture_attach(&o.cap, argc, argv, &o.filter, &pipe, &cap))
+		goto cleanup;
 	if (ts_live__new(loader, &pipe, &live))
 		goto cleanup;
 
 	ts_signals_install();
 	ts_info("tracing (%s programs); Ctrl-C to stop", ts_loader__mode_name(loader));
 	start = ts_now_mono_ns();
-	while (!ts_stop_requested()) {
+	while (!ts_stop_requested() && !ts_sink_capture_stopped(cap)) {
 		err = ts_live__poll(live, (int)o.flush_ms);
 		if (err < 0 && err != -EINTR) {
 			ts_err("reading events failed: %s", strerror(-err));
@@ -202,6 +219,8 @@ cleanup:
 		ts_err("writing output failed");
 		ret = 1;
 	}
+	if (ts_sink_capture_error(cap) && ts_sink_capture_error(cap) != -EFBIG)
+		ret = 1;
 	if (live || loader)
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
 			(unsigned long long)pipe.totals.records,

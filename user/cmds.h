@@ -4,5 +4,7 @@
 #define TS_CMDS_H
 
 int cmd_trace(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

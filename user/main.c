@@ -17,6 +17,8 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "trace", cmd_trace, "stream TCP state changes and retransmissions live" },
+	{ "record", cmd_record, "record them to a capture file (-w FILE)" },
+	{ "report", cmd_report, "report from a capture file: records, --summary, --at TIME" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * libFuzzer target for the capture reader: any input must end in a clean
+ * status (OK, DAMAGED, BAD), never a crash, a sanitizer report or a hang.
+ * The records it yields also go through the report sinks, and are written
+ * again with the writer and read back: they must come out the same.
+ *
+ * The first input byte picks what the rest is.  CRCs and zlib shield the
+ * decoders from blind mutation, so besides whole files (mode 0) the
+ * fuzzer also feeds raw chunk payloads (1) and raw snapshot payloads (2),
+ * which this target frames, compresses and checksums itself.
+ */
+#define _GNU_SOURCE
+#include "core/capfile.h"
+#include "core/capfile_int.h"
+#include "core/pipeline.h"
+#include "core/sink_report.h"
+#include "core/sinks.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define MAX_KEEP 512
+
+static FILE *devnull;
+static int memfd = -1;
+static uint8_t *wrapped;
+
+/* Append a frame whose CRC is right; payload compressed when z. */
+static size_t put_frame(uint8_t *out, uint32_t type, const uint8_t *p, size_t len, bool z)
+{
+	uLongf stored = compressBound((uLong)len);
+	uint32_t crc;
+
+	if (z) {
+		if (compress2(out + TS_CAP_FRAME_HDR_LEN, &stored, p, (uLong)len, 1) != Z_OK)
+			abort();
+	} else {
+		memcpy(out + TS_CAP_FRAME_HDR_LEN, p, len);
+		stored = len;
+	}
+	put_u32(out, type);
+	put_u32(out + 4, (uint32_t)stored);
+	put_u32(out + 8, (uint32_t)len);
+	crc = (uint32_t)crc32(0, out, 12);
+	crc = (uint32_t)crc32(crc, out + TS_CAP_FRAME_HDR_LEN, (uInt)stored);
+	put_u32(out + 12, crc);
+	return TS_CAP_FRAME_HDR_LEN + stored;
+}
+
+/* A valid file around one raw payload (mode 1: chunk, 2: snapshot). */
+static size_t wrap(int mode, const uint8_t *p, size_t len)
+{
+	static const uint8_t chunk[] = {1, 0, 0, 0, 0, 0, 0,	       0, 1, 0,
+					0, 0, 0, 0, 0, 0, TS_REC_LOST, 0, 2, 5};
+	static const uint8_t empty_snap[4];
+	struct ts_cap_header h = {.version = 1};
+	uint8_t head[256], trl[TS_CAP_TRLR_LEN] = {};
+	size_t n = 0;
+
+	memcpy(wrapped, ts_cap_magic, 8);
+	put_u32(wrapped + 8, TS_CAP_VERSION);
+	put_u32(wrapped + 12, 0);
+	n = TS_CAP_PREAMBLE_LEN;
+	n += put_frame(wrapped + n, TS_FR_HEAD, head, ts_cap_head_put(head, &h), false);
+	if (mode == 2) {
+		n += put_frame(wrapped + n, TS_FR_SNAP, p, len, true);
+		n += put_frame(wrapped + n, TS_FR_CHNK, chunk, sizeof(chunk), true);
+	} else {
+		n += put_frame(wrapped + n, TS_FR_SNAP, empty_snap, sizeof(empty_snap), true);
+		n += put_frame(wrapped + n, TS_FR_CHNK, p, len, true);
+	}
+	n += put_frame(wrapped + n, TS_FR_TRLR, trl, sizeof(trl), false);
+	return n;
+}
+
+static bool same(const struct ts_rec *a, const struct ts_rec *b)
+{
+	if (a->type != b->type || a->ts_ns != b->ts_ns)
+		return false;
+	if (a->type == TS_REC_LOST)
+		return a->lost == b->lost;
+	return a->family == b->family && a->old_state == b->old_state &&
+	       a->new_state == b->new_state && a->flags == b->flags && a->sport == b->sport &&
+	       a->dport == b->dport && a->pid == b->pid && a->netns == b->netns &&
+	       a->conn == b->conn && a->ns_in_old == b->ns_in_old &&
+	       !memcmp(a->saddr, b->saddr, sizeof(a->saddr)) &&
+	       !memcmp(a->daddr, b->daddr, sizeof(a->daddr)) && !strcmp(a->comm, b->comm) &&
+	       a->has_stats == b->has_stats &&
+	       (!a->has_stats || !memcmp(&a->st, &b->st, sizeof(a->st)));
+}
+
+/* Write the records again and read them back: the round trip is exact. */
+static void rewrite(const struct ts_cap_header *h, const struct ts_sock *socks, size_t nsocks,
+		    const struct ts_rec *keep, size_t n)
+{
+	struct ts_capw_opts o = {.path = "fuzz", .level = 1, .chunk_raw = 4096};
+	struct ts_capw *w = NULL;
+	struct ts_capr *r = NULL;
+	struct ts_rec rec;
+	size_t i = 0;
+	void *map;
+	off_t len;
+
+	if (ftruncate(memfd, 0) || ts_capw_open_fd(dup(memfd), &o, h, socks, nsocks, &w))
+		abort();
+	for (size_t k = 0; k < n; k++)
+		if (ts_capw_add(w, &keep[k]))
+			abort();
+	if (ts_capw_finish(w))
+		abort();
+	ts_capw_free(w);
+	len = lseek(memfd, 0, SEEK_END);
+	map = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, memfd, 0);
+	if (map == MAP_FAILED || ts_capr_open_mem(map, (size_t)len, &r))
+		abort();
+	while (ts_capr_next(r, &rec) == 1) {
+		if (i >= n || !same(&rec, &keep[i]))
+			abort();
+		i++;
+	}
+	if (i != n || ts_capr_status(r) != TS_CAPR_OK)
+		abort();
+	ts_capr_close(r);
+	munmap(map, (size_t)len);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct ts_rec keep[MAX_KEEP];
+	const struct ts_sock *socks;
+	struct ts_pipeline p;
+	struct ts_meta meta = {};
+	struct ts_at_opts ao = {};
+	struct ts_cap_trailer t;
+	struct ts_capr *r = NULL;
+	struct ts_sink s;
+	struct ts_rec rec;
+	size_t nsocks, n = 0;
+
+	if (!devnull) {
+		devnull = fopen("/dev/null", "w");
+		memfd = memfd_create("fuzzcap", 0);
+		/* Frames of a wrapped payload, at most compressBound + 1K. */
+		wrapped = malloc(2 * TS_CAP_MAX_RAW);
+		if (!devnull || memfd < 0 || !wrapped)
+			abort();
+	}
+	if (size < 1)
+		return 0;
+	if (data[0] % 3 && size - 1 <= TS_CAP_MAX_RAW) {
+		size = wrap(data[0] % 3, data + 1, size - 1);
+		data = wrapped;
+	} else {
+		data++;
+		size--;
+	}
+	if (ts_capr_open_mem(data, size, &r)) {
+		if (r && ts_capr_status(r) == TS_CAPR_OK)
+			abort(); /* a failure must say what is wrong */
+		ts_capr_close(r);
+		return 0;
+	}
+	ts_capr_snapshot(r, &socks, &nsocks);
+	meta.wall_offset_ns = ts_capr_header(r)->wall_offset_ns;
+	ts_pipeline_init(&p, NULL, &meta);
+	ao.at_mono_ns = ts_capr_header(r)->start_mono_ns + 1000000000ULL;
+	ao.socks = socks;
+	ao.nsocks = nsocks;
+	if (ts_sink_summary_new(&s, devnull, &meta, false) || ts_pipeline_add_sink(&p, s) ||
+	    ts_sink_at_new(&s, devnull, &meta, &ao) || ts_pipeline_add_sink(&p, s) ||
+	    ts_sink_json_new(&s, devnull, &meta) || ts_pipeline_add_sink(&p, s))
+		abort();
+	while (ts_capr_next(r, &rec) == 1) {
+		ts_pipeline_push(&p, &rec);
+		if (n < MAX_KEEP)
+			keep[n++] = rec;
+	}
+	if (ts_capr_status(r) != TS_CAPR_OK && !ts_capr_error(r)[0])
+		abort(); /* damage is always named */
+	ts_capr_trailer(r, &t);
+	ts_pipeline_finish(&p);
+	ts_pipeline_free(&p);
+	rewrite(ts_capr_header(r), socks, nsocks < 64 ? nsocks : 64, keep, n);
+	ts_capr_close(r);
+	return 0;
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Write seeds for fuzz_capfile into DIR: capture files built straight from
+docs/CAPTURE_FORMAT.md (a second, independent writer), each prefixed with
+the target's mode byte: 0 a whole file, 1 a raw chunk payload, 2 a raw
+snapshot payload."""
+import os
+import struct
+import sys
+import zlib
+
+MAGIC = b"\x89TSCAP\r\n"
+
+
+def frame(typ, payload, compress):
+    raw = len(payload)
+    stored = zlib.compress(payload, 6) if compress else payload
+    hdr = typ + struct.pack("<II", len(stored), raw)
+    crc = zlib.crc32(stored, zlib.crc32(hdr))
+    return hdr + struct.pack("<I", crc) + stored
+
+
+def s16(s):
+    b = s.encode()
+    return struct.pack("<H", len(b)) + b
+
+
+def head():
+    p = struct.pack("<QqIIHHHBB", 1000, 1700000000 * 10**9, 0, 0, 80, 0, 0, 4, 0)
+    return frame(b"HEAD", p + s16("seedhost") + s16("6.18.0") + s16("tcpscope record -w x"), False)
+
+
+def sock(i, fam):
+    return (struct.pack("<QQIIIIIiHHBBBBB", 100 + i, 7000 + i, 4026531840, 0, 42, 0, 1, 500,
+                        8080, 40000 + i, fam, 1 + i % 11, i % 5, 0, 0)
+            + bytes([127, 0, 0, 1] + [0] * 12) + bytes([127, 0, 0, 2] + [0] * 12)
+            + b"srv".ljust(16, b"\0"))
+
+
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7f) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def zz(v):
+    return (v << 1) ^ (v >> 63) if v >= 0 else ((-v) << 1) - 1
+
+
+def chunk_raw(base, events, descs):
+    d = b""
+    for conn, fam, sport, dport, pid, comm in descs:
+        alen = 16 if fam == 6 else 4
+        d += struct.pack("<QBHHII", conn, fam, sport, dport, pid, 4026531840)
+        d += bytes([1] * alen) + bytes([2] * alen) + bytes([len(comm)]) + comm
+    e = b""
+    last = base
+    for typ, flags, idx, ts, states, nio, stats in events:
+        if typ == 64:
+            e += bytes([typ, 0]) + varint(zz(ts - last)) + varint(idx)
+        else:
+            e += bytes([typ, flags]) + varint(idx) + varint(zz(ts - last)) + bytes([states])
+            e += varint(nio) + b"".join(varint(x) for x in stats)
+        last = ts
+    return struct.pack("<QII", base, len(events), len(descs)) + d + e
+
+
+def chunk(base, events, descs):
+    return frame(b"CHNK", chunk_raw(base, events, descs), True)
+
+
+def trailer(events, lost, chunks):
+    return frame(b"TRLR", struct.pack("<QQQQ", events, lost, chunks, 99), False)
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    descs = [(1, 4, 0, 80, 42, b"curl"), (1, 4, 5000, 80, 42, b"curl"),
+             (2, 6, 80, 5000, 43, b"nginx-worker")]
+    ev1 = [(1, 2, 0, 10, 0x72, 0, []), (1, 0, 1, 20, 0x21, 10, []),
+           (2, 0, 1, 25, 0x11, 0, []), (1, 0x21, 2, 30, 0x57, 3, [1, 2, 3, 4, 0, 1, 55]),
+           (64, 0, 7, 31, 0, 0, []), (5, 0, 2, 40, 0x55, 0, [])]
+    files = {
+        "basic.cap": head() + frame(b"SNAP", struct.pack("<I", 3) + sock(0, 4) + sock(1, 6)
+                                    + sock(2, 4), True)
+        + chunk(5, ev1, descs) + chunk(50, ev1[:2], descs[:2]) + trailer(7, 7, 2),
+        "nosnap.cap": head() + frame(b"SNAP", struct.pack("<I", 0), True) + chunk(5, ev1, descs)
+        + trailer(5, 7, 1),
+        "killed.cap": head() + frame(b"SNAP", struct.pack("<I", 0), True) + chunk(5, ev1, descs),
+    }
+    for name, body in files.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(b"\0" + MAGIC + struct.pack("<II", 1, 0) + body)
+    with open(os.path.join(out, "chunk.raw"), "wb") as f:
+        f.write(b"\1" + chunk_raw(5, ev1, descs))
+    with open(os.path.join(out, "snap.raw"), "wb") as f:
+        f.write(b"\2" + struct.pack("<I", 3) + sock(0, 4) + sock(1, 6) + sock(2, 4))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The report sinks on synthetic records: --at rebuilds the socket table
+ * from a snapshot plus events (TIME_WAIT inferred, resets, late tuples);
+ * --summary counts transitions, handshake percentiles and retransmitters.
+ * Also the --at TIME parser.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "core/sink_report.h"
+#include "core/timearg.h"
+
+#define SEC 1000000000ULL
+
+static struct ts_rec rec(enum ts_rec_type t, uint64_t conn, uint64_t ts,
+			 int old, int new, uint16_t sport, uint32_t pid)
+{
+	struct ts_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = t;
+	r.family = 4;
+	r.conn = conn;
+	r.ts_ns = ts;
+	r.old_state = (uint8_t)old;
+	r.new_state = (uint8_t)new;
+	r.sport = sport;
+	r.dport = 80;
+	r.pid = pid;
+	r.saddr[0] = 10;
+	r.daddr[0] = 10;
+	r.daddr[3] = 2;
+	snprintf(r.comm, sizeof(r.comm), "c%u", pid);
+	return r;
+}
+
+/* Run records through a sink and finish it. */
+static void run(struct ts_sink s, const struct ts_rec *r, int n)
+{
+	struct ts_totals t = {};
+
+	for (int i = 0; i < n; i++)
+		CHECK_INT(s.ops->rec(s.priv, &r[i]), 0);
+	CHECK_INT(s.ops->finish(s.priv, &t), 0);
+	s.ops->destroy(s.priv);
+}
+
+static char *at_table(uint64_t at, const struct ts_sock *socks, size_t n,
+		      const struct ts_rec *r, int nr)
+{
+	struct ts_meta m = {};
+	struct ts_at_opts o = { .at_mono_ns = at, .socks = socks, .nsocks = n, .json = true };
+	struct ts_sink s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK_INT(ts_sink_at_new(&s, f, &m, &o), 0);
+	run(s, r, nr);
+	fclose(f);
+	return buf;
+}
+
+static int count(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void test_at(void)
+{
+	struct ts_sock socks[2];
+	struct ts_rec r[16];
+	int n = 0;
+	char *out;
+
+	memset(socks, 0, sizeof(socks));
+	/* A listener and an established connection from before recording. */
+	socks[0] = (struct ts_sock){ .cookie = 500, .family = 4, .state = TS_LISTEN,
+				     .sport = 80, .pid = 7, .comm = "nginx" };
+	socks[1] = (struct ts_sock){ .cookie = 501, .family = 4, .state = TS_ESTABLISHED,
+				     .sport = 80, .dport = 33000, .pid = 7, .comm = "nginx" };
+	/* A client connection opens (port chosen late), then closes actively. */
+	r[n++] = rec(TS_REC_STATE, 1, 1 * SEC, TS_CLOSE, TS_SYN_SENT, 0, 9);
+	r[n++] = rec(TS_REC_STATE, 1, 1 * SEC + 10, TS_SYN_SENT, TS_ESTABLISHED, 41000, 9);
+	r[n++] = rec(TS_REC_STATE, 1, 3 * SEC, TS_ESTABLISHED, TS_FIN_WAIT1, 41000, 9);
+	r[n++] = rec(TS_REC_STATE, 1, 3 * SEC + 5, TS_FIN_WAIT1, TS_FIN_WAIT2, 41000, 9);
+	r[n++] = rec(TS_REC_STATE, 1, 3 * SEC + 9, TS_FIN_WAIT2, TS_CLOSE, 41000, 9);
+	/* The old connection is reset: no TIME_WAIT for it. */
+	r[n++] = rec(TS_REC_RESET_RECV, 501, 4 * SEC, TS_FIN_WAIT2, TS_FIN_WAIT2, 80, 7);
+	r[n++] = rec(TS_REC_STATE, 501, 4 * SEC + 1, TS_FIN_WAIT2, TS_CLOSE, 80, 7);
+	/* A connection seen only through a retransmission. */
+	r[n++] = rec(TS_REC_RETRANS, 77, 5 * SEC, TS_ESTABLISHED, TS_ESTABLISHED, 42000, 0);
+
+	out = at_table(0, socks, 2, r, n);
+	CHECK_INT(count(out, "\"event\":\"socket\""), 2);
+	CHECK_INT(count(out, "\"source\":\"snapshot\""), 2);
+	free(out);
+
+	out = at_table(2 * SEC, socks, 2, r, n);
+	CHECK_INT(count(out, "\"event\":\"socket\""), 3);
+	CHECK(strstr(out, "\"sport\":41000,\"daddr\":\"10.0.0.2\",\"dport\":80,\"state\":\"ESTABLISHED\",\"pid\":9") != NULL);
+	free(out);
+
+	out = at_table(4 * SEC + 100, socks, 2, r, n);
+	CHECK_INT(count(out, "\"event\":\"socket\""), 2); /* listener + TIME_WAIT */
+	CHECK(strstr(out, "\"state\":\"TIME_WAIT\",\"pid\":0,\"comm\":\"\",\"netns\":0,\"inferred\":true") != NULL);
+	CHECK(strstr(out, "\"conn\":501") == NULL);
+	free(out);
+
+	out = at_table(6 * SEC, socks, 2, r, n);
+	CHECK_INT(count(out, "\"event\":\"socket\""), 3);
+	CHECK(strstr(out, "\"conn\":77,") != NULL);
+	free(out);
+
+	/* 60 s after the close the inferred TIME_WAIT is gone. */
+	out = at_table(64 * SEC, socks, 2, r, n);
+	CHECK_INT(count(out, "TIME_WAIT"), 0);
+	free(out);
+}
+
+static void test_summary(void)
+{
+	struct ts_meta m = {};
+	struct ts_rec r[300];
+	struct ts_sink s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int n = 0;
+
+	/* 100 client handshakes of 1..100 ms; conn 5 retransmits 3 times. */
+	for (int i = 1; i <= 100; i++) {
+		r[n] = rec(TS_REC_STATE, (uint64_t)i, (uint64_t)i * SEC, TS_SYN_SENT,
+			   TS_ESTABLISHED, 1000, 1);
+		r[n++].ns_in_old = (uint64_t)i * 1000000;
+	}
+	for (int i = 0; i < 3; i++)
+		r[n++] = rec(TS_REC_RETRANS, 5, 200 * SEC, TS_ESTABLISHED, TS_ESTABLISHED, 1000, 1);
+	r[n++] = rec(TS_REC_RETRANS, 6, 200 * SEC, TS_SYN_SENT, TS_SYN_SENT, 1001, 1);
+	r[n] = rec(TS_REC_STATE, 5, 201 * SEC, TS_LAST_ACK, TS_CLOSE, 1000, 1);
+	r[n].has_stats = true;
+	r[n].st.segs_out = 200;
+	r[n++].st.total_retrans = 3;
+	ts_rec_lost(&r[n++], 202 * SEC, 17);
+	CHECK_INT(ts_sink_summary_new(&s, f, &m, true), 0);
+	run(s, r, n);
+	fclose(f);
+	CHECK(strstr(buf, "\"records\":105,\"lost\":17") != NULL);
+	CHECK(strstr(buf, "{\"old\":\"SYN_SENT\",\"new\":\"ESTABLISHED\",\"step\":\"SYN-ACK received, ACK sent\",\"count\":100}") != NULL);
+	CHECK(strstr(buf, "\"client\":{\"count\":100,\"p50_ms\":50.000,\"p90_ms\":90.000,\"p99_ms\":99.000,\"max_ms\":100.000}") != NULL);
+	CHECK(strstr(buf, "\"server\":{\"count\":0}") != NULL);
+	CHECK(strstr(buf, "\"retransmits\":{\"ESTABLISHED\":3,\"SYN_SENT\":1}") != NULL);
+	CHECK(strstr(buf, "\"retrans_pct\":1.500") != NULL);
+	CHECK(strstr(buf, "\"top_retransmits\":[{\"conn\":5,\"retransmits\":3") != NULL);
+	free(buf);
+}
+
+static void test_parse_at(void)
+{
+	const uint64_t start = 1000 * SEC;
+	const int64_t off = 1700000000LL * (int64_t)SEC; /* wall = mono + off */
+	uint64_t v;
+
+	CHECK_INT(ts_parse_at("+5s", start, off, &v), 0);
+	CHECK_INT(v, start + 5 * SEC);
+	CHECK_INT(ts_parse_at("+250ms", start, off, &v), 0);
+	CHECK_INT(v, start + 250000000ULL);
+	/* 1700001000 s since the epoch is 2023-11-14T22:30:00Z. */
+	CHECK_INT(ts_parse_at("2023-11-14T22:30:00Z", start, off, &v), 0);
+	CHECK_INT(v, 1000 * SEC);
+	CHECK_INT(ts_parse_at("2023-11-14T22:30:00.5Z", start, off, &v), 0);
+	CHECK_INT(v, 1000 * SEC + SEC / 2);
+	CHECK_INT(ts_parse_at("2023-11-14 23:30:01+01:00", start, off, &v), 0);
+	CHECK_INT(v, 1001 * SEC);
+	CHECK_INT(ts_parse_at("2023-11-14T22:30:00", start, off, &v), -EINVAL); /* no zone */
+	CHECK_INT(ts_parse_at("2023-13-14T22:30:00Z", start, off, &v), -ERANGE);
+	CHECK_INT(ts_parse_at("1999-11-14T22:30:00Z", start, off, &v), -ERANGE); /* before boot */
+	CHECK_INT(ts_parse_at("yesterday", start, off, &v), -EINVAL);
+	CHECK_INT(ts_parse_at("+", start, off, &v), -EINVAL);
+}
+
+int main(void)
+{
+	test_at();
+	test_summary();
+	test_parse_at();
+	return check_report();
+}
