@@ -23,7 +23,6 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
-#define RCV_SHUTDOWN 1
 #define SEND_SHUTDOWN 2
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -233,7 +232,7 @@ static __always_inline void read_stats(struct ts_tcp_stats *st,
 	st->segs_in = BPF_CORE_READ(tp, segs_in);
 	st->total_retrans = BPF_CORE_READ(tp, total_retrans);
 	st->data_segs_out = BPF_CORE_READ(tp, data_segs_out);
-	st->pad = 0;
+	st->err = BPF_CORE_READ(sk, sk_err);
 }
 
 /* One state change, common to both variants. */
@@ -244,6 +243,7 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 {
 	__u64 ts = bpf_ktime_get_ns();
 	__u64 in_old = c->last_ts ? ts - c->last_ts : 0;
+	unsigned long skflags;
 	__u8 shut;
 
 	c->last_ts = ts;
@@ -252,10 +252,17 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 		return 0;
 
 	shut = KREAD(typed, sk, sk_shutdown);
-	if (shut & RCV_SHUTDOWN)
-		flags |= TS_F_FIN_RCVD;
 	if (shut & SEND_SHUTDOWN)
 		flags |= TS_F_FIN_SENT;
+	/*
+	 * __tcp_close() sets sk_shutdown to SHUTDOWN_MASK before anything
+	 * else, so only SOCK_DONE (set by tcp_fin()) proves the peer's FIN.
+	 */
+	skflags = KREAD(typed, sk, __sk_common.skc_flags);
+	if (skflags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE)))
+		flags |= TS_F_FIN_RCVD;
+	if (skflags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DEAD)))
+		flags |= TS_F_ORPHAN;
 
 	if (new == TS_CLOSE && old != TS_LISTEN) {
 		struct ts_close *r;

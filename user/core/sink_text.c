@@ -6,6 +6,7 @@
 #include "fmt.h"
 #include "sinks.h"
 #include "states.h"
+#include "step_label.h"
 
 #define C_RESET "\033[0m"
 #define C_RED "\033[31m"
@@ -108,7 +109,7 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 		snprintf(ms, sizeof(ms), "-");
 	fprintf(f, " %9s  %s\n", ms,
 		r->type == TS_REC_STATE ?
-			ts_step_label(r->old_state, r->new_state) : "");
+			ts_rec_step_label(r) : "");
 }
 
 static int text_rec(void *priv, const struct ts_rec *r)
