@@ -22,6 +22,7 @@ struct trace_event_raw_tcp_event_sk_skb___old {
 struct trace_event_raw_tcp_retransmit_skb___new {
 	const void *skaddr;
 	int state;
+	int err; /* the attempt failed: nothing was sent (6.x and later) */
 } __attribute__((preserve_access_index));
 
 #endif /* TCPSCOPE_CORE_FIXES_BPF_H */

@@ -392,6 +392,14 @@ int BPF_PROG(btf_state, const struct sock *sk, const int oldstate,
 	return emit_state(sk, true, &t, netns, c, oldstate, newstate, flags);
 }
 
+/*
+ * Kernels whose tracepoint has an err argument report failed attempts too
+ * (e.g. -EBUSY while the original still sits in a queue): nothing went on
+ * the wire and neither total_retrans nor TcpRetransSegs counts them.
+ */
+#define RETRANS_HAS_ERR \
+	bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb___new, err)
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(btf_retrans, const struct sock *sk)
 {
@@ -399,6 +407,9 @@ int BPF_PROG(btf_retrans, const struct sock *sk)
 	struct conn *c;
 	__u8 flags = 0;
 	__u32 netns;
+
+	if (RETRANS_HAS_ERR && (int)ctx[2])
+		return 0;
 
 	sk_tuple(sk, true, &t);
 	netns = sk_netns(sk, true);
@@ -599,6 +610,8 @@ int tp_retrans(void *ctx)
 
 		sk = BPF_CORE_READ(r, skaddr);
 		state = BPF_CORE_READ(r, state);
+		if (RETRANS_HAS_ERR && BPF_CORE_READ(r, err))
+			return 0;
 	} else {
 		struct trace_event_raw_tcp_event_sk_skb___old *r = ctx;
 

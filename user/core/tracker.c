@@ -20,6 +20,7 @@ struct entry {
 	struct entry *lru_prev, *lru_next;
 	struct entry *cl_prev, *cl_next;
 	bool on_closed;
+	bool want_synack; /* a server connection not yet joined */
 };
 
 struct list {
@@ -448,8 +449,13 @@ static struct entry *create(struct ts_tracker *t, const struct ts_rec *r,
 
 static void take_identity(struct ts_conn *c, const struct ts_rec *r)
 {
-	/* The client's first record has no local port yet: take a later one. */
-	if (!c->family || (r->sport && !c->sport)) {
+	/*
+	 * The client's first record has no local port yet, and a server's
+	 * first (LISTEN -> SYN_RECV, fired while the child is still a copy of
+	 * its listener) no remote end: complete the tuple from a later one.
+	 */
+	if (!c->family ||
+	    ((!c->sport || !c->dport) && r->sport && r->dport)) {
 		c->family = r->family;
 		c->netns = r->netns;
 		c->sport = r->sport;
@@ -511,15 +517,21 @@ static uint32_t tuple_hash(const struct ts_rec *r)
 }
 
 /* The new server connection takes the SYN-ACK retransmits of its request. */
-static void join_synack(struct ts_tracker *t, struct ts_conn *c,
-			const struct ts_rec *r)
+static void join_synack(struct ts_tracker *t, struct ts_conn *c)
 {
-	uint32_t h = tuple_hash(r);
+	struct ts_rec key = {
+		.netns = c->netns, .family = c->family,
+		.sport = c->sport, .dport = c->dport,
+	};
+	uint32_t h;
 
+	memcpy(key.saddr, c->saddr, TS_ADDR_LEN);
+	memcpy(key.daddr, c->daddr, TS_ADDR_LEN);
+	h = tuple_hash(&key);
 	for (int i = 0; i < SYNACK_PROBE; i++) {
 		struct pending_synack *p = &t->synack[(h + i) & (SYNACK_SLOTS - 1)];
 
-		if (same_tuple(p, r)) {
+		if (same_tuple(p, &key)) {
 			c->rtx[TS_RTX_SYNACK] += p->count;
 			p->used = false;
 			return;
@@ -602,6 +614,18 @@ static int on_state(struct ts_tracker *t, const struct ts_rec *r)
 	int err = 0, e2;
 
 	/*
+	 * close() or shutdown() in a state it does not change (FIN_WAIT2,
+	 * CLOSING, LAST_ACK...) is reported as X -> X: not a step.
+	 */
+	if (r->old_state == r->new_state) {
+		if (e) {
+			take_identity(&e->c, r);
+			touch(t, e, r->ts_ns);
+		}
+		return 0;
+	}
+
+	/*
 	 * A socket that leaves CLOSE again (connect() after a failed one)
 	 * keeps its cookie: it starts a new connection.
 	 */
@@ -623,8 +647,12 @@ static int on_state(struct ts_tracker *t, const struct ts_rec *r)
 		e->c.has_stats = true;
 		e->c.st = r->st;
 	}
-	if (r->old_state == TS_LISTEN && r->new_state == TS_SYN_RECV) {
-		join_synack(t, &e->c, r);
+	if (r->old_state == TS_LISTEN && r->new_state == TS_SYN_RECV)
+		e->want_synack = true;
+	/* Join once the server connection's tuple is complete. */
+	if (e->want_synack && e->c.sport && e->c.dport) {
+		e->want_synack = false;
+		join_synack(t, &e->c);
 		t->recent[t->recent_pos++ % RECENT_SERVERS] = r->conn;
 	}
 	update_closed(t, e);
