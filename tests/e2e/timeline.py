@@ -74,8 +74,14 @@ class Pair:
         self.settle()
         return Result(self.tc.stop()), Result(self.ts.stop())
 
-    def nft(self, ns, script):
-        ns.run(["nft", "-f", "-"], input=script)
+    def nft(self, ns, *rules):
+        """Rules in the input hook of ns (replacing earlier ones); with no
+        rule, remove them."""
+        ns.run(["nft", "-f", "-"], input="table inet tstl\ndelete table inet tstl\n")
+        if rules:
+            ns.run(["nft", "-f", "-"], input="table inet tstl {\n chain in {\n"
+                   "  type filter hook input priority 0;\n" +
+                   "".join("  %s\n" % r for r in rules) + " }\n}\n")
 
     def retrans_segs(self, ns):
         """TcpRetransSegs of a namespace (its counters start at zero)."""
