@@ -350,8 +350,10 @@ static void test_synack_join(void)
 	r[4].dport = r[5].dport = r[6].dport = 40001;
 	r[7].dport = 40002;
 	push_all(t, r, 8);
-	finish(t);
+	CHECK_INT(ts_tracker_finish(t), 0);
 	ts_tracker_get_stats(t, &st);
+	ts_tracker_free(t);
+	CHECK_INT(st.synack_unjoined, 1);
 	CHECK_INT(nout, 2);
 	CHECK_INT(out[0].rtx[TS_RTX_SYNACK], 2);
 	CHECK_INT(out[0].rtx_total, 2);
