@@ -11,10 +11,10 @@ import timeline as tl
 from tslib import expect
 
 
-def graceful(first, addrs=tl.V4):
+def graceful(first, addrs=tl.V4, *tracer_args):
     """The first to close shuts down writing and waits for the peer's FIN,
     so its FIN_WAIT2 lives in the full socket and TIME_WAIT is inferred."""
-    with tl.Pair("tl") as p:
+    with tl.Pair("tl", *tracer_args) as p:
         srv = tslib.Server(p.s, "--addr", addrs[1], "--mode", first, "--half-close")
         cli = tslib.client(p.c, "--addr", addrs[1], "--port", str(srv.port),
                            "--mode", first, "--half-close")
@@ -58,6 +58,10 @@ def test_server_closes_first():
 
 def test_ipv6_client_closes_first():
     graceful("client-close", tl.V6)
+
+
+def test_classic_tracepoints():
+    graceful("server-close", tl.V4, "--tp-mode", "classic")
 
 
 def test_orphaned_fin_wait2():
@@ -112,5 +116,6 @@ def test_simultaneous_close():
 
 if __name__ == "__main__":
     tslib.main([test_client_closes_first, test_server_closes_first,
-                test_ipv6_client_closes_first, test_orphaned_fin_wait2,
+                test_ipv6_client_closes_first, test_classic_tracepoints,
+                test_orphaned_fin_wait2,
                 test_simultaneous_close])

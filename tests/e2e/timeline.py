@@ -35,16 +35,17 @@ def steps(conn):
 class Pair:
     """Client and server namespaces on a veth pair, each with its tracer."""
 
-    def __init__(self, tag):
+    def __init__(self, tag, *tracer_args):
         self.tag = tag
+        self.args = tracer_args
 
     def __enter__(self):
         self.c = tslib.Netns(self.tag + "c").__enter__()
         try:
             self.s = tslib.Netns(self.tag + "s").__enter__()
             self.ifc, self.ifs = tslib.veth(self.c, self.s)
-            self.tc = tslib.Tracer("--timeline", netns=self.c)
-            self.ts = tslib.Tracer("--timeline", netns=self.s)
+            self.tc = tslib.Tracer("--timeline", *self.args, netns=self.c)
+            self.ts = tslib.Tracer("--timeline", *self.args, netns=self.s)
         except BaseException:
             self.__exit__()
             raise

@@ -261,8 +261,7 @@ static void infer_time_wait(struct ts_conn *c)
 	last->ns_in_old = 0;
 }
 
-static enum ts_close_kind find_close(const struct ts_conn *c, uint8_t from,
-				     uint8_t rec_flags)
+static enum ts_close_kind find_close(const struct ts_conn *c, uint8_t from)
 {
 	uint32_t err = c->has_stats ? c->st.err : 0;
 
@@ -282,16 +281,21 @@ static enum ts_close_kind find_close(const struct ts_conn *c, uint8_t from,
 		return TS_CLOSE_RESET_RECEIVED;
 	if (c->resets_sent)
 		return TS_CLOSE_RESET_SENT;
-	/* Without reset records (classic tracepoints), sk_err tells. */
+	/*
+	 * Without reset records (classic tracepoints), sk_err tells:
+	 * tcp_reset() sets it before it reports CLOSE, while our own aborts
+	 * (tcp_disconnect(), unread data at close()) report CLOSE first and
+	 * set it afterwards.
+	 */
 	if (err == ETIMEDOUT)
 		return TS_CLOSE_TIMEOUT;
-	if (err == EPIPE || err == ECONNREFUSED)
+	if (err == EPIPE || err == ECONNREFUSED || err == ECONNRESET)
 		return TS_CLOSE_RESET_RECEIVED;
-	if (err == ECONNRESET)
-		return rec_flags & TS_F_ORPHAN ? TS_CLOSE_RESET_SENT :
-						 TS_CLOSE_RESET_RECEIVED;
 	if (from == TS_SYN_RECV)
 		return TS_CLOSE_TIMEOUT;
+	if (from == TS_ESTABLISHED || from == TS_CLOSE_WAIT ||
+	    from == TS_FIN_WAIT1)
+		return TS_CLOSE_RESET_SENT;
 	if (has_step(c, TS_ESTABLISHED, TS_FIN_WAIT1) ||
 	    has_step(c, TS_SYN_RECV, TS_FIN_WAIT1))
 		return TS_CLOSE_ACTIVE;
@@ -352,7 +356,7 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 {
 	struct ts_conn *c = &e->c;
 	const struct ts_step *a, *b;
-	uint8_t close_from = 0, close_flags = 0;
+	uint8_t close_from = 0;
 
 	c->role = find_role(c);
 	c->joined_late = !born_here(c);
@@ -369,9 +373,8 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 	}
 	if (c->ended) {
 		close_from = c->steps[c->nsteps - 1].from;
-		close_flags = c->steps[c->nsteps - 1].rec_flags;
 	}
-	c->close = find_close(c, close_from, close_flags);
+	c->close = find_close(c, close_from);
 	if (c->ended)
 		infer_time_wait(c);
 	for (int i = 0; i < c->nsteps; i++)
