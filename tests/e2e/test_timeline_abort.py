@@ -11,6 +11,7 @@ EST_CLIENT = tl.CLIENT_ACTIVE[:2]
 EST_SERVER = tl.SERVER_ACTIVE[:2]
 
 
+@tl.retry_on_loss
 def test_refused():
     with tl.Pair("tlr") as p:
         # Nothing listens on this port in the server namespace.
@@ -50,18 +51,22 @@ def reset(mode, *tracer_args):
     expect(receiver["steps"][-1]["step"] == "RST received", "%s" % receiver["steps"][-1])
 
 
+@tl.retry_on_loss
 def test_reset_by_client():
     reset("rst")
 
 
+@tl.retry_on_loss
 def test_reset_by_server():
     reset("server-rst")
 
 
+@tl.retry_on_loss
 def test_reset_classic_tracepoints():
     reset("server-rst", "--tp-mode", "classic")
 
 
+@tl.retry_on_loss
 def test_connect_timeout():
     """SYNs dropped at the server: the client gives up (--timeout 1.5 s)
     after one SYN retransmission; close kind timeout."""
@@ -79,6 +84,7 @@ def test_connect_timeout():
     expect(rs.conns == [], "server side: %s" % rs.conns)
 
 
+@tl.retry_on_loss
 def test_listener_only():
     with tl.Pair("tll") as p:
         srv = tslib.Server(p.s, "--addr", tl.V4[1], "--count", "0")

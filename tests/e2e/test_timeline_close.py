@@ -48,22 +48,27 @@ def graceful(first, addrs=tl.V4, *tracer_args):
     expect(lst["sport"] == srv.port, "listener port %s" % lst)
 
 
+@tl.retry_on_loss
 def test_client_closes_first():
     graceful("client-close")
 
 
+@tl.retry_on_loss
 def test_server_closes_first():
     graceful("server-close")
 
 
+@tl.retry_on_loss
 def test_ipv6_client_closes_first():
     graceful("client-close", tl.V6)
 
 
+@tl.retry_on_loss
 def test_classic_tracepoints():
     graceful("server-close", tl.V4, "--tp-mode", "classic")
 
 
+@tl.retry_on_loss
 def test_orphaned_fin_wait2():
     """close() then the peer's ACK alone: the orphaned socket is handed to
     a timewait socket still in FIN_WAIT2, no TIME_WAIT is claimed."""
@@ -81,6 +86,7 @@ def test_orphaned_fin_wait2():
     tl.check_conn(rs.one("server"), tl.SERVER_PASSIVE, "passive", srv.pid)
 
 
+@tl.retry_on_loss
 def test_simultaneous_close():
     """Both ends shut down together while a token bucket on each end of the
     link holds every segment ~65 ms: the two FINs cross."""

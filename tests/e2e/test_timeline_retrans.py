@@ -12,6 +12,7 @@ import timeline as tl
 from tslib import expect
 
 
+@tl.retry_on_loss
 def test_syn_and_synack_retransmits():
     with tl.Pair("tlsyn") as p:
         srv = tslib.Server(p.s, "--addr", tl.V4[1], "--mode", "client-close", "--half-close")
@@ -39,6 +40,7 @@ def test_syn_and_synack_retransmits():
     expect(c["handshake_us"] >= 1000000, "client handshake %s" % c["handshake_us"])
 
 
+@tl.retry_on_loss
 def test_data_retransmits():
     with tl.Pair("tldat") as p:
         srv = tslib.Server(p.s, "--addr", tl.V4[1], "--mode", "client-close", "--half-close",

@@ -28,6 +28,26 @@ V4 = ("198.18.0.1", "198.18.0.2")
 V6 = ("2001:db8::1", "2001:db8::2")
 
 
+class EventsLost(tslib.TestFailure):
+    """The tracer reported lost events (ring buffer full, or a program
+    skipped because it fired while already running on that CPU — which
+    other tests' traffic on this shared machine can cause)."""
+
+
+def retry_on_loss(fn):
+    """Run a scenario again (once) when the tracer honestly reported a
+    loss: the loss is shown, never hidden, but it makes the exact step
+    sequence unknowable for that run."""
+    def run():
+        try:
+            fn()
+        except EventsLost as e:
+            print("note %s: %s; running it again" % (fn.__name__, e))
+            fn()
+    run.__name__ = fn.__name__
+    return run
+
+
 def steps(conn):
     return [(s["from"], s["to"]) for s in conn["steps"]]
 
@@ -101,7 +121,8 @@ class Result:
         summ = [r for r in recs if r.get("event") == "summary"]
         expect(len(summ) == 1, "one summary line expected: %s" % summ)
         self.summary = summ[0]
-        expect(self.summary["lost"] == 0, "events lost: %s" % self.summary)
+        if self.summary["lost"]:
+            raise EventsLost("events lost: %s" % self.summary)
         expect(self.summary["evicted"] == 0, "evictions: %s" % self.summary)
         expect(self.summary["connections"] == len(self.conns),
                "summary count %s vs %d objects" % (self.summary, len(self.conns)))

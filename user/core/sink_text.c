@@ -89,7 +89,7 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 	ts_fmt_clock(t, sizeof(t), (int64_t)r->ts_ns + m->wall_offset_ns);
 	if (r->type == TS_REC_LOST) {
 		fprintf(f, "%-12s %s%" PRIu64
-			   " events LOST (ring buffer full; try a larger --ring-size)%s\n",
+			   " events LOST (ring buffer full: try a larger --ring-size; or a program re-entered on a busy CPU)%s\n",
 			t, m->color ? C_BOLD_RED : "", r->lost,
 			m->color ? C_RESET : "");
 		return;
