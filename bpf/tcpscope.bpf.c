@@ -387,8 +387,11 @@ int BPF_PROG(btf_state, const struct sock *sk, const int oldstate,
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, true, &flags);
-	if (!c)
+	if (!c) {
+		/* No storage (allocation failed): the event is lost, say so. */
+		count_drop();
 		return 0;
+	}
 	return emit_state(sk, true, &t, netns, c, oldstate, newstate, flags);
 }
 

@@ -119,6 +119,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
+	case ARGP_KEY_END:
+		if (o->max_conns && !o->timeline)
+			argp_error(state, "--max-conns needs --timeline");
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

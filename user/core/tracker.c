@@ -272,7 +272,8 @@ static enum ts_close_kind find_close(const struct ts_conn *c, uint8_t from)
 	if (from == TS_SYN_SENT)
 		return c->resets_received || err == ECONNREFUSED ?
 			       TS_CLOSE_REFUSED : TS_CLOSE_TIMEOUT;
-	if (has_step(c, -1, TS_CLOSING))
+	/* Only crossed FINs lead to CLOSING (seen even if that step was lost). */
+	if (has_step(c, -1, TS_CLOSING) || has_step(c, TS_CLOSING, -1))
 		return TS_CLOSE_SIMULTANEOUS;
 	if (c->resets_received && c->resets_sent)
 		return c->rst_recv_ns <= c->rst_sent_ns ?
