@@ -243,6 +243,27 @@ static void test_simultaneous(void)
 	CHECK_STR(out[0].steps[4].label, "ACK of FIN received (TIME_WAIT inferred)");
 }
 
+/* FIN_WAIT1 -> CLOSING lost: still simultaneous, with the gap flagged. */
+static void test_simultaneous_gap(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		state(3, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		state(3, 2 * MS, TS_SYN_SENT, TS_ESTABLISHED, 0),
+		state(3, 3 * MS, TS_ESTABLISHED, TS_FIN_WAIT1, TS_F_FIN_SENT),
+		closing(3, 5 * MS, TS_CLOSING, TS_F_FIN_RCVD, 0),
+	};
+
+	push_all(t, r, 4);
+	finish(t);
+	CHECK_INT(nout, 1);
+	CHECK_INT(out[0].close, TS_CLOSE_SIMULTANEOUS);
+	CHECK_INT(out[0].gaps, 1);
+	CHECK_STR(steps_str(&out[0]),
+		  "CLOSE>SYN_SENT,SYN_SENT>ESTABLISHED,ESTABLISHED>FIN_WAIT1,"
+		  "CLOSING>TIME_WAIT,TIME_WAIT>CLOSE");
+}
+
 static void test_refused_and_timeout(void)
 {
 	struct ts_tracker *t = tracker(0);
@@ -680,6 +701,7 @@ int main(void)
 	test_server_passive();
 	test_client_passive_server_active();
 	test_simultaneous();
+	test_simultaneous_gap();
 	test_refused_and_timeout();
 	test_resets();
 	test_synack_join();
