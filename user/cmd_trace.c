@@ -44,9 +44,12 @@ enum {
 static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per line", 0 },
 	{ "timeline", 'T', NULL, 0,
-	  "One block (or JSON object) per connection when it ends: its steps, close kind, handshake, retransmits", 0 },
+	  "One block (or JSON object) per connection when it ends: its steps, "
+	  "close kind, handshake, retransmits", 0 },
 	{ "max-conns", OPT_MAX_CONNS, "N", 0,
-	  "With --timeline: connections tracked at once (default 65536); past it the least recently active one is shown early and counted as evicted", 0 },
+	  "With --timeline: connections tracked at once (default 65536); past "
+	  "it the least recently active one is shown early and counted as "
+	  "evicted", 0 },
 	{ "duration", 'd', "TIME", 0, "Stop after TIME (e.g. 10, 10s, 500ms, 2m)", 0 },
 	{ "ring-size", OPT_RING, "SIZE", 0,
 	  "Ring buffer size (power of two, at least 4K; default 16M)", 0 },
