@@ -23,7 +23,6 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
-#define RCV_SHUTDOWN 1
 #define SEND_SHUTDOWN 2
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -46,6 +45,8 @@ struct conn {
 	__u64 last_ts;
 	struct ts_owner owner;
 	__u8 flags;
+	__u8 rtx_known; /* rtx_seen holds the socket's total_retrans */
+	__u32 rtx_seen;
 };
 
 struct {
@@ -235,7 +236,48 @@ static __always_inline void read_stats(struct ts_tcp_stats *st,
 	st->segs_in = BPF_CORE_READ(tp, segs_in);
 	st->total_retrans = BPF_CORE_READ(tp, total_retrans);
 	st->data_segs_out = BPF_CORE_READ(tp, data_segs_out);
-	st->pad = 0;
+	st->err = BPF_CORE_READ(sk, sk_err);
+}
+
+/*
+ * Which tcp_retransmit_skb calls put a segment on the wire?  Recent kernels
+ * fire the tracepoint for failed attempts too (with err != 0).  An attempt
+ * that gave up early (-EBUSY: the first copy still sits in a queue;
+ * -EAGAIN, -ENOMEM) counted nothing, but one that failed in the transmit
+ * itself was already counted in total_retrans and TcpRetransSegs.  So the
+ * truth is the socket's own counter: a retransmission is reported when
+ * total_retrans moved.  The baseline is known from the connection's birth:
+ * 0 after connect() (tcp_disconnect() clears it on reuse), the SYN-ACK
+ * retransmits it inherits for a passive child.
+ */
+static __always_inline void rtx_baseline(struct conn *c, const struct sock *sk,
+					 int old, int new)
+{
+	if (old == TS_CLOSE && new == TS_SYN_SENT) {
+		c->rtx_seen = 0;
+		c->rtx_known = 1;
+	} else if (old == TS_LISTEN && new == TS_SYN_RECV) {
+		c->rtx_seen = BPF_CORE_READ((const struct tcp_sock *)sk,
+					    total_retrans);
+		c->rtx_known = 1;
+	}
+}
+
+/* Did this retransmit call send (and count) anything? See rtx_baseline. */
+static __always_inline bool rtx_counted(struct conn *c, const struct sock *sk,
+					int err)
+{
+	__u32 total = BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
+	bool counted;
+
+	/* Without a baseline (a socket older than the tracer) only a
+	 * successful attempt is known to count. */
+	counted = c && c->rtx_known ? total != c->rtx_seen : err == 0;
+	if (c) {
+		c->rtx_seen = total;
+		c->rtx_known = 1;
+	}
+	return counted;
 }
 
 /* One state change, common to both variants. */
@@ -246,18 +288,27 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 {
 	__u64 ts = bpf_ktime_get_ns();
 	__u64 in_old = c->last_ts ? ts - c->last_ts : 0;
+	unsigned long skflags;
 	__u8 shut;
 
 	c->last_ts = ts;
 	assign_owner(c, old, new, netns, t->sport);
+	rtx_baseline(c, sk, old, new);
 	if (!filter_owner(c))
 		return 0;
 
 	shut = KREAD(typed, sk, sk_shutdown);
-	if (shut & RCV_SHUTDOWN)
-		flags |= TS_F_FIN_RCVD;
 	if (shut & SEND_SHUTDOWN)
 		flags |= TS_F_FIN_SENT;
+	/*
+	 * __tcp_close() sets sk_shutdown to SHUTDOWN_MASK before anything
+	 * else, so only SOCK_DONE (set by tcp_fin()) proves the peer's FIN.
+	 */
+	skflags = KREAD(typed, sk, __sk_common.skc_flags);
+	if (skflags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE)))
+		flags |= TS_F_FIN_RCVD;
+	if (skflags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DEAD)))
+		flags |= TS_F_ORPHAN;
 
 	if (new == TS_CLOSE && old != TS_LISTEN) {
 		struct ts_close *r;
@@ -382,8 +433,11 @@ int BPF_PROG(btf_state, const struct sock *sk, const int oldstate,
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, true, &flags);
-	if (!c)
+	if (!c) {
+		/* No storage (allocation failed): the event is lost, say so. */
+		count_drop();
 		return 0;
+	}
 	return emit_state(sk, true, &t, netns, c, oldstate, newstate, flags);
 }
 
@@ -402,13 +456,13 @@ int BPF_PROG(btf_retrans, const struct sock *sk)
 	__u8 flags = 0;
 	__u32 netns;
 
-	if (retrans_has_err && (int)ctx[2] != 0)
-		return 0;
 	sk_tuple(sk, true, &t);
 	netns = sk_netns(sk, true);
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, false, &flags);
+	if (!rtx_counted(c, sk, retrans_has_err ? (int)ctx[2] : 0))
+		return 0;
 	return emit_simple(TS_REC_RETRANS, &t, netns, c,
 			   bpf_get_socket_cookie((struct sock *)sk),
 			   sk->__sk_common.skc_state);
@@ -596,14 +650,13 @@ int tp_retrans(void *ctx)
 	struct conn *c;
 	__u32 netns;
 	__u64 key;
-	int state;
+	int state, err = 0;
 
 	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb___new)) {
 		struct trace_event_raw_tcp_retransmit_skb___new *r = ctx;
 
-		/* Only attempts that were sent (see btf_retrans). */
-		if (bpf_core_field_exists(r->err) && BPF_CORE_READ(r, err))
-			return 0;
+		if (bpf_core_field_exists(r->err))
+			err = BPF_CORE_READ(r, err);
 		sk = BPF_CORE_READ(r, skaddr);
 		state = BPF_CORE_READ(r, state);
 	} else {
@@ -618,5 +671,7 @@ int tp_retrans(void *ctx)
 		return 0;
 	key = (__u64)sk;
 	c = bpf_map_lookup_elem(&conn_lru, &key);
+	if (!rtx_counted(c, sk, err))
+		return 0;
 	return emit_simple(TS_REC_RETRANS, &t, netns, c, c ? c->id : 0, state);
 }

@@ -52,12 +52,17 @@ enum ts_event_flags {
 	TS_F_FIRST = 1 << 1,
 	/* No owner is known (socket predates tracing, or sk is NULL). */
 	TS_F_NO_OWNER = 1 << 2,
-	/* sk_shutdown had RCV_SHUTDOWN: the peer's FIN has been received. */
+	/*
+	 * The peer's FIN has been received (SOCK_DONE, which only tcp_fin()
+	 * sets; RCV_SHUTDOWN is no proof: close() sets it on every socket).
+	 */
 	TS_F_FIN_RCVD = 1 << 3,
 	/* sk_shutdown had SEND_SHUTDOWN: our FIN has been queued. */
 	TS_F_FIN_SENT = 1 << 4,
 	/* The record is a struct ts_close (a ts_event then ts_tcp_stats). */
 	TS_F_STATS = 1 << 5,
+	/* SOCK_DEAD: the application has closed the socket (orphaned). */
+	TS_F_ORPHAN = 1 << 6,
 };
 
 /*
@@ -94,7 +99,11 @@ struct ts_tcp_stats {
 	__u32 total_retrans;
 	__u32 data_segs_out;
 	__u32 srtt_us; /* smoothed RTT in microseconds */
-	__u32 pad;
+	/*
+	 * sk_err when the socket closed: ECONNREFUSED or ECONNRESET/EPIPE
+	 * (tcp_reset), ETIMEDOUT (retries exhausted), 0 for a clean close.
+	 */
+	__u32 err;
 };
 
 /* A state change into CLOSE carries the connection's final counters. */

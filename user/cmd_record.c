@@ -10,6 +10,7 @@
 #include <string.h>
 #include "capture.h"
 #include "cmds.h"
+#include "usage.h"
 #include "filter_opts.h"
 #include "loader.h"
 #include "signals.h"
@@ -57,6 +58,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_INIT:
+		ts_usage_quiet_argp(state);
 		state->child_inputs[0] = &o->filter;
 		break;
 	case 'w':
@@ -67,17 +69,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'd':
 		if (ts_parse_duration(arg, &o->duration_ns) || !o->duration_ns)
-			argp_error(state, "invalid duration '%s'", arg);
+			ts_usage_error(state, "invalid duration '%s'", arg);
 		break;
 	case OPT_MAX_SIZE:
 		if (ts_parse_size(arg, &o->cap.max_bytes) || o->cap.max_bytes < 4096)
-			argp_error(state, "invalid --max-size '%s': at least 4K", arg);
+			ts_usage_error(state, "invalid --max-size '%s': at least 4K", arg);
 		break;
 	case OPT_RING:
 		if (ts_parse_size(arg, &o->ring_bytes) || o->ring_bytes < 4096 ||
 		    o->ring_bytes > (1ULL << 30) ||
 		    (o->ring_bytes & (o->ring_bytes - 1)))
-			argp_error(state, "invalid --ring-size '%s': a power of two from 4K to 1G", arg);
+			ts_usage_error(state, "invalid --ring-size '%s': a power of two from 4K to 1G", arg);
 		break;
 	case OPT_MODE:
 		if (!strcmp(arg, "auto"))
@@ -87,17 +89,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "classic"))
 			o->mode = TS_TP_CLASSIC;
 		else
-			argp_error(state, "invalid --tp-mode '%s': auto, btf or classic", arg);
+			ts_usage_error(state, "invalid --tp-mode '%s': auto, btf or classic", arg);
 		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
 		break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
+		ts_usage_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
 		if (!o->cap.path)
-			argp_error(state, "-w FILE is required");
+			ts_usage_error(state, "-w FILE is required");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

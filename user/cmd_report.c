@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cmds.h"
+#include "usage.h"
 #include "filter_opts.h"
 #include "core/capfile.h"
 #include "core/log.h"
@@ -62,6 +63,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_INIT:
+		ts_usage_quiet_argp(state);
 		state->child_inputs[0] = &o->filter;
 		break;
 	case 'j':
@@ -84,21 +86,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "never"))
 			o->color = COLOR_NEVER;
 		else
-			argp_error(state, "invalid --color '%s': auto, always or never", arg);
+			ts_usage_error(state, "invalid --color '%s': auto, always or never", arg);
 		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
 		break;
 	case ARGP_KEY_ARG:
 		if (o->path)
-			argp_error(state, "unexpected argument '%s': one FILE only", arg);
+			ts_usage_error(state, "unexpected argument '%s': one FILE only", arg);
 		o->path = arg;
 		break;
 	case ARGP_KEY_END:
 		if (!o->path)
-			argp_error(state, "FILE is required");
+			ts_usage_error(state, "FILE is required");
 		if (o->summary && o->at)
-			argp_error(state, "--summary and --at exclude each other");
+			ts_usage_error(state, "--summary and --at exclude each other");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

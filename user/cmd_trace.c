@@ -32,6 +32,8 @@ struct trace_opts {
 	enum ts_tp_mode mode;
 	enum color_mode color;
 	struct ts_capture_opts cap; /* -w: record while showing */
+	bool timeline;
+	uint64_t max_conns;
 };
 
 enum {
@@ -40,10 +42,18 @@ enum {
 	OPT_MODE,
 	OPT_COLOR,
 	OPT_FORCE,
+	OPT_MAX_CONNS,
 };
 
 static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per line", 0 },
+	{ "timeline", 'T', NULL, 0,
+	  "One block (or JSON object) per connection when it ends: its steps, "
+	  "close kind, handshake, retransmits", 0 },
+	{ "max-conns", OPT_MAX_CONNS, "N", 0,
+	  "With --timeline: connections tracked at once (default 65536); past "
+	  "it the least recently active one is shown early and counted as "
+	  "evicted", 0 },
 	{ "duration", 'd', "TIME", 0, "Stop after TIME (e.g. 10, 10s, 500ms, 2m)", 0 },
 	{ "ring-size", OPT_RING, "SIZE", 0,
 	  "Ring buffer size (power of two, at least 4K; default 16M)", 0 },
@@ -70,6 +80,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'j':
 		o->json = true;
+		break;
+	case 'T':
+		o->timeline = true;
+		break;
+	case OPT_MAX_CONNS:
+		if (ts_parse_u64(arg, 1, TS_TRACKER_MAX_CONNS, &o->max_conns))
+			ts_usage_error(state, "invalid --max-conns '%s': expected 1..%u", arg,
+				   TS_TRACKER_MAX_CONNS);
 		break;
 	case 'd':
 		if (ts_parse_duration(arg, &o->duration_ns) || !o->duration_ns)
@@ -117,6 +135,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		ts_usage_error(state, "unexpected argument '%s'", arg);
 		break;
+	case ARGP_KEY_END:
+		if (o->max_conns && !o->timeline)
+			ts_usage_error(state, "--max-conns needs --timeline");
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -134,8 +156,11 @@ static const struct argp argp = {
 	.args_doc = "",
 	.doc = "Stream TCP state changes, retransmissions and resets live.\v"
 	       "Each line shows the connection's owner process, its addresses, "
-	       "the transition (netstat state names) and the time spent in the "
-	       "old state. Lost events are reported as they are seen.",
+	       "the transition (netstat state names), the time spent in the "
+	       "old state and the protocol step it stands for. Lost events are "
+	       "reported as they are seen. With --timeline each connection is "
+	       "shown once, when it ends (still-open ones at exit), as the "
+	       "story of its steps; see docs/TIMELINE.md.",
 	.children = children,
 };
 
@@ -171,8 +196,17 @@ int cmd_trace(int argc, char **argv)
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	meta.color = !o.json && want_color(o.color);
 	ts_pipeline_init(&pipe, &o.filter, &meta);
-	err = o.json ? ts_sink_json_new(&sink, stdout, &meta) :
-		       ts_sink_text_new(&sink, stdout, &meta);
+	if (o.timeline) {
+		struct ts_tracker_opts to = { .max_conns = (uint32_t)o.max_conns };
+
+		err = ts_pipeline_track(&pipe, &to);
+		if (!err)
+			err = o.json ? ts_sink_timeline_json_new(&sink, stdout, &meta) :
+				       ts_sink_timeline_text_new(&sink, stdout, &meta);
+	} else {
+		err = o.json ? ts_sink_json_new(&sink, stdout, &meta) :
+			       ts_sink_text_new(&sink, stdout, &meta);
+	}
 	if (!err)
 		err = ts_pipeline_add_sink(&pipe, sink);
 	if (err) {
@@ -225,6 +259,9 @@ cleanup:
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
 			(unsigned long long)pipe.totals.records,
 			(unsigned long long)pipe.totals.lost);
+	if ((live || loader) && pipe.totals.conns_evicted)
+		ts_warn("%llu connections evicted (raise --max-conns)",
+			(unsigned long long)pipe.totals.conns_evicted);
 	if (live && ts_live__bad_records(live))
 		ts_warn("%llu malformed records skipped",
 			(unsigned long long)ts_live__bad_records(live));

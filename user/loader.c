@@ -450,6 +450,28 @@ int ts_loader__ring_fd(const struct ts_loader *l)
 	return bpf_map__fd(l->skel->maps.events);
 }
 
+/*
+ * A tracing program that fires while the same program already runs on this
+ * CPU (a softirq interrupting it in process context) is skipped by the
+ * kernel and only counted in recursion_misses: those events are lost too.
+ */
+static uint64_t recursion_misses(const struct ts_loader *l)
+{
+	struct bpf_program *p;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_program(p, l->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
 int ts_loader__drops(const struct ts_loader *l, uint64_t *out)
 {
 	uint64_t vals[l->ncpu];
@@ -460,7 +482,7 @@ int ts_loader__drops(const struct ts_loader *l, uint64_t *out)
 		return -errno;
 	for (int i = 0; i < l->ncpu; i++)
 		sum += vals[i];
-	*out = sum;
+	*out = sum + recursion_misses(l);
 	return 0;
 }
 

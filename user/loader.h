@@ -29,7 +29,8 @@ struct ts_loader;
 /* Returns 0, or a negative errno after printing one line saying why. */
 int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out);
 int ts_loader__ring_fd(const struct ts_loader *l);
-/* Sum of the per-CPU counts of failed reservations. */
+/* Events lost: failed reservations (per-CPU sum) plus the programs'
+ * recursion misses. */
 int ts_loader__drops(const struct ts_loader *l, uint64_t *out);
 const char *ts_loader__mode_name(const struct ts_loader *l);
 void ts_loader__free(struct ts_loader *l);

@@ -91,6 +91,8 @@ int ts_live__poll(struct ts_live *lv, int timeout_ms)
 	int total = 0, err;
 
 	err = ring_buffer__poll(lv->rb, timeout_ms);
+	/* Every record stamped before now is in the ring: tell the tracker. */
+	ts_pipeline_set_clock(lv->pipe, ts_now_mono_ns());
 	for (;;) {
 		if (err < 0 && err != -BATCH_FULL && err != -EINTR)
 			return err;

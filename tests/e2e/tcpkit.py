@@ -15,8 +15,37 @@ def family_of(addr):
     return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
-def finish(sock, mode, side):
+def drain(sock):
+    """Read until the peer's FIN (EOF) or a reset; bounded by the timeout."""
+    try:
+        while sock.recv(4096):
+            pass
+    except (ConnectionResetError, socket.timeout):
+        pass
+
+
+def wait_file(path, timeout):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            sys.exit("timed out waiting for %s" % path)
+        time.sleep(0.001)
+
+
+def finish(sock, mode, side, a=None):
     """Close one connection the way the scenario asks."""
+    if mode == "simultaneous":
+        # Both ends shut down together once the test says go; the test
+        # delays segments on the link so that the two FINs cross.
+        if a.waiting:
+            with open(a.waiting + "." + side, "w") as f:
+                f.write("%d\n" % os.getpid())
+        wait_file(a.go, a.timeout)
+        sock.sendall(b"z" * 30)
+        sock.shutdown(socket.SHUT_WR)
+        drain(sock)
+        sock.close()
+        return
     if mode == "rst" and side == "client" or mode == "server-rst" and side == "server":
         # SO_LINGER with a zero timeout: close() sends RST.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -24,14 +53,16 @@ def finish(sock, mode, side):
         return
     first = {"client-close": "client", "server-close": "server"}.get(mode)
     if first == side:
+        if a is not None and a.half_close:
+            # Not orphaned: FIN_WAIT2 waits in the full socket for the FIN.
+            sock.shutdown(socket.SHUT_WR)
+            drain(sock)
         sock.close()
         return
     # The other end closes first: wait for its FIN (EOF), then close.
-    try:
-        while sock.recv(4096):
-            pass
-    except (ConnectionResetError, socket.timeout):
-        pass
+    drain(sock)
+    if a is not None and a.close_delay:
+        time.sleep(a.close_delay)
     sock.close()
 
 
@@ -49,10 +80,15 @@ def server(a):
     for _ in range(a.count):
         c, _ = s.accept()
         c.settimeout(a.timeout)
-        data = c.recv(a.size)
-        if data:
-            c.sendall(b"y" * len(data))
-        finish(c, a.mode, "server")
+        want, got = a.size * a.chunks, 0
+        while got < want:
+            data = c.recv(min(65536, want - got))
+            if not data:
+                break
+            got += len(data)
+        if got:
+            c.sendall(b"y" * min(got, a.size))
+        finish(c, a.mode, "server", a)
     s.close()
 
 
@@ -68,14 +104,20 @@ def client(a):
             if not a.expect_fail:
                 sys.exit(1)
             continue
-        c.sendall(b"x" * a.size)
+        if a.chunks > 1:
+            # One segment per write, so each loss costs one retransmit.
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(a.chunks):
+            c.sendall(b"x" * a.size)
+            if a.chunk_gap and i + 1 < a.chunks:
+                time.sleep(a.chunk_gap)
         got = 0
         while got < a.size:
             d = c.recv(a.size - got)
             if not d:
                 break
             got += len(d)
-        finish(c, a.mode, "client")
+        finish(c, a.mode, "client", a)
         if a.gap:
             time.sleep(a.gap)
 
@@ -88,7 +130,16 @@ def main():
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--size", type=int, default=1)
     p.add_argument("--mode", default="client-close",
-                   choices=["client-close", "server-close", "rst", "server-rst"])
+                   choices=["client-close", "server-close", "rst", "server-rst",
+                            "simultaneous"])
+    p.add_argument("--half-close", action="store_true",
+                   help="the first to close shuts down writing, waits for EOF, then closes")
+    p.add_argument("--close-delay", type=float, default=0.0,
+                   help="the second to close waits this long after EOF")
+    p.add_argument("--go", help="simultaneous: shut down once this file exists")
+    p.add_argument("--waiting", help="simultaneous: write PATH.<side> when waiting for --go")
+    p.add_argument("--chunks", type=int, default=1, help="client: writes of --size bytes")
+    p.add_argument("--chunk-gap", type=float, default=0.0)
     p.add_argument("--ready", help="server: write 'PORT PID' here when listening")
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--gap", type=float, default=0.0)

@@ -63,6 +63,12 @@ def check_retransmit(family, mode):
     tup = (est[0]["saddr"], est[0]["sport"], est[0]["daddr"], est[0]["dport"])
     expect(tup == (cli_addr, tup[1], srv_addr, srv.port), "client tuple %s" % (tup,))
     rtx = [r for r in recs if r.get("event") == "retransmit"]
+    lost = recs[-1].get("lost", 0) if recs and recs[-1].get("event") == "summary" else 0
+    if lost and len(rtx) < retrans_segs:
+        # An event the kernel skipped (e.g. a classic tracepoint program
+        # interrupted on its CPU) is reported as lost: honest, but this run
+        # cannot check the count.  The caller runs the scenario again.
+        raise ReportedLoss("%d retransmit records, %d reported lost" % (len(rtx), lost))
     expect(len(rtx) == retrans_segs,
            "%d retransmit records, TcpRetransSegs delta %d" % (len(rtx), retrans_segs))
     for r in rtx:
@@ -81,16 +87,30 @@ def check_retransmit(family, mode):
            "total_retrans %d at close, %d records" % (states[-1]["total_retrans"], len(rtx)))
 
 
+class ReportedLoss(Exception):
+    pass
+
+
+def check_once_more_on_loss(family, mode):
+    """A run whose losses the tracer reported is repeated once; silent
+    losses, or losses twice in a row, fail."""
+    try:
+        check_retransmit(family, mode)
+    except ReportedLoss as e:
+        print("note: %s; running the scenario again" % e)
+        check_retransmit(family, mode)
+
+
 def test_ipv4_btf():
-    check_retransmit(4, "btf")
+    check_once_more_on_loss(4, "btf")
 
 
 def test_ipv6_btf():
-    check_retransmit(6, "btf")
+    check_once_more_on_loss(6, "btf")
 
 
 def test_ipv4_classic():
-    check_retransmit(4, "classic")
+    check_once_more_on_loss(4, "classic")
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ static void make_rec(struct ts_rec *r, int i, uint64_t *ts)
 		r->st.total_retrans = (uint32_t)(rnd() % 3);
 		r->st.data_segs_out = 5;
 		r->st.srtt_us = 55;
+		r->st.err = 104; /* ECONNRESET: must survive the round trip */
 	}
 }
 

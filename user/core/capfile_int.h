@@ -28,7 +28,7 @@ extern const uint8_t ts_cap_magic[8];
 #define TS_CAP_DESC_FIXED 21 /* conn, family, ports, pid, netns */
 #define TS_CAP_DESC_MIN 30   /* v4 descriptor with an empty comm */
 #define TS_CAP_DESC_MAX 70   /* v6 descriptor with a 16-byte comm */
-#define TS_CAP_EVENT_MAX 110 /* type, flags, 3 varints, states, 7 stats */
+#define TS_CAP_EVENT_MAX 120 /* type, flags, 3 varints, states, 8 stats */
 #define TS_CAP_EVENT_MIN 4   /* loss record: type, flags, 1-byte varints */
 
 static inline void put_u16(uint8_t *p, uint16_t v)

@@ -383,7 +383,7 @@ static bool decode_stats(const uint8_t **p, const uint8_t *end, struct ts_tcp_st
 	st->bytes_received = received;
 	return get_u32v(p, end, &st->segs_out) && get_u32v(p, end, &st->segs_in) &&
 	       get_u32v(p, end, &st->total_retrans) && get_u32v(p, end, &st->data_segs_out) &&
-	       get_u32v(p, end, &st->srtt_us);
+	       get_u32v(p, end, &st->srtt_us) && get_u32v(p, end, &st->err);
 }
 
 /* Decode the next event of the current chunk; false when it is bad. */

@@ -363,6 +363,7 @@ static void encode(struct ts_capw *w, const struct ts_rec *r, uint32_t idx)
 			n += put_varint(p + n, r->st.total_retrans);
 			n += put_varint(p + n, r->st.data_segs_out);
 			n += put_varint(p + n, r->st.srtt_us);
+			n += put_varint(p + n, r->st.err);
 		}
 	}
 	w->last_ts = r->ts_ns;

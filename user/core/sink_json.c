@@ -5,6 +5,7 @@
 #include "jsonw.h"
 #include "sinks.h"
 #include "states.h"
+#include "step_label.h"
 
 struct json_sink {
 	FILE *f;
@@ -52,7 +53,7 @@ void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 	if (r->type == TS_REC_STATE) {
 		jw_str(&w, "old", ts_state_name(r->old_state));
 		jw_str(&w, "new", ts_state_name(r->new_state));
-		jw_str(&w, "step", ts_step_label(r->old_state, r->new_state));
+		jw_str(&w, "step", ts_rec_step_label(r));
 		if (r->ns_in_old)
 			jw_double(&w, "ms_in_old", r->ns_in_old / 1e6, 3);
 		else

@@ -6,6 +6,7 @@
 #include "fmt.h"
 #include "sinks.h"
 #include "states.h"
+#include "step_label.h"
 
 #define C_RESET "\033[0m"
 #define C_RED "\033[31m"
@@ -123,7 +124,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	ts_fmt_clock(t, sizeof(t), (int64_t)r->ts_ns + m->wall_offset_ns);
 	if (r->type == TS_REC_LOST) {
 		fprintf(f, "%-12s %s%" PRIu64
-			   " events LOST (ring buffer full; try a larger --ring-size)%s\n",
+			   " events LOST (ring buffer full: try a larger --ring-size; or a program re-entered on a busy CPU)%s\n",
 			t, m->color ? C_BOLD_RED : "", r->lost,
 			m->color ? C_RESET : "");
 		return;
@@ -140,7 +141,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	else
 		snprintf(ms, sizeof(ms), "-");
 	step = r->type == TS_REC_STATE ?
-		       ts_step_label(r->old_state, r->new_state) : "";
+		       ts_rec_step_label(r) : "";
 	/* No trailing blanks when there is no step to show. */
 	fprintf(f, " %9s%s%s\n", ms, *step ? "  " : "", step);
 }

@@ -11,6 +11,16 @@ int ts_sink_text_new(struct ts_sink *out, FILE *f, const struct ts_meta *m);
 /* One JSON object per line, for machines. */
 int ts_sink_json_new(struct ts_sink *out, FILE *f, const struct ts_meta *m);
 
+/* One text block per connection as it ends (needs ts_pipeline_track). */
+int ts_sink_timeline_text_new(struct ts_sink *out, FILE *f,
+			      const struct ts_meta *m);
+/* One JSON object ("event":"connection") per connection as it ends. */
+int ts_sink_timeline_json_new(struct ts_sink *out, FILE *f,
+			      const struct ts_meta *m);
+/* Print one connection as JSON. */
+void ts_json_write_conn(FILE *f, const struct ts_conn *c,
+			const struct ts_meta *m);
+
 /* Print one record as JSON (shared with other JSON sinks). */
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m);

@@ -1,0 +1,717 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The connection tracker fed with recorded record sequences, one per
+ * timeline shape, plus out-of-order, missing and lost records, id reuse,
+ * the eviction bound over a large synthetic run, and golden text/JSON
+ * output (tests/data/timeline.txt, timeline.jsonl; TS_UPDATE_GOLDEN=1
+ * rewrites them).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include "check.h"
+#include "sinks.h"
+#include "states.h"
+#include "tracker.h"
+
+#define US 1000ull
+#define MS 1000000ull
+#define MAXOUT 16
+
+static struct ts_conn out[MAXOUT];
+static int nout;
+
+static int collect(void *ctx, const struct ts_conn *c)
+{
+	(void)ctx;
+	if (nout < MAXOUT)
+		out[nout] = *c;
+	nout++;
+	return 0;
+}
+
+static struct ts_tracker *tracker(uint32_t max)
+{
+	struct ts_tracker_opts o = { .max_conns = max };
+	struct ts_tracker *t = NULL;
+
+	nout = 0;
+	CHECK_INT(ts_tracker_new(&o, collect, NULL, &t), 0);
+	return t;
+}
+
+/* A record of the client (198.18.0.1:40000 -> 198.18.0.2:80). */
+static struct ts_rec rec(enum ts_rec_type type, uint64_t conn, uint64_t ts,
+			 int from, int to, uint8_t flags)
+{
+	struct ts_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = type;
+	r.family = 4;
+	r.conn = conn;
+	r.ts_ns = ts;
+	r.old_state = (uint8_t)from;
+	r.new_state = (uint8_t)to;
+	r.flags = flags;
+	r.sport = 40000;
+	r.dport = 80;
+	r.pid = 1234;
+	r.netns = 4026531840u;
+	inet_pton(AF_INET, "198.18.0.1", r.saddr);
+	inet_pton(AF_INET, "198.18.0.2", r.daddr);
+	strcpy(r.comm, "curl");
+	return r;
+}
+
+static struct ts_rec state(uint64_t conn, uint64_t ts, int from, int to,
+			   uint8_t flags)
+{
+	return rec(TS_REC_STATE, conn, ts, from, to, flags);
+}
+
+/* The closing record, with the socket's counters. */
+static struct ts_rec closing(uint64_t conn, uint64_t ts, int from,
+			     uint8_t flags, uint32_t err)
+{
+	struct ts_rec r = state(conn, ts, from, TS_CLOSE, flags | TS_F_STATS);
+
+	r.has_stats = true;
+	r.st.segs_out = 10;
+	r.st.segs_in = 8;
+	r.st.data_segs_out = 4;
+	r.st.bytes_acked = 100;
+	r.st.bytes_received = 200;
+	r.st.srtt_us = 150;
+	r.st.err = err;
+	return r;
+}
+
+static void push(struct ts_tracker *t, struct ts_rec r)
+{
+	CHECK_INT(ts_tracker_push(t, &r), 0);
+}
+
+static void push_all(struct ts_tracker *t, const struct ts_rec *r, int n)
+{
+	for (int i = 0; i < n; i++)
+		push(t, r[i]);
+}
+
+/* Steps as "FROM>TO,FROM>TO" for compact comparison. */
+static const char *steps_str(const struct ts_conn *c)
+{
+	static char buf[512];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < c->nsteps && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s>%s",
+				      i ? "," : "", ts_state_name(c->steps[i].from),
+				      ts_state_name(c->steps[i].to));
+	return buf;
+}
+
+static void finish(struct ts_tracker *t)
+{
+	CHECK_INT(ts_tracker_finish(t), 0);
+	ts_tracker_free(t);
+}
+
+/* CLOSE>SYN_SENT (port 0) .. active close, peer's FIN received. */
+static int client_active(struct ts_rec *r, uint64_t id, uint64_t t0)
+{
+	int n = 0;
+
+	r[n] = state(id, t0, TS_CLOSE, TS_SYN_SENT, TS_F_FIRST);
+	r[n++].sport = 0;
+	r[n++] = state(id, t0 + 100 * US, TS_SYN_SENT, TS_ESTABLISHED, 0);
+	r[n++] = state(id, t0 + 2 * MS, TS_ESTABLISHED, TS_FIN_WAIT1,
+		       TS_F_FIN_SENT | TS_F_ORPHAN);
+	r[n++] = state(id, t0 + 2 * MS + 80 * US, TS_FIN_WAIT1, TS_FIN_WAIT2,
+		       TS_F_FIN_SENT | TS_F_ORPHAN);
+	r[n++] = closing(id, t0 + 2 * MS + 90 * US, TS_FIN_WAIT2,
+			 TS_F_FIN_SENT | TS_F_FIN_RCVD | TS_F_ORPHAN, 0);
+	return n;
+}
+
+static void test_client_active(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[8];
+	int n = client_active(r, 7, 10 * MS);
+
+	push_all(t, r, n);
+	/* Closed, but it lingers for trailing records. */
+	CHECK_INT(nout, 0);
+	CHECK_INT(ts_tracker_advance(t, 10 * MS + 2 * MS + 90 * US +
+					       TS_TRACKER_DEFAULT_LINGER_NS), 0);
+	CHECK_INT(nout, 1);
+	CHECK_STR(steps_str(&out[0]),
+		  "CLOSE>SYN_SENT,SYN_SENT>ESTABLISHED,ESTABLISHED>FIN_WAIT1,"
+		  "FIN_WAIT1>FIN_WAIT2,FIN_WAIT2>TIME_WAIT,TIME_WAIT>CLOSE");
+	CHECK_INT(out[0].role, TS_ROLE_CLIENT);
+	CHECK_INT(out[0].close, TS_CLOSE_ACTIVE);
+	CHECK_INT(out[0].sport, 40000); /* taken from a later record */
+	CHECK_INT(out[0].handshake_ns, 100 * US);
+	CHECK_INT(out[0].lifetime_ns, 2 * MS + 90 * US);
+	CHECK_INT(out[0].steps[4].flags & TS_STEP_INFERRED, TS_STEP_INFERRED);
+	CHECK_STR(out[0].steps[4].label, "FIN received, ACK sent (TIME_WAIT inferred)");
+	CHECK_INT(out[0].steps[3].ns_in_old, 80 * US);
+	CHECK(!out[0].joined_late && !out[0].gaps);
+	CHECK(out[0].has_stats && out[0].st.segs_out == 10);
+	finish(t);
+	CHECK_INT(nout, 1);
+}
+
+static void test_server_passive(void)
+{
+	struct ts_tracker *t = tracker(0);
+	/* The kernel reports LISTEN -> SYN_RECV before the child has the
+	 * remote end: the tuple is completed by the next record. */
+	struct ts_rec r[] = {
+		state(9, 1 * MS, TS_LISTEN, TS_SYN_RECV, TS_F_FIRST | TS_F_OWNER_LISTENER),
+		state(9, 1 * MS + 20 * US, TS_SYN_RECV, TS_ESTABLISHED, TS_F_OWNER_LISTENER),
+		state(9, 3 * MS, TS_ESTABLISHED, TS_CLOSE_WAIT, TS_F_FIN_RCVD),
+		state(9, 4 * MS, TS_CLOSE_WAIT, TS_LAST_ACK, TS_F_FIN_RCVD | TS_F_ORPHAN),
+		closing(9, 4 * MS + 50 * US, TS_LAST_ACK, TS_F_FIN_RCVD | TS_F_ORPHAN, 0),
+	};
+
+	r[0].dport = 0;
+	memset(r[0].daddr, 0, sizeof(r[0].daddr));
+	push_all(t, r, 5);
+	finish(t);
+	CHECK_INT(nout, 1);
+	CHECK_STR(steps_str(&out[0]),
+		  "LISTEN>SYN_RECV,SYN_RECV>ESTABLISHED,ESTABLISHED>CLOSE_WAIT,"
+		  "CLOSE_WAIT>LAST_ACK,LAST_ACK>CLOSE");
+	CHECK_INT(out[0].role, TS_ROLE_SERVER);
+	CHECK_INT(out[0].close, TS_CLOSE_PASSIVE);
+	CHECK_INT(out[0].dport, 80);
+	CHECK_INT(out[0].handshake_ns, 20 * US);
+}
+
+static void test_client_passive_server_active(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		state(1, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		state(1, 2 * MS, TS_SYN_SENT, TS_ESTABLISHED, 0),
+		state(1, 3 * MS, TS_ESTABLISHED, TS_CLOSE_WAIT, TS_F_FIN_RCVD),
+		state(1, 4 * MS, TS_CLOSE_WAIT, TS_LAST_ACK, TS_F_FIN_RCVD),
+		closing(1, 5 * MS, TS_LAST_ACK, TS_F_FIN_RCVD, 0),
+		state(2, 1 * MS, TS_LISTEN, TS_SYN_RECV, 0),
+		state(2, 2 * MS, TS_SYN_RECV, TS_ESTABLISHED, 0),
+		state(2, 3 * MS, TS_ESTABLISHED, TS_FIN_WAIT1, TS_F_FIN_SENT),
+		state(2, 4 * MS, TS_FIN_WAIT1, TS_FIN_WAIT2, TS_F_FIN_SENT),
+		/* shutdown() then close() in FIN_WAIT2 is reported X -> X. */
+		state(2, 4 * MS + 1, TS_FIN_WAIT2, TS_FIN_WAIT2, TS_F_ORPHAN),
+		closing(2, 5 * MS, TS_FIN_WAIT2, TS_F_FIN_RCVD, 0),
+	};
+
+	push_all(t, r, 11);
+	finish(t);
+	CHECK_INT(nout, 2);
+	CHECK_INT(out[0].close, TS_CLOSE_PASSIVE);
+	CHECK_INT(out[0].role, TS_ROLE_CLIENT);
+	CHECK_INT(out[1].close, TS_CLOSE_ACTIVE);
+	CHECK_INT(out[1].role, TS_ROLE_SERVER);
+	CHECK_STR(steps_str(&out[1]),
+		  "LISTEN>SYN_RECV,SYN_RECV>ESTABLISHED,ESTABLISHED>FIN_WAIT1,"
+		  "FIN_WAIT1>FIN_WAIT2,FIN_WAIT2>TIME_WAIT,TIME_WAIT>CLOSE");
+}
+
+static void test_simultaneous(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		state(3, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		state(3, 2 * MS, TS_SYN_SENT, TS_ESTABLISHED, 0),
+		state(3, 3 * MS, TS_ESTABLISHED, TS_FIN_WAIT1, TS_F_FIN_SENT),
+		state(3, 4 * MS, TS_FIN_WAIT1, TS_CLOSING, TS_F_FIN_SENT | TS_F_FIN_RCVD),
+		state(3, 4 * MS + 5, TS_CLOSING, TS_CLOSING, TS_F_ORPHAN),
+		closing(3, 5 * MS, TS_CLOSING, TS_F_FIN_RCVD, 0),
+	};
+
+	push_all(t, r, 6);
+	finish(t);
+	CHECK_INT(nout, 1);
+	CHECK_INT(out[0].close, TS_CLOSE_SIMULTANEOUS);
+	CHECK_STR(steps_str(&out[0]),
+		  "CLOSE>SYN_SENT,SYN_SENT>ESTABLISHED,ESTABLISHED>FIN_WAIT1,"
+		  "FIN_WAIT1>CLOSING,CLOSING>TIME_WAIT,TIME_WAIT>CLOSE");
+	CHECK_STR(out[0].steps[4].label, "ACK of FIN received (TIME_WAIT inferred)");
+}
+
+/* FIN_WAIT1 -> CLOSING lost: still simultaneous, with the gap flagged. */
+static void test_simultaneous_gap(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		state(3, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		state(3, 2 * MS, TS_SYN_SENT, TS_ESTABLISHED, 0),
+		state(3, 3 * MS, TS_ESTABLISHED, TS_FIN_WAIT1, TS_F_FIN_SENT),
+		closing(3, 5 * MS, TS_CLOSING, TS_F_FIN_RCVD, 0),
+	};
+
+	push_all(t, r, 4);
+	finish(t);
+	CHECK_INT(nout, 1);
+	CHECK_INT(out[0].close, TS_CLOSE_SIMULTANEOUS);
+	CHECK_INT(out[0].gaps, 1);
+	CHECK_STR(steps_str(&out[0]),
+		  "CLOSE>SYN_SENT,SYN_SENT>ESTABLISHED,ESTABLISHED>FIN_WAIT1,"
+		  "CLOSING>TIME_WAIT,TIME_WAIT>CLOSE");
+}
+
+static void test_refused_and_timeout(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		state(4, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		rec(TS_REC_RESET_RECV, 4, 1 * MS + 30 * US, TS_SYN_SENT, TS_SYN_SENT, 0),
+		closing(4, 1 * MS + 31 * US, TS_SYN_SENT, 0, ECONNREFUSED),
+		state(5, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		rec(TS_REC_RETRANS, 5, 1001 * MS, TS_SYN_SENT, TS_SYN_SENT, 0),
+		rec(TS_REC_RETRANS, 5, 3001 * MS, TS_SYN_SENT, TS_SYN_SENT, 0),
+		closing(5, 7001 * MS, TS_SYN_SENT, 0, ETIMEDOUT),
+		/* Abandoned by the application: no error, no reset. */
+		state(6, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		closing(6, 500 * MS, TS_SYN_SENT, TS_F_ORPHAN, 0),
+	};
+
+	push_all(t, r, 9);
+	finish(t);
+	CHECK_INT(nout, 3);
+	CHECK_INT(out[0].close, TS_CLOSE_REFUSED);
+	CHECK_STR(out[0].steps[1].label, "RST received: connection refused");
+	CHECK_INT(out[0].resets_received, 1);
+	CHECK_INT(out[0].handshake_ns, -1);
+	CHECK_INT(out[1].close, TS_CLOSE_TIMEOUT);
+	CHECK_INT(out[1].rtx[TS_RTX_SYN], 2);
+	CHECK_INT(out[1].rtx_total, 2);
+	CHECK_STR(out[1].steps[1].label, "SYN never answered: connect timed out");
+	CHECK_INT(out[2].close, TS_CLOSE_TIMEOUT);
+	CHECK_STR(out[2].steps[1].label, "connect abandoned before an answer");
+}
+
+static void test_resets(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		/* SO_LINGER 0: tcp_disconnect() reports CLOSE, then the RST. */
+		state(10, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		state(10, 2 * MS, TS_SYN_SENT, TS_ESTABLISHED, 0),
+		closing(10, 3 * MS, TS_ESTABLISHED, TS_F_FIN_SENT | TS_F_FIN_RCVD, 0),
+		rec(TS_REC_RESET_SENT, 10, 3 * MS + 2 * US, TS_CLOSE, TS_CLOSE, 0),
+		/* The peer's RST: tcp_reset() reports it, then CLOSE. */
+		state(11, 1 * MS, TS_LISTEN, TS_SYN_RECV, 0),
+		state(11, 2 * MS, TS_SYN_RECV, TS_ESTABLISHED, 0),
+		rec(TS_REC_RESET_RECV, 11, 3 * MS, TS_ESTABLISHED, TS_ESTABLISHED, 0),
+		closing(11, 3 * MS + 1 * US, TS_ESTABLISHED, 0, ECONNRESET),
+		/* A reset to a segment that found no socket: no connection. */
+		rec(TS_REC_RESET_SENT, 0, 4 * MS, TS_CLOSE, TS_CLOSE, 0),
+	};
+	struct ts_tracker_stats st;
+
+	push_all(t, r, 9);
+	ts_tracker_get_stats(t, &st);
+	CHECK_INT(st.unattributed, 1);
+	finish(t);
+	CHECK_INT(nout, 2);
+	CHECK_INT(out[0].close, TS_CLOSE_RESET_SENT);
+	CHECK_INT(out[0].resets_sent, 1);
+	CHECK_STR(out[0].steps[2].label, "RST sent (abortive close)");
+	CHECK_INT(out[1].close, TS_CLOSE_RESET_RECEIVED);
+	CHECK_STR(out[1].steps[2].label, "RST received");
+}
+
+static struct ts_rec synack(uint64_t ts)
+{
+	/* Reported on the listener's request: no conn id, the server's view
+	 * of the tuple (local 198.18.0.2:80, remote 198.18.0.1:40000). */
+	struct ts_rec r = rec(TS_REC_SYNACK_RETRANS, 0, ts, TS_SYN_RECV, TS_SYN_RECV, 0);
+
+	r.sport = 80;
+	r.dport = 40000;
+	inet_pton(AF_INET, "198.18.0.2", r.saddr);
+	inet_pton(AF_INET, "198.18.0.1", r.daddr);
+	return r;
+}
+
+static struct ts_rec server_rec(uint64_t conn, uint64_t ts, int from, int to)
+{
+	struct ts_rec r = state(conn, ts, from, to, 0);
+
+	r.sport = 80;
+	r.dport = 40000;
+	inet_pton(AF_INET, "198.18.0.2", r.saddr);
+	inet_pton(AF_INET, "198.18.0.1", r.daddr);
+	return r;
+}
+
+static void test_synack_join(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		synack(1000 * MS),
+		synack(3000 * MS),
+		server_rec(20, 3100 * MS, TS_LISTEN, TS_SYN_RECV),
+		server_rec(20, 3100 * MS + 10, TS_SYN_RECV, TS_ESTABLISHED),
+		/* Another request: its SYN-ACK retransmit record comes after
+		 * the connection (from another CPU) but is older. */
+		server_rec(21, 5000 * MS, TS_LISTEN, TS_SYN_RECV),
+		server_rec(21, 5000 * MS + 10, TS_SYN_RECV, TS_ESTABLISHED),
+		synack(4000 * MS),
+		/* One whose connection never comes. */
+		synack(6000 * MS),
+	};
+	struct ts_tracker_stats st;
+
+	r[4].dport = r[5].dport = r[6].dport = 40001;
+	r[7].dport = 40002;
+	push_all(t, r, 8);
+	CHECK_INT(ts_tracker_finish(t), 0);
+	ts_tracker_get_stats(t, &st);
+	ts_tracker_free(t);
+	CHECK_INT(st.synack_unjoined, 1);
+	CHECK_INT(nout, 2);
+	CHECK_INT(out[0].rtx[TS_RTX_SYNACK], 2);
+	CHECK_INT(out[0].rtx_total, 2);
+	CHECK_INT(out[1].rtx[TS_RTX_SYNACK], 1);
+	CHECK_INT(out[0].close, TS_CLOSE_OPEN);
+}
+
+static void test_data_retransmits_and_pct(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		state(30, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		state(30, 2 * MS, TS_SYN_SENT, TS_ESTABLISHED, 0),
+		rec(TS_REC_RETRANS, 30, 3 * MS, TS_ESTABLISHED, TS_ESTABLISHED, 0),
+		rec(TS_REC_RETRANS, 30, 4 * MS, TS_ESTABLISHED, TS_ESTABLISHED, 0),
+		rec(TS_REC_RETRANS, 30, 5 * MS, TS_ESTABLISHED, TS_ESTABLISHED, 0),
+		state(30, 6 * MS, TS_ESTABLISHED, TS_FIN_WAIT1, 0),
+		rec(TS_REC_RETRANS, 30, 7 * MS, TS_FIN_WAIT1, TS_FIN_WAIT1, 0),
+		state(30, 8 * MS, TS_FIN_WAIT1, TS_FIN_WAIT2, 0),
+		closing(30, 9 * MS, TS_FIN_WAIT2, TS_F_FIN_RCVD, 0),
+	};
+
+	r[8].st.total_retrans = 4;
+	r[8].st.segs_out = 100;
+	push_all(t, r, 9);
+	finish(t);
+	CHECK_INT(nout, 1);
+	CHECK_INT(out[0].rtx[TS_RTX_DATA], 3);
+	CHECK_INT(out[0].rtx[TS_RTX_FIN], 1);
+	CHECK_INT(out[0].rtx_total, 4);
+	CHECK_INT(out[0].st.total_retrans, 4);
+}
+
+static void test_listener(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		state(40, 1 * MS, TS_CLOSE, TS_LISTEN, 0),
+		state(40, 9 * MS, TS_LISTEN, TS_CLOSE, 0),
+	};
+
+	r[0].dport = r[1].dport = 0;
+	push_all(t, r, 2);
+	finish(t);
+	CHECK_INT(nout, 1);
+	CHECK_INT(out[0].role, TS_ROLE_LISTENER);
+	CHECK_INT(out[0].close, TS_CLOSE_ACTIVE);
+	CHECK_INT(out[0].handshake_ns, -1);
+	CHECK_INT(out[0].lifetime_ns, 8 * MS);
+	CHECK_STR(out[0].steps[1].label, "listener closed");
+}
+
+static void test_late_join_and_gaps(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		/* Began before tracing: first seen closing. */
+		state(50, 1 * MS, TS_ESTABLISHED, TS_FIN_WAIT1, TS_F_FIRST),
+		state(50, 2 * MS, TS_FIN_WAIT1, TS_FIN_WAIT2, 0),
+		closing(50, 3 * MS, TS_FIN_WAIT2, TS_F_ORPHAN, 0),
+		/* SYN_SENT -> ESTABLISHED lost. */
+		state(51, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		state(51, 3 * MS, TS_ESTABLISHED, TS_CLOSE_WAIT, 0),
+		state(51, 4 * MS, TS_CLOSE_WAIT, TS_LAST_ACK, 0),
+		closing(51, 5 * MS, TS_LAST_ACK, 0, 0),
+		/* A retransmit of a connection never seen changing state. */
+		rec(TS_REC_RETRANS, 52, 6 * MS, TS_ESTABLISHED, TS_ESTABLISHED, 0),
+		/* ... and one of a connection already in TIME_WAIT: dropped. */
+		rec(TS_REC_RESET_SENT, 53, 6 * MS, TS_TIME_WAIT, TS_TIME_WAIT, 0),
+	};
+
+	push_all(t, r, 9);
+	finish(t);
+	CHECK_INT(nout, 3);
+	CHECK(out[0].joined_late);
+	CHECK_INT(out[0].role, TS_ROLE_UNKNOWN);
+	CHECK_INT(out[0].close, TS_CLOSE_ACTIVE);
+	/* Orphaned FIN_WAIT2 without the peer's FIN: no TIME_WAIT claimed. */
+	CHECK_STR(steps_str(&out[0]),
+		  "ESTABLISHED>FIN_WAIT1,FIN_WAIT1>FIN_WAIT2,FIN_WAIT2>CLOSE");
+	CHECK_STR(out[0].steps[2].label,
+		  "orphaned: FIN_WAIT2 continues in a timewait socket");
+	CHECK(!out[1].joined_late);
+	CHECK_INT(out[1].gaps, 1);
+	CHECK_INT(out[1].steps[1].flags & TS_STEP_GAP, TS_STEP_GAP);
+	CHECK_INT(out[1].close, TS_CLOSE_PASSIVE);
+	CHECK(out[2].joined_late);
+	CHECK_INT(out[2].close, TS_CLOSE_OPEN);
+	CHECK_INT(out[2].rtx[TS_RTX_DATA], 1);
+}
+
+static void test_out_of_order(void)
+{
+	struct ts_rec r[8], shuffled[8];
+	struct ts_conn first;
+	static const int order[] = { 1, 0, 3, 4, 2 };
+	struct ts_tracker *t = tracker(0);
+	int n = client_active(r, 60, 1 * MS);
+
+	push_all(t, r, n);
+	finish(t);
+	first = out[0];
+	t = tracker(0);
+	for (int i = 0; i < n; i++)
+		shuffled[i] = r[order[i]];
+	push_all(t, shuffled, n);
+	finish(t);
+	CHECK_INT(nout, 1);
+	CHECK_STR(steps_str(&out[0]), steps_str(&first));
+	CHECK_INT(out[0].close, first.close);
+	CHECK_INT(out[0].handshake_ns, first.handshake_ns);
+	CHECK_INT(out[0].lifetime_ns, first.lifetime_ns);
+	CHECK(!out[0].joined_late && !out[0].gaps);
+}
+
+static void test_id_reuse_and_open(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[] = {
+		/* connect() refused, then connect() again on the same socket. */
+		state(70, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		rec(TS_REC_RESET_RECV, 70, 2 * MS, TS_SYN_SENT, TS_SYN_SENT, 0),
+		closing(70, 2 * MS + 1, TS_SYN_SENT, 0, ECONNREFUSED),
+		state(70, 3 * MS, TS_CLOSE, TS_SYN_SENT, 0),
+		state(70, 4 * MS, TS_SYN_SENT, TS_ESTABLISHED, 0),
+	};
+
+	push_all(t, r, 5);
+	/* The first life ended when the second began. */
+	CHECK_INT(nout, 1);
+	CHECK_INT(out[0].close, TS_CLOSE_REFUSED);
+	CHECK_INT(ts_tracker_advance(t, 50 * MS), 0);
+	finish(t);
+	CHECK_INT(nout, 2);
+	CHECK_INT(out[1].close, TS_CLOSE_OPEN);
+	CHECK_INT(out[1].resets_received, 0);
+	CHECK_INT(out[1].lifetime_ns, 47 * MS);
+	CHECK_STR(steps_str(&out[1]), "CLOSE>SYN_SENT,SYN_SENT>ESTABLISHED");
+}
+
+static void test_lost_marks_open(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec lost;
+
+	push(t, state(80, 1 * MS, TS_CLOSE, TS_SYN_SENT, 0));
+	ts_rec_lost(&lost, 2 * MS, 5);
+	push(t, lost);
+	push(t, state(81, 3 * MS, TS_CLOSE, TS_SYN_SENT, 0));
+	finish(t);
+	CHECK_INT(nout, 2);
+	CHECK(out[0].lost_events);
+	CHECK(!out[1].lost_events);
+}
+
+static int count_only(void *ctx, const struct ts_conn *c)
+{
+	uint64_t *n = ctx;
+
+	n[0]++;
+	if (c->evicted)
+		n[1]++;
+	if (c->close == TS_CLOSE_ACTIVE && c->nsteps == 6)
+		n[2]++;
+	return 0;
+}
+
+/*
+ * A million complete connections interleaved with never-ending ones: the
+ * tracker holds at most max_conns, evicts only the never-ending, and every
+ * complete one comes out whole.
+ */
+static void test_eviction_bound(void)
+{
+	struct ts_tracker_opts o = { .max_conns = 1000 };
+	struct ts_tracker_stats st;
+	struct ts_tracker *t = NULL;
+	uint64_t counts[3] = { 0 };
+	const uint64_t n = 1000000;
+	struct ts_rec r[8];
+
+	CHECK_INT(ts_tracker_new(&o, count_only, counts, &t), 0);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t t0 = i * 10 * US;
+		int k = client_active(r, 2 * i + 1, t0);
+
+		for (int j = 0; j < k; j++)
+			if (ts_tracker_push(t, &r[j]))
+				break;
+		if (i % 100 == 0) {
+			struct ts_rec lone = state(2 * i + 2, t0, TS_CLOSE,
+						   TS_SYN_SENT, 0);
+			ts_tracker_push(t, &lone);
+		}
+		ts_tracker_get_stats(t, &st);
+		if (st.live > 1000)
+			break;
+	}
+	ts_tracker_get_stats(t, &st);
+	CHECK(st.peak <= 1000);
+	CHECK(st.live <= 1000);
+	CHECK_INT(ts_tracker_finish(t), 0);
+	ts_tracker_get_stats(t, &st);
+	CHECK_INT(counts[0], n + n / 100);
+	CHECK_INT(counts[2], n);
+	/* Never-ending ones are the least recently active: they go first. */
+	CHECK_INT(st.evicted, counts[1]);
+	CHECK(counts[1] > 0 && counts[1] <= n / 100);
+	CHECK_INT(st.live, 0);
+	ts_tracker_free(t);
+}
+
+/* ---- golden output ---- */
+
+struct golden {
+	FILE *text, *json;
+	struct ts_sink ts, js;
+};
+
+static int to_sinks(void *ctx, const struct ts_conn *c)
+{
+	struct golden *g = ctx;
+
+	g->ts.ops->conn_end(g->ts.priv, c);
+	g->js.ops->conn_end(g->js.priv, c);
+	return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		buf[n] = '\0';
+	*len = (size_t)n;
+	fclose(f);
+	return buf;
+}
+
+static void compare_golden(const char *name, const char *got, size_t len)
+{
+	char path[512];
+	size_t wlen = 0;
+	char *want;
+
+	snprintf(path, sizeof(path), "%s/%s", TS_TEST_DATA, name);
+	if (getenv("TS_UPDATE_GOLDEN")) {
+		FILE *f = fopen(path, "w");
+
+		CHECK(f != NULL);
+		if (f) {
+			fwrite(got, 1, len, f);
+			fclose(f);
+		}
+		return;
+	}
+	want = slurp(path, &wlen);
+	CHECK(want != NULL);
+	if (want && (wlen != len || memcmp(want, got, len))) {
+		fprintf(stderr, "%s differs; got:\n%s\n", path, got);
+		CHECK(0);
+	}
+	free(want);
+}
+
+static void test_golden(void)
+{
+	struct ts_meta m = { .wall_offset_ns = 1700000000ll * 1000000000ll };
+	struct ts_totals tot = { .records = 20, .tracking = true, .conns = 4,
+				 .conns_evicted = 1, .max_conns = 1000 };
+	struct ts_tracker_opts o = { 0 };
+	struct ts_tracker *t = NULL;
+	char *tb = NULL, *jb = NULL;
+	size_t tl = 0, jl = 0;
+	struct golden g;
+	struct ts_rec r[8];
+	int n;
+
+	g.text = open_memstream(&tb, &tl);
+	g.json = open_memstream(&jb, &jl);
+	CHECK_INT(ts_sink_timeline_text_new(&g.ts, g.text, &m), 0);
+	CHECK_INT(ts_sink_timeline_json_new(&g.js, g.json, &m), 0);
+	CHECK_INT(ts_tracker_new(&o, to_sinks, &g, &t), 0);
+
+	n = client_active(r, 7, 10 * MS);
+	r[n - 1].st.total_retrans = 1;
+	push_all(t, r, n);
+	push(t, rec(TS_REC_RETRANS, 7, 10 * MS + 50 * US, TS_SYN_SENT, TS_SYN_SENT, 0));
+	push(t, state(8, 20 * MS, TS_CLOSE, TS_SYN_SENT, 0));
+	push(t, rec(TS_REC_RESET_RECV, 8, 20 * MS + 40 * US, TS_SYN_SENT, TS_SYN_SENT, 0));
+	push(t, closing(8, 20 * MS + 41 * US, TS_SYN_SENT, 0, ECONNREFUSED));
+	push(t, state(9, 30 * MS, TS_CLOSE, TS_LISTEN, 0));
+	push(t, state(10, 31 * MS, TS_ESTABLISHED, TS_CLOSE_WAIT, TS_F_FIN_RCVD));
+	CHECK_INT(ts_tracker_finish(t), 0);
+
+	g.ts.ops->finish(g.ts.priv, &tot);
+	g.js.ops->finish(g.js.priv, &tot);
+	fclose(g.text);
+	fclose(g.json);
+	compare_golden("timeline.txt", tb, tl);
+	compare_golden("timeline.jsonl", jb, jl);
+	g.ts.ops->destroy(g.ts.priv);
+	g.js.ops->destroy(g.js.priv);
+	ts_tracker_free(t);
+	free(tb);
+	free(jb);
+}
+
+int main(void)
+{
+	test_client_active();
+	test_server_passive();
+	test_client_passive_server_active();
+	test_simultaneous();
+	test_simultaneous_gap();
+	test_refused_and_timeout();
+	test_resets();
+	test_synack_join();
+	test_data_retransmits_and_pct();
+	test_listener();
+	test_late_join_and_gaps();
+	test_out_of_order();
+	test_id_reuse_and_open();
+	test_lost_marks_open();
+	test_eviction_bound();
+	test_golden();
+	return check_report();
+}
