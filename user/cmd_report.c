@@ -23,6 +23,8 @@
 #include "core/sink_report.h"
 #include "core/sinks.h"
 #include "core/source_file.h"
+#include "core/parse.h"
+#include "core/tracker.h"
 #include "core/timearg.h"
 
 #define EXIT_DAMAGED 3
@@ -36,6 +38,8 @@ struct report_opts {
 	bool json;
 	bool summary;
 	bool header;
+	bool timeline;
+	uint64_t max_conns;
 	enum color_mode color;
 };
 
@@ -43,6 +47,7 @@ enum {
 	OPT_COLOR = 0x2000,
 	OPT_AT,
 	OPT_HEADER,
+	OPT_MAX_CONNS,
 };
 
 static const struct argp_option options[] = {
@@ -51,6 +56,10 @@ static const struct argp_option options[] = {
 	  "Counts per state change, handshake-time percentiles, top connections by retransmissions", 0 },
 	{ "at", OPT_AT, "TIME", 0,
 	  "The sockets as they were at TIME: RFC 3339 (2026-11-21T12:00:05Z) or an offset from the start (+5s)", 0 },
+	{ "timeline", 'T', NULL, 0,
+	  "One block (or JSON object) per connection: its steps, close kind, handshake, retransmits", 0 },
+	{ "max-conns", OPT_MAX_CONNS, "N", 0,
+	  "Connections tracked at once (default 65536); past it the least recently active one is shown early and counted as evicted", 0 },
 	{ "info", OPT_HEADER, NULL, 0, "Print the file's header (first) and trailer (last) on stderr", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more about the file", 0 },
@@ -78,6 +87,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_HEADER:
 		o->header = true;
 		break;
+	case 'T':
+		o->timeline = true;
+		break;
+	case OPT_MAX_CONNS:
+		if (ts_parse_u64(arg, 1, TS_TRACKER_MAX_CONNS, &o->max_conns))
+			ts_usage_error(state, "invalid --max-conns '%s': expected 1..%u", arg,
+				       TS_TRACKER_MAX_CONNS);
+		break;
 	case OPT_COLOR:
 		if (!strcmp(arg, "auto"))
 			o->color = COLOR_AUTO;
@@ -99,8 +116,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!o->path)
 			ts_usage_error(state, "FILE is required");
-		if (o->summary && o->at)
-			ts_usage_error(state, "--summary and --at exclude each other");
+		if (o->summary + !!o->at + o->timeline > 1)
+			ts_usage_error(state, "--summary, --at and --timeline exclude each other");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -185,10 +202,23 @@ static int filter_snapshot(const struct ts_capr *r, const struct ts_filter *f,
 static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 		     struct ts_pipeline *p, const struct ts_meta *meta)
 {
+	struct ts_tracker_opts to = { .max_conns = (uint32_t)o->max_conns };
 	struct ts_sink sink;
 	int err;
 
-	if (o->summary) {
+	/* The same tracker as live tracing: timelines, and close kinds for
+	 * the summary. */
+	if (o->timeline || o->summary) {
+		err = ts_pipeline_track(p, &to);
+		if (err) {
+			ts_err("cannot set up the connection tracker: %s", strerror(-err));
+			return err;
+		}
+	}
+	if (o->timeline) {
+		err = o->json ? ts_sink_timeline_json_new(&sink, stdout, meta) :
+				ts_sink_timeline_text_new(&sink, stdout, meta);
+	} else if (o->summary) {
 		err = ts_sink_summary_new(&sink, stdout, meta, o->json);
 	} else if (o->at) {
 		const struct ts_cap_header *h = ts_capr_header(r);

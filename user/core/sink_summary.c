@@ -5,6 +5,7 @@
 #include "jsonw.h"
 #include "sink_report.h"
 #include "states.h"
+#include "tracker.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@ struct summary {
 	uint64_t synack_retrans;
 	uint64_t reset_sent, reset_recv;
 	uint64_t closes_with_stats, segs_out, total_retrans;
+	/* From the tracker: how connections ended (index: ts_close_kind). */
+	uint64_t close_kind[TS_CLOSE_TIMEOUT + 1];
+	uint64_t conns;
 	struct u64vec hs_client, hs_server; /* handshake times, ns */
 	struct ts_connmap map;
 	struct rconn *rc;
@@ -201,6 +205,12 @@ static void write_json(struct summary *s)
 			jw_object_end(&w);
 		}
 	jw_array_end(&w);
+	jw_u64(&w, "connections", s->conns);
+	jw_object_begin(&w, "closes");
+	for (int k = 0; k <= TS_CLOSE_TIMEOUT; k++)
+		if (s->close_kind[k])
+			jw_u64(&w, ts_close_name(k), s->close_kind[k]);
+	jw_object_end(&w);
 	jw_object_begin(&w, "retransmits");
 	for (int st = 0; st < TS_STATE_MAX; st++)
 		if (s->retrans[st])
@@ -275,6 +285,13 @@ static void write_text(struct summary *s)
 			fprintf(f, "%-40s %-40s %10llu\n", ev, ts_step_label(o, n),
 				(unsigned long long)s->trans[o][n]);
 		}
+	if (s->conns) {
+		fprintf(f, "\n%-40s %10s\n", "HOW CONNECTIONS ENDED", "COUNT");
+		for (int k = 0; k <= TS_CLOSE_TIMEOUT; k++)
+			if (s->close_kind[k])
+				fprintf(f, "%-40s %10llu\n", ts_close_name(k),
+					(unsigned long long)s->close_kind[k]);
+	}
 	for (int st = 0; st < TS_STATE_MAX; st++)
 		rt += s->retrans[st];
 	fprintf(f, "\nRetransmissions: %llu", (unsigned long long)rt);
@@ -354,9 +371,21 @@ static void sum_destroy(void *priv)
 	free(s);
 }
 
+static int sum_conn_end(void *priv, const struct ts_conn *c)
+{
+	struct summary *s = priv;
+
+	/* The tracker's own enum: still range-check before indexing. */
+	if ((unsigned int)c->close <= TS_CLOSE_TIMEOUT)
+		s->close_kind[c->close]++;
+	s->conns++;
+	return 0;
+}
+
 static const struct ts_sink_ops summary_ops = {
     .name = "summary",
     .rec = sum_rec,
+    .conn_end = sum_conn_end,
     .flush = sum_flush,
     .finish = sum_finish,
     .destroy = sum_destroy,
