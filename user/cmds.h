@@ -4,5 +4,6 @@
 #define TS_CMDS_H
 
 int cmd_trace(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 #endif

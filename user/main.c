@@ -17,6 +17,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "trace", cmd_trace, "stream TCP state changes and retransmissions live" },
+	{ "snapshot", cmd_snapshot, "netstat-style table of TCP sockets (BPF iterators)" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Take a netstat-style snapshot of the TCP sockets with the BPF iterators
+ * of snapshot.bpf.c.  The only file that knows that skeleton.
+ */
+#ifndef TS_SNAPSHOT_H
+#define TS_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "core/sock.h"
+
+struct ts_snapshot_opts {
+	/* A network namespace file (/run/netns/x, /proc/PID/ns/net); NULL
+	 * for the namespace tcpscope runs in. */
+	const char *netns_path;
+	/* Fill pid and comm from the iter/task_file iterator. */
+	bool pids;
+};
+
+struct ts_snapshotter;
+
+/* Load and attach the iterators once; collect as often as needed.  All
+ * return 0 or a negative errno after printing one line saying why. */
+int ts_snapshotter__new(const struct ts_snapshot_opts *o,
+			struct ts_snapshotter **out);
+/* A fresh array of sockets in *out (free() it), in iterator order. */
+int ts_snapshotter__collect(struct ts_snapshotter *s, struct ts_sock **out,
+			    size_t *n);
+void ts_snapshotter__free(struct ts_snapshotter *s);
+
+/* One-shot: new, collect, free. */
+int ts_snapshot_collect(const struct ts_snapshot_opts *o, struct ts_sock **out,
+			size_t *n);
+
+#endif
