@@ -7,7 +7,8 @@
  * The iter/tcp stream is one socket record per socket, then one end record
  * (written when the iterator stops, so its presence proves the stream
  * complete), all TS_SNAP_REC_SIZE bytes.  The iter/task_file stream is one
- * struct ts_snap_file per open TCP socket file descriptor.
+ * struct ts_snap_file per open socket file
+ * descriptor (of any protocol: user space joins them by inode).
  * Ports are in host byte order, addresses raw network-order bytes (IPv4 in
  * the first four), like bpf/tcpscope.h.
  */
@@ -62,7 +63,7 @@ struct ts_snap_sock {
 	__u32 recv_q;	/* LISTEN: accept backlog; else unread bytes */
 	__u32 send_q;	/* LISTEN: max backlog; else unacknowledged bytes */
 	__u32 uid;
-	__u32 netns;
+	__u32 reserved; /* the namespace is the iterator's: user space knows it */
 	__u8 retransmits;
 	__u8 probes;
 	__u16 flags;	/* enum ts_snap_flags */

@@ -212,6 +212,9 @@ int cmd_snapshot(int argc, char **argv)
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 	o.snap.pids = o.table.pids || o.json || o.stats;
+	/* Cookies join JSON rows with trace's connection ids; the table and
+	 * the summary do not show them. */
+	o.snap.skip_cookies = !o.json || o.stats;
 
 	if (!o.table.numeric && !o.json) {
 		err = ts_portnames_load(SERVICES_PATH, &names);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "loader.h"
 #include "snapshot.h"
+#include "core/fmt.h"
 #include "core/log.h"
 #include "core/snaprec.h"
 #include "snapshot.skel.h"
@@ -26,9 +28,16 @@ struct ts_snapshotter {
 	struct bpf_link *tcp_link;
 	struct bpf_link *files_link;
 	int netns_fd; /* target namespace, -1 for our own */
+	uint32_t netns; /* its inode number */
 	bool cookie_helper;
+	bool skip_cookies;
 	unsigned int hz; /* 0 until the first end record */
+	char buf[]; /* READ_BUF bytes for reading iter/tcp */
 };
+
+/* Large reads: the kernel fills at most its seq_file buffer (32 KiB) per
+ * read, so this only saves looping in here. */
+#define READ_BUF (256 << 10)
 
 /* A growing buffer holding one iterator's whole output. */
 struct rbuf {
@@ -81,8 +90,8 @@ static int netns_inode(int fd, uint32_t *out)
 }
 
 /* Open and load, with or without the cookie helper. */
-static int load(const struct ts_snapshot_opts *o, uint32_t netns,
-		bool cookie_helper, struct snapshot_bpf **out)
+static int load(const struct ts_snapshot_opts *o, bool cookie_helper,
+		struct snapshot_bpf **out)
 {
 	struct snapshot_bpf *skel;
 	int err;
@@ -93,7 +102,7 @@ static int load(const struct ts_snapshot_opts *o, uint32_t netns,
 	bpf_program__set_autoload(skel->progs.snap_tcp, cookie_helper);
 	bpf_program__set_autoload(skel->progs.snap_tcp_nocookie, !cookie_helper);
 	bpf_program__set_autoload(skel->progs.snap_files, o->pids);
-	skel->rodata->files_netns = netns;
+	skel->rodata->want_cookie = !o->skip_cookies;
 	err = snapshot_bpf__load(skel);
 	if (err) {
 		snapshot_bpf__destroy(skel);
@@ -107,7 +116,7 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 			struct ts_snapshotter **out)
 {
 	struct ts_snapshotter *s;
-	uint32_t netns = 0;
+	uint64_t t0 = ts_now_mono_ns();
 	int fd, err;
 
 	err = ts_check_privileges();
@@ -116,16 +125,13 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	err = ts_check_btf();
 	if (err)
 		return err;
-	err = check_iterators(o->pids);
-	if (err)
-		return err;
-
-	s = calloc(1, sizeof(*s));
+	s = calloc(1, sizeof(*s) + READ_BUF);
 	if (!s) {
 		ts_err("out of memory");
 		return -ENOMEM;
 	}
 	s->netns_fd = -1;
+	s->skip_cookies = o->skip_cookies;
 	libbpf_set_print(libbpf_print);
 
 	fd = open(o->netns_path ? o->netns_path : "/proc/self/ns/net",
@@ -137,7 +143,7 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 		       strerror(-err));
 		goto cleanup;
 	}
-	err = netns_inode(fd, &netns);
+	err = netns_inode(fd, &s->netns);
 	if (err) {
 		close(fd);
 		ts_err("cannot stat network namespace: %s", strerror(-err));
@@ -151,16 +157,20 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	/* bpf_get_socket_cookie() in tracing programs needs 5.12+; older
 	 * kernels reject the program and get the cached cookie instead. */
 	s->cookie_helper = true;
-	err = load(o, netns, true, &s->skel);
+	err = load(o, true, &s->skel);
 	if (err) {
 		ts_info("iter/tcp with bpf_get_socket_cookie() did not load (%s); reading cached cookies",
 			strerror(-err));
 		s->cookie_helper = false;
-		err = load(o, netns, false, &s->skel);
+		err = load(o, false, &s->skel);
 	}
 	if (err) {
-		ts_err("cannot load the snapshot iterators: %s (-v says more)",
-		       strerror(-err));
+		/* Say why when the kernel lacks the iterators; checked only
+		 * now, as reading the kernel's BTF costs a good part of a
+		 * snapshot's time. */
+		if (!check_iterators(o->pids))
+			ts_err("cannot load the snapshot iterators: %s (-v says more)",
+			       strerror(-err));
 		goto cleanup;
 	}
 	s->tcp_link = bpf_program__attach_iter(
@@ -180,7 +190,9 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 			goto cleanup;
 		}
 	}
-	ts_info("snapshot iterators loaded (%s socket cookies)",
+	ts_info("snapshot iterators loaded in %.1f ms (%s socket cookies)",
+		(double)(ts_now_mono_ns() - t0) / 1e6,
+		s->skip_cookies ? "no" :
 		s->cookie_helper ? "bpf_get_socket_cookie()" : "cached");
 	*out = s;
 	return 0;
@@ -371,82 +383,151 @@ static int join_owners(struct ts_sock *socks, size_t n, const struct rbuf *b)
 	return 0;
 }
 
-static int decode_all(struct ts_snapshotter *s, const struct rbuf *b,
-		      struct ts_sock **out, size_t *n)
+/* Sockets as they are decoded. */
+struct sockvec {
+	struct ts_sock *v;
+	size_t n;
+	size_t cap;
+};
+
+static struct ts_sock *sockvec_add(struct sockvec *sv)
 {
-	size_t nrec = b->len / TS_SNAP_REC_SIZE, k = 0;
-	const struct ts_snap_end *e;
-	struct ts_sock *socks;
+	if (sv->n == sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 8192;
+		struct ts_sock *p = realloc(sv->v, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		sv->v = p;
+		sv->cap = cap;
+	}
+	return &sv->v[sv->n++];
+}
+
+/* One record of the iter/tcp stream; 1 once the end record is seen. */
+static int take_record(struct ts_snapshotter *s, const void *rec, bool ended,
+		       struct sockvec *sv)
+{
+	const struct ts_snap_sock *r = rec;
+	const struct ts_snap_end *e = rec;
+	struct ts_sock *k;
 	int err;
 
-	if (b->len % TS_SNAP_REC_SIZE || nrec < 1) {
-		ts_err("the iter/tcp stream is malformed (%zu bytes)", b->len);
+	if (ended) {
+		ts_err("the iter/tcp stream goes on after its end record");
 		return -EPROTO;
 	}
-	e = (const void *)(b->data + (nrec - 1) * TS_SNAP_REC_SIZE);
-	err = ts_snap_check_end(e);
-	if (err) {
-		ts_err("the iter/tcp stream %s",
-		       err == -EPROTO ? "comes from another version" :
-					"is incomplete (no end record)");
-		return err;
+	if (r->type == TS_SNAP_END) {
+		err = ts_snap_check_end(e);
+		if (err) {
+			ts_err("the iter/tcp stream %s",
+			       err == -EPROTO ? "comes from another version" :
+						"has a malformed end record");
+			return err;
+		}
+		if (!s->hz) {
+			s->hz = ts_snap_infer_hz(e->jiffies, e->mono_ns);
+			ts_info("kernel HZ inferred as %u", s->hz);
+		}
+		return 1;
 	}
-	if (!s->hz) {
-		s->hz = ts_snap_infer_hz(e->jiffies, e->mono_ns);
-		ts_info("kernel HZ inferred as %u", s->hz);
-	}
-	socks = malloc((nrec > 1 ? nrec - 1 : 1) * sizeof(*socks));
-	if (!socks) {
+	k = sockvec_add(sv);
+	if (!k) {
 		ts_err("out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i + 1 < nrec; i++) {
-		const struct ts_snap_sock *r =
-			(const void *)(b->data + i * TS_SNAP_REC_SIZE);
-
-		if (ts_snap_decode_sock(r, s->hz, &socks[k])) {
-			/* Not silently: a bad record means a bug. */
-			ts_warn("skipped a malformed socket record (type %u, family %u, state %u)",
-				r->type, r->family, r->state);
-			continue;
-		}
-		k++;
+	/* HZ is known only at the end of the first stream: keep timers in
+	 * jiffies (hz 1000 leaves them as they are) and convert then. */
+	if (ts_snap_decode_sock(r, 1000, k)) {
+		/* Not silently: a bad record means a bug. */
+		ts_warn("skipped a malformed socket record (type %u, family %u, state %u)",
+			r->type, r->family, r->state);
+		sv->n--;
+		return 0;
 	}
-	*out = socks;
-	*n = k;
+	k->netns = s->netns;
+	return 0;
+}
+
+/* Read the iter/tcp stream in large chunks, decoding as it comes. */
+static int read_socks(struct ts_snapshotter *s, int fd, struct sockvec *sv)
+{
+	size_t have = 0, off;
+	bool ended = false;
+	ssize_t r;
+	int err;
+
+	for (;;) {
+		r = read(fd, s->buf + have, READ_BUF - have);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			ts_err("reading the iter/tcp iterator failed: %s", strerror(-err));
+			return err;
+		}
+		if (r == 0)
+			break;
+		have += (size_t)r;
+		for (off = 0; off + TS_SNAP_REC_SIZE <= have; off += TS_SNAP_REC_SIZE) {
+			err = take_record(s, s->buf + off, ended, sv);
+			if (err < 0)
+				return err;
+			if (err)
+				ended = true;
+		}
+		/* A read may end inside a record: keep the tail. */
+		memmove(s->buf, s->buf + off, have - off);
+		have -= off;
+	}
+	if (have || !ended) {
+		ts_err("the iter/tcp stream is incomplete (%s)",
+		       have ? "a partial record" : "no end record");
+		return -EPROTO;
+	}
+	for (size_t i = 0; i < sv->n; i++) {
+		int64_t ms = (int64_t)sv->v[i].timer_ms * 1000 / s->hz;
+
+		if (sv->v[i].timer)
+			sv->v[i].timer_ms = ms > INT32_MAX ? INT32_MAX : (int32_t)ms;
+	}
 	return 0;
 }
 
 int ts_snapshotter__collect(struct ts_snapshotter *s, struct ts_sock **out,
 			    size_t *n)
 {
-	struct rbuf tcp = {}, files = {};
-	struct ts_sock *socks = NULL;
-	size_t nsocks = 0;
-	int err;
+	uint64_t t0 = ts_now_mono_ns(), t1;
+	struct sockvec sv = {};
+	struct rbuf files = {};
+	int fd, err;
 
-	err = run_iter(s, s->tcp_link, true, "iter/tcp", &tcp);
+	fd = iter_create(s, s->tcp_link, true);
+	if (fd < 0) {
+		ts_err("cannot create the iter/tcp iterator: %s", strerror(-fd));
+		return fd;
+	}
+	err = read_socks(s, fd, &sv);
+	close(fd);
 	if (err)
 		goto cleanup;
+	t1 = ts_now_mono_ns();
+	ts_info("iter/tcp: %zu sockets in %.1f ms", sv.n, (double)(t1 - t0) / 1e6);
 	if (s->files_link) {
 		err = run_iter(s, s->files_link, false, "iter/task_file", &files);
+		if (!err)
+			err = join_owners(sv.v, sv.n, &files);
 		if (err)
 			goto cleanup;
+		ts_info("iter/task_file: %zu socket files, joined in %.1f ms",
+			files.len / sizeof(struct ts_snap_file),
+			(double)(ts_now_mono_ns() - t1) / 1e6);
 	}
-	err = decode_all(s, &tcp, &socks, &nsocks);
-	if (err)
-		goto cleanup;
-	if (s->files_link) {
-		err = join_owners(socks, nsocks, &files);
-		if (err)
-			goto cleanup;
-	}
-	*out = socks;
-	*n = nsocks;
-	socks = NULL;
+	*out = sv.v;
+	*n = sv.n;
+	sv.v = NULL;
 cleanup:
-	free(socks);
-	free(tcp.data);
+	free(sv.v);
 	free(files.data);
 	return err;
 }

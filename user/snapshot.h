@@ -16,6 +16,9 @@ struct ts_snapshot_opts {
 	const char *netns_path;
 	/* Fill pid and comm from the iter/task_file iterator. */
 	bool pids;
+	/* Leave cookies 0 (saves generating one for every socket that has
+	 * none yet; the text table does not show them). */
+	bool skip_cookies;
 };
 
 struct ts_snapshotter;

@@ -56,7 +56,6 @@ int ts_snap_decode_sock(const struct ts_snap_sock *r, unsigned int hz,
 	memset(out, 0, sizeof(*out));
 	out->cookie = r->cookie;
 	out->inode = r->inode;
-	out->netns = r->netns;
 	out->uid = r->uid;
 	out->recv_q = r->recv_q;
 	out->send_q = r->send_q;
