@@ -9,6 +9,7 @@
 #include "cmds.h"
 #include "signals.h"
 #include "snapshot.h"
+#include "snapshot_pin.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/sock_stats.h"
@@ -28,6 +29,7 @@ struct snapshot_opts {
 	bool interval_arg;   /* -c was given its SECONDS */
 	uint64_t count;	     /* --count: iterations of -c, 0 until Ctrl-C */
 	uint64_t top;	     /* -s: ports listed */
+	bool unpin;
 };
 
 enum {
@@ -35,6 +37,8 @@ enum {
 	OPT_NETNS,
 	OPT_COUNT,
 	OPT_TOP,
+	OPT_PIN,
+	OPT_UNPIN,
 };
 
 static const struct argp_option options[] = {
@@ -59,6 +63,9 @@ static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per socket (per summary with -s)", 0 },
 	{ "netns", OPT_NETNS, "PATH", 0,
 	  "Snapshot the network namespace of PATH (/run/netns/NAME, /proc/PID/ns/net)", 0 },
+	{ "pin", OPT_PIN, NULL, 0,
+	  "Keep the iterators loaded (pinned in " TS_PIN_ROOT ") so later snapshots start faster", 0 },
+	{ "unpin", OPT_UNPIN, NULL, 0, "Remove the pinned iterators and exit", 0 },
 	{ "verbose", 'v', NULL, 0, "Say what was loaded and why (-vv: libbpf debug output)", 0 },
 	{},
 };
@@ -122,6 +129,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NETNS:
 		o->snap.netns_path = arg;
 		break;
+	case OPT_PIN:
+		o->snap.pin = true;
+		break;
+	case OPT_UNPIN:
+		o->unpin = true;
+		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
 		break;
@@ -161,6 +174,9 @@ static const struct argp argp = {
 	       "(many short connections closed here first); CLOSE_WAIT >= 100 or "
 	       "growing at each of the last 2 intervals of -c (an application not "
 	       "closing its sockets).\n\n"
+	       "Loading the iterators costs about as much as a snapshot of "
+	       "50 000 sockets; --pin keeps them loaded in bpffs (a directory "
+	       "per build of tcpscope, gone at reboot or with --unpin).\n\n"
 	       "Needs Linux 5.9+ with BTF (5.12+ for socket cookies of sockets "
 	       "never traced). JSON field 'conn' is the socket cookie, the "
 	       "connection id of 'tcpscope trace'.",
@@ -211,6 +227,16 @@ int cmd_snapshot(int argc, char **argv)
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	if (o.unpin) {
+		err = ts_pin_remove_all();
+		if (err < 0) {
+			ts_err("cannot remove the pins in %s: %s", TS_PIN_ROOT,
+			       strerror(-err));
+			return 1;
+		}
+		ts_info("%d pinned iterators removed", err);
+		return 0;
+	}
 	o.snap.pids = o.table.pids || o.json || o.stats;
 	/* Cookies join JSON rows with trace's connection ids; the table and
 	 * the summary do not show them. */
@@ -236,6 +262,11 @@ int cmd_snapshot(int argc, char **argv)
 		free(socks);
 		if (!err && fflush(stdout))
 			err = -errno;
+		if (err && errno == EPIPE) {
+			/* The reader went away (| head): stop quietly. */
+			ret = 0;
+			goto cleanup;
+		}
 		if (err) {
 			ts_err("writing output failed: %s", strerror(-err));
 			goto cleanup;

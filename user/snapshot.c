@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "loader.h"
 #include "snapshot.h"
+#include "snapshot_pin.h"
 #include "core/fmt.h"
 #include "core/log.h"
 #include "core/snaprec.h"
@@ -27,10 +28,12 @@ struct ts_snapshotter {
 	struct snapshot_bpf *skel;
 	struct bpf_link *tcp_link;
 	struct bpf_link *files_link;
+	int tcp_fd;	/* the iterator links, from the above or pinned */
+	int files_fd;
+	bool own_fds;	/* opened from pins: close them */
 	int netns_fd; /* target namespace, -1 for our own */
 	uint32_t netns; /* its inode number */
 	bool cookie_helper;
-	bool skip_cookies;
 	unsigned int hz; /* 0 until the first end record */
 	char buf[]; /* READ_BUF bytes for reading iter/tcp */
 };
@@ -90,7 +93,7 @@ static int netns_inode(int fd, uint32_t *out)
 }
 
 /* Open and load, with or without the cookie helper. */
-static int load(const struct ts_snapshot_opts *o, bool cookie_helper,
+static int load(bool files, bool cookies, bool cookie_helper,
 		struct snapshot_bpf **out)
 {
 	struct snapshot_bpf *skel;
@@ -101,8 +104,8 @@ static int load(const struct ts_snapshot_opts *o, bool cookie_helper,
 		return -errno;
 	bpf_program__set_autoload(skel->progs.snap_tcp, cookie_helper);
 	bpf_program__set_autoload(skel->progs.snap_tcp_nocookie, !cookie_helper);
-	bpf_program__set_autoload(skel->progs.snap_files, o->pids);
-	skel->rodata->want_cookie = !o->skip_cookies;
+	bpf_program__set_autoload(skel->progs.snap_files, files);
+	skel->rodata->want_cookie = cookies;
 	err = snapshot_bpf__load(skel);
 	if (err) {
 		snapshot_bpf__destroy(skel);
@@ -117,6 +120,8 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 {
 	struct ts_snapshotter *s;
 	uint64_t t0 = ts_now_mono_ns();
+	char pin_dir[256] = "";
+	bool files, cookies;
 	int fd, err;
 
 	err = ts_check_privileges();
@@ -131,7 +136,8 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 		return -ENOMEM;
 	}
 	s->netns_fd = -1;
-	s->skip_cookies = o->skip_cookies;
+	s->tcp_fd = -1;
+	s->files_fd = -1;
 	libbpf_set_print(libbpf_print);
 
 	fd = open(o->netns_path ? o->netns_path : "/proc/self/ns/net",
@@ -154,15 +160,38 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	else
 		close(fd);
 
+	if (o->pin) {
+		size_t sz = 0;
+		const void *elf = snapshot_bpf__elf_bytes(&sz);
+
+		ts_pin_dir(pin_dir, sizeof(pin_dir), elf, sz);
+		err = ts_pin_open(pin_dir, &s->tcp_fd, o->pids ? &s->files_fd : NULL);
+		if (!err) {
+			s->own_fds = true;
+			ts_info("pinned snapshot iterators opened from %s in %.1f ms",
+				pin_dir, (double)(ts_now_mono_ns() - t0) / 1e6);
+			*out = s;
+			return 0;
+		}
+		if (err != -ENOENT) {
+			ts_err("%s does not hold tcpscope's iterators (%s): remove it with 'tcpscope snapshot --unpin'",
+			       pin_dir, strerror(-err));
+			goto cleanup;
+		}
+	}
+
+	/* Pinned iterators serve every later run: load them complete. */
+	files = o->pids || o->pin;
+	cookies = !o->skip_cookies || o->pin;
 	/* bpf_get_socket_cookie() in tracing programs needs 5.12+; older
 	 * kernels reject the program and get the cached cookie instead. */
 	s->cookie_helper = true;
-	err = load(o, true, &s->skel);
+	err = load(files, cookies, true, &s->skel);
 	if (err) {
 		ts_info("iter/tcp with bpf_get_socket_cookie() did not load (%s); reading cached cookies",
 			strerror(-err));
 		s->cookie_helper = false;
-		err = load(o, false, &s->skel);
+		err = load(files, cookies, false, &s->skel);
 	}
 	if (err) {
 		/* Say why when the kernel lacks the iterators; checked only
@@ -181,7 +210,8 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 		ts_err("cannot attach the iter/tcp program: %s", strerror(-err));
 		goto cleanup;
 	}
-	if (o->pids) {
+	s->tcp_fd = bpf_link__fd(s->tcp_link);
+	if (files) {
 		s->files_link = bpf_program__attach_iter(s->skel->progs.snap_files, NULL);
 		if (!s->files_link) {
 			err = -errno;
@@ -189,10 +219,20 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 			       strerror(-err));
 			goto cleanup;
 		}
+		if (o->pids)
+			s->files_fd = bpf_link__fd(s->files_link);
+	}
+	if (o->pin) {
+		err = ts_pin_save(pin_dir, s->tcp_link, s->files_link);
+		if (err)
+			ts_warn("cannot pin the iterators in %s (%s): going on without",
+				pin_dir, strerror(-err));
+		else
+			ts_info("snapshot iterators pinned in %s", pin_dir);
 	}
 	ts_info("snapshot iterators loaded in %.1f ms (%s socket cookies)",
 		(double)(ts_now_mono_ns() - t0) / 1e6,
-		s->skip_cookies ? "no" :
+		!cookies ? "no" :
 		s->cookie_helper ? "bpf_get_socket_cookie()" : "cached");
 	*out = s;
 	return 0;
@@ -205,6 +245,12 @@ void ts_snapshotter__free(struct ts_snapshotter *s)
 {
 	if (!s)
 		return;
+	if (s->own_fds) {
+		if (s->tcp_fd >= 0)
+			close(s->tcp_fd);
+		if (s->files_fd >= 0)
+			close(s->files_fd);
+	}
 	bpf_link__destroy(s->files_link);
 	bpf_link__destroy(s->tcp_link);
 	snapshot_bpf__destroy(s->skel);
@@ -218,13 +264,13 @@ void ts_snapshotter__free(struct ts_snapshotter *s)
  * the process that creates it, so step into the target namespace for the
  * bpf_iter_create() call only.
  */
-static int iter_create(const struct ts_snapshotter *s, struct bpf_link *link,
+static int iter_create(const struct ts_snapshotter *s, int link_fd,
 		       bool in_netns)
 {
 	int self = -1, fd, err;
 
 	if (!in_netns || s->netns_fd < 0) {
-		fd = bpf_iter_create(bpf_link__fd(link));
+		fd = bpf_iter_create(link_fd);
 		return fd < 0 ? -errno : fd;
 	}
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -239,7 +285,7 @@ static int iter_create(const struct ts_snapshotter *s, struct bpf_link *link,
 		close(self);
 		return err;
 	}
-	fd = bpf_iter_create(bpf_link__fd(link));
+	fd = bpf_iter_create(link_fd);
 	err = fd < 0 ? -errno : 0;
 	if (setns(self, CLONE_NEWNET)) {
 		/* Going on in the wrong namespace would mislead. */
@@ -280,7 +326,7 @@ static int read_all(int fd, struct rbuf *b)
 	}
 }
 
-static int run_iter(const struct ts_snapshotter *s, struct bpf_link *link,
+static int run_iter(const struct ts_snapshotter *s, int link,
 		    bool in_netns, const char *what, struct rbuf *b)
 {
 	int fd, err;
@@ -502,7 +548,7 @@ int ts_snapshotter__collect(struct ts_snapshotter *s, struct ts_sock **out,
 	struct rbuf files = {};
 	int fd, err;
 
-	fd = iter_create(s, s->tcp_link, true);
+	fd = iter_create(s, s->tcp_fd, true);
 	if (fd < 0) {
 		ts_err("cannot create the iter/tcp iterator: %s", strerror(-fd));
 		return fd;
@@ -513,8 +559,8 @@ int ts_snapshotter__collect(struct ts_snapshotter *s, struct ts_sock **out,
 		goto cleanup;
 	t1 = ts_now_mono_ns();
 	ts_info("iter/tcp: %zu sockets in %.1f ms", sv.n, (double)(t1 - t0) / 1e6);
-	if (s->files_link) {
-		err = run_iter(s, s->files_link, false, "iter/task_file", &files);
+	if (s->files_fd >= 0) {
+		err = run_iter(s, s->files_fd, false, "iter/task_file", &files);
 		if (!err)
 			err = join_owners(sv.v, sv.n, &files);
 		if (err)

@@ -19,6 +19,8 @@ struct ts_snapshot_opts {
 	/* Leave cookies 0 (saves generating one for every socket that has
 	 * none yet; the text table does not show them). */
 	bool skip_cookies;
+	/* Reuse the iterators pinned in bpffs, or pin them (snapshot_pin.h). */
+	bool pin;
 };
 
 struct ts_snapshotter;

@@ -45,12 +45,15 @@ tmp=$(mktemp -d /tmp/tsbench.XXXXXX)
 cleanup() {
 	[[ -n $holder ]] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null || true
 	[[ -n $ns ]] && ip netns del "$ns" 2>/dev/null || true
+	[[ -x $TCPSCOPE ]] && "$TCPSCOPE" snapshot --unpin 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-tools=("tcpscope snapshot -an" "tcpscope snapshot -anp" "ss -tan" "ss -tanp"
-       "netstat -tan" "netstat -tanp")
+# Indexes matter below: 0/1 default, 2/3 pinned, 4/5 ss.
+tools=("tcpscope snapshot -an" "tcpscope snapshot -anp"
+       "tcpscope snapshot -an --pin" "tcpscope snapshot -anp --pin"
+       "ss -tan" "ss -tanp" "netstat -tan" "netstat -tanp")
 
 # Median of the numbers on stdin.
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -88,6 +91,8 @@ for size in $sizes; do
 	have=$(nsenter --net="/run/netns/$ns" ss -tanH | wc -l)
 	ours=$(($(nsenter --net="/run/netns/$ns" "$TCPSCOPE" snapshot -an | wc -l) - 2))
 	[[ $ours -eq $have ]] || { echo "snapshot.sh: tcpscope shows $ours rows, ss $have" >&2; exit 1; }
+	# --pin: the first run loads and pins, the timed ones reuse the pins.
+	nsenter --net="/run/netns/$ns" "$TCPSCOPE" snapshot -anp --pin >/dev/null
 	for ((i = 0; i < ${#tools[@]}; i++)); do : >"$tmp/t$i"; done
 	for ((r = 0; r < runs; r++)); do
 		for ((i = 0; i < ${#tools[@]}; i++)); do
@@ -124,16 +129,17 @@ mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 	echo
 	printf "| sockets |"
 	for t in "${tools[@]}"; do printf " \`%s\` |" "$t"; done
-	echo " ss -tan / -an | ss -tanp / -anp |"
+	echo " ss -tan ÷ -an | ss -tan ÷ -an --pin | ss -tanp ÷ -anp | ss -tanp ÷ -anp --pin |"
 	printf "|---:|"
 	for _ in "${tools[@]}"; do printf -- "---:|"; done
-	echo "---:|---:|"
+	echo "---:|---:|---:|---:|"
 	for row in "${rows[@]}"; do
 		size=${row%%:*}
 		printf "| %s |" "${row#*:}"
 		for ((i = 0; i < ${#tools[@]}; i++)); do printf " %s |" "${med[$size,$i]}"; done
-		awk -v a="${med[$size,2]}" -v b="${med[$size,0]}" -v c="${med[$size,3]}" \
-			-v d="${med[$size,1]}" 'BEGIN {printf " %.1fx | %.1fx |\n", a / b, c / d}'
+		awk -v an="${med[$size,0]}" -v anp="${med[$size,1]}" -v pan="${med[$size,2]}" \
+			-v panp="${med[$size,3]}" -v ss="${med[$size,4]}" -v ssp="${med[$size,5]}" \
+			'BEGIN {printf " %.1fx | %.1fx | %.1fx | %.1fx |\n", ss / an, ss / pan, ssp / anp, ssp / panp}'
 	done
 } >"$out"
 cat "$out"
