@@ -11,6 +11,7 @@
 #include "loader.h"
 #include "signals.h"
 #include "source_live.h"
+#include "trace_snapshot.h"
 #include "core/fmt.h"
 #include "core/log.h"
 #include "core/parse.h"
@@ -29,6 +30,8 @@ struct trace_opts {
 	uint64_t duration_ns; /* 0: until Ctrl-C */
 	enum ts_tp_mode mode;
 	enum color_mode color;
+	bool snapshot;	     /* --snapshot */
+	uint64_t interval_s; /* --interval: summary of counts, 0 none */
 };
 
 enum {
@@ -36,6 +39,8 @@ enum {
 	OPT_FLUSH,
 	OPT_MODE,
 	OPT_COLOR,
+	OPT_SNAPSHOT,
+	OPT_INTERVAL,
 };
 
 static const struct argp_option options[] = {
@@ -50,6 +55,10 @@ static const struct argp_option options[] = {
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
 	{ "verbose", 'v', NULL, 0,
 	  "Say which programs were loaded and why (-vv: libbpf debug output)", 0 },
+	{ "snapshot", OPT_SNAPSHOT, NULL, 0,
+	  "First print the sockets as 'snapshot -a' shows them; mark later events of those connections [known]", 0 },
+	{ "interval", OPT_INTERVAL, "SECONDS", 0,
+	  "Every SECONDS, print the socket counts per state (and snapshot -s hints)", 0 },
 	{},
 };
 
@@ -101,6 +110,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
 		break;
+	case OPT_SNAPSHOT:
+		o->snapshot = true;
+		break;
+	case OPT_INTERVAL:
+		if (ts_parse_u64(arg, 1, 86400, &o->interval_s))
+			argp_error(state, "invalid --interval '%s': expected 1..86400 seconds", arg);
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
@@ -144,6 +160,8 @@ int cmd_trace(int argc, char **argv)
 	struct ts_loader_opts lo = {};
 	struct ts_loader *loader = NULL;
 	struct ts_live *live = NULL;
+	struct ts_trace_snap *tsnap = NULL;
+	uint64_t next_summary = 0;
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
 	struct ts_sink sink;
@@ -155,8 +173,14 @@ int cmd_trace(int argc, char **argv)
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	meta.color = !o.json && want_color(o.color);
 	ts_pipeline_init(&pipe, &o.filter, &meta);
-	err = o.json ? ts_sink_json_new(&sink, stdout, &meta) :
-		       ts_sink_text_new(&sink, stdout, &meta);
+	if ((o.snapshot || o.interval_s) &&
+	    ts_trace_snap__new(&o.filter, o.json, &tsnap))
+		goto cleanup;
+	if (o.snapshot)
+		err = ts_trace_snap__sink_new(tsnap, &sink, stdout, &meta);
+	else
+		err = o.json ? ts_sink_json_new(&sink, stdout, &meta) :
+			       ts_sink_text_new(&sink, stdout, &meta);
 	if (!err)
 		err = ts_pipeline_add_sink(&pipe, sink);
 	if (err) {
@@ -176,9 +200,32 @@ int cmd_trace(int argc, char **argv)
 		goto cleanup;
 
 	ts_signals_install();
+	/* Attached first: nothing happens unseen between the two. */
+	if (o.snapshot) {
+		err = ts_trace_snap__print_initial(
+			tsnap, stdout, !strcmp(ts_loader__mode_name(loader), "btf"));
+		if (!err && fflush(stdout))
+			err = -errno;
+		if (err) {
+			ts_err("snapshot failed: %s", strerror(-err));
+			goto cleanup;
+		}
+	}
 	ts_info("tracing (%s programs); Ctrl-C to stop", ts_loader__mode_name(loader));
 	start = ts_now_mono_ns();
+	next_summary = start + o.interval_s * 1000000000ULL;
 	while (!ts_stop_requested()) {
+		if (o.interval_s && ts_now_mono_ns() >= next_summary) {
+			err = ts_pipeline_flush(&pipe);
+			if (!err)
+				err = ts_trace_snap__print_summary(tsnap, stdout,
+								   meta.wall_offset_ns);
+			if (err) {
+				ts_err("summary failed: %s", strerror(-err));
+				goto cleanup;
+			}
+			next_summary += o.interval_s * 1000000000ULL;
+		}
 		err = ts_live__poll(live, (int)o.flush_ms);
 		if (err < 0 && err != -EINTR) {
 			ts_err("reading events failed: %s", strerror(-err));
@@ -209,5 +256,6 @@ cleanup:
 	ts_live__free(live);
 	ts_loader__free(loader);
 	ts_pipeline_free(&pipe);
+	ts_trace_snap__free(tsnap);
 	return ret;
 }

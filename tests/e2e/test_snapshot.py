@@ -236,6 +236,62 @@ def test_text_views():
         expect(r.stdout.count("Active Internet connections") == 2, r.stdout)
 
 
+def test_trace_snapshot():
+    """trace --snapshot prints the sockets first, marks later events of those
+    connections as known (with the owner the snapshot saw); --interval
+    prints counts."""
+    with Scene() as sc:
+        ns = sc.ns
+        before = sorted(k for k, _ in ss_rows(ns))
+        tr = tslib.Tracer("--snapshot", "--interval", "1", netns=ns)
+        try:
+            wait_until(lambda: '"event":"stats"' in open(tr.out).read(), 10,
+                       "a summary from --interval")
+            os.kill(sc.client_pid, 9)
+            ns.run(["python3", "-c", "import socket; s = socket.create_connection("
+                    "('127.0.0.1', %d)); s.close()" % PORT])
+            wait_until(lambda: open(tr.out).read().count('"old":"ESTABLISHED"') >= 4, 10,
+                       "close events")
+        finally:
+            recs = tr.stop()
+        socks = [r for r in recs if r["event"] == "sock"]
+        expect(sorted(key(o) for o in socks) == before,
+               "trace's snapshot differs from ss:\n %s\n %s" %
+               (sorted(key(o) for o in socks), before))
+        first_event = min(i for i, r in enumerate(recs) if r["event"] == "state")
+        expect(max(i for i, r in enumerate(recs) if r["event"] == "sock") < first_event,
+               "snapshot rows after events")
+        stats = [r for r in recs if r["event"] == "stats"]
+        expect(stats and stats[0]["states"]["LISTEN"] == 3, "stats %s" % stats[:1])
+        conns = {o["conn"] for o in socks if o["conn"]}
+        states = [r for r in recs if r["event"] == "state"]
+        known = [r for r in states if r.get("known")]
+        expect(known and all(r["conn"] in conns for r in known), "no known events")
+        expect(all(r["pid"] in (sc.server_pid, sc.client_pid) for r in known),
+               "known events without the snapshot's owner: %s" %
+               [(r["pid"], r["sport"]) for r in known])
+        new = [r for r in states if r["conn"] not in conns]
+        expect(new and not any(r.get("known") for r in new),
+               "the new connection: %s" % new)
+
+
+def test_pin():
+    """--pin: the second run reuses the pinned iterators and shows the same;
+    --unpin removes them."""
+    with Scene() as sc:
+        ns = sc.ns
+        args = [tslib.TCPSCOPE, "snapshot", "--netns", ns.path, "-anp", "-v", "--pin"]
+        first = run(args)
+        second = run(args)
+        expect("pinned in" in first.stderr or "opened from" in first.stderr, first.stderr)
+        expect("opened from" in second.stderr, "second run loaded again: %s" % second.stderr)
+        plain = snap(ns, "-anp")
+        rows = lambda out: sorted(out.splitlines()[2:])
+        expect(rows(second.stdout) == rows(plain), "pinned output differs")
+        run([tslib.TCPSCOPE, "snapshot", "--unpin"])
+        expect(not os.path.exists("/sys/fs/bpf/tcpscope"), "pins left after --unpin")
+
+
 def test_errors():
     r = run([tslib.TCPSCOPE, "snapshot", "--netns", "/nonexistent/ns"], check=False)
     expect(r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and
@@ -248,4 +304,4 @@ def test_errors():
 
 if __name__ == "__main__":
     tslib.main([test_same_as_ss, test_pids_match_ss, test_timers, test_text_views,
-                test_errors])
+                test_trace_snapshot, test_pin, test_errors])
