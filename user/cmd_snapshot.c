@@ -39,6 +39,7 @@ enum {
 	OPT_TOP,
 	OPT_PIN,
 	OPT_UNPIN,
+	OPT_LOADER,
 };
 
 static const struct argp_option options[] = {
@@ -66,6 +67,8 @@ static const struct argp_option options[] = {
 	{ "pin", OPT_PIN, NULL, 0,
 	  "Keep the iterators loaded (pinned in " TS_PIN_ROOT ") so later snapshots start faster", 0 },
 	{ "unpin", OPT_UNPIN, NULL, 0, "Remove the pinned iterators and exit", 0 },
+	{ "loader", OPT_LOADER, "HOW", 0,
+	  "auto (default): light skeleton (CO-RE in the kernel, Linux 5.17+), else libbpf; or light, libbpf", 0 },
 	{ "verbose", 'v', NULL, 0, "Say what was loaded and why (-vv: libbpf debug output)", 0 },
 	{},
 };
@@ -134,6 +137,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_UNPIN:
 		o->unpin = true;
+		break;
+	case OPT_LOADER:
+		if (!strcmp(arg, "auto"))
+			o->snap.loader = TS_SNAP_LOADER_AUTO;
+		else if (!strcmp(arg, "light"))
+			o->snap.loader = TS_SNAP_LOADER_LIGHT;
+		else if (!strcmp(arg, "libbpf"))
+			o->snap.loader = TS_SNAP_LOADER_LIBBPF;
+		else
+			argp_error(state, "invalid --loader '%s': auto, light or libbpf", arg);
 		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "loader.h"
 #include "snapshot.h"
+#include "snapshot_lskel.h"
 #include "snapshot_pin.h"
 #include "core/fmt.h"
 #include "core/log.h"
@@ -25,7 +26,8 @@
 #include "snapshot.skel.h"
 
 struct ts_snapshotter {
-	struct snapshot_bpf *skel;
+	struct ts_snap_lskel *lskel; /* loaded by the light skeleton, or */
+	struct snapshot_bpf *skel;   /* by libbpf */
 	struct bpf_link *tcp_link;
 	struct bpf_link *files_link;
 	int tcp_fd;	/* the iterator links, from the above or pinned */
@@ -122,7 +124,7 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	uint64_t t0 = ts_now_mono_ns();
 	char pin_dir[256] = "";
 	bool files, cookies;
-	int fd, err;
+	int fd, err, files_fd = -1;
 
 	err = ts_check_privileges();
 	if (err)
@@ -183,6 +185,22 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	/* Pinned iterators serve every later run: load them complete. */
 	files = o->pids || o->pin;
 	cookies = !o->skip_cookies || o->pin;
+	if (o->loader != TS_SNAP_LOADER_LIBBPF) {
+		err = ts_snap_lskel_open(cookies, files, &s->lskel, &s->tcp_fd,
+					 &files_fd);
+		if (!err) {
+			s->cookie_helper = true;
+			ts_info("snapshot iterators loaded by the light skeleton (CO-RE in the kernel)");
+			goto loaded;
+		}
+		if (o->loader == TS_SNAP_LOADER_LIGHT) {
+			ts_err("the light skeleton did not load (%s): it needs Linux 5.17+ (try --loader libbpf)",
+			       strerror(-err));
+			goto cleanup;
+		}
+		ts_info("the light skeleton did not load (%s): loading with libbpf",
+			strerror(-err));
+	}
 	/* bpf_get_socket_cookie() in tracing programs needs 5.12+; older
 	 * kernels reject the program and get the cached cookie instead. */
 	s->cookie_helper = true;
@@ -219,11 +237,13 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 			       strerror(-err));
 			goto cleanup;
 		}
-		if (o->pids)
-			s->files_fd = bpf_link__fd(s->files_link);
+		files_fd = bpf_link__fd(s->files_link);
 	}
+loaded:
+	if (o->pids)
+		s->files_fd = files_fd;
 	if (o->pin) {
-		err = ts_pin_save(pin_dir, s->tcp_link, s->files_link);
+		err = ts_pin_save(pin_dir, s->tcp_fd, files_fd);
 		if (err)
 			ts_warn("cannot pin the iterators in %s (%s): going on without",
 				pin_dir, strerror(-err));
@@ -253,6 +273,7 @@ void ts_snapshotter__free(struct ts_snapshotter *s)
 	}
 	bpf_link__destroy(s->files_link);
 	bpf_link__destroy(s->tcp_link);
+	ts_snap_lskel_free(s->lskel);
 	snapshot_bpf__destroy(s->skel);
 	if (s->netns_fd >= 0)
 		close(s->netns_fd);

@@ -10,6 +10,13 @@
 #include <stddef.h>
 #include "core/sock.h"
 
+/* How the iterators are loaded. */
+enum ts_snap_loader {
+	TS_SNAP_LOADER_AUTO = 0, /* light, else libbpf */
+	TS_SNAP_LOADER_LIGHT,	 /* light skeleton: CO-RE in the kernel, 5.17+ */
+	TS_SNAP_LOADER_LIBBPF,	 /* libbpf skeleton: CO-RE in user space */
+};
+
 struct ts_snapshot_opts {
 	/* A network namespace file (/run/netns/x, /proc/PID/ns/net); NULL
 	 * for the namespace tcpscope runs in. */
@@ -21,6 +28,7 @@ struct ts_snapshot_opts {
 	bool skip_cookies;
 	/* Reuse the iterators pinned in bpffs, or pin them (snapshot_pin.h). */
 	bool pin;
+	enum ts_snap_loader loader;
 };
 
 struct ts_snapshotter;

@@ -8,7 +8,6 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include "snapshot_pin.h"
 
@@ -92,7 +91,7 @@ static int mkdir_0700(const char *path)
 	return 0;
 }
 
-int ts_pin_save(const char *dir, struct bpf_link *tcp, struct bpf_link *files)
+int ts_pin_save(const char *dir, int tcp_fd, int files_fd)
 {
 	struct statfs sfs;
 	char path[512];
@@ -106,14 +105,12 @@ int ts_pin_save(const char *dir, struct bpf_link *tcp, struct bpf_link *files)
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "%s/tcp", dir);
-	err = bpf_link__pin(tcp, path);
 	/* Another tcpscope may have pinned the same object meanwhile. */
-	if (err && err != -EEXIST)
-		return err;
+	if (bpf_obj_pin(tcp_fd, path) && errno != EEXIST)
+		return -errno;
 	snprintf(path, sizeof(path), "%s/files", dir);
-	err = bpf_link__pin(files, path);
-	if (err && err != -EEXIST)
-		return err;
+	if (bpf_obj_pin(files_fd, path) && errno != EEXIST)
+		return -errno;
 	return 0;
 }
 

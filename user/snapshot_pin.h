@@ -18,8 +18,6 @@
 
 #define TS_PIN_ROOT "/sys/fs/bpf/tcpscope"
 
-struct bpf_link;
-
 /* The pin directory of this BPF object. */
 void ts_pin_dir(char *buf, size_t len, const void *elf, size_t elf_len);
 
@@ -30,8 +28,8 @@ void ts_pin_dir(char *buf, size_t len, const void *elf, size_t elf_len);
  */
 int ts_pin_open(const char *dir, int *tcp_fd, int *files_fd);
 
-/* Pin both links under dir (created as needed); 0 or -errno. */
-int ts_pin_save(const char *dir, struct bpf_link *tcp, struct bpf_link *files);
+/* Pin both iterator links (fds) under dir (created as needed); 0 or -errno. */
+int ts_pin_save(const char *dir, int tcp_fd, int files_fd);
 
 /* Remove every pin under TS_PIN_ROOT; the number removed or -errno. */
 int ts_pin_remove_all(void);

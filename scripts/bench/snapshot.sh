@@ -33,6 +33,8 @@ for s in $sizes; do
 		{ echo "snapshot.sh: sizes must be 10..400000 sockets" >&2; exit 2; }
 done
 [[ $(id -u) -eq 0 ]] || { echo "snapshot.sh: needs root" >&2; exit 1; }
+mkdir -p "$(dirname "$out")" && touch "$out" ||
+	{ echo "snapshot.sh: cannot write $out" >&2; exit 1; }
 TCPSCOPE=${TCPSCOPE:-build/tcpscope}
 [[ -x $TCPSCOPE ]] || { echo "snapshot.sh: no $TCPSCOPE (run scripts/build.sh build)" >&2; exit 1; }
 for t in ss netstat nsenter python3; do
@@ -103,6 +105,7 @@ for size in $sizes; do
 	done
 	for ((i = 0; i < ${#tools[@]}; i++)); do
 		med[$size,$i]=$(median <"$tmp/t$i")
+		echo "snapshot.sh:   ${tools[$i]}: ${med[$size,$i]} s" >&2
 	done
 	rows+=("$size:$have")
 	kill "$holder" 2>/dev/null || true

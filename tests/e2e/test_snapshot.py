@@ -116,10 +116,13 @@ def test_same_as_ss():
         # Sockets can change between two looks (a retransmission, a timer);
         # the set of (addresses, ports, state) must not.
         ss = sorted(k for k, _ in ss_rows(ns))
-        ours = snap_json(ns)
-        mine = sorted(key(o) for o in ours)
-        expect(mine == ss, "snapshot differs from ss:\n only ours: %s\n only ss: %s" %
-               (sorted(set(mine) - set(ss)), sorted(set(ss) - set(mine))))
+        # Both ways of loading the iterators: the light skeleton (CO-RE in
+        # the kernel) and libbpf's (CO-RE in user space, older kernels).
+        for loader in ("light", "libbpf"):
+            ours = snap_json(ns, "--loader", loader)
+            mine = sorted(key(o) for o in ours)
+            expect(mine == ss, "%s: snapshot differs from ss:\n only ours: %s\n only ss: %s" %
+                   (loader, sorted(set(mine) - set(ss)), sorted(set(ss) - set(mine))))
         states = {k[4] for k in mine}
         for st in ("ESTABLISHED", "LISTEN", "TIME_WAIT", "SYN_RECV", "CLOSE_WAIT",
                    "FIN_WAIT2"):
