@@ -46,6 +46,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Ask for socket cookies (they cost an atomic operation on sockets that
  * have none yet); the text table does not show them.  Set before load. */
 const volatile bool want_cookie = true;
+/* Timers and the inode cost cache misses on every socket: read them only
+ * when they are shown (-o, -e, -p, --json). */
+const volatile bool want_timers = true;
+const volatile bool want_inode = true;
 
 /*
  * Older kernels keep the expiry of the pending retransmit/probe event in
@@ -90,9 +94,24 @@ static __always_inline void fill_full(struct ts_snap_sock *r,
 	struct inet_connection_sock *icsk = &tp->inet_conn;
 	struct sock *sk = &icsk->icsk_inet.sk;
 	unsigned long expires;
-	__u8 pending = icsk->icsk_pending;
+	__u8 pending;
 	int rq;
 
+	if (r->state == TCP_LISTEN) {
+		/* netstat: accept backlog and its limit. */
+		r->recv_q = sk->sk_ack_backlog;
+		r->send_q = sk->sk_max_ack_backlog;
+	} else {
+		rq = (int)(tp->rcv_nxt - tp->copied_seq);
+		r->recv_q = rq < 0 ? 0 : rq;
+		r->send_q = tp->write_seq - tp->snd_una;
+	}
+	if (want_inode)
+		r->inode = sock_inode(sk);
+	if (!want_timers)
+		return;
+
+	pending = icsk->icsk_pending;
 	if (bpf_core_field_exists(((struct inet_connection_sock___old *)icsk)->icsk_timeout))
 		expires = ((struct inet_connection_sock___old *)icsk)->icsk_timeout;
 	else
@@ -112,17 +131,6 @@ static __always_inline void fill_full(struct ts_snap_sock *r,
 	}
 	r->retransmits = icsk->icsk_retransmits;
 	r->probes = icsk->icsk_probes_out;
-
-	if (r->state == TCP_LISTEN) {
-		/* netstat: accept backlog and its limit. */
-		r->recv_q = sk->sk_ack_backlog;
-		r->send_q = sk->sk_max_ack_backlog;
-	} else {
-		rq = (int)(tp->rcv_nxt - tp->copied_seq);
-		r->recv_q = rq < 0 ? 0 : rq;
-		r->send_q = tp->write_seq - tp->snd_una;
-	}
-	r->inode = sock_inode(sk);
 }
 
 static __always_inline int dump_tcp(struct bpf_iter__tcp *ctx, bool helper_cookie)

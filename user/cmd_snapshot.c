@@ -254,6 +254,8 @@ int cmd_snapshot(int argc, char **argv)
 	/* Cookies join JSON rows with trace's connection ids; the table and
 	 * the summary do not show them. */
 	o.snap.skip_cookies = !o.json || o.stats;
+	o.snap.skip_timers = !o.json && !o.table.timers;
+	o.snap.skip_inodes = !o.json && !o.table.extend;
 
 	if (!o.table.numeric && !o.json) {
 		err = ts_portnames_load(SERVICES_PATH, &names);

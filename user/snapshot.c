@@ -95,7 +95,7 @@ static int netns_inode(int fd, uint32_t *out)
 }
 
 /* Open and load, with or without the cookie helper. */
-static int load(bool files, bool cookies, bool cookie_helper,
+static int load(const struct ts_snap_want *w, bool cookie_helper,
 		struct snapshot_bpf **out)
 {
 	struct snapshot_bpf *skel;
@@ -106,8 +106,10 @@ static int load(bool files, bool cookies, bool cookie_helper,
 		return -errno;
 	bpf_program__set_autoload(skel->progs.snap_tcp, cookie_helper);
 	bpf_program__set_autoload(skel->progs.snap_tcp_nocookie, !cookie_helper);
-	bpf_program__set_autoload(skel->progs.snap_files, files);
-	skel->rodata->want_cookie = cookies;
+	bpf_program__set_autoload(skel->progs.snap_files, w->files);
+	skel->rodata->want_cookie = w->cookies;
+	skel->rodata->want_timers = w->timers;
+	skel->rodata->want_inode = w->inodes;
 	err = snapshot_bpf__load(skel);
 	if (err) {
 		snapshot_bpf__destroy(skel);
@@ -123,7 +125,7 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	struct ts_snapshotter *s;
 	uint64_t t0 = ts_now_mono_ns();
 	char pin_dir[256] = "";
-	bool files, cookies;
+	struct ts_snap_want want = {};
 	int fd, err, files_fd = -1;
 
 	err = ts_check_privileges();
@@ -183,11 +185,12 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	}
 
 	/* Pinned iterators serve every later run: load them complete. */
-	files = o->pids || o->pin;
-	cookies = !o->skip_cookies || o->pin;
+	want.files = o->pids || o->pin;
+	want.cookies = !o->skip_cookies || o->pin;
+	want.timers = !o->skip_timers || o->pin;
+	want.inodes = !o->skip_inodes || o->pids || o->pin;
 	if (o->loader != TS_SNAP_LOADER_LIBBPF) {
-		err = ts_snap_lskel_open(cookies, files, &s->lskel, &s->tcp_fd,
-					 &files_fd);
+		err = ts_snap_lskel_open(&want, &s->lskel, &s->tcp_fd, &files_fd);
 		if (!err) {
 			s->cookie_helper = true;
 			ts_info("snapshot iterators loaded by the light skeleton (CO-RE in the kernel)");
@@ -204,12 +207,12 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	/* bpf_get_socket_cookie() in tracing programs needs 5.12+; older
 	 * kernels reject the program and get the cached cookie instead. */
 	s->cookie_helper = true;
-	err = load(files, cookies, true, &s->skel);
+	err = load(&want, true, &s->skel);
 	if (err) {
 		ts_info("iter/tcp with bpf_get_socket_cookie() did not load (%s); reading cached cookies",
 			strerror(-err));
 		s->cookie_helper = false;
-		err = load(files, cookies, false, &s->skel);
+		err = load(&want, false, &s->skel);
 	}
 	if (err) {
 		/* Say why when the kernel lacks the iterators; checked only
@@ -229,7 +232,7 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 		goto cleanup;
 	}
 	s->tcp_fd = bpf_link__fd(s->tcp_link);
-	if (files) {
+	if (want.files) {
 		s->files_link = bpf_program__attach_iter(s->skel->progs.snap_files, NULL);
 		if (!s->files_link) {
 			err = -errno;
@@ -252,7 +255,7 @@ loaded:
 	}
 	ts_info("snapshot iterators loaded in %.1f ms (%s socket cookies)",
 		(double)(ts_now_mono_ns() - t0) / 1e6,
-		!cookies ? "no" :
+		!want.cookies ? "no" :
 		s->cookie_helper ? "bpf_get_socket_cookie()" : "cached");
 	*out = s;
 	return 0;

@@ -26,6 +26,10 @@ struct ts_snapshot_opts {
 	/* Leave cookies 0 (saves generating one for every socket that has
 	 * none yet; the text table does not show them). */
 	bool skip_cookies;
+	/* Leave timers (and retransmits, probes) or inodes out: each costs
+	 * cache misses on every socket.  Inodes are read anyway with pids. */
+	bool skip_timers;
+	bool skip_inodes;
 	/* Reuse the iterators pinned in bpffs, or pin them (snapshot_pin.h). */
 	bool pin;
 	enum ts_snap_loader loader;

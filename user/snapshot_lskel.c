@@ -11,7 +11,7 @@ struct ts_snap_lskel {
 	struct snapshot_lskel *skel;
 };
 
-int ts_snap_lskel_open(bool cookies, bool files, struct ts_snap_lskel **out,
+int ts_snap_lskel_open(const struct ts_snap_want *w, struct ts_snap_lskel **out,
 		       int *tcp_fd, int *files_fd)
 {
 	struct ts_snap_lskel *l;
@@ -26,7 +26,9 @@ int ts_snap_lskel_open(bool cookies, bool files, struct ts_snap_lskel **out,
 		free(l);
 		return err ? err : -ENOMEM;
 	}
-	l->skel->rodata->want_cookie = cookies;
+	l->skel->rodata->want_cookie = w->cookies;
+	l->skel->rodata->want_timers = w->timers;
+	l->skel->rodata->want_inode = w->inodes;
 	err = snapshot_lskel__load(l->skel);
 	if (err)
 		goto fail;
@@ -39,7 +41,7 @@ int ts_snap_lskel_open(bool cookies, bool files, struct ts_snap_lskel **out,
 	}
 	*tcp_fd = fd;
 	*files_fd = -1;
-	if (files) {
+	if (w->files) {
 		fd = snapshot_lskel__snap_files__attach(l->skel);
 		if (fd < 0) {
 			err = -errno;

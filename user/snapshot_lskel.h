@@ -13,11 +13,19 @@
 
 struct ts_snap_lskel;
 
+/* What the iterators read (rodata of snapshot.bpf.c). */
+struct ts_snap_want {
+	bool cookies;
+	bool timers;
+	bool inodes;
+	bool files; /* load and attach iter/task_file too */
+};
+
 /*
- * Load (cookies: rodata want_cookie) and create the iterator links; the
- * link fds stay owned by *out.  *files_fd is -1 unless files.  0 or -errno.
+ * Load and create the iterator links; the link fds stay owned by *out.
+ * *files_fd is -1 unless w->files.  0 or -errno.
  */
-int ts_snap_lskel_open(bool cookies, bool files, struct ts_snap_lskel **out,
+int ts_snap_lskel_open(const struct ts_snap_want *w, struct ts_snap_lskel **out,
 		       int *tcp_fd, int *files_fd);
 void ts_snap_lskel_free(struct ts_snap_lskel *l);
 
