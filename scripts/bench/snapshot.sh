@@ -72,6 +72,7 @@ time_one() {
 
 declare -A med
 rows=()
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for size in $sizes; do
 	conns=$((size / 2))
 	procs=$(((2 * conns + 17999) / 18000))
@@ -119,12 +120,11 @@ done
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 {
-	echo "# Snapshot benchmark"
-	echo
+	echo "<!-- bench:snapshot:begin (written by scripts/bench/snapshot.sh) -->"
 	echo "\`scripts/bench/snapshot.sh --sizes \"$sizes\" --runs $runs\`, one run, $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo
 	echo "Machine: $cpu, $(nproc) cores, $mem RAM, Linux $(uname -r), fd limit $(ulimit -n)/process;"
-	echo "$(ss -V 2>&1 | head -1), $(netstat -V 2>&1 | head -1)."
+	echo "$(ss -V 2>&1 | head -1), $(netstat -V 2>&1 | head -1); load average before the run: $load0."
 	echo
 	echo "Median wall time in seconds of $runs runs per tool (runs alternate between tools),"
 	echo "output to /dev/null, every tool run inside the namespace through nsenter."
@@ -144,5 +144,23 @@ mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 			-v panp="${med[$size,3]}" -v ss="${med[$size,4]}" -v ssp="${med[$size,5]}" \
 			'BEGIN {printf " %.1fx | %.1fx | %.1fx | %.1fx |\n", ss / an, ss / pan, ssp / anp, ssp / panp}'
 	done
-} >"$out"
-cat "$out"
+	echo "<!-- bench:snapshot:end -->"
+} >"$tmp/table.md"
+# Replace the marked section of $out (text around it is kept), or start it.
+python3 - "$out" "$tmp/table.md" <<'PY'
+import sys
+out, table = sys.argv[1], open(sys.argv[2]).read()
+try:
+    text = open(out).read()
+except FileNotFoundError:
+    text = ""
+b, e = "<!-- bench:snapshot:begin", "<!-- bench:snapshot:end -->"
+if b in text and e in text:
+    head = text[:text.index(b)]
+    tail = text[text.index(e) + len(e) + 1:]
+    text = head + table + tail
+else:
+    text = (text or "# Snapshot benchmark\n\n") + table
+open(out, "w").write(text)
+PY
+cat "$tmp/table.md"
