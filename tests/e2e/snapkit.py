@@ -3,9 +3,10 @@
 """Sockets in many states for the snapshot tests, held until killed.
 
 Runs inside a test namespace (ip netns exec) with fixed ports of that
-namespace: a server process (this one) listens on 127.0.0.1:P, [::1]:P+1
-and 127.0.0.1:P+2 (never accepted; the test drops the final ACK towards it
-so its connections stay SYN_RECV), and a forked client process makes:
+namespace: a server process (this one) listens on 127.0.0.1:P, [::1]:P+1,
+127.0.0.1:P+2 (never accepted; the test drops the final ACK towards it so
+its connections stay SYN_RECV) and [::]:P+3 (dual-stack, never used), and a
+forked client process makes:
   - 3 ESTABLISHED connections to P, one with keepalive (idle 600 s);
   - 2 ESTABLISHED connections to [::1]:P+1;
   - 1 TIME_WAIT (the client closes first, the server then closes);
@@ -79,12 +80,13 @@ def main():
     l4 = listen(socket.AF_INET, "127.0.0.1", a.port)
     l6 = listen(socket.AF_INET6, "::1", a.port + 1)
     syn = listen(socket.AF_INET, "127.0.0.1", a.port + 2)
+    dual = listen(socket.AF_INET6, "::", a.port + 3)
     ready_tmp = a.ready + ".tmp"
     with open(ready_tmp, "w") as f:
         f.write("%d" % os.getpid())
     pid = os.fork()
     if pid == 0:
-        for s in (l4, l6, syn):
+        for s in (l4, l6, syn, dual):
             s.close()
         try:
             client(a, ready_tmp)

@@ -32,7 +32,8 @@ def endpoint(s):
     addr, port = s.rsplit(":", 1)
     addr = addr.strip("[]").split("%")[0]
     if addr == "*":
-        addr = "0.0.0.0"
+        # ss's name for the IPv6 wildcard of a dual-stack socket.
+        addr = "::"
     return str(ipaddress.ip_address(addr)), 0 if port == "*" else int(port)
 
 
@@ -216,7 +217,7 @@ def test_text_views():
         dflt = snap(ns, "-n").splitlines()[2:]
         expect(dflt and not any(" LISTEN" in l for l in dflt), "listeners shown by default")
         lst = snap(ns, "-ln").splitlines()[2:]
-        expect(len(lst) == 3 and all(l.endswith("LISTEN") for l in lst), "%s" % lst)
+        expect(len(lst) == 4 and all(l.endswith("LISTEN") for l in lst), "%s" % lst)
         tw = snap(ns, "-n", "--state", "TIME_WAIT", "--state", "syn-recv").splitlines()[2:]
         expect(len(tw) == 2 and {l.split()[-1] for l in tw} == {"TIME_WAIT", "SYN_RECV"},
                "%s" % tw)
@@ -227,7 +228,7 @@ def test_text_views():
         # -s: counts that agree with the table.
         st = snap(ns, "-s", "--json")
         s = json.loads(st)
-        expect(s["states"]["LISTEN"] == 3 and s["states"]["TIME_WAIT"] == 1 and
+        expect(s["states"]["LISTEN"] == 4 and s["states"]["TIME_WAIT"] == 1 and
                s["states"]["SYN_RECV"] == 1, "stats %s" % st)
         by_port = {p["port"]: p["count"] for p in s["established_by_port"]}
         # Server side of 4 connections to PORT (3 held + the CLOSE_WAIT one
@@ -265,7 +266,7 @@ def test_trace_snapshot():
         expect(max(i for i, r in enumerate(recs) if r["event"] == "sock") < first_event,
                "snapshot rows after events")
         stats = [r for r in recs if r["event"] == "stats"]
-        expect(stats and stats[0]["states"]["LISTEN"] == 3, "stats %s" % stats[:1])
+        expect(stats and stats[0]["states"]["LISTEN"] == 4, "stats %s" % stats[:1])
         conns = {o["conn"] for o in socks if o["conn"]}
         states = [r for r in recs if r["event"] == "state"]
         known = [r for r in states if r.get("known")]
