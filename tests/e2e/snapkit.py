@@ -14,7 +14,15 @@ forked client process makes:
   - 1 connection to P+2 that sends data, which retransmits (its ACKs and
     data are dropped).
 When all is set up, 'SERVER_PID CLIENT_PID KEEPALIVE_PORT RETRANS_PORT' is
-written to --ready.  Every wait is bounded by --timeout."""
+written to --ready.  Every wait is bounded by --timeout.
+
+Other scenarios (--scenario), for the -s hints:
+  synflood:  a listener on 127.0.0.1:P with a large backlog and --count
+             clients; with the test's final-ACK drop rule on P, each leaves a
+             request socket (SYN_RECV) behind.  --ready gets 'ready'.
+  closewait: a server on 127.0.0.1:P that closes every connection at once and
+             a client that never closes its end: one more CLOSE_WAIT every
+             --gap seconds, until --count.  --ready gets 'ready' at the first."""
 import argparse
 import os
 import select
@@ -24,11 +32,11 @@ import sys
 import time
 
 
-def listen(family, addr, port):
+def listen(family, addr, port, backlog=16):
     s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, port))
-    s.listen(16)
+    s.listen(backlog)
     return s
 
 
@@ -70,12 +78,58 @@ def client(a, ready_tmp):
         time.sleep(0.2)
 
 
+def ready(path):
+    with open(path + ".tmp", "w") as f:
+        f.write("ready\n")
+    os.rename(path + ".tmp", path)
+
+
+def synflood(a):
+    lst = listen(socket.AF_INET, "127.0.0.1", a.port, backlog=4096)
+    held = []
+    for _ in range(a.count):
+        # The handshake completes on this side (the SYN-ACK arrives); the
+        # server's side stays a request socket as its ACK is dropped.
+        held.append(socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout))
+    ready(a.ready)
+    deadline = time.monotonic() + a.timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+    lst.close()
+
+
+def closewait(a):
+    lst = listen(socket.AF_INET, "127.0.0.1", a.port)
+    held = []
+    deadline = time.monotonic() + a.timeout
+    for i in range(a.count):
+        if time.monotonic() > deadline:
+            break
+        c = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
+        s, _ = lst.accept()
+        s.close()  # the server closes: the client end goes CLOSE_WAIT
+        held.append(c)
+        if i == 0:
+            ready(a.ready)
+        time.sleep(a.gap)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--scenario", choices=["states", "synflood", "closewait"],
+                   default="states")
     p.add_argument("--port", type=int, default=4001)
     p.add_argument("--ready", required=True)
     p.add_argument("--timeout", type=float, default=60.0)
+    p.add_argument("--count", type=int, default=120)
+    p.add_argument("--gap", type=float, default=0.25)
     a = p.parse_args()
+    if a.scenario == "synflood":
+        return synflood(a)
+    if a.scenario == "closewait":
+        return closewait(a)
 
     l4 = listen(socket.AF_INET, "127.0.0.1", a.port)
     l6 = listen(socket.AF_INET6, "::1", a.port + 1)

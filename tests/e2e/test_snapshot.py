@@ -86,11 +86,7 @@ class Scene:
         # Drop what the client sends after its SYN towards PORT+2, in the
         # input hook: the server keeps a request socket (SYN_RECV) and the
         # client's data is really retransmitted.
-        ns.run(["nft", "add", "table", "inet", "tssnap"])
-        ns.run(["nft", "add", "chain", "inet", "tssnap", "in",
-                "{ type filter hook input priority 0; }"])
-        ns.run(["nft", "add", "rule", "inet", "tssnap", "in", "tcp", "dport",
-                str(PORT + 2), "tcp", "flags", "&", "(syn|ack)", "==", "ack", "drop"])
+        drop_final_ack(ns, PORT + 2)
         self.tmp = tempfile.mkdtemp(prefix="tssnap")
         ready = os.path.join(self.tmp, "ready")
         self.proc = ns.popen(["python3", SNAPKIT, "--port", str(PORT), "--ready", ready,
@@ -296,6 +292,59 @@ def test_pin():
         expect(not os.path.exists("/sys/fs/bpf/tcpscope"), "pins left after --unpin")
 
 
+def drop_final_ack(ns, port):
+    ns.run(["nft", "add", "table", "inet", "tssnap"])
+    ns.run(["nft", "add", "chain", "inet", "tssnap", "in",
+            "{ type filter hook input priority 0; }"])
+    ns.run(["nft", "add", "rule", "inet", "tssnap", "in", "tcp", "dport",
+            str(port), "tcp", "flags", "&", "(syn|ack)", "==", "ack", "drop"])
+
+
+def start_kit(ns, *args):
+    ready = os.path.join(tempfile.mkdtemp(prefix="tssnap"), "ready")
+    p = ns.popen(["python3", SNAPKIT, "--ready", ready, "--timeout", "60"] + list(args),
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: os.path.exists(ready) or p.poll() is not None, 30, "snapkit")
+    if not os.path.exists(ready):
+        raise TestFailure("snapkit died: %s" % p.stderr.read())
+    return p
+
+
+def test_hint_syn_flood():
+    """-s on 150 half-open connections: the SYN flood hint, in text and JSON."""
+    with tslib.Netns("snap") as ns:
+        drop_final_ack(ns, PORT)
+        kit = start_kit(ns, "--scenario", "synflood", "--port", str(PORT), "--count", "150")
+        try:
+            s = json.loads(snap(ns, "-s", "--json"))
+            expect(s["states"]["SYN_RECV"] == 150, "SYN_RECV %s" % s["states"])
+            expect([h["kind"] for h in s["hints"]] == ["syn_flood"], "hints %s" % s["hints"])
+            text = snap(ns, "-s")
+            expect("150 SYN_RECV (>= 100): possible SYN flood" in text, text)
+        finally:
+            kit.kill()
+
+
+def test_hint_close_wait_growing():
+    """-s -c: CLOSE_WAIT growing at every interval is hinted, with its holder."""
+    with tslib.Netns("snap") as ns:
+        kit = start_kit(ns, "--scenario", "closewait", "--port", str(PORT),
+                        "--count", "40", "--gap", "0.2")
+        try:
+            out = run([tslib.TCPSCOPE, "snapshot", "--netns", ns.path, "-s", "--json",
+                       "-c", "1", "--count", "3"], timeout=30).stdout
+            objs = [json.loads(l) for l in out.splitlines()]
+            expect(len(objs) == 3, out)
+            cw = [o["states"]["CLOSE_WAIT"] for o in objs]
+            expect(cw[0] < cw[1] < cw[2], "CLOSE_WAIT not growing: %s" % cw)
+            kinds = [[h["kind"] for h in o["hints"]] for o in objs]
+            expect(kinds == [[], [], ["close_wait"]], "hints %s" % kinds)
+            text = objs[2]["hints"][0]["text"]
+            expect("growing" in text and "/python3" in text, text)
+        finally:
+            kit.kill()
+
+
 def test_errors():
     r = run([tslib.TCPSCOPE, "snapshot", "--netns", "/nonexistent/ns"], check=False)
     expect(r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and
@@ -308,4 +357,5 @@ def test_errors():
 
 if __name__ == "__main__":
     tslib.main([test_same_as_ss, test_pids_match_ss, test_timers, test_text_views,
-                test_trace_snapshot, test_pin, test_errors])
+                test_trace_snapshot, test_pin, test_hint_syn_flood,
+                test_hint_close_wait_growing, test_errors])
