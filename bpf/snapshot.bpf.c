@@ -174,34 +174,38 @@ static __always_inline int dump_tcp(struct bpf_iter__tcp *ctx, bool helper_cooki
 		__builtin_memcpy(r.daddr, &skc->skc_v6_daddr, 16);
 	}
 
+	/*
+	 * The casts check the kind of socket; should one fail, the row keeps
+	 * what sock_common says rather than vanishing from the table.
+	 */
 	if (r.state == TCP_TIME_WAIT) {
 		struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(skc);
 
-		if (!tw)
-			return 0;
-		/* An orphan closed in FIN_WAIT2 waits in a timewait socket
-		 * too; its substate says which (ss shows it, /proc does not). */
-		r.state = tw->tw_sk.tw_substate;
 		r.timer = TS_SNAP_TIMER_TIMEWAIT;
-		r.timer_jiffies = left(tw->tw_sk.tw_timer.expires, now);
+		if (tw) {
+			/* An orphan closed in FIN_WAIT2 waits in a timewait
+			 * socket too; its substate says which (ss shows it,
+			 * /proc does not). */
+			r.state = tw->tw_sk.tw_substate;
+			r.timer_jiffies = left(tw->tw_sk.tw_timer.expires, now);
+		}
 	} else if (r.state == TCP_NEW_SYN_RECV) {
 		struct tcp_request_sock *treq = bpf_skc_to_tcp_request_sock(skc);
-		struct request_sock *req;
 
-		if (!treq)
-			return 0;
-		req = &treq->req.req;
 		/* netstat and ss show request sockets as SYN_RECV. */
 		r.state = TCP_SYN_RECV;
 		r.timer = TS_SNAP_TIMER_ON;
-		r.timer_jiffies = left(req->rsk_timer.expires, now);
-		r.retransmits = BPF_CORE_READ_BITFIELD(req, num_timeout);
+		if (treq) {
+			struct request_sock *req = &treq->req.req;
+
+			r.timer_jiffies = left(req->rsk_timer.expires, now);
+			r.retransmits = BPF_CORE_READ_BITFIELD(req, num_timeout);
+		}
 	} else {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
 
-		if (!tp)
-			return 0;
-		fill_full(&r, tp, now);
+		if (tp)
+			fill_full(&r, tp, now);
 	}
 
 	if (!want_cookie) {

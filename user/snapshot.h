@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Take a netstat-style snapshot of the TCP sockets with the BPF iterators
- * of snapshot.bpf.c.  The only file that knows that skeleton.
+ * of snapshot.bpf.c, loaded by the light skeleton (snapshot_lskel.c) or
+ * libbpf's (snapshot.c, the only file that knows it), or opened from bpffs
+ * pins (snapshot_pin.c).
  */
 #ifndef TS_SNAPSHOT_H
 #define TS_SNAPSHOT_H
