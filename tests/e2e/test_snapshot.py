@@ -120,6 +120,23 @@ def test_same_as_ss():
             mine = sorted(key(o) for o in ours)
             expect(mine == ss, "%s: snapshot differs from ss:\n only ours: %s\n only ss: %s" %
                    (loader, sorted(set(mine) - set(ss)), sorted(set(ss) - set(mine))))
+        # Queues too (netstat semantics: LISTEN shows the accept backlog and
+        # its limit, as ss does); nothing here moves data any more.
+        ssq = sorted(k + (int(line.split()[1]), int(line.split()[2]))
+                     for k, line in ss_rows(ns))
+        oursq = sorted(key(o) + (o["recv_q"], o["send_q"]) for o in snap_json(ns))
+        expect(oursq == ssq, "queues differ from ss:\n only ours: %s\n only ss: %s" %
+               (sorted(set(oursq) - set(ssq)), sorted(set(ssq) - set(oursq))))
+        # Timer kinds too, as ss -o names them (its "persist" is netstat's
+        # "probe"); sockets without a timer are "off".
+        sst = []
+        for k, line in ss_rows(ns, "o"):
+            m = re.search(r"timer:\((\w+),", line)
+            kind = m.group(1) if m else "off"
+            sst.append(k + ({"persist": "probe"}.get(kind, kind),))
+        ourst = sorted(key(o) + (o["timer"],) for o in snap_json(ns))
+        expect(ourst == sorted(sst), "timers differ from ss:\n only ours: %s\n only ss: %s" %
+               (sorted(set(ourst) - set(sst)), sorted(set(sst) - set(ourst))))
         states = {k[4] for k in mine}
         for st in ("ESTABLISHED", "LISTEN", "TIME_WAIT", "SYN_RECV", "CLOSE_WAIT",
                    "FIN_WAIT2"):
