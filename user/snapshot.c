@@ -11,7 +11,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/nsfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -154,9 +156,20 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 		goto cleanup;
 	}
 	err = netns_inode(fd, &s->netns);
+	if (!err) {
+		/* Not a namespace file: ENOTTY; another kind: its type. */
+		int type = ioctl(fd, NS_GET_NSTYPE);
+
+		if (type < 0)
+			err = errno == ENOTTY ? -EINVAL : -errno;
+		else if (type != CLONE_NEWNET)
+			err = -EINVAL;
+	}
 	if (err) {
 		close(fd);
-		ts_err("cannot stat network namespace: %s", strerror(-err));
+		ts_err("%s is not a network namespace (%s)",
+		       o->netns_path ? o->netns_path : "/proc/self/ns/net",
+		       strerror(-err));
 		goto cleanup;
 	}
 	if (o->netns_path)
@@ -298,14 +311,10 @@ static int iter_create(const struct ts_snapshotter *s, int link_fd,
 		return fd < 0 ? -errno : fd;
 	}
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0) {
-		err = -errno;
-		ts_err("cannot open our own network namespace: %s", strerror(-err));
-		return err;
-	}
+	if (self < 0)
+		return -errno;
 	if (setns(s->netns_fd, CLONE_NEWNET)) {
 		err = -errno;
-		ts_err("cannot enter the network namespace: %s", strerror(-err));
 		close(self);
 		return err;
 	}
@@ -314,7 +323,6 @@ static int iter_create(const struct ts_snapshotter *s, int link_fd,
 	if (setns(self, CLONE_NEWNET)) {
 		/* Going on in the wrong namespace would mislead. */
 		err = -errno;
-		ts_err("cannot return to our network namespace: %s", strerror(-err));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;

@@ -366,6 +366,11 @@ def test_errors():
     r = run([tslib.TCPSCOPE, "snapshot", "--netns", "/nonexistent/ns"], check=False)
     expect(r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and
            "network namespace" in r.stderr, "bad --netns: %r" % r.stderr)
+    for path in ("/etc/hostname", "/proc/self/ns/uts"):
+        r = run([tslib.TCPSCOPE, "snapshot", "--netns", path], check=False)
+        expect(r.returncode == 1 and r.stderr.strip().splitlines() ==
+               ["tcpscope: %s is not a network namespace (Invalid argument)" % path],
+               "--netns %s: %r" % (path, r.stderr))
     r = run([tslib.TCPSCOPE, "snapshot", "--state", "BOGUS"], check=False)
     expect(r.returncode == 2 and "unknown state" in r.stderr, "bad --state: %r" % r.stderr)
     r = run([tslib.TCPSCOPE, "snapshot", "-c", "0"], check=False)
