@@ -178,23 +178,12 @@ static int filter_snapshot(const struct ts_capr *r, const struct ts_filter *f,
 	size_t total;
 
 	ts_capr_snapshot(r, &socks, &total);
-	*n = 0;
 	keep = malloc((total + 1) * sizeof(*keep));
 	if (!keep)
 		return -ENOMEM;
-	for (size_t i = 0; i < total; i++) {
-		struct ts_rec rec = {
-			.type = TS_REC_STATE,
-			.family = socks[i].family,
-			.sport = socks[i].sport,
-			.dport = socks[i].dport,
-			.pid = socks[i].pid,
-			.netns = socks[i].netns,
-		};
-
-		if (ts_filter_match(f, &rec))
-			keep[(*n)++] = socks[i];
-	}
+	if (total)
+		memcpy(keep, socks, total * sizeof(*keep));
+	*n = ts_filter_socks(f, keep, total);
 	*out = keep;
 	return 0;
 }

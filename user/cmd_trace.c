@@ -13,6 +13,7 @@
 #include "signals.h"
 #include "source_live.h"
 #include "usage.h"
+#include "trace_snapshot.h"
 #include "core/fmt.h"
 #include "core/log.h"
 #include "core/parse.h"
@@ -34,6 +35,8 @@ struct trace_opts {
 	struct ts_capture_opts cap; /* -w: record while showing */
 	bool timeline;
 	uint64_t max_conns;
+	bool snapshot;	     /* --snapshot */
+	uint64_t interval_s; /* --interval: summary of counts, 0 none */
 };
 
 enum {
@@ -43,6 +46,8 @@ enum {
 	OPT_COLOR,
 	OPT_FORCE,
 	OPT_MAX_CONNS,
+	OPT_SNAPSHOT,
+	OPT_INTERVAL,
 };
 
 static const struct argp_option options[] = {
@@ -66,6 +71,10 @@ static const struct argp_option options[] = {
 	{ "force", OPT_FORCE, NULL, 0, "With -w: replace FILE if it exists", 0 },
 	{ "verbose", 'v', NULL, 0,
 	  "Say which programs were loaded and why (-vv: libbpf debug output)", 0 },
+	{ "snapshot", OPT_SNAPSHOT, NULL, 0,
+	  "First print the sockets as 'snapshot -a' shows them; mark later events of those connections [known]", 0 },
+	{ "interval", OPT_INTERVAL, "SECONDS", 0,
+	  "Every SECONDS, print the socket counts per state (and snapshot -s hints)", 0 },
 	{},
 };
 
@@ -132,6 +141,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
 		break;
+	case OPT_SNAPSHOT:
+		o->snapshot = true;
+		break;
+	case OPT_INTERVAL:
+		if (ts_parse_u64(arg, 1, 86400, &o->interval_s))
+			ts_usage_error(state, "invalid --interval '%s': expected 1..86400 seconds", arg);
+		break;
 	case ARGP_KEY_ARG:
 		ts_usage_error(state, "unexpected argument '%s'", arg);
 		break;
@@ -182,6 +198,8 @@ int cmd_trace(int argc, char **argv)
 	struct ts_loader_opts lo = {};
 	struct ts_loader *loader = NULL;
 	struct ts_live *live = NULL;
+	struct ts_trace_snap *tsnap = NULL;
+	uint64_t next_summary = 0;
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
 	struct ts_sink sink;
@@ -196,6 +214,9 @@ int cmd_trace(int argc, char **argv)
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	meta.color = !o.json && want_color(o.color);
 	ts_pipeline_init(&pipe, &o.filter, &meta);
+	if ((o.snapshot || o.interval_s) &&
+	    ts_trace_snap__new(&o.filter, o.json, &tsnap))
+		goto cleanup;
 	if (o.timeline) {
 		struct ts_tracker_opts to = { .max_conns = (uint32_t)o.max_conns };
 
@@ -203,6 +224,8 @@ int cmd_trace(int argc, char **argv)
 		if (!err)
 			err = o.json ? ts_sink_timeline_json_new(&sink, stdout, &meta) :
 				       ts_sink_timeline_text_new(&sink, stdout, &meta);
+	} else if (o.snapshot) {
+		err = ts_trace_snap__sink_new(tsnap, &sink, stdout, &meta);
 	} else {
 		err = o.json ? ts_sink_json_new(&sink, stdout, &meta) :
 			       ts_sink_text_new(&sink, stdout, &meta);
@@ -229,9 +252,32 @@ int cmd_trace(int argc, char **argv)
 		goto cleanup;
 
 	ts_signals_install();
+	/* Attached first: nothing happens unseen between the two. */
+	if (o.snapshot) {
+		err = ts_trace_snap__print_initial(
+			tsnap, stdout, !strcmp(ts_loader__mode_name(loader), "btf"));
+		if (!err && fflush(stdout))
+			err = -errno;
+		if (err) {
+			ts_err("snapshot failed: %s", strerror(-err));
+			goto cleanup;
+		}
+	}
 	ts_info("tracing (%s programs); Ctrl-C to stop", ts_loader__mode_name(loader));
 	start = ts_now_mono_ns();
+	next_summary = start + o.interval_s * 1000000000ULL;
 	while (!ts_stop_requested() && !ts_sink_capture_stopped(cap)) {
+		if (o.interval_s && ts_now_mono_ns() >= next_summary) {
+			err = ts_pipeline_flush(&pipe);
+			if (!err)
+				err = ts_trace_snap__print_summary(tsnap, stdout,
+								   meta.wall_offset_ns);
+			if (err) {
+				ts_err("summary failed: %s", strerror(-err));
+				goto cleanup;
+			}
+			next_summary += o.interval_s * 1000000000ULL;
+		}
 		err = ts_live__poll(live, (int)o.flush_ms);
 		if (err < 0 && err != -EINTR) {
 			ts_err("reading events failed: %s", strerror(-err));
@@ -268,5 +314,6 @@ cleanup:
 	ts_live__free(live);
 	ts_loader__free(loader);
 	ts_pipeline_free(&pipe);
+	ts_trace_snap__free(tsnap);
 	return ret;
 }

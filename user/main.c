@@ -19,6 +19,7 @@ static const struct cmd cmds[] = {
 	{ "trace", cmd_trace, "stream TCP state changes and retransmissions live" },
 	{ "record", cmd_record, "record them to a capture file (-w FILE)" },
 	{ "report", cmd_report, "report from a capture file: records, --summary, --at TIME" },
+	{ "snapshot", cmd_snapshot, "netstat-style table of TCP sockets (BPF iterators)" },
 };
 
 static void usage(FILE *f)

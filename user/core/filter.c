@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "filter.h"
+#include "sock.h"
 
 bool ts_filter_match(const struct ts_filter *f, const struct ts_rec *r)
 {
@@ -18,4 +19,24 @@ bool ts_filter_match(const struct ts_filter *f, const struct ts_rec *r)
 	if (f->pid && r->pid != f->pid)
 		return false;
 	return true;
+}
+
+size_t ts_filter_socks(const struct ts_filter *f, struct ts_sock *socks, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ts_rec rec = {
+			.type = TS_REC_STATE,
+			.family = socks[i].family,
+			.sport = socks[i].sport,
+			.dport = socks[i].dport,
+			.pid = socks[i].pid,
+			.netns = socks[i].netns,
+		};
+
+		if (ts_filter_match(f, &rec))
+			socks[kept++] = socks[i];
+	}
+	return kept;
 }

@@ -22,4 +22,9 @@ struct ts_filter {
 /* Loss records always pass: nothing is hidden by a filter. */
 bool ts_filter_match(const struct ts_filter *f, const struct ts_rec *r);
 
+struct ts_sock;
+/* Keep the sockets of a snapshot that match, in place, in order; returns
+ * how many were kept. */
+size_t ts_filter_socks(const struct ts_filter *f, struct ts_sock *socks, size_t n);
+
 #endif
