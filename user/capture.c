@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,58 +26,15 @@ int ts_capture_precheck(const struct ts_capture_opts *o)
 	return -EEXIST;
 }
 
-/*
- * The iterators see the namespace of the process that creates them, so a
- * --netns filter (an inode by then) needs a file of that namespace: a name
- * under /run/netns, else some process living in it.
- */
-static int netns_path(uint32_t ino, char *buf, size_t len)
-{
-	static const char *const dirs[] = { "/run/netns", "/proc" };
-	struct stat st;
-
-	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
-		DIR *dir = opendir(dirs[d]);
-		struct dirent *e;
-
-		if (!dir)
-			continue;
-		while ((e = readdir(dir))) {
-			if (e->d_name[0] == '.')
-				continue;
-			if (d == 0)
-				snprintf(buf, len, "%s/%s", dirs[d], e->d_name);
-			else if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
-				snprintf(buf, len, "/proc/%s/ns/net", e->d_name);
-			else
-				continue;
-			if (!stat(buf, &st) && st.st_ino == ino) {
-				closedir(dir);
-				return 0;
-			}
-		}
-		closedir(dir);
-	}
-	return -ENOENT;
-}
-
 int ts_capture_initial_snapshot(const struct ts_filter *f, struct ts_sock **out, size_t *n)
 {
-	struct ts_snapshot_opts so = { .pids = true };
-	char path[PATH_MAX];
-	int err;
+	int err = ts_snapshot_collect_in(f->netns, true, out, n);
 
-	*out = NULL;
-	*n = 0;
-	if (f->netns) {
-		if (netns_path(f->netns, path, sizeof(path))) {
-			ts_warn("no file names network namespace %u: the capture starts without a snapshot",
-				f->netns);
-			return 0;
-		}
-		so.netns_path = path;
+	if (err == -ENOENT) {
+		ts_warn("no file names network namespace %u: the capture starts without a snapshot",
+			f->netns);
+		return 0;
 	}
-	err = ts_snapshot_collect(&so, out, n);
 	if (err)
 		return err;
 	*n = ts_filter_socks(f, *out, *n);

@@ -12,6 +12,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "loader.h"
+#include "snapshot.h"
 #include "core/log.h"
 #include "tcpscope.skel.h"
 
@@ -363,6 +364,41 @@ static void report_load_error(int err)
 		       strerror(-err));
 }
 
+/*
+ * A listener opened before tracing started never showed its CLOSE ->
+ * LISTEN, so its passive connections would have no owner, and -p PID
+ * would hide a long-running server's connections.  Once the programs are
+ * attached (so that nothing falls between the two), a snapshot taken with
+ * the iterators names the owner of every listening port; entries made live
+ * by listen() win (BPF_NOEXIST).  Best effort: without iterators such
+ * connections get their owner when the server closes them.
+ */
+static void seed_listeners(struct ts_loader *l, const struct ts_filter *f)
+{
+	int fd = bpf_map__fd(l->skel->maps.listeners);
+	struct ts_sock *socks = NULL;
+	size_t n = 0, seeded = 0;
+	int err;
+
+	err = ts_snapshot_collect_in(f->netns, true, &socks, &n);
+	if (err) {
+		ts_info("owners of existing listeners not known (%s)", strerror(-err));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ts_listen_key k = { .netns = socks[i].netns, .port = socks[i].sport };
+		struct ts_owner v = { .pid = socks[i].pid };
+
+		if (socks[i].state != TS_LISTEN || !socks[i].pid)
+			continue;
+		memcpy(v.comm, socks[i].comm, sizeof(v.comm));
+		if (!bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
+			seeded++;
+	}
+	free(socks);
+	ts_info("owners of %zu existing listening sockets seeded", seeded);
+}
+
 int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -437,6 +473,7 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 	err = attach_all(l);
 	if (err)
 		goto cleanup;
+	seed_listeners(l, &o->filter);
 	*out = l;
 	l = NULL;
 cleanup:

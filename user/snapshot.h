@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "core/sock.h"
 
 /* How the iterators are loaded. */
@@ -51,5 +52,16 @@ void ts_snapshotter__free(struct ts_snapshotter *s);
 /* One-shot: new, collect, free. */
 int ts_snapshot_collect(const struct ts_snapshot_opts *o, struct ts_sock **out,
 			size_t *n);
+
+/*
+ * The iterators see the namespace of the process that creates them, so a
+ * filter's namespace (an inode) needs a file naming it: an entry of
+ * /run/netns, else /proc/PID/ns/net of a process living in it.  -ENOENT
+ * when none does.
+ */
+int ts_netns_path(uint32_t ino, char *buf, size_t len);
+/* One-shot snapshot of namespace netns (0: ours); -ENOENT as above. */
+int ts_snapshot_collect_in(uint32_t netns, bool pids, struct ts_sock **out,
+			   size_t *n);
 
 #endif
