@@ -10,6 +10,7 @@
 #include <string.h>
 #include "capture.h"
 #include "cmds.h"
+#include "opt_values.h"
 #include "usage.h"
 #include "filter_opts.h"
 #include "loader.h"
@@ -19,7 +20,6 @@
 #include "core/log.h"
 #include "core/parse.h"
 
-#define DEFAULT_RING (16ULL << 20)
 #define DEFAULT_POLL_MS 100
 
 struct record_opts {
@@ -68,28 +68,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->cap.force = true;
 		break;
 	case 'd':
-		if (ts_parse_duration(arg, &o->duration_ns) || !o->duration_ns)
-			ts_usage_error(state, "invalid duration '%s'", arg);
+		ts_opt_duration(state, arg, &o->duration_ns);
 		break;
 	case OPT_MAX_SIZE:
 		if (ts_parse_size(arg, &o->cap.max_bytes) || o->cap.max_bytes < 4096)
 			ts_usage_error(state, "invalid --max-size '%s': at least 4K", arg);
 		break;
 	case OPT_RING:
-		if (ts_parse_size(arg, &o->ring_bytes) || o->ring_bytes < 4096 ||
-		    o->ring_bytes > (1ULL << 30) ||
-		    (o->ring_bytes & (o->ring_bytes - 1)))
-			ts_usage_error(state, "invalid --ring-size '%s': a power of two from 4K to 1G", arg);
+		ts_opt_ring_size(state, arg, &o->ring_bytes);
 		break;
 	case OPT_MODE:
-		if (!strcmp(arg, "auto"))
-			o->mode = TS_TP_AUTO;
-		else if (!strcmp(arg, "btf"))
-			o->mode = TS_TP_BTF;
-		else if (!strcmp(arg, "classic"))
-			o->mode = TS_TP_CLASSIC;
-		else
-			ts_usage_error(state, "invalid --tp-mode '%s': auto, btf or classic", arg);
+		ts_opt_tp_mode(state, arg, &o->mode);
 		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
@@ -128,7 +117,7 @@ static const struct argp argp = {
 
 int cmd_record(int argc, char **argv)
 {
-	struct record_opts o = { .ring_bytes = DEFAULT_RING };
+	struct record_opts o = { .ring_bytes = TS_DEFAULT_RING };
 	struct ts_loader_opts lo = {};
 	struct ts_loader *loader = NULL;
 	struct ts_live *live = NULL;

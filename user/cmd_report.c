@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cmds.h"
+#include "opt_values.h"
 #include "usage.h"
 #include "filter_opts.h"
 #include "core/capfile.h"
@@ -29,8 +30,6 @@
 
 #define EXIT_DAMAGED 3
 
-enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
-
 struct report_opts {
 	struct ts_filter filter;
 	const char *path;
@@ -40,7 +39,7 @@ struct report_opts {
 	bool header;
 	bool timeline;
 	uint64_t max_conns;
-	enum color_mode color;
+	enum ts_color color;
 };
 
 enum {
@@ -96,14 +95,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				       TS_TRACKER_MAX_CONNS);
 		break;
 	case OPT_COLOR:
-		if (!strcmp(arg, "auto"))
-			o->color = COLOR_AUTO;
-		else if (!strcmp(arg, "always"))
-			o->color = COLOR_ALWAYS;
-		else if (!strcmp(arg, "never"))
-			o->color = COLOR_NEVER;
-		else
-			ts_usage_error(state, "invalid --color '%s': auto, always or never", arg);
+		ts_opt_color(state, arg, &o->color);
 		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
@@ -260,9 +252,7 @@ int cmd_report(int argc, char **argv)
 	if (o.header || ts_log_verbose())
 		print_info(r);
 	ts_source_file_meta(r, &meta);
-	meta.color = !o.json && (o.color == COLOR_ALWAYS ||
-				 (o.color == COLOR_AUTO && !getenv("NO_COLOR") &&
-				  isatty(STDOUT_FILENO)));
+	meta.color = !o.json && ts_color_wanted(o.color);
 	ts_pipeline_init(&pipe, &o.filter, &meta);
 	if (add_sinks(&o, r, &pipe, &meta))
 		goto cleanup;

@@ -12,6 +12,7 @@
 #include "loader.h"
 #include "signals.h"
 #include "source_live.h"
+#include "opt_values.h"
 #include "usage.h"
 #include "trace_snapshot.h"
 #include "core/fmt.h"
@@ -19,10 +20,7 @@
 #include "core/parse.h"
 #include "core/sinks.h"
 
-#define DEFAULT_RING (16ULL << 20)
 #define DEFAULT_FLUSH_MS 100
-
-enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 struct trace_opts {
 	struct ts_filter filter;
@@ -31,7 +29,7 @@ struct trace_opts {
 	uint64_t flush_ms;
 	uint64_t duration_ns; /* 0: until Ctrl-C */
 	enum ts_tp_mode mode;
-	enum color_mode color;
+	enum ts_color color;
 	struct ts_capture_opts cap; /* -w: record while showing */
 	bool timeline;
 	uint64_t max_conns;
@@ -99,38 +97,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   TS_TRACKER_MAX_CONNS);
 		break;
 	case 'd':
-		if (ts_parse_duration(arg, &o->duration_ns) || !o->duration_ns)
-			ts_usage_error(state, "invalid --duration '%s': e.g. 10, 10s, 500ms, 2m", arg);
+		ts_opt_duration(state, arg, &o->duration_ns);
 		break;
 	case OPT_RING:
-		if (ts_parse_size(arg, &o->ring_bytes) || o->ring_bytes < 4096 ||
-		    o->ring_bytes > (1ULL << 30) ||
-		    (o->ring_bytes & (o->ring_bytes - 1)))
-			ts_usage_error(state, "invalid --ring-size '%s': a power of two from 4K to 1G", arg);
+		ts_opt_ring_size(state, arg, &o->ring_bytes);
 		break;
 	case OPT_FLUSH:
 		if (ts_parse_u64(arg, 1, 10000, &o->flush_ms))
 			ts_usage_error(state, "invalid --flush-ms '%s': expected 1..10000", arg);
 		break;
 	case OPT_MODE:
-		if (!strcmp(arg, "auto"))
-			o->mode = TS_TP_AUTO;
-		else if (!strcmp(arg, "btf"))
-			o->mode = TS_TP_BTF;
-		else if (!strcmp(arg, "classic"))
-			o->mode = TS_TP_CLASSIC;
-		else
-			ts_usage_error(state, "invalid --tp-mode '%s': auto, btf or classic", arg);
+		ts_opt_tp_mode(state, arg, &o->mode);
 		break;
 	case OPT_COLOR:
-		if (!strcmp(arg, "auto"))
-			o->color = COLOR_AUTO;
-		else if (!strcmp(arg, "always"))
-			o->color = COLOR_ALWAYS;
-		else if (!strcmp(arg, "never"))
-			o->color = COLOR_NEVER;
-		else
-			ts_usage_error(state, "invalid --color '%s': auto, always or never", arg);
+		ts_opt_color(state, arg, &o->color);
 		break;
 	case 'w':
 		o->cap.path = arg;
@@ -180,19 +160,10 @@ static const struct argp argp = {
 	.children = children,
 };
 
-static bool want_color(enum color_mode c)
-{
-	if (c == COLOR_ALWAYS)
-		return true;
-	if (c == COLOR_NEVER || getenv("NO_COLOR"))
-		return false;
-	return isatty(STDOUT_FILENO);
-}
-
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_opts o = {
-		.ring_bytes = DEFAULT_RING,
+		.ring_bytes = TS_DEFAULT_RING,
 		.flush_ms = DEFAULT_FLUSH_MS,
 	};
 	struct ts_loader_opts lo = {};
@@ -212,7 +183,7 @@ int cmd_trace(int argc, char **argv)
 		return 1;
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
-	meta.color = !o.json && want_color(o.color);
+	meta.color = !o.json && ts_color_wanted(o.color);
 	ts_pipeline_init(&pipe, &o.filter, &meta);
 	if ((o.snapshot || o.interval_s) &&
 	    ts_trace_snap__new(&o.filter, o.json, &tsnap))

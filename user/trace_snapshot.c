@@ -38,37 +38,6 @@ struct marked_sink {
 	char line[4096];
 };
 
-/* A path for a namespace inode: /run/netns/ first, then any process's. */
-static int netns_path(uint32_t ino, char *buf, size_t len)
-{
-	static const char *const dirs[] = { "/run/netns", "/proc" };
-	struct dirent *d;
-	struct stat st;
-
-	for (size_t i = 0; i < 2; i++) {
-		DIR *dir = opendir(dirs[i]);
-
-		if (!dir)
-			continue;
-		while ((d = readdir(dir))) {
-			if (d->d_name[0] == '.')
-				continue;
-			if (i == 0)
-				snprintf(buf, len, "%s/%s", dirs[i], d->d_name);
-			else if (d->d_name[0] >= '0' && d->d_name[0] <= '9')
-				snprintf(buf, len, "/proc/%s/ns/net", d->d_name);
-			else
-				continue;
-			if (!stat(buf, &st) && st.st_ino == ino) {
-				closedir(dir);
-				return 0;
-			}
-		}
-		closedir(dir);
-	}
-	return -ENOENT;
-}
-
 int ts_trace_snap__new(const struct ts_filter *f, bool json,
 		       struct ts_trace_snap **out)
 {
@@ -78,7 +47,7 @@ int ts_trace_snap__new(const struct ts_filter *f, bool json,
 	int err;
 
 	if (f->netns) {
-		err = netns_path(f->netns, path, sizeof(path));
+		err = ts_netns_path(f->netns, path, sizeof(path));
 		if (err) {
 			ts_err("no file found for network namespace %u (for the snapshot): give --netns as a path",
 			       f->netns);
