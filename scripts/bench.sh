@@ -25,4 +25,5 @@ else
 	[[ -d /sys/kernel/tracing/events ]] ||
 		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 fi
-exec python3 "$root/scripts/bench/bench.py" --build "$build" "$@"
+export TS_BUILD=$build
+exec python3 "$root/scripts/bench/bench.py" "$@"
