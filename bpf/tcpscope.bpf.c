@@ -93,33 +93,10 @@ static __always_inline void count_drop(void)
 		*n += 1;
 }
 
-/*
- * Wake the reader once the backlog passes wakeup_bytes.  Measuring the
- * backlog reads the ring's consumer position, a cache line the reader
- * writes after every record it takes: from this CPU it misses almost every
- * time, and that miss cost more than the rest of the program.  So the
- * backlog is checked on one record in WAKE_CHECK_EVERY per CPU; the reader
- * is woken at most that many records late, a few kilobytes.
- */
-#define WAKE_CHECK_EVERY 64
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} wake_ticks SEC(".maps");
-
 static __always_inline __u64 submit_flags(void)
 {
-	__u32 zero = 0, *tick;
-
-	if (!wakeup_bytes)
-		return BPF_RB_NO_WAKEUP;
-	tick = bpf_map_lookup_elem(&wake_ticks, &zero);
-	if (tick && ++*tick % WAKE_CHECK_EVERY)
-		return BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (wakeup_bytes &&
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }

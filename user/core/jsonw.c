@@ -3,10 +3,27 @@
 #include <math.h>
 #include "jsonw.h"
 
+/* Does c need escaping inside a JSON string? */
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c != 0x7f && c != '"' && c != '\\';
+}
+
 void jw_quote(FILE *f, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	while (*p) {
+		const unsigned char *run = p;
+
+		/* Runs of plain bytes go out in one call. */
+		while (*p && plain(*p))
+			p++;
+		if (p > run)
+			fwrite(run, 1, (size_t)(p - run), f);
+		if (!*p)
+			break;
 		switch (*p) {
 		case '"':
 			fputs("\\\"", f);
@@ -24,13 +41,25 @@ void jw_quote(FILE *f, const char *s)
 			fputs("\\r", f);
 			break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
+			fprintf(f, "\\u%04x", *p);
 		}
+		p++;
 	}
 	fputc('"', f);
+}
+
+/* Decimal digits without printf: numbers are most of an event's fields. */
+static void put_u64(FILE *f, uint64_t v, bool neg)
+{
+	char tmp[24];
+	size_t n = sizeof(tmp);
+
+	do
+		tmp[--n] = (char)('0' + v % 10);
+	while ((v /= 10));
+	if (neg)
+		tmp[--n] = '-';
+	fwrite(tmp + n, 1, sizeof(tmp) - n, f);
 }
 
 static void sep(struct jsonw *w)
@@ -71,13 +100,14 @@ void jw_str(struct jsonw *w, const char *key, const char *val)
 void jw_u64(struct jsonw *w, const char *key, uint64_t val)
 {
 	jw_key(w, key);
-	fprintf(w->f, "%" PRIu64, val);
+	put_u64(w->f, val, false);
 }
 
 void jw_i64(struct jsonw *w, const char *key, int64_t val)
 {
 	jw_key(w, key);
-	fprintf(w->f, "%" PRId64, val);
+	/* Negate in unsigned arithmetic: INT64_MIN has no positive twin. */
+	put_u64(w->f, val < 0 ? -(uint64_t)val : (uint64_t)val, val < 0);
 }
 
 void jw_double(struct jsonw *w, const char *key, double val, int prec)
