@@ -380,10 +380,13 @@ def tracer_specs(cfg, feat, workdir):
 # ---- the measurements ----
 
 def bench_rate(cfg, ns, specs, workdir, mode, rounds):
-    """Alternating rounds: every tracer once per round, in the same order."""
+    """Alternating rounds: every tracer once per round.  Each round starts
+    one tracer further along, so that no tracer always runs right after the
+    same neighbour (or first, on a cold machine)."""
     runs = {s["key"]: [] for s in specs}
     for r in range(rounds):
-        for s in specs:
+        k = r % len(specs)
+        for s in specs[k:] + specs[:k]:
             value, res = with_tracer(s, workdir, lambda tr: churn(cfg, ns, mode=mode))
             runs[s["key"]].append((value, res))
         log("rate %s: round %d/%d done" % (mode, r + 1, rounds))
