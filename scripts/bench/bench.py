@@ -599,8 +599,9 @@ def report(cfg, mach, feat, specs, results):
          "Machine: %s, %d cores, %.1f GB RAM, kernel %s." % (
              mach["cpu"], mach["cores"], mach["mem_gb"], mach["kernel"]), "",
          "Churn: `churn -c %d -s %d`, %d ms per run (at most %d connections), in a "
-         "network namespace of its own; %d alternating rounds per table." % (
-             cfg.threads, cfg.threads, cfg.churn_ms, cfg.churn_max, cfg.rounds), ""]
+         "network namespace of its own; %d alternating rounds in %s mode, %d in the "
+         "other." % (cfg.threads, cfg.threads, cfg.churn_ms, cfg.churn_max, cfg.rounds,
+                     cfg.mode, cfg.other_rounds), ""]
     L += table(["what", "available"], feat.describe()) + [""]
     for mode, runs in results["rate"].items():
         L += ["### Connection rate (%s)" % mode, ""]
