@@ -30,10 +30,16 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block, old;
 	struct floor_bpf *skel;
 	int err;
 
 	libbpf_set_print(quiet);
+	/* Blocked until sigsuspend(): a signal cannot slip in before the wait. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	skel = floor_bpf__open_and_load();
@@ -52,7 +58,7 @@ int main(void)
 	printf("attached\n");
 	fflush(stdout);
 	while (!stop)
-		pause();
+		sigsuspend(&old);
 cleanup:
 	floor_bpf__destroy(skel);
 	return err ? 1 : 0;
