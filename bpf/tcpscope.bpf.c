@@ -220,15 +220,39 @@ static __always_inline void fill_event(struct ts_event *e, __u8 type,
  */
 #define KREAD(typed, p, field) ((typed) ? (p)->field : BPF_CORE_READ(p, field))
 
+static __always_inline void copy_stats(struct ts_tcp_stats *st,
+				       const struct tcp_sock *tp)
+{
+	st->srtt_us = tp->srtt_us >> 3;
+	st->bytes_acked = tp->bytes_acked;
+	st->bytes_received = tp->bytes_received;
+	st->segs_out = tp->segs_out;
+	st->segs_in = tp->segs_in;
+	st->total_retrans = tp->total_retrans;
+	st->data_segs_out = tp->data_segs_out;
+}
+
 /*
- * Once per connection, so probe reads are cheap enough, and they spare the
- * sock -> tcp_sock conversion a typed pointer would need.
+ * Once per connection.  A typed socket becomes a typed tcp_sock through
+ * bpf_skc_to_tcp_sock() (5.9+; the helper checks that it is a full TCP
+ * socket), and then seven plain loads replace seven probe-read helper
+ * calls.  Untyped pointers, and kernels without the helper, probe-read.
  */
 static __always_inline void read_stats(struct ts_tcp_stats *st,
-				       const struct sock *sk)
+				       const struct sock *sk, bool typed)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 
+	if (typed && bpf_core_enum_value_exists(enum bpf_func_id,
+						BPF_FUNC_skc_to_tcp_sock)) {
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (tp)
+			copy_stats(st, tp);
+		else
+			__builtin_memset(st, 0, sizeof(*st));
+		st->err = sk->sk_err;
+		return;
+	}
 	st->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	st->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
 	st->bytes_received = BPF_CORE_READ(tp, bytes_received);
@@ -320,7 +344,7 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 		}
 		fill_event(&r->ev, TS_REC_STATE, t, netns, c, c->id, ts,
 			   in_old, old, new, flags | TS_F_STATS);
-		read_stats(&r->st, sk);
+		read_stats(&r->st, sk, typed);
 		bpf_ringbuf_submit(r, submit_flags());
 	} else {
 		struct ts_event *e;

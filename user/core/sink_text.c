@@ -49,50 +49,151 @@ void ts_text_write_header(FILE *f)
 	write_header(f, ADDR_W);
 }
 
-static void write_event(FILE *f, const struct ts_rec *r, bool color)
+/*
+ * The line is built in a buffer and written with one fwrite: printf's
+ * format parsing was most of the tracer's CPU time per event.  The layout
+ * is that of ts_text_write_header(): left-aligned columns padded with
+ * spaces, never truncated.
+ */
+struct line {
+	char buf[512];
+	size_t n;
+};
+
+static void put(struct line *l, const char *s)
 {
-	const char *on = "", *off = "";
-	char ev[64];
+	size_t len = strlen(s);
+
+	if (len > sizeof(l->buf) - l->n)
+		len = sizeof(l->buf) - l->n;
+	memcpy(l->buf + l->n, s, len);
+	l->n += len;
+}
+
+/* s left-aligned in 'width' columns (like "%-*s"), then 'gap' spaces. */
+static void put_col(struct line *l, const char *s, size_t width, size_t gap)
+{
+	size_t start = l->n, pad;
+
+	put(l, s);
+	pad = l->n - start < width ? width - (l->n - start) : 0;
+	pad += gap;
+	if (pad > sizeof(l->buf) - l->n)
+		pad = sizeof(l->buf) - l->n;
+	memset(l->buf + l->n, ' ', pad);
+	l->n += pad;
+}
+
+/* s right-aligned in 'width' columns (like "%*s"). */
+static void put_right(struct line *l, const char *s, size_t width)
+{
+	size_t len = strlen(s), pad = len < width ? width - len : 0;
+
+	if (pad > sizeof(l->buf) - l->n)
+		pad = sizeof(l->buf) - l->n;
+	memset(l->buf + l->n, ' ', pad);
+	l->n += pad;
+	put(l, s);
+}
+
+static void put_event(struct line *l, const struct ts_rec *r, bool color)
+{
+	const char *on = "", *a = "", *b = "", *c = "";
 
 	switch (r->type) {
 	case TS_REC_STATE:
-		snprintf(ev, sizeof(ev), "%s -> %s",
-			 ts_state_name(r->old_state),
-			 ts_state_name(r->new_state));
+		a = ts_state_name(r->old_state);
+		b = " -> ";
+		c = ts_state_name(r->new_state);
 		on = state_color(r->new_state);
 		break;
 	case TS_REC_RETRANS:
-		snprintf(ev, sizeof(ev), "RETRANSMIT in %s",
-			 ts_state_name(r->new_state));
+		a = "RETRANSMIT in ";
+		b = ts_state_name(r->new_state);
 		on = C_YELLOW;
 		break;
 	case TS_REC_SYNACK_RETRANS:
-		snprintf(ev, sizeof(ev), "SYN-ACK RETRANSMIT");
+		a = "SYN-ACK RETRANSMIT";
 		on = C_YELLOW;
 		break;
 	case TS_REC_RESET_SENT:
 		/* conn 0: the answer to a segment that found no socket (a
 		 * SYN to a closed port); there is no state to name. */
-		if (r->conn)
-			snprintf(ev, sizeof(ev), "RST sent in %s",
-				 ts_state_name(r->new_state));
-		else
-			snprintf(ev, sizeof(ev), "RST sent (no socket)");
+		if (r->conn) {
+			a = "RST sent in ";
+			b = ts_state_name(r->new_state);
+		} else {
+			a = "RST sent (no socket)";
+		}
 		on = C_RED;
 		break;
 	case TS_REC_RESET_RECV:
-		snprintf(ev, sizeof(ev), "RST received in %s",
-			 ts_state_name(r->new_state));
+		a = "RST received in ";
+		b = ts_state_name(r->new_state);
 		on = C_RED;
 		break;
 	default:
-		snprintf(ev, sizeof(ev), "?");
+		a = "?";
 	}
 	if (color && *on)
-		off = C_RESET;
+		put(l, on);
 	else
 		on = "";
-	fprintf(f, "%s%-28s%s", on, ev, off);
+	{
+		size_t start = l->n;
+
+		put(l, a);
+		put(l, b);
+		put(l, c);
+		/* The old snprintf into 64 bytes: at most 63 characters. */
+		if (l->n - start > 63)
+			l->n = start + 63;
+		put_col(l, "", 28 > l->n - start ? 28 - (l->n - start) : 0, 0);
+	}
+	if (*on)
+		put(l, C_RESET);
+}
+
+static void put_u32(struct line *l, uint32_t v)
+{
+	char tmp[10];
+	size_t n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n && l->n < sizeof(l->buf))
+		l->buf[l->n++] = tmp[--n];
+}
+
+/*
+ * ns as milliseconds with three decimals, exactly as "%.3f" of ns / 1e6
+ * prints it.  Integer rounding agrees with printf's rounding of the double
+ * except at an exact half (the double then decides) and where the double
+ * has too few bits (hours); those rare cases go to snprintf.
+ */
+static void put_ms3(struct line *l, uint64_t ns)
+{
+	uint64_t us = ns / 1000, rem = ns % 1000;
+	char tmp[32];
+	size_t n;
+
+	if (rem == 500 || ns >= (1ULL << 43)) {
+		snprintf(tmp, sizeof(tmp), "%.3f", ns / 1e6);
+		put_right(l, tmp, 9);
+		return;
+	}
+	us += rem > 500;
+	/* Digits from the right: three decimals, the point, the rest. */
+	n = sizeof(tmp);
+	tmp[--n] = '\0';
+	for (int i = 0; i < 3; i++, us /= 10)
+		tmp[--n] = (char)('0' + us % 10);
+	tmp[--n] = '.';
+	do
+		tmp[--n] = (char)('0' + us % 10);
+	while ((us /= 10));
+	put_right(l, tmp + n, 9);
 }
 
 struct endpoints {
@@ -118,8 +219,9 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 		      int aw)
 {
 	char t[TS_TIMESTR_LEN];
-	char pid[16], ms[32];
+	struct line l = { .n = 0 };
 	const char *step;
+	size_t start;
 
 	ts_fmt_clock(t, sizeof(t), (int64_t)r->ts_ns + m->wall_offset_ns);
 	if (r->type == TS_REC_LOST) {
@@ -129,21 +231,30 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 			m->color ? C_RESET : "");
 		return;
 	}
+	put_col(&l, t, 12, 1);
+	start = l.n;
 	if (r->pid)
-		snprintf(pid, sizeof(pid), "%u", r->pid);
+		put_u32(&l, r->pid);
 	else
-		snprintf(pid, sizeof(pid), "-");
-	fprintf(f, "%-12s %-7s %-16s %-*s %-*s ", t, pid,
-		r->comm[0] ? r->comm : "-", aw, e->local, aw, e->remote);
-	write_event(f, r, m->color);
+		put(&l, "-");
+	put_col(&l, "", 7 > l.n - start ? 7 - (l.n - start) : 0, 1);
+	put_col(&l, r->comm[0] ? r->comm : "-", 16, 1);
+	put_col(&l, e->local, (size_t)aw, 1);
+	put_col(&l, e->remote, (size_t)aw, 1);
+	put_event(&l, r, m->color);
+	put(&l, " ");
 	if (r->type == TS_REC_STATE && r->ns_in_old)
-		snprintf(ms, sizeof(ms), "%.3f", r->ns_in_old / 1e6);
+		put_ms3(&l, r->ns_in_old);
 	else
-		snprintf(ms, sizeof(ms), "-");
-	step = r->type == TS_REC_STATE ?
-		       ts_rec_step_label(r) : "";
+		put_right(&l, "-", 9);
+	step = r->type == TS_REC_STATE ? ts_rec_step_label(r) : "";
 	/* No trailing blanks when there is no step to show. */
-	fprintf(f, " %9s%s%s\n", ms, *step ? "  " : "", step);
+	if (*step) {
+		put(&l, "  ");
+		put(&l, step);
+	}
+	put(&l, "\n");
+	fwrite(l.buf, 1, l.n, f);
 }
 
 void ts_text_write_rec(FILE *f, const struct ts_rec *r,

@@ -1,0 +1,765 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""The tcpscope benchmark (scripts/bench.sh runs this as root).
+
+One run measures, side by side:
+  - connection rate of the churn load generator with no tracer, with the
+    floor (empty BPF programs on the same tracepoints), with tcpscope in its
+    output modes and with bpftrace; runs alternate (A B C ... A B C ...) and
+    the table gives medians and ratios to the no-tracer run;
+  - the kernel cost per event of each tracer's programs
+    (kernel.bpf_stats_enabled), as a ratio to the floor's;
+  - losses: opens the kernel counted in the churn namespace
+    (TcpActiveOpens/TcpPassiveOpens) against opens the tracer delivered,
+    for the default and smaller ring buffers;
+  - user-space cost of each tracer: CPU seconds per million events, peak RSS;
+  - capture size and report speed, when `tcpscope record`/`report` exist;
+  - snapshot against ss/netstat, when scripts/bench/snapshot.sh exists.
+
+Commands that are not built yet (record, report, trace --timeline) are
+detected and skipped, so the same script measures whatever exists.
+Nothing here passes or fails on a figure: the exit status only says whether
+the runs themselves worked.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+STATS_SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
+BEGIN_MARK = "<!-- bench:begin -->"
+END_MARK = "<!-- bench:end -->"
+SUMMARY_RE = re.compile(r"(\d+) events, (\d+) lost")
+
+# bpftrace's equivalent of `tcpscope trace`: one line per state change and
+# per retransmission, on the same two tracepoints.
+BPFTRACE_SCRIPT = (
+    'tracepoint:sock:inet_sock_set_state /args->protocol == 6/ '
+    '{ printf("%d %s %d %d %d %d\\n", pid, comm, args->sport, args->dport, '
+    'args->oldstate, args->newstate); } '
+    'tracepoint:tcp:tcp_retransmit_skb '
+    '{ printf("%d R %d %d %d\\n", pid, args->sport, args->dport, args->state); }')
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def run(argv, **kw):
+    return subprocess.run(argv, check=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=600, **kw)
+
+
+def works(argv):
+    try:
+        return subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+# ---- the machine ----
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    try:
+        commit = run(["git", "-C", SRC, "rev-parse", "--short", "HEAD"]).stdout.strip()
+        if run(["git", "-C", SRC, "status", "--porcelain", "--untracked-files=no"]).stdout:
+            commit += "+dirty"
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        commit = "unknown"
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+        "mem_gb": round(mem_kb / 1048576, 1), "commit": commit,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# ---- the churn namespace ----
+
+class Netns:
+    def __init__(self):
+        self.name = "tsbench%d" % os.getpid()
+
+    def __enter__(self):
+        run(["ip", "netns", "add", self.name])
+        try:
+            run(["ip", "-n", self.name, "link", "set", "lo", "up"])
+            self.inode = os.stat("/run/netns/" + self.name).st_ino
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["ip", "netns", "del", self.name], stderr=subprocess.DEVNULL)
+
+    def exec_argv(self, argv):
+        return ["ip", "netns", "exec", self.name] + argv
+
+    def opens(self):
+        """(TcpActiveOpens, TcpPassiveOpens) of the namespace."""
+        out = run(self.exec_argv(["cat", "/proc/net/snmp"])).stdout
+        rows = [l.split() for l in out.splitlines() if l.startswith("Tcp:")]
+        vals = dict(zip(rows[0][1:], rows[1][1:]))
+        return int(vals["ActiveOpens"]), int(vals["PassiveOpens"])
+
+
+def churn(cfg, ns, mode=None, count=None, ms=None):
+    argv = [cfg.churn, "-n", str(count or cfg.churn_max), "-d", str(ms or cfg.churn_ms),
+            "-c", str(cfg.threads), "-s", str(cfg.threads), "-m", mode or cfg.mode]
+    before = ns.opens()
+    p = subprocess.run(ns.exec_argv(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=(ms or cfg.churn_ms) / 1000 + 120)
+    after = ns.opens()
+    m = re.search(r"^churn: (.*)$", p.stdout, re.M)
+    if p.returncode != 0 or not m:
+        raise BenchError("churn failed: %s" % (p.stderr.strip() or p.stdout.strip()))
+    res = dict(kv.split("=", 1) for kv in m.group(1).split())
+    return {"rate": float(res["rate"]), "conns": int(res["conns"]),
+            "active": after[0] - before[0], "passive": after[1] - before[1]}
+
+
+# ---- tracers ----
+
+def fd_info(pid):
+    """Links and program ids held by a process, from /proc/PID/fdinfo."""
+    links, progs = 0, set()
+    try:
+        names = os.listdir("/proc/%d/fdinfo" % pid)
+    except OSError:
+        return 0, progs
+    for fd in names:
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                text = f.read()
+        except OSError:
+            continue
+        if "link_type:" in text:
+            links += 1
+        m = re.search(r"^prog_id:\s+(\d+)", text, re.M)
+        if m:
+            progs.add(int(m.group(1)))
+    return links, progs
+
+
+class Tracer:
+    """One tracer process, started, awaited until attached, and stopped.
+
+    spec: name, argv, out ("null", "file" or "pipe": through cat as a
+    terminal stands in), ready ("links": attached BPF links appear in
+    fdinfo; "attaching": bpftrace's banner in its output), kind.
+    """
+
+    def __init__(self, spec, workdir):
+        self.spec = spec
+        self.workdir = workdir
+        self.proc = self.cat = None
+        self.out_path = os.path.join(workdir, "out.%s" % spec["key"])
+        self.err_path = os.path.join(workdir, "err.%s" % spec["key"])
+        self.rusage = None
+
+    def start(self):
+        spec = self.spec
+        err = open(self.err_path, "w")
+        if spec["out"] == "file":
+            out = open(self.out_path, "w")
+        elif spec["out"] == "pipe":
+            out = subprocess.PIPE
+        else:
+            out = subprocess.DEVNULL
+        try:
+            self.proc = subprocess.Popen(spec["argv"], stdout=out, stderr=err,
+                                         stdin=subprocess.DEVNULL)
+            if spec["out"] == "pipe":
+                self.cat = subprocess.Popen(["cat"], stdin=self.proc.stdout,
+                                            stdout=subprocess.DEVNULL)
+                self.proc.stdout.close()
+        finally:
+            err.close()
+            if spec["out"] == "file":
+                out.close()
+        self.wait_ready()
+        return self
+
+    def wait_ready(self):
+        deadline = time.monotonic() + 30
+        last, stable = -1, 0
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError("%s exited early: %s" % (self.spec["name"], self.errors()))
+            if self.spec["ready"] == "attaching":
+                try:
+                    with open(self.out_path) as f:
+                        if "Attaching" in f.read(4096):
+                            time.sleep(0.3)
+                            return
+                except OSError:
+                    pass
+            else:
+                links, _ = fd_info(self.proc.pid)
+                # Ready once the links stop appearing (optional probes too).
+                stable = stable + 1 if links == last and links >= 2 else 0
+                last = links
+                if stable >= 3:
+                    return
+            time.sleep(0.05)
+        raise BenchError("%s did not attach within 30 s" % self.spec["name"])
+
+    def prog_ids(self):
+        return fd_info(self.proc.pid)[1]
+
+    def errors(self):
+        try:
+            with open(self.err_path) as f:
+                lines = [l for l in f.read().splitlines()
+                         if l.strip() and "RLIMIT_MEMLOCK" not in l]
+        except OSError:
+            return ""
+        return " / ".join(lines[-3:])
+
+    def stop(self):
+        """SIGINT, then reap with wait4 for the tracer's own rusage."""
+        if not self.proc:
+            return
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + 60
+            while True:
+                pid, status, ru = os.wait4(self.proc.pid, os.WNOHANG)
+                if pid:
+                    self.proc.returncode = os.waitstatus_to_exitcode(status)
+                    self.rusage = ru
+                    break
+                if time.monotonic() > deadline:
+                    self.proc.kill()
+                    _, status, ru = os.wait4(self.proc.pid, 0)
+                    self.proc.returncode = os.waitstatus_to_exitcode(status)
+                    raise BenchError("%s did not stop on SIGINT" % self.spec["name"])
+                time.sleep(0.02)
+        if self.cat:
+            self.cat.wait(timeout=60)
+
+    def kill(self):
+        for p in (self.proc, self.cat):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def result(self):
+        """Events delivered and lost, CPU seconds, peak RSS in MB."""
+        ok_codes = (0, -signal.SIGINT, 130)
+        if self.proc.returncode not in ok_codes:
+            raise BenchError("%s failed (exit %s): %s" % (self.spec["name"],
+                             self.proc.returncode, self.errors()))
+        events = lost = None
+        try:
+            with open(self.err_path) as f:
+                m = None
+                for m in SUMMARY_RE.finditer(f.read()):
+                    pass
+                if m:
+                    events, lost = int(m.group(1)), int(m.group(2))
+        except OSError:
+            pass
+        if events is None and self.spec["kind"] == "bpftrace" and self.spec["out"] == "file":
+            events = count_lines(self.out_path, skip_prefix="Attaching")
+        ru = self.rusage
+        return {"events": events, "lost": lost,
+                "cpu": (ru.ru_utime + ru.ru_stime) if ru else None,
+                "rss_mb": ru.ru_maxrss / 1024 if ru else None}
+
+
+def count_lines(path, skip_prefix=None):
+    n = 0
+    with open(path, "rb") as f:
+        for line in f:
+            if skip_prefix and line.startswith(skip_prefix.encode()):
+                continue
+            n += 1
+    return n
+
+
+def with_tracer(spec, workdir, fn):
+    """Run fn(tracer or None) with the tracer attached; return (fn(), result)."""
+    if spec["kind"] == "none":
+        return fn(None), None
+    tr = Tracer(spec, workdir)
+    try:
+        tr.start()
+        value = fn(tr)
+        tr.stop()
+        return value, tr.result()
+    finally:
+        tr.kill()
+
+
+class Features:
+    def __init__(self, cfg):
+        ts = cfg.tcpscope
+        help_text = ""
+        try:
+            help_text = subprocess.run([ts, "trace", "--help"], stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True,
+                                       timeout=30).stdout
+        except OSError:
+            pass
+        self.timeline = "--timeline" in help_text
+        self.record = works([ts, "record", "--help"])
+        self.report = works([ts, "report", "--help"])
+        self.bpftrace = shutil.which("bpftrace") is not None and not cfg.no_bpftrace
+        self.floor = os.access(cfg.floor, os.X_OK)
+        self.snapshot_script = os.path.join(HERE, "snapshot.sh")
+        self.snapshot = os.path.exists(self.snapshot_script)
+
+    def describe(self):
+        have = lambda b: "yes" if b else "no (skipped)"
+        return [("trace --timeline", have(self.timeline)), ("record -w", have(self.record)),
+                ("report", have(self.report)), ("bpftrace", have(self.bpftrace)),
+                ("scripts/bench/snapshot.sh", have(self.snapshot))]
+
+
+def tracer_specs(cfg, feat, workdir):
+    ts = cfg.tcpscope
+    specs = [{"key": "none", "name": "no tracer", "kind": "none"}]
+    if feat.floor:
+        specs.append({"key": "floor", "name": "floor (empty tp_btf programs)", "kind": "floor",
+                      "argv": [cfg.floor], "out": "null", "ready": "links"})
+    specs.append({"key": "trace", "name": "tcpscope trace > /dev/null", "kind": "tcpscope",
+                  "argv": [ts, "trace"], "out": "null", "ready": "links"})
+    if cfg.baseline:
+        specs.append({"key": "baseline", "name": "baseline: %s trace > /dev/null" %
+                      cfg.baseline_name, "kind": "tcpscope",
+                      "argv": [cfg.baseline, "trace"], "out": "null", "ready": "links"})
+    specs.append({"key": "json", "name": "tcpscope trace --json > file", "kind": "tcpscope",
+                  "argv": [ts, "trace", "--json"], "out": "file", "ready": "links"})
+    if feat.timeline:
+        specs.append({"key": "timeline", "name": "tcpscope trace --timeline, to a pipe",
+                      "kind": "tcpscope", "argv": [ts, "trace", "--timeline"],
+                      "out": "pipe", "ready": "links"})
+    if feat.record:
+        specs.append({"key": "record", "name": "tcpscope record -w file", "kind": "tcpscope",
+                      "argv": [ts, "record", "--force", "-w", os.path.join(workdir, "rate.tscap")],
+                      "out": "null", "ready": "links"})
+    if feat.bpftrace:
+        specs.append({"key": "bpftrace", "name": "bpftrace one-liner > file", "kind": "bpftrace",
+                      "argv": ["bpftrace", "-e", BPFTRACE_SCRIPT], "out": "file",
+                      "ready": "attaching"})
+    return specs
+
+
+# ---- the measurements ----
+
+def bench_rate(cfg, ns, specs, workdir, mode, rounds):
+    """Alternating rounds: every tracer once per round.  Each round starts
+    one tracer further along, so that no tracer always runs right after the
+    same neighbour (or first, on a cold machine)."""
+    runs = {s["key"]: [] for s in specs}
+    for r in range(rounds):
+        k = r % len(specs)
+        for s in specs[k:] + specs[:k]:
+            value, res = with_tracer(s, workdir, lambda tr: churn(cfg, ns, mode=mode))
+            runs[s["key"]].append((value, res))
+        log("rate %s: round %d/%d done" % (mode, r + 1, rounds))
+    return runs
+
+
+def read_prog_stats(ids):
+    total_ns = total_cnt = 0
+    per = []
+    for pid in sorted(ids):
+        try:
+            d = json.loads(run(["bpftool", "prog", "show", "id", str(pid), "--json"]).stdout)
+        except (subprocess.CalledProcessError, ValueError):
+            continue
+        n, t = d.get("run_cnt", 0), d.get("run_time_ns", 0)
+        total_ns += t
+        total_cnt += n
+        per.append((d.get("name", "?"), t, n))
+    return total_ns, total_cnt, per
+
+
+def bench_kernel_cost(cfg, ns, specs, workdir, rounds):
+    with open(STATS_SYSCTL) as f:
+        saved = f.read().strip()
+    runs = {s["key"]: [] for s in specs}
+    try:
+        with open(STATS_SYSCTL, "w") as f:
+            f.write("1")
+        for r in range(rounds):
+            for s in specs:
+                def body(tr):
+                    churn(cfg, ns)
+                    return read_prog_stats(tr.prog_ids())
+                (t, n, per), _ = with_tracer(s, workdir, body)
+                # The churn's events all go to the program on
+                # inet_sock_set_state, the one that ran most.
+                name, t, n = max(per, key=lambda p: p[2], default=("", 0, 0))
+                if n:
+                    runs[s["key"]].append((t / n, per))
+            log("kernel cost: round %d/%d done" % (r + 1, rounds))
+    finally:
+        with open(STATS_SYSCTL, "w") as f:
+            f.write(saved)
+    return runs
+
+
+def count_opens_json(path):
+    """Opens (CLOSE->SYN_SENT, LISTEN->SYN_RECV), events, lost in JSON lines."""
+    active = passive = events = lost = 0
+    with open(path) as f:
+        for line in f:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            ev = r.get("event")
+            if ev == "lost":
+                lost += r.get("count", 0)
+            elif ev == "state":
+                events += 1
+                if r.get("old") == "CLOSE" and r.get("new") == "SYN_SENT":
+                    active += 1
+                elif r.get("old") == "LISTEN" and r.get("new") == "SYN_RECV":
+                    passive += 1
+            elif ev in ("retransmit", "reset", "synack_retransmit"):
+                events += 1
+    return active, passive, events, lost
+
+
+def bench_losses(cfg, ns, feat, workdir):
+    ts = cfg.tcpscope
+    nsopt = ["--netns", str(ns.inode)]
+    cases = [("trace --json, default ring", [ts, "trace", "--json"] + nsopt)]
+    for size in cfg.small_rings:
+        cases.append(("trace --json, --ring-size %s" % size,
+                      [ts, "trace", "--json", "--ring-size", size] + nsopt))
+    rows = []
+    for name, argv in cases:
+        spec = {"key": "loss", "name": name, "kind": "tcpscope", "argv": argv,
+                "out": "file", "ready": "links"}
+        c, res = with_tracer(spec, workdir, lambda tr: churn(cfg, ns))
+        a, p, events, lost_lines = count_opens_json(os.path.join(workdir, "out.loss"))
+        rows.append({"name": name, "rate": c["rate"], "expected": c["active"] + c["passive"],
+                     "seen": a + p, "events": events,
+                     "lost": res["lost"] if res["lost"] is not None else lost_lines})
+    if feat.record and feat.report:
+        cap = os.path.join(workdir, "loss.tscap")
+        spec = {"key": "lossrec", "name": "record -w", "kind": "tcpscope",
+                "argv": [ts, "record", "--force", "-w", cap] + nsopt, "out": "null", "ready": "links"}
+        c, res = with_tracer(spec, workdir, lambda tr: churn(cfg, ns))
+        js = os.path.join(workdir, "loss.json")
+        with open(js, "w") as out:
+            subprocess.run([ts, "report", "--json", cap], stdout=out,
+                           stderr=subprocess.DEVNULL, timeout=600)
+        a, p, events, lost_lines = count_opens_json(js)
+        rows.append({"name": "record -w, default ring", "rate": c["rate"],
+                     "expected": c["active"] + c["passive"], "seen": a + p, "events": events,
+                     "lost": res["lost"] if res["lost"] is not None else lost_lines})
+    return rows
+
+
+def bench_capture(cfg, ns, feat, workdir):
+    if not feat.record:
+        return None
+    ts = cfg.tcpscope
+    cap = os.path.join(workdir, "big.tscap")
+    # About ten events per connection.
+    conns = cfg.capture_events // 10 + 1000
+    spec = {"key": "cap", "name": "record -w (capture size)", "kind": "tcpscope",
+            "argv": [ts, "record", "--force", "-w", cap, "--netns", str(ns.inode)], "out": "null",
+            "ready": "links"}
+    c, res = with_tracer(spec, workdir,
+                         lambda tr: churn(cfg, ns, count=conns, ms=cfg.capture_ms))
+    size = os.path.getsize(cap)
+    events = res["events"]
+    out = {"conns": c["conns"], "events": events, "bytes": size,
+           "bytes_per_event": size / events if events else None, "lost": res["lost"]}
+    if feat.report:
+        times = []
+        for _ in range(cfg.report_rounds):
+            t0 = time.monotonic()
+            p = subprocess.run([ts, "report", cap], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, timeout=600)
+            times.append(time.monotonic() - t0)
+            if p.returncode != 0:
+                raise BenchError("report failed: %s" % p.stderr.strip())
+        out["report_s"] = median(times)
+        out["report_eps"] = events / out["report_s"] if events else None
+    return out
+
+
+def bench_snapshot(cfg, feat):
+    if not feat.snapshot:
+        return None
+    env = dict(os.environ, TCPSCOPE=cfg.tcpscope, TS_BUILD=cfg.build,
+               TS_BENCH_QUICK="1" if cfg.quick else "0")
+    p = subprocess.run(["bash", feat.snapshot_script], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, env=env, timeout=900)
+    if p.returncode != 0:
+        raise BenchError("snapshot.sh failed: %s" % p.stderr.strip()[-500:])
+    return p.stdout.strip()
+
+
+# ---- the report ----
+
+def fmt(v, spec="%.0f", none="–"):
+    return none if v is None else spec % v
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def rate_table(specs, runs):
+    base = median([v["rate"] for v, _ in runs["none"]])
+    rows = []
+    for s in specs:
+        rates = [v["rate"] for v, _ in runs[s["key"]]]
+        med = median(rates)
+        res = [r for _, r in runs[s["key"]] if r]
+        cpu = sum(r["cpu"] for r in res if r["cpu"] is not None) if res else None
+        evs = [r["events"] for r in res if r["events"] is not None]
+        cpu_per_m = cpu / (sum(evs) / 1e6) if res and evs and sum(evs) else None
+        rss = max((r["rss_mb"] for r in res if r["rss_mb"] is not None), default=None)
+        lost = sum(r["lost"] for r in res if r["lost"] is not None) if res else None
+        rows.append(["`%s`" % s["name"] if s["kind"] != "none" else s["name"],
+                     fmt(med), "%.1f %%" % (100 * med / base),
+                     "%s–%s" % (fmt(min(rates)), fmt(max(rates))),
+                     fmt(cpu_per_m, "%.2f"), fmt(rss, "%.1f"),
+                     fmt(sum(evs) if evs else None), fmt(lost)])
+    return table(["tracer", "conn/s (median)", "vs no tracer", "range",
+                  "tracer CPU s / M events", "peak RSS MB", "events", "lost"], rows)
+
+
+def cost_table(specs, runs):
+    floor = median([c for c, _ in runs.get("floor", [])])
+    rows = []
+    for s in specs:
+        costs = [c for c, _ in runs.get(s["key"], [])]
+        if not costs:
+            continue
+        med = median(costs)
+        progs = {}
+        for _, per in runs[s["key"]]:
+            for name, t, n in per:
+                a = progs.setdefault(name, [0, 0])
+                a[0] += t
+                a[1] += n
+        detail = ", ".join("%s %.0f (%d)" % (n, t / c, c)
+                           for n, (t, c) in sorted(progs.items()) if c)
+        rows.append(["`%s`" % s["name"], fmt(med, "%.0f"),
+                     fmt(med / floor if floor else None, "%.1f×"), detail])
+    return table(["tracer", "ns per event (median)", "vs floor",
+                  "all programs (ns/run, runs)"], rows)
+
+
+def loss_table(rows):
+    return table(["tracer", "conn/s", "opens expected (kernel)", "opens seen", "events seen",
+                  "events lost"],
+                 [["`%s`" % r["name"], fmt(r["rate"]), r["expected"], r["seen"], r["events"],
+                   fmt(r["lost"])] for r in rows])
+
+
+def report(cfg, mach, feat, specs, results):
+    L = ["## Results", "",
+         "Measured %s on commit %s with `scripts/bench.sh %s`." % (
+             mach["date"], mach["commit"], " ".join(cfg.argv_shown)), "",
+         "Machine: %s, %d cores, %.1f GB RAM, kernel %s." % (
+             mach["cpu"], mach["cores"], mach["mem_gb"], mach["kernel"]), "",
+         "Churn: `churn -c %d -s %d`, %d ms per run (at most %d connections), in a "
+         "network namespace of its own; %d alternating rounds in %s mode, %d in the "
+         "other." % (cfg.threads, cfg.threads, cfg.churn_ms, cfg.churn_max, cfg.rounds,
+                     cfg.mode, cfg.other_rounds), ""]
+    L += table(["what", "available"], feat.describe()) + [""]
+    for mode, runs in results["rate"].items():
+        L += ["### Connection rate (%s)" % mode, ""]
+        L += rate_table(specs, runs) + [""]
+    if results["rate"]:
+        L += ["CPU and RSS are the tracer process's own (wait4 rusage); events are what "
+              "it reported delivering (bpftrace: lines written).", ""]
+    if results.get("cost"):
+        L += ["### Kernel cost per event", "",
+              "`kernel.bpf_stats_enabled=1`; run_time_ns / run_cnt of each tracer's "
+              "program on sock:inet_sock_set_state, which gets all the churn's events "
+              "(median of %d rounds, %s churn). The other programs ran only on "
+              "whatever else the machine did (other tests' retransmissions and resets)."
+              % (cfg.cost_rounds, cfg.mode), ""]
+        L += cost_table([s for s in specs if s["kind"] != "none"] + results["cost_extra"],
+                        results["cost"]) + [""]
+    if results.get("loss"):
+        L += ["### Losses at the highest churn rate (%s)" % cfg.mode, "",
+              "Opens expected are the namespace's TcpActiveOpens + TcpPassiveOpens deltas; "
+              "opens seen are CLOSE→SYN_SENT plus LISTEN→SYN_RECV events delivered "
+              "(`--netns` filter).", ""]
+        L += loss_table(results["loss"]) + [""]
+    cap = results.get("capture")
+    if cap:
+        L += ["### Capture file and report", ""]
+        rows = [["connections", cap["conns"]], ["events", fmt(cap["events"])],
+                ["events lost", fmt(cap["lost"])], ["file size (bytes)", cap["bytes"]],
+                ["bytes per event", fmt(cap["bytes_per_event"], "%.2f")]]
+        if "report_s" in cap:
+            rows += [["`report` time (s, median of %d)" % cfg.report_rounds,
+                      fmt(cap["report_s"], "%.3f")],
+                     ["`report` events/s", fmt(cap["report_eps"])]]
+        L += table(["capture", "value"], rows) + [""]
+    snap = results.get("snapshot")
+    if snap:
+        L += ["### Snapshot vs ss/netstat (scripts/bench/snapshot.sh)", "", snap, ""]
+    return "\n".join(L) + "\n"
+
+
+def write_docs(path, text):
+    with open(path) as f:
+        doc = f.read()
+    a, b = doc.find(BEGIN_MARK), doc.find(END_MARK)
+    if a < 0 or b < a:
+        raise BenchError("%s has no %s ... %s section" % (path, BEGIN_MARK, END_MARK))
+    doc = doc[:a + len(BEGIN_MARK)] + "\n" + text + doc[b:]
+    with open(path, "w") as f:
+        f.write(doc)
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="tcpscope benchmark (run as root)")
+    ap.add_argument("--build", default=os.environ.get("TS_BUILD", os.path.join(SRC, "build")),
+                    help="build directory (default $TS_BUILD or build/)")
+    ap.add_argument("--out", help="write the results (markdown) here too")
+    ap.add_argument("--docs", help="replace the results section of this file "
+                    "(docs/BENCHMARKS.md)")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    ap.add_argument("--cost-rounds", type=int, default=3)
+    ap.add_argument("--secs", type=float, default=3.0, help="seconds per churn run")
+    ap.add_argument("--threads", type=int, default=4, help="churn client/server threads")
+    ap.add_argument("--mode", default="server-close",
+                    choices=["client-close", "server-close"], help="churn mode of the "
+                    "main tables (the other mode gets a rate table too)")
+    ap.add_argument("--capture-events", type=int, default=5000000)
+    ap.add_argument("--quick", action="store_true",
+                    help="tiny sizes: proves the script works, measures nothing")
+    ap.add_argument("--no-bpftrace", action="store_true")
+    ap.add_argument("--baseline", metavar="TCPSCOPE",
+                    help="another tcpscope binary (e.g. built from an older commit) to "
+                    "measure alongside: before/after in one run")
+    ap.add_argument("--baseline-name", default="baseline",
+                    help="what to call it in the tables")
+    ap.add_argument("--only", default="rate,cost,loss,capture,snapshot",
+                    help="comma-separated sections to run (default: all of "
+                    "rate,cost,loss,capture,snapshot)")
+    cfg = ap.parse_args(argv)
+    cfg.argv_shown = argv
+    cfg.only = set(cfg.only.split(","))
+    bad = cfg.only - {"rate", "cost", "loss", "capture", "snapshot"}
+    if bad:
+        ap.error("unknown section(s) in --only: %s" % ",".join(sorted(bad)))
+    cfg.churn_ms = max(1, int(cfg.secs * 1000))
+    cfg.churn_max = 10000000
+    cfg.small_rings = ["1M", "256K", "64K"]
+    cfg.report_rounds = 3
+    cfg.capture_ms = 120000
+    cfg.other_rounds = max(1, cfg.rounds * 3 // 5)
+    if cfg.quick:
+        cfg.rounds = cfg.cost_rounds = cfg.other_rounds = cfg.report_rounds = 1
+        cfg.churn_ms = min(cfg.churn_ms, 300)
+        cfg.churn_max = 2000
+        cfg.capture_events = min(cfg.capture_events, 20000)
+        cfg.capture_ms = 10000
+        cfg.small_rings = ["64K"]
+    cfg.build = os.path.abspath(cfg.build)
+    cfg.tcpscope = os.path.join(cfg.build, "tcpscope")
+    cfg.churn = os.path.join(cfg.build, "churn")
+    cfg.floor = os.path.join(cfg.build, "tcpscope-floor")
+    return cfg
+
+
+def main(argv):
+    cfg = parse_args(argv)
+    if os.geteuid() != 0:
+        print("bench: needs root (BPF, network namespaces)", file=sys.stderr)
+        return 1
+    for b in (cfg.tcpscope, cfg.churn):
+        if not os.access(b, os.X_OK):
+            print("bench: %s is missing: build first (scripts/build.sh)" % b, file=sys.stderr)
+            return 1
+    mach = machine()
+    feat = Features(cfg)
+    other = "client-close" if cfg.mode == "server-close" else "server-close"
+    results = {"rate": {}}
+    t0 = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="tsbench.") as workdir, Netns() as ns:
+            specs = tracer_specs(cfg, feat, workdir)
+            if "rate" in cfg.only:
+                results["rate"][cfg.mode] = bench_rate(cfg, ns, specs, workdir, cfg.mode,
+                                                       cfg.rounds)
+                results["rate"][other] = bench_rate(cfg, ns, specs, workdir, other,
+                                                    cfg.other_rounds)
+            if "cost" in cfg.only:
+                cost_specs = [s for s in specs if s["kind"] in ("floor", "bpftrace")
+                              or s["key"] in ("trace", "baseline")]
+                classic = {"key": "classic",
+                           "name": "tcpscope trace --tp-mode classic > /dev/null",
+                           "kind": "tcpscope", "out": "null", "ready": "links",
+                           "argv": [cfg.tcpscope, "trace", "--tp-mode", "classic"]}
+                results["cost_extra"] = [classic]
+                results["cost"] = bench_kernel_cost(cfg, ns, cost_specs + [classic], workdir,
+                                                    cfg.cost_rounds)
+            if "loss" in cfg.only:
+                results["loss"] = bench_losses(cfg, ns, feat, workdir)
+                log("losses done")
+            if "capture" in cfg.only:
+                results["capture"] = bench_capture(cfg, ns, feat, workdir)
+        if "snapshot" in cfg.only:
+            results["snapshot"] = bench_snapshot(cfg, feat)
+    except BenchError as e:
+        print("bench: %s" % e, file=sys.stderr)
+        return 1
+    text = report(cfg, mach, feat, specs, results)
+    text += "\nThe whole run took %.0f s.\n" % (time.monotonic() - t0)
+    sys.stdout.write(text)
+    if cfg.out:
+        with open(cfg.out, "w") as f:
+            f.write(text)
+    if cfg.docs:
+        try:
+            write_docs(cfg.docs, text)
+        except (OSError, BenchError) as e:
+            print("bench: %s" % e, file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
