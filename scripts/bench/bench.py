@@ -40,7 +40,8 @@ SRC = os.path.dirname(os.path.dirname(HERE))
 STATS_SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
 BEGIN_MARK = "<!-- bench:begin -->"
 END_MARK = "<!-- bench:end -->"
-SUMMARY_RE = re.compile(r"(\d+) events, (\d+) lost")
+# "N events, M lost" (trace) or "recorded N events (M lost)" (record).
+SUMMARY_RE = re.compile(r"(\d+) events,? \(?(\d+) lost")
 
 # bpftrace's equivalent of `tcpscope trace`: one line per state change and
 # per retransmission, on the same two tracepoints.
@@ -107,8 +108,8 @@ def machine():
 # ---- the churn namespace ----
 
 class Netns:
-    def __init__(self):
-        self.name = "tsbench%d" % os.getpid()
+    def __init__(self, tag=""):
+        self.name = "tsbench%s%d" % (tag, os.getpid())
 
     def __enter__(self):
         run(["ip", "netns", "add", self.name])
@@ -488,9 +489,17 @@ def bench_losses(cfg, ns, feat, workdir):
     return rows
 
 
-def bench_capture(cfg, ns, feat, workdir):
+def bench_capture(cfg, feat, workdir):
+    """In a namespace of its own: a capture starts with a snapshot of the
+    sockets already there, and the churn namespace is full of TIME_WAIT
+    sockets by now, which would count as bytes of the events."""
     if not feat.record:
         return None
+    with Netns("cap") as ns:
+        return capture_in(cfg, ns, feat, workdir)
+
+
+def capture_in(cfg, ns, feat, workdir):
     ts = cfg.tcpscope
     cap = os.path.join(workdir, "big.tscap")
     # About ten events per connection.
@@ -518,12 +527,17 @@ def bench_capture(cfg, ns, feat, workdir):
     return out
 
 
-def bench_snapshot(cfg, feat):
+def bench_snapshot(cfg, feat, workdir):
     if not feat.snapshot:
         return None
     env = dict(os.environ, TCPSCOPE=cfg.tcpscope, TS_BUILD=cfg.build,
                TS_BENCH_QUICK="1" if cfg.quick else "0")
-    p = subprocess.run(["bash", feat.snapshot_script], stdout=subprocess.PIPE,
+    # Its table comes back on stdout; the file it also writes stays in
+    # the work directory (never the repository's docs from a test run).
+    argv = ["bash", feat.snapshot_script, "--out", os.path.join(workdir, "snapshot.md")]
+    if cfg.quick:
+        argv += ["--sizes", "200", "--runs", "1"]
+    p = subprocess.run(argv, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, env=env, timeout=900)
     if p.returncode != 0:
         raise BenchError("snapshot.sh failed: %s" % p.stderr.strip()[-500:])
@@ -740,9 +754,9 @@ def main(argv):
                 results["loss"] = bench_losses(cfg, ns, feat, workdir)
                 log("losses done")
             if "capture" in cfg.only:
-                results["capture"] = bench_capture(cfg, ns, feat, workdir)
+                results["capture"] = bench_capture(cfg, feat, workdir)
         if "snapshot" in cfg.only:
-            results["snapshot"] = bench_snapshot(cfg, feat)
+            results["snapshot"] = bench_snapshot(cfg, feat, workdir)
     except BenchError as e:
         print("bench: %s" % e, file=sys.stderr)
         return 1
