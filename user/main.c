@@ -16,9 +16,9 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{ "trace", cmd_trace, "stream TCP state changes and retransmissions live" },
+	{ "trace", cmd_trace, "stream TCP state changes, resets and retransmissions live (--timeline: per connection)" },
 	{ "record", cmd_record, "record them to a capture file (-w FILE)" },
-	{ "report", cmd_report, "report from a capture file: records, --summary, --at TIME" },
+	{ "report", cmd_report, "report from a capture file: records, --timeline, --summary, --at TIME" },
 	{ "snapshot", cmd_snapshot, "netstat-style table of TCP sockets (BPF iterators)" },
 };
 
