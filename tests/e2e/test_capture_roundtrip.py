@@ -137,5 +137,30 @@ def test_losses_in_stream():
            "trailer: %s" % err)
 
 
+def test_timelines_equal_live():
+    """trace --timeline -w FILE shows each connection's story live; report
+    --timeline of FILE tells the same stories (same tracker, same records)."""
+    path = os.path.join(tempfile.mkdtemp(prefix="tscap"), "tl.cap")
+    with tslib.Netns("captl") as ns:
+        tr = tslib.Tracer("--timeline", "-w", path, netns=ns)
+        try:
+            scenario(ns)
+            live = tr.stop()
+        finally:
+            tr.kill()
+    rep, _ = capkit.report_json(path, "--timeline")
+    lconns = {c["conn"]: c for c in live if c.get("event") == "connection"}
+    rconns = {c["conn"]: c for c in rep if c.get("event") == "connection"}
+    # 13 client and 13 server connections, 3 listeners.
+    expect(len(lconns) >= 29, "only %d live connections" % len(lconns))
+    expect(set(rconns) == set(lconns), "connections differ: %s" %
+           sorted(set(rconns) ^ set(lconns)))
+    for conn, c in lconns.items():
+        expect(rconns[conn] == c, "timeline of %d differs:\nlive   %s\nreport %s"
+               % (conn, c, rconns[conn]))
+    kinds = collections.Counter(c["close"] for c in lconns.values())
+    expect(kinds["active"] >= 10 and kinds["passive"] >= 10, "close kinds %s" % kinds)
+
+
 if __name__ == "__main__":
-    tslib.main([test_report_equals_live, test_retransmits_in_capture, test_losses_in_stream])
+    tslib.main([test_report_equals_live, test_timelines_equal_live, test_retransmits_in_capture, test_losses_in_stream])
