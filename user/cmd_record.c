@@ -115,6 +115,11 @@ static const struct argp argp = {
 	.children = children,
 };
 
+static bool capture_stopped(void *ctx)
+{
+	return ts_sink_capture_stopped(ctx);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o = { .ring_bytes = TS_DEFAULT_RING };
@@ -124,8 +129,8 @@ int cmd_record(int argc, char **argv)
 	struct ts_capsink *cap = NULL;
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
-	uint64_t start;
-	int err, ret = 1;
+	struct ts_live_run_opts ro = {};
+	int ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 	if (ts_capture_precheck(&o.cap))
@@ -148,22 +153,12 @@ int cmd_record(int argc, char **argv)
 
 	ts_info("recording (%s programs) to %s; Ctrl-C to stop",
 		ts_loader__mode_name(loader), o.cap.path);
-	start = ts_now_mono_ns();
-	while (!ts_stop_requested() && !ts_sink_capture_stopped(cap)) {
-		err = ts_live__poll(live, DEFAULT_POLL_MS);
-		if (err < 0 && err != -EINTR) {
-			ts_err("reading events failed: %s", strerror(-err));
-			goto cleanup;
-		}
-		if (o.duration_ns && ts_now_mono_ns() - start >= o.duration_ns)
-			break;
-	}
-	/* Whatever is still in the ring buffer belongs to this run. */
-	err = ts_live__poll(live, 0);
-	if (err < 0 && err != -EINTR) {
-		ts_err("reading events failed: %s", strerror(-err));
+	ro.poll_ms = DEFAULT_POLL_MS;
+	ro.duration_ns = o.duration_ns;
+	ro.stop = capture_stopped;
+	ro.ctx = cap;
+	if (ts_live__run(live, &ro))
 		goto cleanup;
-	}
 	ret = 0;
 cleanup:
 	/* finish writes the last chunk and the trailer, errors or not. */

@@ -160,6 +160,34 @@ static const struct argp argp = {
 	.children = children,
 };
 
+/* What the live loop's callbacks need. */
+struct run_ctx {
+	struct ts_pipeline *pipe;
+	struct ts_trace_snap *tsnap;
+	struct ts_capsink *cap;
+	int64_t wall_offset_ns;
+};
+
+/* --interval: the counts per state, after what was read so far. */
+static int interval_summary(void *ctx)
+{
+	struct run_ctx *rc = ctx;
+	int err = ts_pipeline_flush(rc->pipe);
+
+	if (!err)
+		err = ts_trace_snap__print_summary(rc->tsnap, stdout, rc->wall_offset_ns);
+	if (err)
+		ts_err("summary failed: %s", strerror(-err));
+	return err;
+}
+
+static bool capture_stopped(void *ctx)
+{
+	struct run_ctx *rc = ctx;
+
+	return ts_sink_capture_stopped(rc->cap);
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_opts o = {
@@ -170,12 +198,12 @@ int cmd_trace(int argc, char **argv)
 	struct ts_loader *loader = NULL;
 	struct ts_live *live = NULL;
 	struct ts_trace_snap *tsnap = NULL;
-	uint64_t next_summary = 0;
+	struct ts_live_run_opts ro = {};
+	struct run_ctx rc = {};
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
 	struct ts_sink sink;
 	struct ts_capsink *cap = NULL;
-	uint64_t start;
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
@@ -235,34 +263,18 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 	ts_info("tracing (%s programs); Ctrl-C to stop", ts_loader__mode_name(loader));
-	start = ts_now_mono_ns();
-	next_summary = start + o.interval_s * 1000000000ULL;
-	while (!ts_stop_requested() && !ts_sink_capture_stopped(cap)) {
-		if (o.interval_s && ts_now_mono_ns() >= next_summary) {
-			err = ts_pipeline_flush(&pipe);
-			if (!err)
-				err = ts_trace_snap__print_summary(tsnap, stdout,
-								   meta.wall_offset_ns);
-			if (err) {
-				ts_err("summary failed: %s", strerror(-err));
-				goto cleanup;
-			}
-			next_summary += o.interval_s * 1000000000ULL;
-		}
-		err = ts_live__poll(live, (int)o.flush_ms);
-		if (err < 0 && err != -EINTR) {
-			ts_err("reading events failed: %s", strerror(-err));
-			goto cleanup;
-		}
-		if (o.duration_ns && ts_now_mono_ns() - start >= o.duration_ns)
-			break;
-	}
-	/* Whatever is still in the ring buffer belongs to this run. */
-	err = ts_live__poll(live, 0);
-	if (err < 0 && err != -EINTR) {
-		ts_err("reading events failed: %s", strerror(-err));
+	ro.poll_ms = (int)o.flush_ms;
+	ro.duration_ns = o.duration_ns;
+	ro.tick_ns = o.interval_s * 1000000000ULL;
+	ro.tick = interval_summary;
+	ro.stop = capture_stopped;
+	ro.ctx = &rc;
+	rc.pipe = &pipe;
+	rc.tsnap = tsnap;
+	rc.cap = cap;
+	rc.wall_offset_ns = meta.wall_offset_ns;
+	if (ts_live__run(live, &ro))
 		goto cleanup;
-	}
 	ret = 0;
 cleanup:
 	/* The summary belongs to a run that traced; none if setup failed. */

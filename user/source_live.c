@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "source_live.h"
+#include "signals.h"
 #include "core/fmt.h"
 #include "core/log.h"
 
@@ -108,6 +109,38 @@ int ts_live__poll(struct ts_live *lv, int timeout_ms)
 	if (!err)
 		err = ts_pipeline_flush(lv->pipe);
 	return err ? err : total;
+}
+
+static int poll_once(struct ts_live *lv, int timeout_ms)
+{
+	int err = ts_live__poll(lv, timeout_ms);
+
+	if (err < 0 && err != -EINTR) {
+		ts_err("reading events failed: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ts_live__run(struct ts_live *lv, const struct ts_live_run_opts *o)
+{
+	uint64_t start = ts_now_mono_ns(), next_tick = start + o->tick_ns;
+	int err;
+
+	while (!ts_stop_requested() && !(o->stop && o->stop(o->ctx))) {
+		if (o->tick_ns && ts_now_mono_ns() >= next_tick) {
+			err = o->tick(o->ctx);
+			if (err)
+				return err;
+			next_tick += o->tick_ns;
+		}
+		err = poll_once(lv, o->poll_ms);
+		if (err)
+			return err;
+		if (o->duration_ns && ts_now_mono_ns() - start >= o->duration_ns)
+			break;
+	}
+	return poll_once(lv, 0);
 }
 
 uint64_t ts_live__bad_records(const struct ts_live *lv)
