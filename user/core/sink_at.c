@@ -11,6 +11,7 @@
 #include "connmap.h"
 #include "fmt.h"
 #include "jsonw.h"
+#include "sinks.h"
 #include "sink_report.h"
 #include "states.h"
 #include <errno.h>
@@ -163,19 +164,12 @@ static int cmp_entry(const void *a, const void *b)
 
 static void write_json(struct at_sink *s, const struct entry *e)
 {
-	char buf[TS_ADDRSTR_LEN];
 	struct jsonw w;
 
 	jw_begin(&w, s->f);
 	jw_str(&w, "event", "socket");
 	jw_u64(&w, "conn", e->conn);
-	jw_u64(&w, "family", e->family);
-	ts_fmt_ip(buf, sizeof(buf), e->family, e->saddr);
-	jw_str(&w, "saddr", buf);
-	jw_u64(&w, "sport", e->sport);
-	ts_fmt_ip(buf, sizeof(buf), e->family, e->daddr);
-	jw_str(&w, "daddr", buf);
-	jw_u64(&w, "dport", e->dport);
+	ts_json_tuple(&w, e->family, e->saddr, e->sport, e->daddr, e->dport);
 	jw_str(&w, "state", ts_state_name(e->state));
 	jw_u64(&w, "pid", e->pid);
 	jw_str(&w, "comm", e->comm);

@@ -23,6 +23,20 @@ static void write_stats(struct jsonw *w, const struct ts_tcp_stats *st)
 	jw_u64(w, "srtt_us", st->srtt_us);
 }
 
+void ts_json_tuple(struct jsonw *w, unsigned int family, const uint8_t *saddr,
+		   uint16_t sport, const uint8_t *daddr, uint16_t dport)
+{
+	char buf[TS_ADDRSTR_LEN];
+
+	jw_u64(w, "family", family);
+	ts_fmt_ip(buf, sizeof(buf), (int)family, saddr);
+	jw_str(w, "saddr", buf);
+	jw_u64(w, "sport", sport);
+	ts_fmt_ip(buf, sizeof(buf), (int)family, daddr);
+	jw_str(w, "daddr", buf);
+	jw_u64(w, "dport", dport);
+}
+
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m)
 {
@@ -42,13 +56,7 @@ void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 	jw_u64(&w, "conn", r->conn);
 	jw_u64(&w, "pid", r->pid);
 	jw_str(&w, "comm", r->comm);
-	jw_u64(&w, "family", r->family);
-	ts_fmt_ip(buf, sizeof(buf), r->family, r->saddr);
-	jw_str(&w, "saddr", buf);
-	jw_u64(&w, "sport", r->sport);
-	ts_fmt_ip(buf, sizeof(buf), r->family, r->daddr);
-	jw_str(&w, "daddr", buf);
-	jw_u64(&w, "dport", r->dport);
+	ts_json_tuple(&w, r->family, r->saddr, r->sport, r->daddr, r->dport);
 	jw_u64(&w, "netns", r->netns);
 	if (r->type == TS_REC_STATE) {
 		jw_str(&w, "old", ts_state_name(r->old_state));

@@ -3,6 +3,7 @@
 #include "connmap.h"
 #include "fmt.h"
 #include "jsonw.h"
+#include "sinks.h"
 #include "sink_report.h"
 #include "states.h"
 #include "tracker.h"
@@ -239,13 +240,7 @@ static void write_json(struct summary *s)
 		jw_u64(&w, "retransmits", s->rc[i].count);
 		jw_u64(&w, "pid", r->pid);
 		jw_str(&w, "comm", r->comm);
-		jw_u64(&w, "family", r->family);
-		ts_fmt_ip(buf, sizeof(buf), r->family, r->saddr);
-		jw_str(&w, "saddr", buf);
-		jw_u64(&w, "sport", r->sport);
-		ts_fmt_ip(buf, sizeof(buf), r->family, r->daddr);
-		jw_str(&w, "daddr", buf);
-		jw_u64(&w, "dport", r->dport);
+		ts_json_tuple(&w, r->family, r->saddr, r->sport, r->daddr, r->dport);
 		jw_object_end(&w);
 	}
 	jw_array_end(&w);

@@ -152,13 +152,7 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 	jw_u64(&w, "start_ns", c->start_ns);
 	ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)c->start_ns + m->wall_offset_ns);
 	jw_str(&w, "time", buf);
-	jw_u64(&w, "family", c->family);
-	ts_fmt_ip(buf, sizeof(buf), c->family, c->saddr);
-	jw_str(&w, "saddr", buf);
-	jw_u64(&w, "sport", c->sport);
-	ts_fmt_ip(buf, sizeof(buf), c->family, c->daddr);
-	jw_str(&w, "daddr", buf);
-	jw_u64(&w, "dport", c->dport);
+	ts_json_tuple(&w, c->family, c->saddr, c->sport, c->daddr, c->dport);
 	jw_u64(&w, "netns", c->netns);
 	jw_u64(&w, "pid", c->pid);
 	jw_str(&w, "comm", c->comm);

@@ -3,6 +3,7 @@
 #ifndef TS_SINKS_H
 #define TS_SINKS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "pipeline.h"
 
@@ -20,6 +21,12 @@ int ts_sink_timeline_json_new(struct ts_sink *out, FILE *f,
 /* Print one connection as JSON. */
 void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 			const struct ts_meta *m);
+
+struct jsonw;
+/* "family", "saddr", "sport", "daddr", "dport", in that order: the
+ * addresses of a connection as every JSON output names them. */
+void ts_json_tuple(struct jsonw *w, unsigned int family, const uint8_t *saddr,
+		   uint16_t sport, const uint8_t *daddr, uint16_t dport);
 
 /* Print one record as JSON (shared with other JSON sinks). */
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include "jsonw.h"
 #include "sock_table.h"
+#include "sinks.h"
 #include "states.h"
 
 #define ADDR_MIN_WIDTH 23 /* netstat's */
@@ -400,21 +401,11 @@ int ts_table_print(FILE *f, const struct ts_table_opts *o,
 
 void ts_sock_json(FILE *f, const struct ts_sock *s)
 {
-	char ip[INET6_ADDRSTRLEN];
 	struct jsonw w;
-	int af = s->family == 6 ? AF_INET6 : AF_INET;
 
 	jw_begin(&w, f);
 	jw_str(&w, "event", "sock");
-	jw_u64(&w, "family", s->family);
-	if (!inet_ntop(af, s->saddr, ip, sizeof(ip)))
-		strcpy(ip, "?");
-	jw_str(&w, "saddr", ip);
-	jw_u64(&w, "sport", s->sport);
-	if (!inet_ntop(af, s->daddr, ip, sizeof(ip)))
-		strcpy(ip, "?");
-	jw_str(&w, "daddr", ip);
-	jw_u64(&w, "dport", s->dport);
+	ts_json_tuple(&w, s->family, s->saddr, s->sport, s->daddr, s->dport);
 	jw_str(&w, "state", ts_state_name(s->state));
 	jw_u64(&w, "recv_q", s->recv_q);
 	jw_u64(&w, "send_q", s->send_q);
