@@ -3,7 +3,7 @@
 #include <argp.h>
 #include <stdio.h>
 #include <string.h>
-#include "cmds.h"
+#include "cmd/cmds.h"
 
 #ifndef TCPSCOPE_VERSION
 #define TCPSCOPE_VERSION "0.1.0"

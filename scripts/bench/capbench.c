@@ -8,8 +8,8 @@
  *   capbench read FILE       decode every record (best of 3 runs) and
  *                            print records/s and bytes/record
  */
-#include "core/capfile.h"
-#include "core/parse.h"
+#include "core/capfile/capfile.h"
+#include "core/util/parse.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

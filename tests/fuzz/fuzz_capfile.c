@@ -11,11 +11,11 @@
  * which this target frames, compresses and checksums itself.
  */
 #define _GNU_SOURCE
-#include "core/capfile.h"
-#include "core/capfile_int.h"
-#include "core/pipeline.h"
-#include "core/sink_report.h"
-#include "core/sinks.h"
+#include "core/capfile/capfile.h"
+#include "core/capfile/capfile_int.h"
+#include "core/stream/pipeline.h"
+#include "core/sinks/sink_report.h"
+#include "core/sinks/sinks.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 #include "check.h"
-#include "core/capfile.h"
-#include "core/capfile_int.h"
+#include "core/capfile/capfile.h"
+#include "core/capfile/capfile_int.h"
 
 #define NREC 20000
 

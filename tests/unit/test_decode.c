@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "check.h"
-#include "fmt.h"
-#include "record.h"
-#include "sinks.h"
-#include "states.h"
+#include "core/util/fmt.h"
+#include "core/stream/record.h"
+#include "core/sinks/sinks.h"
+#include "core/stream/states.h"
 
 static struct ts_event sample_event(void)
 {

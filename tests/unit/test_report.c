@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "core/sink_report.h"
-#include "core/timearg.h"
+#include "core/sinks/sink_report.h"
+#include "core/util/timearg.h"
 
 #define SEC 1000000000ULL
 

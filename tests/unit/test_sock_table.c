@@ -9,10 +9,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "check.h"
-#include "snaprec.h"
-#include "sock_stats.h"
-#include "sock_table.h"
-#include "states.h"
+#include "core/sock/snaprec.h"
+#include "core/sock/sock_stats.h"
+#include "core/sock/sock_table.h"
+#include "core/stream/states.h"
 
 #define NSOCKS 8
 

@@ -10,9 +10,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "check.h"
-#include "sinks.h"
-#include "states.h"
-#include "tracker.h"
+#include "core/sinks/sinks.h"
+#include "core/stream/states.h"
+#include "core/stream/tracker.h"
 
 #define US 1000ull
 #define MS 1000000ull

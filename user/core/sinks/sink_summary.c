@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* report --summary: what a capture holds, in a few tables. */
+#include "core/stream/connmap.h"
+#include "core/util/fmt.h"
+#include "core/util/jsonw.h"
+#include "core/sinks/sinks.h"
+#include "core/sinks/sink_report.h"
+#include "core/stream/states.h"
+#include "core/stream/tracker.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct u64vec {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+/* A connection that retransmitted, as its last such record showed it. */
+struct rconn {
+	struct ts_rec r;
+	uint64_t count;
+};
+
+struct summary {
+	FILE *f;
+	struct ts_meta meta;
+	bool json;
+	int err;
+	uint64_t records, lost, lost_recs;
+	uint64_t first_ts, last_ts;
+	uint64_t trans[TS_STATE_MAX][TS_STATE_MAX];
+	uint64_t retrans[TS_STATE_MAX];
+	uint64_t synack_retrans;
+	uint64_t reset_sent, reset_recv;
+	uint64_t closes_with_stats, segs_out, total_retrans;
+	/* From the tracker: how connections ended (index: ts_close_kind). */
+	uint64_t close_kind[TS_CLOSE_TIMEOUT + 1];
+	uint64_t conns;
+	struct u64vec hs_client, hs_server; /* handshake times, ns */
+	struct ts_connmap map;
+	struct rconn *rc;
+	size_t nrc, rc_cap;
+};
+
+static int vec_push(struct u64vec *v, uint64_t x)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 1024;
+		uint64_t *p = realloc(v->v, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		v->v = p;
+		v->cap = cap;
+	}
+	v->v[v->n++] = x;
+	return 0;
+}
+
+static int note_retrans(struct summary *s, const struct ts_rec *r)
+{
+	uint32_t idx;
+	int found = ts_connmap_get(&s->map, r->conn, (uint32_t)s->nrc, &idx);
+
+	if (found < 0)
+		return found;
+	if (!found) {
+		if (s->nrc == s->rc_cap) {
+			size_t cap = s->rc_cap ? s->rc_cap * 2 : 256;
+			struct rconn *p = realloc(s->rc, cap * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			s->rc = p;
+			s->rc_cap = cap;
+		}
+		s->rc[s->nrc++].count = 0;
+	}
+	s->rc[idx].r = *r;
+	s->rc[idx].count++;
+	return 0;
+}
+
+static int sum_rec(void *priv, const struct ts_rec *r)
+{
+	struct summary *s = priv;
+	int err = 0;
+
+	if (!s->records && !s->lost_recs)
+		s->first_ts = r->ts_ns;
+	if (r->ts_ns > s->last_ts)
+		s->last_ts = r->ts_ns;
+	if (r->type == TS_REC_LOST) {
+		s->lost += r->lost;
+		s->lost_recs++;
+		return 0;
+	}
+	s->records++;
+	/* States come from a decoder that checked them; check again anyway. */
+	if (!ts_state_valid(r->old_state) || !ts_state_valid(r->new_state))
+		return 0;
+	switch (r->type) {
+	case TS_REC_STATE:
+		s->trans[r->old_state][r->new_state]++;
+		if (r->new_state == TS_ESTABLISHED && r->ns_in_old) {
+			if (r->old_state == TS_SYN_SENT)
+				err = vec_push(&s->hs_client, r->ns_in_old);
+			else if (r->old_state == TS_SYN_RECV)
+				err = vec_push(&s->hs_server, r->ns_in_old);
+		}
+		if (r->has_stats) {
+			s->closes_with_stats++;
+			s->segs_out += r->st.segs_out;
+			s->total_retrans += r->st.total_retrans;
+		}
+		break;
+	case TS_REC_RETRANS:
+		s->retrans[r->new_state]++;
+		err = note_retrans(s, r);
+		break;
+	case TS_REC_SYNACK_RETRANS:
+		s->synack_retrans++;
+		err = note_retrans(s, r);
+		break;
+	case TS_REC_RESET_SENT:
+		s->reset_sent++;
+		break;
+	case TS_REC_RESET_RECV:
+		s->reset_recv++;
+		break;
+	default:
+		break;
+	}
+	if (err && !s->err)
+		s->err = err;
+	return err;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_rconn(const void *a, const void *b)
+{
+	const struct rconn *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->r.conn < y->r.conn ? -1 : x->r.conn > y->r.conn;
+}
+
+/* Nearest-rank percentile of a sorted vector. */
+static uint64_t pct(const struct u64vec *v, double p)
+{
+	size_t k = (size_t)(p * (double)v->n + 0.999999);
+
+	if (!v->n)
+		return 0;
+	if (k == 0)
+		k = 1;
+	return v->v[k > v->n ? v->n - 1 : k - 1];
+}
+
+static void json_hs(struct jsonw *w, const char *key, const struct u64vec *v)
+{
+	jw_object_begin(w, key);
+	jw_u64(w, "count", v->n);
+	if (v->n) {
+		jw_double(w, "p50_ms", pct(v, 0.50) / 1e6, 3);
+		jw_double(w, "p90_ms", pct(v, 0.90) / 1e6, 3);
+		jw_double(w, "p99_ms", pct(v, 0.99) / 1e6, 3);
+		jw_double(w, "max_ms", v->v[v->n - 1] / 1e6, 3);
+	}
+	jw_object_end(w);
+}
+
+static void write_json(struct summary *s)
+{
+	char buf[TS_ADDRSTR_LEN];
+	struct jsonw w;
+
+	jw_begin(&w, s->f);
+	jw_str(&w, "event", "report_summary");
+	jw_u64(&w, "records", s->records);
+	jw_u64(&w, "lost", s->lost);
+	if (s->records || s->lost_recs) {
+		ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)s->first_ts + s->meta.wall_offset_ns);
+		jw_str(&w, "first", buf);
+		ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)s->last_ts + s->meta.wall_offset_ns);
+		jw_str(&w, "last", buf);
+	}
+	jw_array_begin(&w, "transitions");
+	for (int o = 0; o < TS_STATE_MAX; o++)
+		for (int n = 0; n < TS_STATE_MAX; n++) {
+			if (!s->trans[o][n])
+				continue;
+			jw_object_begin(&w, NULL);
+			jw_str(&w, "old", ts_state_name(o));
+			jw_str(&w, "new", ts_state_name(n));
+			jw_str(&w, "step", ts_step_label(o, n));
+			jw_u64(&w, "count", s->trans[o][n]);
+			jw_object_end(&w);
+		}
+	jw_array_end(&w);
+	jw_u64(&w, "connections", s->conns);
+	jw_object_begin(&w, "closes");
+	for (int k = 0; k <= TS_CLOSE_TIMEOUT; k++)
+		if (s->close_kind[k])
+			jw_u64(&w, ts_close_name(k), s->close_kind[k]);
+	jw_object_end(&w);
+	jw_object_begin(&w, "retransmits");
+	for (int st = 0; st < TS_STATE_MAX; st++)
+		if (s->retrans[st])
+			jw_u64(&w, ts_state_name(st), s->retrans[st]);
+	jw_object_end(&w);
+	jw_u64(&w, "synack_retransmits", s->synack_retrans);
+	jw_u64(&w, "resets_sent", s->reset_sent);
+	jw_u64(&w, "resets_received", s->reset_recv);
+	jw_object_begin(&w, "handshake");
+	json_hs(&w, "client", &s->hs_client);
+	json_hs(&w, "server", &s->hs_server);
+	jw_object_end(&w);
+	jw_u64(&w, "closes_with_stats", s->closes_with_stats);
+	jw_u64(&w, "segs_out", s->segs_out);
+	jw_u64(&w, "total_retrans", s->total_retrans);
+	if (s->segs_out)
+		jw_double(&w, "retrans_pct", 100.0 * s->total_retrans / s->segs_out, 3);
+	else
+		jw_null(&w, "retrans_pct");
+	jw_array_begin(&w, "top_retransmits");
+	for (size_t i = 0; i < s->nrc && i < TS_SUMMARY_TOP; i++) {
+		const struct ts_rec *r = &s->rc[i].r;
+
+		jw_object_begin(&w, NULL);
+		jw_u64(&w, "conn", r->conn);
+		jw_u64(&w, "retransmits", s->rc[i].count);
+		jw_u64(&w, "pid", r->pid);
+		jw_str(&w, "comm", r->comm);
+		ts_json_tuple(&w, r->family, r->saddr, r->sport, r->daddr, r->dport);
+		jw_object_end(&w);
+	}
+	jw_array_end(&w);
+	jw_end(&w);
+}
+
+static void text_hs(FILE *f, const char *what, const struct u64vec *v)
+{
+	if (!v->n) {
+		fprintf(f, "  %-34s %8s\n", what, "0");
+		return;
+	}
+	fprintf(f, "  %-34s %8zu %10.3f %10.3f %10.3f %10.3f\n", what, v->n, pct(v, 0.50) / 1e6,
+		pct(v, 0.90) / 1e6, pct(v, 0.99) / 1e6, v->v[v->n - 1] / 1e6);
+}
+
+static void write_text(struct summary *s)
+{
+	char t1[TS_TIMESTR_LEN], t2[TS_TIMESTR_LEN];
+	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], ev[40];
+	FILE *f = s->f;
+	uint64_t rt = 0;
+
+	fprintf(f, "%llu records, %llu events lost", (unsigned long long)s->records,
+		(unsigned long long)s->lost);
+	if (s->records || s->lost_recs) {
+		ts_fmt_rfc3339(t1, sizeof(t1), (int64_t)s->first_ts + s->meta.wall_offset_ns);
+		ts_fmt_rfc3339(t2, sizeof(t2), (int64_t)s->last_ts + s->meta.wall_offset_ns);
+		fprintf(f, ", from %s to %s", t1, t2);
+	}
+	fprintf(f, "\n\n%-40s %-40s %10s\n", "STATE CHANGE", "STEP", "COUNT");
+	for (int o = 0; o < TS_STATE_MAX; o++)
+		for (int n = 0; n < TS_STATE_MAX; n++) {
+			if (!s->trans[o][n])
+				continue;
+			snprintf(ev, sizeof(ev), "%s -> %s", ts_state_name(o), ts_state_name(n));
+			fprintf(f, "%-40s %-40s %10llu\n", ev, ts_step_label(o, n),
+				(unsigned long long)s->trans[o][n]);
+		}
+	if (s->conns) {
+		fprintf(f, "\n%-40s %10s\n", "HOW CONNECTIONS ENDED", "COUNT");
+		for (int k = 0; k <= TS_CLOSE_TIMEOUT; k++)
+			if (s->close_kind[k])
+				fprintf(f, "%-40s %10llu\n", ts_close_name(k),
+					(unsigned long long)s->close_kind[k]);
+	}
+	for (int st = 0; st < TS_STATE_MAX; st++)
+		rt += s->retrans[st];
+	fprintf(f, "\nRetransmissions: %llu", (unsigned long long)rt);
+	for (int st = 0, first = 1; st < TS_STATE_MAX; st++)
+		if (s->retrans[st]) {
+			fprintf(f, "%s%s %llu", first ? " (" : ", ", ts_state_name(st),
+				(unsigned long long)s->retrans[st]);
+			first = 0;
+		}
+	fprintf(f, "%s; SYN-ACK retransmissions: %llu\n", rt ? ")" : "",
+		(unsigned long long)s->synack_retrans);
+	fprintf(f, "Resets: %llu sent, %llu received\n", (unsigned long long)s->reset_sent,
+		(unsigned long long)s->reset_recv);
+	if (s->segs_out) {
+		double p = 100.0 * s->total_retrans / s->segs_out;
+
+		fprintf(
+		    f,
+		    "Retransmitted segments of closed connections: %llu of %llu sent (%.2f %%)%s\n",
+		    (unsigned long long)s->total_retrans, (unsigned long long)s->segs_out, p,
+		    p > 1.0 ? "  -- above 1 %: worth a look" : "");
+	}
+	fprintf(f, "\n%-36s %8s %10s %10s %10s %10s\n", "HANDSHAKE TIME (ms)", "COUNT", "P50",
+		"P90", "P99", "MAX");
+	text_hs(f, "client (SYN_SENT -> ESTABLISHED)", &s->hs_client);
+	text_hs(f, "server (SYN_RECV -> ESTABLISHED)", &s->hs_server);
+	if (!s->nrc)
+		return;
+	fprintf(f, "\nTop connections by retransmissions\n%8s %-7s %-16s %-26s %-26s %s\n",
+		"RETRANS", "PID", "COMM", "LOCAL", "REMOTE", "CONN");
+	for (size_t i = 0; i < s->nrc && i < TS_SUMMARY_TOP; i++) {
+		const struct ts_rec *r = &s->rc[i].r;
+
+		ts_fmt_endpoint(l, sizeof(l), r->family, r->saddr, r->sport);
+		ts_fmt_endpoint(rm, sizeof(rm), r->family, r->daddr, r->dport);
+		fprintf(f, "%8llu %-7u %-16s %-26s %-26s %llu\n",
+			(unsigned long long)s->rc[i].count, r->pid, r->comm[0] ? r->comm : "-", l,
+			rm, (unsigned long long)r->conn);
+	}
+}
+
+static int sum_finish(void *priv, const struct ts_totals *t)
+{
+	struct summary *s = priv;
+
+	(void)t;
+	/* qsort with a NULL base is undefined even for zero elements. */
+	if (s->hs_client.n)
+		qsort(s->hs_client.v, s->hs_client.n, sizeof(uint64_t), cmp_u64);
+	if (s->hs_server.n)
+		qsort(s->hs_server.v, s->hs_server.n, sizeof(uint64_t), cmp_u64);
+	if (s->nrc)
+		qsort(s->rc, s->nrc, sizeof(*s->rc), cmp_rconn);
+	if (s->json)
+		write_json(s);
+	else
+		write_text(s);
+	if (fflush(s->f))
+		return -errno;
+	return s->err;
+}
+
+static int sum_flush(void *priv)
+{
+	(void)priv;
+	return 0;
+}
+
+static void sum_destroy(void *priv)
+{
+	struct summary *s = priv;
+
+	free(s->hs_client.v);
+	free(s->hs_server.v);
+	free(s->rc);
+	ts_connmap_free(&s->map);
+	free(s);
+}
+
+static int sum_conn_end(void *priv, const struct ts_conn *c)
+{
+	struct summary *s = priv;
+
+	/* The tracker's own enum: still range-check before indexing. */
+	if ((unsigned int)c->close <= TS_CLOSE_TIMEOUT)
+		s->close_kind[c->close]++;
+	s->conns++;
+	return 0;
+}
+
+static const struct ts_sink_ops summary_ops = {
+    .name = "summary",
+    .rec = sum_rec,
+    .conn_end = sum_conn_end,
+    .flush = sum_flush,
+    .finish = sum_finish,
+    .destroy = sum_destroy,
+};
+
+int ts_sink_summary_new(struct ts_sink *out, FILE *f, const struct ts_meta *m, bool json)
+{
+	struct summary *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->f = f;
+	s->meta = *m;
+	s->json = json;
+	out->ops = &summary_ops;
+	out->priv = s;
+	return 0;
+}

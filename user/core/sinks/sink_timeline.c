@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Timeline sinks: one block of text, or one JSON object, per connection
+ * when the tracker finishes it.  Loss records are still shown as they come.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include "core/util/fmt.h"
+#include "core/util/jsonw.h"
+#include "core/sinks/sinks.h"
+#include "core/stream/states.h"
+
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+#define C_RED "\033[1;31m"
+
+struct timeline_sink {
+	FILE *f;
+	struct ts_meta meta;
+};
+
+/* Retransmitted / sent segments, in percent; < 0 when unknown. */
+static double retrans_pct(const struct ts_conn *c)
+{
+	if (!c->has_stats || !c->st.segs_out)
+		return -1;
+	return 100.0 * c->st.total_retrans / c->st.segs_out;
+}
+
+static void fmt_ms(char *buf, size_t len, uint64_t ns)
+{
+	snprintf(buf, len, "%.3fms", ns / 1e6);
+}
+
+static int timeline_rec(void *priv, const struct ts_rec *r)
+{
+	struct timeline_sink *s = priv;
+
+	if (r->type != TS_REC_LOST)
+		return 0;
+	ts_text_write_rec(s->f, r, &s->meta);
+	return ferror(s->f) ? -EIO : 0;
+}
+
+static int timeline_lost_json(void *priv, const struct ts_rec *r)
+{
+	struct timeline_sink *s = priv;
+
+	if (r->type != TS_REC_LOST)
+		return 0;
+	ts_json_write_rec(s->f, r, &s->meta);
+	return ferror(s->f) ? -EIO : 0;
+}
+
+static void text_header(struct timeline_sink *s, const struct ts_conn *c)
+{
+	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[32], life[32], pct[32];
+	char owner[TS_COMM_LEN + 16];
+	double p = retrans_pct(c);
+	bool hot = p > 1.0;
+	FILE *f = s->f;
+
+	ts_fmt_endpoint(l, sizeof(l), c->family, c->saddr, c->sport);
+	ts_fmt_endpoint(rm, sizeof(rm), c->family, c->daddr, c->dport);
+	if (c->handshake_ns >= 0)
+		fmt_ms(hs, sizeof(hs), (uint64_t)c->handshake_ns);
+	else
+		snprintf(hs, sizeof(hs), "-");
+	fmt_ms(life, sizeof(life), c->lifetime_ns);
+	if (p >= 0)
+		snprintf(pct, sizeof(pct), "%.2f%%", p);
+	else
+		snprintf(pct, sizeof(pct), "-");
+
+	if (c->pid)
+		snprintf(owner, sizeof(owner), "%s[%u]", c->comm, c->pid);
+	else
+		snprintf(owner, sizeof(owner), "-");
+	fprintf(f, "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s\n",
+		s->meta.color ? C_BOLD : "", c->id,
+		s->meta.color ? C_RESET : "", ts_role_name(c->role), owner, l,
+		rm, ts_close_name(c->close));
+	fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u",
+		hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK],
+		c->rtx[TS_RTX_DATA], c->rtx[TS_RTX_FIN]);
+	if (c->resets_sent || c->resets_received)
+		fprintf(f, "  rst sent=%u received=%u", c->resets_sent,
+			c->resets_received);
+	if (c->has_stats)
+		fprintf(f, "  segs_out %u  retrans %s%s%s", c->st.segs_out,
+			hot && s->meta.color ? C_RED : "", pct,
+			hot && s->meta.color ? C_RESET : "");
+	if (hot)
+		fprintf(f, " (>1%%: needs a look)");
+	fputc('\n', f);
+	if (c->joined_late || c->gaps || c->lost_events || c->evicted ||
+	    c->steps_dropped) {
+		fprintf(f, "  note:");
+		if (c->joined_late)
+			fprintf(f, " joined late (began before tracing or its first events were lost);");
+		if (c->gaps)
+			fprintf(f, " %u transition(s) missing;", c->gaps);
+		if (c->lost_events)
+			fprintf(f, " events were lost while it was open;");
+		if (c->evicted)
+			fprintf(f, " evicted (--max-conns reached), still open;");
+		if (c->steps_dropped)
+			fprintf(f, " %u step(s) not kept;", c->steps_dropped);
+		fputc('\n', f);
+	}
+}
+
+static int timeline_text_conn(void *priv, const struct ts_conn *c)
+{
+	struct timeline_sink *s = priv;
+	uint64_t t0 = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
+
+	text_header(s, c);
+	for (int i = 0; i < c->nsteps; i++) {
+		const struct ts_step *st = &c->steps[i];
+		char t[32], in_old[48], tr[32];
+
+		snprintf(t, sizeof(t), "+%.3fms", (st->ts_ns - t0) / 1e6);
+		snprintf(tr, sizeof(tr), "%s -> %s", ts_state_name(st->from),
+			 ts_state_name(st->to));
+		if (st->ns_in_old)
+			snprintf(in_old, sizeof(in_old), "%.3fms in %s",
+				 st->ns_in_old / 1e6, ts_state_name(st->from));
+		else
+			snprintf(in_old, sizeof(in_old), "-");
+		fprintf(s->f, "  %12s  %-26s %-52s %s%s\n", t, tr,
+			st->label ? st->label : "", in_old,
+			st->flags & TS_STEP_GAP ? "  (after missing events)" : "");
+	}
+	fputc('\n', s->f);
+	return ferror(s->f) ? -EIO : 0;
+}
+
+void ts_json_write_conn(FILE *f, const struct ts_conn *c,
+			const struct ts_meta *m)
+{
+	uint64_t t0 = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
+	char buf[TS_ADDRSTR_LEN];
+	double p = retrans_pct(c);
+	struct jsonw w;
+
+	jw_begin(&w, f);
+	jw_str(&w, "event", "connection");
+	jw_u64(&w, "conn", c->id);
+	jw_str(&w, "role", ts_role_name(c->role));
+	jw_u64(&w, "start_ns", c->start_ns);
+	ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)c->start_ns + m->wall_offset_ns);
+	jw_str(&w, "time", buf);
+	ts_json_tuple(&w, c->family, c->saddr, c->sport, c->daddr, c->dport);
+	jw_u64(&w, "netns", c->netns);
+	jw_u64(&w, "pid", c->pid);
+	jw_str(&w, "comm", c->comm);
+	if (c->handshake_ns >= 0)
+		jw_u64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
+	else
+		jw_null(&w, "handshake_us");
+	jw_u64(&w, "lifetime_us", c->lifetime_ns / 1000);
+	jw_str(&w, "close", ts_close_name(c->close));
+	jw_object_begin(&w, "retransmits");
+	for (int k = 0; k < TS_RTX_KINDS; k++)
+		jw_u64(&w, ts_rtx_name(k), c->rtx[k]);
+	jw_u64(&w, "total", c->rtx_total);
+	jw_object_end(&w);
+	jw_u64(&w, "resets_sent", c->resets_sent);
+	jw_u64(&w, "resets_received", c->resets_received);
+	if (c->has_stats) {
+		jw_u64(&w, "segs_out", c->st.segs_out);
+		jw_u64(&w, "segs_in", c->st.segs_in);
+		jw_u64(&w, "data_segs_out", c->st.data_segs_out);
+		jw_u64(&w, "total_retrans", c->st.total_retrans);
+		jw_u64(&w, "bytes_acked", c->st.bytes_acked);
+		jw_u64(&w, "bytes_received", c->st.bytes_received);
+		jw_u64(&w, "srtt_us", c->st.srtt_us);
+		jw_u64(&w, "sk_err", c->st.err);
+	} else {
+		jw_null(&w, "segs_out");
+	}
+	if (p >= 0)
+		jw_double(&w, "retrans_pct", p, 2);
+	else
+		jw_null(&w, "retrans_pct");
+	jw_bool(&w, "joined_late", c->joined_late);
+	jw_u64(&w, "missing_steps", c->gaps);
+	jw_bool(&w, "lost_events", c->lost_events);
+	jw_bool(&w, "evicted", c->evicted);
+	jw_array_begin(&w, "steps");
+	for (int i = 0; i < c->nsteps; i++) {
+		const struct ts_step *st = &c->steps[i];
+
+		jw_object_begin(&w, NULL);
+		jw_u64(&w, "t_us", (st->ts_ns - t0) / 1000);
+		jw_str(&w, "from", ts_state_name(st->from));
+		jw_str(&w, "to", ts_state_name(st->to));
+		jw_str(&w, "step", st->label ? st->label : "");
+		if (st->ns_in_old)
+			jw_u64(&w, "us_in_old", st->ns_in_old / 1000);
+		else
+			jw_null(&w, "us_in_old");
+		if (st->flags & TS_STEP_INFERRED)
+			jw_bool(&w, "inferred", true);
+		jw_object_end(&w);
+	}
+	jw_array_end(&w);
+	jw_end(&w);
+}
+
+static int timeline_json_conn(void *priv, const struct ts_conn *c)
+{
+	struct timeline_sink *s = priv;
+
+	ts_json_write_conn(s->f, c, &s->meta);
+	return ferror(s->f) ? -EIO : 0;
+}
+
+static int timeline_flush(void *priv)
+{
+	struct timeline_sink *s = priv;
+
+	return fflush(s->f) ? -errno : 0;
+}
+
+static int timeline_text_finish(void *priv, const struct ts_totals *t)
+{
+	struct timeline_sink *s = priv;
+
+	fprintf(s->f, "%" PRIu64 " connections", t->conns);
+	if (t->conns_evicted)
+		fprintf(s->f, "; %" PRIu64 " connections evicted (more than %u open at once: raise --max-conns)",
+			t->conns_evicted, t->max_conns);
+	fputc('\n', s->f);
+	return fflush(s->f) ? -errno : 0;
+}
+
+static int timeline_json_finish(void *priv, const struct ts_totals *t)
+{
+	struct timeline_sink *s = priv;
+	struct jsonw w;
+
+	jw_begin(&w, s->f);
+	jw_str(&w, "event", "summary");
+	jw_u64(&w, "records", t->records);
+	jw_u64(&w, "lost", t->lost);
+	jw_u64(&w, "connections", t->conns);
+	jw_u64(&w, "evicted", t->conns_evicted);
+	jw_u64(&w, "max_conns", t->max_conns);
+	jw_end(&w);
+	return fflush(s->f) ? -errno : 0;
+}
+
+static void timeline_destroy(void *priv)
+{
+	free(priv);
+}
+
+static const struct ts_sink_ops timeline_text_ops = {
+	.name = "timeline-text",
+	.rec = timeline_rec,
+	.flush = timeline_flush,
+	.finish = timeline_text_finish,
+	.destroy = timeline_destroy,
+	.conn_end = timeline_text_conn,
+};
+
+static const struct ts_sink_ops timeline_json_ops = {
+	.name = "timeline-json",
+	.rec = timeline_lost_json,
+	.flush = timeline_flush,
+	.finish = timeline_json_finish,
+	.destroy = timeline_destroy,
+	.conn_end = timeline_json_conn,
+};
+
+static int timeline_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
+			const struct ts_sink_ops *ops)
+{
+	struct timeline_sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->f = f;
+	s->meta = *m;
+	out->ops = ops;
+	out->priv = s;
+	return 0;
+}
+
+int ts_sink_timeline_text_new(struct ts_sink *out, FILE *f,
+			      const struct ts_meta *m)
+{
+	return timeline_new(out, f, m, &timeline_text_ops);
+}
+
+int ts_sink_timeline_json_new(struct ts_sink *out, FILE *f,
+			      const struct ts_meta *m)
+{
+	return timeline_new(out, f, m, &timeline_json_ops);
+}
