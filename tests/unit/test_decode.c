@@ -265,7 +265,7 @@ static void test_text_sink_widens_for_ipv6(void)
 	int n = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	CHECK_INT(ts_sink_text_new(&sink, f, &m), 0);
+	CHECK_INT(ts_sink_text__new(&sink, f, &m), 0);
 	ts_rec_decode(&ev, sizeof(ev), &r);
 	CHECK_INT(sink.ops->rec(sink.priv, &r), 0);
 	/* A full-length IPv6 endpoint is wider than the columns. */

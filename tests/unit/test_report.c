@@ -58,7 +58,7 @@ static char *at_table(uint64_t at, const struct ts_sock *socks, size_t n,
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	CHECK_INT(ts_sink_at_new(&s, f, &m, &o), 0);
+	CHECK_INT(ts_sink_at__new(&s, f, &m, &o), 0);
 	run(s, r, nr);
 	fclose(f);
 	return buf;
@@ -149,7 +149,7 @@ static void test_summary(void)
 	r[n].st.segs_out = 200;
 	r[n++].st.total_retrans = 3;
 	ts_rec_lost(&r[n++], 202 * SEC, 17);
-	CHECK_INT(ts_sink_summary_new(&s, f, &m, true), 0);
+	CHECK_INT(ts_sink_summary__new(&s, f, &m, true), 0);
 	run(s, r, n);
 	fclose(f);
 	CHECK(strstr(buf, "\"records\":105,\"lost\":17") != NULL);

@@ -122,7 +122,7 @@ static void table_golden(const struct ts_table_opts *o,
 	FILE *f = open_memstream(&buf, &len);
 
 	sample(s);
-	CHECK_INT(ts_table_print(f, o, names, s, NSOCKS), rows);
+	CHECK_INT(ts_table__print(f, o, names, s, NSOCKS), rows);
 	fclose(f);
 	golden(buf, len, name);
 	free(buf);
@@ -141,10 +141,10 @@ static void test_tables(void)
 		     NULL, "snapshot_npeo.txt", 6);
 	/* Port names from a services file; addresses stay numeric. */
 	snprintf(path, sizeof(path), "%s/services", TS_TEST_DATA);
-	CHECK_INT(ts_portnames_load(path, &names), 0);
+	CHECK_INT(ts_portnames__load(path, &names), 0);
 	table_golden(&(struct ts_table_opts){ .listening = true, .title = true },
 		     names, "snapshot_l_names.txt", 2);
-	ts_portnames_free(names);
+	ts_portnames__free(names);
 }
 
 static void test_json(void)
@@ -155,7 +155,7 @@ static void test_json(void)
 	FILE *f = open_memstream(&buf, &len);
 
 	sample(s);
-	CHECK_INT(ts_table_print_json(f, &(struct ts_table_opts){ .all = true }, s, NSOCKS),
+	CHECK_INT(ts_table__print_json(f, &(struct ts_table_opts){ .all = true }, s, NSOCKS),
 		  NSOCKS);
 	fclose(f);
 	golden(buf, len, "snapshot.jsonl");
@@ -202,17 +202,17 @@ static void test_portnames(void)
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/services", TS_TEST_DATA);
-	CHECK_INT(ts_portnames_load(path, &p), 0);
+	CHECK_INT(ts_portnames__load(path, &p), 0);
 	CHECK_STR(ts_portname(p, 22), "ssh");
 	CHECK_STR(ts_portname(p, 80), "http"); /* the first name of a port */
 	CHECK(ts_portname(p, 53) == NULL);    /* udp only */
 	CHECK(ts_portname(p, 99) == NULL);    /* malformed line */
 	CHECK(ts_portname(NULL, 22) == NULL);
-	ts_portnames_free(p);
+	ts_portnames__free(p);
 	/* No services file: no names, no error. */
-	CHECK_INT(ts_portnames_load("/nonexistent/services", &p), 0);
+	CHECK_INT(ts_portnames__load("/nonexistent/services", &p), 0);
 	CHECK(ts_portname(p, 22) == NULL);
-	ts_portnames_free(p);
+	ts_portnames__free(p);
 }
 
 static void stats_text(const struct ts_sock_stats *st, const char *name)
@@ -221,7 +221,7 @@ static void stats_text(const struct ts_sock_stats *st, const char *name)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	CHECK_INT(ts_stats_print(f, st, 3, NULL), 0);
+	CHECK_INT(ts_stats__print(f, st, 3, NULL), 0);
 	fclose(f);
 	golden(buf, len, name);
 	free(buf);
@@ -264,7 +264,7 @@ static void test_stats(void)
 		own(&s[n], 1500, "app", 30000 + (uint64_t)i, 0);
 	}
 
-	CHECK_INT(ts_stats_compute(&all, s, n, &lim, &hist, &st), 0);
+	CHECK_INT(ts_stats__compute(&all, s, n, &lim, &hist, &st), 0);
 	CHECK_INT(st.total, n);
 	CHECK_INT(st.v6, 2);
 	CHECK_INT(st.by_state[TS_SYN_RECV], 151);
@@ -280,36 +280,36 @@ static void test_stats(void)
 	CHECK(!has_hint(&st, "time_wait"));
 	CHECK(!has_hint(&st, "close_wait")); /* 6 < 100, not growing yet */
 	stats_text(&st, "snapshot_stats.txt");
-	ts_stats_free(&st);
+	ts_stats__free(&st);
 
 	/* CLOSE_WAIT growing across -c iterations: hinted on the third
 	 * snapshot (two intervals of growth), not before. */
 	n -= 4; /* 2 CLOSE_WAIT */
 	hist = (struct ts_stats_history){};
 	for (int it = 0; it < 3; it++) {
-		CHECK_INT(ts_stats_compute(&all, s, n, &lim, &hist, &st), 0);
+		CHECK_INT(ts_stats__compute(&all, s, n, &lim, &hist, &st), 0);
 		CHECK(has_hint(&st, "close_wait") == (it == 2));
-		ts_stats_free(&st);
+		ts_stats__free(&st);
 		n++;
 	}
 	/* Flat counts: no hint. */
-	CHECK_INT(ts_stats_compute(&all, s, n - 1, &lim, &hist, &st), 0);
+	CHECK_INT(ts_stats__compute(&all, s, n - 1, &lim, &hist, &st), 0);
 	CHECK(!has_hint(&st, "close_wait"));
-	ts_stats_free(&st);
+	ts_stats__free(&st);
 
 	/* Lower limits: TIME_WAIT and CLOSE_WAIT by count; none by --state. */
 	lim.time_wait = 1;
 	lim.close_wait = 2;
-	CHECK_INT(ts_stats_compute(&all, s, n, &lim, NULL, &st), 0);
+	CHECK_INT(ts_stats__compute(&all, s, n, &lim, NULL, &st), 0);
 	CHECK(has_hint(&st, "time_wait") && has_hint(&st, "close_wait"));
 	CHECK(strstr(st.hints[st.nhints - 1].text, "1500/app") != NULL);
-	ts_stats_free(&st);
-	CHECK_INT(ts_stats_compute(&(struct ts_table_opts){ .states = 1u << TS_LISTEN },
+	ts_stats__free(&st);
+	CHECK_INT(ts_stats__compute(&(struct ts_table_opts){ .states = 1u << TS_LISTEN },
 				   s, n, &lim, NULL, &st), 0);
 	CHECK_INT(st.total, 2);
 	CHECK_INT(st.nhints, 0);
 	stats_text(&st, "snapshot_stats_none.txt");
-	ts_stats_free(&st);
+	ts_stats__free(&st);
 	free(s);
 }
 

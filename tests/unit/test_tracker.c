@@ -36,7 +36,7 @@ static struct ts_tracker *tracker(uint32_t max)
 	struct ts_tracker *t = NULL;
 
 	nout = 0;
-	CHECK_INT(ts_tracker_new(&o, collect, NULL, &t), 0);
+	CHECK_INT(ts_tracker__new(&o, collect, NULL, &t), 0);
 	return t;
 }
 
@@ -89,7 +89,7 @@ static struct ts_rec closing(uint64_t conn, uint64_t ts, int from,
 
 static void push(struct ts_tracker *t, struct ts_rec r)
 {
-	CHECK_INT(ts_tracker_push(t, &r), 0);
+	CHECK_INT(ts_tracker__push(t, &r), 0);
 }
 
 static void push_all(struct ts_tracker *t, const struct ts_rec *r, int n)
@@ -114,8 +114,8 @@ static const char *steps_str(const struct ts_conn *c)
 
 static void finish(struct ts_tracker *t)
 {
-	CHECK_INT(ts_tracker_finish(t), 0);
-	ts_tracker_free(t);
+	CHECK_INT(ts_tracker__finish(t), 0);
+	ts_tracker__free(t);
 }
 
 /* CLOSE>SYN_SENT (port 0) .. active close, peer's FIN received. */
@@ -144,7 +144,7 @@ static void test_client_active(void)
 	push_all(t, r, n);
 	/* Closed, but it lingers for trailing records. */
 	CHECK_INT(nout, 0);
-	CHECK_INT(ts_tracker_advance(t, 10 * MS + 2 * MS + 90 * US +
+	CHECK_INT(ts_tracker__advance(t, 10 * MS + 2 * MS + 90 * US +
 					       TS_TRACKER_DEFAULT_LINGER_NS), 0);
 	CHECK_INT(nout, 1);
 	CHECK_STR(steps_str(&out[0]),
@@ -315,7 +315,7 @@ static void test_resets(void)
 	struct ts_tracker_stats st;
 
 	push_all(t, r, 9);
-	ts_tracker_get_stats(t, &st);
+	ts_tracker__get_stats(t, &st);
 	CHECK_INT(st.unattributed, 1);
 	finish(t);
 	CHECK_INT(nout, 2);
@@ -371,9 +371,9 @@ static void test_synack_join(void)
 	r[4].dport = r[5].dport = r[6].dport = 40001;
 	r[7].dport = 40002;
 	push_all(t, r, 8);
-	CHECK_INT(ts_tracker_finish(t), 0);
-	ts_tracker_get_stats(t, &st);
-	ts_tracker_free(t);
+	CHECK_INT(ts_tracker__finish(t), 0);
+	ts_tracker__get_stats(t, &st);
+	ts_tracker__free(t);
 	CHECK_INT(st.synack_unjoined, 1);
 	CHECK_INT(nout, 2);
 	CHECK_INT(out[0].rtx[TS_RTX_SYNACK], 2);
@@ -506,7 +506,7 @@ static void test_id_reuse_and_open(void)
 	/* The first life ended when the second began. */
 	CHECK_INT(nout, 1);
 	CHECK_INT(out[0].close, TS_CLOSE_REFUSED);
-	CHECK_INT(ts_tracker_advance(t, 50 * MS), 0);
+	CHECK_INT(ts_tracker__advance(t, 50 * MS), 0);
 	finish(t);
 	CHECK_INT(nout, 2);
 	CHECK_INT(out[1].close, TS_CLOSE_OPEN);
@@ -556,35 +556,35 @@ static void test_eviction_bound(void)
 	const uint64_t n = 1000000;
 	struct ts_rec r[8];
 
-	CHECK_INT(ts_tracker_new(&o, count_only, counts, &t), 0);
+	CHECK_INT(ts_tracker__new(&o, count_only, counts, &t), 0);
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t t0 = i * 10 * US;
 		int k = client_active(r, 2 * i + 1, t0);
 
 		for (int j = 0; j < k; j++)
-			if (ts_tracker_push(t, &r[j]))
+			if (ts_tracker__push(t, &r[j]))
 				break;
 		if (i % 100 == 0) {
 			struct ts_rec lone = state(2 * i + 2, t0, TS_CLOSE,
 						   TS_SYN_SENT, 0);
-			ts_tracker_push(t, &lone);
+			ts_tracker__push(t, &lone);
 		}
-		ts_tracker_get_stats(t, &st);
+		ts_tracker__get_stats(t, &st);
 		if (st.live > 1000)
 			break;
 	}
-	ts_tracker_get_stats(t, &st);
+	ts_tracker__get_stats(t, &st);
 	CHECK(st.peak <= 1000);
 	CHECK(st.live <= 1000);
-	CHECK_INT(ts_tracker_finish(t), 0);
-	ts_tracker_get_stats(t, &st);
+	CHECK_INT(ts_tracker__finish(t), 0);
+	ts_tracker__get_stats(t, &st);
 	CHECK_INT(counts[0], n + n / 100);
 	CHECK_INT(counts[2], n);
 	/* Never-ending ones are the least recently active: they go first. */
 	CHECK_INT(st.evicted, counts[1]);
 	CHECK(counts[1] > 0 && counts[1] <= n / 100);
 	CHECK_INT(st.live, 0);
-	ts_tracker_free(t);
+	ts_tracker__free(t);
 }
 
 /* ---- golden output ---- */
@@ -667,9 +667,9 @@ static void test_golden(void)
 
 	g.text = open_memstream(&tb, &tl);
 	g.json = open_memstream(&jb, &jl);
-	CHECK_INT(ts_sink_timeline_text_new(&g.ts, g.text, &m), 0);
-	CHECK_INT(ts_sink_timeline_json_new(&g.js, g.json, &m), 0);
-	CHECK_INT(ts_tracker_new(&o, to_sinks, &g, &t), 0);
+	CHECK_INT(ts_sink_timeline_text__new(&g.ts, g.text, &m), 0);
+	CHECK_INT(ts_sink_timeline_json__new(&g.js, g.json, &m), 0);
+	CHECK_INT(ts_tracker__new(&o, to_sinks, &g, &t), 0);
 
 	n = client_active(r, 7, 10 * MS);
 	r[n - 1].st.total_retrans = 1;
@@ -680,7 +680,7 @@ static void test_golden(void)
 	push(t, closing(8, 20 * MS + 41 * US, TS_SYN_SENT, 0, ECONNREFUSED));
 	push(t, state(9, 30 * MS, TS_CLOSE, TS_LISTEN, 0));
 	push(t, state(10, 31 * MS, TS_ESTABLISHED, TS_CLOSE_WAIT, TS_F_FIN_RCVD));
-	CHECK_INT(ts_tracker_finish(t), 0);
+	CHECK_INT(ts_tracker__finish(t), 0);
 
 	g.ts.ops->finish(g.ts.priv, &tot);
 	g.js.ops->finish(g.js.priv, &tot);
@@ -690,7 +690,7 @@ static void test_golden(void)
 	compare_golden("timeline.jsonl", jb, jl);
 	g.ts.ops->destroy(g.ts.priv);
 	g.js.ops->destroy(g.js.priv);
-	ts_tracker_free(t);
+	ts_tracker__free(t);
 	free(tb);
 	free(jb);
 }

@@ -16,7 +16,7 @@ static void say_exists(const char *path)
 	ts_err("cannot create %s: the file exists (use --force to replace it)", path);
 }
 
-int ts_capture_precheck(const struct ts_capture_opts *o)
+int ts_capture__precheck(const struct ts_capture_opts *o)
 {
 	struct stat st;
 
@@ -26,9 +26,9 @@ int ts_capture_precheck(const struct ts_capture_opts *o)
 	return -EEXIST;
 }
 
-int ts_capture_initial_snapshot(const struct ts_filter *f, struct ts_sock **out, size_t *n)
+int ts_capture__initial_snapshot(const struct ts_filter *f, struct ts_sock **out, size_t *n)
 {
-	int err = ts_snapshot_collect_in(f->netns, true, out, n);
+	int err = ts_snapshot__collect_in(f->netns, true, out, n);
 
 	if (err == -ENOENT) {
 		ts_warn("no file names network namespace %u: the capture starts without a snapshot",
@@ -41,7 +41,7 @@ int ts_capture_initial_snapshot(const struct ts_filter *f, struct ts_sock **out,
 	return 0;
 }
 
-int ts_capture_attach(const struct ts_capture_opts *o, int argc, char **argv,
+int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 		      const struct ts_filter *f, struct ts_pipeline *p, struct ts_capsink **out)
 {
 	struct ts_capw_opts wo = {
@@ -71,12 +71,12 @@ int ts_capture_attach(const struct ts_capture_opts *o, int argc, char **argv,
 	/* The live sinks' clock offset, so a report prints the same times. */
 	h->wall_offset_ns = p->meta.wall_offset_ns;
 
-	err = ts_capture_initial_snapshot(f, &socks, &nsocks);
+	err = ts_capture__initial_snapshot(f, &socks, &nsocks);
 	if (err) {
 		ts_err("cannot take the initial socket snapshot: %s", strerror(-err));
 		goto cleanup;
 	}
-	err = ts_capw_open(&wo, h, socks, nsocks, &w);
+	err = ts_capw__open(&wo, h, socks, nsocks, &w);
 	if (err) {
 		if (err == -EEXIST)
 			say_exists(o->path);
@@ -84,13 +84,13 @@ int ts_capture_attach(const struct ts_capture_opts *o, int argc, char **argv,
 			ts_err("cannot create %s: %s", o->path, strerror(-err));
 		goto cleanup;
 	}
-	if (ts_capw_snapshot_skipped(w))
+	if (ts_capw__snapshot_skipped(w))
 		ts_warn(
 		    "%llu sockets of the initial snapshot had impossible values and were left out",
-		    (unsigned long long)ts_capw_snapshot_skipped(w));
-	err = ts_sink_capture_new(&sink, w, out);
+		    (unsigned long long)ts_capw__snapshot_skipped(w));
+	err = ts_sink_capture__new(&sink, w, out);
 	if (!err)
-		err = ts_pipeline_add_sink(p, sink);
+		err = ts_pipeline__add_sink(p, sink);
 	if (err)
 		ts_err("cannot record to %s: %s", o->path, strerror(-err));
 cleanup:

@@ -20,9 +20,9 @@ struct ts_capture_opts {
 
 /*
  * Refuse early (before the programs load) a FILE that exists without
- * --force.  Only a courtesy: ts_capture_attach creates with O_EXCL.
+ * --force.  Only a courtesy: ts_capture__attach creates with O_EXCL.
  */
-int ts_capture_precheck(const struct ts_capture_opts *o);
+int ts_capture__precheck(const struct ts_capture_opts *o);
 
 /*
  * Take the initial snapshot, create the file and add the capture sink to
@@ -30,14 +30,14 @@ int ts_capture_precheck(const struct ts_capture_opts *o);
  * between the snapshot and the first recorded event unseen.  Prints one
  * line on failure.  argv is the command's (argv[0] is its name).
  */
-int ts_capture_attach(const struct ts_capture_opts *o, int argc, char **argv,
+int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 		      const struct ts_filter *f, struct ts_pipeline *p, struct ts_capsink **out);
 
 /*
  * The sockets that exist when recording begins, for the capture's
  * snapshot section.  For now this collects nothing: the lead wires the
- * BPF iterator collector (issue 5's ts_snapshot_collect) in here at merge.
+ * BPF iterator collector (issue 5's ts_snapshot__collect) in here at merge.
  */
-int ts_capture_initial_snapshot(const struct ts_filter *f, struct ts_sock **out, size_t *n);
+int ts_capture__initial_snapshot(const struct ts_filter *f, struct ts_sock **out, size_t *n);
 
 #endif

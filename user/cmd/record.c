@@ -117,7 +117,7 @@ static const struct argp argp = {
 
 static bool capture_stopped(void *ctx)
 {
-	return ts_sink_capture_stopped(ctx);
+	return ts_sink_capture__stopped(ctx);
 }
 
 int cmd_record(int argc, char **argv)
@@ -133,20 +133,20 @@ int cmd_record(int argc, char **argv)
 	int ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	if (ts_capture_precheck(&o.cap))
+	if (ts_capture__precheck(&o.cap))
 		return 1;
 	/* Before the file exists: a stop request must still close it. */
 	ts_signals_install();
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
-	ts_pipeline_init(&pipe, &o.filter, &meta);
+	ts_pipeline__init(&pipe, &o.filter, &meta);
 	lo.filter = o.filter;
 	lo.ring_bytes = o.ring_bytes;
 	lo.wakeup_bytes = o.ring_bytes / 8;
 	lo.mode = o.mode;
 	if (ts_loader__open(&lo, &loader))
 		goto cleanup;
-	if (ts_capture_attach(&o.cap, argc, argv, &o.filter, &pipe, &cap))
+	if (ts_capture__attach(&o.cap, argc, argv, &o.filter, &pipe, &cap))
 		goto cleanup;
 	if (ts_live__new(loader, &pipe, &live))
 		goto cleanup;
@@ -162,24 +162,24 @@ int cmd_record(int argc, char **argv)
 	ret = 0;
 cleanup:
 	/* finish writes the last chunk and the trailer, errors or not. */
-	if (ts_pipeline_finish(&pipe) && !ret) {
+	if (ts_pipeline__finish(&pipe) && !ret) {
 		ts_err("writing output failed");
 		ret = 1;
 	}
 	if (cap) {
-		uint64_t ev = ts_sink_capture_events(cap);
-		uint64_t bytes = ts_sink_capture_bytes(cap);
+		uint64_t ev = ts_sink_capture__events(cap);
+		uint64_t bytes = ts_sink_capture__bytes(cap);
 
 		fprintf(stderr, "tcpscope: recorded %llu events (%llu lost) to %s: %llu bytes",
 			(unsigned long long)ev, (unsigned long long)pipe.totals.lost,
 			o.cap.path, (unsigned long long)bytes);
 		if (ev)
 			fprintf(stderr, ", %.1f bytes/event", (double)bytes / (double)ev);
-		if (ts_sink_capture_dropped(cap))
+		if (ts_sink_capture__dropped(cap))
 			fprintf(stderr, "; the last %llu events could not be written",
-				(unsigned long long)ts_sink_capture_dropped(cap));
+				(unsigned long long)ts_sink_capture__dropped(cap));
 		fputc('\n', stderr);
-		if (ts_sink_capture_error(cap) && ts_sink_capture_error(cap) != -EFBIG)
+		if (ts_sink_capture__error(cap) && ts_sink_capture__error(cap) != -EFBIG)
 			ret = 1;
 	}
 	if (live && ts_live__bad_records(live))
@@ -187,6 +187,6 @@ cleanup:
 			(unsigned long long)ts_live__bad_records(live));
 	ts_live__free(live);
 	ts_loader__free(loader);
-	ts_pipeline_free(&pipe);
+	ts_pipeline__free(&pipe);
 	return ret;
 }

@@ -148,12 +148,12 @@ static const char *printable(const char *s, char *buf, size_t len)
 
 static void print_info(const struct ts_capr *r)
 {
-	const struct ts_cap_header *h = ts_capr_header(r);
+	const struct ts_cap_header *h = ts_capr__header(r);
 	char host[256], kernel[256], cmd[TS_CAP_MAX_STR];
 	const struct ts_sock *socks;
 	size_t n;
 
-	ts_capr_snapshot(r, &socks, &n);
+	ts_capr__snapshot(r, &socks, &n);
 	fprintf(stderr, "capture: format %u, host %s, kernel %s, %zu sockets in the snapshot\n"
 			"capture: recorded by: %s\n",
 		h->version, printable(h->host, host, sizeof(host)),
@@ -169,7 +169,7 @@ static int filter_snapshot(const struct ts_capr *r, const struct ts_filter *f,
 	struct ts_sock *keep;
 	size_t total;
 
-	ts_capr_snapshot(r, &socks, &total);
+	ts_capr__snapshot(r, &socks, &total);
 	keep = malloc((total + 1) * sizeof(*keep));
 	if (!keep)
 		return -ENOMEM;
@@ -190,19 +190,19 @@ static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 	/* The same tracker as live tracing: timelines, and close kinds for
 	 * the summary. */
 	if (o->timeline || o->summary) {
-		err = ts_pipeline_track(p, &to);
+		err = ts_pipeline__track(p, &to);
 		if (err) {
 			ts_err("cannot set up the connection tracker: %s", strerror(-err));
 			return err;
 		}
 	}
 	if (o->timeline) {
-		err = o->json ? ts_sink_timeline_json_new(&sink, stdout, meta) :
-				ts_sink_timeline_text_new(&sink, stdout, meta);
+		err = o->json ? ts_sink_timeline_json__new(&sink, stdout, meta) :
+				ts_sink_timeline_text__new(&sink, stdout, meta);
 	} else if (o->summary) {
-		err = ts_sink_summary_new(&sink, stdout, meta, o->json);
+		err = ts_sink_summary__new(&sink, stdout, meta, o->json);
 	} else if (o->at) {
-		const struct ts_cap_header *h = ts_capr_header(r);
+		const struct ts_cap_header *h = ts_capr__header(r);
 		struct ts_at_opts ao = { .json = o->json };
 
 		err = ts_parse_at(o->at, h->start_mono_ns, h->wall_offset_ns, &ao.at_mono_ns);
@@ -217,14 +217,14 @@ static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 		ao.socks = socks;
 		/* The sink copies what it needs from the snapshot. */
 		if (!err)
-			err = ts_sink_at_new(&sink, stdout, meta, &ao);
+			err = ts_sink_at__new(&sink, stdout, meta, &ao);
 		free(socks);
 	} else {
-		err = o->json ? ts_sink_json_new(&sink, stdout, meta) :
-				ts_sink_text_new(&sink, stdout, meta);
+		err = o->json ? ts_sink_json__new(&sink, stdout, meta) :
+				ts_sink_text__new(&sink, stdout, meta);
 	}
 	if (!err)
-		err = ts_pipeline_add_sink(p, sink);
+		err = ts_pipeline__add_sink(p, sink);
 	if (err)
 		ts_err("cannot set up output: %s", strerror(-err));
 	return err;
@@ -240,43 +240,43 @@ int cmd_report(int argc, char **argv)
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	ts_pipeline_init(&pipe, &o.filter, &meta);
-	err = ts_capr_open(o.path, &r);
+	ts_pipeline__init(&pipe, &o.filter, &meta);
+	err = ts_capr__open(o.path, &r);
 	if (err) {
-		if (r && ts_capr_status(r) != TS_CAPR_OK)
-			ts_err("%s: %s", o.path, ts_capr_error(r));
+		if (r && ts_capr__status(r) != TS_CAPR_OK)
+			ts_err("%s: %s", o.path, ts_capr__error(r));
 		else
 			ts_err("cannot read %s: %s", o.path, strerror(-err));
 		goto cleanup;
 	}
 	if (o.header || ts_log_verbose())
 		print_info(r);
-	ts_source_file_meta(r, &meta);
+	ts_source_file__meta(r, &meta);
 	meta.color = !o.json && ts_color_wanted(o.color);
-	ts_pipeline_init(&pipe, &o.filter, &meta);
+	ts_pipeline__init(&pipe, &o.filter, &meta);
 	if (add_sinks(&o, r, &pipe, &meta))
 		goto cleanup;
-	err = ts_source_file_run(r, &pipe);
+	err = ts_source_file__run(r, &pipe);
 	if (err) {
 		ts_err("reading %s failed: %s", o.path, strerror(-err));
 		goto cleanup;
 	}
 	ret = 0;
 cleanup:
-	if (ts_pipeline_finish(&pipe) && !ret) {
+	if (ts_pipeline__finish(&pipe) && !ret) {
 		ts_err("writing output failed");
 		ret = 1;
 	}
-	if (!ret && ts_capr_status(r) != TS_CAPR_OK) {
+	if (!ret && ts_capr__status(r) != TS_CAPR_OK) {
 		ts_warn("%s: %s; the %llu records before it were reported",
-			o.path, ts_capr_error(r), (unsigned long long)pipe.totals.records);
+			o.path, ts_capr__error(r), (unsigned long long)pipe.totals.records);
 		ret = EXIT_DAMAGED;
 	}
-	if (!ret && ts_capr_trailer(r, &t) && (o.header || ts_log_verbose()))
+	if (!ret && ts_capr__trailer(r, &t) && (o.header || ts_log_verbose()))
 		fprintf(stderr, "capture: trailer: %llu events, %llu lost, %llu chunks\n",
 			(unsigned long long)t.events, (unsigned long long)t.lost,
 			(unsigned long long)t.chunks);
-	ts_capr_close(r);
-	ts_pipeline_free(&pipe);
+	ts_capr__close(r);
+	ts_pipeline__free(&pipe);
 	return ret;
 }

@@ -221,17 +221,17 @@ static int show(const struct snapshot_opts *o, const struct ts_portnames *names,
 	int err;
 
 	if (!o->stats) {
-		err = o->json ? ts_table_print_json(stdout, &o->table, socks, n) :
-				ts_table_print(stdout, &o->table, names, socks, n);
+		err = o->json ? ts_table__print_json(stdout, &o->table, socks, n) :
+				ts_table__print(stdout, &o->table, names, socks, n);
 		return err < 0 ? err : 0;
 	}
-	err = ts_stats_compute(&o->table, socks, n, &lim, hist, &st);
+	err = ts_stats__compute(&o->table, socks, n, &lim, hist, &st);
 	if (err)
 		return err;
-	err = o->json ? ts_stats_print_json(stdout, &st, o->top) :
-			ts_stats_print(stdout, &st, o->top,
+	err = o->json ? ts_stats__print_json(stdout, &st, o->top) :
+			ts_stats__print(stdout, &st, o->top,
 				       o->table.numeric ? NULL : names);
-	ts_stats_free(&st);
+	ts_stats__free(&st);
 	return err;
 }
 
@@ -249,7 +249,7 @@ int cmd_snapshot(int argc, char **argv)
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 	if (o.unpin) {
-		err = ts_pin_remove_all();
+		err = ts_pin__remove_all();
 		if (err < 0) {
 			ts_err("cannot remove the pins in %s: %s", TS_PIN_ROOT,
 			       strerror(-err));
@@ -266,7 +266,7 @@ int cmd_snapshot(int argc, char **argv)
 	o.snap.skip_inodes = !o.json && !o.table.extend;
 
 	if (!o.table.numeric && !o.json) {
-		err = ts_portnames_load(SERVICES_PATH, &names);
+		err = ts_portnames__load(SERVICES_PATH, &names);
 		if (err) {
 			ts_err("cannot read %s: %s", SERVICES_PATH, strerror(-err));
 			goto cleanup;
@@ -306,6 +306,6 @@ int cmd_snapshot(int argc, char **argv)
 	ret = 0;
 cleanup:
 	ts_snapshotter__free(snap);
-	ts_portnames_free(names);
+	ts_portnames__free(names);
 	return ret;
 }

@@ -172,7 +172,7 @@ struct run_ctx {
 static int interval_summary(void *ctx)
 {
 	struct run_ctx *rc = ctx;
-	int err = ts_pipeline_flush(rc->pipe);
+	int err = ts_pipeline__flush(rc->pipe);
 
 	if (!err)
 		err = ts_trace_snap__print_summary(rc->tsnap, stdout, rc->wall_offset_ns);
@@ -185,7 +185,7 @@ static bool capture_stopped(void *ctx)
 {
 	struct run_ctx *rc = ctx;
 
-	return ts_sink_capture_stopped(rc->cap);
+	return ts_sink_capture__stopped(rc->cap);
 }
 
 int cmd_trace(int argc, char **argv)
@@ -207,30 +207,30 @@ int cmd_trace(int argc, char **argv)
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	if (ts_capture_precheck(&o.cap))
+	if (ts_capture__precheck(&o.cap))
 		return 1;
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	meta.color = !o.json && ts_color_wanted(o.color);
-	ts_pipeline_init(&pipe, &o.filter, &meta);
+	ts_pipeline__init(&pipe, &o.filter, &meta);
 	if ((o.snapshot || o.interval_s) &&
 	    ts_trace_snap__new(&o.filter, o.json, &tsnap))
 		goto cleanup;
 	if (o.timeline) {
 		struct ts_tracker_opts to = { .max_conns = (uint32_t)o.max_conns };
 
-		err = ts_pipeline_track(&pipe, &to);
+		err = ts_pipeline__track(&pipe, &to);
 		if (!err)
-			err = o.json ? ts_sink_timeline_json_new(&sink, stdout, &meta) :
-				       ts_sink_timeline_text_new(&sink, stdout, &meta);
+			err = o.json ? ts_sink_timeline_json__new(&sink, stdout, &meta) :
+				       ts_sink_timeline_text__new(&sink, stdout, &meta);
 	} else if (o.snapshot) {
 		err = ts_trace_snap__sink_new(tsnap, &sink, stdout, &meta);
 	} else {
-		err = o.json ? ts_sink_json_new(&sink, stdout, &meta) :
-			       ts_sink_text_new(&sink, stdout, &meta);
+		err = o.json ? ts_sink_json__new(&sink, stdout, &meta) :
+			       ts_sink_text__new(&sink, stdout, &meta);
 	}
 	if (!err)
-		err = ts_pipeline_add_sink(&pipe, sink);
+		err = ts_pipeline__add_sink(&pipe, sink);
 	if (err) {
 		ts_err("cannot set up output: %s", strerror(-err));
 		goto cleanup;
@@ -245,7 +245,7 @@ int cmd_trace(int argc, char **argv)
 	if (ts_loader__open(&lo, &loader))
 		goto cleanup;
 	if (o.cap.path &&
-	    ts_capture_attach(&o.cap, argc, argv, &o.filter, &pipe, &cap))
+	    ts_capture__attach(&o.cap, argc, argv, &o.filter, &pipe, &cap))
 		goto cleanup;
 	if (ts_live__new(loader, &pipe, &live))
 		goto cleanup;
@@ -278,11 +278,11 @@ int cmd_trace(int argc, char **argv)
 	ret = 0;
 cleanup:
 	/* The summary belongs to a run that traced; none if setup failed. */
-	if (live && ts_pipeline_finish(&pipe) && !ret) {
+	if (live && ts_pipeline__finish(&pipe) && !ret) {
 		ts_err("writing output failed");
 		ret = 1;
 	}
-	if (ts_sink_capture_error(cap) && ts_sink_capture_error(cap) != -EFBIG)
+	if (ts_sink_capture__error(cap) && ts_sink_capture__error(cap) != -EFBIG)
 		ret = 1;
 	if (live || loader)
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
@@ -296,7 +296,7 @@ cleanup:
 			(unsigned long long)ts_live__bad_records(live));
 	ts_live__free(live);
 	ts_loader__free(loader);
-	ts_pipeline_free(&pipe);
+	ts_pipeline__free(&pipe);
 	ts_trace_snap__free(tsnap);
 	return ret;
 }

@@ -164,8 +164,8 @@ int ts_trace_snap__print_initial(struct ts_trace_snap *t, FILE *f,
 	} else {
 		ts_warn("connection ids are not socket cookies in this mode: events cannot be matched with the snapshot");
 	}
-	err = t->json ? ts_table_print_json(f, &o, s, n) :
-			ts_table_print(f, &o, NULL, s, n);
+	err = t->json ? ts_table__print_json(f, &o, s, n) :
+			ts_table__print(f, &o, NULL, s, n);
 	if (!t->json && err >= 0)
 		fputc('\n', f);
 	free(s);
@@ -186,12 +186,12 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 	err = collect(t, &s, &n);
 	if (err)
 		return err;
-	err = ts_stats_compute(&all, s, n, &lim, &t->hist, &st);
+	err = ts_stats__compute(&all, s, n, &lim, &t->hist, &st);
 	free(s);
 	if (err)
 		return err;
 	if (t->json) {
-		err = ts_stats_print_json(f, &st, 10);
+		err = ts_stats__print_json(f, &st, 10);
 	} else {
 		ts_fmt_clock(clock, sizeof(clock),
 			     (int64_t)ts_now_mono_ns() + wall_offset_ns);
@@ -204,7 +204,7 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 			fprintf(f, "%-12s -- ! %s\n", clock, st.hints[i].text);
 		err = ferror(f) ? -EIO : 0;
 	}
-	ts_stats_free(&st);
+	ts_stats__free(&st);
 	return err;
 }
 

@@ -380,7 +380,7 @@ static void seed_listeners(struct ts_loader *l, const struct ts_filter *f)
 	size_t n = 0, seeded = 0;
 	int err;
 
-	err = ts_snapshot_collect_in(f->netns, true, &socks, &n);
+	err = ts_snapshot__collect_in(f->netns, true, &socks, &n);
 	if (err) {
 		ts_info("owners of existing listeners not known (%s)", strerror(-err));
 		return;

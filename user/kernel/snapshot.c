@@ -181,8 +181,8 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 		size_t sz = 0;
 		const void *elf = snapshot_bpf__elf_bytes(&sz);
 
-		ts_pin_dir(pin_dir, sizeof(pin_dir), elf, sz);
-		err = ts_pin_open(pin_dir, &s->tcp_fd, o->pids ? &s->files_fd : NULL);
+		ts_pin__dir(pin_dir, sizeof(pin_dir), elf, sz);
+		err = ts_pin__open(pin_dir, &s->tcp_fd, o->pids ? &s->files_fd : NULL);
 		if (!err) {
 			s->own_fds = true;
 			ts_info("pinned snapshot iterators opened from %s in %.1f ms",
@@ -203,7 +203,7 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	want.timers = !o->skip_timers || o->pin;
 	want.inodes = !o->skip_inodes || o->pids || o->pin;
 	if (o->loader != TS_SNAP_LOADER_LIBBPF) {
-		err = ts_snap_lskel_open(&want, &s->lskel, &s->tcp_fd, &files_fd);
+		err = ts_snap_lskel__open(&want, &s->lskel, &s->tcp_fd, &files_fd);
 		if (!err) {
 			s->cookie_helper = true;
 			ts_info("snapshot iterators loaded by the light skeleton (CO-RE in the kernel)");
@@ -259,7 +259,7 @@ loaded:
 	if (o->pids)
 		s->files_fd = files_fd;
 	if (o->pin) {
-		err = ts_pin_save(pin_dir, s->tcp_fd, files_fd);
+		err = ts_pin__save(pin_dir, s->tcp_fd, files_fd);
 		if (err)
 			ts_warn("cannot pin the iterators in %s (%s): going on without",
 				pin_dir, strerror(-err));
@@ -289,7 +289,7 @@ void ts_snapshotter__free(struct ts_snapshotter *s)
 	}
 	bpf_link__destroy(s->files_link);
 	bpf_link__destroy(s->tcp_link);
-	ts_snap_lskel_free(s->lskel);
+	ts_snap_lskel__free(s->lskel);
 	snapshot_bpf__destroy(s->skel);
 	if (s->netns_fd >= 0)
 		close(s->netns_fd);
@@ -610,7 +610,7 @@ cleanup:
 	return err;
 }
 
-int ts_snapshot_collect(const struct ts_snapshot_opts *o, struct ts_sock **out,
+int ts_snapshot__collect(const struct ts_snapshot_opts *o, struct ts_sock **out,
 			size_t *n)
 {
 	struct ts_snapshotter *s = NULL;

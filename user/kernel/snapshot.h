@@ -50,7 +50,7 @@ int ts_snapshotter__collect(struct ts_snapshotter *s, struct ts_sock **out,
 void ts_snapshotter__free(struct ts_snapshotter *s);
 
 /* One-shot: new, collect, free. */
-int ts_snapshot_collect(const struct ts_snapshot_opts *o, struct ts_sock **out,
+int ts_snapshot__collect(const struct ts_snapshot_opts *o, struct ts_sock **out,
 			size_t *n);
 
 /*
@@ -61,7 +61,7 @@ int ts_snapshot_collect(const struct ts_snapshot_opts *o, struct ts_sock **out,
  */
 int ts_netns_path(uint32_t ino, char *buf, size_t len);
 /* One-shot snapshot of namespace netns (0: ours); -ENOENT as above. */
-int ts_snapshot_collect_in(uint32_t netns, bool pids, struct ts_sock **out,
+int ts_snapshot__collect_in(uint32_t netns, bool pids, struct ts_sock **out,
 			   size_t *n);
 
 #endif

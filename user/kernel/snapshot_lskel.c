@@ -11,7 +11,7 @@ struct ts_snap_lskel {
 	struct snapshot_lskel *skel;
 };
 
-int ts_snap_lskel_open(const struct ts_snap_want *w, struct ts_snap_lskel **out,
+int ts_snap_lskel__open(const struct ts_snap_want *w, struct ts_snap_lskel **out,
 		       int *tcp_fd, int *files_fd)
 {
 	struct ts_snap_lskel *l;
@@ -57,7 +57,7 @@ fail:
 	return err < 0 ? err : -EINVAL;
 }
 
-void ts_snap_lskel_free(struct ts_snap_lskel *l)
+void ts_snap_lskel__free(struct ts_snap_lskel *l)
 {
 	if (!l)
 		return;

@@ -25,8 +25,8 @@ struct ts_snap_want {
  * Load and create the iterator links; the link fds stay owned by *out.
  * *files_fd is -1 unless w->files.  0 or -errno.
  */
-int ts_snap_lskel_open(const struct ts_snap_want *w, struct ts_snap_lskel **out,
+int ts_snap_lskel__open(const struct ts_snap_want *w, struct ts_snap_lskel **out,
 		       int *tcp_fd, int *files_fd);
-void ts_snap_lskel_free(struct ts_snap_lskel *l);
+void ts_snap_lskel__free(struct ts_snap_lskel *l);
 
 #endif

@@ -37,7 +37,7 @@ int ts_netns_path(uint32_t ino, char *buf, size_t len)
 	return -ENOENT;
 }
 
-int ts_snapshot_collect_in(uint32_t netns, bool pids, struct ts_sock **out,
+int ts_snapshot__collect_in(uint32_t netns, bool pids, struct ts_sock **out,
 			   size_t *n)
 {
 	struct ts_snapshot_opts so = { .pids = pids };
@@ -50,5 +50,5 @@ int ts_snapshot_collect_in(uint32_t netns, bool pids, struct ts_sock **out,
 			return -ENOENT;
 		so.netns_path = path;
 	}
-	return ts_snapshot_collect(&so, out, n);
+	return ts_snapshot__collect(&so, out, n);
 }

@@ -13,7 +13,7 @@
 
 #define BPF_FS_MAGIC 0xcafe4a11
 
-void ts_pin_dir(char *buf, size_t len, const void *elf, size_t elf_len)
+void ts_pin__dir(char *buf, size_t len, const void *elf, size_t elf_len)
 {
 	const unsigned char *p = elf;
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
@@ -65,7 +65,7 @@ static int open_one(const char *dir, const char *name, const char *prog)
 	return fd;
 }
 
-int ts_pin_open(const char *dir, int *tcp_fd, int *files_fd)
+int ts_pin__open(const char *dir, int *tcp_fd, int *files_fd)
 {
 	int t, f = -1;
 
@@ -91,7 +91,7 @@ static int mkdir_0700(const char *path)
 	return 0;
 }
 
-int ts_pin_save(const char *dir, int tcp_fd, int files_fd)
+int ts_pin__save(const char *dir, int tcp_fd, int files_fd)
 {
 	struct statfs sfs;
 	char path[512];
@@ -114,7 +114,7 @@ int ts_pin_save(const char *dir, int tcp_fd, int files_fd)
 	return 0;
 }
 
-int ts_pin_remove_all(void)
+int ts_pin__remove_all(void)
 {
 	struct dirent *d, *e;
 	char path[768];

@@ -19,19 +19,19 @@
 #define TS_PIN_ROOT "/sys/fs/bpf/tcpscope"
 
 /* The pin directory of this BPF object. */
-void ts_pin_dir(char *buf, size_t len, const void *elf, size_t elf_len);
+void ts_pin__dir(char *buf, size_t len, const void *elf, size_t elf_len);
 
 /*
  * Open the pinned iterator links of dir: 0 with *tcp_fd (and *files_fd
  * when files_fd is not NULL) set, -ENOENT when not pinned (yet), another
  * -errno when what is pinned is not what it should be.
  */
-int ts_pin_open(const char *dir, int *tcp_fd, int *files_fd);
+int ts_pin__open(const char *dir, int *tcp_fd, int *files_fd);
 
 /* Pin both iterator links (fds) under dir (created as needed); 0 or -errno. */
-int ts_pin_save(const char *dir, int tcp_fd, int files_fd);
+int ts_pin__save(const char *dir, int tcp_fd, int files_fd);
 
 /* Remove every pin under TS_PIN_ROOT; the number removed or -errno. */
-int ts_pin_remove_all(void);
+int ts_pin__remove_all(void);
 
 #endif

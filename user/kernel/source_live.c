@@ -70,7 +70,7 @@ static int push_batch(struct ts_live *lv)
 	int err = 0;
 
 	for (int i = 0; i < lv->n && !err; i++)
-		err = ts_pipeline_push(lv->pipe, &lv->batch[i]);
+		err = ts_pipeline__push(lv->pipe, &lv->batch[i]);
 	lv->n = 0;
 	return err;
 }
@@ -84,7 +84,7 @@ static int check_drops(struct ts_live *lv)
 		return 0;
 	ts_rec_lost(&r, ts_now_mono_ns(), drops - lv->drops_seen);
 	lv->drops_seen = drops;
-	return ts_pipeline_push(lv->pipe, &r);
+	return ts_pipeline__push(lv->pipe, &r);
 }
 
 int ts_live__poll(struct ts_live *lv, int timeout_ms)
@@ -93,7 +93,7 @@ int ts_live__poll(struct ts_live *lv, int timeout_ms)
 
 	err = ring_buffer__poll(lv->rb, timeout_ms);
 	/* Every record stamped before now is in the ring: tell the tracker. */
-	ts_pipeline_set_clock(lv->pipe, ts_now_mono_ns());
+	ts_pipeline__set_clock(lv->pipe, ts_now_mono_ns());
 	for (;;) {
 		if (err < 0 && err != -BATCH_FULL && err != -EINTR)
 			return err;
@@ -107,7 +107,7 @@ int ts_live__poll(struct ts_live *lv, int timeout_ms)
 	}
 	err = check_drops(lv);
 	if (!err)
-		err = ts_pipeline_flush(lv->pipe);
+		err = ts_pipeline__flush(lv->pipe);
 	return err ? err : total;
 }
 

@@ -64,10 +64,10 @@ struct ts_capw_opts {
  * Create the file (mode 0600; O_EXCL unless force) and write the preamble,
  * the header and the snapshot.  Prints nothing; returns 0 or -errno.
  */
-int ts_capw_open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
+int ts_capw__open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
 		 const struct ts_sock *socks, size_t nsocks, struct ts_capw **out);
 /* Same, on a descriptor the caller opened (tests, fuzz corpus). */
-int ts_capw_open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_header *h,
+int ts_capw__open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_header *h,
 		    const struct ts_sock *socks, size_t nsocks, struct ts_capw **out);
 /*
  * Add one record.  Writes a chunk when the current one is full.  Returns
@@ -75,26 +75,26 @@ int ts_capw_open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_he
  * an error the writer accepts nothing more, and the file still ends on a
  * complete frame.
  */
-int ts_capw_add(struct ts_capw *w, const struct ts_rec *r);
+int ts_capw__add(struct ts_capw *w, const struct ts_rec *r);
 /* Write the pending chunk if it is older than flush_ns (or if force). */
-int ts_capw_flush(struct ts_capw *w, bool force);
+int ts_capw__flush(struct ts_capw *w, bool force);
 /*
  * Write the last chunk and the trailer (counts of what the file holds),
  * and close the file; w stays for the questions below until freed.
- * Returns 0 or the first error of the writer's life (ts_capw_error).
+ * Returns 0 or the first error of the writer's life (ts_capw__error).
  */
-int ts_capw_finish(struct ts_capw *w);
+int ts_capw__finish(struct ts_capw *w);
 /* Free (closing the file as it stands if not finished).  NULL-safe. */
-void ts_capw_free(struct ts_capw *w);
-uint64_t ts_capw_bytes(const struct ts_capw *w);
+void ts_capw__free(struct ts_capw *w);
+uint64_t ts_capw__bytes(const struct ts_capw *w);
 /* Records in the file, or in it once the pending chunk is written. */
-uint64_t ts_capw_events(const struct ts_capw *w);
+uint64_t ts_capw__events(const struct ts_capw *w);
 /* Snapshot sockets left out for an impossible family, state or timer. */
-uint64_t ts_capw_snapshot_skipped(const struct ts_capw *w);
+uint64_t ts_capw__snapshot_skipped(const struct ts_capw *w);
 /* Records accepted but not written because of an error. */
-uint64_t ts_capw_dropped(const struct ts_capw *w);
+uint64_t ts_capw__dropped(const struct ts_capw *w);
 /* First error (negative errno) and a sentence saying what failed. */
-int ts_capw_error(const struct ts_capw *w, const char **msg);
+int ts_capw__error(const struct ts_capw *w, const char **msg);
 
 /* ---- reader ---------------------------------------------------------- */
 
@@ -107,25 +107,25 @@ enum ts_capr_status {
 };
 
 /* Open a file (mmap).  On failure *out is still set when the reader could
- * say what is wrong: see ts_capr_error().  Returns 0 or -errno. */
-int ts_capr_open(const char *path, struct ts_capr **out);
+ * say what is wrong: see ts_capr__error().  Returns 0 or -errno. */
+int ts_capr__open(const char *path, struct ts_capr **out);
 /* Read from memory the caller keeps alive (fuzzing, tests). */
-int ts_capr_open_mem(const void *buf, size_t len, struct ts_capr **out);
-const struct ts_cap_header *ts_capr_header(const struct ts_capr *r);
+int ts_capr__open_mem(const void *buf, size_t len, struct ts_capr **out);
+const struct ts_cap_header *ts_capr__header(const struct ts_capr *r);
 /* The sockets that existed when recording began. */
-void ts_capr_snapshot(const struct ts_capr *r, const struct ts_sock **socks, size_t *n);
+void ts_capr__snapshot(const struct ts_capr *r, const struct ts_sock **socks, size_t *n);
 /*
  * Next record: returns 1 with *out filled, 0 at the end of the records
  * (clean or at the first damage: see ts_capr_status), or -errno for an
  * allocation failure.
  */
-int ts_capr_next(struct ts_capr *r, struct ts_rec *out);
-enum ts_capr_status ts_capr_status(const struct ts_capr *r);
+int ts_capr__next(struct ts_capr *r, struct ts_rec *out);
+enum ts_capr_status ts_capr__status(const struct ts_capr *r);
 /* What is wrong and at which byte offset ("" when nothing). */
-const char *ts_capr_error(const struct ts_capr *r);
+const char *ts_capr__error(const struct ts_capr *r);
 /* The trailer, if the file has one. */
-bool ts_capr_trailer(const struct ts_capr *r, struct ts_cap_trailer *t);
-void ts_capr_close(struct ts_capr *r);
+bool ts_capr__trailer(const struct ts_capr *r, struct ts_cap_trailer *t);
+void ts_capr__close(struct ts_capr *r);
 
 /* ---- helpers shared with tests ----------------------------------------- */
 

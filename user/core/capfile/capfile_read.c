@@ -432,7 +432,7 @@ done:
 	return true;
 }
 
-int ts_capr_next(struct ts_capr *r, struct ts_rec *out)
+int ts_capr__next(struct ts_capr *r, struct ts_rec *out)
 {
 	if (!r->left) {
 		int err = next_chunk(r);
@@ -543,7 +543,7 @@ static int capr_start(struct ts_capr *r)
 	return r->status == TS_CAPR_BAD ? -EINVAL : 0;
 }
 
-int ts_capr_open_mem(const void *buf, size_t len, struct ts_capr **out)
+int ts_capr__open_mem(const void *buf, size_t len, struct ts_capr **out)
 {
 	struct ts_capr *r;
 	int err = capr_new(&r);
@@ -594,7 +594,7 @@ static int slurp(int fd, struct ts_capr *r)
 	return 0;
 }
 
-int ts_capr_open(const char *path, struct ts_capr **out)
+int ts_capr__open(const char *path, struct ts_capr **out)
 {
 	struct ts_capr *r = NULL;
 	struct stat st;
@@ -636,39 +636,39 @@ int ts_capr_open(const char *path, struct ts_capr **out)
 	return capr_start(r);
 cleanup:
 	close(fd);
-	ts_capr_close(r);
+	ts_capr__close(r);
 	return err;
 }
 
-const struct ts_cap_header *ts_capr_header(const struct ts_capr *r)
+const struct ts_cap_header *ts_capr__header(const struct ts_capr *r)
 {
 	return &r->h;
 }
 
-void ts_capr_snapshot(const struct ts_capr *r, const struct ts_sock **socks, size_t *n)
+void ts_capr__snapshot(const struct ts_capr *r, const struct ts_sock **socks, size_t *n)
 {
 	*socks = r->socks;
 	*n = r->nsocks;
 }
 
-enum ts_capr_status ts_capr_status(const struct ts_capr *r)
+enum ts_capr_status ts_capr__status(const struct ts_capr *r)
 {
 	return r->status;
 }
 
-const char *ts_capr_error(const struct ts_capr *r)
+const char *ts_capr__error(const struct ts_capr *r)
 {
 	return r->err;
 }
 
-bool ts_capr_trailer(const struct ts_capr *r, struct ts_cap_trailer *t)
+bool ts_capr__trailer(const struct ts_capr *r, struct ts_cap_trailer *t)
 {
 	if (r->has_trailer && t)
 		*t = r->trailer;
 	return r->has_trailer;
 }
 
-void ts_capr_close(struct ts_capr *r)
+void ts_capr__close(struct ts_capr *r)
 {
 	if (!r)
 		return;

@@ -376,7 +376,7 @@ static size_t pending_raw(const struct ts_capw *w)
 	return TS_CAP_CHUNK_HDR + w->desclen + w->evlen;
 }
 
-int ts_capw_add(struct ts_capw *w, const struct ts_rec *r)
+int ts_capw__add(struct ts_capw *w, const struct ts_rec *r)
 {
 	uint32_t idx = 0;
 	int err;
@@ -420,7 +420,7 @@ int ts_capw_add(struct ts_capw *w, const struct ts_rec *r)
 	return 0;
 }
 
-int ts_capw_flush(struct ts_capw *w, bool force)
+int ts_capw__flush(struct ts_capw *w, bool force)
 {
 	if (w->err)
 		return w->err;
@@ -456,7 +456,7 @@ static void free_writer(struct ts_capw *w)
 	free(w);
 }
 
-int ts_capw_finish(struct ts_capw *w)
+int ts_capw__finish(struct ts_capw *w)
 {
 	int terr;
 
@@ -478,7 +478,7 @@ int ts_capw_finish(struct ts_capw *w)
 	return w->err;
 }
 
-void ts_capw_free(struct ts_capw *w)
+void ts_capw__free(struct ts_capw *w)
 {
 	if (!w)
 		return;
@@ -487,27 +487,27 @@ void ts_capw_free(struct ts_capw *w)
 	free_writer(w);
 }
 
-uint64_t ts_capw_bytes(const struct ts_capw *w)
+uint64_t ts_capw__bytes(const struct ts_capw *w)
 {
 	return w->bytes;
 }
 
-uint64_t ts_capw_events(const struct ts_capw *w)
+uint64_t ts_capw__events(const struct ts_capw *w)
 {
 	return w->events + w->nev - w->pend_lost_recs;
 }
 
-uint64_t ts_capw_snapshot_skipped(const struct ts_capw *w)
+uint64_t ts_capw__snapshot_skipped(const struct ts_capw *w)
 {
 	return w->snap_skipped;
 }
 
-uint64_t ts_capw_dropped(const struct ts_capw *w)
+uint64_t ts_capw__dropped(const struct ts_capw *w)
 {
 	return w->dropped;
 }
 
-int ts_capw_error(const struct ts_capw *w, const char **msg)
+int ts_capw__error(const struct ts_capw *w, const char **msg)
 {
 	if (msg)
 		*msg = w->errmsg;
@@ -547,7 +547,7 @@ static int write_snapshot(struct ts_capw *w, const struct ts_sock *socks, size_t
 	return err;
 }
 
-int ts_capw_open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_header *h,
+int ts_capw__open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_header *h,
 		    const struct ts_sock *socks, size_t nsocks, struct ts_capw **out)
 {
 	struct ts_capw *w = calloc(1, sizeof(*w));
@@ -606,11 +606,11 @@ int ts_capw_open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_he
 	return 0;
 fail:
 	free(head);
-	ts_capw_free(w);
+	ts_capw__free(w);
 	return err;
 }
 
-int ts_capw_open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
+int ts_capw__open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
 		 const struct ts_sock *socks, size_t nsocks, struct ts_capw **out)
 {
 	/* O_EXCL: an existing capture is never replaced by accident. */
@@ -626,5 +626,5 @@ int ts_capw_open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
 		close(fd);
 		return err;
 	}
-	return ts_capw_open_fd(fd, o, h, socks, nsocks, out);
+	return ts_capw__open_fd(fd, o, h, socks, nsocks, out);
 }

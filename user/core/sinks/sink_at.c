@@ -58,7 +58,7 @@ static struct entry *get(struct at_sink *s, uint64_t conn, bool *fresh)
 		s->e = p;
 		s->cap = cap;
 	}
-	found = ts_connmap_get(&s->map, conn, (uint32_t)s->n, &idx);
+	found = ts_connmap__get(&s->map, conn, (uint32_t)s->n, &idx);
 	if (found < 0)
 		return NULL;
 	*fresh = !found;
@@ -164,19 +164,19 @@ static int cmp_entry(const void *a, const void *b)
 
 static void write_json(struct at_sink *s, const struct entry *e)
 {
-	struct jsonw w;
+	struct ts_jsonw w;
 
-	jw_begin(&w, s->f);
-	jw_str(&w, "event", "socket");
-	jw_u64(&w, "conn", e->conn);
+	ts_jsonw__begin(&w, s->f);
+	ts_jsonw__str(&w, "event", "socket");
+	ts_jsonw__u64(&w, "conn", e->conn);
 	ts_json_tuple(&w, e->family, e->saddr, e->sport, e->daddr, e->dport);
-	jw_str(&w, "state", ts_state_name(e->state));
-	jw_u64(&w, "pid", e->pid);
-	jw_str(&w, "comm", e->comm);
-	jw_u64(&w, "netns", e->netns);
-	jw_bool(&w, "inferred", e->inferred);
-	jw_str(&w, "source", e->from_snapshot ? "snapshot" : "events");
-	jw_end(&w);
+	ts_jsonw__str(&w, "state", ts_state_name(e->state));
+	ts_jsonw__u64(&w, "pid", e->pid);
+	ts_jsonw__str(&w, "comm", e->comm);
+	ts_jsonw__u64(&w, "netns", e->netns);
+	ts_jsonw__bool(&w, "inferred", e->inferred);
+	ts_jsonw__str(&w, "source", e->from_snapshot ? "snapshot" : "events");
+	ts_jsonw__end(&w);
 }
 
 static void write_text(struct at_sink *s, const struct entry *e)
@@ -245,7 +245,7 @@ static void at_destroy(void *priv)
 {
 	struct at_sink *s = priv;
 
-	ts_connmap_free(&s->map);
+	ts_connmap__free(&s->map);
 	free(s->e);
 	free(s);
 }
@@ -258,7 +258,7 @@ static const struct ts_sink_ops at_ops = {
     .destroy = at_destroy,
 };
 
-int ts_sink_at_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
+int ts_sink_at__new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
 		   const struct ts_at_opts *o)
 {
 	struct at_sink *s = calloc(1, sizeof(*s));

@@ -31,12 +31,12 @@ static int cap_rec(void *priv, const struct ts_rec *r)
 
 	if (s->stopped)
 		return 0;
-	err = ts_capw_add(s->w, r);
+	err = ts_capw__add(s->w, r);
 	if (err) {
-		ts_capw_error(s->w, &msg);
+		ts_capw__error(s->w, &msg);
 		stop(s, err, msg);
 	}
-	/* Other sinks go on; the command sees ts_sink_capture_stopped(). */
+	/* Other sinks go on; the command sees ts_sink_capture__stopped(). */
 	return 0;
 }
 
@@ -48,9 +48,9 @@ static int cap_flush(void *priv)
 
 	if (s->stopped)
 		return 0;
-	err = ts_capw_flush(s->w, false);
+	err = ts_capw__flush(s->w, false);
 	if (err) {
-		ts_capw_error(s->w, &msg);
+		ts_capw__error(s->w, &msg);
 		stop(s, err, msg);
 	}
 	return 0;
@@ -63,12 +63,12 @@ static int cap_finish(void *priv, const struct ts_totals *t)
 	int err;
 
 	(void)t;
-	err = ts_capw_finish(s->w);
+	err = ts_capw__finish(s->w);
 	if (err) {
-		ts_capw_error(s->w, &msg);
+		ts_capw__error(s->w, &msg);
 		stop(s, err, msg);
 	}
-	/* Already said in one line; the command asks ts_sink_capture_error. */
+	/* Already said in one line; the command asks ts_sink_capture__error. */
 	return 0;
 }
 
@@ -77,7 +77,7 @@ static void cap_destroy(void *priv)
 	struct ts_capsink *s = priv;
 
 	/* Not finished: an error path.  Leave the file as it stands. */
-	ts_capw_free(s->w);
+	ts_capw__free(s->w);
 	free(s);
 }
 
@@ -89,12 +89,12 @@ static const struct ts_sink_ops capture_ops = {
     .destroy = cap_destroy,
 };
 
-int ts_sink_capture_new(struct ts_sink *out, struct ts_capw *w, struct ts_capsink **handle)
+int ts_sink_capture__new(struct ts_sink *out, struct ts_capw *w, struct ts_capsink **handle)
 {
 	struct ts_capsink *s = calloc(1, sizeof(*s));
 
 	if (!s) {
-		ts_capw_free(w);
+		ts_capw__free(w);
 		return -ENOMEM;
 	}
 	s->w = w;
@@ -105,27 +105,27 @@ int ts_sink_capture_new(struct ts_sink *out, struct ts_capw *w, struct ts_capsin
 	return 0;
 }
 
-bool ts_sink_capture_stopped(const struct ts_capsink *s)
+bool ts_sink_capture__stopped(const struct ts_capsink *s)
 {
 	return s && s->stopped;
 }
 
-int ts_sink_capture_error(const struct ts_capsink *s)
+int ts_sink_capture__error(const struct ts_capsink *s)
 {
 	return s ? s->err : 0;
 }
 
-uint64_t ts_sink_capture_bytes(const struct ts_capsink *s)
+uint64_t ts_sink_capture__bytes(const struct ts_capsink *s)
 {
-	return ts_capw_bytes(s->w);
+	return ts_capw__bytes(s->w);
 }
 
-uint64_t ts_sink_capture_events(const struct ts_capsink *s)
+uint64_t ts_sink_capture__events(const struct ts_capsink *s)
 {
-	return ts_capw_events(s->w);
+	return ts_capw__events(s->w);
 }
 
-uint64_t ts_sink_capture_dropped(const struct ts_capsink *s)
+uint64_t ts_sink_capture__dropped(const struct ts_capsink *s)
 {
-	return ts_capw_dropped(s->w);
+	return ts_capw__dropped(s->w);
 }

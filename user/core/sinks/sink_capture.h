@@ -17,19 +17,19 @@ struct ts_capsink;
  * valid until the pipeline is freed and lets the command ask whether
  * recording had to stop.
  */
-int ts_sink_capture_new(struct ts_sink *out, struct ts_capw *w, struct ts_capsink **handle);
+int ts_sink_capture__new(struct ts_sink *out, struct ts_capw *w, struct ts_capsink **handle);
 /*
  * True once the writer cannot take more (disk full, write error, size
  * limit).  The reason was printed once, as one line, when it happened.
  * NULL-safe: a command without -w asks too.
  */
-bool ts_sink_capture_stopped(const struct ts_capsink *s);
+bool ts_sink_capture__stopped(const struct ts_capsink *s);
 /* 0, -EFBIG (size limit: a normal end), or the write error. */
-int ts_sink_capture_error(const struct ts_capsink *s);
+int ts_sink_capture__error(const struct ts_capsink *s);
 /* Bytes in the file and records written, valid after finish too. */
-uint64_t ts_sink_capture_bytes(const struct ts_capsink *s);
-uint64_t ts_sink_capture_events(const struct ts_capsink *s);
+uint64_t ts_sink_capture__bytes(const struct ts_capsink *s);
+uint64_t ts_sink_capture__events(const struct ts_capsink *s);
 /* Records accepted but not written because of a write error. */
-uint64_t ts_sink_capture_dropped(const struct ts_capsink *s);
+uint64_t ts_sink_capture__dropped(const struct ts_capsink *s);
 
 #endif

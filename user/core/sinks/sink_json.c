@@ -12,67 +12,67 @@ struct json_sink {
 	struct ts_meta meta;
 };
 
-static void write_stats(struct jsonw *w, const struct ts_tcp_stats *st)
+static void write_stats(struct ts_jsonw *w, const struct ts_tcp_stats *st)
 {
-	jw_u64(w, "segs_out", st->segs_out);
-	jw_u64(w, "segs_in", st->segs_in);
-	jw_u64(w, "data_segs_out", st->data_segs_out);
-	jw_u64(w, "total_retrans", st->total_retrans);
-	jw_u64(w, "bytes_acked", st->bytes_acked);
-	jw_u64(w, "bytes_received", st->bytes_received);
-	jw_u64(w, "srtt_us", st->srtt_us);
+	ts_jsonw__u64(w, "segs_out", st->segs_out);
+	ts_jsonw__u64(w, "segs_in", st->segs_in);
+	ts_jsonw__u64(w, "data_segs_out", st->data_segs_out);
+	ts_jsonw__u64(w, "total_retrans", st->total_retrans);
+	ts_jsonw__u64(w, "bytes_acked", st->bytes_acked);
+	ts_jsonw__u64(w, "bytes_received", st->bytes_received);
+	ts_jsonw__u64(w, "srtt_us", st->srtt_us);
 }
 
-void ts_json_tuple(struct jsonw *w, unsigned int family, const uint8_t *saddr,
+void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
 		   uint16_t sport, const uint8_t *daddr, uint16_t dport)
 {
 	char buf[TS_ADDRSTR_LEN];
 
-	jw_u64(w, "family", family);
+	ts_jsonw__u64(w, "family", family);
 	ts_fmt_ip(buf, sizeof(buf), (int)family, saddr);
-	jw_str(w, "saddr", buf);
-	jw_u64(w, "sport", sport);
+	ts_jsonw__str(w, "saddr", buf);
+	ts_jsonw__u64(w, "sport", sport);
 	ts_fmt_ip(buf, sizeof(buf), (int)family, daddr);
-	jw_str(w, "daddr", buf);
-	jw_u64(w, "dport", dport);
+	ts_jsonw__str(w, "daddr", buf);
+	ts_jsonw__u64(w, "dport", dport);
 }
 
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m)
 {
 	char buf[TS_ADDRSTR_LEN];
-	struct jsonw w;
+	struct ts_jsonw w;
 
-	jw_begin(&w, f);
-	jw_str(&w, "event", ts_rec_type_name(r->type));
-	jw_u64(&w, "ts_ns", r->ts_ns);
+	ts_jsonw__begin(&w, f);
+	ts_jsonw__str(&w, "event", ts_rec_type_name(r->type));
+	ts_jsonw__u64(&w, "ts_ns", r->ts_ns);
 	ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)r->ts_ns + m->wall_offset_ns);
-	jw_str(&w, "time", buf);
+	ts_jsonw__str(&w, "time", buf);
 	if (r->type == TS_REC_LOST) {
-		jw_u64(&w, "count", r->lost);
-		jw_end(&w);
+		ts_jsonw__u64(&w, "count", r->lost);
+		ts_jsonw__end(&w);
 		return;
 	}
-	jw_u64(&w, "conn", r->conn);
-	jw_u64(&w, "pid", r->pid);
-	jw_str(&w, "comm", r->comm);
+	ts_jsonw__u64(&w, "conn", r->conn);
+	ts_jsonw__u64(&w, "pid", r->pid);
+	ts_jsonw__str(&w, "comm", r->comm);
 	ts_json_tuple(&w, r->family, r->saddr, r->sport, r->daddr, r->dport);
-	jw_u64(&w, "netns", r->netns);
+	ts_jsonw__u64(&w, "netns", r->netns);
 	if (r->type == TS_REC_STATE) {
-		jw_str(&w, "old", ts_state_name(r->old_state));
-		jw_str(&w, "new", ts_state_name(r->new_state));
-		jw_str(&w, "step", ts_rec_step_label(r));
+		ts_jsonw__str(&w, "old", ts_state_name(r->old_state));
+		ts_jsonw__str(&w, "new", ts_state_name(r->new_state));
+		ts_jsonw__str(&w, "step", ts_rec_step_label(r));
 		if (r->ns_in_old)
-			jw_double(&w, "ms_in_old", r->ns_in_old / 1e6, 3);
+			ts_jsonw__double(&w, "ms_in_old", r->ns_in_old / 1e6, 3);
 		else
-			jw_null(&w, "ms_in_old");
+			ts_jsonw__null(&w, "ms_in_old");
 	} else {
-		jw_str(&w, "state", ts_state_name(r->new_state));
+		ts_jsonw__str(&w, "state", ts_state_name(r->new_state));
 	}
-	jw_bool(&w, "owner_from_listener", r->flags & TS_F_OWNER_LISTENER);
+	ts_jsonw__bool(&w, "owner_from_listener", r->flags & TS_F_OWNER_LISTENER);
 	if (r->has_stats)
 		write_stats(&w, &r->st);
-	jw_end(&w);
+	ts_jsonw__end(&w);
 }
 
 static int json_rec(void *priv, const struct ts_rec *r)
@@ -93,13 +93,13 @@ static int json_flush(void *priv)
 static int json_finish(void *priv, const struct ts_totals *t)
 {
 	struct json_sink *s = priv;
-	struct jsonw w;
+	struct ts_jsonw w;
 
-	jw_begin(&w, s->f);
-	jw_str(&w, "event", "summary");
-	jw_u64(&w, "records", t->records);
-	jw_u64(&w, "lost", t->lost);
-	jw_end(&w);
+	ts_jsonw__begin(&w, s->f);
+	ts_jsonw__str(&w, "event", "summary");
+	ts_jsonw__u64(&w, "records", t->records);
+	ts_jsonw__u64(&w, "lost", t->lost);
+	ts_jsonw__end(&w);
 	return fflush(s->f) ? -errno : 0;
 }
 
@@ -116,7 +116,7 @@ static const struct ts_sink_ops json_ops = {
 	.destroy = json_destroy,
 };
 
-int ts_sink_json_new(struct ts_sink *out, FILE *f, const struct ts_meta *m)
+int ts_sink_json__new(struct ts_sink *out, FILE *f, const struct ts_meta *m)
 {
 	struct json_sink *s = calloc(1, sizeof(*s));
 

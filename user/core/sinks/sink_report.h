@@ -16,7 +16,7 @@
 
 /* Counts per state change and record kind, handshake-time percentiles,
  * retransmitted/sent segments, top connections by retransmissions. */
-int ts_sink_summary_new(struct ts_sink *out, FILE *f, const struct ts_meta *m, bool json);
+int ts_sink_summary__new(struct ts_sink *out, FILE *f, const struct ts_meta *m, bool json);
 
 struct ts_at_opts {
 	uint64_t at_mono_ns;	     /* the moment to rebuild */
@@ -27,7 +27,7 @@ struct ts_at_opts {
 
 /* The netstat-style table of sockets as they were at at_mono_ns.  The
  * snapshot is copied: the caller may free it once this returns. */
-int ts_sink_at_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
+int ts_sink_at__new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
 		   const struct ts_at_opts *o);
 
 #endif

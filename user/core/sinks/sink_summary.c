@@ -61,7 +61,7 @@ static int vec_push(struct u64vec *v, uint64_t x)
 static int note_retrans(struct summary *s, const struct ts_rec *r)
 {
 	uint32_t idx;
-	int found = ts_connmap_get(&s->map, r->conn, (uint32_t)s->nrc, &idx);
+	int found = ts_connmap__get(&s->map, r->conn, (uint32_t)s->nrc, &idx);
 
 	if (found < 0)
 		return found;
@@ -165,86 +165,86 @@ static uint64_t pct(const struct u64vec *v, double p)
 	return v->v[k > v->n ? v->n - 1 : k - 1];
 }
 
-static void json_hs(struct jsonw *w, const char *key, const struct u64vec *v)
+static void json_hs(struct ts_jsonw *w, const char *key, const struct u64vec *v)
 {
-	jw_object_begin(w, key);
-	jw_u64(w, "count", v->n);
+	ts_jsonw__object_begin(w, key);
+	ts_jsonw__u64(w, "count", v->n);
 	if (v->n) {
-		jw_double(w, "p50_ms", pct(v, 0.50) / 1e6, 3);
-		jw_double(w, "p90_ms", pct(v, 0.90) / 1e6, 3);
-		jw_double(w, "p99_ms", pct(v, 0.99) / 1e6, 3);
-		jw_double(w, "max_ms", v->v[v->n - 1] / 1e6, 3);
+		ts_jsonw__double(w, "p50_ms", pct(v, 0.50) / 1e6, 3);
+		ts_jsonw__double(w, "p90_ms", pct(v, 0.90) / 1e6, 3);
+		ts_jsonw__double(w, "p99_ms", pct(v, 0.99) / 1e6, 3);
+		ts_jsonw__double(w, "max_ms", v->v[v->n - 1] / 1e6, 3);
 	}
-	jw_object_end(w);
+	ts_jsonw__object_end(w);
 }
 
 static void write_json(struct summary *s)
 {
 	char buf[TS_ADDRSTR_LEN];
-	struct jsonw w;
+	struct ts_jsonw w;
 
-	jw_begin(&w, s->f);
-	jw_str(&w, "event", "report_summary");
-	jw_u64(&w, "records", s->records);
-	jw_u64(&w, "lost", s->lost);
+	ts_jsonw__begin(&w, s->f);
+	ts_jsonw__str(&w, "event", "report_summary");
+	ts_jsonw__u64(&w, "records", s->records);
+	ts_jsonw__u64(&w, "lost", s->lost);
 	if (s->records || s->lost_recs) {
 		ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)s->first_ts + s->meta.wall_offset_ns);
-		jw_str(&w, "first", buf);
+		ts_jsonw__str(&w, "first", buf);
 		ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)s->last_ts + s->meta.wall_offset_ns);
-		jw_str(&w, "last", buf);
+		ts_jsonw__str(&w, "last", buf);
 	}
-	jw_array_begin(&w, "transitions");
+	ts_jsonw__array_begin(&w, "transitions");
 	for (int o = 0; o < TS_STATE_MAX; o++)
 		for (int n = 0; n < TS_STATE_MAX; n++) {
 			if (!s->trans[o][n])
 				continue;
-			jw_object_begin(&w, NULL);
-			jw_str(&w, "old", ts_state_name(o));
-			jw_str(&w, "new", ts_state_name(n));
-			jw_str(&w, "step", ts_step_label(o, n));
-			jw_u64(&w, "count", s->trans[o][n]);
-			jw_object_end(&w);
+			ts_jsonw__object_begin(&w, NULL);
+			ts_jsonw__str(&w, "old", ts_state_name(o));
+			ts_jsonw__str(&w, "new", ts_state_name(n));
+			ts_jsonw__str(&w, "step", ts_step_label(o, n));
+			ts_jsonw__u64(&w, "count", s->trans[o][n]);
+			ts_jsonw__object_end(&w);
 		}
-	jw_array_end(&w);
-	jw_u64(&w, "connections", s->conns);
-	jw_object_begin(&w, "closes");
+	ts_jsonw__array_end(&w);
+	ts_jsonw__u64(&w, "connections", s->conns);
+	ts_jsonw__object_begin(&w, "closes");
 	for (int k = 0; k <= TS_CLOSE_TIMEOUT; k++)
 		if (s->close_kind[k])
-			jw_u64(&w, ts_close_name(k), s->close_kind[k]);
-	jw_object_end(&w);
-	jw_object_begin(&w, "retransmits");
+			ts_jsonw__u64(&w, ts_close_name(k), s->close_kind[k]);
+	ts_jsonw__object_end(&w);
+	ts_jsonw__object_begin(&w, "retransmits");
 	for (int st = 0; st < TS_STATE_MAX; st++)
 		if (s->retrans[st])
-			jw_u64(&w, ts_state_name(st), s->retrans[st]);
-	jw_object_end(&w);
-	jw_u64(&w, "synack_retransmits", s->synack_retrans);
-	jw_u64(&w, "resets_sent", s->reset_sent);
-	jw_u64(&w, "resets_received", s->reset_recv);
-	jw_object_begin(&w, "handshake");
+			ts_jsonw__u64(&w, ts_state_name(st), s->retrans[st]);
+	ts_jsonw__object_end(&w);
+	ts_jsonw__u64(&w, "synack_retransmits", s->synack_retrans);
+	ts_jsonw__u64(&w, "resets_sent", s->reset_sent);
+	ts_jsonw__u64(&w, "resets_received", s->reset_recv);
+	ts_jsonw__object_begin(&w, "handshake");
 	json_hs(&w, "client", &s->hs_client);
 	json_hs(&w, "server", &s->hs_server);
-	jw_object_end(&w);
-	jw_u64(&w, "closes_with_stats", s->closes_with_stats);
-	jw_u64(&w, "segs_out", s->segs_out);
-	jw_u64(&w, "total_retrans", s->total_retrans);
+	ts_jsonw__object_end(&w);
+	ts_jsonw__u64(&w, "closes_with_stats", s->closes_with_stats);
+	ts_jsonw__u64(&w, "segs_out", s->segs_out);
+	ts_jsonw__u64(&w, "total_retrans", s->total_retrans);
 	if (s->segs_out)
-		jw_double(&w, "retrans_pct", 100.0 * s->total_retrans / s->segs_out, 3);
+		ts_jsonw__double(&w, "retrans_pct", 100.0 * s->total_retrans / s->segs_out, 3);
 	else
-		jw_null(&w, "retrans_pct");
-	jw_array_begin(&w, "top_retransmits");
+		ts_jsonw__null(&w, "retrans_pct");
+	ts_jsonw__array_begin(&w, "top_retransmits");
 	for (size_t i = 0; i < s->nrc && i < TS_SUMMARY_TOP; i++) {
 		const struct ts_rec *r = &s->rc[i].r;
 
-		jw_object_begin(&w, NULL);
-		jw_u64(&w, "conn", r->conn);
-		jw_u64(&w, "retransmits", s->rc[i].count);
-		jw_u64(&w, "pid", r->pid);
-		jw_str(&w, "comm", r->comm);
+		ts_jsonw__object_begin(&w, NULL);
+		ts_jsonw__u64(&w, "conn", r->conn);
+		ts_jsonw__u64(&w, "retransmits", s->rc[i].count);
+		ts_jsonw__u64(&w, "pid", r->pid);
+		ts_jsonw__str(&w, "comm", r->comm);
 		ts_json_tuple(&w, r->family, r->saddr, r->sport, r->daddr, r->dport);
-		jw_object_end(&w);
+		ts_jsonw__object_end(&w);
 	}
-	jw_array_end(&w);
-	jw_end(&w);
+	ts_jsonw__array_end(&w);
+	ts_jsonw__end(&w);
 }
 
 static void text_hs(FILE *f, const char *what, const struct u64vec *v)
@@ -362,7 +362,7 @@ static void sum_destroy(void *priv)
 	free(s->hs_client.v);
 	free(s->hs_server.v);
 	free(s->rc);
-	ts_connmap_free(&s->map);
+	ts_connmap__free(&s->map);
 	free(s);
 }
 
@@ -386,7 +386,7 @@ static const struct ts_sink_ops summary_ops = {
     .destroy = sum_destroy,
 };
 
-int ts_sink_summary_new(struct ts_sink *out, FILE *f, const struct ts_meta *m, bool json)
+int ts_sink_summary__new(struct ts_sink *out, FILE *f, const struct ts_meta *m, bool json)
 {
 	struct summary *s = calloc(1, sizeof(*s));
 

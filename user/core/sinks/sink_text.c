@@ -307,7 +307,7 @@ static const struct ts_sink_ops text_ops = {
 	.destroy = text_destroy,
 };
 
-int ts_sink_text_new(struct ts_sink *out, FILE *f, const struct ts_meta *m)
+int ts_sink_text__new(struct ts_sink *out, FILE *f, const struct ts_meta *m)
 {
 	struct text_sink *s = calloc(1, sizeof(*s));
 

@@ -143,71 +143,71 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 	uint64_t t0 = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
 	char buf[TS_ADDRSTR_LEN];
 	double p = retrans_pct(c);
-	struct jsonw w;
+	struct ts_jsonw w;
 
-	jw_begin(&w, f);
-	jw_str(&w, "event", "connection");
-	jw_u64(&w, "conn", c->id);
-	jw_str(&w, "role", ts_role_name(c->role));
-	jw_u64(&w, "start_ns", c->start_ns);
+	ts_jsonw__begin(&w, f);
+	ts_jsonw__str(&w, "event", "connection");
+	ts_jsonw__u64(&w, "conn", c->id);
+	ts_jsonw__str(&w, "role", ts_role_name(c->role));
+	ts_jsonw__u64(&w, "start_ns", c->start_ns);
 	ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)c->start_ns + m->wall_offset_ns);
-	jw_str(&w, "time", buf);
+	ts_jsonw__str(&w, "time", buf);
 	ts_json_tuple(&w, c->family, c->saddr, c->sport, c->daddr, c->dport);
-	jw_u64(&w, "netns", c->netns);
-	jw_u64(&w, "pid", c->pid);
-	jw_str(&w, "comm", c->comm);
+	ts_jsonw__u64(&w, "netns", c->netns);
+	ts_jsonw__u64(&w, "pid", c->pid);
+	ts_jsonw__str(&w, "comm", c->comm);
 	if (c->handshake_ns >= 0)
-		jw_u64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
+		ts_jsonw__u64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
 	else
-		jw_null(&w, "handshake_us");
-	jw_u64(&w, "lifetime_us", c->lifetime_ns / 1000);
-	jw_str(&w, "close", ts_close_name(c->close));
-	jw_object_begin(&w, "retransmits");
+		ts_jsonw__null(&w, "handshake_us");
+	ts_jsonw__u64(&w, "lifetime_us", c->lifetime_ns / 1000);
+	ts_jsonw__str(&w, "close", ts_close_name(c->close));
+	ts_jsonw__object_begin(&w, "retransmits");
 	for (int k = 0; k < TS_RTX_KINDS; k++)
-		jw_u64(&w, ts_rtx_name(k), c->rtx[k]);
-	jw_u64(&w, "total", c->rtx_total);
-	jw_object_end(&w);
-	jw_u64(&w, "resets_sent", c->resets_sent);
-	jw_u64(&w, "resets_received", c->resets_received);
+		ts_jsonw__u64(&w, ts_rtx_name(k), c->rtx[k]);
+	ts_jsonw__u64(&w, "total", c->rtx_total);
+	ts_jsonw__object_end(&w);
+	ts_jsonw__u64(&w, "resets_sent", c->resets_sent);
+	ts_jsonw__u64(&w, "resets_received", c->resets_received);
 	if (c->has_stats) {
-		jw_u64(&w, "segs_out", c->st.segs_out);
-		jw_u64(&w, "segs_in", c->st.segs_in);
-		jw_u64(&w, "data_segs_out", c->st.data_segs_out);
-		jw_u64(&w, "total_retrans", c->st.total_retrans);
-		jw_u64(&w, "bytes_acked", c->st.bytes_acked);
-		jw_u64(&w, "bytes_received", c->st.bytes_received);
-		jw_u64(&w, "srtt_us", c->st.srtt_us);
-		jw_u64(&w, "sk_err", c->st.err);
+		ts_jsonw__u64(&w, "segs_out", c->st.segs_out);
+		ts_jsonw__u64(&w, "segs_in", c->st.segs_in);
+		ts_jsonw__u64(&w, "data_segs_out", c->st.data_segs_out);
+		ts_jsonw__u64(&w, "total_retrans", c->st.total_retrans);
+		ts_jsonw__u64(&w, "bytes_acked", c->st.bytes_acked);
+		ts_jsonw__u64(&w, "bytes_received", c->st.bytes_received);
+		ts_jsonw__u64(&w, "srtt_us", c->st.srtt_us);
+		ts_jsonw__u64(&w, "sk_err", c->st.err);
 	} else {
-		jw_null(&w, "segs_out");
+		ts_jsonw__null(&w, "segs_out");
 	}
 	if (p >= 0)
-		jw_double(&w, "retrans_pct", p, 2);
+		ts_jsonw__double(&w, "retrans_pct", p, 2);
 	else
-		jw_null(&w, "retrans_pct");
-	jw_bool(&w, "joined_late", c->joined_late);
-	jw_u64(&w, "missing_steps", c->gaps);
-	jw_bool(&w, "lost_events", c->lost_events);
-	jw_bool(&w, "evicted", c->evicted);
-	jw_array_begin(&w, "steps");
+		ts_jsonw__null(&w, "retrans_pct");
+	ts_jsonw__bool(&w, "joined_late", c->joined_late);
+	ts_jsonw__u64(&w, "missing_steps", c->gaps);
+	ts_jsonw__bool(&w, "lost_events", c->lost_events);
+	ts_jsonw__bool(&w, "evicted", c->evicted);
+	ts_jsonw__array_begin(&w, "steps");
 	for (int i = 0; i < c->nsteps; i++) {
 		const struct ts_step *st = &c->steps[i];
 
-		jw_object_begin(&w, NULL);
-		jw_u64(&w, "t_us", (st->ts_ns - t0) / 1000);
-		jw_str(&w, "from", ts_state_name(st->from));
-		jw_str(&w, "to", ts_state_name(st->to));
-		jw_str(&w, "step", st->label ? st->label : "");
+		ts_jsonw__object_begin(&w, NULL);
+		ts_jsonw__u64(&w, "t_us", (st->ts_ns - t0) / 1000);
+		ts_jsonw__str(&w, "from", ts_state_name(st->from));
+		ts_jsonw__str(&w, "to", ts_state_name(st->to));
+		ts_jsonw__str(&w, "step", st->label ? st->label : "");
 		if (st->ns_in_old)
-			jw_u64(&w, "us_in_old", st->ns_in_old / 1000);
+			ts_jsonw__u64(&w, "us_in_old", st->ns_in_old / 1000);
 		else
-			jw_null(&w, "us_in_old");
+			ts_jsonw__null(&w, "us_in_old");
 		if (st->flags & TS_STEP_INFERRED)
-			jw_bool(&w, "inferred", true);
-		jw_object_end(&w);
+			ts_jsonw__bool(&w, "inferred", true);
+		ts_jsonw__object_end(&w);
 	}
-	jw_array_end(&w);
-	jw_end(&w);
+	ts_jsonw__array_end(&w);
+	ts_jsonw__end(&w);
 }
 
 static int timeline_json_conn(void *priv, const struct ts_conn *c)
@@ -240,16 +240,16 @@ static int timeline_text_finish(void *priv, const struct ts_totals *t)
 static int timeline_json_finish(void *priv, const struct ts_totals *t)
 {
 	struct timeline_sink *s = priv;
-	struct jsonw w;
+	struct ts_jsonw w;
 
-	jw_begin(&w, s->f);
-	jw_str(&w, "event", "summary");
-	jw_u64(&w, "records", t->records);
-	jw_u64(&w, "lost", t->lost);
-	jw_u64(&w, "connections", t->conns);
-	jw_u64(&w, "evicted", t->conns_evicted);
-	jw_u64(&w, "max_conns", t->max_conns);
-	jw_end(&w);
+	ts_jsonw__begin(&w, s->f);
+	ts_jsonw__str(&w, "event", "summary");
+	ts_jsonw__u64(&w, "records", t->records);
+	ts_jsonw__u64(&w, "lost", t->lost);
+	ts_jsonw__u64(&w, "connections", t->conns);
+	ts_jsonw__u64(&w, "evicted", t->conns_evicted);
+	ts_jsonw__u64(&w, "max_conns", t->max_conns);
+	ts_jsonw__end(&w);
 	return fflush(s->f) ? -errno : 0;
 }
 
@@ -290,13 +290,13 @@ static int timeline_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
 	return 0;
 }
 
-int ts_sink_timeline_text_new(struct ts_sink *out, FILE *f,
+int ts_sink_timeline_text__new(struct ts_sink *out, FILE *f,
 			      const struct ts_meta *m)
 {
 	return timeline_new(out, f, m, &timeline_text_ops);
 }
 
-int ts_sink_timeline_json_new(struct ts_sink *out, FILE *f,
+int ts_sink_timeline_json__new(struct ts_sink *out, FILE *f,
 			      const struct ts_meta *m)
 {
 	return timeline_new(out, f, m, &timeline_json_ops);

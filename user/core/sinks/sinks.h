@@ -8,24 +8,24 @@
 #include "core/stream/pipeline.h"
 
 /* One aligned line per record, for people. */
-int ts_sink_text_new(struct ts_sink *out, FILE *f, const struct ts_meta *m);
+int ts_sink_text__new(struct ts_sink *out, FILE *f, const struct ts_meta *m);
 /* One JSON object per line, for machines. */
-int ts_sink_json_new(struct ts_sink *out, FILE *f, const struct ts_meta *m);
+int ts_sink_json__new(struct ts_sink *out, FILE *f, const struct ts_meta *m);
 
-/* One text block per connection as it ends (needs ts_pipeline_track). */
-int ts_sink_timeline_text_new(struct ts_sink *out, FILE *f,
+/* One text block per connection as it ends (needs ts_pipeline__track). */
+int ts_sink_timeline_text__new(struct ts_sink *out, FILE *f,
 			      const struct ts_meta *m);
 /* One JSON object ("event":"connection") per connection as it ends. */
-int ts_sink_timeline_json_new(struct ts_sink *out, FILE *f,
+int ts_sink_timeline_json__new(struct ts_sink *out, FILE *f,
 			      const struct ts_meta *m);
 /* Print one connection as JSON. */
 void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 			const struct ts_meta *m);
 
-struct jsonw;
+struct ts_jsonw;
 /* "family", "saddr", "sport", "daddr", "dport", in that order: the
  * addresses of a connection as every JSON output names them. */
-void ts_json_tuple(struct jsonw *w, unsigned int family, const uint8_t *saddr,
+void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
 		   uint16_t sport, const uint8_t *daddr, uint16_t dport);
 
 /* Print one record as JSON (shared with other JSON sinks). */

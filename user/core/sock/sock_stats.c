@@ -141,7 +141,7 @@ static void hints(struct ts_sock_stats *st, const struct ts_hint_limits *lim,
 			 who);
 }
 
-int ts_stats_compute(const struct ts_table_opts *o, const struct ts_sock *s,
+int ts_stats__compute(const struct ts_table_opts *o, const struct ts_sock *s,
 		     size_t n, const struct ts_hint_limits *lim,
 		     struct ts_stats_history *hist, struct ts_sock_stats *out)
 {
@@ -166,7 +166,7 @@ int ts_stats_compute(const struct ts_table_opts *o, const struct ts_sock *s,
 	if (!err)
 		err = top_close_wait(s, n, &sel, out);
 	if (err) {
-		ts_stats_free(out);
+		ts_stats__free(out);
 		return err;
 	}
 	if (hist) {
@@ -181,14 +181,14 @@ int ts_stats_compute(const struct ts_table_opts *o, const struct ts_sock *s,
 	return 0;
 }
 
-void ts_stats_free(struct ts_sock_stats *st)
+void ts_stats__free(struct ts_sock_stats *st)
 {
 	free(st->ports);
 	st->ports = NULL;
 	st->nports = 0;
 }
 
-int ts_stats_print(FILE *f, const struct ts_sock_stats *st, size_t top,
+int ts_stats__print(FILE *f, const struct ts_sock_stats *st, size_t top,
 		   const struct ts_portnames *names)
 {
 	size_t shown = st->nports < top ? st->nports : top;
@@ -217,36 +217,36 @@ int ts_stats_print(FILE *f, const struct ts_sock_stats *st, size_t top,
 	return ferror(f) ? -EIO : 0;
 }
 
-int ts_stats_print_json(FILE *f, const struct ts_sock_stats *st, size_t top)
+int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top)
 {
 	size_t shown = st->nports < top ? st->nports : top;
-	struct jsonw w;
+	struct ts_jsonw w;
 
-	jw_begin(&w, f);
-	jw_str(&w, "event", "stats");
-	jw_u64(&w, "total", st->total);
-	jw_u64(&w, "ipv4", st->v4);
-	jw_u64(&w, "ipv6", st->v6);
-	jw_object_begin(&w, "states");
+	ts_jsonw__begin(&w, f);
+	ts_jsonw__str(&w, "event", "stats");
+	ts_jsonw__u64(&w, "total", st->total);
+	ts_jsonw__u64(&w, "ipv4", st->v4);
+	ts_jsonw__u64(&w, "ipv6", st->v6);
+	ts_jsonw__object_begin(&w, "states");
 	for (unsigned int i = 1; i < TS_STATS_STATES; i++)
-		jw_u64(&w, ts_state_name(i), st->by_state[i]);
-	jw_object_end(&w);
-	jw_array_begin(&w, "established_by_port");
+		ts_jsonw__u64(&w, ts_state_name(i), st->by_state[i]);
+	ts_jsonw__object_end(&w);
+	ts_jsonw__array_begin(&w, "established_by_port");
 	for (size_t i = 0; i < shown; i++) {
-		jw_object_begin(&w, NULL);
-		jw_u64(&w, "port", st->ports[i].port);
-		jw_u64(&w, "count", st->ports[i].count);
-		jw_object_end(&w);
+		ts_jsonw__object_begin(&w, NULL);
+		ts_jsonw__u64(&w, "port", st->ports[i].port);
+		ts_jsonw__u64(&w, "count", st->ports[i].count);
+		ts_jsonw__object_end(&w);
 	}
-	jw_array_end(&w);
-	jw_array_begin(&w, "hints");
+	ts_jsonw__array_end(&w);
+	ts_jsonw__array_begin(&w, "hints");
 	for (size_t i = 0; i < st->nhints; i++) {
-		jw_object_begin(&w, NULL);
-		jw_str(&w, "kind", st->hints[i].kind);
-		jw_str(&w, "text", st->hints[i].text);
-		jw_object_end(&w);
+		ts_jsonw__object_begin(&w, NULL);
+		ts_jsonw__str(&w, "kind", st->hints[i].kind);
+		ts_jsonw__str(&w, "text", st->hints[i].text);
+		ts_jsonw__object_end(&w);
 	}
-	jw_array_end(&w);
-	jw_end(&w);
+	ts_jsonw__array_end(&w);
+	ts_jsonw__end(&w);
 	return ferror(f) ? -EIO : 0;
 }

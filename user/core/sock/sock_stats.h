@@ -73,15 +73,15 @@ struct ts_stats_history {
  * hints; hist (may be NULL) carries CLOSE_WAIT counts across -c
  * iterations and is updated.  0 or -ENOMEM.
  */
-int ts_stats_compute(const struct ts_table_opts *o, const struct ts_sock *s,
+int ts_stats__compute(const struct ts_table_opts *o, const struct ts_sock *s,
 		     size_t n, const struct ts_hint_limits *lim,
 		     struct ts_stats_history *hist, struct ts_sock_stats *out);
-void ts_stats_free(struct ts_sock_stats *st);
+void ts_stats__free(struct ts_sock_stats *st);
 
 /* Text, with at most top ports listed (names from names unless NULL). */
-int ts_stats_print(FILE *f, const struct ts_sock_stats *st, size_t top,
+int ts_stats__print(FILE *f, const struct ts_sock_stats *st, size_t top,
 		   const struct ts_portnames *names);
 /* One JSON line: {"event":"stats","states":{...},"ports":[...],"hints":[...]} */
-int ts_stats_print_json(FILE *f, const struct ts_sock_stats *st, size_t top);
+int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top);
 
 #endif

@@ -25,7 +25,7 @@ struct ts_portnames {
 
 /* --- port names ---------------------------------------------------------- */
 
-int ts_portnames_load(const char *path, struct ts_portnames **out)
+int ts_portnames__load(const char *path, struct ts_portnames **out)
 {
 	struct ts_portnames *p;
 	char line[512];
@@ -64,7 +64,7 @@ int ts_portnames_load(const char *path, struct ts_portnames **out)
 		p->name[port] = strdup(name);
 		if (!p->name[port]) {
 			fclose(f);
-			ts_portnames_free(p);
+			ts_portnames__free(p);
 			return -ENOMEM;
 		}
 	}
@@ -73,7 +73,7 @@ int ts_portnames_load(const char *path, struct ts_portnames **out)
 	return 0;
 }
 
-void ts_portnames_free(struct ts_portnames *p)
+void ts_portnames__free(struct ts_portnames *p)
 {
 	if (!p)
 		return;
@@ -269,7 +269,7 @@ static char *trim(char *start, char *p)
 	return p;
 }
 
-int ts_table_print(FILE *f, const struct ts_table_opts *o,
+int ts_table__print(FILE *f, const struct ts_table_opts *o,
 		   const struct ts_portnames *names, const struct ts_sock *s,
 		   size_t n)
 {
@@ -401,33 +401,33 @@ int ts_table_print(FILE *f, const struct ts_table_opts *o,
 
 void ts_sock_json(FILE *f, const struct ts_sock *s)
 {
-	struct jsonw w;
+	struct ts_jsonw w;
 
-	jw_begin(&w, f);
-	jw_str(&w, "event", "sock");
+	ts_jsonw__begin(&w, f);
+	ts_jsonw__str(&w, "event", "sock");
 	ts_json_tuple(&w, s->family, s->saddr, s->sport, s->daddr, s->dport);
-	jw_str(&w, "state", ts_state_name(s->state));
-	jw_u64(&w, "recv_q", s->recv_q);
-	jw_u64(&w, "send_q", s->send_q);
+	ts_jsonw__str(&w, "state", ts_state_name(s->state));
+	ts_jsonw__u64(&w, "recv_q", s->recv_q);
+	ts_jsonw__u64(&w, "send_q", s->send_q);
 	if (s->pid) {
-		jw_u64(&w, "pid", s->pid);
-		jw_str(&w, "comm", s->comm);
+		ts_jsonw__u64(&w, "pid", s->pid);
+		ts_jsonw__str(&w, "comm", s->comm);
 	} else {
-		jw_null(&w, "pid");
-		jw_null(&w, "comm");
+		ts_jsonw__null(&w, "pid");
+		ts_jsonw__null(&w, "comm");
 	}
-	jw_u64(&w, "uid", s->uid);
-	jw_u64(&w, "inode", s->inode);
-	jw_str(&w, "timer", ts_timer_name(s->timer));
-	jw_double(&w, "timer_s", s->timer ? s->timer_ms / 1000.0 : 0.0, 3);
-	jw_u64(&w, "retransmits", s->retransmits);
-	jw_u64(&w, "probes", s->probes);
-	jw_u64(&w, "conn", s->cookie);
-	jw_u64(&w, "netns", s->netns);
-	jw_end(&w);
+	ts_jsonw__u64(&w, "uid", s->uid);
+	ts_jsonw__u64(&w, "inode", s->inode);
+	ts_jsonw__str(&w, "timer", ts_timer_name(s->timer));
+	ts_jsonw__double(&w, "timer_s", s->timer ? s->timer_ms / 1000.0 : 0.0, 3);
+	ts_jsonw__u64(&w, "retransmits", s->retransmits);
+	ts_jsonw__u64(&w, "probes", s->probes);
+	ts_jsonw__u64(&w, "conn", s->cookie);
+	ts_jsonw__u64(&w, "netns", s->netns);
+	ts_jsonw__end(&w);
 }
 
-int ts_table_print_json(FILE *f, const struct ts_table_opts *o,
+int ts_table__print_json(FILE *f, const struct ts_table_opts *o,
 			const struct ts_sock *s, size_t n)
 {
 	int rows = 0;

@@ -31,8 +31,8 @@ struct ts_portnames;
 
 /* Load path (usually /etc/services).  A missing file gives an empty table
  * (ports stay numeric); 0 or -errno. */
-int ts_portnames_load(const char *path, struct ts_portnames **out);
-void ts_portnames_free(struct ts_portnames *p);
+int ts_portnames__load(const char *path, struct ts_portnames **out);
+void ts_portnames__free(struct ts_portnames *p);
 /* The name of a TCP port, NULL if none. */
 const char *ts_portname(const struct ts_portnames *p, uint16_t port);
 
@@ -46,12 +46,12 @@ const char *ts_timer_name(unsigned int timer);
  * Print the selected sockets as aligned columns (names may be NULL with
  * numeric output).  Returns the number of rows, or -EIO on a write error.
  */
-int ts_table_print(FILE *f, const struct ts_table_opts *o,
+int ts_table__print(FILE *f, const struct ts_table_opts *o,
 		   const struct ts_portnames *names, const struct ts_sock *s,
 		   size_t n);
 
 /* One JSON object per selected socket ("event":"sock").  Rows or -EIO. */
-int ts_table_print_json(FILE *f, const struct ts_table_opts *o,
+int ts_table__print_json(FILE *f, const struct ts_table_opts *o,
 			const struct ts_sock *s, size_t n);
 /* One socket as a JSON line, for other views (trace --snapshot). */
 void ts_sock_json(FILE *f, const struct ts_sock *s);

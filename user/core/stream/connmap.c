@@ -45,7 +45,7 @@ static int grow(struct ts_connmap *m)
 	return 0;
 }
 
-int ts_connmap_get(struct ts_connmap *m, uint64_t key, uint32_t next, uint32_t *out)
+int ts_connmap__get(struct ts_connmap *m, uint64_t key, uint32_t next, uint32_t *out)
 {
 	uint32_t s;
 
@@ -70,7 +70,7 @@ int ts_connmap_get(struct ts_connmap *m, uint64_t key, uint32_t next, uint32_t *
 	return 0;
 }
 
-void ts_connmap_free(struct ts_connmap *m)
+void ts_connmap__free(struct ts_connmap *m)
 {
 	free(m->keys);
 	free(m->idx);

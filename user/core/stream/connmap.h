@@ -16,7 +16,7 @@ struct ts_connmap {
  * Look key up; when absent, insert it with index next.  Returns 1 when
  * found (*out = its index), 0 when inserted (*out = next), or -ENOMEM.
  */
-int ts_connmap_get(struct ts_connmap *m, uint64_t key, uint32_t next, uint32_t *out);
-void ts_connmap_free(struct ts_connmap *m);
+int ts_connmap__get(struct ts_connmap *m, uint64_t key, uint32_t next, uint32_t *out);
+void ts_connmap__free(struct ts_connmap *m);
 
 #endif

@@ -3,7 +3,7 @@
 #include <string.h>
 #include "core/stream/pipeline.h"
 
-void ts_pipeline_init(struct ts_pipeline *p, const struct ts_filter *f,
+void ts_pipeline__init(struct ts_pipeline *p, const struct ts_filter *f,
 		      const struct ts_meta *m)
 {
 	memset(p, 0, sizeof(*p));
@@ -13,7 +13,7 @@ void ts_pipeline_init(struct ts_pipeline *p, const struct ts_filter *f,
 		p->meta = *m;
 }
 
-int ts_pipeline_add_sink(struct ts_pipeline *p, struct ts_sink sink)
+int ts_pipeline__add_sink(struct ts_pipeline *p, struct ts_sink sink)
 {
 	if (p->nsinks >= TS_MAX_SINKS) {
 		if (sink.ops->destroy)
@@ -24,7 +24,7 @@ int ts_pipeline_add_sink(struct ts_pipeline *p, struct ts_sink sink)
 	return 0;
 }
 
-int ts_pipeline_push(struct ts_pipeline *p, const struct ts_rec *r)
+int ts_pipeline__push(struct ts_pipeline *p, const struct ts_rec *r)
 {
 	int err = 0;
 
@@ -42,7 +42,7 @@ int ts_pipeline_push(struct ts_pipeline *p, const struct ts_rec *r)
 			err = e;
 	}
 	if (p->tracker) {
-		int e = ts_tracker_push(p->tracker, r);
+		int e = ts_tracker__push(p->tracker, r);
 
 		if (e && !err)
 			err = e;
@@ -66,13 +66,13 @@ static int conn_to_sinks(void *ctx, const struct ts_conn *c)
 	return err;
 }
 
-int ts_pipeline_track(struct ts_pipeline *p, const struct ts_tracker_opts *o)
+int ts_pipeline__track(struct ts_pipeline *p, const struct ts_tracker_opts *o)
 {
 	int err;
 
 	if (p->tracker)
 		return -EEXIST;
-	err = ts_tracker_new(o, conn_to_sinks, p, &p->tracker);
+	err = ts_tracker__new(o, conn_to_sinks, p, &p->tracker);
 	if (err)
 		return err;
 	p->totals.tracking = true;
@@ -81,17 +81,17 @@ int ts_pipeline_track(struct ts_pipeline *p, const struct ts_tracker_opts *o)
 	return 0;
 }
 
-void ts_pipeline_set_clock(struct ts_pipeline *p, uint64_t now_ns)
+void ts_pipeline__set_clock(struct ts_pipeline *p, uint64_t now_ns)
 {
 	p->clock_ns = now_ns;
 }
 
-int ts_pipeline_flush(struct ts_pipeline *p)
+int ts_pipeline__flush(struct ts_pipeline *p)
 {
 	int err = 0;
 
 	if (p->tracker && p->clock_ns)
-		err = ts_tracker_advance(p->tracker, p->clock_ns);
+		err = ts_tracker__advance(p->tracker, p->clock_ns);
 
 	for (int i = 0; i < p->nsinks; i++) {
 		const struct ts_sink_ops *o = p->sinks[i].ops;
@@ -103,15 +103,15 @@ int ts_pipeline_flush(struct ts_pipeline *p)
 	return err;
 }
 
-int ts_pipeline_finish(struct ts_pipeline *p)
+int ts_pipeline__finish(struct ts_pipeline *p)
 {
 	int err = 0;
 
 	if (p->tracker) {
 		struct ts_tracker_stats st;
 
-		err = ts_tracker_finish(p->tracker);
-		ts_tracker_get_stats(p->tracker, &st);
+		err = ts_tracker__finish(p->tracker);
+		ts_tracker__get_stats(p->tracker, &st);
 		p->totals.conns = st.conns;
 		p->totals.conns_evicted = st.evicted;
 	}
@@ -126,12 +126,12 @@ int ts_pipeline_finish(struct ts_pipeline *p)
 	return err;
 }
 
-void ts_pipeline_free(struct ts_pipeline *p)
+void ts_pipeline__free(struct ts_pipeline *p)
 {
 	for (int i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].ops->destroy)
 			p->sinks[i].ops->destroy(p->sinks[i].priv);
 	p->nsinks = 0;
-	ts_tracker_free(p->tracker);
+	ts_tracker__free(p->tracker);
 	p->tracker = NULL;
 }

@@ -25,7 +25,7 @@ struct ts_meta {
 struct ts_totals {
 	uint64_t records; /* records that passed the filter */
 	uint64_t lost;	  /* ring-buffer reservations that failed */
-	/* With the tracker stage (ts_pipeline_track): */
+	/* With the tracker stage (ts_pipeline__track): */
 	bool tracking;
 	uint64_t conns;	       /* connections emitted */
 	uint64_t conns_evicted; /* of which evicted by --max-conns */
@@ -56,28 +56,28 @@ struct ts_pipeline {
 	struct ts_sink sinks[TS_MAX_SINKS];
 	int nsinks;
 	struct ts_totals totals;
-	struct ts_tracker *tracker; /* NULL unless ts_pipeline_track() */
+	struct ts_tracker *tracker; /* NULL unless ts_pipeline__track() */
 	uint64_t clock_ns;	    /* source's clock, 0 if it has none */
 };
 
-void ts_pipeline_init(struct ts_pipeline *p, const struct ts_filter *f,
+void ts_pipeline__init(struct ts_pipeline *p, const struct ts_filter *f,
 		      const struct ts_meta *m);
-/* Takes ownership of the sink (destroyed by ts_pipeline_free). */
-int ts_pipeline_add_sink(struct ts_pipeline *p, struct ts_sink sink);
+/* Takes ownership of the sink (destroyed by ts_pipeline__free). */
+int ts_pipeline__add_sink(struct ts_pipeline *p, struct ts_sink sink);
 /* Returns 0 or the first sink error (negative errno). */
-int ts_pipeline_push(struct ts_pipeline *p, const struct ts_rec *r);
+int ts_pipeline__push(struct ts_pipeline *p, const struct ts_rec *r);
 /*
  * Add the tracker stage: records are joined into connections and each
  * finished one goes to the sinks' conn_end.  Records still reach rec.
  */
-int ts_pipeline_track(struct ts_pipeline *p, const struct ts_tracker_opts *o);
+int ts_pipeline__track(struct ts_pipeline *p, const struct ts_tracker_opts *o);
 /*
  * A live source says what time it is (CLOCK_MONOTONIC) before a batch, so
  * that closed connections are emitted even when no later record comes.
  */
-void ts_pipeline_set_clock(struct ts_pipeline *p, uint64_t now_ns);
-int ts_pipeline_flush(struct ts_pipeline *p);
-int ts_pipeline_finish(struct ts_pipeline *p);
-void ts_pipeline_free(struct ts_pipeline *p);
+void ts_pipeline__set_clock(struct ts_pipeline *p, uint64_t now_ns);
+int ts_pipeline__flush(struct ts_pipeline *p);
+int ts_pipeline__finish(struct ts_pipeline *p);
+void ts_pipeline__free(struct ts_pipeline *p);
 
 #endif

@@ -4,29 +4,29 @@
 /* As live tracing flushes after each ring-buffer batch. */
 #define FLUSH_EVERY 65536
 
-void ts_source_file_meta(const struct ts_capr *r, struct ts_meta *m)
+void ts_source_file__meta(const struct ts_capr *r, struct ts_meta *m)
 {
-	m->wall_offset_ns = ts_capr_header(r)->wall_offset_ns;
+	m->wall_offset_ns = ts_capr__header(r)->wall_offset_ns;
 }
 
-int ts_source_file_run(struct ts_capr *r, struct ts_pipeline *p)
+int ts_source_file__run(struct ts_capr *r, struct ts_pipeline *p)
 {
 	struct ts_rec rec;
 	unsigned int n = 0;
 	int err;
 
-	while ((err = ts_capr_next(r, &rec)) > 0) {
-		err = ts_pipeline_push(p, &rec);
+	while ((err = ts_capr__next(r, &rec)) > 0) {
+		err = ts_pipeline__push(p, &rec);
 		if (err)
 			return err;
 		if (++n == FLUSH_EVERY) {
 			n = 0;
-			err = ts_pipeline_flush(p);
+			err = ts_pipeline__flush(p);
 			if (err)
 				return err;
 		}
 	}
 	if (err)
 		return err;
-	return ts_pipeline_flush(p);
+	return ts_pipeline__flush(p);
 }

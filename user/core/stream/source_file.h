@@ -10,12 +10,12 @@
 #include "core/stream/pipeline.h"
 
 /* The run's metadata as the recording saw it (wall-clock offset). */
-void ts_source_file_meta(const struct ts_capr *r, struct ts_meta *m);
+void ts_source_file__meta(const struct ts_capr *r, struct ts_meta *m);
 /*
  * Push every record up to the end or the first damage (the caller asks
  * ts_capr_status), flushing the sinks now and then.  Returns 0, or the
  * first sink error or allocation failure as a negative errno.
  */
-int ts_source_file_run(struct ts_capr *r, struct ts_pipeline *p);
+int ts_source_file__run(struct ts_capr *r, struct ts_pipeline *p);
 
 #endif

@@ -735,7 +735,7 @@ static int expire(struct ts_tracker *t)
 	return err;
 }
 
-int ts_tracker_push(struct ts_tracker *t, const struct ts_rec *r)
+int ts_tracker__push(struct ts_tracker *t, const struct ts_rec *r)
 {
 	int err = 0, e;
 
@@ -763,14 +763,14 @@ int ts_tracker_push(struct ts_tracker *t, const struct ts_rec *r)
 	return err ? err : e;
 }
 
-int ts_tracker_advance(struct ts_tracker *t, uint64_t now_ns)
+int ts_tracker__advance(struct ts_tracker *t, uint64_t now_ns)
 {
 	if (now_ns > t->now_ns)
 		t->now_ns = now_ns;
 	return expire(t);
 }
 
-int ts_tracker_finish(struct ts_tracker *t)
+int ts_tracker__finish(struct ts_tracker *t)
 {
 	int err = 0, e;
 
@@ -792,7 +792,7 @@ int ts_tracker_finish(struct ts_tracker *t)
 	return err;
 }
 
-int ts_tracker_new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
+int ts_tracker__new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
 		   struct ts_tracker **out)
 {
 	struct ts_tracker *t;
@@ -822,13 +822,13 @@ int ts_tracker_new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
 	return 0;
 }
 
-void ts_tracker_get_stats(const struct ts_tracker *t,
+void ts_tracker__get_stats(const struct ts_tracker *t,
 			  struct ts_tracker_stats *out)
 {
 	*out = t->st;
 }
 
-void ts_tracker_free(struct ts_tracker *t)
+void ts_tracker__free(struct ts_tracker *t)
 {
 	if (!t)
 		return;

@@ -6,7 +6,7 @@
  *
  * It knows nothing of where records come from.  Its notion of "now" is the
  * newest record time it has seen, or a clock the source gives it
- * (ts_tracker_advance), so live tracing and replay behave the same.
+ * (ts_tracker__advance), so live tracing and replay behave the same.
  * Memory is bounded: at most max_conns connections are held; past that the
  * least recently active one is emitted early and counted as evicted.
  */
@@ -132,17 +132,17 @@ typedef int (*ts_conn_fn)(void *ctx, const struct ts_conn *c);
 
 struct ts_tracker;
 
-int ts_tracker_new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
+int ts_tracker__new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
 		   struct ts_tracker **out);
 /* Feed one record (any type).  Returns 0 or the callback's error. */
-int ts_tracker_push(struct ts_tracker *t, const struct ts_rec *r);
+int ts_tracker__push(struct ts_tracker *t, const struct ts_rec *r);
 /* Time has reached now_ns (CLOCK_MONOTONIC): emit what has lingered. */
-int ts_tracker_advance(struct ts_tracker *t, uint64_t now_ns);
+int ts_tracker__advance(struct ts_tracker *t, uint64_t now_ns);
 /* End of input: emit every connection, open ones with close "open". */
-int ts_tracker_finish(struct ts_tracker *t);
-void ts_tracker_get_stats(const struct ts_tracker *t,
+int ts_tracker__finish(struct ts_tracker *t);
+void ts_tracker__get_stats(const struct ts_tracker *t,
 			  struct ts_tracker_stats *out);
-void ts_tracker_free(struct ts_tracker *t);
+void ts_tracker__free(struct ts_tracker *t);
 
 const char *ts_role_name(enum ts_role r);
 const char *ts_close_name(enum ts_close_kind k);

@@ -17,7 +17,7 @@ static bool plain(unsigned char c)
 	return c >= 0x20 && c != 0x7f && c != '"' && c != '\\';
 }
 
-void jw_quote(FILE *f, const char *s)
+void ts_json_quote(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -70,96 +70,96 @@ static void put_u64(FILE *f, uint64_t v, bool neg)
 	fwrite_unlocked(tmp + n, 1, sizeof(tmp) - n, f);
 }
 
-static void sep(struct jsonw *w)
+static void sep(struct ts_jsonw *w)
 {
 	if (w->need_comma)
 		putc_unlocked(',', w->f);
 	w->need_comma = true;
 }
 
-void jw_begin(struct jsonw *w, FILE *f)
+void ts_jsonw__begin(struct ts_jsonw *w, FILE *f)
 {
 	w->f = f;
 	w->need_comma = false;
 	putc_unlocked('{', f);
 }
 
-void jw_end(struct jsonw *w)
+void ts_jsonw__end(struct ts_jsonw *w)
 {
 	fputs_unlocked("}\n", w->f);
 	w->need_comma = false;
 }
 
-void jw_key(struct jsonw *w, const char *key)
+void ts_jsonw__key(struct ts_jsonw *w, const char *key)
 {
 	sep(w);
 	if (key) {
-		jw_quote(w->f, key);
+		ts_json_quote(w->f, key);
 		putc_unlocked(':', w->f);
 	}
 }
 
-void jw_str(struct jsonw *w, const char *key, const char *val)
+void ts_jsonw__str(struct ts_jsonw *w, const char *key, const char *val)
 {
-	jw_key(w, key);
-	jw_quote(w->f, val);
+	ts_jsonw__key(w, key);
+	ts_json_quote(w->f, val);
 }
 
-void jw_u64(struct jsonw *w, const char *key, uint64_t val)
+void ts_jsonw__u64(struct ts_jsonw *w, const char *key, uint64_t val)
 {
-	jw_key(w, key);
+	ts_jsonw__key(w, key);
 	put_u64(w->f, val, false);
 }
 
-void jw_i64(struct jsonw *w, const char *key, int64_t val)
+void ts_jsonw__i64(struct ts_jsonw *w, const char *key, int64_t val)
 {
-	jw_key(w, key);
+	ts_jsonw__key(w, key);
 	/* Negate in unsigned arithmetic: INT64_MIN has no positive twin. */
 	put_u64(w->f, val < 0 ? -(uint64_t)val : (uint64_t)val, val < 0);
 }
 
-void jw_double(struct jsonw *w, const char *key, double val, int prec)
+void ts_jsonw__double(struct ts_jsonw *w, const char *key, double val, int prec)
 {
-	jw_key(w, key);
+	ts_jsonw__key(w, key);
 	if (isfinite(val))
 		fprintf(w->f, "%.*f", prec, val);
 	else
 		fputs_unlocked("null", w->f);
 }
 
-void jw_bool(struct jsonw *w, const char *key, bool val)
+void ts_jsonw__bool(struct ts_jsonw *w, const char *key, bool val)
 {
-	jw_key(w, key);
+	ts_jsonw__key(w, key);
 	fputs_unlocked(val ? "true" : "false", w->f);
 }
 
-void jw_null(struct jsonw *w, const char *key)
+void ts_jsonw__null(struct ts_jsonw *w, const char *key)
 {
-	jw_key(w, key);
+	ts_jsonw__key(w, key);
 	fputs_unlocked("null", w->f);
 }
 
-void jw_array_begin(struct jsonw *w, const char *key)
+void ts_jsonw__array_begin(struct ts_jsonw *w, const char *key)
 {
-	jw_key(w, key);
+	ts_jsonw__key(w, key);
 	putc_unlocked('[', w->f);
 	w->need_comma = false;
 }
 
-void jw_array_end(struct jsonw *w)
+void ts_jsonw__array_end(struct ts_jsonw *w)
 {
 	putc_unlocked(']', w->f);
 	w->need_comma = true;
 }
 
-void jw_object_begin(struct jsonw *w, const char *key)
+void ts_jsonw__object_begin(struct ts_jsonw *w, const char *key)
 {
-	jw_key(w, key);
+	ts_jsonw__key(w, key);
 	putc_unlocked('{', w->f);
 	w->need_comma = false;
 }
 
-void jw_object_end(struct jsonw *w)
+void ts_jsonw__object_end(struct ts_jsonw *w)
 {
 	putc_unlocked('}', w->f);
 	w->need_comma = true;

@@ -7,25 +7,25 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct jsonw {
+struct ts_jsonw {
 	FILE *f;
 	bool need_comma;
 };
 
-void jw_begin(struct jsonw *w, FILE *f);		/* { */
-void jw_end(struct jsonw *w);				/* }\n */
-void jw_key(struct jsonw *w, const char *key);		/* "key": */
-void jw_str(struct jsonw *w, const char *key, const char *val);
-void jw_u64(struct jsonw *w, const char *key, uint64_t val);
-void jw_i64(struct jsonw *w, const char *key, int64_t val);
-void jw_double(struct jsonw *w, const char *key, double val, int prec);
-void jw_bool(struct jsonw *w, const char *key, bool val);
-void jw_null(struct jsonw *w, const char *key);
-void jw_array_begin(struct jsonw *w, const char *key);	/* "key":[ */
-void jw_array_end(struct jsonw *w);			/* ] */
-void jw_object_begin(struct jsonw *w, const char *key);	/* key may be NULL in arrays */
-void jw_object_end(struct jsonw *w);
+void ts_jsonw__begin(struct ts_jsonw *w, FILE *f);		/* { */
+void ts_jsonw__end(struct ts_jsonw *w);				/* }\n */
+void ts_jsonw__key(struct ts_jsonw *w, const char *key);		/* "key": */
+void ts_jsonw__str(struct ts_jsonw *w, const char *key, const char *val);
+void ts_jsonw__u64(struct ts_jsonw *w, const char *key, uint64_t val);
+void ts_jsonw__i64(struct ts_jsonw *w, const char *key, int64_t val);
+void ts_jsonw__double(struct ts_jsonw *w, const char *key, double val, int prec);
+void ts_jsonw__bool(struct ts_jsonw *w, const char *key, bool val);
+void ts_jsonw__null(struct ts_jsonw *w, const char *key);
+void ts_jsonw__array_begin(struct ts_jsonw *w, const char *key);	/* "key":[ */
+void ts_jsonw__array_end(struct ts_jsonw *w);			/* ] */
+void ts_jsonw__object_begin(struct ts_jsonw *w, const char *key);	/* key may be NULL in arrays */
+void ts_jsonw__object_end(struct ts_jsonw *w);
 /* Write s as a JSON string literal, escaping as RFC 8259 requires. */
-void jw_quote(FILE *f, const char *s);
+void ts_json_quote(FILE *f, const char *s);
 
 #endif
