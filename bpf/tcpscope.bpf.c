@@ -76,14 +76,6 @@ struct {
 	__type(value, struct conn);
 } conn_lru SEC(".maps");
 
-/* Owner of each listening port, so that passive opens get a process. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct ts_listen_key);
-	__type(value, struct ts_owner);
-} listeners SEC(".maps");
-
 /* Id source for the classic variant. */
 __u64 next_id = 0;
 
@@ -128,15 +120,16 @@ static __always_inline bool filter_tuple(const struct tuple *t, __u32 netns)
 	return true;
 }
 
+#include "owners.bpf.h"
+
 static __always_inline bool filter_owner(const struct conn *c)
 {
-	return !filter_pid || (c && c->owner.pid == filter_pid);
+	return owner_match(c);
 }
 
 static __always_inline void take_current(struct conn *c)
 {
-	c->owner.pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(c->owner.comm, sizeof(c->owner.comm));
+	owner_current(&c->owner);
 	c->flags &= ~TS_F_NO_OWNER;
 }
 
@@ -144,37 +137,27 @@ static __always_inline void take_current(struct conn *c)
  * Decide who owns the connection.  Only transitions that a system call
  * drives run in the owner's context: connect() (CLOSE -> SYN_SENT) and
  * listen() (CLOSE -> LISTEN).  A passive connection is born in softirq
- * context and inherits the owner of its listener.  A connection first seen
- * mid-life is adopted by the process that closes it (close() runs in the
- * owner's context) and has no owner until then.
+ * context and inherits the owner of its listener until accept() names the
+ * process that holds it (owners.bpf.h).  A connection first seen mid-life
+ * takes the holder the start-up snapshot saw, else the process that
+ * closes it (close() runs in the owner's context).
  */
-static __always_inline void assign_owner(struct conn *c, int old, int new,
-					 __u32 netns, __u16 lport)
+static __always_inline void assign_owner(struct conn *c, const struct sock *sk,
+					 int old, int new, __u32 netns,
+					 const struct tuple *t)
 {
-	struct ts_listen_key lk = { .netns = netns, .port = lport };
-	struct ts_owner *lo;
-
 	if ((old == TS_CLOSE && new == TS_SYN_SENT) || new == TS_LISTEN) {
 		take_current(c);
 		if (new == TS_LISTEN)
-			bpf_map_update_elem(&listeners, &lk, &c->owner, BPF_ANY);
+			listener_add(sk, netns, t, &c->owner);
 		return;
 	}
 	if (old == TS_LISTEN && new == TS_SYN_RECV) {
-		lo = bpf_map_lookup_elem(&listeners, &lk);
-		if (lo) {
-			c->owner = *lo;
-			c->flags |= TS_F_OWNER_LISTENER;
-			c->flags &= ~TS_F_NO_OWNER;
-		} else {
-			c->flags |= TS_F_NO_OWNER;
-		}
+		owner_from_listener(c, sk, netns, t);
 		return;
 	}
 	if (old == TS_LISTEN && new == TS_CLOSE) {
-		lo = bpf_map_lookup_elem(&listeners, &lk);
-		if (lo && lo->pid == c->owner.pid)
-			bpf_map_delete_elem(&listeners, &lk);
+		listener_del(sk, netns, t);
 		return;
 	}
 	if ((c->flags & TS_F_NO_OWNER) &&
@@ -203,8 +186,10 @@ static __always_inline void fill_event(struct ts_event *e, __u8 type,
 	if (c) {
 		e->pid = c->owner.pid;
 		__builtin_memcpy(e->comm, c->owner.comm, TS_COMM_LEN);
+		e->cgroup_id = c->owner.cgroup_id;
 		flags |= c->flags;
 	} else {
+		e->cgroup_id = 0;
 		e->pid = 0;
 		__builtin_memset(e->comm, 0, TS_COMM_LEN);
 		flags |= TS_F_NO_OWNER;
@@ -316,7 +301,9 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 	__u8 shut;
 
 	c->last_ts = ts;
-	assign_owner(c, old, new, netns, t->sport);
+	if ((flags & TS_F_FIRST) && old != TS_CLOSE && old != TS_LISTEN)
+		owner_seeded(c, sk);
+	assign_owner(c, sk, old, new, netns, t);
 	rtx_baseline(c, sk, old, new);
 	if (!filter_owner(c))
 		return 0;
@@ -438,6 +425,7 @@ static __always_inline struct conn *btf_conn(const struct sock *sk,
 		c->flags = TS_F_NO_OWNER;
 		*flags |= TS_F_FIRST;
 	}
+	owner_settle(c, sk);
 	return c;
 }
 
@@ -510,6 +498,19 @@ int BPF_PROG(btf_synack, const struct sock *sk, const struct request_sock *req)
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, false, &flags);
+	if (!c || (c->flags & TS_F_NO_OWNER)) {
+		/* A listener older than the tracer: its seeded entry. */
+		struct ts_listener *lo = listener_find(netns, &t);
+		struct conn tmp = {};
+
+		if (lo) {
+			tmp.owner = lo->owner;
+			tmp.flags = TS_F_OWNER_LISTENER;
+			c = &tmp;
+		}
+		return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns, c, 0,
+				   TS_SYN_RECV);
+	}
 	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns, c, 0, TS_SYN_RECV);
 }
 
@@ -659,6 +660,7 @@ int tp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 			return 0;
 		flags |= TS_F_FIRST;
 	}
+	owner_settle(c, sk);
 	ret = emit_state(sk, false, &t, netns, c, r.oldstate, r.newstate,
 			 flags);
 	if (r.newstate == TS_CLOSE)
@@ -695,6 +697,7 @@ int tp_retrans(void *ctx)
 		return 0;
 	key = (__u64)sk;
 	c = bpf_map_lookup_elem(&conn_lru, &key);
+	owner_settle(c, sk);
 	if (!rtx_counted(c, sk, err))
 		return 0;
 	return emit_simple(TS_REC_RETRANS, &t, netns, c, c ? c->id : 0, state);

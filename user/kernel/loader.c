@@ -48,6 +48,8 @@ PROG(btf_rst_recv)
 PROG(btf_rst_sent)
 PROG(tp_state)
 PROG(tp_retrans)
+PROG(tp_accept4)
+PROG(tp_accept)
 
 static const struct prog_desc progs[] = {
 	{ "sock", "inet_sock_set_state", true, TS_TP_BTF, get_btf_state, link_btf_state },
@@ -57,6 +59,10 @@ static const struct prog_desc progs[] = {
 	{ "tcp", "tcp_send_reset", false, TS_TP_BTF, get_btf_rst_sent, link_btf_rst_sent },
 	{ "sock", "inet_sock_set_state", true, TS_TP_CLASSIC, get_tp_state, link_tp_state },
 	{ "tcp", "tcp_retransmit_skb", true, TS_TP_CLASSIC, get_tp_retrans, link_tp_retrans },
+	/* accept(): both variants (TS_TP_AUTO); without them a passive
+	 * connection keeps its listener's owner (docs/DESIGN.md). */
+	{ "syscalls", "sys_exit_accept4", false, TS_TP_AUTO, get_tp_accept4, link_tp_accept4 },
+	{ "syscalls", "sys_exit_accept", false, TS_TP_AUTO, get_tp_accept, link_tp_accept },
 };
 
 #define NPROGS (sizeof(progs) / sizeof(progs[0]))
@@ -256,6 +262,8 @@ static int btf_tp_nargs(const struct btf *vmlinux, const char *tp)
 
 static bool tp_exists(const struct btf *vmlinux, const struct prog_desc *d)
 {
+	if (d->mode == TS_TP_AUTO)
+		return classic_tp_exists(d->category, d->tp);
 	if (d->mode == TS_TP_BTF)
 		return btf_tp_exists(vmlinux, d->tp);
 	return classic_tp_exists(d->category, d->tp);
@@ -292,9 +300,10 @@ static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
 
 	for (size_t i = 0; i < NPROGS; i++) {
 		const struct prog_desc *d = &progs[i];
-		bool on = d->mode == mode && tp_exists(vmlinux, d);
+		bool mine = d->mode == mode || d->mode == TS_TP_AUTO;
+		bool on = mine && tp_exists(vmlinux, d);
 
-		if (d->mode == mode && !on && d->required) {
+		if (mine && !on && d->required) {
 			if (o->mode == TS_TP_AUTO)
 				ts_err("kernel lacks tracepoint %s:%s, which tcpscope needs (in neither tp_btf nor classic form)",
 				       d->category, d->tp);
@@ -304,9 +313,11 @@ static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
 			err = -ENOENT;
 			goto fail;
 		}
-		if (d->mode == mode && !on)
-			ts_info("tracepoint %s:%s not in this kernel: skipped",
-				d->category, d->tp);
+		if (mine && !on)
+			ts_info("tracepoint %s:%s not in this kernel: skipped%s",
+				d->category, d->tp,
+				d->mode == TS_TP_AUTO ?
+					" (accepted connections keep their listener's owner)" : "");
 		bpf_program__set_autoload(d->get(skel), on);
 	}
 
@@ -344,7 +355,7 @@ static int attach_all(struct ts_loader *l)
 		}
 		*d->link(l->skel) = link;
 		ts_info("attached %s:%s (%s)", d->category, d->tp,
-			mode_name(d->mode));
+			mode_name(d->mode == TS_TP_AUTO ? TS_TP_CLASSIC : d->mode));
 	}
 	return 0;
 }
