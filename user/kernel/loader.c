@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "kernel/loader.h"
 #include "kernel/snapshot.h"
+#include "core/util/cgroup.h"
 #include "core/util/log.h"
 #include "tcpscope.skel.h"
 
@@ -376,38 +378,187 @@ static void report_load_error(int err)
 }
 
 /*
- * A listener opened before tracing started never showed its CLOSE ->
- * LISTEN, so its passive connections would have no owner, and -p PID
- * would hide a long-running server's connections.  Once the programs are
- * attached (so that nothing falls between the two), a snapshot taken with
- * the iterators names the owner of every listening port; entries made live
- * by listen() win (BPF_NOEXIST).  Best effort: without iterators such
- * connections get their owner when the server closes them.
+ * Sockets opened before tracing started never showed the transition that
+ * names their owner (CLOSE -> LISTEN, connect(), accept()), so their
+ * connections would have no owner and -p PID would hide a long-running
+ * server.  Once the programs are attached (so that nothing falls between
+ * the two), the iterator snapshot of every network namespace (iter/tcp
+ * sees only the namespace it is created in) names the holder of each
+ * socket: listeners go into 'listeners' (entries made live by listen()
+ * win: BPF_NOEXIST), other sockets into 'seeded' by inode, which their
+ * next event takes.  Best effort: without iterators such connections get
+ * their owner when the process closes them.
  */
-static void seed_listeners(struct ts_loader *l, const struct ts_filter *f)
+struct seed {
+	struct ts_loader *l;
+	const struct ts_filter *f;
+	uint64_t *held; /* socket inodes the -p process holds, sorted */
+	size_t nheld;
+	size_t nns, listeners, conns, refused;
+	uint32_t uid_of[64]; /* non-root budget while seeding (few uids) */
+	uint32_t uid_n[64];
+	uint32_t nonroot;
+	/* The last process looked up (sockets come grouped by holder). */
+	uint32_t cg_pid;
+	uint64_t cg_id;
+	bool cg_in;
+};
+
+static int cmp_u64(const void *a, const void *b)
 {
-	int fd = bpf_map__fd(l->skel->maps.listeners);
-	struct ts_sock *socks = NULL;
-	size_t n = 0, seeded = 0;
-	int err;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
-	err = ts_snapshot__collect_in(f->netns, true, &socks, &n);
-	if (err) {
-		ts_info("owners of existing listeners not known (%s)", strerror(-err));
+	return x < y ? -1 : x > y;
+}
+
+/* The socket inodes process pid holds, from /proc/PID/fd. */
+static void held_inodes(struct seed *sd, uint32_t pid)
+{
+	char dirpath[64], link[128], target[64];
+	struct dirent *e;
+	size_t cap = 0;
+	DIR *d;
+
+	snprintf(dirpath, sizeof(dirpath), "/proc/%u/fd", pid);
+	d = opendir(dirpath);
+	if (!d)
 		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct ts_listen_key k = { .netns = socks[i].netns, .port = socks[i].sport };
-		struct ts_owner v = { .pid = socks[i].pid };
+	while ((e = readdir(d))) {
+		unsigned long long ino;
+		ssize_t n;
 
-		if (socks[i].state != TS_LISTEN || !socks[i].pid)
+		if (e->d_name[0] == '.')
 			continue;
-		memcpy(v.comm, socks[i].comm, sizeof(v.comm));
-		if (!bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
-			seeded++;
+		snprintf(link, sizeof(link), "%s/%.20s", dirpath, e->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (sscanf(target, "socket:[%llu]", &ino) != 1)
+			continue;
+		if (sd->nheld == cap) {
+			uint64_t *v = realloc(sd->held, (cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!v)
+				break;
+			sd->held = v;
+			cap = cap ? cap * 2 : 64;
+		}
+		sd->held[sd->nheld++] = ino;
+	}
+	closedir(d);
+	if (sd->nheld)
+		qsort(sd->held, sd->nheld, sizeof(*sd->held), cmp_u64);
+}
+
+/* The same budget the kernel side applies to listen() (tcpscope.h). */
+static bool seed_charge(struct seed *sd, uint32_t uid)
+{
+	size_t i;
+
+	if (!uid)
+		return true;
+	if (sd->nonroot >= TS_LISTEN_NONROOT)
+		return false;
+	for (i = 0; i < 64 && sd->uid_n[i] && sd->uid_of[i] != uid; i++)
+		;
+	if (i == 64)
+		return false;
+	if (sd->uid_n[i] >= TS_LISTEN_PER_UID)
+		return false;
+	sd->uid_of[i] = uid;
+	sd->uid_n[i]++;
+	sd->nonroot++;
+	return true;
+}
+
+static void seed_cgroup(struct seed *sd, uint32_t pid, struct ts_owner *o)
+{
+	char path[4096], dir[4200];
+
+	if (pid != sd->cg_pid) {
+		sd->cg_pid = pid;
+		sd->cg_id = 0;
+		sd->cg_in = !sd->f->cgroup;
+		if (!ts_cgroup_of_pid(pid, path, sizeof(path))) {
+			snprintf(dir, sizeof(dir), "%s%s", TS_CGROUP_ROOT, path);
+			ts_cgroup_id(dir, &sd->cg_id);
+			if (sd->f->cgroup)
+				sd->cg_in = ts_cgroup_under(path, sd->f->cgroup);
+		}
+	}
+	o->cgroup_id = sd->cg_id;
+	o->cg_in = sd->cg_in;
+}
+
+static int seed_ns(const char *path, uint32_t ino, void *ctx)
+{
+	struct ts_snapshot_opts so = {
+		.netns_path = path, .pids = true, .skip_cookies = true, .skip_timers = true,
+	};
+	struct seed *sd = ctx;
+	int lfd = bpf_map__fd(sd->l->skel->maps.listeners);
+	int sfd = bpf_map__fd(sd->l->skel->maps.seeded);
+	struct ts_sock *socks = NULL;
+	size_t n = 0;
+
+	(void)ino;
+	if (ts_snapshot__collect(&so, &socks, &n))
+		return 0; /* that namespace is gone, or no iterators: go on */
+	sd->nns++;
+	/* Root's listeners first: a flood cannot crowd them out. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			const struct ts_sock *k = &socks[i];
+			struct ts_owner o = { .pid = k->pid, .cg_in = 1 };
+			uint64_t inode = k->inode;
+
+			if (!k->pid || (pass == 0) != (k->uid == 0))
+				continue;
+			memcpy(o.comm, k->comm, sizeof(o.comm));
+			seed_cgroup(sd, k->pid, &o);
+			if (k->state != TS_LISTEN) {
+				if (!bpf_map_update_elem(sfd, &inode, &o, BPF_NOEXIST))
+					sd->conns++;
+				continue;
+			}
+			struct ts_listen_key lk = {
+				.netns = k->netns, .port = k->sport, .family = k->family,
+			};
+			struct ts_listener v = { .owner = o, .ino = inode };
+
+			memcpy(lk.addr, k->saddr, sizeof(lk.addr));
+			v.owner.held = sd->nheld &&
+				       bsearch(&inode, sd->held, sd->nheld, sizeof(inode), cmp_u64);
+			if (!seed_charge(sd, k->uid)) {
+				sd->refused++;
+				continue;
+			}
+			if (!bpf_map_update_elem(lfd, &lk, &v, BPF_NOEXIST))
+				sd->listeners++;
+		}
 	}
 	free(socks);
-	ts_info("owners of %zu existing listening sockets seeded", seeded);
+	return 0;
+}
+
+static void seed_owners(struct ts_loader *l, const struct ts_filter *f)
+{
+	struct seed sd = { .l = l, .f = f, .cg_pid = 0 };
+	char path[300];
+
+	if (f->pid)
+		held_inodes(&sd, f->pid);
+	if (f->netns) {
+		if (!ts_netns_path(f->netns, path, sizeof(path)))
+			seed_ns(path, f->netns, &sd);
+	} else {
+		ts_netns__each(seed_ns, &sd);
+	}
+	free(sd.held);
+	ts_info("owners of %zu existing listening sockets and %zu connections seeded from %zu network namespaces%s",
+		sd.listeners, sd.conns, sd.nns,
+		sd.refused ? " (some left out: a user's listener budget is spent)" : "");
 }
 
 int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
@@ -484,7 +635,7 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 	err = attach_all(l);
 	if (err)
 		goto cleanup;
-	seed_listeners(l, &o->filter);
+	seed_owners(l, &o->filter);
 	*out = l;
 	l = NULL;
 cleanup:
