@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include "cmd/filter_opts.h"
+#include "core/util/cgroup.h"
 #include "core/util/parse.h"
 #include "cmd/usage.h"
 
@@ -10,6 +16,7 @@ enum {
 	OPT_SPORT,
 	OPT_DPORT,
 	OPT_NETNS,
+	OPT_CGROUP,
 };
 
 static const struct argp_option options[] = {
@@ -21,8 +28,43 @@ static const struct argp_option options[] = {
 	{ "ipv6", '6', NULL, 0, "Only IPv6", 1 },
 	{ "netns", OPT_NETNS, "NS", 0,
 	  "Only network namespace NS: an inode number or a path such as /run/netns/NAME", 1 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "Only connections whose owner's cgroup (v2) is PATH or below it: a path under /sys/fs/cgroup, absolute or relative to it", 1 },
 	{},
 };
+
+/* --cgroup: "/sys/fs/cgroup/a/b", "/a/b" or "a/b" all name /a/b. */
+static int parse_cgroup(const char *arg, struct ts_filter *f)
+{
+	const size_t rl = strlen(TS_CGROUP_ROOT);
+	char rel[4096], dir[4200];
+	struct statfs sfs;
+	struct stat st;
+	char *copy;
+	size_t n;
+
+	if (statfs(TS_CGROUP_ROOT, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -EMEDIUMTYPE;
+	if (!strncmp(arg, TS_CGROUP_ROOT, rl) && (arg[rl] == '/' || !arg[rl]))
+		arg += rl;
+	snprintf(rel, sizeof(rel), "%s%s", arg[0] == '/' ? "" : "/", arg);
+	n = strlen(rel);
+	while (n > 1 && rel[n - 1] == '/')
+		rel[--n] = '\0';
+	if (strstr(rel, "/../") || (n >= 3 && !strcmp(rel + n - 3, "/..")))
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%s%s", TS_CGROUP_ROOT, strcmp(rel, "/") ? rel : "");
+	if (stat(dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || statfs(dir, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -ENOTDIR;
+	copy = strdup(rel);
+	if (!copy)
+		return -ENOMEM;
+	f->cgroup = copy; /* lives as long as the command */
+	f->cgroup_id = st.st_ino;
+	return 0;
+}
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
@@ -58,6 +100,14 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (f->family && f->family != (key == '4' ? 4 : 6))
 			ts_usage_error(state, "-4 and -6 exclude each other");
 		f->family = key == '4' ? 4 : 6;
+		break;
+	case OPT_CGROUP:
+		err = parse_cgroup(arg, f);
+		if (err == -EMEDIUMTYPE)
+			ts_usage_error(state, "--cgroup needs cgroup v2: " TS_CGROUP_ROOT " is not a cgroup2 mount (cgroup v1 only?)");
+		else if (err)
+			ts_usage_error(state, "invalid --cgroup '%s': %s", arg,
+				       err == -ENOTDIR ? "not a cgroup directory" : strerror(-err));
 		break;
 	case OPT_NETNS:
 		err = ts_parse_netns(arg, &f->netns);

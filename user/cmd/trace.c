@@ -35,6 +35,7 @@ struct trace_opts {
 	uint64_t max_conns;
 	bool snapshot;	     /* --snapshot */
 	uint64_t interval_s; /* --interval: summary of counts, 0 none */
+	bool wide;	     /* --wide: cgroup and container in text */
 };
 
 enum {
@@ -46,6 +47,7 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_SNAPSHOT,
 	OPT_INTERVAL,
+	OPT_WIDE,
 };
 
 static const struct argp_option options[] = {
@@ -65,6 +67,8 @@ static const struct argp_option options[] = {
 	{ "tp-mode", OPT_MODE, "MODE", 0,
 	  "Tracepoint form: auto (default), btf (tp_btf) or classic", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
+	{ "wide", OPT_WIDE, NULL, 0,
+	  "Text: also show each owner's cgroup and container (ns= marks the namespace once several appear)", 0 },
 	{ "write", 'w', "FILE", 0, "Also record to capture FILE, as 'record -w' does (tracing stops if FILE cannot be written)", 0 },
 	{ "force", OPT_FORCE, NULL, 0, "With -w: replace FILE if it exists", 0 },
 	{ "verbose", 'v', NULL, 0,
@@ -111,6 +115,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_COLOR:
 		ts_opt_color(state, arg, &o->color);
+		break;
+	case OPT_WIDE:
+		o->wide = true;
 		break;
 	case 'w':
 		o->cap.path = arg;
@@ -212,6 +219,8 @@ int cmd_trace(int argc, char **argv)
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	meta.color = !o.json && ts_color_wanted(o.color);
+	meta.wide = o.wide;
+	meta.cgroup_filtered = o.filter.cgroup != NULL;
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	if ((o.snapshot || o.interval_s) &&
 	    ts_trace_snap__new(&o.filter, o.json, &tsnap))

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +291,7 @@ static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
 	skel->rodata->filter_sport = o->filter.sport;
 	skel->rodata->filter_dport = o->filter.dport;
 	skel->rodata->filter_family = o->filter.family;
+	skel->rodata->filter_cgroup = o->filter.cgroup != NULL;
 	skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	skel->rodata->retrans_has_err =
 		btf_tp_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
@@ -561,6 +564,26 @@ static void seed_owners(struct ts_loader *l, const struct ts_filter *f)
 		sd.refused ? " (some left out: a user's listener budget is spent)" : "");
 }
 
+/* --cgroup: the kernel side tests bpf_current_task_under_cgroup(). */
+static int set_cgroup_filter(struct ts_loader *l, const struct ts_filter *f)
+{
+	char dir[4200];
+	__u32 zero = 0;
+	int fd, err = 0;
+
+	if (!f->cgroup)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s%s", TS_CGROUP_ROOT, strcmp(f->cgroup, "/") ? f->cgroup : "");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || bpf_map_update_elem(bpf_map__fd(l->skel->maps.cg_filter), &zero, &fd, BPF_ANY))
+		err = -errno;
+	if (err)
+		ts_err("cannot filter by cgroup %s: %s", dir, strerror(-err));
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -577,6 +600,9 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 	err = ts_check_btf();
 	if (err)
 		return err;
+	if (o->filter.pid && kill((pid_t)o->filter.pid, 0) && errno == ESRCH)
+		ts_warn("no process %u is running now: tracing goes on, showing its connections if it appears",
+			o->filter.pid);
 	/* Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; later
 	 * ones charge the memory cgroup, and raising the limit may be
 	 * refused.  Either way, try and go on. */
@@ -632,7 +658,9 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 		ts_info("using %s tracepoint programs", mode_name(mode));
 	}
 	l->mode = mode;
-	err = attach_all(l);
+	err = set_cgroup_filter(l, &o->filter);
+	if (!err)
+		err = attach_all(l);
 	if (err)
 		goto cleanup;
 	seed_owners(l, &o->filter);

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/util/cgroup.h"
 #include "core/util/fmt.h"
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
@@ -23,7 +24,15 @@ struct text_sink {
 	struct ts_meta meta;
 	bool header_done;
 	int addr_w;
+	/* Namespace and cgroup markers appear once records come from more
+	 * than one of them (or, for the cgroup, with --wide). */
+	uint32_t first_ns;
+	uint64_t first_cg;
+	bool show_ns;
+	bool show_cg;
 };
+
+enum { SHOW_NS = 1, SHOW_CG = 2 };
 
 static const char *state_color(unsigned int state)
 {
@@ -214,9 +223,39 @@ static int fmt_endpoints(struct endpoints *e, const struct ts_rec *r)
 	return (int)(l > rm ? l : rm);
 }
 
+/* " ns=INODE", " cg=PATH", " ctr=ID" after the step. */
+static void put_markers(struct line *l, const struct ts_rec *r, unsigned int show)
+{
+	char ctr[TS_CONTAINER_LEN];
+	char num[24];
+
+	if (show & SHOW_NS) {
+		snprintf(num, sizeof(num), " ns=%u", r->netns);
+		put(l, num);
+	}
+	if (!(show & SHOW_CG))
+		return;
+	put(l, " cg=");
+	if (r->cgroup) {
+		/* A path: printable bytes only, up to what the line holds. */
+		for (const char *p = r->cgroup; *p && l->n < sizeof(l->buf) - 160; p++)
+			l->buf[l->n++] = (*p > 0x20 && *p < 0x7f) ? *p : '?';
+	} else if (r->cgroup_id) {
+		snprintf(num, sizeof(num), "#%llu", (unsigned long long)r->cgroup_id);
+		put(l, num);
+	} else {
+		put(l, "-");
+	}
+	if (r->cgroup && ts_cgroup_container(r->cgroup, ctr, sizeof(ctr))) {
+		put(l, " ctr=");
+		for (const char *p = ctr; *p && l->n < sizeof(l->buf) - 8; p++)
+			l->buf[l->n++] = (*p > 0x20 && *p < 0x7f) ? *p : '?';
+	}
+}
+
 static void write_rec(FILE *f, const struct ts_rec *r,
 		      const struct ts_meta *m, const struct endpoints *e,
-		      int aw)
+		      int aw, unsigned int show)
 {
 	char t[TS_TIMESTR_LEN];
 	struct line l = { .n = 0 };
@@ -253,6 +292,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 		put(&l, "  ");
 		put(&l, step);
 	}
+	put_markers(&l, r, show);
 	put(&l, "\n");
 	fwrite(l.buf, 1, l.n, f);
 }
@@ -264,7 +304,7 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 
 	if (r->type != TS_REC_LOST)
 		fmt_endpoints(&e, r);
-	write_rec(f, r, m, &e, ADDR_W);
+	write_rec(f, r, m, &e, ADDR_W, m->wide ? SHOW_CG : 0);
 }
 
 static int text_rec(void *priv, const struct ts_rec *r)
@@ -274,6 +314,14 @@ static int text_rec(void *priv, const struct ts_rec *r)
 	int w;
 
 	if (r->type != TS_REC_LOST) {
+		if (!s->first_ns)
+			s->first_ns = r->netns;
+		else if (r->netns != s->first_ns)
+			s->show_ns = true;
+		if (!s->first_cg)
+			s->first_cg = r->cgroup_id;
+		else if (r->cgroup_id && r->cgroup_id != s->first_cg)
+			s->show_cg = true;
 		w = fmt_endpoints(&e, r);
 		if (w > s->addr_w) {
 			s->addr_w = w;
@@ -284,7 +332,9 @@ static int text_rec(void *priv, const struct ts_rec *r)
 		write_header(s->f, s->addr_w);
 		s->header_done = true;
 	}
-	write_rec(s->f, r, &s->meta, &e, s->addr_w);
+	write_rec(s->f, r, &s->meta, &e, s->addr_w,
+		  (s->show_ns ? SHOW_NS : 0) |
+			  ((s->show_cg && s->meta.cgroup_filtered) || s->meta.wide ? SHOW_CG : 0));
 	return ferror(s->f) ? -EIO : 0;
 }
 

@@ -20,6 +20,9 @@
 struct ts_meta {
 	int64_t wall_offset_ns; /* CLOCK_MONOTONIC -> CLOCK_REALTIME */
 	bool color;		/* ANSI colour on text output */
+	bool wide;		/* --wide: text shows the owner's cgroup */
+	/* --cgroup: text shows the cgroup once more than one appears. */
+	bool cgroup_filtered;
 };
 
 struct ts_totals {
@@ -58,6 +61,9 @@ struct ts_pipeline {
 	struct ts_totals totals;
 	struct ts_tracker *tracker; /* NULL unless ts_pipeline__track() */
 	uint64_t clock_ns;	    /* source's clock, 0 if it has none */
+	/* -p: records of passive connections before accept(), held until
+	 * the accepting process is known (NULL without -p). */
+	struct ts_hold_slot *hold;
 };
 
 void ts_pipeline__init(struct ts_pipeline *p, const struct ts_filter *f,
