@@ -224,6 +224,7 @@ static __always_inline void owner_from_listener(struct conn *c,
 
 	/* A socket address reused: what accept() left for it is stale. */
 	bpf_map_delete_elem(&accepts, &key);
+	c->flags &= ~TS_F_ACCEPTED;
 	if (lo) {
 		c->owner = lo->owner;
 		c->flags |= TS_F_OWNER_LISTENER;

@@ -304,6 +304,8 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 	if ((flags & TS_F_FIRST) && old != TS_CLOSE && old != TS_LISTEN)
 		owner_seeded(c, sk);
 	assign_owner(c, sk, old, new, netns, t);
+	if (!(old == TS_LISTEN && new == TS_SYN_RECV))
+		owner_settle(c, sk);
 	rtx_baseline(c, sk, old, new);
 	if (!filter_owner(c))
 		return 0;
@@ -425,7 +427,6 @@ static __always_inline struct conn *btf_conn(const struct sock *sk,
 		c->flags = TS_F_NO_OWNER;
 		*flags |= TS_F_FIRST;
 	}
-	owner_settle(c, sk);
 	return c;
 }
 
@@ -473,6 +474,7 @@ int BPF_PROG(btf_retrans, const struct sock *sk)
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, false, &flags);
+	owner_settle(c, sk);
 	if (!rtx_counted(c, sk, retrans_has_err ? (int)ctx[2] : 0))
 		return 0;
 	return emit_simple(TS_REC_RETRANS, &t, netns, c,
@@ -527,6 +529,7 @@ int BPF_PROG(btf_rst_recv, struct sock *sk)
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, false, &flags);
+	owner_settle(c, sk);
 	return emit_simple(TS_REC_RESET_RECV, &t, netns, c,
 			   bpf_get_socket_cookie(sk), sk->__sk_common.skc_state);
 }
@@ -586,6 +589,7 @@ int BPF_PROG(btf_rst_sent, const struct sock *sk, const struct sk_buff *skb)
 		state = sk->__sk_common.skc_state;
 		id = bpf_get_socket_cookie((struct sock *)sk);
 		c = btf_conn(sk, false, &flags);
+		owner_settle(c, sk);
 	} else {
 		struct net_device *dev;
 
@@ -660,7 +664,6 @@ int tp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 			return 0;
 		flags |= TS_F_FIRST;
 	}
-	owner_settle(c, sk);
 	ret = emit_state(sk, false, &t, netns, c, r.oldstate, r.newstate,
 			 flags);
 	if (r.newstate == TS_CLOSE)

@@ -56,7 +56,7 @@ static int timeline_lost_json(void *priv, const struct ts_rec *r)
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 {
 	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[32], life[32], pct[32];
-	char owner[TS_COMM_LEN + 16];
+	char owner[2 * TS_COMM_LEN + 64];
 	double p = retrans_pct(c);
 	bool hot = p > 1.0;
 	FILE *f = s->f;
@@ -73,7 +73,10 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 	else
 		snprintf(pct, sizeof(pct), "-");
 
-	if (c->pid)
+	if (c->pid && c->listener_pid && c->listener_pid != c->pid)
+		snprintf(owner, sizeof(owner), "%s[%u] (listener %s[%u])", c->comm,
+			 c->pid, c->listener_comm, c->listener_pid);
+	else if (c->pid)
 		snprintf(owner, sizeof(owner), "%s[%u]", c->comm, c->pid);
 	else
 		snprintf(owner, sizeof(owner), "-");
@@ -156,6 +159,14 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 	ts_jsonw__u64(&w, "netns", c->netns);
 	ts_jsonw__u64(&w, "pid", c->pid);
 	ts_jsonw__str(&w, "comm", c->comm);
+	if (c->listener_pid) {
+		ts_jsonw__u64(&w, "listener_pid", c->listener_pid);
+		ts_jsonw__str(&w, "listener_comm", c->listener_comm);
+	} else {
+		ts_jsonw__null(&w, "listener_pid");
+		ts_jsonw__null(&w, "listener_comm");
+	}
+	ts_json_cgroup(&w, c->cgroup_id, c->cgroup);
 	if (c->handshake_ns >= 0)
 		ts_jsonw__u64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
 	else

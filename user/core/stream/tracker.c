@@ -473,6 +473,15 @@ static void take_identity(struct ts_conn *c, const struct ts_rec *r)
 	}
 	if (r->flags & TS_F_OWNER_LISTENER)
 		c->owner_from_listener = true;
+	if ((r->flags & TS_F_OWNER_LISTENER) && !(r->flags & TS_F_ACCEPTED) &&
+	    r->pid && !c->listener_pid) {
+		c->listener_pid = r->pid;
+		memcpy(c->listener_comm, r->comm, sizeof(c->listener_comm));
+	}
+	if (r->cgroup_id) {
+		c->cgroup_id = r->cgroup_id;
+		c->cgroup = r->cgroup;
+	}
 }
 
 /* Insert in time order: records from different CPUs can arrive swapped. */

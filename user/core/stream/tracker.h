@@ -73,6 +73,12 @@ struct ts_conn {
 	uint32_t pid;
 	char comm[TS_COMM_LEN + 1];
 	bool owner_from_listener;
+	/* A passive connection's listener owner, before accept() named the
+	 * holder (0: none seen). */
+	uint32_t listener_pid;
+	char listener_comm[TS_COMM_LEN + 1];
+	uint64_t cgroup_id;  /* the (last) owner's cgroup, 0 unknown */
+	const char *cgroup; /* its path, owned by the source; NULL unknown */
 
 	enum ts_role role;
 	enum ts_close_kind close;
