@@ -29,23 +29,24 @@ static const struct argp_option options[] = {
 	{ "netns", OPT_NETNS, "NS", 0,
 	  "Only network namespace NS: an inode number or a path such as /run/netns/NAME", 1 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0,
-	  "Only connections whose owner's cgroup (v2) is PATH or below it: a path under /sys/fs/cgroup, absolute or relative to it", 1 },
+	  "Only connections whose owner's cgroup (v2) is PATH or below it: a path under the cgroup2 mount, absolute or relative to it", 1 },
 	{},
 };
 
 /* --cgroup: "/sys/fs/cgroup/a/b", "/a/b" or "a/b" all name /a/b. */
 static int parse_cgroup(const char *arg, struct ts_filter *f)
 {
-	const size_t rl = strlen(TS_CGROUP_ROOT);
+	const char *root = ts_cgroup_root();
 	char rel[4096], dir[4200];
 	struct statfs sfs;
 	struct stat st;
 	char *copy;
-	size_t n;
+	size_t n, rl;
 
-	if (statfs(TS_CGROUP_ROOT, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+	if (!root || statfs(root, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return -EMEDIUMTYPE;
-	if (!strncmp(arg, TS_CGROUP_ROOT, rl) && (arg[rl] == '/' || !arg[rl]))
+	rl = strlen(root);
+	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
 		arg += rl;
 	snprintf(rel, sizeof(rel), "%s%s", arg[0] == '/' ? "" : "/", arg);
 	n = strlen(rel);
@@ -53,7 +54,7 @@ static int parse_cgroup(const char *arg, struct ts_filter *f)
 		rel[--n] = '\0';
 	if (strstr(rel, "/../") || (n >= 3 && !strcmp(rel + n - 3, "/..")))
 		return -EINVAL;
-	snprintf(dir, sizeof(dir), "%s%s", TS_CGROUP_ROOT, strcmp(rel, "/") ? rel : "");
+	snprintf(dir, sizeof(dir), "%s%s", root, strcmp(rel, "/") ? rel : "");
 	if (stat(dir, &st))
 		return -errno;
 	if (!S_ISDIR(st.st_mode) || statfs(dir, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
@@ -104,7 +105,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_CGROUP:
 		err = parse_cgroup(arg, f);
 		if (err == -EMEDIUMTYPE)
-			ts_usage_error(state, "--cgroup needs cgroup v2: " TS_CGROUP_ROOT " is not a cgroup2 mount (cgroup v1 only?)");
+			ts_usage_error(state, "--cgroup needs cgroup v2, and no cgroup2 file system is mounted (cgroup v1 only)");
 		else if (err)
 			ts_usage_error(state, "invalid --cgroup '%s': %s", arg,
 				       err == -ENOTDIR ? "not a cgroup directory" : strerror(-err));

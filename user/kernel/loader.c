@@ -484,7 +484,7 @@ static void seed_cgroup(struct seed *sd, uint32_t pid, struct ts_owner *o)
 		sd->cg_id = 0;
 		sd->cg_in = !sd->f->cgroup;
 		if (!ts_cgroup_of_pid(pid, path, sizeof(path))) {
-			snprintf(dir, sizeof(dir), "%s%s", TS_CGROUP_ROOT, path);
+			snprintf(dir, sizeof(dir), "%s%s", ts_cgroup_root() ? ts_cgroup_root() : TS_CGROUP_ROOT, path);
 			ts_cgroup_id(dir, &sd->cg_id);
 			if (sd->f->cgroup)
 				sd->cg_in = ts_cgroup_under(path, sd->f->cgroup);
@@ -573,7 +573,8 @@ static int set_cgroup_filter(struct ts_loader *l, const struct ts_filter *f)
 
 	if (!f->cgroup)
 		return 0;
-	snprintf(dir, sizeof(dir), "%s%s", TS_CGROUP_ROOT, strcmp(f->cgroup, "/") ? f->cgroup : "");
+	snprintf(dir, sizeof(dir), "%s%s", ts_cgroup_root() ? ts_cgroup_root() : TS_CGROUP_ROOT,
+		 strcmp(f->cgroup, "/") ? f->cgroup : "");
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || bpf_map_update_elem(bpf_map__fd(l->skel->maps.cg_filter), &zero, &fd, BPF_ANY))
 		err = -errno;

@@ -101,6 +101,29 @@ bool ts_cgroup_under(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+const char *ts_cgroup_root(void)
+{
+	static char root[256];
+	static bool done;
+	char dev[256], dir[256], type[64];
+	FILE *f;
+
+	if (done)
+		return root[0] ? root : NULL;
+	done = true;
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return NULL;
+	while (fscanf(f, "%255s %255s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (strcmp(type, "cgroup2"))
+			continue;
+		if (!root[0] || !strcmp(dir, TS_CGROUP_ROOT))
+			snprintf(root, sizeof(root), "%s", dir);
+	}
+	fclose(f);
+	return root[0] ? root : NULL;
+}
+
 int ts_cgroup_of_pid(uint32_t pid, char *out, size_t len)
 {
 	char file[64], line[4096];
@@ -232,6 +255,8 @@ int ts_cgnames__new(const char *root, struct ts_cgnames **out)
 
 	if (!n)
 		return -ENOMEM;
+	if (!root)
+		root = ts_cgroup_root();
 	snprintf(n->root, sizeof(n->root), "%s", root ? root : TS_CGROUP_ROOT);
 	*out = n;
 	return 0;

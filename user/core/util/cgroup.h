@@ -27,6 +27,13 @@ bool ts_cgroup_container(const char *path, char *out, size_t len);
 /* Is path equal to or below dir ("/a/b" is below "/a", not "/ab")? */
 bool ts_cgroup_under(const char *path, const char *dir);
 
+/*
+ * Where cgroup2 is mounted: /sys/fs/cgroup on unified systems, else the
+ * first cgroup2 mount /proc/self/mounts lists (/sys/fs/cgroup/unified on
+ * hybrid ones); NULL when there is none (cgroup v1 only).
+ */
+const char *ts_cgroup_root(void);
+
 /* The cgroup2 path of process pid ("/system.slice/x.service"); 0 or -errno. */
 int ts_cgroup_of_pid(uint32_t pid, char *out, size_t len);
 
