@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cmd/capture.h"
-#include "kernel/snapshot.h"
 #include "core/capfile/capfile.h"
 #include "core/util/log.h"
 
@@ -26,23 +25,24 @@ int ts_capture__precheck(const struct ts_capture_opts *o)
 	return -EEXIST;
 }
 
-int ts_capture__initial_snapshot(const struct ts_filter *f, struct ts_sock **out, size_t *n)
+/* The startup snapshot's sockets that pass f; none when no file names
+ * the filter's namespace. */
+static int initial_snapshot(const struct ts_startup *st, const struct ts_filter *f,
+			    struct ts_sock **out, size_t *n)
 {
-	int err = ts_snapshot__collect_in(f->netns, true, out, n);
-
-	if (err == -ENOENT) {
+	if (st->snap_err == -ENOENT) {
 		ts_warn("no file names network namespace %u: the capture starts without a snapshot",
 			f->netns);
 		return 0;
 	}
-	if (err)
-		return err;
-	*n = ts_filter_socks(f, *out, *n);
-	return 0;
+	if (st->snap_err)
+		return st->snap_err;
+	return ts_filter_socks_copy(f, st->socks, st->nsocks, out, n);
 }
 
 int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
-		      const struct ts_filter *f, struct ts_pipeline *p, struct ts_capsink **out)
+		       const struct ts_filter *f, const struct ts_startup *st,
+		       struct ts_pipeline *p, struct ts_capsink **out)
 {
 	struct ts_capw_opts wo = {
 	    .path = o->path,
@@ -71,7 +71,7 @@ int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 	/* The live sinks' clock offset, so a report prints the same times. */
 	h->wall_offset_ns = p->meta.wall_offset_ns;
 
-	err = ts_capture__initial_snapshot(f, &socks, &nsocks);
+	err = initial_snapshot(st, f, &socks, &nsocks);
 	if (err) {
 		ts_err("cannot take the initial socket snapshot: %s", strerror(-err));
 		goto cleanup;
