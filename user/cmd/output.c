@@ -16,6 +16,8 @@ static int new_sink(const struct ts_output_opts *o, struct ts_sink *sink, FILE *
 	case TS_OUTPUT_AT:
 		return ts_sink_at__new(sink, f, m, o->at);
 	default:
+		if (o->new_records)
+			return o->new_records(o->records_ctx, sink, f, m);
 		return o->json ? ts_sink_json__new(sink, f, m) :
 				 ts_sink_text__new(sink, f, m);
 	}

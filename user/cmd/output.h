@@ -24,6 +24,11 @@ struct ts_output_opts {
 	bool json;
 	uint32_t max_conns;	     /* tracker bound, 0 its default */
 	const struct ts_at_opts *at; /* TS_OUTPUT_AT */
+	/* TS_OUTPUT_RECORDS: another sink of records than text or JSON
+	 * (trace --snapshot's), made by new_records(records_ctx, ...). */
+	int (*new_records)(void *records_ctx, struct ts_sink *out, FILE *f,
+			   const struct ts_meta *m);
+	void *records_ctx;
 };
 
 /*

@@ -148,7 +148,14 @@ static bool capture_stopped(void *ctx)
 	return ts_sink_capture__stopped(rc->cap);
 }
 
-/* The records' sink, or with --snapshot one that marks known connections. */
+static int new_marked_sink(void *tsnap, struct ts_sink *out, FILE *f,
+			   const struct ts_meta *m)
+{
+	return ts_trace_snap__sink_new(tsnap, out, f, m);
+}
+
+/* The records' sink (with --snapshot one that marks known connections),
+ * or the timelines. */
 static int add_output(const struct trace_opts *o, struct ts_trace_snap *tsnap,
 		      struct ts_pipeline *p, const struct ts_meta *meta)
 {
@@ -156,18 +163,11 @@ static int add_output(const struct trace_opts *o, struct ts_trace_snap *tsnap,
 		.kind = o->timeline ? TS_OUTPUT_TIMELINE : TS_OUTPUT_RECORDS,
 		.json = o->json,
 		.max_conns = (uint32_t)o->max_conns,
+		.new_records = o->snapshot ? new_marked_sink : NULL,
+		.records_ctx = tsnap,
 	};
-	struct ts_sink sink;
-	int err;
 
-	if (!o->snapshot || o->timeline)
-		return ts_output__add(p, &out, stdout, meta);
-	err = ts_trace_snap__sink_new(tsnap, &sink, stdout, meta);
-	if (!err)
-		err = ts_pipeline__add_sink(p, sink);
-	if (err)
-		ts_err("cannot set up output: %s", strerror(-err));
-	return err;
+	return ts_output__add(p, &out, stdout, meta);
 }
 
 /* --snapshot: the startup snapshot, before the first event. */
