@@ -25,24 +25,9 @@ int ts_capture__precheck(const struct ts_capture_opts *o)
 	return -EEXIST;
 }
 
-/* The startup snapshot's sockets that pass f; none when no file names
- * the filter's namespace. */
-static int initial_snapshot(const struct ts_startup *st, const struct ts_filter *f,
-			    struct ts_sock **out, size_t *n)
-{
-	if (st->snap_err == -ENOENT) {
-		ts_warn("no file names network namespace %u: the capture starts without a snapshot",
-			f->netns);
-		return 0;
-	}
-	if (st->snap_err)
-		return st->snap_err;
-	return ts_filter_socks_copy(f, st->socks, st->nsocks, out, n);
-}
-
 int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
-		       const struct ts_filter *f, const struct ts_startup *st,
-		       struct ts_pipeline *p, struct ts_capsink **out)
+		       const struct ts_filter *f, const struct ts_sock *socks,
+		       size_t nsocks, struct ts_pipeline *p, struct ts_capsink **out)
 {
 	struct ts_capw_opts wo = {
 	    .path = o->path,
@@ -51,10 +36,8 @@ int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 	};
 	char *args[MAX_ARGS + 1];
 	struct ts_cap_header *h = NULL;
-	struct ts_sock *socks = NULL;
 	struct ts_capw *w = NULL;
 	struct ts_sink sink;
-	size_t nsocks = 0;
 	int n = 0, err;
 
 	h = malloc(sizeof(*h));
@@ -71,11 +54,6 @@ int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 	/* The live sinks' clock offset, so a report prints the same times. */
 	h->wall_offset_ns = p->meta.wall_offset_ns;
 
-	err = initial_snapshot(st, f, &socks, &nsocks);
-	if (err) {
-		ts_err("cannot take the initial socket snapshot: %s", strerror(-err));
-		goto cleanup;
-	}
 	err = ts_capw__open(&wo, h, socks, nsocks, &w);
 	if (err) {
 		if (err == -EEXIST)
@@ -94,7 +72,6 @@ int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 	if (err)
 		ts_err("cannot record to %s: %s", o->path, strerror(-err));
 cleanup:
-	free(socks);
 	free(h);
 	return err;
 }

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Recording to a capture file, shared by 'record' and 'trace -w': the
- * options, and the capture sink added to a pipeline with the startup
- * snapshot (startup.h) as the file's initial snapshot.
+ * options, and the capture sink added to a pipeline.
  */
 #ifndef TS_CAPTURE_H
 #define TS_CAPTURE_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "cmd/startup.h"
+#include "core/sock/sock.h"
 #include "core/stream/pipeline.h"
 #include "core/sinks/sink_capture.h"
 
@@ -26,12 +25,13 @@ struct ts_capture_opts {
 int ts_capture__precheck(const struct ts_capture_opts *o);
 
 /*
- * Create the file, with the startup snapshot's sockets that pass f as its
- * initial snapshot, and add the capture sink to p.  Prints one line on
- * failure.  argv is the command's (argv[0] is its name).
+ * Create the file with socks as its initial snapshot (startup.c passes
+ * the startup snapshot's sockets that pass f) and add the capture sink
+ * to p.  Prints one line on failure.  argv is the command's (argv[0] is
+ * its name).
  */
 int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
-		       const struct ts_filter *f, const struct ts_startup *st,
-		       struct ts_pipeline *p, struct ts_capsink **out);
+		       const struct ts_filter *f, const struct ts_sock *socks,
+		       size_t nsocks, struct ts_pipeline *p, struct ts_capsink **out);
 
 #endif

@@ -14,7 +14,6 @@
 #include "cmd/live_opts.h"
 #include "cmd/startup.h"
 #include "cmd/usage.h"
-#include "kernel/source_live.h"
 #include "core/util/fmt.h"
 #include "core/util/log.h"
 #include "core/util/parse.h"
@@ -91,10 +90,7 @@ int cmd_record(int argc, char **argv)
 {
 	struct record_opts o = {};
 	struct ts_capture_opts *co = &o.live.cap;
-	struct ts_loader_opts lo;
 	struct ts_startup st = {};
-	struct ts_live *live = NULL;
-	struct ts_capsink *cap = NULL;
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
 	struct ts_live_run_opts ro = {};
@@ -109,12 +105,7 @@ int cmd_record(int argc, char **argv)
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	ts_pipeline__init(&pipe, &o.filter, &meta);
-	ts_live_opts__loader(&o.live, &o.filter, &lo);
-	if (ts_startup__begin(&st, &lo, NULL))
-		goto cleanup;
-	if (ts_capture__attach(co, argc, argv, &o.filter, &st, &pipe, &cap))
-		goto cleanup;
-	if (ts_live__new(st.loader, &pipe, &live))
+	if (ts_startup__begin(&st, &o.live, &o.filter, argc, argv, &pipe, NULL))
 		goto cleanup;
 
 	ts_info("recording (%s programs) to %s; Ctrl-C to stop",
@@ -122,8 +113,8 @@ int cmd_record(int argc, char **argv)
 	ro.poll_ms = (int)o.live.flush_ms;
 	ro.duration_ns = o.live.duration_ns;
 	ro.stop = capture_stopped;
-	ro.ctx = cap;
-	if (ts_live__run(live, &ro))
+	ro.ctx = st.cap;
+	if (ts_live__run(st.live, &ro))
 		goto cleanup;
 	ret = 0;
 cleanup:
@@ -132,26 +123,22 @@ cleanup:
 		ts_err("writing output failed");
 		ret = 1;
 	}
-	if (cap) {
-		uint64_t ev = ts_sink_capture__events(cap);
-		uint64_t bytes = ts_sink_capture__bytes(cap);
+	if (st.cap) {
+		uint64_t ev = ts_sink_capture__events(st.cap);
+		uint64_t bytes = ts_sink_capture__bytes(st.cap);
 
 		fprintf(stderr, "tcpscope: recorded %llu events (%llu lost) to %s: %llu bytes",
 			(unsigned long long)ev, (unsigned long long)pipe.totals.lost,
 			co->path, (unsigned long long)bytes);
 		if (ev)
 			fprintf(stderr, ", %.1f bytes/event", (double)bytes / (double)ev);
-		if (ts_sink_capture__dropped(cap))
+		if (ts_sink_capture__dropped(st.cap))
 			fprintf(stderr, "; the last %llu events could not be written",
-				(unsigned long long)ts_sink_capture__dropped(cap));
+				(unsigned long long)ts_sink_capture__dropped(st.cap));
 		fputc('\n', stderr);
-		if (ts_sink_capture__error(cap) && ts_sink_capture__error(cap) != -EFBIG)
+		if (ts_sink_capture__error(st.cap) && ts_sink_capture__error(st.cap) != -EFBIG)
 			ret = 1;
 	}
-	if (live && ts_live__bad_records(live))
-		ts_warn("%llu malformed records skipped",
-			(unsigned long long)ts_live__bad_records(live));
-	ts_live__free(live);
 	ts_startup__end(&st);
 	ts_pipeline__free(&pipe);
 	return ret;

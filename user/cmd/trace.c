@@ -15,7 +15,6 @@
 #include "cmd/startup.h"
 #include "cmd/trace_snapshot.h"
 #include "cmd/usage.h"
-#include "kernel/source_live.h"
 #include "core/util/fmt.h"
 #include "core/util/log.h"
 #include "core/util/parse.h"
@@ -189,15 +188,12 @@ static int print_initial(struct ts_trace_snap *tsnap, const struct ts_startup *s
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_opts o = {};
-	struct ts_loader_opts lo;
 	struct ts_startup st = {};
-	struct ts_live *live = NULL;
 	struct ts_trace_snap *tsnap = NULL;
 	struct ts_live_run_opts ro = {};
 	struct run_ctx rc = {};
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
-	struct ts_capsink *cap = NULL;
 	int ret = 1;
 
 	ts_live_opts__init(&o.live);
@@ -213,14 +209,8 @@ int cmd_trace(int argc, char **argv)
 		goto cleanup;
 	if (add_output(&o, tsnap, &pipe, &meta))
 		goto cleanup;
-
-	ts_live_opts__loader(&o.live, &o.filter, &lo);
-	if (ts_startup__begin(&st, &lo, tsnap ? ts_trace_snap__snapshotter(tsnap) : NULL))
-		goto cleanup;
-	if (o.live.cap.path &&
-	    ts_capture__attach(&o.live.cap, argc, argv, &o.filter, &st, &pipe, &cap))
-		goto cleanup;
-	if (ts_live__new(st.loader, &pipe, &live))
+	if (ts_startup__begin(&st, &o.live, &o.filter, argc, argv, &pipe,
+			      tsnap ? ts_trace_snap__snapshotter(tsnap) : NULL))
 		goto cleanup;
 
 	ts_signals_install();
@@ -235,30 +225,26 @@ int cmd_trace(int argc, char **argv)
 	ro.ctx = &rc;
 	rc.pipe = &pipe;
 	rc.tsnap = tsnap;
-	rc.cap = cap;
+	rc.cap = st.cap;
 	rc.wall_offset_ns = meta.wall_offset_ns;
-	if (ts_live__run(live, &ro))
+	if (ts_live__run(st.live, &ro))
 		goto cleanup;
 	ret = 0;
 cleanup:
 	/* The summary belongs to a run that traced; none if setup failed. */
-	if (live && ts_pipeline__finish(&pipe) && !ret) {
+	if (st.live && ts_pipeline__finish(&pipe) && !ret) {
 		ts_err("writing output failed");
 		ret = 1;
 	}
-	if (ts_sink_capture__error(cap) && ts_sink_capture__error(cap) != -EFBIG)
+	if (ts_sink_capture__error(st.cap) && ts_sink_capture__error(st.cap) != -EFBIG)
 		ret = 1;
-	if (live || st.loader)
+	if (st.loader)
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
 			(unsigned long long)pipe.totals.records,
 			(unsigned long long)pipe.totals.lost);
-	if ((live || st.loader) && pipe.totals.conns_evicted)
+	if (st.loader && pipe.totals.conns_evicted)
 		ts_warn("%llu connections evicted (raise --max-conns)",
 			(unsigned long long)pipe.totals.conns_evicted);
-	if (live && ts_live__bad_records(live))
-		ts_warn("%llu malformed records skipped",
-			(unsigned long long)ts_live__bad_records(live));
-	ts_live__free(live);
 	ts_startup__end(&st);
 	ts_pipeline__free(&pipe);
 	ts_trace_snap__free(tsnap);
