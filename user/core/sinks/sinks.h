@@ -23,13 +23,8 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 			const struct ts_meta *m);
 
 struct ts_jsonw;
-/* "family", "saddr", "sport", "daddr", "dport", in that order: the
- * addresses of a connection as every JSON output names them. */
 /* cgroup_id, cgroup and container (null when unknown). */
 void ts_json_cgroup(struct ts_jsonw *w, uint64_t id, const char *path);
-void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
-		   uint16_t sport, const uint8_t *daddr, uint16_t dport);
-
 /* Print one record as JSON (shared with other JSON sinks). */
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m);

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include "core/stream/filter.h"
 #include "core/sock/sock.h"
 #include "core/util/cgroup.h"
@@ -47,4 +50,18 @@ size_t ts_filter_socks(const struct ts_filter *filter, struct ts_sock *socks, si
 			socks[kept++] = socks[i];
 	}
 	return kept;
+}
+
+int ts_filter_socks_copy(const struct ts_filter *f, const struct ts_sock *socks,
+			 size_t n, struct ts_sock **out, size_t *kept)
+{
+	struct ts_sock *s = malloc((n + 1) * sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	if (n)
+		memcpy(s, socks, n * sizeof(*s));
+	*kept = ts_filter_socks(f, s, n);
+	*out = s;
+	return 0;
 }
