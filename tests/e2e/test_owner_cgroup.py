@@ -6,6 +6,7 @@ Servers moved into cgroups the test creates (a docker-like scope and a
 kubepods-like path) show those paths and the container id; --cgroup keeps
 only the connections of owners in that tree; bad --cgroup values and a -p
 PID that does not exist are handled as documented."""
+import json
 import os
 import shutil
 import subprocess
@@ -92,7 +93,8 @@ def test_cgroup_path_container_filter():
     other = "/ts-i12o-%d" % os.getpid()
     tmp = tempfile.mkdtemp(prefix="tscg")
     with tslib.Netns("cg") as ns, Cgroups(name, [docker, kube]) as cg, Cgroups(other[1:], [other]) as cgo:
-        tr = tslib.Tracer("--cgroup", "/" + name, netns=ns)
+        cap = os.path.join(tmp, "cg.cap")
+        tr = tslib.Tracer("--cgroup", "/" + name, "-w", cap, netns=ns)
         wide = tslib.Tracer(netns=ns)  # no filter: the path of every owner
         procs = []
         try:
@@ -108,6 +110,7 @@ def test_cgroup_path_container_filter():
                 p.wait(timeout=20)
             recs = tr.stop()
             allrecs = wide.stop()
+            rep = tslib.run([tslib.TCPSCOPE, "report", "--json", cap]).stdout
         finally:
             for p in procs:
                 if p.poll() is None:
@@ -115,6 +118,13 @@ def test_cgroup_path_container_filter():
             tr.kill()
             wide.kill()
     shutil.rmtree(tmp, ignore_errors=True)
+
+    # The capture keeps them: report shows what trace showed.
+    key = lambda r: (r["conn"], r["ts_ns"], r["pid"], r["cgroup_id"], r["cgroup"], r["container"])
+    live = sorted(key(r) for r in recs if r.get("event") == "state")
+    replay = sorted(key(json.loads(l)) for l in rep.splitlines()
+                    if l.strip() and json.loads(l).get("event") == "state")
+    expect(live and live == replay, "report differs from trace: %s vs %s" % (live[:3], replay[:3]))
 
     st = [r for r in recs if r.get("event") == "state"]
     pids = {r["pid"] for r in st}
@@ -143,5 +153,35 @@ def test_cgroup_bad_input():
            "-p of no process: rc %d, %r" % (r.returncode, r.stderr))
 
 
+def test_netns_marker():
+    """Host-wide text view: once events come from two namespaces, lines
+    say which one (' ns=INODE')."""
+    tmp = tempfile.mkdtemp(prefix="tsmk")
+    out, err = os.path.join(tmp, "out"), os.path.join(tmp, "err")
+    with tslib.Netns("mk") as a, tslib.Netns("mk") as b:
+        p = subprocess.Popen([tslib.TCPSCOPE, "trace", "-v", "--port", "7010", "-d", "60"],
+                             stdout=open(out, "w"), stderr=open(err, "w"))
+        try:
+            tslib.wait_until(lambda: "tracing (" in open(err).read() or p.poll() is not None,
+                             20, "the tracer")
+            for ns in (a, b):
+                srv = tslib.Server(ns, "--port", "7010")
+                c = tslib.client(ns, "--port", "7010")
+                expect(c.returncode == 0 and srv.wait() == 0, "client/server failed")
+            tslib.wait_until(lambda: "ns=%d" % b.inode() in open(out).read(), 10, "marked lines")
+        finally:
+            p.send_signal(2)
+            p.wait(timeout=20)
+        ino_a, ino_b = a.inode(), b.inode()
+    lines = [l for l in open(out).read().splitlines() if ":7010" in l]
+    shutil.rmtree(tmp, ignore_errors=True)
+    first_a = [l for l in lines if "ns=" not in l]
+    marked_b = [l for l in lines if l.endswith(" ns=%d" % ino_b)]
+    expect(first_a and not any("ns=" in l for l in lines[:len(first_a)]),
+           "the first namespace's lines come unmarked: %s" % lines)
+    expect(len(marked_b) >= 4 and all("ns=%d" % ino_a not in l for l in marked_b),
+           "the second namespace's lines are marked: %s" % lines)
+
+
 if __name__ == "__main__":
-    tslib.main([test_cgroup_path_container_filter, test_cgroup_bad_input])
+    tslib.main([test_cgroup_path_container_filter, test_cgroup_bad_input, test_netns_marker])
