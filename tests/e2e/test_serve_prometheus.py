@@ -5,7 +5,7 @@ in a fresh namespace, the increase of tcpscope_connections_opened_total
 (queried from Prometheus' HTTP API, scrapes before and after the traffic)
 equals the namespace's TcpActiveOpens and TcpPassiveOpens deltas from
 nstat, the handshake histograms count every connection, and promtool
-accepts the exposition."""
+accepts the exposition and docs/prometheus-scrape.yml."""
 import time
 
 import servekit
@@ -90,5 +90,12 @@ def test_prometheus_ipv6():
     check("::1")
 
 
+def test_scrape_config_in_docs():
+    r = tslib.run([servekit.PROMTOOL, "check", "config",
+                   tslib.os.path.join(tslib.SRC, "docs", "prometheus-scrape.yml")], check=False)
+    expect(r.returncode == 0, "promtool rejects docs/prometheus-scrape.yml: %s %s"
+           % (r.stdout, r.stderr))
+
+
 if __name__ == "__main__":
-    tslib.main([test_prometheus_ipv4, test_prometheus_ipv6])
+    tslib.main([test_prometheus_ipv4, test_prometheus_ipv6, test_scrape_config_in_docs])

@@ -470,7 +470,22 @@ static int open_snapshotter(const struct ts_filter *f, struct ts_snapshotter **o
 			return -ENOENT;
 		so.netns_path = path;
 	}
-	return ts_snapshotter__new(&so, out);
+	struct ts_sock *socks = NULL;
+	size_t n;
+	int err;
+
+	err = ts_snapshotter__new(&so, out);
+	if (err)
+		return err;
+	/* Reading may need more than loading (setns() into another
+	 * namespace needs CAP_SYS_ADMIN): try once now. */
+	err = ts_snapshotter__collect(*out, &socks, &n);
+	free(socks);
+	if (err) {
+		ts_snapshotter__free(*out);
+		*out = NULL;
+	}
+	return err;
 }
 
 int cmd_serve(int argc, char **argv)
