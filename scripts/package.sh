@@ -8,5 +8,5 @@ dir=${1:-build-pkg}
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCMAKE_INSTALL_PREFIX=/usr -DTS_E2E=OFF >/dev/null
 cmake --build "$dir" -j"${TS_JOBS:-2}" --target tcpscope >/dev/null
-(cd "$dir" && cpack -G DEB >/dev/null)
-ls "$PWD/$dir"/tcpscope_*.deb
+(cd "$dir" && cpack -G DEB >/dev/null 2>&1) || { echo "package: cpack failed (run cpack -G DEB in $dir)" >&2; exit 1; }
+(cd "$dir" && ls "$PWD"/tcpscope_*.deb)

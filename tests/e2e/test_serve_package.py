@@ -8,6 +8,7 @@ verify'; the completion loads in bash and completes every command's
 options; the installed binary runs.  (systemd does not run on the test
 machine, so the unit is verified, not started.)"""
 import os
+import re
 import subprocess
 
 import tslib
@@ -59,8 +60,7 @@ def test_deb():
             expect(opt in got, "serve %s not completed: %s" % (opt, got))
         for cmd in ("trace", "record", "report", "snapshot", "serve"):
             helps = tslib.run(["/usr/sbin/tcpscope", cmd, "--help"]).stdout
-            longs = {w.rstrip(",=[") for w in helps.split() if w.startswith("--")}
-            longs = {w.split("=")[0] for w in longs}
+            longs = {"--" + o for o in re.findall(r"--([a-z][a-z0-9-]+)", helps)}
             got = set(complete(["tcpscope", cmd, "--"]))
             expect(longs <= got, "%s: options not completed: %s" % (cmd, sorted(longs - got)))
         expect(complete(["tcpscope", "serve", "--tp-mode", ""]) == ["auto", "btf", "classic"],
