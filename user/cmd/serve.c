@@ -22,7 +22,8 @@
 #include <microhttpd.h>
 #include "cmd/cmds.h"
 #include "cmd/filter_opts.h"
-#include "cmd/opt_values.h"
+#include "cmd/live_opts.h"
+#include "cmd/startup.h"
 #include "cmd/usage.h"
 #include "core/sinks/sink_jsonlog.h"
 #include "core/sinks/sink_metrics.h"
@@ -31,7 +32,7 @@
 #include "core/util/parse.h"
 #include "core/util/procstat.h"
 #include "core/util/signals.h"
-#include "kernel/loader.h"
+#include "kernel/preflight.h"
 #include "kernel/snapshot.h"
 #include "kernel/source_live.h"
 
@@ -40,7 +41,6 @@
 #endif
 
 #define DEFAULT_LISTEN "127.0.0.1:9973"
-#define DEFAULT_FLUSH_MS 100
 #define DEFAULT_LOG_KEEP 5
 /* HTTP limits: a scraper or two, a person with curl; nothing more. */
 #define HTTP_MAX_CONNS 32
@@ -52,6 +52,7 @@
 
 struct serve_opts {
 	struct ts_filter filter;
+	struct ts_live_opts live;
 	const char *listen;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
@@ -59,11 +60,7 @@ struct serve_opts {
 	const char *log_path;
 	uint64_t log_max_size;
 	uint64_t log_keep;
-	uint64_t ring_bytes;
-	uint64_t flush_ms;
-	uint64_t duration_ns;
 	uint64_t max_conns;
-	enum ts_tp_mode mode;
 };
 
 enum {
@@ -72,9 +69,6 @@ enum {
 	OPT_LOG_JSON,
 	OPT_LOG_MAX,
 	OPT_LOG_KEEP,
-	OPT_RING,
-	OPT_FLUSH,
-	OPT_MODE,
 	OPT_MAX_CONNS,
 };
 
@@ -92,17 +86,9 @@ static const struct argp_option options[] = {
 	  "Rotate FILE before it grows past SIZE (e.g. 64M; default: never)", 0 },
 	{ "log-keep", OPT_LOG_KEEP, "N", 0,
 	  "Rotated files kept, FILE.1 (newest) to FILE.N (0..100, default 5)", 0 },
-	{ "duration", 'd', "TIME", 0, "Stop after TIME (default: until SIGTERM)", 0 },
 	{ "max-conns", OPT_MAX_CONNS, "N", 0,
-	  "Connections tracked at once (default 65536)", 0 },
-	{ "ring-size", OPT_RING, "SIZE", 0,
-	  "Ring buffer size (power of two, at least 4K; default 16M)", 0 },
-	{ "flush-ms", OPT_FLUSH, "MS", 0,
-	  "Longest delay before an event is counted (default 100)", 0 },
-	{ "tp-mode", OPT_MODE, "MODE", 0,
-	  "Tracepoint form: auto (default), btf (tp_btf) or classic", 0 },
-	{ "verbose", 'v', NULL, 0,
-	  "Say which programs were loaded and why (-vv: libbpf debug output)", 0 },
+	  "Connections tracked at once (default 65536); past it the least "
+	  "recently active one is let go and counted as evicted", 0 },
 	{},
 };
 
@@ -165,6 +151,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		ts_usage_quiet_argp(state);
 		state->child_inputs[0] = &o->filter;
+		state->child_inputs[1] = &o->live;
 		break;
 	case OPT_LISTEN:
 		o->listen = arg;
@@ -191,26 +178,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (ts_parse_u64(arg, 0, 100, &o->log_keep))
 			ts_usage_error(state, "invalid --log-keep '%s': expected 0..100", arg);
 		break;
-	case 'd':
-		ts_opt_duration(state, arg, &o->duration_ns);
-		break;
 	case OPT_MAX_CONNS:
 		if (ts_parse_u64(arg, 1, TS_TRACKER_MAX_CONNS, &o->max_conns))
 			ts_usage_error(state, "invalid --max-conns '%s': expected 1..%u", arg,
 				       TS_TRACKER_MAX_CONNS);
-		break;
-	case OPT_RING:
-		ts_opt_ring_size(state, arg, &o->ring_bytes);
-		break;
-	case OPT_FLUSH:
-		if (ts_parse_u64(arg, 1, 10000, &o->flush_ms))
-			ts_usage_error(state, "invalid --flush-ms '%s': expected 1..10000", arg);
-		break;
-	case OPT_MODE:
-		ts_opt_tp_mode(state, arg, &o->mode);
-		break;
-	case 'v':
-		ts_log_set_verbose(ts_log_verbose() + 1);
 		break;
 	case ARGP_KEY_ARG:
 		ts_usage_error(state, "unexpected argument '%s'", arg);
@@ -233,6 +204,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 static const struct argp_child children[] = {
 	{ &ts_filter_argp, 0, "Filters (applied in the kernel):", 1 },
+	{ &ts_live_argp, 0, "Tracing:", 2 },
 	{},
 };
 
@@ -437,9 +409,11 @@ struct loop_ctx {
 	struct ts_pipeline *pipe;
 	struct ts_metrics *metrics;
 	struct ts_jsonlog *log;
+	struct ts_capsink *cap;
 };
 
-/* After every poll: the tracker's figures, and SIGHUP's reopen. */
+/* After every poll: the tracker's figures, and SIGHUP's reopen.  A
+ * capture (-w) that stopped ends the run, as in trace. */
 static bool after_poll(void *ctx)
 {
 	struct loop_ctx *lc = ctx;
@@ -452,9 +426,11 @@ static bool after_poll(void *ctx)
 		if (lc->log && !ts_jsonlog__reopen(lc->log))
 			ts_info("SIGHUP: JSON log reopened");
 	}
-	return false;
+	return ts_sink_capture__stopped(lc->cap);
 }
 
+/* The iterators for tcpscope_sockets, in the filter's namespace; the
+ * startup snapshot is their first use. */
 static int open_snapshotter(const struct ts_filter *f, struct ts_snapshotter **out)
 {
 	struct ts_snapshot_opts so = {
@@ -470,48 +446,69 @@ static int open_snapshotter(const struct ts_filter *f, struct ts_snapshotter **o
 			return -ENOENT;
 		so.netns_path = path;
 	}
-	struct ts_sock *socks = NULL;
-	size_t n;
+	return ts_snapshotter__new(&so, out);
+}
+
+/* The metrics sink, and the JSON log's (opened already) with --log-json.
+ * 0 or 1 after one line. */
+static int add_sinks(const struct serve_opts *o, const char *tp_mode,
+		     struct ts_pipeline *pipe, struct ts_metrics **metrics,
+		     struct ts_jsonlog **log)
+{
+	struct ts_metrics_opts mo = {
+		.max_label_values = (uint32_t)o->max_label_values,
+		.version = TCPSCOPE_VERSION,
+		.tp_mode = tp_mode,
+	};
+	struct ts_tracker_opts to = { .max_conns = (uint32_t)o->max_conns };
+	struct ts_sink sink;
 	int err;
 
-	err = ts_snapshotter__new(&so, out);
-	if (err)
-		return err;
-	/* Reading may need more than loading (setns() into another
-	 * namespace needs CAP_SYS_ADMIN): try once now. */
-	err = ts_snapshotter__collect(*out, &socks, &n);
-	free(socks);
+	err = ts_metrics__new(&mo, metrics);
+	if (!err)
+		err = ts_pipeline__track(pipe, &to);
+	if (!err)
+		err = ts_sink_metrics__new(&sink, *metrics);
+	if (!err)
+		err = ts_pipeline__add_sink(pipe, sink);
 	if (err) {
-		ts_snapshotter__free(*out);
-		*out = NULL;
+		ts_err("cannot set up the metrics: %s", strerror(-err));
+		return 1;
 	}
-	return err;
+	if (!*log)
+		return 0;
+	ts_sink_jsonlog__new(&sink, *log);
+	err = ts_pipeline__add_sink(pipe, sink);
+	if (err) {
+		*log = NULL; /* add_sink destroyed it */
+		ts_err("cannot set up the JSON log: %s", strerror(-err));
+		return 1;
+	}
+	return 0;
 }
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_opts o = {
-		.ring_bytes = TS_DEFAULT_RING,
-		.flush_ms = DEFAULT_FLUSH_MS,
-		.log_keep = DEFAULT_LOG_KEEP,
-	};
-	struct ts_loader_opts lo = {};
-	struct ts_loader *loader = NULL;
-	struct ts_live *live = NULL;
+	struct serve_opts o = { .log_keep = DEFAULT_LOG_KEEP };
+	struct ts_startup st = {};
 	struct ts_metrics *metrics = NULL;
 	struct ts_jsonlog *log = NULL;
+	struct ts_snapshotter *snap = NULL;
 	struct MHD_Daemon *httpd = NULL;
 	struct http_ctx http = {};
 	struct ts_live_run_opts ro = {};
 	struct loop_ctx lc = {};
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
-	struct ts_sink sink;
 	struct sigaction sa = {};
 	char where[INET6_ADDRSTRLEN + 16];
+	bool log_added = false;
 	int fd = -1, err, ret = 1;
 
+	ts_live_opts__init(&o.live);
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	if (ts_capture__precheck(&o.live.cap))
+		return 1;
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	ts_pipeline__init(&pipe, &o.filter, &meta);
@@ -521,34 +518,6 @@ int cmd_serve(int argc, char **argv)
 		ts_err("cannot listen on %s: %s", o.listen ? o.listen : DEFAULT_LISTEN,
 		       strerror(-fd));
 		goto cleanup;
-	}
-
-	lo.filter = o.filter;
-	lo.ring_bytes = o.ring_bytes;
-	lo.wakeup_bytes = o.ring_bytes / 8;
-	lo.mode = o.mode;
-	if (ts_loader__open(&lo, &loader))
-		goto cleanup;
-
-	{
-		struct ts_metrics_opts mo = {
-			.max_label_values = (uint32_t)o.max_label_values,
-			.version = TCPSCOPE_VERSION,
-			.tp_mode = ts_loader__mode_name(loader),
-		};
-		struct ts_tracker_opts to = { .max_conns = (uint32_t)o.max_conns };
-
-		err = ts_metrics__new(&mo, &metrics);
-		if (!err)
-			err = ts_pipeline__track(&pipe, &to);
-		if (!err)
-			err = ts_sink_metrics__new(&sink, metrics);
-		if (!err)
-			err = ts_pipeline__add_sink(&pipe, sink);
-		if (err) {
-			ts_err("cannot set up the metrics: %s", strerror(-err));
-			goto cleanup;
-		}
 	}
 	if (o.log_path) {
 		struct ts_jsonlog_opts jo = {
@@ -562,26 +531,29 @@ int cmd_serve(int argc, char **argv)
 			ts_err("cannot open %s: %s", o.log_path, strerror(-err));
 			goto cleanup;
 		}
-		ts_sink_jsonlog__new(&sink, log);
-		err = ts_pipeline__add_sink(&pipe, sink);
-		if (err) {
-			log = NULL; /* destroyed by add_sink */
-			ts_err("cannot set up the JSON log: %s", strerror(-err));
-			goto cleanup;
-		}
 	}
-	if (ts_live__new(loader, &pipe, &live))
+	if (ts_preflight__privileges())
 		goto cleanup;
-
-	/* Sockets per state are a bonus: serve without them if the
-	 * iterators cannot be loaded. */
-	http.metrics = metrics;
-	http.filter = o.filter;
-	err = open_snapshotter(&o.filter, &http.snap);
-	if (err)
+	/* Sockets per state are a bonus: serve without them when the
+	 * iterators cannot be loaded or read. */
+	err = open_snapshotter(&o.filter, &snap);
+	if (ts_startup__begin(&st, &o.live, &o.filter, argc, argv, &pipe, snap))
+		goto cleanup;
+	if (!err && st.snap_err)
+		err = st.snap_err;
+	if (err) {
 		ts_warn("no tcpscope_sockets metric: the socket iterator cannot be used (%s)",
 			strerror(-err));
+		ts_snapshotter__free(snap);
+		snap = NULL;
+	}
+	if (add_sinks(&o, ts_loader__mode_name(st.loader), &pipe, &metrics, &log))
+		goto cleanup;
+	log_added = true; /* the pipeline owns it now */
 
+	http.metrics = metrics;
+	http.filter = o.filter;
+	http.snap = snap;
 	ts_signals_install();
 	sa.sa_handler = on_hup;
 	sigemptyset(&sa.sa_mask);
@@ -594,39 +566,43 @@ int cmd_serve(int argc, char **argv)
 	}
 	fd = -1; /* the daemon owns it now */
 	fprintf(stderr, "tcpscope: serving http://%s/metrics\n", where);
-	ts_info("tracing (%s programs); SIGTERM to stop", ts_loader__mode_name(loader));
+	ts_info("tracing (%s programs); SIGTERM to stop", ts_loader__mode_name(st.loader));
 
 	lc.pipe = &pipe;
 	lc.metrics = metrics;
 	lc.log = log;
-	ro.poll_ms = (int)o.flush_ms;
-	ro.duration_ns = o.duration_ns;
+	lc.cap = st.cap;
+	ro.poll_ms = (int)o.live.flush_ms;
+	ro.duration_ns = o.live.duration_ns;
 	ro.stop = after_poll;
 	ro.ctx = &lc;
-	if (ts_live__run(live, &ro))
+	if (ts_live__run(st.live, &ro))
 		goto cleanup;
 	ret = 0;
 cleanup:
-	/* Stop answering first: the thread reads metrics freed below. */
+	/* Stop answering first: the thread reads what is freed below. */
 	if (httpd)
 		MHD_stop_daemon(httpd);
 	if (fd >= 0)
 		close(fd);
-	if (live && ts_pipeline__finish(&pipe) && !ret) {
-		ts_err("writing the JSON log failed");
+	if (st.live && ts_pipeline__finish(&pipe) && !ret) {
+		ts_err("writing output failed");
 		ret = 1;
 	}
-	if (live)
+	if (ts_sink_capture__error(st.cap) && ts_sink_capture__error(st.cap) != -EFBIG)
+		ret = 1;
+	if (st.loader)
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
 			(unsigned long long)pipe.totals.records,
 			(unsigned long long)pipe.totals.lost);
 	if (log && ts_jsonlog__dropped(log))
 		ts_warn("%llu JSON log objects could not be written",
 			(unsigned long long)ts_jsonlog__dropped(log));
-	ts_live__free(live);
-	ts_loader__free(loader);
+	ts_startup__end(&st);
 	ts_pipeline__free(&pipe);
-	ts_snapshotter__free(http.snap);
+	if (log && !log_added)
+		ts_jsonlog__free(log);
+	ts_snapshotter__free(snap);
 	ts_metrics__free(metrics);
 	return ret;
 }

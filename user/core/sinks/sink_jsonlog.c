@@ -228,16 +228,21 @@ static int jsonlog_finish(void *priv, const struct ts_totals *t)
 	return err;
 }
 
-static void jsonlog_destroy(void *priv)
+void ts_jsonlog__free(struct ts_jsonlog *l)
 {
-	struct ts_jsonlog *l = priv;
-
+	if (!l)
+		return;
 	close_file(l);
 	l->inner.ops->destroy(l->inner.priv);
 	fclose(l->mem);
 	free(l->mem_buf);
 	free(l->path);
 	free(l);
+}
+
+static void jsonlog_destroy(void *priv)
+{
+	ts_jsonlog__free(priv);
 }
 
 static const struct ts_sink_ops jsonlog_ops = {

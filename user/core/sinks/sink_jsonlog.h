@@ -23,7 +23,8 @@ struct ts_jsonlog;
 /* Opens the file (appending, mode 0640, no symlink followed); 0 or -errno. */
 int ts_jsonlog__new(const struct ts_jsonlog_opts *o, const struct ts_meta *m,
 		    struct ts_jsonlog **out);
-/* A sink writing to l (needs ts_pipeline__track); the pipeline owns l. */
+/* A sink writing to l (needs ts_pipeline__track); once added, the
+ * pipeline owns l. */
 int ts_sink_jsonlog__new(struct ts_sink *out, struct ts_jsonlog *l);
 /* Close and open the path again.  0 or -errno (the objects that follow
  * are dropped and counted until a reopen succeeds). */
@@ -31,5 +32,7 @@ int ts_jsonlog__reopen(struct ts_jsonlog *l);
 /* Objects not written because the file could not be opened or written. */
 uint64_t ts_jsonlog__dropped(const struct ts_jsonlog *l);
 uint64_t ts_jsonlog__rotations(const struct ts_jsonlog *l);
+/* Close and free l (one that no pipeline owns). */
+void ts_jsonlog__free(struct ts_jsonlog *l);
 
 #endif
