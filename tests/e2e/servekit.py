@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 
 import tslib
+import tsnet
 from tslib import TestFailure, expect
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -186,3 +187,27 @@ class Prometheus:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def opens_match(ns, serve, conns):
+    """Make conns connections in ns; then serve's opens must equal the
+    namespace's TcpActiveOpens/TcpPassiveOpens deltas (and conns).
+    Returns the metrics scraped after them."""
+    before = tsnet.nstat(ns)
+    srv = tslib.Server(ns, "--addr", "127.0.0.1", "--count", str(conns))
+    cli = tslib.client(ns, "--addr", "127.0.0.1", "--port", str(srv.port),
+                       "--count", str(conns))
+    expect(cli.returncode == 0 and srv.wait() == 0, "traffic failed")
+    after = tsnet.nstat(ns)
+    time.sleep(1.0)  # a poll and the tracker's linger, with room
+    m = serve.metrics()
+    active = tsnet.delta(before, after, "TcpActiveOpens")
+    passive = tsnet.delta(before, after, "TcpPassiveOpens")
+    got_c = total(m, "tcpscope_connections_opened_total", role="client")
+    got_s = total(m, "tcpscope_connections_opened_total", role="server")
+    expect(active == conns and passive == conns,
+           "kernel counted %d/%d opens for %d connections" % (active, passive, conns))
+    expect(got_c == active and got_s == passive,
+           "opens %s client, %s server; TcpActiveOpens %d, TcpPassiveOpens %d"
+           % (got_c, got_s, active, passive))
+    return m

@@ -72,38 +72,6 @@ static char *render(struct ts_metrics *m, const struct ts_proc_stats *ps,
 	return buf;
 }
 
-static void golden(const char *buf, size_t len, const char *name)
-{
-	char path[512], *want;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", TS_TEST_DATA, name);
-	if (getenv("TS_UPDATE_GOLDEN")) {
-		f = fopen(path, "w");
-		CHECK(f != NULL);
-		if (f) {
-			fwrite(buf, 1, len, f);
-			fclose(f);
-		}
-		return;
-	}
-	f = fopen(path, "r");
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	want = calloc(1, 1 << 16);
-	n = fread(want, 1, (1 << 16) - 1, f);
-	fclose(f);
-	if (n == len && !memcmp(want, buf, len)) {
-		check_passed++;
-	} else {
-		check_failed++;
-		fprintf(stderr, "%s differs; got:\n%.*s", name, (int)len, buf);
-	}
-	free(want);
-}
-
 static void test_exposition(void)
 {
 	struct ts_metrics_opts o = { .max_label_values = 2, .version = "9.9.9",
@@ -151,7 +119,7 @@ static void test_exposition(void)
 	ts_metrics__set_tracker(m, &tst);
 	ts_metrics__set_sockets(m, socks);
 	buf = render(m, &ps, &len);
-	golden(buf, len, "metrics.prom");
+	check_golden(buf, len, "metrics.prom");
 	/* The bound: two values of their own, then "other". */
 	CHECK(strstr(buf, "{role=\"server\",port=\"443\",comm=\"we\\\"ird\\\\?\"} 1\n") != NULL);
 	CHECK(strstr(buf, "{role=\"server\",port=\"80\",comm=\"other\"} 1\n") != NULL);

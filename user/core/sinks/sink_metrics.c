@@ -453,25 +453,33 @@ static void render_counts(struct ts_metrics *m, FILE *f)
 
 static void render_process(const struct ts_proc_stats *ps, FILE *f)
 {
+	/* The names and help texts of the Prometheus client libraries. */
+	const struct {
+		const char *name, *help;
+		uint64_t v;
+	} g[] = {
+		{ "process_resident_memory_bytes", "Resident memory size in bytes.",
+		  ps->rss_bytes },
+		{ "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+		  ps->vsize_bytes },
+		{ "process_open_fds", "Number of open file descriptors.",
+		  ps->open_fds },
+		{ "process_max_fds", "Maximum number of open file descriptors.",
+		  ps->max_fds },
+		{ "process_start_time_seconds",
+		  "Start time of the process since unix epoch in seconds.",
+		  ps->start_time_s },
+	};
+
 	family(f, "process_cpu_seconds_total", "counter",
 	       "Total user and system CPU time spent in seconds.");
 	fputs("process_cpu_seconds_total ", f);
 	put_seconds(f, ps->cpu_ns);
 	fputc('\n', f);
-	family(f, "process_resident_memory_bytes", "gauge",
-	       "Resident memory size in bytes.");
-	fprintf(f, "process_resident_memory_bytes %" PRIu64 "\n", ps->rss_bytes);
-	family(f, "process_virtual_memory_bytes", "gauge",
-	       "Virtual memory size in bytes.");
-	fprintf(f, "process_virtual_memory_bytes %" PRIu64 "\n", ps->vsize_bytes);
-	family(f, "process_open_fds", "gauge", "Number of open file descriptors.");
-	fprintf(f, "process_open_fds %" PRIu64 "\n", ps->open_fds);
-	family(f, "process_max_fds", "gauge",
-	       "Maximum number of open file descriptors.");
-	fprintf(f, "process_max_fds %" PRIu64 "\n", ps->max_fds);
-	family(f, "process_start_time_seconds", "gauge",
-	       "Start time of the process since unix epoch in seconds.");
-	fprintf(f, "process_start_time_seconds %" PRIu64 "\n", ps->start_time_s);
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		family(f, g[i].name, "gauge", g[i].help);
+		fprintf(f, "%s %" PRIu64 "\n", g[i].name, g[i].v);
+	}
 }
 
 int ts_metrics__render(struct ts_metrics *m, const struct ts_proc_stats *ps,
