@@ -5,7 +5,7 @@ fields) as 'trace --timeline --json' running beside it, and valid against
 docs/schema/tcpscope.schema.json when that file exists; rotation at
 --log-max-size keeps whole objects and --log-keep files; SIGHUP reopens the
 file after it was moved away (logrotate); SIGTERM ends with the summary
-and exit status 0."""
+and exit status 0.  serve -w records a capture that report reads."""
 import glob
 import json
 import os
@@ -111,6 +111,25 @@ def test_log_rotation_and_hup():
                    % (errs[0].message if errs else "", json.dumps(o)[:300]))
 
 
+def test_capture_while_serving():
+    """serve -w FILE records a capture as trace -w does; report reads it."""
+    n = 25
+    with tslib.Netns("logcap") as ns:
+        cap = os.path.join(servekit.tempfile.mkdtemp(prefix="tslogcap"), "serve.cap")
+        serve = servekit.Serve("-w", cap, netns=ns)
+        try:
+            servekit.opens_match(ns, serve, n)
+            serve.stop()
+        finally:
+            serve.kill()
+    r = tslib.run([tslib.TCPSCOPE, "report", cap, "--timeline", "--json"])
+    conns = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    roles = [o.get("role") for o in conns if o.get("event") == "connection"]
+    expect(roles.count("client") == n and roles.count("server") == n,
+           "the capture holds %d client, %d server connections, wanted %d each"
+           % (roles.count("client"), roles.count("server"), n))
+
+
 def objects_tail(first, moved):
     """The moved file is the tail of what was written before SIGHUP."""
     expect(first[-len(moved):] == moved, "moved file is not the newest objects")
@@ -118,4 +137,4 @@ def objects_tail(first, moved):
 
 
 if __name__ == "__main__":
-    tslib.main([test_log_rotation_and_hup])
+    tslib.main([test_log_rotation_and_hup, test_capture_while_serving])
