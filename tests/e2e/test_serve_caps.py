@@ -8,6 +8,7 @@ only ambient capabilities, as setpriv (and the systemd unit) gives them.
    warning: the iterator enters the namespace with setns(), which needs
    CAP_SYS_ADMIN;
  - adding CAP_SYS_ADMIN brings tcpscope_sockets back;
+ - --tp-mode classic needs CAP_DAC_READ_SEARCH and CAP_SYS_ADMIN too;
  - no capabilities: one line saying what is missing, exit status 1."""
 import subprocess
 
@@ -35,9 +36,9 @@ def uid_of(pid):
     return None
 
 
-def run_with(caps):
+def run_with(caps, *args):
     with tslib.Netns("caps") as ns:
-        serve = servekit.Serve(netns=ns, prefix=setpriv(caps))
+        serve = servekit.Serve(*args, netns=ns, prefix=setpriv(caps))
         try:
             expect(uid_of(serve.proc.pid) == NOBODY, "serve does not run as uid %s" % NOBODY)
             m = servekit.opens_match(ns, serve, CONNS)
@@ -60,6 +61,18 @@ def test_bpf_perfmon_sys_admin():
     expect(any(n == "tcpscope_sockets" for n, _ in m), "no tcpscope_sockets with CAP_SYS_ADMIN")
 
 
+def test_classic():
+    """--tp-mode classic: tracefs (root-only, mode 0700) needs
+    CAP_DAC_READ_SEARCH, and libbpf walks the kernel's BTF objects, which
+    needs CAP_SYS_ADMIN."""
+    run_with(["bpf", "perfmon", "dac_read_search", "sys_admin"], "--tp-mode", "classic")
+    r = subprocess.run(setpriv(["bpf", "perfmon"]) +
+                       [tslib.TCPSCOPE, "serve", "--listen", "127.0.0.1:0", "--tp-mode", "classic"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    expect(r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1,
+           "classic without tracefs access: exit %d, %r" % (r.returncode, r.stderr))
+
+
 def test_no_caps():
     r = subprocess.run(setpriv([]) + [tslib.TCPSCOPE, "serve", "--listen", "127.0.0.1:0"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
@@ -69,4 +82,4 @@ def test_no_caps():
 
 
 if __name__ == "__main__":
-    tslib.main([test_bpf_perfmon, test_bpf_perfmon_sys_admin, test_no_caps])
+    tslib.main([test_bpf_perfmon, test_bpf_perfmon_sys_admin, test_classic, test_no_caps])
