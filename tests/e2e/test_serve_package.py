@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """Installed like a system tool: scripts/package.sh builds the .deb with
 CPack; it declares its dependencies and holds the binary, the man page,
-the systemd unit, the bash completion and the docs; 'dpkg -i' installs it
+the systemd unit, the bash completion and the docs, the same files as
+'cmake --install' puts in place; 'dpkg -i' installs it
 (then the test purges it); the installed unit passes 'systemd-analyze
 verify'; the completion loads in bash and completes every command's
 options; the installed binary runs.  (systemd does not run on the test
 machine, so the unit is verified, not started.)"""
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 
 import tslib
 from tslib import expect
@@ -45,6 +48,19 @@ def test_deb():
               "." + COMPLETION, "./usr/share/doc/tcpscope/SERVE.md",
               "./usr/share/doc/tcpscope/README.md"):
         expect(f in files, "%s not in the package" % f)
+    # cmake --install puts the same files in place as the package.
+    dest = tempfile.mkdtemp(prefix="tsinstall")
+    try:
+        tslib.run(["cmake", "--install", PKG_DIR], env=dict(os.environ, DESTDIR=dest))
+        installed_files = set()
+        for root, _, names in os.walk(dest):
+            for n in names:
+                installed_files.add("." + os.path.join(root, n)[len(dest):])
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+    in_deb = {l.split()[-1] for l in files.splitlines() if not l.startswith("d")}
+    expect(installed_files == in_deb, "cmake --install and the .deb differ: %s"
+           % sorted(installed_files ^ in_deb))
     try:
         tslib.run(["dpkg", "-i", deb], timeout=120)
         expect(installed(), "dpkg -i did not install tcpscope")
