@@ -16,7 +16,7 @@ ROUNDS=${ROUNDS:-3}
 
 stats_before=$(cat /proc/sys/kernel/bpf_stats_enabled)
 D=$(mktemp -d)
-NS=tsbench-own-$$
+NS=tsownbench-$$
 cleanup() {
 	[[ -n "${NPID:-}" ]] && kill "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null || true
 	ip netns del "$NS" 2>/dev/null || true
