@@ -8,6 +8,7 @@ attribution; a listen() flood on 30 000 ports by that user (three
 processes: the fd limit is 12 000 each) leaves a real server's owner
 intact, and a root server started after it still gets its owner."""
 import os
+import re
 import subprocess
 import tempfile
 
@@ -102,6 +103,7 @@ def flood():
             for p in procs:
                 close_(p)
             recs = tr.stop()
+            err = tr.stderr()
         finally:
             for p in procs:
                 close_(p)
@@ -110,6 +112,9 @@ def flood():
               and r["sport"] >= 20000]
     lost = sum(r.get("count", 0) for r in recs if r.get("event") == "lost")
     expect(len(nobody) == 30000 or lost, "the flood's listen()s seen: %d" % len(nobody))
+    # The budget, not luck, kept the map: 30000 - 4096 listen()s refused.
+    m = re.search(r"(\d+) listen\(\) calls got no owner entry", err)
+    expect(m and int(m.group(1)) >= 30000 - 4096, "refused listen()s: %s" % err[-500:])
     expect(owners(recs, PORT) == {srv.pid}, "server older than the flood: %s, want %d"
            % (owners(recs, PORT), srv.pid))
     expect(owners(recs, PORT + 1) == {late.pid}, "server started during the flood: %s, want %d"

@@ -39,6 +39,7 @@ struct report_opts {
 	bool timeline;
 	uint64_t max_conns;
 	enum ts_color color;
+	bool wide; /* --wide: cgroup and container in text */
 };
 
 enum {
@@ -46,6 +47,7 @@ enum {
 	OPT_AT,
 	OPT_HEADER,
 	OPT_MAX_CONNS,
+	OPT_WIDE,
 };
 
 static const struct argp_option options[] = {
@@ -60,6 +62,7 @@ static const struct argp_option options[] = {
 	  "Connections tracked at once (default 65536); past it the least recently active one is shown early and counted as evicted", 0 },
 	{ "info", OPT_HEADER, NULL, 0, "Print the file's header (first) and trailer (last) on stderr", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
+	{ "wide", OPT_WIDE, NULL, 0, "Text: also show each owner's cgroup and container", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more about the file", 0 },
 	{},
 };
@@ -92,6 +95,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (ts_parse_u64(arg, 1, TS_TRACKER_MAX_CONNS, &o->max_conns))
 			ts_usage_error(state, "invalid --max-conns '%s': expected 1..%u", arg,
 				       TS_TRACKER_MAX_CONNS);
+		break;
+	case OPT_WIDE:
+		o->wide = true;
 		break;
 	case OPT_COLOR:
 		ts_opt_color(state, arg, &o->color);
@@ -224,6 +230,8 @@ int cmd_report(int argc, char **argv)
 		print_info(r);
 	ts_source_file__meta(r, &meta);
 	meta.color = !o.json && ts_color_wanted(o.color);
+	meta.wide = o.wide;
+	meta.cgroup_filtered = o.filter.cgroup != NULL;
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	if (add_sinks(&o, r, &pipe, &meta))
 		goto cleanup;

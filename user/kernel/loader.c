@@ -597,6 +597,9 @@ void ts_loader__free(struct ts_loader *l)
 {
 	if (!l)
 		return;
+	if (l->skel && l->skel->bss->listen_refused)
+		ts_info("%llu listen() calls got no owner entry (a user's listener budget was spent, docs/DESIGN.md)",
+			(unsigned long long)l->skel->bss->listen_refused);
 	tcpscope_bpf__destroy(l->skel);
 	free(l);
 }
