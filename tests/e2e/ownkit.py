@@ -205,11 +205,13 @@ def ss_holders(ns, port):
     return out
 
 
-def passive(recs, port):
-    """{conn: records} of the passive connections on local port 'port'."""
+def passive(recs, port, netns=None):
+    """{conn: records} of the passive connections on local port 'port' (in
+    namespace netns: a host-wide tracer may see other tests' traffic)."""
     conns = tslib.by_conn(recs)
     return {k: v for k, v in conns.items()
-            if v[0]["old"] == "LISTEN" and v[0]["new"] == "SYN_RECV" and v[0]["sport"] == port}
+            if v[0]["old"] == "LISTEN" and v[0]["new"] == "SYN_RECV" and v[0]["sport"] == port
+            and (netns is None or v[0]["netns"] == netns)}
 
 
 def peer_port(recs):

@@ -159,21 +159,21 @@ def test_netns_marker():
     tmp = tempfile.mkdtemp(prefix="tsmk")
     out, err = os.path.join(tmp, "out"), os.path.join(tmp, "err")
     with tslib.Netns("mk") as a, tslib.Netns("mk") as b:
-        p = subprocess.Popen([tslib.TCPSCOPE, "trace", "-v", "--port", "7010", "-d", "60"],
+        p = subprocess.Popen([tslib.TCPSCOPE, "trace", "-v", "--port", "47310", "-d", "60"],
                              stdout=open(out, "w"), stderr=open(err, "w"))
         try:
             tslib.wait_until(lambda: "tracing (" in open(err).read() or p.poll() is not None,
                              20, "the tracer")
             for ns in (a, b):
-                srv = tslib.Server(ns, "--port", "7010")
-                c = tslib.client(ns, "--port", "7010")
+                srv = tslib.Server(ns, "--port", "47310")
+                c = tslib.client(ns, "--port", "47310")
                 expect(c.returncode == 0 and srv.wait() == 0, "client/server failed")
             tslib.wait_until(lambda: "ns=%d" % b.inode() in open(out).read(), 10, "marked lines")
         finally:
             p.send_signal(2)
             p.wait(timeout=20)
         ino_a, ino_b = a.inode(), b.inode()
-    lines = [l for l in open(out).read().splitlines() if ":7010" in l]
+    lines = [l for l in open(out).read().splitlines() if ":47310" in l]
     shutil.rmtree(tmp, ignore_errors=True)
     first_a = [l for l in lines if "ns=" not in l]
     marked_b = [l for l in lines if l.endswith(" ns=%d" % ino_b)]

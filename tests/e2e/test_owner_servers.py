@@ -37,6 +37,7 @@ def nginx(mode):
                 hold.release()
             recs = tr.stop()
             lines = {w: t.stop() for w, t in per.items()}
+            ino = ns.inode()
         finally:
             tr.kill()
             for t in per.values():
@@ -44,7 +45,7 @@ def nginx(mode):
 
     expect(sorted(held) == sorted(hold.ports) and set(held.values()) <= set(workers),
            "ss -tnp: %s, holder ports %s, workers %s" % (held, hold.ports, workers))
-    conns = ownkit.passive(recs, NGINX_PORT)
+    conns = ownkit.passive(recs, NGINX_PORT, ino)
     expect(len(conns) >= 28, "expected 28 passive connections, got %d" % len(conns))
     final = {}
     for c in conns.values():
@@ -66,7 +67,8 @@ def nginx(mode):
 
     # -p WORKER: each worker's timelines are exactly its connections, complete.
     for w in workers:
-        tls = [r for r in lines[w] if r.get("event") == "connection" and r["sport"] == NGINX_PORT]
+        tls = [r for r in lines[w] if r.get("event") == "connection" and r["sport"] == NGINX_PORT
+               and r["netns"] == ino]
         mine = sorted(p for p, o in final.items() if o == w)
         got = sorted(t["dport"] for t in tls)
         expect(got == mine, "-p %d: timelines of client ports %s, expected %s" % (w, got, mine))
