@@ -110,8 +110,13 @@ static void test_states(void)
 	CHECK_INT(ts_state_parse("bogus"), -1);
 	CHECK_STR(ts_step_label(TS_CLOSE, TS_SYN_SENT), "SYN sent");
 	CHECK_STR(ts_step_label(TS_FIN_WAIT1, TS_CLOSING),
-		  "FIN received before ACK (simultaneous close)");
-	CHECK_STR(ts_step_label(TS_LISTEN, TS_ESTABLISHED), "");
+		  "FIN received before ACK (simultaneous)");
+	/* No blank labels: self-connect, close after shutdown, the unknown. */
+	CHECK_STR(ts_step_label(TS_SYN_SENT, TS_SYN_RECV),
+		  "SYN received in SYN_SENT (simultaneous)");
+	CHECK_STR(ts_step_label(TS_FIN_WAIT1, TS_FIN_WAIT1),
+		  "close() after shutdown(): nothing to send");
+	CHECK_STR(ts_step_label(TS_LISTEN, TS_ESTABLISHED), "unusual transition");
 }
 
 /* Render into a memory stream and return the text (caller frees). */
@@ -140,12 +145,12 @@ static void test_json(void)
 	ts_rec_decode(&ev, sizeof(ev), &r);
 	s = render(&r, true);
 	CHECK_STR(s, "{\"event\":\"state\",\"ts_ns\":5000000000,"
-		     "\"time\":\"1970-01-01T00:00:05.000000000Z\",\"conn\":77,"
+		     "\"time\":\"1970-01-01T00:00:05.000000000Z\",\"conn\":77,\"sk\":\"4d\","
 		     "\"pid\":1234,\"comm\":\"a\\\"b\\\\c\\n\",\"family\":4,"
 		     "\"saddr\":\"127.0.0.1\",\"sport\":40000,"
 		     "\"daddr\":\"127.0.0.2\",\"dport\":80,\"netns\":4026531840,"
-		     "\"old\":\"SYN_SENT\",\"new\":\"ESTABLISHED\","
-		     "\"step\":\"SYN-ACK received, ACK sent\",\"ms_in_old\":1.500,"
+		     "\"from\":\"SYN_SENT\",\"to\":\"ESTABLISHED\","
+		     "\"step\":\"SYN-ACK received, ACK sent\",\"in_state_us\":1500,"
 		     "\"owner_from_listener\":false}\n");
 	free(s);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "check.h"
 #include "core/sinks/sink_report.h"
 #include "core/util/timearg.h"
@@ -105,12 +106,13 @@ static void test_at(void)
 
 	out = at_table(2 * SEC, socks, 2, r, n);
 	CHECK_INT(count(out, "\"event\":\"socket\""), 3);
-	CHECK(strstr(out, "\"sport\":41000,\"daddr\":\"10.0.0.2\",\"dport\":80,\"state\":\"ESTABLISHED\",\"pid\":9") != NULL);
+	CHECK(strstr(out, "\"pid\":9,\"comm\":\"c9\",\"family\":4,\"saddr\":\"10.0.0.0\",\"sport\":41000,\"daddr\":\"10.0.0.2\",\"dport\":80,\"netns\":0,\"state\":\"ESTABLISHED\"") != NULL);
 	free(out);
 
 	out = at_table(4 * SEC + 100, socks, 2, r, n);
 	CHECK_INT(count(out, "\"event\":\"socket\""), 2); /* listener + TIME_WAIT */
-	CHECK(strstr(out, "\"state\":\"TIME_WAIT\",\"pid\":0,\"comm\":\"\",\"netns\":0,\"inferred\":true") != NULL);
+	CHECK(strstr(out, "\"pid\":null,\"comm\":null") != NULL);
+	CHECK(strstr(out, "\"state\":\"TIME_WAIT\",\"inferred\":true") != NULL);
 	CHECK(strstr(out, "\"conn\":501") == NULL);
 	free(out);
 
@@ -122,6 +124,29 @@ static void test_at(void)
 	/* 60 s after the close the inferred TIME_WAIT is gone. */
 	out = at_table(64 * SEC, socks, 2, r, n);
 	CHECK_INT(count(out, "TIME_WAIT"), 0);
+	free(out);
+}
+
+/* report --at truth: snapshot TIME_WAIT expires with its timer; a reset
+ * that found no socket makes no row. */
+static void test_at_truth(void)
+{
+	struct ts_sock socks[1];
+	struct ts_rec r[2];
+	char *out;
+
+	socks[0] = (struct ts_sock){ .cookie = 600, .family = 4, .state = TS_TIME_WAIT,
+				     .timer = TS_TIMER_TIMEWAIT, .timer_ms = 2000, .sport = 5000,
+				     .dport = 80 };
+	r[0] = rec(TS_REC_RESET_SENT, 0, 1 * SEC, TS_CLOSE, TS_CLOSE, 9, 0);
+	r[1] = rec(TS_REC_STATE, 2, 5 * SEC, TS_CLOSE, TS_LISTEN, 81, 3);
+	out = at_table(1 * SEC, socks, 1, r, 2);
+	CHECK_INT(count(out, "\"event\":\"socket\""), 1);
+	CHECK(strstr(out, "\"conn\":600,") != NULL);
+	CHECK(strstr(out, "\"conn\":0,") == NULL);
+	free(out);
+	out = at_table(3 * SEC, socks, 1, r, 2);
+	CHECK_INT(count(out, "\"event\":\"socket\""), 0);
 	free(out);
 }
 
@@ -153,12 +178,14 @@ static void test_summary(void)
 	run(s, r, n);
 	fclose(f);
 	CHECK(strstr(buf, "\"records\":105,\"lost\":17") != NULL);
-	CHECK(strstr(buf, "{\"old\":\"SYN_SENT\",\"new\":\"ESTABLISHED\",\"step\":\"SYN-ACK received, ACK sent\",\"count\":100}") != NULL);
-	CHECK(strstr(buf, "\"client\":{\"count\":100,\"p50_ms\":50.000,\"p90_ms\":90.000,\"p99_ms\":99.000,\"max_ms\":100.000}") != NULL);
-	CHECK(strstr(buf, "\"server\":{\"count\":0}") != NULL);
-	CHECK(strstr(buf, "\"retransmits\":{\"ESTABLISHED\":3,\"SYN_SENT\":1}") != NULL);
-	CHECK(strstr(buf, "\"retrans_pct\":1.500") != NULL);
-	CHECK(strstr(buf, "\"top_retransmits\":[{\"conn\":5,\"retransmits\":3") != NULL);
+	CHECK(strstr(buf, "{\"from\":\"SYN_SENT\",\"to\":\"ESTABLISHED\",\"step\":\"SYN-ACK received, ACK sent\",\"count\":100}") != NULL);
+	CHECK(strstr(buf, "\"client\":{\"count\":100,\"p50_us\":50000,\"p90_us\":90000,\"p99_us\":99000,\"max_us\":100000}") != NULL);
+	CHECK(strstr(buf, "\"server\":{\"count\":0,\"p50_us\":null,") != NULL);
+	CHECK(strstr(buf, "\"retransmits\":{\"syn\":1,\"synack\":0,\"data\":3,\"fin\":0}") != NULL);
+	CHECK(strstr(buf, "\"retransmits_by_state\":{\"ESTABLISHED\":3,\"SYN_SENT\":1}") != NULL);
+	CHECK(strstr(buf, "\"retrans_pct\":1.50") != NULL);
+	CHECK(strstr(buf, "\"top_retransmits\":[{\"conn\":5,") != NULL);
+	CHECK(strstr(buf, "\"retransmits\":{\"syn\":0,\"synack\":0,\"data\":3,\"fin\":0},\"retransmits_total\":3}") != NULL);
 	free(buf);
 }
 
@@ -179,7 +206,15 @@ static void test_parse_at(void)
 	CHECK_INT(v, 1000 * SEC + SEC / 2);
 	CHECK_INT(ts_parse_at("2023-11-14 23:30:01+01:00", start, off, &v), 0);
 	CHECK_INT(v, 1001 * SEC);
-	CHECK_INT(ts_parse_at("2023-11-14T22:30:00", start, off, &v), -EINVAL); /* no zone */
+	/* No zone: local time; the clock alone: local, on the start's day. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	CHECK_INT(ts_parse_at("2023-11-14T22:30:00", start, off, &v), 0);
+	CHECK_INT(v, 1000 * SEC);
+	CHECK_INT(ts_parse_at("22:30:02.250", start, off, &v), 0);
+	CHECK_INT(v, 1002 * SEC + SEC / 4);
+	CHECK_INT(ts_parse_at("22:30", start, off, &v), -EINVAL);
+	CHECK_INT(ts_parse_at("25:30:00", start, off, &v), -ERANGE);
 	CHECK_INT(ts_parse_at("2023-13-14T22:30:00Z", start, off, &v), -ERANGE);
 	CHECK_INT(ts_parse_at("1999-11-14T22:30:00Z", start, off, &v), -ERANGE); /* before boot */
 	CHECK_INT(ts_parse_at("yesterday", start, off, &v), -EINVAL);
@@ -189,6 +224,7 @@ static void test_parse_at(void)
 int main(void)
 {
 	test_at();
+	test_at_truth();
 	test_summary();
 	test_parse_at();
 	return check_report();

@@ -207,10 +207,13 @@ static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 
 		err = ts_parse_at(o->at, h->start_mono_ns, h->wall_offset_ns, &ao.at_mono_ns);
 		if (err) {
-			ts_err("invalid --at '%s': expected RFC 3339 (2026-11-21T12:00:05Z) or +OFFSET (+5s)",
+			ts_err("invalid --at '%s': expected HH:MM:SS[.fff] (local, as trace prints it), "
+			       "a date (2026-11-21 12:00:05, local; or RFC 3339 with a zone) or "
+			       "+OFFSET (+5s)",
 			       o->at);
-			return err;
+			exit(TS_EXIT_USAGE);
 		}
+		ao.start_ns = h->start_mono_ns;
 		struct ts_sock *socks = NULL;
 
 		err = filter_snapshot(r, &o->filter, &socks, &ao.nsocks);
@@ -256,6 +259,13 @@ int cmd_report(int argc, char **argv)
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	if (add_sinks(&o, r, &pipe, &meta))
 		goto cleanup;
+	if (o.json)
+		ts_json_write_header(stdout, "report",
+				     o.timeline ? "timeline" :
+				     o.summary	? "summary" :
+				     o.at	? "at" :
+						  "events",
+				     ts_capr__header(r)->start_mono_ns, &meta);
 	err = ts_source_file__run(r, &pipe);
 	if (err) {
 		ts_err("reading %s failed: %s", o.path, strerror(-err));

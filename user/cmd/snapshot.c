@@ -13,6 +13,8 @@
 #include "kernel/snapshot_pin.h"
 #include "core/util/log.h"
 #include "core/util/parse.h"
+#include "core/util/fmt.h"
+#include "core/sinks/sinks.h"
 #include "core/sock/sock_stats.h"
 #include "core/sock/sock_table.h"
 #include "core/stream/states.h"
@@ -221,14 +223,16 @@ static int show(const struct snapshot_opts *o, const struct ts_portnames *names,
 	int err;
 
 	if (!o->stats) {
-		err = o->json ? ts_table__print_json(stdout, &o->table, socks, n) :
+		err = o->json ? ts_table__print_json(stdout, &o->table, socks, n, ts_now_mono_ns(),
+						     ts_mono_to_wall_offset()) :
 				ts_table__print(stdout, &o->table, names, socks, n);
 		return err < 0 ? err : 0;
 	}
 	err = ts_stats__compute(&o->table, socks, n, &lim, hist, &st);
 	if (err)
 		return err;
-	err = o->json ? ts_stats__print_json(stdout, &st, o->top) :
+	err = o->json ? ts_stats__print_json(stdout, &st, o->top, ts_now_mono_ns(),
+					     ts_mono_to_wall_offset()) :
 			ts_stats__print(stdout, &st, o->top,
 				       o->table.numeric ? NULL : names);
 	ts_stats__free(&st);
@@ -275,6 +279,10 @@ int cmd_snapshot(int argc, char **argv)
 	if (ts_snapshotter__new(&o.snap, &snap))
 		goto cleanup;
 	ts_signals_install();
+	if (o.json)
+		ts_json_write_header(stdout, "snapshot", o.stats ? "stats" : "sockets",
+				     ts_now_mono_ns(),
+				     &(struct ts_meta){ .wall_offset_ns = ts_mono_to_wall_offset() });
 	for (uint64_t i = 0;; i++) {
 		struct ts_sock *socks = NULL;
 		size_t n = 0;

@@ -251,6 +251,9 @@ int cmd_trace(int argc, char **argv)
 		goto cleanup;
 
 	ts_signals_install();
+	if (o.json)
+		ts_json_write_header(stdout, "trace", o.timeline ? "timeline" : "events",
+				     ts_now_mono_ns(), &meta);
 	/* Attached first: nothing happens unseen between the two. */
 	if (o.snapshot) {
 		err = ts_trace_snap__print_initial(

@@ -164,7 +164,7 @@ int ts_trace_snap__print_initial(struct ts_trace_snap *t, FILE *f,
 	} else {
 		ts_warn("connection ids are not socket cookies in this mode: events cannot be matched with the snapshot");
 	}
-	err = t->json ? ts_table__print_json(f, &o, s, n) :
+	err = t->json ? ts_table__print_json(f, &o, s, n, ts_now_mono_ns(), ts_mono_to_wall_offset()) :
 			ts_table__print(f, &o, NULL, s, n);
 	if (!t->json && err >= 0)
 		fputc('\n', f);
@@ -191,7 +191,7 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 	if (err)
 		return err;
 	if (t->json) {
-		err = ts_stats__print_json(f, &st, 10);
+		err = ts_stats__print_json(f, &st, 10, ts_now_mono_ns(), wall_offset_ns);
 	} else {
 		ts_fmt_clock(clock, sizeof(clock),
 			     (int64_t)ts_now_mono_ns() + wall_offset_ns);

@@ -141,46 +141,35 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 			const struct ts_meta *m)
 {
 	uint64_t t0 = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
-	char buf[TS_ADDRSTR_LEN];
 	double p = retrans_pct(c);
 	struct ts_jsonw w;
 
 	ts_jsonw__begin(&w, f);
 	ts_jsonw__str(&w, "event", "connection");
-	ts_jsonw__u64(&w, "conn", c->id);
-	ts_jsonw__str(&w, "role", ts_role_name(c->role));
-	ts_jsonw__u64(&w, "start_ns", c->start_ns);
-	ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)c->start_ns + m->wall_offset_ns);
-	ts_jsonw__str(&w, "time", buf);
+	ts_json_time(&w, "", c->start_ns, m->wall_offset_ns);
+	ts_json_conn_id(&w, c->id);
+	ts_json_owner(&w, c->pid, c->comm);
 	ts_json_tuple(&w, c->family, c->saddr, c->sport, c->daddr, c->dport);
 	ts_jsonw__u64(&w, "netns", c->netns);
-	ts_jsonw__u64(&w, "pid", c->pid);
-	ts_jsonw__str(&w, "comm", c->comm);
+	ts_jsonw__bool(&w, "owner_from_listener", c->owner_from_listener);
+	ts_jsonw__str(&w, "role", ts_role_name(c->role));
+	ts_jsonw__str(&w, "close", ts_close_name(c->close));
 	if (c->handshake_ns >= 0)
 		ts_jsonw__u64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
 	else
 		ts_jsonw__null(&w, "handshake_us");
 	ts_jsonw__u64(&w, "lifetime_us", c->lifetime_ns / 1000);
-	ts_jsonw__str(&w, "close", ts_close_name(c->close));
 	ts_jsonw__object_begin(&w, "retransmits");
 	for (int k = 0; k < TS_RTX_KINDS; k++)
 		ts_jsonw__u64(&w, ts_rtx_name(k), c->rtx[k]);
-	ts_jsonw__u64(&w, "total", c->rtx_total);
 	ts_jsonw__object_end(&w);
 	ts_jsonw__u64(&w, "resets_sent", c->resets_sent);
 	ts_jsonw__u64(&w, "resets_received", c->resets_received);
-	if (c->has_stats) {
-		ts_jsonw__u64(&w, "segs_out", c->st.segs_out);
-		ts_jsonw__u64(&w, "segs_in", c->st.segs_in);
-		ts_jsonw__u64(&w, "data_segs_out", c->st.data_segs_out);
-		ts_jsonw__u64(&w, "total_retrans", c->st.total_retrans);
-		ts_jsonw__u64(&w, "bytes_acked", c->st.bytes_acked);
-		ts_jsonw__u64(&w, "bytes_received", c->st.bytes_received);
-		ts_jsonw__u64(&w, "srtt_us", c->st.srtt_us);
+	ts_json_stats(&w, c->has_stats ? &c->st : NULL);
+	if (c->has_stats)
 		ts_jsonw__u64(&w, "sk_err", c->st.err);
-	} else {
-		ts_jsonw__null(&w, "segs_out");
-	}
+	else
+		ts_jsonw__null(&w, "sk_err");
 	if (p >= 0)
 		ts_jsonw__double(&w, "retrans_pct", p, 2);
 	else
@@ -189,6 +178,7 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 	ts_jsonw__u64(&w, "missing_steps", c->gaps);
 	ts_jsonw__bool(&w, "lost_events", c->lost_events);
 	ts_jsonw__bool(&w, "evicted", c->evicted);
+	ts_jsonw__u64(&w, "steps_dropped", c->steps_dropped);
 	ts_jsonw__array_begin(&w, "steps");
 	for (int i = 0; i < c->nsteps; i++) {
 		const struct ts_step *st = &c->steps[i];
@@ -197,13 +187,13 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 		ts_jsonw__u64(&w, "t_us", (st->ts_ns - t0) / 1000);
 		ts_jsonw__str(&w, "from", ts_state_name(st->from));
 		ts_jsonw__str(&w, "to", ts_state_name(st->to));
-		ts_jsonw__str(&w, "step", st->label ? st->label : "");
+		ts_jsonw__str(&w, "step", st->label ? st->label : ts_step_label(st->from, st->to));
 		if (st->ns_in_old)
-			ts_jsonw__u64(&w, "us_in_old", st->ns_in_old / 1000);
+			ts_jsonw__u64(&w, "in_state_us", st->ns_in_old / 1000);
 		else
-			ts_jsonw__null(&w, "us_in_old");
-		if (st->flags & TS_STEP_INFERRED)
-			ts_jsonw__bool(&w, "inferred", true);
+			ts_jsonw__null(&w, "in_state_us");
+		ts_jsonw__bool(&w, "inferred", st->flags & TS_STEP_INFERRED);
+		ts_jsonw__bool(&w, "gap", st->flags & TS_STEP_GAP);
 		ts_jsonw__object_end(&w);
 	}
 	ts_jsonw__array_end(&w);

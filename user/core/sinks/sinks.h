@@ -22,7 +22,22 @@ int ts_sink_timeline_json__new(struct ts_sink *out, FILE *f,
 void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 			const struct ts_meta *m);
 
+/* The JSON schema every stream follows (docs/JSON.md); each JSON stream
+ * starts with one "header" object naming it. */
+#define TS_JSON_SCHEMA "tcpscope/1"
+
 struct ts_jsonw;
+/* {"event":"header","schema":...,"command":...,"mode":...,"ts_ns","time"} */
+void ts_json_write_header(FILE *f, const char *command, const char *mode, uint64_t ts_ns,
+			  const struct ts_meta *m);
+/* "<prefix>ts_ns" (CLOCK_MONOTONIC) and "<prefix>time" (RFC 3339 UTC). */
+void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_t wall_offset_ns);
+/* "pid" and "comm", both null when no process is known (pid 0). */
+void ts_json_owner(struct ts_jsonw *w, uint32_t pid, const char *comm);
+/* "conn" (integer) and "sk" (the same id in hex, as 'ss -e' prints it). */
+void ts_json_conn_id(struct ts_jsonw *w, uint64_t conn);
+/* The closing counters (segs_out ... srtt_us); all null when st is NULL. */
+void ts_json_stats(struct ts_jsonw *w, const struct ts_tcp_stats *st);
 /* "family", "saddr", "sport", "daddr", "dport", in that order: the
  * addresses of a connection as every JSON output names them. */
 void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,

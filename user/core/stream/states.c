@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stddef.h>
 #include "core/stream/states.h"
+#include "core/stream/step_label.h"
 #include "bpf/tcpscope.h"
 
 static const char *const names[TS_STATE_MAX] = {
@@ -48,39 +49,8 @@ int ts_state_parse(const char *name)
 	return -1;
 }
 
-struct step {
-	uint8_t from, to;
-	const char *label;
-};
-
-/* What each transition means on the wire. */
-static const struct step steps[] = {
-	{ TS_CLOSE, TS_SYN_SENT, "SYN sent" },
-	{ TS_SYN_SENT, TS_ESTABLISHED, "SYN-ACK received, ACK sent" },
-	{ TS_SYN_SENT, TS_CLOSE, "connect failed" },
-	{ TS_CLOSE, TS_LISTEN, "listen()" },
-	{ TS_LISTEN, TS_CLOSE, "listener closed" },
-	{ TS_LISTEN, TS_SYN_RECV, "SYN received, SYN-ACK sent" },
-	{ TS_SYN_RECV, TS_ESTABLISHED, "ACK received" },
-	{ TS_SYN_RECV, TS_FIN_WAIT1, "FIN sent before ACK" },
-	{ TS_SYN_RECV, TS_CLOSE, "handshake aborted" },
-	{ TS_ESTABLISHED, TS_FIN_WAIT1, "FIN sent (active close)" },
-	{ TS_ESTABLISHED, TS_CLOSE_WAIT, "FIN received (passive close)" },
-	{ TS_ESTABLISHED, TS_CLOSE, "aborted" },
-	{ TS_FIN_WAIT1, TS_FIN_WAIT2, "ACK of FIN received" },
-	{ TS_FIN_WAIT1, TS_CLOSING, "FIN received before ACK (simultaneous close)" },
-	{ TS_FIN_WAIT1, TS_CLOSE, "closed in FIN_WAIT1" },
-	{ TS_FIN_WAIT2, TS_CLOSE, "FIN received, ACK sent" },
-	{ TS_CLOSING, TS_CLOSE, "ACK of FIN received" },
-	{ TS_CLOSE_WAIT, TS_LAST_ACK, "FIN sent" },
-	{ TS_CLOSE_WAIT, TS_CLOSE, "aborted in CLOSE_WAIT" },
-	{ TS_LAST_ACK, TS_CLOSE, "ACK of FIN received" },
-};
-
+/* The pair alone, without a record's evidence: see step_label.c. */
 const char *ts_step_label(unsigned int old_state, unsigned int new_state)
 {
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if (steps[i].from == old_state && steps[i].to == new_state)
-			return steps[i].label;
-	return "";
+	return ts_label_text(ts_label_classify(old_state, new_state, 0, 0));
 }

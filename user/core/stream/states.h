@@ -12,7 +12,8 @@ bool ts_state_valid(unsigned int state);
 const char *ts_state_name(unsigned int state);
 /* Parse a netstat state name (case-insensitive, '-' or '_'); -1 if none. */
 int ts_state_parse(const char *name);
-/* The protocol step of old -> new, e.g. "SYN sent"; "" when none. */
+/* The protocol step of old -> new without a record's evidence, e.g.
+ * "SYN sent"; never empty (see step_label.h). */
 const char *ts_step_label(unsigned int old_state, unsigned int new_state);
 
 #endif
