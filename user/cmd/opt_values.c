@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "cmd/opt_values.h"
 #include "cmd/usage.h"
@@ -53,4 +54,19 @@ bool ts_color_wanted(enum ts_color color)
 	if (color == TS_COLOR_NEVER || getenv("NO_COLOR"))
 		return false;
 	return isatty(STDOUT_FILENO);
+}
+
+bool ts_compact_wanted(bool wide)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+	uint64_t cols = 0;
+
+	if (wide)
+		return false;
+	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
+		cols = ws.ws_col;
+	else if (env && ts_parse_u64(env, 1, 100000, &cols))
+		cols = 0;
+	return cols && cols < TS_WIDE_COLUMNS;
 }

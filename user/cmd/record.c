@@ -6,6 +6,8 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include "cmd/capture.h"
@@ -115,9 +117,35 @@ static const struct argp argp = {
 	.children = children,
 };
 
+struct run_ctx {
+	struct ts_capsink *cap;
+	struct ts_pipeline *pipe;
+	uint64_t start_ns;
+	bool status; /* the status line is on screen */
+};
+
 static bool capture_stopped(void *ctx)
 {
-	return ts_sink_capture__stopped(ctx);
+	struct run_ctx *rc = ctx;
+
+	return ts_sink_capture__stopped(rc->cap);
+}
+
+/* About once a second, on a terminal only: one line, rewritten in place. */
+static int show_status(void *ctx)
+{
+	struct run_ctx *rc = ctx;
+	uint64_t s = (ts_now_mono_ns() - rc->start_ns) / 1000000000ULL;
+
+	fprintf(stderr, "\rtcpscope: %02llu:%02llu:%02llu  %llu events  %llu lost  %llu bytes\033[K",
+		(unsigned long long)(s / 3600), (unsigned long long)(s / 60 % 60),
+		(unsigned long long)(s % 60),
+		(unsigned long long)ts_sink_capture__events(rc->cap),
+		(unsigned long long)rc->pipe->totals.lost,
+		(unsigned long long)ts_sink_capture__bytes(rc->cap));
+	fflush(stderr);
+	rc->status = true;
+	return 0;
 }
 
 int cmd_record(int argc, char **argv)
@@ -130,6 +158,7 @@ int cmd_record(int argc, char **argv)
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
 	struct ts_live_run_opts ro = {};
+	struct run_ctx rc = {};
 	int ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
@@ -151,16 +180,26 @@ int cmd_record(int argc, char **argv)
 	if (ts_live__new(loader, &pipe, &live))
 		goto cleanup;
 
-	ts_info("recording (%s programs) to %s; Ctrl-C to stop",
+	ts_note("recording (%s programs) to %s; Ctrl-C to stop",
 		ts_loader__mode_name(loader), o.cap.path);
+	rc.cap = cap;
+	rc.pipe = &pipe;
+	rc.start_ns = ts_now_mono_ns();
 	ro.poll_ms = DEFAULT_POLL_MS;
 	ro.duration_ns = o.duration_ns;
 	ro.stop = capture_stopped;
-	ro.ctx = cap;
+	ro.ctx = &rc;
+	if (isatty(STDERR_FILENO)) {
+		ro.tick_ns = 1000000000ULL;
+		ro.tick = show_status;
+	}
 	if (ts_live__run(live, &ro))
 		goto cleanup;
 	ret = 0;
 cleanup:
+	/* The status line (or the "^C" a terminal echoed) ends here. */
+	if (rc.status || (ts_stop_signal() == SIGINT && isatty(STDERR_FILENO)))
+		fputc('\n', stderr);
 	/* finish writes the last chunk and the trailer, errors or not. */
 	if (ts_pipeline__finish(&pipe) && !ret) {
 		ts_err("writing output failed");

@@ -40,10 +40,12 @@ struct report_opts {
 	bool timeline;
 	uint64_t max_conns;
 	enum ts_color color;
+	bool wide; /* --wide: every column, whatever the width */
 };
 
 enum {
 	OPT_COLOR = 0x2000,
+	OPT_WIDE,
 	OPT_AT,
 	OPT_HEADER,
 	OPT_MAX_CONNS,
@@ -61,6 +63,10 @@ static const struct argp_option options[] = {
 	  "Connections tracked at once (default 65536); past it the least recently active one is shown early and counted as evicted", 0 },
 	{ "info", OPT_HEADER, NULL, 0, "Print the file's header (first) and trailer (last) on stderr", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
+	{ "wide", OPT_WIDE, NULL, 0,
+	  "Every column (addresses, time in the old state, step), whatever the "
+	  "terminal's width; without it a terminal narrower than 150 columns gets the "
+	  "80-column layout", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more about the file", 0 },
 	{},
 };
@@ -96,6 +102,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_COLOR:
 		ts_opt_color(state, arg, &o->color);
+		break;
+	case OPT_WIDE:
+		o->wide = true;
 		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
@@ -256,6 +265,7 @@ int cmd_report(int argc, char **argv)
 		print_info(r);
 	ts_source_file__meta(r, &meta);
 	meta.color = !o.json && ts_color_wanted(o.color);
+	meta.compact = !o.json && ts_compact_wanted(o.wide);
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	if (add_sinks(&o, r, &pipe, &meta))
 		goto cleanup;

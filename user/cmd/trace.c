@@ -2,6 +2,7 @@
 /* tcpscope trace: load, attach, and stream events through the pipeline. */
 #include <argp.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct trace_opts {
 	uint64_t duration_ns; /* 0: until Ctrl-C */
 	enum ts_tp_mode mode;
 	enum ts_color color;
+	bool wide; /* --wide: every column, whatever the width */
 	struct ts_capture_opts cap; /* -w: record while showing */
 	bool timeline;
 	uint64_t max_conns;
@@ -41,6 +43,7 @@ enum {
 	OPT_RING = 0x2000,
 	OPT_FLUSH,
 	OPT_MODE,
+	OPT_WIDE,
 	OPT_COLOR,
 	OPT_FORCE,
 	OPT_MAX_CONNS,
@@ -65,6 +68,10 @@ static const struct argp_option options[] = {
 	{ "tp-mode", OPT_MODE, "MODE", 0,
 	  "Tracepoint form: auto (default), btf (tp_btf) or classic", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
+	{ "wide", OPT_WIDE, NULL, 0,
+	  "Every column (addresses, time in the old state, step), whatever the "
+	  "terminal's width; without it a terminal narrower than 150 columns gets the "
+	  "80-column layout", 0 },
 	{ "write", 'w', "FILE", 0, "Also record to capture FILE, as 'record -w' does (tracing stops if FILE cannot be written)", 0 },
 	{ "force", OPT_FORCE, NULL, 0, "With -w: replace FILE if it exists", 0 },
 	{ "verbose", 'v', NULL, 0,
@@ -111,6 +118,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_COLOR:
 		ts_opt_color(state, arg, &o->color);
+		break;
+	case OPT_WIDE:
+		o->wide = true;
 		break;
 	case 'w':
 		o->cap.path = arg;
@@ -176,7 +186,9 @@ static int interval_summary(void *ctx)
 
 	if (!err)
 		err = ts_trace_snap__print_summary(rc->tsnap, stdout, rc->wall_offset_ns);
-	if (err)
+	if (!err && fflush(stdout))
+		err = -errno;
+	if (err && err != -EPIPE)
 		ts_err("summary failed: %s", strerror(-err));
 	return err;
 }
@@ -204,6 +216,7 @@ int cmd_trace(int argc, char **argv)
 	struct ts_meta meta = {};
 	struct ts_sink sink;
 	struct ts_capsink *cap = NULL;
+	bool closed = false; /* stdout's reader went away */
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
@@ -212,6 +225,7 @@ int cmd_trace(int argc, char **argv)
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	meta.color = !o.json && ts_color_wanted(o.color);
+	meta.compact = !o.json && ts_compact_wanted(o.wide);
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	if ((o.snapshot || o.interval_s) &&
 	    ts_trace_snap__new(&o.filter, o.json, &tsnap))
@@ -260,12 +274,17 @@ int cmd_trace(int argc, char **argv)
 			tsnap, stdout, !strcmp(ts_loader__mode_name(loader), "btf"));
 		if (!err && fflush(stdout))
 			err = -errno;
+		if (err == -EPIPE) {
+			closed = true;
+			ret = 0;
+			goto cleanup;
+		}
 		if (err) {
 			ts_err("snapshot failed: %s", strerror(-err));
 			goto cleanup;
 		}
 	}
-	ts_info("tracing (%s programs); Ctrl-C to stop", ts_loader__mode_name(loader));
+	ts_note("tracing (%s programs); Ctrl-C to stop", ts_loader__mode_name(loader));
 	ro.poll_ms = (int)o.flush_ms;
 	ro.duration_ns = o.duration_ns;
 	ro.tick_ns = o.interval_s * 1000000000ULL;
@@ -276,18 +295,33 @@ int cmd_trace(int argc, char **argv)
 	rc.tsnap = tsnap;
 	rc.cap = cap;
 	rc.wall_offset_ns = meta.wall_offset_ns;
-	if (ts_live__run(live, &ro))
+	err = ts_live__run(live, &ro);
+	if (err == -EPIPE) {
+		/* The reader went away (| head): that ends the run, quietly. */
+		closed = true;
+		ret = 0;
+		goto cleanup;
+	}
+	if (err)
 		goto cleanup;
 	ret = 0;
 cleanup:
+	/* Ctrl-C echoed "^C" on the terminal: the totals start a new line. */
+	if (ts_stop_signal() == SIGINT && isatty(STDERR_FILENO))
+		fputc('\n', stderr);
 	/* The summary belongs to a run that traced; none if setup failed. */
-	if (live && ts_pipeline__finish(&pipe) && !ret) {
-		ts_err("writing output failed");
-		ret = 1;
+	if (live && !closed) {
+		err = ts_pipeline__finish(&pipe);
+		if (err == -EPIPE)
+			closed = true;
+		else if (err && !ret) {
+			ts_err("writing output failed");
+			ret = 1;
+		}
 	}
 	if (ts_sink_capture__error(cap) && ts_sink_capture__error(cap) != -EFBIG)
 		ret = 1;
-	if (live || loader)
+	if ((live || loader) && !closed)
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
 			(unsigned long long)pipe.totals.records,
 			(unsigned long long)pipe.totals.lost);

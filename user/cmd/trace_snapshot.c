@@ -202,7 +202,7 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 		fputc('\n', f);
 		for (size_t i = 0; i < st.nhints; i++)
 			fprintf(f, "%-12s -- ! %s\n", clock, st.hints[i].text);
-		err = ferror(f) ? -EIO : 0;
+		err = ts_sink_werr(f);
 	}
 	ts_stats__free(&st);
 	return err;
@@ -227,7 +227,7 @@ static int marked_rec(void *priv, const struct ts_rec *r)
 	}
 
 	if (!s->t->json && !s->header_done) {
-		ts_text_write_header(s->f);
+		ts_text_write_header(s->f, &s->meta);
 		s->header_done = true;
 	}
 	rewind(s->mem);
@@ -249,7 +249,7 @@ static int marked_rec(void *priv, const struct ts_rec *r)
 		fwrite(s->line, 1, (size_t)len - 1, s->f);
 		fputs(" [known]\n", s->f);
 	}
-	return ferror(s->f) ? -EIO : 0;
+	return ts_sink_werr(s->f);
 }
 
 static int marked_flush(void *priv)

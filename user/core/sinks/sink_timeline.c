@@ -6,14 +6,18 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
 
-#define C_RESET "\033[0m"
-#define C_BOLD "\033[1m"
-#define C_RED "\033[1;31m"
+#include "core/sinks/colors.h"
+#include "core/stream/step_label.h"
+
+#define C_RESET TS_C_RESET
+#define C_BOLD TS_C_BOLD
+#define C_RED TS_C_ALERT
 
 struct timeline_sink {
 	FILE *f;
@@ -40,7 +44,7 @@ static int timeline_rec(void *priv, const struct ts_rec *r)
 	if (r->type != TS_REC_LOST)
 		return 0;
 	ts_text_write_rec(s->f, r, &s->meta);
-	return ferror(s->f) ? -EIO : 0;
+	return ts_sink_werr(s->f);
 }
 
 static int timeline_lost_json(void *priv, const struct ts_rec *r)
@@ -50,7 +54,26 @@ static int timeline_lost_json(void *priv, const struct ts_rec *r)
 	if (r->type != TS_REC_LOST)
 		return 0;
 	ts_json_write_rec(s->f, r, &s->meta);
-	return ferror(s->f) ? -EIO : 0;
+	return ts_sink_werr(s->f);
+}
+
+/* How it ended, coloured as its closing step would be. */
+static const char *close_color(enum ts_close_kind k)
+{
+	switch (k) {
+	case TS_CLOSE_RESET_SENT:
+	case TS_CLOSE_RESET_RECEIVED:
+	case TS_CLOSE_REFUSED:
+		return TS_C_RED;
+	case TS_CLOSE_TIMEOUT:
+		return TS_C_MAGENTA;
+	case TS_CLOSE_ACTIVE:
+	case TS_CLOSE_PASSIVE:
+	case TS_CLOSE_SIMULTANEOUS:
+		return TS_C_CYAN;
+	default:
+		return "";
+	}
 }
 
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
@@ -58,7 +81,8 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[32], life[32], pct[32];
 	char owner[TS_COMM_LEN + 16];
 	double p = retrans_pct(c);
-	bool hot = p > 1.0;
+	bool hot = p > 1.0, col = s->meta.color;
+	const char *cc = col ? close_color(c->close) : "";
 	FILE *f = s->f;
 
 	ts_fmt_endpoint(l, sizeof(l), c->family, c->saddr, c->sport);
@@ -77,23 +101,43 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 		snprintf(owner, sizeof(owner), "%s[%u]", c->comm, c->pid);
 	else
 		snprintf(owner, sizeof(owner), "-");
-	fprintf(f, "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s\n",
-		s->meta.color ? C_BOLD : "", c->id,
-		s->meta.color ? C_RESET : "", ts_role_name(c->role), owner, l,
-		rm, ts_close_name(c->close));
-	fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u",
-		hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK],
-		c->rtx[TS_RTX_DATA], c->rtx[TS_RTX_FIN]);
-	if (c->resets_sent || c->resets_received)
-		fprintf(f, "  rst sent=%u received=%u", c->resets_sent,
-			c->resets_received);
-	if (c->has_stats)
-		fprintf(f, "  segs_out %u  retrans %s%s%s", c->st.segs_out,
-			hot && s->meta.color ? C_RED : "", pct,
-			hot && s->meta.color ? C_RESET : "");
-	if (hot)
-		fprintf(f, " (>1%%: needs a look)");
-	fputc('\n', f);
+	if (s->meta.compact) {
+		/* Three short lines instead of two long ones. */
+		fprintf(f, "%sconn %" PRIu64 "%s sk:%" PRIx64 "  %s  %s  close=%s%s%s\n",
+			col ? C_BOLD : "", c->id, col ? C_RESET : "", c->id,
+			ts_role_name(c->role), owner, cc, ts_close_name(c->close),
+			*cc ? C_RESET : "");
+		fprintf(f, "  %s -> %s\n", l, rm);
+		fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u\n",
+			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
+			c->rtx[TS_RTX_FIN]);
+		if (c->resets_sent || c->resets_received || c->has_stats) {
+			fprintf(f, " ");
+			if (c->resets_sent || c->resets_received)
+				fprintf(f, " rst sent=%u received=%u", c->resets_sent,
+					c->resets_received);
+			if (c->has_stats)
+				fprintf(f, "  segs_out %u  retrans %s%s%s%s", c->st.segs_out,
+					hot && col ? C_RED : "", pct,
+					hot ? " (>1%: needs a look)" : "", hot && col ? C_RESET : "");
+			fputc('\n', f);
+		}
+	} else {
+		fprintf(f, "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64 "\n",
+			col ? C_BOLD : "", c->id, col ? C_RESET : "", ts_role_name(c->role), owner,
+			l, rm, cc, ts_close_name(c->close), *cc ? C_RESET : "", c->id);
+		fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u",
+			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
+			c->rtx[TS_RTX_FIN]);
+		if (c->resets_sent || c->resets_received)
+			fprintf(f, "  rst sent=%u received=%u", c->resets_sent,
+				c->resets_received);
+		if (c->has_stats)
+			fprintf(f, "  segs_out %u  retrans %s%s%s%s", c->st.segs_out,
+				hot && col ? C_RED : "", pct, hot ? " (>1%: needs a look)" : "",
+				hot && col ? C_RESET : "");
+		fputc('\n', f);
+	}
 	if (c->joined_late || c->gaps || c->lost_events || c->evicted ||
 	    c->steps_dropped) {
 		fprintf(f, "  note:");
@@ -119,22 +163,36 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 	text_header(s, c);
 	for (int i = 0; i < c->nsteps; i++) {
 		const struct ts_step *st = &c->steps[i];
+		const char *label = st->label ? st->label : ts_step_label(st->from, st->to);
+		const char *on = s->meta.color ?
+					 ts_label_color(ts_label_class_of((enum ts_label)st->label_id)) :
+					 "";
 		char t[32], in_old[48], tr[32];
+		int trw;
 
 		snprintf(t, sizeof(t), "+%.3fms", (st->ts_ns - t0) / 1e6);
 		snprintf(tr, sizeof(tr), "%s -> %s", ts_state_name(st->from),
 			 ts_state_name(st->to));
+		if (s->meta.compact) {
+			/* 2 + 10 + 1 + 24 + 1 + the label (at most 42): 80. */
+			trw = 24 - (int)strlen(tr);
+			fprintf(s->f, "  %10s %s%s%s%*s %s%s\n", t, on, tr, *on ? C_RESET : "",
+				trw > 0 ? trw : 0, "", label,
+				st->flags & TS_STEP_GAP ? " (gap)" : "");
+			continue;
+		}
 		if (st->ns_in_old)
 			snprintf(in_old, sizeof(in_old), "%.3fms in %s",
 				 st->ns_in_old / 1e6, ts_state_name(st->from));
 		else
 			snprintf(in_old, sizeof(in_old), "-");
-		fprintf(s->f, "  %12s  %-26s %-52s %s%s\n", t, tr,
-			st->label ? st->label : "", in_old,
+		trw = 26 - (int)strlen(tr);
+		fprintf(s->f, "  %12s  %s%s%s%*s %-52s %s%s\n", t, on, tr, *on ? C_RESET : "",
+			trw > 0 ? trw : 0, "", label, in_old,
 			st->flags & TS_STEP_GAP ? "  (after missing events)" : "");
 	}
 	fputc('\n', s->f);
-	return ferror(s->f) ? -EIO : 0;
+	return ts_sink_werr(s->f);
 }
 
 void ts_json_write_conn(FILE *f, const struct ts_conn *c,
@@ -205,7 +263,7 @@ static int timeline_json_conn(void *priv, const struct ts_conn *c)
 	struct timeline_sink *s = priv;
 
 	ts_json_write_conn(s->f, c, &s->meta);
-	return ferror(s->f) ? -EIO : 0;
+	return ts_sink_werr(s->f);
 }
 
 static int timeline_flush(void *priv)

@@ -3,9 +3,21 @@
 #ifndef TS_SINKS_H
 #define TS_SINKS_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "core/stream/pipeline.h"
+
+/*
+ * A sink's write error: -EPIPE when the reader went away (| head), which
+ * commands end quietly on; -EIO for any other.
+ */
+static inline int ts_sink_werr(FILE *f)
+{
+	if (!ferror(f))
+		return 0;
+	return errno == EPIPE ? -EPIPE : -EIO;
+}
 
 /* One aligned line per record, for people. */
 int ts_sink_text__new(struct ts_sink *out, FILE *f, const struct ts_meta *m);
@@ -49,6 +61,6 @@ void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 /* Print one record as a text line. */
 void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m);
-void ts_text_write_header(FILE *f);
+void ts_text_write_header(FILE *f, const struct ts_meta *m);
 
 #endif

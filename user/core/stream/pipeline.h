@@ -20,6 +20,7 @@
 struct ts_meta {
 	int64_t wall_offset_ns; /* CLOCK_MONOTONIC -> CLOCK_REALTIME */
 	bool color;		/* ANSI colour on text output */
+	bool compact;		/* text: the 80-column layout (--wide: off) */
 };
 
 struct ts_totals {
