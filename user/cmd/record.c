@@ -162,6 +162,7 @@ int cmd_record(int argc, char **argv)
 	int ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	ts_filter_opts__check_live(&o.filter);
 	if (ts_capture__precheck(&o.cap))
 		return 1;
 	/* Before the file exists: a stop request must still close it. */

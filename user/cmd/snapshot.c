@@ -8,6 +8,7 @@
 #include <time.h>
 #include "cmd/cmds.h"
 #include "cmd/usage.h"
+#include "cmd/filter_opts.h"
 #include "core/util/signals.h"
 #include "kernel/snapshot.h"
 #include "kernel/snapshot_pin.h"
@@ -33,6 +34,8 @@ struct snapshot_opts {
 	uint64_t count;	     /* --count: iterations of -c, 0 until Ctrl-C */
 	uint64_t top;	     /* -s: ports listed */
 	bool unpin;
+	char netns_path[300]; /* --netns, resolved to a file */
+	uint8_t family;	      /* -4 / -6 */
 };
 
 enum {
@@ -65,8 +68,9 @@ static const struct argp_option options[] = {
 	  "Repeat every SECONDS (default 1; '-c 2' or '-c2') until Ctrl-C", 0 },
 	{ "count", OPT_COUNT, "N", 0, "With -c: stop after N snapshots", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per socket (per summary with -s)", 0 },
-	{ "netns", OPT_NETNS, "PATH", 0,
-	  "Snapshot the network namespace of PATH (/run/netns/NAME, /proc/PID/ns/net)", 0 },
+	{ "netns", OPT_NETNS, "NS", 0,
+	  "Snapshot network namespace NS: an 'ip netns' name, a path (/run/netns/NAME, "
+	  "/proc/PID/ns/net) or an inode number", 0 },
 	{ "pin", OPT_PIN, NULL, 0,
 	  "Keep the iterators loaded (pinned in " TS_PIN_ROOT ") so later snapshots start faster", 0 },
 	{ "unpin", OPT_UNPIN, NULL, 0, "Remove the pinned iterators and exit", 0 },
@@ -110,10 +114,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->table.states |= 1u << st;
 		break;
 	case '4':
-		o->table.family = o->table.family == 6 ? 0 : 4;
-		break;
 	case '6':
-		o->table.family = o->table.family == 4 ? 0 : 6;
+		ts_opt_family(state, key, &o->family);
+		o->table.family = o->family;
 		break;
 	case 's':
 		o->stats = true;
@@ -135,9 +138,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'j':
 		o->json = true;
 		break;
-	case OPT_NETNS:
-		o->snap.netns_path = arg;
+	case OPT_NETNS: {
+		uint32_t ino;
+
+		ts_opt_netns(state, arg, &ino, o->netns_path, sizeof(o->netns_path));
+		/* An inode names no file: find one that opens it. */
+		if (!o->netns_path[0] && ts_netns_path(ino, o->netns_path, sizeof(o->netns_path)))
+			ts_usage_error(state, "invalid --netns '%s': no such network namespace", arg);
+		o->snap.netns_path = o->netns_path;
 		break;
+	}
 	case OPT_PIN:
 		o->snap.pin = true;
 		break;

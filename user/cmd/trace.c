@@ -220,6 +220,7 @@ int cmd_trace(int argc, char **argv)
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	ts_filter_opts__check_live(&o.filter);
 	if (ts_capture__precheck(&o.cap))
 		return 1;
 

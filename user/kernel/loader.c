@@ -83,11 +83,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-#define NEED_PRIV                                                             \
-	"not allowed to trace: run as root (needs CAP_BPF and CAP_PERFMON, "  \
-	"or CAP_SYS_ADMIN)"
+#define NEED_PRIV "not allowed to %s: run as root (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"
 
-int ts_check_privileges(void)
+int ts_check_privileges(const char *what)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -98,7 +96,7 @@ int ts_check_privileges(void)
 	if (syscall(SYS_capget, &hdr, data)) {
 		if (geteuid() == 0)
 			return 0;
-		ts_err(NEED_PRIV);
+		ts_err(NEED_PRIV, what);
 		return -EPERM;
 	}
 #define HAS(c) (data[(c) / 32].effective & (1u << ((c) % 32)))
@@ -108,7 +106,7 @@ int ts_check_privileges(void)
 #undef HAS
 	if (admin || (bpf && perfmon))
 		return 0;
-	ts_err(NEED_PRIV);
+	ts_err(NEED_PRIV, what);
 	return -EPERM;
 }
 
@@ -409,7 +407,7 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 
 	*out = NULL;
 	libbpf_set_print(libbpf_print);
-	err = ts_check_privileges();
+	err = ts_check_privileges("trace");
 	if (err)
 		return err;
 	err = ts_check_btf();

@@ -38,7 +38,8 @@ void ts_loader__free(struct ts_loader *l);
 /* Mount tracefs or bpffs when missing (best effort). */
 int ts_ensure_tracefs(void);
 /* 0 if we can load tracing programs; -EPERM after an error line if not. */
-int ts_check_privileges(void);
+/* what: the action refused, as the error line names it ("trace"). */
+int ts_check_privileges(const char *what);
 /* 0 if the kernel exposes BTF; -ENOENT after an error line if not. */
 int ts_check_btf(void);
 

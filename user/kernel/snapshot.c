@@ -130,7 +130,7 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	struct ts_snap_want want = {};
 	int fd, err, files_fd = -1;
 
-	err = ts_check_privileges();
+	err = ts_check_privileges("read the sockets");
 	if (err)
 		return err;
 	err = ts_check_btf();
