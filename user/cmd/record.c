@@ -40,7 +40,9 @@ enum {
 };
 
 static const struct argp_option options[] = {
-	{ "write", 'w', "FILE", 0, "Capture file to create (required; mode 0600)", 0 },
+	{ "write", 'w', "FILE", 0,
+	  "Capture file to create (required; mode 0600); '-' writes the capture to stdout "
+	  "(for 'tcpscope report -')", 0 },
 	{ "force", OPT_FORCE, NULL, 0, "Replace FILE if it exists", 0 },
 	{ "duration", 'd', "TIME", 0, "Stop after TIME (e.g. 10, 10s, 500ms, 2m)", 0 },
 	{ "max-size", OPT_MAX_SIZE, "SIZE", 0,
@@ -91,6 +93,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!o->cap.path)
 			ts_usage_error(state, "-w FILE is required");
+		if (!strcmp(o->cap.path, "-") && isatty(STDOUT_FILENO))
+			ts_usage_error(state, "-w -: stdout is a terminal; pipe it ('| tcpscope report -') "
+					      "or redirect it to a file");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -134,8 +134,9 @@ static const struct argp_child children[] = {
 static const struct argp argp = {
 	.options = options,
 	.parser = parse_opt,
-	.args_doc = "FILE",
-	.doc = "Report what a capture file (tcpscope record -w) holds.\v"
+	.args_doc = "FILE|-",
+	.doc = "Report what a capture file (tcpscope record -w) holds; '-' reads it from "
+	       "stdin as a stream ('tcpscope record -w - | tcpscope report -').\v"
 	       "Without --summary or --at, prints the records exactly as 'trace' "
 	       "printed them live. Exit status: 0 complete file; 1 unreadable "
 	       "(not a capture, bad header); 2 bad arguments; 3 damaged or "

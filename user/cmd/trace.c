@@ -144,6 +144,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->max_conns && !o->timeline)
 			ts_usage_error(state, "--max-conns needs --timeline");
+		if (o->cap.path && !strcmp(o->cap.path, "-"))
+			ts_usage_error(state, "-w -: trace writes its own output to stdout; use "
+					      "'tcpscope record -w -'");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
