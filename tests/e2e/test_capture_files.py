@@ -198,7 +198,7 @@ def test_report_at():
             expect(rec.stop() == 0, "recorder")
         t_open, t_closed = out.split()
         live, _ = capkit.report_json(path)
-        lst = next(r for r in live if r.get("new") == "LISTEN")
+        lst = next(r for r in live if r.get("to") == "LISTEN")
         port, pid = lst["sport"], lst["pid"]
 
         socks, _ = capkit.report_json(path, "--at", rfc3339(float(t_open)))

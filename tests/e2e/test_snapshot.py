@@ -57,9 +57,15 @@ def snap(ns, *args):
 
 def snap_json(ns, *args):
     out = []
-    for line in snap(ns, "-a", "--json", *args).splitlines():
+    lines = snap(ns, "-a", "--json", *args).splitlines()
+    head = [json.loads(line) for line in lines[:2]]
+    expect(head[0]["event"] == "header" and head[0]["schema"] == "tcpscope/1",
+           "no header: %s" % lines[:1])
+    expect(head[1]["event"] == "snapshot" and head[1]["sockets"] == len(lines) - 2,
+           "no snapshot object: %s" % lines[1:2])
+    for line in lines[2:]:
         o = json.loads(line)
-        expect(o["event"] == "sock", "unexpected object %s" % line)
+        expect(o["event"] == "socket", "unexpected object %s" % line)
         out.append(o)
     return out
 
@@ -194,17 +200,17 @@ def test_timers():
             raise TestFailure("no socket with local port %d" % port)
 
         ka = find(sc.ka_port)
-        expect(ka["timer"] == "keepalive" and 500 < ka["timer_s"] <= 600,
+        expect(ka["timer"] == "keepalive" and 500e6 < ka["timer_us"] <= 600e6,
                "keepalive socket: %s" % ka)
         # The first retransmission comes after the minimum RTO (200 ms).
-        wait_until(lambda: find(sc.rt_port)["retransmits"] >= 1, 10,
+        wait_until(lambda: find(sc.rt_port)["timer_retransmits"] >= 1, 10,
                    "a retransmission of the dropped data")
         rt = find(sc.rt_port)
-        expect(rt["timer"] == "on" and 0 <= rt["timer_s"] <= 130 and rt["send_q"] == 100,
+        expect(rt["timer"] == "on" and 0 <= rt["timer_us"] <= 130e6 and rt["send_q"] == 100,
                "retransmitting socket: %s" % rt)
         for o in snap_json(ns):
             if o["state"] == "TIME_WAIT":
-                expect(o["timer"] == "timewait" and 0 < o["timer_s"] <= 60, "%s" % o)
+                expect(o["timer"] == "timewait" and 0 < o["timer_us"] <= 60e6, "%s" % o)
             if o["state"] == "SYN_RECV":
                 expect(o["timer"] == "on" and o["pid"] is None, "%s" % o)
             if o["state"] == "LISTEN" and o["sport"] == PORT + 2:
@@ -267,16 +273,16 @@ def test_trace_snapshot():
             os.kill(sc.client_pid, 9)
             ns.run(["python3", "-c", "import socket; s = socket.create_connection("
                     "('127.0.0.1', %d)); s.close()" % PORT])
-            wait_until(lambda: open(tr.out).read().count('"old":"ESTABLISHED"') >= 4, 10,
+            wait_until(lambda: open(tr.out).read().count('"from":"ESTABLISHED"') >= 4, 10,
                        "close events")
         finally:
             recs = tr.stop()
-        socks = [r for r in recs if r["event"] == "sock"]
+        socks = [r for r in recs if r["event"] == "socket"]
         expect(sorted(key(o) for o in socks) == before,
                "trace's snapshot differs from ss:\n %s\n %s" %
                (sorted(key(o) for o in socks), before))
         first_event = min(i for i, r in enumerate(recs) if r["event"] == "state")
-        expect(max(i for i, r in enumerate(recs) if r["event"] == "sock") < first_event,
+        expect(max(i for i, r in enumerate(recs) if r["event"] == "socket") < first_event,
                "snapshot rows after events")
         stats = [r for r in recs if r["event"] == "stats"]
         expect(stats and stats[0]["states"]["LISTEN"] == 4, "stats %s" % stats[:1])

@@ -179,7 +179,7 @@ def by_conn(recs, event="state"):
 
 
 def transitions(recs):
-    return [(r["old"], r["new"]) for r in recs]
+    return [(r["from"], r["to"]) for r in recs]
 
 
 def main(tests):
