@@ -55,6 +55,14 @@ def snap(ns, *args):
     return r.stdout
 
 
+def objects(out, mode):
+    """The objects of a snapshot JSON stream after its header."""
+    objs = [json.loads(line) for line in out.splitlines()]
+    expect(objs and objs[0]["event"] == "header" and objs[0]["command"] == "snapshot" and
+           objs[0]["mode"] == mode, "no header: %s" % objs[:1])
+    return objs[1:]
+
+
 def snap_json(ns, *args):
     out = []
     lines = snap(ns, "-a", "--json", *args).splitlines()
@@ -153,10 +161,11 @@ def test_same_as_ss():
         # The namespace's sockets are not in the host's own snapshot.
         host = run([tslib.TCPSCOPE, "snapshot", "-an", "--json"]).stdout
         inodes = {o["inode"] for o in ours if o["inode"]}
-        for line in host.splitlines():
-            o = json.loads(line)
+        for o in objects(host, "sockets"):
+            if o["event"] != "socket":
+                continue
             expect(o["netns"] != ns.inode() and o["inode"] not in inodes,
-                   "host snapshot shows a socket of the test namespace: %s" % line)
+                   "host snapshot shows a socket of the test namespace: %s" % o)
 
 
 def ss_pids(ns):
@@ -246,7 +255,7 @@ def test_text_views():
         expect(any("%d/python" % sc.server_pid in l for l in pe), "no server pid in -p")
         # -s: counts that agree with the table.
         st = snap(ns, "-s", "--json")
-        s = json.loads(st)
+        s = objects(st, "stats")[0]
         expect(s["states"]["LISTEN"] == 4 and s["states"]["TIME_WAIT"] == 1 and
                s["states"]["SYN_RECV"] == 1, "stats %s" % st)
         by_port = {p["port"]: p["count"] for p in s["established_by_port"]}
@@ -339,7 +348,7 @@ def test_hint_syn_flood():
         drop_final_ack(ns, PORT)
         kit = start_kit(ns, "--scenario", "synflood", "--port", str(PORT), "--count", "150")
         try:
-            s = json.loads(snap(ns, "-s", "--json"))
+            s = objects(snap(ns, "-s", "--json"), "stats")[0]
             expect(s["states"]["SYN_RECV"] == 150, "SYN_RECV %s" % s["states"])
             expect([h["kind"] for h in s["hints"]] == ["syn_flood"], "hints %s" % s["hints"])
             text = snap(ns, "-s")
@@ -356,7 +365,7 @@ def test_hint_close_wait_growing():
         try:
             out = run([tslib.TCPSCOPE, "snapshot", "--netns", ns.path, "-s", "--json",
                        "-c", "1", "--count", "3"], timeout=30).stdout
-            objs = [json.loads(l) for l in out.splitlines()]
+            objs = objects(out, "stats")
             expect(len(objs) == 3, out)
             cw = [o["states"]["CLOSE_WAIT"] for o in objs]
             expect(cw[0] < cw[1] < cw[2], "CLOSE_WAIT not growing: %s" % cw)
@@ -372,10 +381,12 @@ def test_errors():
     r = run([tslib.TCPSCOPE, "snapshot", "--netns", "/nonexistent/ns"], check=False)
     expect(r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and
            "network namespace" in r.stderr, "bad --netns: %r" % r.stderr)
+    # The same line and exit status as trace, record and report give.
     for path in ("/etc/hostname", "/proc/self/ns/uts"):
         r = run([tslib.TCPSCOPE, "snapshot", "--netns", path], check=False)
-        expect(r.returncode == 1 and r.stderr.strip().splitlines() ==
-               ["tcpscope: %s is not a network namespace (Invalid argument)" % path],
+        expect(r.returncode == 2 and r.stderr.strip().splitlines() ==
+               ["tcpscope snapshot: invalid --netns '%s': not a network namespace file, "
+                "name or inode number" % path],
                "--netns %s: %r" % (path, r.stderr))
     r = run([tslib.TCPSCOPE, "snapshot", "--state", "BOGUS"], check=False)
     expect(r.returncode == 2 and "unknown state" in r.stderr, "bad --state: %r" % r.stderr)

@@ -189,6 +189,48 @@ static void test_summary(void)
 	free(buf);
 }
 
+/* report --summary as text: the columns stay aligned whatever the labels. */
+static void test_summary_text(void)
+{
+	struct ts_meta m = {};
+	struct ts_rec r[8];
+	struct ts_sink s;
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int n = 0, count_col = -1, rows = 0;
+
+	r[n++] = rec(TS_REC_STATE, 1, 1 * SEC, TS_CLOSE, TS_SYN_SENT, 1000, 1);
+	r[n] = rec(TS_REC_STATE, 1, 2 * SEC, TS_SYN_SENT, TS_CLOSE, 1000, 1);
+	r[n].has_stats = true;
+	r[n++].st.err = ETIMEDOUT;
+	r[n] = rec(TS_REC_STATE, 2, 3 * SEC, TS_SYN_SENT, TS_CLOSE, 1001, 1);
+	r[n].has_stats = true;
+	r[n++].st.err = ECONNREFUSED;
+	r[n++] = rec(TS_REC_STATE, 3, 4 * SEC, TS_FIN_WAIT1, TS_FIN_WAIT1, 1002, 1);
+	r[n++] = rec(TS_REC_RETRANS, 3, 5 * SEC, TS_FIN_WAIT1, TS_FIN_WAIT1, 1002, 1);
+	CHECK_INT(ts_sink_summary__new(&s, f, &m, false), 0);
+	run(s, r, n);
+	fclose(f);
+	CHECK(strstr(buf, "SYN never answered: connect timed out") != NULL);
+	CHECK(strstr(buf, "RST received: connection refused") != NULL);
+	CHECK(strstr(buf, "Retransmissions: 1 (syn 0, synack 0, data 0, fin 1)") != NULL);
+	/* Every row of the first table ends its COUNT where the header does. */
+	for (line = strtok_r(strstr(buf, "STATE CHANGE"), "\n", &save); line && *line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (count_col < 0) {
+			count_col = (int)strlen(line);
+			continue;
+		}
+		if (!strstr(line, " -> "))
+			break;
+		CHECK_INT((int)strlen(line), count_col);
+		rows++;
+	}
+	CHECK_INT(rows, 4);
+	free(buf);
+}
+
 static void test_parse_at(void)
 {
 	const uint64_t start = 1000 * SEC;
@@ -226,6 +268,7 @@ int main(void)
 	test_at();
 	test_at_truth();
 	test_summary();
+	test_summary_text();
 	test_parse_at();
 	return check_report();
 }

@@ -652,9 +652,33 @@ static void compare_golden(const char *name, const char *got, size_t len)
 	free(want);
 }
 
-static void test_golden(void)
+/* Lines of text no wider than cols (escape sequences not counted). */
+static bool fits(const char *s, int cols)
 {
-	struct ts_meta m = { .wall_offset_ns = 1700000000ll * 1000000000ll };
+	int w = 0;
+
+	for (; *s; s++) {
+		if (*s == '\033') {
+			while (*s && *s != 'm')
+				s++;
+			continue;
+		}
+		if (*s == '\n') {
+			w = 0;
+			continue;
+		}
+		if (++w > cols)
+			return false;
+	}
+	return true;
+}
+
+/* The wide layout (with JSON), the 80-column one, and colour. */
+static void golden_run(bool compact, bool color, const char *txt, const char *json)
+{
+	struct ts_meta m = { .wall_offset_ns = 1700000000ll * 1000000000ll,
+			     .compact = compact,
+			     .color = color };
 	struct ts_totals tot = { .records = 20, .tracking = true, .conns = 4,
 				 .conns_evicted = 1, .max_conns = 1000 };
 	struct ts_tracker_opts o = { 0 };
@@ -686,13 +710,23 @@ static void test_golden(void)
 	g.js.ops->finish(g.js.priv, &tot);
 	fclose(g.text);
 	fclose(g.json);
-	compare_golden("timeline.txt", tb, tl);
-	compare_golden("timeline.jsonl", jb, jl);
+	compare_golden(txt, tb, tl);
+	if (json)
+		compare_golden(json, jb, jl);
+	if (compact)
+		CHECK(fits(tb, 80));
 	g.ts.ops->destroy(g.ts.priv);
 	g.js.ops->destroy(g.js.priv);
 	ts_tracker__free(t);
 	free(tb);
 	free(jb);
+}
+
+static void test_golden(void)
+{
+	golden_run(false, false, "timeline.txt", "timeline.jsonl");
+	golden_run(true, false, "timeline_compact.txt", NULL);
+	golden_run(false, true, "timeline_color.txt", NULL);
 }
 
 int main(void)

@@ -35,7 +35,7 @@ void ts_opt_netns(const struct argp_state *state, const char *arg, uint32_t *ino
 
 	if (err)
 		ts_usage_error(state, "invalid --netns '%s': %s", arg,
-			       err == -EINVAL ? "not a network namespace (name, file or inode number)" :
+			       err == -EINVAL ? "not a network namespace file, name or inode number" :
 			       err == -ENOENT ? "no such network namespace" :
 						strerror(-err));
 }

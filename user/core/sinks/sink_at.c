@@ -207,8 +207,8 @@ static int at_finish(void *priv, const struct ts_totals *t)
 	char when[TS_TIMESTR_LEN];
 	size_t k = 0;
 	bool any_inferred = false;
+	uint64_t end;
 
-	(void)t;
 	for (size_t i = 0; i < s->n; i++)
 		if (shown(s, &s->e[i]))
 			s->e[k++] = s->e[i];
@@ -243,10 +243,11 @@ static int at_finish(void *priv, const struct ts_totals *t)
 	if (!s->o.json && any_inferred)
 		fprintf(s->f, "* TIME_WAIT inferred from FIN_WAIT2/CLOSING -> CLOSE (the kernel "
 			      "does not report it)\n");
-	if (s->o.at_mono_ns < s->o.start_ns ||
-	    (s->o.at_mono_ns > s->last_ts && s->o.at_mono_ns > s->o.start_ns)) {
+	end = t->end_ns > s->last_ts ? t->end_ns : s->last_ts;
+	if (end < s->o.start_ns)
+		end = s->o.start_ns;
+	if (s->o.at_mono_ns < s->o.start_ns || s->o.at_mono_ns > end) {
 		char t1[TS_TIMESTR_LEN], t2[TS_TIMESTR_LEN];
-		uint64_t end = s->last_ts > s->o.start_ns ? s->last_ts : s->o.start_ns;
 
 		ts_fmt_rfc3339(t1, sizeof(t1), (int64_t)s->o.start_ns + s->meta.wall_offset_ns);
 		ts_fmt_rfc3339(t2, sizeof(t2), (int64_t)end + s->meta.wall_offset_ns);

@@ -112,9 +112,8 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
 			c->rtx[TS_RTX_FIN]);
 		if (c->resets_sent || c->resets_received || c->has_stats) {
-			fprintf(f, " ");
 			if (c->resets_sent || c->resets_received)
-				fprintf(f, " rst sent=%u received=%u", c->resets_sent,
+				fprintf(f, "  rst sent=%u received=%u", c->resets_sent,
 					c->resets_received);
 			if (c->has_stats)
 				fprintf(f, "  segs_out %u  retrans %s%s%s%s", c->st.segs_out,
@@ -278,7 +277,10 @@ static int timeline_text_finish(void *priv, const struct ts_totals *t)
 	struct timeline_sink *s = priv;
 
 	fprintf(s->f, "%" PRIu64 " connections", t->conns);
-	if (t->conns_evicted)
+	if (t->conns_evicted && s->meta.compact)
+		fprintf(s->f, "; %" PRIu64 " evicted (over %u open: raise --max-conns)",
+			t->conns_evicted, t->max_conns);
+	else if (t->conns_evicted)
 		fprintf(s->f, "; %" PRIu64 " connections evicted (more than %u open at once: raise --max-conns)",
 			t->conns_evicted, t->max_conns);
 	fputc('\n', s->f);

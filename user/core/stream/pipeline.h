@@ -26,6 +26,7 @@ struct ts_meta {
 struct ts_totals {
 	uint64_t records; /* records that passed the filter */
 	uint64_t lost;	  /* ring-buffer reservations that failed */
+	uint64_t end_ns;  /* the source's end (a capture's trailer), 0: unknown */
 	/* With the tracker stage (ts_pipeline__track): */
 	bool tracking;
 	uint64_t conns;	       /* connections emitted */
