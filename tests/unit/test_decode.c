@@ -9,6 +9,7 @@
 #include "core/stream/record.h"
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
+#include "core/stream/step_label.h"
 
 static struct ts_event sample_event(void)
 {

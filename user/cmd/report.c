@@ -19,14 +19,14 @@
 #include "cmd/opt_values.h"
 #include "cmd/usage.h"
 #include "cmd/filter_opts.h"
+#include "cmd/output.h"
 #include "core/capfile/capfile.h"
 #include "core/util/log.h"
-#include "core/sinks/sink_report.h"
-#include "core/sinks/sinks.h"
 #include "core/stream/source_file.h"
 #include "core/util/parse.h"
 #include "core/stream/tracker.h"
 #include "core/util/timearg.h"
+#include "core/sinks/sinks.h"
 
 #define EXIT_DAMAGED 3
 
@@ -56,7 +56,9 @@ static const struct argp_option options[] = {
 	{ "summary", 's', NULL, 0,
 	  "Counts per state change, handshake-time percentiles, top connections by retransmissions", 0 },
 	{ "at", OPT_AT, "TIME", 0,
-	  "The sockets as they were at TIME: RFC 3339 (2026-11-21T12:00:05Z) or an offset from the start (+5s)", 0 },
+	  "The sockets as they were at TIME: HH:MM:SS[.fff] as trace prints it (local, on "
+	  "the capture's first day), a date (2026-11-21 12:00:05, local), RFC 3339 "
+	  "(2026-11-21T12:00:05Z) or an offset from the start (+5s)", 0 },
 	{ "timeline", 'T', NULL, 0,
 	  "One block (or JSON object) per connection: its steps, close kind, handshake, retransmits", 0 },
 	{ "max-conns", OPT_MAX_CONNS, "N", 0,
@@ -171,75 +173,47 @@ static void print_info(const struct ts_capr *r)
 		printable(h->cmdline, cmd, sizeof(cmd)));
 }
 
-/* The snapshot's sockets that pass the filters, as records would. */
-static int filter_snapshot(const struct ts_capr *r, const struct ts_filter *f,
-			   struct ts_sock **out, size_t *n)
-{
-	const struct ts_sock *socks;
-	struct ts_sock *keep;
-	size_t total;
-
-	ts_capr__snapshot(r, &socks, &total);
-	keep = malloc((total + 1) * sizeof(*keep));
-	if (!keep)
-		return -ENOMEM;
-	if (total)
-		memcpy(keep, socks, total * sizeof(*keep));
-	*n = ts_filter_socks(f, keep, total);
-	*out = keep;
-	return 0;
-}
-
 static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 		     struct ts_pipeline *p, const struct ts_meta *meta)
 {
-	struct ts_tracker_opts to = { .max_conns = (uint32_t)o->max_conns };
-	struct ts_sink sink;
+	struct ts_output_opts out = {
+		.kind = o->timeline ? TS_OUTPUT_TIMELINE :
+			o->summary  ? TS_OUTPUT_SUMMARY :
+			o->at	    ? TS_OUTPUT_AT :
+				      TS_OUTPUT_RECORDS,
+		.json = o->json,
+		.max_conns = (uint32_t)o->max_conns,
+	};
+	const struct ts_cap_header *h = ts_capr__header(r);
+	struct ts_at_opts ao = { .json = o->json };
+	struct ts_sock *socks = NULL;
+	const struct ts_sock *all;
+	size_t total;
 	int err;
 
-	/* The same tracker as live tracing: timelines, and close kinds for
-	 * the summary. */
-	if (o->timeline || o->summary) {
-		err = ts_pipeline__track(p, &to);
-		if (err) {
-			ts_err("cannot set up the connection tracker: %s", strerror(-err));
-			return err;
-		}
+	if (out.kind != TS_OUTPUT_AT)
+		return ts_output__add(p, &out, stdout, meta);
+	err = ts_parse_at(o->at, h->start_mono_ns, h->wall_offset_ns, &ao.at_mono_ns);
+	if (err) {
+		ts_err("invalid --at '%s': expected HH:MM:SS[.fff] (local, as trace prints it), "
+		       "a date (2026-11-21 12:00:05, local; or RFC 3339 with a zone) or "
+		       "+OFFSET (+5s)",
+		       o->at);
+		return -EDOM; /* a usage error */
 	}
-	if (o->timeline) {
-		err = o->json ? ts_sink_timeline_json__new(&sink, stdout, meta) :
-				ts_sink_timeline_text__new(&sink, stdout, meta);
-	} else if (o->summary) {
-		err = ts_sink_summary__new(&sink, stdout, meta, o->json);
-	} else if (o->at) {
-		const struct ts_cap_header *h = ts_capr__header(r);
-		struct ts_at_opts ao = { .json = o->json };
-
-		err = ts_parse_at(o->at, h->start_mono_ns, h->wall_offset_ns, &ao.at_mono_ns);
-		if (err) {
-			ts_err("invalid --at '%s': expected HH:MM:SS[.fff] (local, as trace prints it), "
-			       "a date (2026-11-21 12:00:05, local; or RFC 3339 with a zone) or "
-			       "+OFFSET (+5s)",
-			       o->at);
-			exit(TS_EXIT_USAGE);
-		}
-		ao.start_ns = h->start_mono_ns;
-		struct ts_sock *socks = NULL;
-
-		err = filter_snapshot(r, &o->filter, &socks, &ao.nsocks);
-		ao.socks = socks;
-		/* The sink copies what it needs from the snapshot. */
-		if (!err)
-			err = ts_sink_at__new(&sink, stdout, meta, &ao);
-		free(socks);
-	} else {
-		err = o->json ? ts_sink_json__new(&sink, stdout, meta) :
-				ts_sink_text__new(&sink, stdout, meta);
-	}
-	if (!err)
-		err = ts_pipeline__add_sink(p, sink);
-	if (err)
+	ao.start_ns = h->start_mono_ns;
+	/* The snapshot's sockets that pass the filters, as records would;
+	 * the sink copies what it needs. */
+	ts_capr__snapshot(r, &all, &total);
+	err = ts_filter_socks_copy(&o->filter, all, total, &socks, &ao.nsocks);
+	if (err) {
 		ts_err("cannot set up output: %s", strerror(-err));
+		return err;
+	}
+	ao.socks = socks;
+	out.at = &ao;
+	err = ts_output__add(p, &out, stdout, meta);
+	free(socks);
 	return err;
 }
 
@@ -250,6 +224,7 @@ int cmd_report(int argc, char **argv)
 	struct ts_cap_trailer t;
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
+	bool closed = false; /* stdout's reader went away */
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
@@ -268,8 +243,12 @@ int cmd_report(int argc, char **argv)
 	meta.color = !o.json && ts_color_wanted(o.color);
 	meta.compact = !o.json && ts_compact_wanted(o.wide);
 	ts_pipeline__init(&pipe, &o.filter, &meta);
-	if (add_sinks(&o, r, &pipe, &meta))
+	err = add_sinks(&o, r, &pipe, &meta);
+	if (err) {
+		if (err == -EDOM)
+			ret = TS_EXIT_USAGE;
 		goto cleanup;
+	}
 	if (o.json)
 		ts_json_write_header(stdout, "report",
 				     o.timeline ? "timeline" :
@@ -278,17 +257,26 @@ int cmd_report(int argc, char **argv)
 						  "events",
 				     ts_capr__header(r)->start_mono_ns, &meta);
 	err = ts_source_file__run(r, &pipe);
+	if (err == -EPIPE) {
+		/* The reader went away (| head): stop, quietly. */
+		closed = true;
+		ret = 0;
+		goto cleanup;
+	}
 	if (err) {
 		ts_err("reading %s failed: %s", o.path, strerror(-err));
 		goto cleanup;
 	}
 	ret = 0;
 cleanup:
-	if (ts_pipeline__finish(&pipe) && !ret) {
-		ts_err("writing output failed");
-		ret = 1;
+	if (!closed && ret != TS_EXIT_USAGE) {
+		err = ts_pipeline__finish(&pipe);
+		if (err && err != -EPIPE && !ret) {
+			ts_err("writing output failed");
+			ret = 1;
+		}
 	}
-	if (!ret && ts_capr__status(r) != TS_CAPR_OK) {
+	if (!ret && !closed && ts_capr__status(r) != TS_CAPR_OK) {
 		ts_warn("%s: %s; the %llu records before it were reported",
 			o.path, ts_capr__error(r), (unsigned long long)pipe.totals.records);
 		ret = EXIT_DAMAGED;

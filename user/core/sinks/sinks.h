@@ -42,18 +42,9 @@ struct ts_jsonw;
 /* {"event":"header","schema":...,"command":...,"mode":...,"ts_ns","time"} */
 void ts_json_write_header(FILE *f, const char *command, const char *mode, uint64_t ts_ns,
 			  const struct ts_meta *m);
-/* "<prefix>ts_ns" (CLOCK_MONOTONIC) and "<prefix>time" (RFC 3339 UTC). */
-void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_t wall_offset_ns);
-/* "pid" and "comm", both null when no process is known (pid 0). */
-void ts_json_owner(struct ts_jsonw *w, uint32_t pid, const char *comm);
-/* "conn" (integer) and "sk" (the same id in hex, as 'ss -e' prints it). */
-void ts_json_conn_id(struct ts_jsonw *w, uint64_t conn);
 /* The closing counters (segs_out ... srtt_us); all null when st is NULL. */
 void ts_json_stats(struct ts_jsonw *w, const struct ts_tcp_stats *st);
-/* "family", "saddr", "sport", "daddr", "dport", in that order: the
- * addresses of a connection as every JSON output names them. */
-void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
-		   uint16_t sport, const uint8_t *daddr, uint16_t dport);
+/* Times, owners, ids and addresses: ts_json_*() in core/util/jsonw.h. */
 
 /* Print one record as JSON (shared with other JSON sinks). */
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/util/jsonw.h"
-#include "core/sinks/sinks.h"
 #include "core/sock/sock_stats.h"
 #include "core/stream/states.h"
 

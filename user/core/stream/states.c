@@ -2,7 +2,6 @@
 #include <ctype.h>
 #include <stddef.h>
 #include "core/stream/states.h"
-#include "core/stream/step_label.h"
 #include "bpf/tcpscope.h"
 
 static const char *const names[TS_STATE_MAX] = {
@@ -47,10 +46,4 @@ int ts_state_parse(const char *name)
 		if (same_name(name, names[s]))
 			return (int)s;
 	return -1;
-}
-
-/* The pair alone, without a record's evidence: see step_label.c. */
-const char *ts_step_label(unsigned int old_state, unsigned int new_state)
-{
-	return ts_label_text(ts_label_classify(old_state, new_state, 0, 0));
 }

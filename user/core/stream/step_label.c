@@ -175,3 +175,9 @@ const char *ts_rec_step_label(const struct ts_rec *r)
 {
 	return r->type == TS_REC_STATE ? ts_label_text(ts_rec_label(r)) : "";
 }
+
+/* The pair alone, without a record's evidence. */
+const char *ts_step_label(unsigned int old_state, unsigned int new_state)
+{
+	return ts_label_text(ts_label_classify(old_state, new_state, 0, 0));
+}

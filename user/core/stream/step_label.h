@@ -73,6 +73,9 @@ enum ts_label ts_rec_label(const struct ts_rec *r);
 /* Its text; "" for records that are not state changes. */
 const char *ts_rec_step_label(const struct ts_rec *r);
 
+/* The label of old -> new without a record's evidence ("SYN sent"). */
+const char *ts_step_label(unsigned int old_state, unsigned int new_state);
+
 /* Iterate the table (for docs and tests): the transitions a label is
  * listed for, as "FROM -> TO" text; NULL past the end. */
 const char *ts_label_transitions(enum ts_label l);
