@@ -231,6 +231,59 @@ static void test_summary_text(void)
 	free(buf);
 }
 
+/* The whole text summary against tests/data/summary.txt
+ * (TS_UPDATE_GOLDEN=1 rewrites it). */
+static void test_summary_golden(void)
+{
+	struct ts_meta m = { .wall_offset_ns = 1700000000ll * 1000000000ll };
+	struct ts_rec r[16];
+	struct ts_sink s;
+	char *buf = NULL, path[512], want[8192];
+	size_t len = 0, wlen;
+	FILE *f = open_memstream(&buf, &len), *g;
+	int n = 0;
+
+	r[n] = rec(TS_REC_STATE, 1, 1 * SEC, TS_SYN_SENT, TS_ESTABLISHED, 1000, 1);
+	r[n++].ns_in_old = 2000000;
+	r[n] = rec(TS_REC_STATE, 2, 1 * SEC, TS_SYN_RECV, TS_ESTABLISHED, 80, 2);
+	r[n++].ns_in_old = 300000;
+	r[n] = rec(TS_REC_STATE, 1, 2 * SEC, TS_FIN_WAIT2, TS_CLOSE, 1000, 1);
+	r[n].flags = TS_F_ORPHAN;
+	r[n].has_stats = true;
+	r[n].st.segs_out = 50;
+	r[n++].st.total_retrans = 2;
+	r[n] = rec(TS_REC_STATE, 3, 3 * SEC, TS_ESTABLISHED, TS_CLOSE, 1001, 1);
+	r[n].has_stats = true;
+	r[n++].st.err = ECONNRESET;
+	r[n++] = rec(TS_REC_RETRANS, 1, 1 * SEC + 5, TS_ESTABLISHED, TS_ESTABLISHED, 1000, 1);
+	r[n++] = rec(TS_REC_RETRANS, 1, 1 * SEC + 9, TS_FIN_WAIT1, TS_FIN_WAIT1, 1000, 1);
+	r[n++] = rec(TS_REC_SYNACK_RETRANS, 2, 1 * SEC, TS_SYN_RECV, TS_SYN_RECV, 80, 2);
+	r[n++] = rec(TS_REC_RESET_SENT, 0, 4 * SEC, TS_CLOSE, TS_CLOSE, 9, 0);
+	CHECK_INT(ts_sink_summary__new(&s, f, &m, false), 0);
+	run(s, r, n);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/summary.txt", TS_TEST_DATA);
+	if (getenv("TS_UPDATE_GOLDEN")) {
+		g = fopen(path, "w");
+		CHECK(g != NULL);
+		if (g) {
+			fwrite(buf, 1, len, g);
+			fclose(g);
+		}
+	} else {
+		g = fopen(path, "r");
+		CHECK(g != NULL);
+		wlen = g ? fread(want, 1, sizeof(want), g) : 0;
+		if (g)
+			fclose(g);
+		if (wlen != len || memcmp(want, buf, len)) {
+			fprintf(stderr, "%s differs; got:\n%s\n", path, buf);
+			CHECK(0);
+		}
+	}
+	free(buf);
+}
+
 static void test_parse_at(void)
 {
 	const uint64_t start = 1000 * SEC;
@@ -269,6 +322,7 @@ int main(void)
 	test_at_truth();
 	test_summary();
 	test_summary_text();
+	test_summary_golden();
 	test_parse_at();
 	return check_report();
 }

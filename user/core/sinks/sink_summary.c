@@ -3,6 +3,7 @@
 #include "core/stream/connmap.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
+#include "core/sinks/colors.h"
 #include "core/sinks/sinks.h"
 #include "core/sinks/sink_report.h"
 #include "core/stream/states.h"
@@ -349,9 +350,11 @@ static void write_text(struct summary *s)
 
 		fprintf(
 		    f,
-		    "Retransmitted segments of closed connections: %llu of %llu sent (%.2f %%)%s\n",
+		    "Retransmitted segments of closed connections: %llu of %llu sent (%.2f %%)%s%s%s\n",
 		    (unsigned long long)s->total_retrans, (unsigned long long)s->segs_out, p,
-		    p > 1.0 ? "  -- above 1 %: worth a look" : "");
+		    p > 1.0 && s->meta.color ? TS_C_ALERT : "",
+		    p > 1.0 ? "  -- above 1 %: worth a look" : "",
+		    p > 1.0 && s->meta.color ? TS_C_RESET : "");
 	}
 	fprintf(f, "\n%-36s %8s %10s %10s %10s %10s\n", "HANDSHAKE TIME (ms)", "COUNT", "P50",
 		"P90", "P99", "MAX");
@@ -366,8 +369,12 @@ static void write_text(struct summary *s)
 
 		ts_fmt_endpoint(l, sizeof(l), r->family, r->saddr, r->sport);
 		ts_fmt_endpoint(rm, sizeof(rm), r->family, r->daddr, r->dport);
-		fprintf(f, "%8llu %-7u %-16s %-26s %-26s %llu\n",
-			(unsigned long long)s->rc[i].count, r->pid, r->comm[0] ? r->comm : "-", l,
+		char pid[16] = "-";
+
+		if (r->pid)
+			snprintf(pid, sizeof(pid), "%u", r->pid);
+		fprintf(f, "%8llu %-7s %-16s %-26s %-26s %llu\n",
+			(unsigned long long)s->rc[i].count, pid, r->comm[0] ? r->comm : "-", l,
 			rm, (unsigned long long)r->conn);
 	}
 }
