@@ -366,11 +366,10 @@ static void write_text(struct summary *s)
 		"RETRANS", "PID", "COMM", "LOCAL", "REMOTE", "CONN");
 	for (size_t i = 0; i < s->nrc && i < TS_SUMMARY_TOP; i++) {
 		const struct ts_rec *r = &s->rc[i].r;
+		char pid[16] = "-";
 
 		ts_fmt_endpoint(l, sizeof(l), r->family, r->saddr, r->sport);
 		ts_fmt_endpoint(rm, sizeof(rm), r->family, r->daddr, r->dport);
-		char pid[16] = "-";
-
 		if (r->pid)
 			snprintf(pid, sizeof(pid), "%u", r->pid);
 		fprintf(f, "%8llu %-7s %-16s %-26s %-26s %llu\n",
