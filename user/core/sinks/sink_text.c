@@ -7,13 +7,7 @@
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
-
 #include "core/sinks/colors.h"
-
-#define C_RESET TS_C_RESET
-#define C_RED TS_C_RED
-#define C_YELLOW TS_C_YELLOW
-#define C_BOLD_RED TS_C_ALERT
 
 /* Endpoint columns fit any IPv4 endpoint and most IPv6 ones; a wider
  * endpoint widens them for the rest of the run, under a new header. */
@@ -120,11 +114,11 @@ static size_t put_event(struct line *l, const struct ts_rec *r, bool color, bool
 	case TS_REC_RETRANS:
 		a = compact ? "RETRANS " : "RETRANSMIT in ";
 		b = name(r->new_state);
-		on = C_YELLOW;
+		on = TS_C_YELLOW;
 		break;
 	case TS_REC_SYNACK_RETRANS:
 		a = compact ? "SYN-ACK RETRANS" : "SYN-ACK RETRANSMIT";
-		on = C_YELLOW;
+		on = TS_C_YELLOW;
 		break;
 	case TS_REC_RESET_SENT:
 		/* conn 0: the answer to a segment that found no socket (a
@@ -135,12 +129,12 @@ static size_t put_event(struct line *l, const struct ts_rec *r, bool color, bool
 		} else {
 			a = "RST sent (no socket)";
 		}
-		on = C_RED;
+		on = TS_C_RED;
 		break;
 	case TS_REC_RESET_RECV:
 		a = compact ? "RST rcvd " : "RST received in ";
 		b = name(r->new_state);
-		on = C_RED;
+		on = TS_C_RED;
 		break;
 	default:
 		a = "?";
@@ -158,7 +152,7 @@ static size_t put_event(struct line *l, const struct ts_rec *r, bool color, bool
 		l->n = start + 63;
 	len = l->n - start;
 	if (*on)
-		put(l, C_RESET);
+		put(l, TS_C_RESET);
 	return len;
 }
 
@@ -225,9 +219,9 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	ts_fmt_clock(t, sizeof(t), (int64_t)r->ts_ns + m->wall_offset_ns);
 	if (r->type == TS_REC_LOST) {
 		fprintf(f, "%-12s %s%" PRIu64 " events LOST (ring buffer full: try a larger --ring-size%s)%s\n",
-			t, m->color ? C_BOLD_RED : "", r->lost,
+			t, m->color ? TS_C_ALERT : "", r->lost,
 			m->compact ? "" : "; or a program re-entered on a busy CPU",
-			m->color ? C_RESET : "");
+			m->color ? TS_C_RESET : "");
 		return;
 	}
 	put_col(&l, t, 12, 1);

@@ -10,14 +10,9 @@
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 #include "core/sinks/sinks.h"
-#include "core/stream/states.h"
-
 #include "core/sinks/colors.h"
+#include "core/stream/states.h"
 #include "core/stream/step_label.h"
-
-#define C_RESET TS_C_RESET
-#define C_BOLD TS_C_BOLD
-#define C_RED TS_C_ALERT
 
 struct timeline_sink {
 	FILE *f;
@@ -104,9 +99,9 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 	if (s->meta.compact) {
 		/* Three short lines instead of two long ones. */
 		fprintf(f, "%sconn %" PRIu64 "%s sk:%" PRIx64 "  %s  %s  close=%s%s%s\n",
-			col ? C_BOLD : "", c->id, col ? C_RESET : "", c->id,
+			col ? TS_C_BOLD : "", c->id, col ? TS_C_RESET : "", c->id,
 			ts_role_name(c->role), owner, cc, ts_close_name(c->close),
-			*cc ? C_RESET : "");
+			*cc ? TS_C_RESET : "");
 		fprintf(f, "  %s -> %s\n", l, rm);
 		fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u\n",
 			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
@@ -117,14 +112,14 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 					c->resets_received);
 			if (c->has_stats)
 				fprintf(f, "  segs_out %u  retrans %s%s%s%s", c->st.segs_out,
-					hot && col ? C_RED : "", pct,
-					hot ? " (>1%: needs a look)" : "", hot && col ? C_RESET : "");
+					hot && col ? TS_C_ALERT : "", pct,
+					hot ? " (>1%: needs a look)" : "", hot && col ? TS_C_RESET : "");
 			fputc('\n', f);
 		}
 	} else {
 		fprintf(f, "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64 "\n",
-			col ? C_BOLD : "", c->id, col ? C_RESET : "", ts_role_name(c->role), owner,
-			l, rm, cc, ts_close_name(c->close), *cc ? C_RESET : "", c->id);
+			col ? TS_C_BOLD : "", c->id, col ? TS_C_RESET : "", ts_role_name(c->role), owner,
+			l, rm, cc, ts_close_name(c->close), *cc ? TS_C_RESET : "", c->id);
 		fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u",
 			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
 			c->rtx[TS_RTX_FIN]);
@@ -133,8 +128,8 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 				c->resets_received);
 		if (c->has_stats)
 			fprintf(f, "  segs_out %u  retrans %s%s%s%s", c->st.segs_out,
-				hot && col ? C_RED : "", pct, hot ? " (>1%: needs a look)" : "",
-				hot && col ? C_RESET : "");
+				hot && col ? TS_C_ALERT : "", pct, hot ? " (>1%: needs a look)" : "",
+				hot && col ? TS_C_RESET : "");
 		fputc('\n', f);
 	}
 	if (c->joined_late || c->gaps || c->lost_events || c->evicted ||
@@ -175,7 +170,7 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 		if (s->meta.compact) {
 			/* 2 + 10 + 1 + 24 + 1 + the label (at most 42): 80. */
 			trw = 24 - (int)strlen(tr);
-			fprintf(s->f, "  %10s %s%s%s%*s %s%s\n", t, on, tr, *on ? C_RESET : "",
+			fprintf(s->f, "  %10s %s%s%s%*s %s%s\n", t, on, tr, *on ? TS_C_RESET : "",
 				trw > 0 ? trw : 0, "", label,
 				st->flags & TS_STEP_GAP ? " (gap)" : "");
 			continue;
@@ -186,7 +181,7 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 		else
 			snprintf(in_old, sizeof(in_old), "-");
 		trw = 26 - (int)strlen(tr);
-		fprintf(s->f, "  %12s  %s%s%s%*s %-52s %s%s\n", t, on, tr, *on ? C_RESET : "",
+		fprintf(s->f, "  %12s  %s%s%s%*s %-52s %s%s\n", t, on, tr, *on ? TS_C_RESET : "",
 			trw > 0 ? trw : 0, "", label, in_old,
 			st->flags & TS_STEP_GAP ? "  (after missing events)" : "");
 	}
