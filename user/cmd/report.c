@@ -119,6 +119,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!o->path)
 			ts_usage_error(state, "FILE is required");
+		if (!strcmp(o->path, "-") && isatty(STDIN_FILENO))
+			ts_usage_error(state, "-: stdin is a terminal; pipe a capture into it "
+					      "('tcpscope record -w - | tcpscope report -')");
 		if (o->summary + !!o->at + o->timeline > 1)
 			ts_usage_error(state, "--summary, --at and --timeline exclude each other");
 		break;
