@@ -119,6 +119,12 @@ static void test_states(void)
 	CHECK_STR(ts_step_label(TS_FIN_WAIT1, TS_FIN_WAIT1),
 		  "close() after shutdown(): nothing to send");
 	CHECK_STR(ts_step_label(TS_LISTEN, TS_ESTABLISHED), "unusual transition");
+	/* Every label fits the compact layouts; every pair of states has one. */
+	for (int l = 0; l < TS_LABELS; l++)
+		CHECK(*ts_label_text(l) && strlen(ts_label_text(l)) <= TS_LABEL_MAX_LEN);
+	for (unsigned int a = 1; a < TS_STATE_MAX; a++)
+		for (unsigned int b = 1; b < TS_STATE_MAX; b++)
+			CHECK(*ts_step_label(a, b));
 }
 
 /* Render into a memory stream and return the text (caller frees). */
@@ -358,9 +364,11 @@ static void golden(const char *got, size_t len, const char *name)
  * an abortive one, a refused connect, retransmits, resets (one for no
  * socket), losses; wide, compact (at most 80 columns) and coloured.
  */
-static void trace_golden(bool compact, bool color, const char *name)
+static void trace_golden(bool compact, bool color, uint16_t columns, const char *name)
 {
-	struct ts_meta m = { .wall_offset_ns = 0, .color = color, .compact = compact };
+	struct ts_meta m = {
+		.wall_offset_ns = 0, .color = color, .compact = compact, .columns = columns
+	};
 	struct ts_event ev;
 	struct ts_sink sink;
 	struct ts_rec r;
@@ -429,7 +437,7 @@ static void trace_golden(bool compact, bool color, const char *name)
 			if (*p == '\n')
 				w = 0;
 			else
-				CHECK(++w <= 80);
+				CHECK(++w <= (columns ? columns : 80));
 		}
 	}
 	free(buf);
@@ -437,9 +445,12 @@ static void trace_golden(bool compact, bool color, const char *name)
 
 static void test_text_goldens(void)
 {
-	trace_golden(false, false, "trace.txt");
-	trace_golden(true, false, "trace_compact.txt");
-	trace_golden(false, true, "trace_color.txt");
+	trace_golden(false, false, 0, "trace.txt");
+	trace_golden(true, false, 0, "trace_compact.txt");
+	/* 110 columns: no room for every label, so none; 130: all of them. */
+	trace_golden(true, false, 110, "trace_compact.txt");
+	trace_golden(true, false, 130, "trace_compact_130.txt");
+	trace_golden(false, true, 0, "trace_color.txt");
 }
 
 int main(void)

@@ -56,17 +56,22 @@ bool ts_color_wanted(enum ts_color color)
 	return isatty(STDOUT_FILENO);
 }
 
-bool ts_compact_wanted(bool wide)
+uint16_t ts_out_columns(void)
 {
 	const char *env = getenv("COLUMNS");
 	struct winsize ws;
-	uint64_t cols = 0;
+	uint64_t cols;
 
-	if (wide)
-		return false;
 	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
-		cols = ws.ws_col;
-	else if (env && ts_parse_u64(env, 1, 100000, &cols))
-		cols = 0;
-	return cols && cols < TS_WIDE_COLUMNS;
+		return ws.ws_col;
+	if (env && !ts_parse_u64(env, 1, 10000, &cols))
+		return (uint16_t)cols;
+	return 0;
+}
+
+bool ts_compact_wanted(bool wide)
+{
+	uint16_t cols = ts_out_columns();
+
+	return !wide && cols && cols < TS_WIDE_COLUMNS;
 }

@@ -33,5 +33,7 @@ bool ts_color_wanted(enum ts_color color);
  */
 #define TS_WIDE_COLUMNS 150
 bool ts_compact_wanted(bool wide);
+/* The width of stdout's terminal, else COLUMNS, else 0 (unknown). */
+uint16_t ts_out_columns(void);
 
 #endif

@@ -245,6 +245,7 @@ int cmd_report(int argc, char **argv)
 	ts_source_file__meta(r, &meta);
 	meta.color = !o.json && ts_color_wanted(o.color);
 	meta.compact = !o.json && ts_compact_wanted(o.wide);
+	meta.columns = ts_out_columns();
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	err = add_sinks(&o, r, &pipe, &meta);
 	if (err) {

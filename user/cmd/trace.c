@@ -222,6 +222,7 @@ int cmd_trace(int argc, char **argv)
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	meta.color = !o.json && ts_color_wanted(o.color);
 	meta.compact = !o.json && ts_compact_wanted(o.wide);
+	meta.columns = ts_out_columns();
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	if ((o.snapshot || o.interval_s) &&
 	    ts_trace_snap__new(&o.filter, o.json, &tsnap))

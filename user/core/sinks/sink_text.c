@@ -214,7 +214,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	char t[TS_TIMESTR_LEN];
 	struct line l = { .n = 0 };
 	const char *step;
-	size_t start, len;
+	size_t start, len, evlen;
 
 	ts_fmt_clock(t, sizeof(t), (int64_t)r->ts_ns + m->wall_offset_ns);
 	if (r->type == TS_REC_LOST) {
@@ -245,7 +245,16 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 			put(&l, "*");
 		put_col(&l, "", 5 > l.n - start ? 5 - (l.n - start) : 0, 1);
 		put_col(&l, e->remote, (size_t)aw, 1);
-		put_event(&l, r, m->color, true);
+		len = l.n; /* no colour before EVENT: bytes are columns */
+		evlen = put_event(&l, r, m->color, true);
+		/* The step too, when the reader's width is known to have room
+		 * for the longest label (all lines have it, or none). */
+		step = r->type == TS_REC_STATE ? ts_rec_step_label(r) : "";
+		if (*step && m->columns &&
+		    len + C_EVENT_W + 2 + TS_LABEL_MAX_LEN <= m->columns) {
+			put_col(&l, "", evlen < C_EVENT_W ? C_EVENT_W - evlen : 0, 2);
+			put(&l, step);
+		}
 		put(&l, "\n");
 		fwrite(l.buf, 1, l.n, f);
 		return;

@@ -21,6 +21,7 @@ struct ts_meta {
 	int64_t wall_offset_ns; /* CLOCK_MONOTONIC -> CLOCK_REALTIME */
 	bool color;		/* ANSI colour on text output */
 	bool compact;		/* text: the 80-column layout (--wide: off) */
+	uint16_t columns;	/* the reader's width when known, else 0 */
 };
 
 struct ts_totals {
