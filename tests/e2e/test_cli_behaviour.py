@@ -82,7 +82,18 @@ def test_runtime_and_damage_codes():
         cap = os.path.join(d, "ok.cap")
         rec = capkit.Recorder(cap, ns)
         capkit.traffic(ns, 5)
+        cli = tslib.client(ns, "--port", "9", "--expect-fail")
+        expect(cli.returncode == 0, "refused client")
         expect(rec.stop() == 0, "recorder")
+    # report --at truth: the reset for the SYN to a closed port found no
+    # socket and makes no row.
+    objs, _ = capkit.report_json(cap, "--at", "+1h")
+    expect(objs[0]["event"] == "snapshot" and
+           not [o for o in objs[1:] if o["conn"] == 0 or 9 in (o["sport"], o["dport"])],
+           "phantom rows at the end: %s" % objs)
+    recs, _ = capkit.report_json(cap)
+    expect(any(r["event"] == "reset_sent" and r["conn"] == 0 for r in recs),
+           "no socketless reset recorded")
     data = open(cap, "rb").read()
     cut = os.path.join(d, "cut.cap")
     open(cut, "wb").write(data[:-10])
