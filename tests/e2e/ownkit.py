@@ -210,7 +210,7 @@ def passive(recs, port, netns=None):
     namespace netns: a host-wide tracer may see other tests' traffic)."""
     conns = tslib.by_conn(recs)
     return {k: v for k, v in conns.items()
-            if v[0]["old"] == "LISTEN" and v[0]["new"] == "SYN_RECV" and v[0]["sport"] == port
+            if v[0]["from"] == "LISTEN" and v[0]["to"] == "SYN_RECV" and v[0]["sport"] == port
             and (netns is None or v[0]["netns"] == netns)}
 
 

@@ -108,7 +108,7 @@ def flood():
             for p in procs:
                 close_(p)
             tr.kill()
-    nobody = [r for r in recs if r.get("event") == "state" and r["new"] == "LISTEN"
+    nobody = [r for r in recs if r.get("event") == "state" and r["to"] == "LISTEN"
               and r["sport"] >= 20000]
     lost = sum(r.get("count", 0) for r in recs if r.get("event") == "lost")
     expect(len(nobody) == 30000 or lost, "the flood's listen()s seen: %d" % len(nobody))

@@ -51,7 +51,7 @@ def nginx(mode):
     for c in conns.values():
         before = [r for r in c if not r["accepted"]]
         after = [r for r in c if r["accepted"]]
-        expect(after and c[-1]["new"] == "CLOSE",
+        expect(after and c[-1]["to"] == "CLOSE",
                "connection never accepted or not closed: %s" % tslib.transitions(c))
         expect(all(r["pid"] == ngx.pid for r in before),
                "before accept() the listener's owner (master %d): %s"

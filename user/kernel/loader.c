@@ -309,7 +309,7 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 
 	*out = NULL;
 	ts_preflight__libbpf_log();
-	err = ts_preflight__privileges();
+	err = ts_preflight__privileges("trace");
 	if (!err)
 		err = ts_preflight__btf();
 	if (err)
@@ -330,9 +330,6 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 		ts_err("cannot count CPUs: %s", strerror(-err));
 		goto cleanup;
 	}
-	if (o->filter.pid && kill((pid_t)o->filter.pid, 0) && errno == ESRCH)
-		ts_warn("no process %u is running now: tracing goes on, showing its connections if it appears",
-			o->filter.pid);
 	err = load_programs(l, o, vmlinux);
 	if (!err)
 		err = set_cgroup_filter(l, &o->filter);

@@ -20,7 +20,9 @@
 struct ts_meta {
 	int64_t wall_offset_ns; /* CLOCK_MONOTONIC -> CLOCK_REALTIME */
 	bool color;		/* ANSI colour on text output */
-	bool wide;		/* --wide: text shows the owner's cgroup */
+	bool compact;		/* text: the 80-column layout (--wide: off) */
+	uint16_t columns;	/* the reader's width when known, else 0 */
+	bool wide;		/* --wide: text also shows the owner's cgroup */
 	/* --cgroup: text shows the cgroup once more than one appears. */
 	bool cgroup_filtered;
 };
@@ -28,6 +30,7 @@ struct ts_meta {
 struct ts_totals {
 	uint64_t records; /* records that passed the filter */
 	uint64_t lost;	  /* ring-buffer reservations that failed */
+	uint64_t end_ns;  /* the source's end (a capture's trailer), 0: unknown */
 	/* With the tracker stage (ts_pipeline__track): */
 	bool tracking;
 	uint64_t conns;	       /* connections emitted */
