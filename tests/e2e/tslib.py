@@ -23,6 +23,10 @@ class TestFailure(Exception):
     pass
 
 
+class TestSkip(Exception):
+    """The kernel lacks what the test needs (as tcpscope's probes say)."""
+
+
 def expect(cond, msg):
     if not cond:
         raise TestFailure(msg)
@@ -182,17 +186,56 @@ def transitions(recs):
     return [(r["old"], r["new"]) for r in recs]
 
 
+_PROBE = None
+
+
+def probe():
+    """What tcpscope finds on the running kernel ('tcpscope probe --json'):
+    the same probes that choose what it loads decide what tests skip."""
+    global _PROBE
+    if _PROBE is None:
+        r = run([TCPSCOPE, "probe", "--json"], timeout=120)
+        _PROBE = json.loads(r.stdout)
+    return _PROBE
+
+
+def require(feature, what=None):
+    """Skip the running test unless the probe says feature is there.
+    feature is a key of the probe's JSON ("resets", "synack_retransmits",
+    "socket_cookies", "iterators", "btf_variant", "classic_variant")."""
+    p = probe()
+    v = p.get(feature)
+    if isinstance(v, dict):
+        ok, why = v.get("loads"), v.get("error") or "does not load"
+    else:
+        ok, why = bool(v), p.get(feature + "_why") or "not on this kernel"
+    if not ok:
+        raise TestSkip("%s: %s" % (what or feature, why))
+
+
 def main(tests):
-    """Run test functions; print the closing count line; exit 0 only if all pass."""
-    passed = failed = 0
+    """Run test functions; print the closing count line; exit 0 only if
+    none failed.  TS_ONLY=a,b runs only the named tests (kernel matrix)."""
+    passed = failed = skipped = 0
+    only = [n for n in os.environ.get("TS_ONLY", "").split(",") if n]
+    unknown = set(only) - {t.__name__ for t in tests}
+    if unknown:
+        print("FAIL TS_ONLY: no test named %s" % ", ".join(sorted(unknown)))
+        failed += 1
     for t in tests:
+        if only and t.__name__ not in only:
+            continue
         start = time.monotonic()
         try:
             t()
             passed += 1
-            print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - start))
+            print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - start), flush=True)
+        except TestSkip as e:
+            skipped += 1
+            print("skip %s: %s" % (t.__name__, e), flush=True)
         except Exception as e:  # report every kind of failure the same way
             failed += 1
-            print("FAIL %s: %s: %s" % (t.__name__, type(e).__name__, e))
-    print("%d passed, %d failed" % (passed, failed))
+            print("FAIL %s: %s: %s" % (t.__name__, type(e).__name__, e), flush=True)
+    print("%d passed, %d failed%s" % (passed, failed,
+                                      ", %d skipped" % skipped if skipped else ""))
     sys.exit(1 if failed else 0)
