@@ -25,4 +25,32 @@ struct trace_event_raw_tcp_retransmit_skb___new {
 	int err; /* not in every kernel of this class: check it exists */
 } __attribute__((preserve_access_index));
 
+/*
+ * A passive connection's LISTEN -> SYN_RECV, fired by inet_csk_clone_lock()
+ * on the child socket.  Until commit a3a128f611a9 ("inet: consolidate
+ * inet_csk_clone_lock()", 6.15) the kernel changed the state right after
+ * sk_clone_lock() copied the listener, before it set the child's peer port,
+ * its addresses (tcp_v4/v6_syn_recv_sock() did that afterwards) and its
+ * socket cookie (from the request socket): the event showed 0.0.0.0:0 as
+ * the peer and the listener's cookie as the connection id.  Such a child
+ * is recognised by its data, not by the kernel's version: its peer port is
+ * still the listener's 0, which no connected socket has.  tcpscope then
+ * holds the record until the connection's next event (SYN_RECV ->
+ * ESTABLISHED or -> CLOSE), when the fields are the child's own.
+ */
+static __always_inline bool child_born_early(int old, int new, __u16 dport)
+{
+	return old == TS_LISTEN && new == TS_SYN_RECV && dport == 0;
+}
+
+/*
+ * Atomic read-modify-write instructions that return the old value
+ * (BPF_ATOMIC | BPF_FETCH, what clang emits for a used
+ * __sync_fetch_and_add()) are accepted from 5.12 (commit 5ca419f2864a,
+ * "bpf: Add BPF_FETCH field / create atomic_fetch_add instruction"); older
+ * verifiers refuse them with "BPF_STX uses reserved fields".  The classic
+ * variant, which exists for older kernels, uses none: see classic_new_id()
+ * in tcpscope.bpf.c.
+ */
+
 #endif /* TCPSCOPE_CORE_FIXES_BPF_H */
