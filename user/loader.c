@@ -73,9 +73,39 @@ static const char *mode_name(enum ts_tp_mode m)
 	}
 }
 
+/* While probing, the verifier's last words, to say why a variant failed. */
+static char *probe_why;
+static size_t probe_why_len;
+
+static void keep_verifier_reason(const char *fmt, va_list ap)
+{
+	char buf[8192], *end, *line, *best = NULL;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	end = strstr(buf, "-- END PROG LOAD LOG --");
+	if (!end)
+		return;
+	*end = '\0';
+	/* The last line that is not the instruction count. */
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (*line && strncmp(line, "processed ", 10) &&
+		    strncmp(line, "-- BEGIN", 8) && strncmp(line, "libbpf:", 7))
+			best = line;
+	}
+	if (best)
+		snprintf(probe_why, probe_why_len, "%s", best);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	if (probe_why && level == LIBBPF_WARN) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		keep_verifier_reason(fmt, copy);
+		va_end(copy);
+	}
 	/* Failures are reported in one line by the caller; libbpf's own
 	 * words (verifier logs included) are for -v and -vv. */
 	if (ts_log_verbose() < (level == LIBBPF_DEBUG ? 2 : 1))
@@ -480,6 +510,64 @@ cleanup:
 	btf__free(vmlinux);
 	ts_loader__free(l);
 	return err;
+}
+
+const char *const ts_probe_tp_names[TS_PROBE_NTP] = {
+	[TS_PROBE_SEND_RESET] = "tcp_send_reset",
+	[TS_PROBE_RECV_RESET] = "tcp_receive_reset",
+	[TS_PROBE_SYNACK] = "tcp_retransmit_synack",
+};
+
+static int probe_variant(enum ts_tp_mode mode, const struct btf *vmlinux,
+			 char *why, size_t len)
+{
+	struct ts_loader_opts o = { .ring_bytes = 1 << 16, .mode = mode };
+	struct tcpscope_bpf *skel = NULL;
+	int err;
+
+	why[0] = '\0';
+	probe_why = why;
+	probe_why_len = len;
+	err = load_variant(&o, mode, vmlinux, &skel);
+	probe_why = NULL;
+	if (err && !why[0])
+		snprintf(why, len, "%s", strerror(-err));
+	tcpscope_bpf__destroy(skel);
+	return err;
+}
+
+int ts_loader__probe(struct ts_kernel_probe *p)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	struct btf *vmlinux = NULL;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	libbpf_set_print(libbpf_print);
+	err = ts_check_privileges();
+	if (!err)
+		err = ts_check_btf();
+	if (!err)
+		err = load_kernel_btf(&vmlinux);
+	if (err)
+		return err;
+	p->btf = true;
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	ts_ensure_tracefs();
+	for (int i = 0; i < TS_PROBE_NTP; i++) {
+		p->tp_btf[i] = btf_tp_exists(vmlinux, ts_probe_tp_names[i]);
+		p->tp_classic[i] = classic_tp_exists("tcp", ts_probe_tp_names[i]);
+	}
+	p->btf_err = probe_variant(TS_TP_BTF, vmlinux, p->btf_why,
+				   sizeof(p->btf_why));
+	p->classic_err = probe_variant(TS_TP_CLASSIC, vmlinux, p->classic_why,
+				       sizeof(p->classic_why));
+	/* The same order as ts_loader__open() with --tp-mode auto. */
+	p->chosen = !p->btf_err	    ? TS_TP_BTF :
+		    !p->classic_err ? TS_TP_CLASSIC :
+				      TS_TP_AUTO;
+	btf__free(vmlinux);
+	return 0;
 }
 
 int ts_loader__ring_fd(const struct ts_loader *l)

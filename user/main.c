@@ -20,6 +20,7 @@ static const struct cmd cmds[] = {
 	{ "record", cmd_record, "record them to a capture file (-w FILE)" },
 	{ "report", cmd_report, "report from a capture file: records, --timeline, --summary, --at TIME" },
 	{ "snapshot", cmd_snapshot, "netstat-style table of TCP sockets (BPF iterators)" },
+	{ "probe", cmd_probe, "what this kernel offers and which programs tcpscope loads on it (--json)" },
 };
 
 static void usage(FILE *f)

@@ -18,7 +18,7 @@ ip link set lo up
 echo "TSKERNEL $(uname -r)"
 # What tcpscope itself finds on this kernel: the same probes decide the
 # variant it loads and which tests skip.
-echo "TSPROBE $("$TCPSCOPE" probe --json 2>&1 | tr -d '\n')"
+echo "TSPROBE $("$TCPSCOPE" probe --json 2>/dev/null | tr -d "\n")"
 for t in $TESTS; do
 	file=${t%%:*}
 	only=
