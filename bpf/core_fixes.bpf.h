@@ -15,6 +15,7 @@
  * err field).  Only skaddr and state are read, and they exist in both.
  */
 struct trace_event_raw_tcp_event_sk_skb___old {
+	const void *skbaddr;
 	const void *skaddr;
 	int state;
 } __attribute__((preserve_access_index));
@@ -24,6 +25,17 @@ struct trace_event_raw_tcp_retransmit_skb___new {
 	int state;
 	int err; /* not in every kernel of this class: check it exists */
 } __attribute__((preserve_access_index));
+
+/*
+ * tcp_send_reset had the tcp_event_sk_skb class (above) until commit
+ * 19822a980e19 ("trace: tcp: fully support trace_tcp_send_reset", 6.10)
+ * gave it a class of its own, trace_event_raw_tcp_send_reset (skaddr and
+ * skbaddr are in both: the classic variant reads whichever the kernel has,
+ * by bpf_core_type_exists()).  The same commit made the tracepoint fire for
+ * resets sent without a full socket (no socket: a refused connection; a
+ * timewait socket); before 6.10 only resets of full sockets are seen, in
+ * both variants.
+ */
 
 /*
  * A passive connection's LISTEN -> SYN_RECV, fired by inet_csk_clone_lock()

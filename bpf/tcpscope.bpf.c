@@ -703,7 +703,6 @@ int tp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	__u8 flags = 0;
 	__u32 netns;
 	__u64 key;
-	int ret;
 
 	if (bpf_probe_read_kernel(&r, sizeof(r), ctx))
 		return 0;
@@ -720,8 +719,15 @@ int tp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 
 	c = bpf_map_lookup_elem(&conn_lru, &key);
-	/* A socket leaving CLOSE starts a new life: new id. */
-	if (c && r.oldstate == TS_CLOSE) {
+	/*
+	 * A socket leaving CLOSE, or a passive child (whose memory may be
+	 * that of a freed socket), starts a new life: new id.  Entries stay
+	 * after CLOSE, so that the reset sent right after it (an abortive
+	 * close sets CLOSE first) still finds the connection; the LRU map
+	 * drops them.
+	 */
+	if (c && (r.oldstate == TS_CLOSE ||
+		  (r.oldstate == TS_LISTEN && r.newstate == TS_SYN_RECV))) {
 		bpf_map_delete_elem(&conn_lru, &key);
 		c = NULL;
 	}
@@ -734,11 +740,8 @@ int tp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 			return 0;
 		flags |= TS_F_FIRST;
 	}
-	ret = emit_state(sk, false, &t, netns, c, r.oldstate, r.newstate,
-			 flags);
-	if (r.newstate == TS_CLOSE)
-		bpf_map_delete_elem(&conn_lru, &key);
-	return ret;
+	return emit_state(sk, false, &t, netns, c, r.oldstate, r.newstate,
+			  flags);
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
@@ -773,4 +776,93 @@ int tp_retrans(void *ctx)
 	if (!rtx_counted(c, sk, err))
 		return 0;
 	return emit_simple(TS_REC_RETRANS, &t, netns, c, c ? c->id : 0, state);
+}
+
+/*
+ * Resets and SYN-ACK retransmits from the classic tracepoints: each record
+ * holds the socket's address (and the segment's, or the request socket's),
+ * and the rest is read from them as in the btf variant.
+ */
+static __always_inline struct conn *classic_conn(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	return bpf_map_lookup_elem(&conn_lru, &key);
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int tp_rst_sent(void *ctx)
+{
+	const struct sk_buff *skb;
+	const struct sock *sk;
+	struct conn *c = NULL;
+	struct tuple t;
+	__u32 netns = 0;
+	int state = TS_CLOSE;
+
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset)) {
+		struct trace_event_raw_tcp_send_reset *r = ctx;
+
+		sk = BPF_CORE_READ(r, skaddr);
+		skb = BPF_CORE_READ(r, skbaddr);
+	} else {
+		struct trace_event_raw_tcp_event_sk_skb___old *r = ctx;
+
+		sk = BPF_CORE_READ(r, skaddr);
+		skb = BPF_CORE_READ(r, skbaddr);
+	}
+	if (sk) {
+		sk_tuple(sk, false, &t);
+		netns = sk_netns(sk, false);
+		state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		c = classic_conn(sk);
+	} else {
+		struct net_device *dev;
+
+		if (!skb || skb_tuple(skb, &t))
+			return 0;
+		dev = BPF_CORE_READ(skb, dev);
+		if (dev)
+			netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	}
+	if (!filter_tuple(&t, netns))
+		return 0;
+	return emit_simple(TS_REC_RESET_SENT, &t, netns, c, c ? c->id : 0, state);
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int tp_rst_recv(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	const struct sock *sk = BPF_CORE_READ(ctx, skaddr);
+	struct tuple t;
+	struct conn *c;
+	__u32 netns;
+
+	if (!sk)
+		return 0;
+	sk_tuple(sk, false, &t);
+	netns = sk_netns(sk, false);
+	if (!filter_tuple(&t, netns))
+		return 0;
+	c = classic_conn(sk);
+	return emit_simple(TS_REC_RESET_RECV, &t, netns, c, c ? c->id : 0,
+			   BPF_CORE_READ(sk, __sk_common.skc_state));
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_synack")
+int tp_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
+{
+	const struct sock *sk = BPF_CORE_READ(ctx, skaddr);
+	const struct sock *req = BPF_CORE_READ(ctx, req);
+	struct tuple t;
+	__u32 netns;
+
+	if (!sk || !req)
+		return 0;
+	sk_tuple(req, false, &t);
+	netns = sk_netns(sk, false);
+	if (!filter_tuple(&t, netns))
+		return 0;
+	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns, classic_conn(sk), 0,
+			   TS_SYN_RECV);
 }

@@ -71,27 +71,21 @@ static void view(struct probe_view *v)
 {
 	const struct ts_kernel_probe *k = &v->k;
 	bool btf = k->chosen == TS_TP_BTF;
+	const bool *tp = btf ? k->tp_btf : k->tp_classic;
+	const char *form = btf ? "tp_btf" : "classic";
 
 	v->variant = btf ? "btf" : k->chosen == TS_TP_CLASSIC ? "classic" : "none";
-	v->resets = btf && k->tp_btf[TS_PROBE_SEND_RESET] &&
-		    k->tp_btf[TS_PROBE_RECV_RESET];
+	v->resets = k->chosen != TS_TP_AUTO && tp[TS_PROBE_SEND_RESET] &&
+		    tp[TS_PROBE_RECV_RESET];
 	if (v->resets)
 		snprintf(v->resets_why, sizeof(v->resets_why),
-			 "tp_btf tcp_send_reset and tcp_receive_reset");
-	else if (btf)
+			 "%s tcp_send_reset and tcp_receive_reset", form);
+	else
 		snprintf(v->resets_why, sizeof(v->resets_why),
-			 "kernel lacks tcp_send_reset or tcp_receive_reset");
-	else
-		why_variant(k, v->resets_why, sizeof(v->resets_why), "resets are traced");
-	v->synack = btf && k->tp_btf[TS_PROBE_SYNACK];
-	if (v->synack)
-		snprintf(v->synack_why, sizeof(v->synack_why), "tp_btf tcp_retransmit_synack");
-	else if (btf)
-		snprintf(v->synack_why, sizeof(v->synack_why),
-			 "kernel lacks tcp_retransmit_synack");
-	else
-		why_variant(k, v->synack_why, sizeof(v->synack_why),
-			    "SYN-ACK retransmits are traced");
+			 "kernel lacks tcp_send_reset or tcp_receive_reset (%s)", form);
+	v->synack = k->chosen != TS_TP_AUTO && tp[TS_PROBE_SYNACK];
+	snprintf(v->synack_why, sizeof(v->synack_why), "%s tcp_retransmit_synack%s",
+		 form, v->synack ? "" : " missing");
 	v->cookies = btf;
 	if (btf)
 		snprintf(v->cookies_why, sizeof(v->cookies_why),

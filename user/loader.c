@@ -48,6 +48,9 @@ PROG(btf_rst_recv)
 PROG(btf_rst_sent)
 PROG(tp_state)
 PROG(tp_retrans)
+PROG(tp_synack)
+PROG(tp_rst_recv)
+PROG(tp_rst_sent)
 
 static const struct prog_desc progs[] = {
 	{ "sock", "inet_sock_set_state", true, TS_TP_BTF, get_btf_state, link_btf_state },
@@ -57,6 +60,9 @@ static const struct prog_desc progs[] = {
 	{ "tcp", "tcp_send_reset", false, TS_TP_BTF, get_btf_rst_sent, link_btf_rst_sent },
 	{ "sock", "inet_sock_set_state", true, TS_TP_CLASSIC, get_tp_state, link_tp_state },
 	{ "tcp", "tcp_retransmit_skb", true, TS_TP_CLASSIC, get_tp_retrans, link_tp_retrans },
+	{ "tcp", "tcp_retransmit_synack", false, TS_TP_CLASSIC, get_tp_synack, link_tp_synack },
+	{ "tcp", "tcp_receive_reset", false, TS_TP_CLASSIC, get_tp_rst_recv, link_tp_rst_recv },
+	{ "tcp", "tcp_send_reset", false, TS_TP_CLASSIC, get_tp_rst_sent, link_tp_rst_sent },
 };
 
 #define NPROGS (sizeof(progs) / sizeof(progs[0]))

@@ -12,9 +12,9 @@ import timeline as tl
 from tslib import expect
 
 
-@tl.retry_on_loss
-def test_syn_and_synack_retransmits():
-    with tl.Pair("tlsyn") as p:
+def syn_and_synack_retransmits(*tracer_args):
+    tslib.require("synack_retransmits")
+    with tl.Pair("tlsyn", *tracer_args) as p:
         srv = tslib.Server(p.s, "--addr", tl.V4[1], "--mode", "client-close", "--half-close")
         p.nft(p.c, "tcp flags & (syn|ack) == syn|ack drop")
         cli = p.c.popen(["python3", tslib.TCPKIT, "client", "--addr", tl.V4[1],
@@ -38,6 +38,16 @@ def test_syn_and_synack_retransmits():
     expect(s["retransmits"]["synack"] == s["retransmits"]["total"], "server %s" % s["retransmits"])
     # The handshake took the retransmission's time: at least the 1 s RTO.
     expect(c["handshake_us"] >= 1000000, "client handshake %s" % c["handshake_us"])
+
+
+@tl.retry_on_loss
+def test_syn_and_synack_retransmits():
+    syn_and_synack_retransmits()
+
+
+@tl.retry_on_loss
+def test_synack_retransmits_classic():
+    syn_and_synack_retransmits("--tp-mode", "classic")
 
 
 @tl.retry_on_loss
@@ -65,4 +75,5 @@ def test_data_retransmits():
 
 
 if __name__ == "__main__":
-    tslib.main([test_syn_and_synack_retransmits, test_data_retransmits])
+    tslib.main([test_syn_and_synack_retransmits, test_synack_retransmits_classic,
+                test_data_retransmits])
