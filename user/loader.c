@@ -509,6 +509,10 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 	err = attach_all(l);
 	if (err)
 		goto cleanup;
+	if (mode == TS_TP_BTF)
+		ts_info("connection ids: socket cookies; per-connection data in socket-local storage");
+	else
+		ts_info("connection ids: a per-CPU counter (classic tracepoint programs have no socket cookies); per-connection data in an LRU hash by socket address");
 	seed_listeners(l, &o->filter);
 	*out = l;
 	l = NULL;
