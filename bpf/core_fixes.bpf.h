@@ -52,7 +52,7 @@ struct trace_event_raw_tcp_retransmit_skb___new {
  */
 static __always_inline bool child_born_early(int old, int new, __u16 dport)
 {
-	return old == TS_LISTEN && new == TS_SYN_RECV && dport == 0;
+	return old == TCP_LISTEN && new == TCP_SYN_RECV && dport == 0;
 }
 
 /*
@@ -64,5 +64,52 @@ static __always_inline bool child_born_early(int old, int new, __u16 dport)
  * variant, which exists for older kernels, uses none: see classic_new_id()
  * in tcpscope.bpf.c.
  */
+
+/*
+ * Where a TCP socket's timers live (snapshot -o).
+ *  - The expiry of the pending retransmit/probe event: the icsk_timeout
+ *    field in older kernels, icsk_retransmit_timer.expires in later ones
+ *    (6.18), and from 6.19 (commit 9a5e5334adc0, "tcp: remove
+ *    icsk->icsk_retransmit_timer") sk->tcp_retransmit_timer, which shares
+ *    its storage with sk_timer.
+ *  - The keepalive timer: sk->sk_timer until 6.19 (commit 08dfe370239e,
+ *    "tcp: introduce icsk->icsk_keepalive_timer"), then
+ *    icsk->icsk_keepalive_timer.  Reading sk_timer there would show the
+ *    retransmit timer as keepalive.
+ * vmlinux.h (6.18) has icsk_retransmit_timer and sk_timer; the others are
+ * flavours, each read only where bpf_core_field_exists() says it is.
+ */
+struct inet_connection_sock___old {
+	unsigned long icsk_timeout;
+} __attribute__((preserve_access_index));
+
+struct inet_connection_sock___619 {
+	struct timer_list icsk_keepalive_timer;
+} __attribute__((preserve_access_index));
+
+struct sock___619 {
+	struct timer_list tcp_retransmit_timer;
+} __attribute__((preserve_access_index));
+
+/* sk is a trusted (BTF-typed) full TCP socket. */
+static __always_inline unsigned long tcp_rtx_timer_expires(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = (struct inet_connection_sock *)sk;
+
+	if (bpf_core_field_exists(((struct sock___619 *)sk)->tcp_retransmit_timer))
+		return ((struct sock___619 *)sk)->tcp_retransmit_timer.expires;
+	if (bpf_core_field_exists(((struct inet_connection_sock___old *)icsk)->icsk_timeout))
+		return ((struct inet_connection_sock___old *)icsk)->icsk_timeout;
+	return icsk->icsk_retransmit_timer.expires;
+}
+
+static __always_inline struct timer_list *tcp_keepalive_timer(struct sock *sk)
+{
+	struct inet_connection_sock___619 *icsk = (void *)sk;
+
+	if (bpf_core_field_exists(icsk->icsk_keepalive_timer))
+		return &icsk->icsk_keepalive_timer;
+	return &sk->sk_timer;
+}
 
 #endif /* TCPSCOPE_CORE_FIXES_BPF_H */

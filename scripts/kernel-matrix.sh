@@ -21,7 +21,7 @@ usage() {
 }
 
 full=0 only_kernels= tests_override= build=$SRC/build timeout_override=
-jobs=1 report=
+jobs=1 report= one=
 CACHE=${TS_KERNEL_CACHE:-/var/cache/tcpscope-kernels}
 while (($#)); do
 	case "$1" in
@@ -32,6 +32,7 @@ while (($#)); do
 	--timeout) timeout_override=${2:?}; shift ;;
 	--jobs) jobs=${2:?}; shift ;;
 	--report) report=$(realpath -m "${2:?}"); shift ;;
+	--one) one=${2:?}; shift ;; # internal: one kernel "SUITE LIST LIMIT" into $RUN
 	-h|--help) usage ;;
 	*) echo "kernel-matrix: unknown option $1" >&2; usage ;;
 	esac
@@ -67,15 +68,18 @@ fi
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 mkdir -p "$CACHE"
-RUN=$(mktemp -d "$CACHE/run.XXXXXX")
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
+	[[ -n $one || -z $RUN ]] && return
+	# Each kernel runs in a session of its own (timeout puts qemu in a
+	# process group of its own inside it): end whole sessions.
+	for p in "${pids[@]}"; do pkill -KILL -s "$p" 2>/dev/null || true; done
 	# The logs of the last run stay for a look (console.log, results.log).
 	rm -rf "$CACHE/last"
 	mv "$RUN" "$CACHE/last" 2>/dev/null || rm -rf "$RUN"
 }
 trap cleanup EXIT
+RUN=${RUN:-}
 trap 'exit 130' INT TERM
 
 # ---- fetching a kernel: a private apt configuration per suite ----
@@ -173,11 +177,11 @@ fetch_kernel() {
 
 # Modules the tests need that Debian's generic kernels build as modules
 # (9p and virtio for the root, veth, nftables with the expressions the
-# tests use, the tbf qdisc).  crc32c must be loadable before nf_tables
+# tests use, the tbf qdisc, tcp_diag for ss).  crc32c must be loadable before nf_tables
 # (its dependency libcrc32c asks for it by name).  Built-in or absent
 # ones are skipped.
 MODULES=(virtio_pci 9pnet_virtio 9p crc32c_generic nf_tables nft_numgen
-	 veth sch_tbf)
+	 veth sch_tbf tcp_diag)
 
 build_initramfs() {
 	local out=$1 dir m line path name
@@ -263,8 +267,16 @@ run_kernel() {
 	} >>"$out/meta"
 }
 
+if [[ -n $one ]]; then
+	# shellcheck disable=SC2086
+	run_kernel $one
+	exit 0
+fi
+
 # ---- the matrix ----
 
+RUN=$(mktemp -d "$CACHE/run.XXXXXX")
+export RUN
 declare -a SUITES LISTS LIMITS
 while read -r suite list limit _; do
 	[[ -z $suite || $suite == \#* ]] && continue
@@ -281,7 +293,10 @@ done <"$KDIR/matrix.conf"
 
 running=0
 for i in "${!SUITES[@]}"; do
-	setsid bash -c "set -uo pipefail; $(declare -f); $(declare -p SRC KDIR CACHE RUN mirror KEYRING BUSYBOX MODULES build full tests_override); run_kernel '${SUITES[$i]}' '${LISTS[$i]}' '${LIMITS[$i]}'" &
+	args=(--build "$build" --one "${SUITES[$i]} ${LISTS[$i]} ${LIMITS[$i]}")
+	((full)) && args+=(--full)
+	[[ -n $tests_override ]] && args+=(--tests "$tests_override")
+	setsid "$0" "${args[@]}" &
 	pids+=($!)
 	running=$((running + 1))
 	if ((running >= jobs)); then
