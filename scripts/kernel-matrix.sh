@@ -252,7 +252,7 @@ run_kernel() {
 	rc=0
 	# The guest's time limit; it powers itself off when done (-no-reboot
 	# turns the reboot of a panic into an exit too).
-	timeout -k 5 "$limit" qemu-system-x86_64 -accel tcg -cpu max \
+	timeout -k 5 "$limit" qemu-system-x86_64 -accel "${TS_KERNEL_ACCEL:-tcg}" -cpu "${TS_KERNEL_QEMU_CPU:-max}" \
 		-smp "${TS_KERNEL_CPUS:-2}" -m 2048 -nodefaults -no-reboot \
 		-display none -monitor none -no-user-config \
 		-kernel "$K_VMLINUZ" -initrd "$out/initrd.gz" \
