@@ -19,6 +19,11 @@ TCPSCOPE = os.environ.get("TCPSCOPE", os.path.join(SRC, "build", "tcpscope"))
 TCPKIT = os.path.join(HERE, "tcpkit.py")
 
 
+# Emulated kernels (the kernel matrix's guests run under qemu without KVM)
+# are many times slower: their budgets for whole programs scale by this.
+TIME_SCALE = max(1, int(os.environ.get("TS_TIME_SCALE", "1") or 1))
+
+
 class TestFailure(Exception):
     pass
 
