@@ -21,7 +21,7 @@ usage() {
 }
 
 full=0 only_kernels= tests_override= build=$SRC/build timeout_override=
-jobs=1 report= one=
+jobs=2 report= one=
 CACHE=${TS_KERNEL_CACHE:-/var/cache/tcpscope-kernels}
 while (($#)); do
 	case "$1" in
