@@ -540,7 +540,10 @@ static int probe_variant(enum ts_tp_mode mode, const struct btf *vmlinux,
 	probe_why_len = len;
 	err = load_variant(&o, mode, vmlinux, &skel);
 	probe_why = NULL;
-	if (err && !why[0])
+	if (err == -ENOENT && !why[0])
+		snprintf(why, len, "kernel lacks a required tracepoint in %s form",
+			 mode_name(mode));
+	else if (err && !why[0])
 		snprintf(why, len, "%s", strerror(-err));
 	tcpscope_bpf__destroy(skel);
 	return err;
