@@ -113,9 +113,11 @@ fetch_kernel() {
 	echo "deb [signed-by=$KEYRING] $mirror $suite main" >"$d/sources.list"
 	: >"$d/preferences"
 	# shellcheck disable=SC2046
-	if ! apt-get -q $(apt_opts "$suite") update >"$d/update.log" 2>&1; then
-		if ! ls "$d/lists/"*_Packages >/dev/null 2>&1; then
-			K_ERR="apt update failed: $(grep -E '^(E|W):' "$d/update.log" | head -1)"
+	apt-get -q $(apt_opts "$suite") update >"$d/update.log" 2>&1 || true
+	# apt says "W: Failed to fetch" and may still exit 0: the lists tell.
+	if grep -qE '^(E:|W: Failed to fetch|Err:)' "$d/update.log"; then
+		if ! compgen -G "$d/lists/*_Packages*" >/dev/null; then
+			K_ERR="cannot fetch the package lists of $suite from $mirror: $( (grep -E '^(E:|W:)' "$d/update.log"; grep '^Err:' "$d/update.log") | head -1 | cut -c1-200)"
 			return 1
 		fi
 		echo "kernel-matrix: $suite: apt update failed, using the lists of an earlier run" >&2

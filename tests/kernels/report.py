@@ -173,6 +173,9 @@ def main(argv):
         meta = k["meta"]
         p, f, s = counts(k)
         label = "%s %s" % (meta.get("suite", "?"), meta.get("abi", ""))
+        if "error" in meta:
+            print("kernel %-36s FAIL  -- %s" % (label, why), flush=True)
+            continue
         extra = "variant=%s, %d passed, %d failed, %d skipped, guest %ss" % (
             k["probe"].get("variant", "?"), p, f, s, meta.get("guest_secs", "?"))
         print("kernel %-36s %s  %s%s" % (label, "PASS" if ok else "FAIL", extra,
