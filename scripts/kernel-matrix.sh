@@ -262,7 +262,7 @@ run_kernel() {
 		-smp "${TS_KERNEL_CPUS:-2}" -m 2048 -nodefaults -no-reboot \
 		-display none -monitor none -no-user-config \
 		-kernel "$K_VMLINUZ" -initrd "$out/initrd.gz" \
-		-append "console=ttyS0 panic=-1 loglevel=4 ts.guest=$KDIR/guest.sh ts.plan=$out/plan" \
+		-append "console=ttyS0 panic=-1 loglevel=4 ${TS_KERNEL_APPEND:-} ts.guest=$KDIR/guest.sh ts.plan=$out/plan" \
 		-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
 		-serial "file:$out/console.log" -serial "file:$out/results.log" \
 		>"$out/qemu.log" 2>&1 || rc=$?

@@ -15,7 +15,7 @@ SCRIPT = os.path.join(tslib.SRC, "scripts", "bench", "snapshot.sh")
 
 def test_tiny_run():
     out = os.path.join(tempfile.mkdtemp(prefix="tsbench"), "bench.md")
-    r = run([SCRIPT, "--sizes", "200", "--runs", "1", "--out", out], timeout=150 * tslib.TIME_SCALE,
+    r = run([SCRIPT, "--sizes", "200", "--runs", "1", "--out", out], timeout=150,
             env=dict(os.environ, TCPSCOPE=tslib.TCPSCOPE))
     table = open(out).read()
     expect("| sockets |" in table and "`ss -tanp`" in table, "no table: %s" % table)

@@ -39,7 +39,7 @@ def expect(cond, msg):
 
 def run(args, check=True, **kw):
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True, timeout=kw.pop("timeout", 60), **kw)
+                       text=True, timeout=kw.pop("timeout", 60) * TIME_SCALE, **kw)
     if check and r.returncode != 0:
         raise TestFailure("%s failed (%d): %s" % (" ".join(args), r.returncode,
                                                   r.stderr.strip()))
@@ -47,7 +47,9 @@ def run(args, check=True, **kw):
 
 
 def wait_until(pred, timeout, what, step=0.05):
-    """Poll pred() until true; at most timeout seconds."""
+    """Poll pred() until true; at most timeout seconds (times TIME_SCALE:
+    these are bounds against hangs, never assertions on speed)."""
+    timeout *= TIME_SCALE
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():
@@ -121,7 +123,7 @@ class Server:
         self.port, self.pid = int(port), int(pid)
 
     def wait(self, timeout=30):
-        self.proc.wait(timeout=timeout)
+        self.proc.wait(timeout=timeout * TIME_SCALE)
         return self.proc.returncode
 
 
@@ -129,7 +131,7 @@ def client(ns, *args, timeout=60):
     """Run tcpkit.py client to completion; returns (pid, returncode)."""
     p = ns.popen(["python3", TCPKIT, "client"] + list(args),
                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    p.wait(timeout=timeout)
+    p.wait(timeout=timeout * TIME_SCALE)
     return p
 
 
@@ -169,7 +171,7 @@ class Tracer:
     def stop(self, sig=signal.SIGINT):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        self.proc.wait(timeout=20)
+        self.proc.wait(timeout=20 * TIME_SCALE)
         expect(self.proc.returncode == 0,
                "tracer exited with %s: %s" % (self.proc.returncode, self.stderr()))
         return self.records()
