@@ -14,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 KDIR=$SRC/tests/kernels
+export PATH=$PATH:/usr/sbin:/sbin # modprobe, depmod
 
 usage() {
 	sed -n '7,13p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -25,22 +26,27 @@ jobs=2 report= one=
 CACHE=${TS_KERNEL_CACHE:-/var/cache/tcpscope-kernels}
 while (($#)); do
 	case "$1" in
+	--kernels|--tests|--build|--timeout|--jobs|--report|--one)
+		[[ $# -ge 2 && -n $2 ]] ||
+			{ echo "kernel-matrix: $1 needs a value" >&2; exit 2; } ;;
+	esac
+	case "$1" in
 	--full) full=1 ;;
-	--kernels) only_kernels=${2:?}; shift ;;
-	--tests) tests_override=${2:?}; shift ;;
-	--build) build=$(realpath "${2:?}"); shift ;;
-	--timeout) timeout_override=${2:?}; shift ;;
-	--jobs) jobs=${2:?}; shift ;;
-	--report) report=$(realpath -m "${2:?}"); shift ;;
-	--one) one=${2:?}; shift ;; # internal: one kernel "SUITE LIST LIMIT" into $RUN
+	--kernels) only_kernels=$2; shift ;;
+	--tests) tests_override=$2; shift ;;
+	--build) build=$(realpath -m "$2"); shift ;;
+	--timeout) timeout_override=$2; shift ;;
+	--jobs) jobs=$2; shift ;;
+	--report) report=$(realpath -m "$2"); shift ;;
+	--one) one=$2; shift ;; # internal: one kernel "SUITE LIST LIMIT" into $RUN
 	-h|--help) usage ;;
 	*) echo "kernel-matrix: unknown option $1" >&2; usage ;;
 	esac
 	shift
 done
 [[ $jobs =~ ^[1-4]$ ]] || { echo "kernel-matrix: --jobs takes 1 to 4" >&2; exit 2; }
-[[ -z $timeout_override || $timeout_override =~ ^[0-9]+$ ]] ||
-	{ echo "kernel-matrix: --timeout takes seconds" >&2; exit 2; }
+[[ -z $timeout_override || ($timeout_override =~ ^[0-9]+$ && $timeout_override -ge 10) ]] ||
+	{ echo "kernel-matrix: --timeout takes seconds, 10 or more" >&2; exit 2; }
 if [[ $(id -u) -ne 0 ]]; then
 	echo "kernel-matrix: needs root (apt downloads, the guests run the tracer as root)" >&2
 	exit 1
@@ -56,7 +62,7 @@ BUSYBOX=$(command -v busybox)
 ! ldd "$BUSYBOX" >/dev/null 2>&1 ||
 	{ echo "kernel-matrix: $BUSYBOX is not static: install busybox-static" >&2; exit 1; }
 
-# The Debian mirror the machine already uses (no host is written here).
+# The Debian mirror that the machine's own apt sources name.
 mirror=${TS_KERNEL_MIRROR:-}
 if [[ -z $mirror ]]; then
 	mirror=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' \
@@ -283,7 +289,7 @@ fi
 
 RUN=$(mktemp -d "$CACHE/run.XXXXXX")
 export RUN
-declare -a SUITES LISTS LIMITS
+SUITES=() LISTS=() LIMITS=()
 while read -r suite list limit _; do
 	[[ -z $suite || $suite == \#* ]] && continue
 	if [[ -n $only_kernels && ",$only_kernels," != *",$suite,"* ]]; then
