@@ -21,6 +21,7 @@ def syn_and_synack_retransmits(*tracer_args):
                          "--port", str(srv.port), "--mode", "client-close", "--half-close"],
                         stdout=tslib.subprocess.PIPE, stderr=tslib.subprocess.PIPE, text=True)
         # The first SYN and its retransmission (after 1 s) go unanswered.
+        tslib.wait_syn_sent(p.c, srv.port)
         time.sleep(1.2)
         p.nft(p.c)
         cli.wait(timeout=30)

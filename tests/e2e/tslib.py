@@ -182,6 +182,15 @@ class Tracer:
             self.proc.wait(timeout=10)
 
 
+def wait_syn_sent(ns, port, timeout=15):
+    """Wait until a socket of ns has sent its SYN to port, so that a test's
+    own clock starts at the SYN and not at a (slowly starting) client."""
+    def sent():
+        r = ns.run(["ss", "-Htn", "state", "syn-sent", "dport", "= :%d" % port])
+        return bool(r.stdout.strip())
+    wait_until(sent, timeout, "a SYN to port %d" % port)
+
+
 def by_conn(recs, event="state"):
     """{conn: [records in time order]} for one event kind."""
     out = {}
