@@ -272,6 +272,29 @@ static __always_inline void owner_seeded(struct conn *c, const struct sock *sk)
 }
 
 /*
+ * SYN-ACK retransmissions happen on the listener: its own owner, or, for a
+ * listener older than the tracer (no per-socket data), its entry in
+ * 'listeners'.  tmp holds the latter.
+ */
+static __always_inline const struct conn *synack_owner(const struct conn *c,
+						       __u32 netns,
+						       const struct tuple *t,
+						       struct conn *tmp)
+{
+	struct ts_listener *lo;
+
+	if (c && !(c->flags & TS_F_NO_OWNER))
+		return c;
+	lo = listener_find(netns, t);
+	if (!lo)
+		return c;
+	__builtin_memset(tmp, 0, sizeof(*tmp));
+	tmp->owner = lo->owner;
+	tmp->flags = TS_F_OWNER_LISTENER;
+	return tmp;
+}
+
+/*
  * Does the connection pass -p and --cgroup?  Before accept() a passive
  * connection passes -p when the process holds its listener (user space
  * keeps those records until it knows who accepted the connection).
