@@ -21,6 +21,7 @@
 #include "cmd/filter_opts.h"
 #include "core/capfile/capfile.h"
 #include "core/util/log.h"
+#include "core/sinks/pictures.h"
 #include "core/sinks/sink_report.h"
 #include "core/sinks/sinks.h"
 #include "core/stream/source_file.h"
@@ -38,6 +39,11 @@ struct report_opts {
 	bool summary;
 	bool header;
 	bool timeline;
+	bool diagram; /* --diagram: the RFC 793 ladder of each connection */
+	bool ascii;
+	const char *html;     /* --html FILE */
+	const char *perfetto; /* --perfetto FILE */
+	uint64_t html_max;
 	uint64_t max_conns;
 	enum ts_color color;
 };
@@ -47,6 +53,11 @@ enum {
 	OPT_AT,
 	OPT_HEADER,
 	OPT_MAX_CONNS,
+	OPT_DIAGRAM,
+	OPT_ASCII,
+	OPT_HTML,
+	OPT_HTML_MAX,
+	OPT_PERFETTO,
 };
 
 static const struct argp_option options[] = {
@@ -57,6 +68,16 @@ static const struct argp_option options[] = {
 	  "The sockets as they were at TIME: RFC 3339 (2026-11-21T12:00:05Z) or an offset from the start (+5s)", 0 },
 	{ "timeline", 'T', NULL, 0,
 	  "One block (or JSON object) per connection: its steps, close kind, handshake, retransmits", 0 },
+	{ "diagram", OPT_DIAGRAM, NULL, 0,
+	  "With --timeline: draw each connection as an RFC 793 ladder (both ends when both were traced)", 0 },
+	{ "ascii", OPT_ASCII, NULL, 0,
+	  "With --diagram: plain ASCII (default: box-drawing characters when the locale is UTF-8)", 0 },
+	{ "html", OPT_HTML, "FILE", 0,
+	  "Write a self-contained HTML page of the connections on a time axis (docs/PICTURES.md)", 0 },
+	{ "html-max-conns", OPT_HTML_MAX, "N", 0,
+	  "Rows the HTML page draws (default 500, at most 100000): the worst first, the rest aggregated", 0 },
+	{ "perfetto", OPT_PERFETTO, "FILE", 0,
+	  "Write Chrome/Perfetto trace-event JSON (open it in ui.perfetto.dev)", 0 },
 	{ "max-conns", OPT_MAX_CONNS, "N", 0,
 	  "Connections tracked at once (default 65536); past it the least recently active one is shown early and counted as evicted", 0 },
 	{ "info", OPT_HEADER, NULL, 0, "Print the file's header (first) and trailer (last) on stderr", 0 },
@@ -89,6 +110,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'T':
 		o->timeline = true;
 		break;
+	case OPT_DIAGRAM:
+		o->diagram = true;
+		break;
+	case OPT_ASCII:
+		o->ascii = true;
+		break;
+	case OPT_HTML:
+		o->html = arg;
+		break;
+	case OPT_PERFETTO:
+		o->perfetto = arg;
+		break;
+	case OPT_HTML_MAX:
+		if (ts_parse_u64(arg, 1, TS_HTML_MAX_CONNS, &o->html_max))
+			ts_usage_error(state, "invalid --html-max-conns '%s': expected 1..%u", arg,
+				       TS_HTML_MAX_CONNS);
+		break;
 	case OPT_MAX_CONNS:
 		if (ts_parse_u64(arg, 1, TS_TRACKER_MAX_CONNS, &o->max_conns))
 			ts_usage_error(state, "invalid --max-conns '%s': expected 1..%u", arg,
@@ -110,6 +148,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			ts_usage_error(state, "FILE is required");
 		if (o->summary + !!o->at + o->timeline > 1)
 			ts_usage_error(state, "--summary, --at and --timeline exclude each other");
+		if (o->diagram && (!o->timeline || o->json))
+			ts_usage_error(state, "--diagram needs --timeline (and no --json)");
+		if (o->ascii && !o->diagram)
+			ts_usage_error(state, "--ascii needs --diagram");
+		if (o->html_max && !o->html)
+			ts_usage_error(state, "--html-max-conns needs --html");
+		if (o->html && o->perfetto && !strcmp(o->html, o->perfetto))
+			ts_usage_error(state, "--html and --perfetto need two different files");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -180,23 +226,79 @@ static int filter_snapshot(const struct ts_capr *r, const struct ts_filter *f,
 	return 0;
 }
 
+/* Files the pictures go to, opened before anything is read. */
+struct outputs {
+	FILE *html;
+	FILE *perfetto;
+};
+
+static int open_output(const char *path, FILE **out)
+{
+	*out = fopen(path, "w");
+	if (!*out) {
+		int err = -errno;
+
+		ts_err("cannot write %s: %s", path, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+/* --html and --perfetto: sinks of their own, next to the one on stdout. */
+static int add_picture_sinks(const struct report_opts *o, struct ts_pipeline *p,
+			     const struct ts_meta *meta, struct outputs *out)
+{
+	struct ts_sink sink;
+	int err = 0;
+
+	if (o->html) {
+		struct ts_html_opts ho = { .max_conns = (uint32_t)o->html_max,
+					   .title = o->path };
+
+		err = open_output(o->html, &out->html);
+		if (!err) {
+			err = ts_sink_html__new(&sink, out->html, meta, &ho);
+			if (!err)
+				err = ts_pipeline__add_sink(p, sink);
+		}
+	}
+	if (!err && o->perfetto) {
+		err = open_output(o->perfetto, &out->perfetto);
+		if (!err) {
+			err = ts_sink_perfetto__new(&sink, out->perfetto, meta);
+			if (!err)
+				err = ts_pipeline__add_sink(p, sink);
+		}
+	}
+	return err;
+}
+
 static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 		     struct ts_pipeline *p, const struct ts_meta *meta)
 {
 	struct ts_tracker_opts to = { .max_conns = (uint32_t)o->max_conns };
+	bool pictures = o->html || o->perfetto;
 	struct ts_sink sink;
 	int err;
 
 	/* The same tracker as live tracing: timelines, and close kinds for
 	 * the summary. */
-	if (o->timeline || o->summary) {
+	if (o->timeline || o->summary || pictures) {
 		err = ts_pipeline__track(p, &to);
 		if (err) {
 			ts_err("cannot set up the connection tracker: %s", strerror(-err));
 			return err;
 		}
 	}
-	if (o->timeline) {
+	if (o->diagram) {
+		struct ts_diagram_opts dopts = {
+			.unicode = !o->ascii && ts_diagram_locale_utf8(getenv("LC_ALL"),
+								       getenv("LC_CTYPE"),
+								       getenv("LANG")),
+		};
+
+		err = ts_sink_diagram__new(&sink, stdout, meta, &dopts);
+	} else if (o->timeline) {
 		err = o->json ? ts_sink_timeline_json__new(&sink, stdout, meta) :
 				ts_sink_timeline_text__new(&sink, stdout, meta);
 	} else if (o->summary) {
@@ -219,6 +321,9 @@ static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 		if (!err)
 			err = ts_sink_at__new(&sink, stdout, meta, &ao);
 		free(socks);
+	} else if (pictures) {
+		/* Only the files were asked for. */
+		return 0;
 	} else {
 		err = o->json ? ts_sink_json__new(&sink, stdout, meta) :
 				ts_sink_text__new(&sink, stdout, meta);
@@ -237,6 +342,7 @@ int cmd_report(int argc, char **argv)
 	struct ts_cap_trailer t;
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
+	struct outputs out = {};
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
@@ -254,17 +360,29 @@ int cmd_report(int argc, char **argv)
 	ts_source_file__meta(r, &meta);
 	meta.color = !o.json && ts_color_wanted(o.color);
 	ts_pipeline__init(&pipe, &o.filter, &meta);
-	if (add_sinks(&o, r, &pipe, &meta))
+	if (add_sinks(&o, r, &pipe, &meta) || add_picture_sinks(&o, &pipe, &meta, &out))
 		goto cleanup;
 	err = ts_source_file__run(r, &pipe);
 	if (err) {
 		ts_err("reading %s failed: %s", o.path, strerror(-err));
 		goto cleanup;
 	}
+	/* The pictures say where the damage starts, as the warning does. */
+	if (ts_capr__status(r) != TS_CAPR_OK)
+		for (int i = 0; i < pipe.nsinks; i++)
+			ts_sink_picture__note_damage(&pipe.sinks[i], ts_capr__error(r));
 	ret = 0;
 cleanup:
 	if (ts_pipeline__finish(&pipe) && !ret) {
 		ts_err("writing output failed");
+		ret = 1;
+	}
+	if (out.html && fclose(out.html) && !ret) {
+		ts_err("writing %s failed: %s", o.html, strerror(errno));
+		ret = 1;
+	}
+	if (out.perfetto && fclose(out.perfetto) && !ret) {
+		ts_err("writing %s failed: %s", o.perfetto, strerror(errno));
 		ret = 1;
 	}
 	if (!ret && ts_capr__status(r) != TS_CAPR_OK) {

@@ -18,6 +18,7 @@
 #include "core/util/fmt.h"
 #include "core/util/log.h"
 #include "core/util/parse.h"
+#include "core/sinks/pictures.h"
 #include "core/sinks/sinks.h"
 
 #define DEFAULT_FLUSH_MS 100
@@ -32,6 +33,8 @@ struct trace_opts {
 	enum ts_color color;
 	struct ts_capture_opts cap; /* -w: record while showing */
 	bool timeline;
+	bool diagram; /* --diagram: RFC 793 ladders instead of step lists */
+	bool ascii;
 	uint64_t max_conns;
 	bool snapshot;	     /* --snapshot */
 	uint64_t interval_s; /* --interval: summary of counts, 0 none */
@@ -46,6 +49,8 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_SNAPSHOT,
 	OPT_INTERVAL,
+	OPT_DIAGRAM,
+	OPT_ASCII,
 };
 
 static const struct argp_option options[] = {
@@ -53,6 +58,12 @@ static const struct argp_option options[] = {
 	{ "timeline", 'T', NULL, 0,
 	  "One block (or JSON object) per connection when it ends: its steps, "
 	  "close kind, handshake, retransmits", 0 },
+	{ "diagram", OPT_DIAGRAM, NULL, 0,
+	  "With --timeline: draw each connection as an RFC 793 ladder (both "
+	  "ends when both are traced here)", 0 },
+	{ "ascii", OPT_ASCII, NULL, 0,
+	  "With --diagram: plain ASCII (default: box-drawing characters when "
+	  "the locale is UTF-8)", 0 },
 	{ "max-conns", OPT_MAX_CONNS, "N", 0,
 	  "With --timeline: connections tracked at once (default 65536); past "
 	  "it the least recently active one is shown early and counted as "
@@ -90,6 +101,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'T':
 		o->timeline = true;
+		break;
+	case OPT_DIAGRAM:
+		o->diagram = true;
+		break;
+	case OPT_ASCII:
+		o->ascii = true;
 		break;
 	case OPT_MAX_CONNS:
 		if (ts_parse_u64(arg, 1, TS_TRACKER_MAX_CONNS, &o->max_conns))
@@ -134,6 +151,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->max_conns && !o->timeline)
 			ts_usage_error(state, "--max-conns needs --timeline");
+		if (o->diagram && (!o->timeline || o->json))
+			ts_usage_error(state, "--diagram needs --timeline (and no --json)");
+		if (o->ascii && !o->diagram)
+			ts_usage_error(state, "--ascii needs --diagram");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -219,8 +240,16 @@ int cmd_trace(int argc, char **argv)
 	if (o.timeline) {
 		struct ts_tracker_opts to = { .max_conns = (uint32_t)o.max_conns };
 
+		struct ts_diagram_opts dopts = {
+			.unicode = !o.ascii && ts_diagram_locale_utf8(getenv("LC_ALL"),
+								      getenv("LC_CTYPE"),
+								      getenv("LANG")),
+		};
+
 		err = ts_pipeline__track(&pipe, &to);
-		if (!err)
+		if (!err && o.diagram)
+			err = ts_sink_diagram__new(&sink, stdout, &meta, &dopts);
+		else if (!err)
 			err = o.json ? ts_sink_timeline_json__new(&sink, stdout, &meta) :
 				       ts_sink_timeline_text__new(&sink, stdout, &meta);
 	} else if (o.snapshot) {
