@@ -153,8 +153,10 @@ static int step_segs(const struct ts_conn *c, const struct ts_step *s,
 		return 2;
 	}
 	if ((from == TS_LISTEN || from == TS_SYN_SENT) && to == TS_SYN_RECV) {
+		/* A retransmitted SYN-ACK: the first one did not arrive. */
 		g[0] = (struct seg){ false, SEG_SYN, TS_SYN_SENT };
-		g[1] = (struct seg){ true, SEG_SYNACK, TS_ESTABLISHED };
+		g[1] = (struct seg){ true, SEG_SYNACK,
+				     c->rtx[TS_RTX_SYNACK] ? TS_SYN_SENT : TS_ESTABLISHED };
 		return 2;
 	}
 	if (from == TS_SYN_RECV && to == TS_ESTABLISHED) {
@@ -270,90 +272,116 @@ static void rtx_label(char *buf, size_t len, const struct ts_mark *k)
 		snprintf(buf, len, "%s rtx", what);
 }
 
+static struct obs *new_obs(struct obs *o, int *n, int max, uint64_t ts, bool side_b,
+			   int *seq)
+{
+	struct obs *x;
+
+	if (*n >= max)
+		return NULL;
+	x = &o[(*n)++];
+	memset(x, 0, sizeof(*x));
+	x->ts = ts;
+	x->side_b = side_b;
+	x->show_time = true;
+	x->seq = (*seq)++;
+	x->match = -1;
+	return x;
+}
+
+static void mark_obs(const struct ts_mark *k, bool side_b, struct obs *o, int *n,
+		     int max, int *seq)
+{
+	struct obs *x = new_obs(o, n, max, k->ts_ns, side_b, seq);
+
+	if (!x)
+		return;
+	x->state = k->state;
+	switch (k->type) {
+	case TS_REC_RESET_SENT:
+	case TS_REC_RESET_RECV:
+		x->kind = SEG_RST;
+		x->out = k->type == TS_REC_RESET_SENT;
+		x->peer = TS_CLOSE;
+		snprintf(x->label, sizeof(x->label), "RST");
+		break;
+	case TS_REC_RETRANS:
+	case TS_REC_SYNACK_RETRANS:
+		x->kind = SEG_RTX;
+		x->out = true;
+		rtx_label(x->label, sizeof(x->label), k);
+		break;
+	default:
+		x->kind = SEG_DROP;
+		snprintf(x->label, sizeof(x->label), "dropped");
+	}
+}
+
+/* The rows of one step; ts_known false: it happened before 'ts', when
+ * exactly is not known. */
+static void step_obs(const struct ts_conn *c, int i, bool side_b, uint64_t ts,
+		     bool ts_known, struct obs *o, int *n, int max, int *seq)
+{
+	const struct ts_step *s = &c->steps[i];
+	bool last = c->ended && i == c->nsteps - 1;
+	struct seg g[2];
+	int ng = step_segs(c, s, last, g);
+	struct obs *x;
+
+	if (!ng) {
+		const char *note = step_note(c, s, last);
+
+		x = new_obs(o, n, max, ts, side_b, seq);
+		if (!x)
+			return;
+		x->kind = SEG_NOTE;
+		x->state = s->to;
+		x->inferred = s->flags & TS_STEP_INFERRED;
+		x->show_time = ts_known;
+		if (note)
+			snprintf(x->label, sizeof(x->label), "(%s)", note);
+		else
+			snprintf(x->label, sizeof(x->label), "(%s>%s)", ts_state_name(s->from),
+				 ts_state_name(s->to));
+		return;
+	}
+	for (int j = 0; j < ng; j++) {
+		x = new_obs(o, n, max, ts, side_b, seq);
+		if (!x)
+			return;
+		x->kind = g[j].kind;
+		x->out = g[j].out;
+		x->state = s->to;
+		x->peer = g[j].peer;
+		x->inferred = s->flags & TS_STEP_INFERRED;
+		x->show_time = ts_known;
+		snprintf(x->label, sizeof(x->label), "%s", seg_name(g[j].kind));
+	}
+}
+
 /* Everything one socket saw, in time order. */
 static int observe(const struct ts_conn *c, bool side_b, struct obs *o, int max)
 {
-	int n = 0, mi = 0, seq = 0;
+	int n = 0, mi = 0, seq = 0, first = 0;
 
-	for (int i = 0; i <= c->nsteps; i++) {
+	/*
+	 * A server's LISTEN -> SYN_RECV is reported with the child socket, at
+	 * the ACK; its SYN-ACK retransmits came earlier, so its SYN and
+	 * SYN-ACK did too: drawn before them, with no time of their own.
+	 */
+	if (c->nsteps && c->nmarks && c->steps[0].from == TS_LISTEN &&
+	    c->steps[0].to == TS_SYN_RECV && c->marks[0].ts_ns < c->steps[0].ts_ns) {
+		step_obs(c, 0, side_b, c->marks[0].ts_ns, false, o, &n, max, &seq);
+		first = 1;
+	}
+	for (int i = first; i <= c->nsteps; i++) {
 		uint64_t limit = i < c->nsteps ? c->steps[i].ts_ns : UINT64_MAX;
 
 		/* Marks before this step (a retransmit precedes the change it causes). */
-		for (; mi < c->nmarks && c->marks[mi].ts_ns <= limit && n < max; mi++) {
-			const struct ts_mark *k = &c->marks[mi];
-			struct obs *x = &o[n++];
-
-			memset(x, 0, sizeof(*x));
-			x->ts = k->ts_ns;
-			x->side_b = side_b;
-			x->show_time = true;
-			x->state = k->state;
-			x->seq = seq++;
-			x->match = -1;
-			switch (k->type) {
-			case TS_REC_RESET_SENT:
-			case TS_REC_RESET_RECV:
-				x->kind = SEG_RST;
-				x->out = k->type == TS_REC_RESET_SENT;
-				x->peer = TS_CLOSE;
-				snprintf(x->label, sizeof(x->label), "RST");
-				break;
-			case TS_REC_RETRANS:
-			case TS_REC_SYNACK_RETRANS:
-				x->kind = SEG_RTX;
-				x->out = true;
-				rtx_label(x->label, sizeof(x->label), k);
-				break;
-			default:
-				x->kind = SEG_DROP;
-				x->out = false;
-				snprintf(x->label, sizeof(x->label), "dropped");
-			}
-		}
-		if (i == c->nsteps)
-			break;
-
-		const struct ts_step *s = &c->steps[i];
-		bool last = c->ended && i == c->nsteps - 1;
-		struct seg g[2];
-		int ng = step_segs(c, s, last, g);
-
-		if (!ng && n < max) {
-			struct obs *x = &o[n++];
-
-			memset(x, 0, sizeof(*x));
-			x->ts = s->ts_ns;
-			x->kind = SEG_NOTE;
-			x->side_b = side_b;
-			x->show_time = true;
-			x->state = s->to;
-			x->inferred = s->flags & TS_STEP_INFERRED;
-			x->seq = seq++;
-			x->match = -1;
-			const char *note = step_note(c, s, last);
-
-			if (note)
-				snprintf(x->label, sizeof(x->label), "(%s)", note);
-			else
-				snprintf(x->label, sizeof(x->label), "(%s>%s)",
-					 ts_state_name(s->from), ts_state_name(s->to));
-		}
-		for (int j = 0; j < ng && n < max; j++) {
-			struct obs *x = &o[n++];
-
-			memset(x, 0, sizeof(*x));
-			x->ts = s->ts_ns;
-			x->kind = g[j].kind;
-			x->out = g[j].out;
-			x->side_b = side_b;
-			x->show_time = j == 0;
-			x->state = s->to;
-			x->peer = g[j].peer;
-			x->inferred = s->flags & TS_STEP_INFERRED;
-			x->seq = seq++;
-			x->match = -1;
-			snprintf(x->label, sizeof(x->label), "%s", seg_name(g[j].kind));
-		}
+		for (; mi < c->nmarks && c->marks[mi].ts_ns <= limit; mi++)
+			mark_obs(&c->marks[mi], side_b, o, &n, max, &seq);
+		if (i < c->nsteps)
+			step_obs(c, i, side_b, c->steps[i].ts_ns, true, o, &n, max, &seq);
 	}
 	return n;
 }
@@ -366,6 +394,15 @@ static uint8_t state_at(const struct ts_conn *c, uint64_t ts)
 	for (int i = 0; i < c->nsteps && c->steps[i].ts_ns <= ts; i++)
 		st = c->steps[i].to;
 	return st;
+}
+
+static uint64_t first_ts(const struct ts_conn *c)
+{
+	uint64_t t = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
+
+	if (c->nmarks && c->marks[0].ts_ns < t)
+		t = c->marks[0].ts_ns;
+	return t;
 }
 
 /* ---- drawing ---- */
@@ -513,6 +550,24 @@ static void owner(char *buf, size_t len, const struct ts_conn *c)
 	snprintf(buf, len, "%s %s[%u]", ts_role_name(c->role), esc, c->pid);
 }
 
+/* "  A  addr:port  who", or two lines when that is too wide. */
+static void end_line(struct diagram *d, const char *name, const char *ep, const char *who)
+{
+	struct line l = { .n = 0 };
+	char tmp[256];
+
+	snprintf(tmp, sizeof(tmp), "  %s  %s", name, ep);
+	put_text(&l, tmp);
+	if (l.cols + 2 + (int)strlen(who) > TS_DIAGRAM_COLS) {
+		emit_line(d, &l);
+		pad_to(&l, 5);
+	} else {
+		put_text(&l, "  ");
+	}
+	put_text(&l, who);
+	emit_line(d, &l);
+}
+
 static void header(struct diagram *d, const struct ts_conn *a,
 		   const struct ts_conn *b)
 {
@@ -542,18 +597,13 @@ static void header(struct diagram *d, const struct ts_conn *a,
 
 	ts_fmt_endpoint(ep, sizeof(ep), a->family, a->saddr, a->sport);
 	owner(ow, sizeof(ow), a);
-	snprintf(tmp, sizeof(tmp), "  A  %s  %s", ep, ow);
-	put_text(&l, tmp);
-	emit_line(d, &l);
+	end_line(d, "A", ep, ow);
 	ts_fmt_endpoint(ep, sizeof(ep), a->family, a->daddr, a->dport);
-	if (b) {
+	if (b)
 		owner(ow, sizeof(ow), b);
-		snprintf(tmp, sizeof(tmp), "  B  %s  %s", ep, ow);
-	} else {
-		snprintf(tmp, sizeof(tmp), "  B  %s  not traced: (STATES) inferred from A", ep);
-	}
-	put_text(&l, tmp);
-	emit_line(d, &l);
+	else
+		snprintf(ow, sizeof(ow), "not traced: (STATES) inferred from A");
+	end_line(d, "B", ep, ow);
 	if (a->joined_late || a->gaps || a->lost_events || a->evicted ||
 	    a->marks_dropped || a->steps_dropped ||
 	    (b && (b->joined_late || b->gaps || b->lost_events || b->marks_dropped))) {
@@ -617,13 +667,16 @@ static void match(struct obs *oa, int na, struct obs *ob, int nb)
 	}
 }
 
-static void put_time(struct line *l, const struct obs *x, uint64_t t0, bool right)
+/* A time is shown when that end's clock moved since its last one shown. */
+static void put_time(struct line *l, const struct obs *x, uint64_t t0, bool right,
+		     uint64_t *last)
 {
 	char t[32];
 	int len;
 
-	if (!x || !x->show_time)
+	if (!x || !x->show_time || x->ts == *last)
 		return;
+	*last = x->ts;
 	fmt_rel(t, sizeof(t), x->ts, t0);
 	len = (int)strlen(t);
 	if (!right)
@@ -636,12 +689,12 @@ static void draw(struct diagram *d, const struct ts_conn *a, const struct ts_con
 	struct obs oa[MAX_OBS], ob[MAX_OBS];
 	struct obs *rows[2 * MAX_OBS];
 	int na = observe(a, false, oa, MAX_OBS), nb = 0, nr = 0;
-	uint64_t t0 = a->nsteps ? a->steps[0].ts_ns : a->start_ns;
+	uint64_t t0 = first_ts(a);
 	struct line l = { .n = 0 };
-	uint64_t prev = 0;
+	uint64_t prev = 0, last_a = UINT64_MAX, last_b = UINT64_MAX;
 
 	if (b) {
-		uint64_t tb = b->nsteps ? b->steps[0].ts_ns : b->start_ns;
+		uint64_t tb = first_ts(b);
 
 		nb = observe(b, true, ob, MAX_OBS);
 		match(oa, na, ob, nb);
@@ -677,7 +730,7 @@ static void draw(struct diagram *d, const struct ts_conn *a, const struct ts_con
 		uint8_t sa, sb;
 
 		sa = xa ? xa->state : state_at(a, x->key);
-		put_time(&l, xa, t0, false);
+		put_time(&l, xa, t0, false, &last_a);
 		pad_to(&l, W_TIME + 1);
 		put_state(&l, sa, false, xa && xa->inferred);
 		if ((xa && xa->inferred) || (xb && xb->inferred))
@@ -689,7 +742,7 @@ static void draw(struct diagram *d, const struct ts_conn *a, const struct ts_con
 			sb = xb ? xb->state : state_at(b, x->key);
 			put_state(&l, sb, false, xb && xb->inferred);
 			pad_to(&l, TS_DIAGRAM_COLS - W_TIME);
-			put_time(&l, xb, t0, true);
+			put_time(&l, xb, t0, true, &last_b);
 		} else {
 			put_state(&l, x->peer, true, false);
 		}
