@@ -131,17 +131,37 @@ static inline void sc_passive_close(struct ts_scen *s, const struct ts_scen_end 
 		 TS_F_FIN_RCVD | TS_F_FIN_SENT | TS_F_ORPHAN, 0);
 }
 
+struct ts_scen_key {
+	uint64_t ts;
+	size_t i;
+};
+
+static inline int ts_scen_cmp(const void *a, const void *b)
+{
+	const struct ts_scen_key *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
 /* A stable sort by time: the order a live source delivers. */
 static inline void ts_scen_sort(struct ts_scen *s)
 {
-	for (size_t i = 1; i < s->n; i++) {
-		struct ts_rec x = s->r[i];
-		size_t j = i;
+	struct ts_scen_key *k = malloc((s->n + 1) * sizeof(*k));
+	struct ts_rec *r = malloc((s->n + 1) * sizeof(*r));
 
-		for (; j > 0 && s->r[j - 1].ts_ns > x.ts_ns; j--)
-			s->r[j] = s->r[j - 1];
-		s->r[j] = x;
-	}
+	if (!k || !r)
+		abort();
+	for (size_t i = 0; i < s->n; i++)
+		k[i] = (struct ts_scen_key){ s->r[i].ts_ns, i };
+	qsort(k, s->n, sizeof(*k), ts_scen_cmp);
+	for (size_t i = 0; i < s->n; i++)
+		r[i] = s->r[k[i].i];
+	free(s->r);
+	free(k);
+	s->r = r;
+	s->cap = s->n + 1;
 }
 
 static inline void ts_scen_free(struct ts_scen *s)

@@ -51,6 +51,7 @@ struct obs {
 	uint64_t ts;	  /* when this end saw it */
 	uint64_t key;	  /* row order: the earlier of both ends' times */
 	uint8_t kind;	  /* enum seg_kind */
+	uint8_t rtx_of;	  /* SEG_RTX: the kind retransmitted (0: data) */
 	bool out;	  /* sent by the observer */
 	bool side_b;	  /* observed by B */
 	bool show_time;	  /* first row of its step */
@@ -310,6 +311,13 @@ static void mark_obs(const struct ts_mark *k, bool side_b, struct obs *o, int *n
 		x->kind = SEG_RTX;
 		x->out = true;
 		rtx_label(x->label, sizeof(x->label), k);
+		if (k->type == TS_REC_SYNACK_RETRANS || k->state == TS_SYN_RECV)
+			x->rtx_of = SEG_SYNACK;
+		else if (k->state == TS_SYN_SENT)
+			x->rtx_of = SEG_SYN;
+		else if (k->state == TS_FIN_WAIT1 || k->state == TS_CLOSING ||
+			 k->state == TS_LAST_ACK)
+			x->rtx_of = SEG_FIN;
 		break;
 	default:
 		x->kind = SEG_DROP;
@@ -642,24 +650,35 @@ static int cmp_row(const void *pa, const void *pb)
 	return a->seq - b->seq;
 }
 
-/* Pair each segment B saw with the same one A saw (same kind, opposite
- * direction seen from each end, same rank among those). */
+/*
+ * Pair each segment B saw with the same one A saw (same kind, opposite
+ * direction seen from each end, same rank among those).  A segment A sent
+ * and then retransmitted reached B, if at all, as its last copy: B's
+ * receipt pairs with that retransmission.
+ */
 static void match(struct obs *oa, int na, struct obs *ob, int nb)
 {
 	int from = 0;
 
 	for (int i = 0; i < na; i++) {
 		struct obs *x = &oa[i];
+		int pick = i;
 
 		if (x->kind == SEG_NOTE || x->kind == SEG_RTX || x->kind == SEG_DROP)
 			continue;
+		for (int k = i + 1; x->out && k < na; k++) {
+			if (oa[k].kind == SEG_RTX && oa[k].rtx_of == x->kind)
+				pick = k;
+			else if (oa[k].kind != SEG_NOTE && oa[k].kind != SEG_RTX)
+				break;
+		}
 		for (int j = from; j < nb; j++) {
 			struct obs *y = &ob[j];
 
 			if (y->match >= 0 || y->kind != x->kind || y->out == x->out)
 				continue;
-			x->match = j;
-			y->match = i;
+			oa[pick].match = j;
+			y->match = pick;
 			/* Later segments of A match later ones of B. */
 			from = j + 1;
 			break;
@@ -692,6 +711,7 @@ static void draw(struct diagram *d, const struct ts_conn *a, const struct ts_con
 	uint64_t t0 = first_ts(a);
 	struct line l = { .n = 0 };
 	uint64_t prev = 0, last_a = UINT64_MAX, last_b = UINT64_MAX;
+	uint8_t cur_a = 0, cur_b = 0; /* the state last drawn on each side */
 
 	if (b) {
 		uint64_t tb = first_ts(b);
@@ -729,7 +749,9 @@ static void draw(struct diagram *d, const struct ts_conn *a, const struct ts_con
 		bool to_right = x->side_b ? !x->out : x->out;
 		uint8_t sa, sb;
 
-		sa = xa ? xa->state : state_at(a, x->key);
+		/* A side that saw nothing here keeps the state it last showed. */
+		sa = xa ? xa->state : cur_a ? cur_a : state_at(a, x->key);
+		cur_a = sa;
 		put_time(&l, xa, t0, false, &last_a);
 		pad_to(&l, W_TIME + 1);
 		put_state(&l, sa, false, xa && xa->inferred);
@@ -739,7 +761,8 @@ static void draw(struct diagram *d, const struct ts_conn *a, const struct ts_con
 		put_arrow(d, &l, x, to_right);
 		pad_to(&l, W_TIME + 1 + W_STATE + 1 + W_ARROW + 1);
 		if (b) {
-			sb = xb ? xb->state : state_at(b, x->key);
+			sb = xb ? xb->state : cur_b ? cur_b : state_at(b, x->key);
+			cur_b = sb;
 			put_state(&l, sb, false, xb && xb->inferred);
 			pad_to(&l, TS_DIAGRAM_COLS - W_TIME);
 			put_time(&l, xb, t0, true, &last_b);
