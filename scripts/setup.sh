@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool
       libelf-dev zlib1g-dev iproute2 nftables python3 net-tools netbase
-      util-linux man-db groff-base libclang-rt-14-dev)
+      util-linux man-db groff-base libclang-rt-14-dev chromium)
 if [[ "${1:-}" == "--bench" ]]; then
 	PKGS+=(bpftrace)
 fi

@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.force = true;
+	o.chunk_raw = 65536; /* many chunks: damage can cut between them */
 	ts_cap_header_init(&h, argc, argv, NULL);
 	h.start_mono_ns = 0;
 	err = ts_capw__open(&o, &h, NULL, 0, &w);
