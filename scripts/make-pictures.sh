@@ -10,9 +10,15 @@
 #      (docs/img/diagram.txt), the HTML page (docs/img/pictures.html) and
 #      its screenshot by headless Chromium (docs/img/pictures-html.png), and
 #      the Perfetto trace (docs/img/pictures.perfetto.json).
-# usage: scripts/make-pictures.sh [BUILD_DIR]   (default build/)
+# usage: scripts/make-pictures.sh [--render] [BUILD_DIR]   (default build/)
+#   --render: only step 3, from the committed tests/data/pictures.cap
 set -euo pipefail
 cd "$(dirname "$0")/.."
+render_only=
+if [[ ${1:-} == --render ]]; then
+	render_only=1
+	shift
+fi
 build=${1:-build}
 bin=$build/tcpscope
 kit=tests/e2e/tcpkit.py
@@ -21,7 +27,32 @@ port=8080
 [[ -x $bin ]] || { echo "make-pictures: no $bin: run scripts/build.sh first" >&2; exit 1; }
 command -v chromium >/dev/null || { echo "make-pictures: needs chromium (scripts/setup.sh)" >&2; exit 1; }
 
+render() {
+	mkdir -p docs/img
+	LANG=C.UTF-8 LC_ALL= LC_CTYPE= "$bin" report tests/data/pictures.cap --timeline --diagram \
+		>docs/img/diagram.txt
+	"$bin" report tests/data/pictures.cap --html docs/img/pictures.html \
+		--perfetto docs/img/pictures.perfetto.json
+	# The screenshot: headless Chromium in a namespace without a network.
+	local web=tspic-w-$$
+	ip netns add "$web"
+	ip netns exec "$web" chromium --headless --no-sandbox --disable-gpu --disable-quic \
+		--no-first-run --disable-background-networking --disable-component-update \
+		--disable-sync --user-data-dir="$tmp/chromium" --hide-scrollbars \
+		--window-size=1200,1100 --screenshot="$PWD/docs/img/pictures-html.png" \
+		"file://$PWD/docs/img/pictures.html" >/dev/null 2>&1 || true
+	ip netns del "$web"
+	[[ -s docs/img/pictures-html.png ]] || { echo "make-pictures: no screenshot" >&2; exit 1; }
+	echo "make-pictures: docs/img/diagram.txt, docs/img/pictures.html," \
+		"docs/img/pictures-html.png, docs/img/pictures.perfetto.json"
+}
+
 tmp=$(mktemp -d /tmp/tspic.XXXXXX)
+if [[ -n $render_only ]]; then
+	trap 'rm -rf "$tmp"' EXIT
+	render
+	exit 0
+fi
 cli=tspic-c-$$
 srv=tspic-s-$$
 rec=
@@ -104,18 +135,5 @@ wait "$rec" || true
 rec=
 cp "$tmp/pictures.cap" tests/data/pictures.cap
 
-mkdir -p docs/img
-LANG=C.UTF-8 "$bin" report tests/data/pictures.cap --timeline --diagram >docs/img/diagram.txt
-"$bin" report tests/data/pictures.cap --timeline --diagram --ascii >docs/img/diagram-ascii.txt
-"$bin" report tests/data/pictures.cap --html docs/img/pictures.html \
-	--perfetto docs/img/pictures.perfetto.json
-# The screenshot: headless Chromium in a namespace without a network.
-ip netns exec "$cli" ip link set tspc$$ down
-ip netns exec "$cli" chromium --headless --no-sandbox --disable-gpu --disable-quic \
-	--no-first-run --disable-background-networking --disable-component-update \
-	--disable-sync --user-data-dir="$tmp/chromium" --hide-scrollbars \
-	--window-size=1200,1100 --screenshot="$PWD/docs/img/pictures-html.png" \
-	"file://$PWD/docs/img/pictures.html" >/dev/null 2>&1
-echo "make-pictures: tests/data/pictures.cap ($(stat -c %s tests/data/pictures.cap) bytes)," \
-	"docs/img/diagram.txt, docs/img/pictures.html, docs/img/pictures-html.png," \
-	"docs/img/pictures.perfetto.json"
+echo "make-pictures: tests/data/pictures.cap ($(stat -c %s tests/data/pictures.cap) bytes)"
+render

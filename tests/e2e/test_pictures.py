@@ -261,6 +261,33 @@ def test_damaged_and_unwritable():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_readme_pictures_are_current():
+    """The pictures under docs/img/ are what the commands make of the
+    committed capture (scripts/make-pictures.sh --render remakes them)."""
+    cap = os.path.join(tslib.SRC, "tests", "data", "pictures.cap")
+    img = os.path.join(tslib.SRC, "docs", "img")
+    r = subprocess.run([tslib.TCPSCOPE, "report", cap, "--timeline", "--diagram"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60,
+                       env=dict(os.environ, LANG="C.UTF-8", LC_ALL="", LC_CTYPE=""))
+    expect(r.returncode == 0, "report: %s" % r.stderr)
+    expect(r.stdout == open(os.path.join(img, "diagram.txt")).read(),
+           "docs/img/diagram.txt is stale: run scripts/make-pictures.sh --render")
+    readme = open(os.path.join(tslib.SRC, "README.md")).read()
+    block = [b for b in r.stdout.split("\n\n") if "SYN rtx" in b][0]
+    expect(block in readme, "the README's diagram is not what the command prints")
+    tmp = tempfile.mkdtemp(prefix="tspic")
+    try:
+        rc, _, err, html, trace = render_all(cap, tmp)
+        expect(rc == 0, "report: %s" % err)
+        expect(open(trace).read() == open(os.path.join(img, "pictures.perfetto.json")).read(),
+               "docs/img/pictures.perfetto.json is stale")
+        expect(open(html).read() == open(os.path.join(img, "pictures.html")).read(),
+               "docs/img/pictures.html is stale")
+        validate_perfetto(trace)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_live_diagram():
     """trace --timeline --diagram live: both ends of a loopback connection
     in one ladder, box-drawing characters under a UTF-8 locale."""
@@ -280,4 +307,5 @@ def test_live_diagram():
 
 if __name__ == "__main__":
     tslib.main([test_real_capture_pictures, test_large_capture_page,
-                test_damaged_and_unwritable, test_live_diagram])
+                test_damaged_and_unwritable, test_readme_pictures_are_current,
+                test_live_diagram])

@@ -232,8 +232,9 @@ static int add_picture_sinks(const struct report_opts *o, struct ts_pipeline *p,
 	int err = 0;
 
 	if (o->html) {
+		const char *base = strrchr(o->path, '/');
 		struct ts_html_opts ho = { .max_conns = (uint32_t)o->html_max,
-					   .title = o->path };
+					   .title = base ? base + 1 : o->path };
 
 		err = open_output(o->html, &out->html);
 		if (!err) {

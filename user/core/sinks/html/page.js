@@ -61,8 +61,10 @@ function details(c) {
 	["time", "change", "step"].forEach(function (x) { hr.appendChild(h("th", x)); });
 	t.appendChild(hr);
 	const rows = [];
-	c.steps.forEach(function (s) { rows.push([s[0], s[1] + " \u2192 " + s[2], s[3] + (s[4] ? " (inferred)" : "")]); });
-	c.marks.forEach(function (m) { rows.push([m[0], m[1], m[2] > 1 ? "\u00d7" + m[2] : ""]); });
+	c.steps.forEach(function (s) {
+		rows.push([s[0], s[1] + " \u2192 " + s[2], s[3] + (s[4] && s[3].indexOf("inferred") < 0 ? " (inferred)" : "")]);
+	});
+	c.marks.forEach(function (m) { rows.push([m[0], m[1], "in " + m[3] + (m[2] > 1 ? " \u00d7" + m[2] : "")]); });
 	rows.sort(function (a, b) { return a[0] - b[0]; });
 	rows.forEach(function (r) {
 		const tr = h("tr");
@@ -167,13 +169,15 @@ function histogram() {
 	while (last > 0 && !b[last]) last--;
 	if (first < 0) { svg.appendChild(el("text", { x: 10, y: 20 }, "no complete handshakes")); return; }
 	const n = last - first + 1, bw = Math.min(48, 560 / n);
+	const every = Math.max(1, Math.ceil(72 / bw)); /* labels 72 px apart at least */
 	svg.setAttribute("width", 40 + n * bw);
 	for (let i = first; i <= last; i++) {
 		const hgt = 120 * b[i] / max, x0 = 30 + (i - first) * bw;
 		const r = el("rect", { x: x0, y: 130 - hgt, width: bw - 2, height: hgt, class: "bar" });
-		r.appendChild(el("title", {}, b[i] + " handshakes in " + (i ? fmtUs(1 << (i - 1)) : "0") + " .. " + fmtUs(1 << i)));
+		r.appendChild(el("title", {}, b[i] + " handshakes in " + (i ? fmtUs(Math.pow(2, i - 1)) : "0") + " .. " + fmtUs(Math.pow(2, i))));
 		svg.appendChild(r);
-		svg.appendChild(el("text", { x: x0, y: 145, class: "tick" }, "<" + fmtUs(1 << i)));
+		if ((i - first) % every === 0 || (i === last && (i - first) % every >= every / 2))
+			svg.appendChild(el("text", { x: x0, y: 145, class: "tick" }, "<" + fmtUs(Math.pow(2, i))));
 		if (b[i]) svg.appendChild(el("text", { x: x0, y: 126 - hgt, class: "tick" }, String(b[i])));
 	}
 }
