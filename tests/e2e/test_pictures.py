@@ -53,7 +53,8 @@ def chromium(ns, url, tmp, screenshot=None):
         p.communicate()
         raise tslib.TestFailure("chromium did not finish in 120 s")
     took = time.monotonic() - start
-    console = [l for l in err.splitlines() if ":CONSOLE" in l]
+    # Messages of the page itself (Chromium's own chrome:// pages log too).
+    console = [l for l in err.splitlines() if ":CONSOLE" in l and "source: " + url in l]
     return out, console, took
 
 

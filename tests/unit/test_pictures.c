@@ -210,12 +210,15 @@ static void test_html(void)
 {
 	struct ts_scen s = { 0 };
 	struct ts_scen_end e = { 4, "10.0.0.1", "10.0.0.2", 5000, 443, 77, "</script><b>", 1 };
+	struct ts_scen_end bad = { 4, "10.0.0.1", "10.0.0.2", 5001, 443, 78, "a\xff\xc3\x28\"\\", 1 };
 	size_t len = 0, tags;
 	char *h;
 
 	ts_scen_gallery(&s, 100, 10 * SC_MS);
 	sc_connect(&s, &e, 900, 20 * SC_MS);
 	sc_active_close(&s, &e, 900, 21 * SC_MS);
+	sc_connect(&s, &bad, 901, 20 * SC_MS);
+	sc_active_close(&s, &bad, 901, 21 * SC_MS);
 	ts_scen_sort(&s);
 	h = render(&s, HTML, 100, NULL, &len);
 	/* Only the page's own </script> tags: none from the data. */
@@ -223,13 +226,15 @@ static void test_html(void)
 	CHECK_INT(count(h, "</script"), tags);
 	CHECK(strstr(h, "\\u003c/script\\u003e\\u003cb\\u003e") != NULL);
 	CHECK(strstr(h, "<b>") == NULL);
-	CHECK_INT(count(h, "\"id\":\""), 12);
+	CHECK_INT(count(h, "\"id\":\""), 13);
+	/* Bytes that are not UTF-8 as \u00XX: the JSON stays valid UTF-8. */
+	CHECK(strstr(h, "\"comm\":\"a\\u00ff\\u00c3(\\\"\\\\\"") != NULL);
 	free(h);
 	h = render(&s, HTML, 3, "bad CRC in frame at byte 812", &len);
 	/* Three rows, the worst first (retransmissions), the rest aggregated. */
 	CHECK_INT(count(h, "\"id\":\""), 3);
-	CHECK(strstr(h, "\"rest\":{\"count\":9,") != NULL);
-	CHECK(strstr(h, "\"total\":12,\"max\":3,") != NULL);
+	CHECK(strstr(h, "\"rest\":{\"count\":10,") != NULL);
+	CHECK(strstr(h, "\"total\":13,\"max\":3,") != NULL);
 	CHECK(strstr(h, "\"damage\":\"bad CRC in frame at byte 812\"") != NULL);
 	CHECK(strstr(h, "http://") == NULL || strstr(h, "http://www.w3.org/") != NULL);
 	CHECK(strstr(h, "src=\"http") == NULL && strstr(h, "href=\"http") == NULL);

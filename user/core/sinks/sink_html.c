@@ -369,15 +369,16 @@ int ts_sink_html__new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
 	h->heap = calloc(h->max, sizeof(*h->heap));
 	h->sumf = open_memstream(&h->sumbuf, &h->sumlen);
 	if (!h->heap || !h->sumf)
-		goto fail;
+		goto cleanup;
+	/* The summary's text goes into the page: no terminal colours. */
 	plain.color = false;
 	err = ts_sink_summary__new(&h->summary, h->sumf, &plain, false);
 	if (err)
-		goto fail;
+		goto cleanup;
 	out->ops = &html_ops;
 	out->priv = h;
-	return 0;
-fail:
+	h = NULL;
+cleanup:
 	html_destroy(h);
 	return err;
 }
