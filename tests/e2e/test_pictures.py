@@ -54,7 +54,7 @@ def chromium(ns, url, tmp, screenshot=None):
         raise tslib.TestFailure("chromium did not finish in 120 s")
     took = time.monotonic() - start
     # Messages of the page itself (Chromium's own chrome:// pages log too).
-    console = [l for l in err.splitlines() if ":CONSOLE" in l and "source: " + url in l]
+    console = [l for l in err.splitlines() if ":CONSOLE" in l and "source: " + url.split("#")[0] in l]
     return out, console, took
 
 
@@ -197,6 +197,14 @@ def test_real_capture_pictures():
             rows = re.search(r'data-rows="(\d+)"', dom)
             expect(rows and int(rows.group(1)) == 9, "rows: %r" % (rows and rows.group(1)))
             expect(dom.count('class="row"') == 9, "one SVG row per connection")
+            # The filters, given in the address as a user can.
+            for frag, want in (("close=reset-sent", 1), ("port=8089&close=active", 5),
+                               ("proc=no-such-process", 0), ("port=1", 0)):
+                dom, console, _ = chromium(web, "file://" + html + "#" + frag, tmp)
+                expect(not console, "console messages: %r" % console)
+                got = re.search(r'data-rows="(\d+)"', dom)
+                expect(got and int(got.group(1)) == want,
+                       "#%s: %s rows, want %d" % (frag, got and got.group(1), want))
             png = os.path.join(tmp, "page.png")
             chromium(web, "file://" + html, tmp, screenshot=png)
             w, h, colors = png_pixels(png)

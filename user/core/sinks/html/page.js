@@ -246,6 +246,12 @@ try {
 		view = [Math.max(drag[1][0] - d, 0), Math.max(drag[1][0] - d, 0) + drag[1][1] - drag[1][0]];
 		render();
 	});
+	/* Filters can come in the address: page.html#port=443&proc=nginx&close=refused */
+	location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
+		const i = kv.indexOf("="), k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1));
+		const ids = { port: "f-port", proc: "f-proc", close: "f-close" };
+		if (i > 0 && ids[k]) byId(ids[k]).value = v;
+	});
 	render();
 	if (D.conns.length) details(D.conns[0]);
 	document.body.setAttribute("data-status", "rendered");
