@@ -18,6 +18,7 @@
 #include "cmd/cmds.h"
 #include "cmd/opt_values.h"
 #include "cmd/usage.h"
+#include "cmd/diagram_opts.h"
 #include "cmd/filter_opts.h"
 #include "cmd/output.h"
 #include "core/capfile/capfile.h"
@@ -38,8 +39,7 @@ struct report_opts {
 	bool summary;
 	bool header;
 	bool timeline;
-	bool diagram; /* --diagram: the RFC 793 ladder of each connection */
-	bool ascii;
+	struct ts_diagram_flags pic; /* --diagram, --ascii */
 	const char *html;     /* --html FILE */
 	const char *perfetto; /* --perfetto FILE */
 	uint64_t html_max;
@@ -52,8 +52,6 @@ enum {
 	OPT_AT,
 	OPT_HEADER,
 	OPT_MAX_CONNS,
-	OPT_DIAGRAM,
-	OPT_ASCII,
 	OPT_HTML,
 	OPT_HTML_MAX,
 	OPT_PERFETTO,
@@ -67,10 +65,6 @@ static const struct argp_option options[] = {
 	  "The sockets as they were at TIME: RFC 3339 (2026-11-21T12:00:05Z) or an offset from the start (+5s)", 0 },
 	{ "timeline", 'T', NULL, 0,
 	  "One block (or JSON object) per connection: its steps, close kind, handshake, retransmits", 0 },
-	{ "diagram", OPT_DIAGRAM, NULL, 0,
-	  "With --timeline: draw each connection as an RFC 793 ladder (both ends when both were traced)", 0 },
-	{ "ascii", OPT_ASCII, NULL, 0,
-	  "With --diagram: plain ASCII (default: box-drawing characters when the locale is UTF-8)", 0 },
 	{ "html", OPT_HTML, "FILE", 0,
 	  "Write a self-contained HTML page of the connections on a time axis (docs/PICTURES.md)", 0 },
 	{ "html-max-conns", OPT_HTML_MAX, "N", 0,
@@ -93,6 +87,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		ts_usage_quiet_argp(state);
 		state->child_inputs[0] = &o->filter;
+		state->child_inputs[1] = &o->pic;
 		break;
 	case 'j':
 		o->json = true;
@@ -108,12 +103,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'T':
 		o->timeline = true;
-		break;
-	case OPT_DIAGRAM:
-		o->diagram = true;
-		break;
-	case OPT_ASCII:
-		o->ascii = true;
 		break;
 	case OPT_HTML:
 		o->html = arg;
@@ -147,10 +136,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			ts_usage_error(state, "FILE is required");
 		if (o->summary + !!o->at + o->timeline > 1)
 			ts_usage_error(state, "--summary, --at and --timeline exclude each other");
-		if (o->diagram && (!o->timeline || o->json))
-			ts_usage_error(state, "--diagram needs --timeline (and no --json)");
-		if (o->ascii && !o->diagram)
-			ts_usage_error(state, "--ascii needs --diagram");
+		ts_diagram_flags__check(state, &o->pic, o->timeline, o->json);
 		if (o->html_max && !o->html)
 			ts_usage_error(state, "--html-max-conns needs --html");
 		if (o->html && o->perfetto && !strcmp(o->html, o->perfetto))
@@ -164,6 +150,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 static const struct argp_child children[] = {
 	{ &ts_filter_argp, 0, "Filters (as for trace):", 1 },
+	{ &ts_diagram_argp, 0, "Diagrams:", 2 },
 	{},
 };
 
@@ -263,14 +250,14 @@ static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 {
 	bool pictures = o->html || o->perfetto;
 	struct ts_output_opts out = {
-		.kind = o->diagram  ? TS_OUTPUT_DIAGRAM :
+		.kind = o->pic.diagram ? TS_OUTPUT_DIAGRAM :
 			o->timeline ? TS_OUTPUT_TIMELINE :
 			o->summary  ? TS_OUTPUT_SUMMARY :
 			o->at	    ? TS_OUTPUT_AT :
 			pictures    ? TS_OUTPUT_NONE : /* only the files were asked for */
 				      TS_OUTPUT_RECORDS,
 		.json = o->json,
-		.ascii = o->ascii,
+		.ascii = o->pic.ascii,
 		.track = pictures,
 		.max_conns = (uint32_t)o->max_conns,
 	};

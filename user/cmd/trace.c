@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cmd/capture.h"
 #include "cmd/cmds.h"
+#include "cmd/diagram_opts.h"
 #include "cmd/filter_opts.h"
 #include "cmd/live_opts.h"
 #include "cmd/opt_values.h"
@@ -26,8 +27,7 @@ struct trace_opts {
 	bool json;
 	enum ts_color color;
 	bool timeline;
-	bool diagram; /* --diagram: RFC 793 ladders instead of step lists */
-	bool ascii;
+	struct ts_diagram_flags pic; /* --diagram, --ascii */
 	uint64_t max_conns;
 	bool snapshot;	     /* --snapshot */
 	uint64_t interval_s; /* --interval: summary of counts, 0 none */
@@ -38,8 +38,6 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_SNAPSHOT,
 	OPT_INTERVAL,
-	OPT_DIAGRAM,
-	OPT_ASCII,
 };
 
 static const struct argp_option options[] = {
@@ -47,12 +45,6 @@ static const struct argp_option options[] = {
 	{ "timeline", 'T', NULL, 0,
 	  "One block (or JSON object) per connection when it ends: its steps, "
 	  "close kind, handshake, retransmits", 0 },
-	{ "diagram", OPT_DIAGRAM, NULL, 0,
-	  "With --timeline: draw each connection as an RFC 793 ladder (both "
-	  "ends when both are traced here)", 0 },
-	{ "ascii", OPT_ASCII, NULL, 0,
-	  "With --diagram: plain ASCII (default: box-drawing characters when "
-	  "the locale is UTF-8)", 0 },
 	{ "max-conns", OPT_MAX_CONNS, "N", 0,
 	  "With --timeline: connections tracked at once (default 65536); past "
 	  "it the least recently active one is shown early and counted as "
@@ -74,18 +66,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		ts_usage_quiet_argp(state);
 		state->child_inputs[0] = &o->filter;
 		state->child_inputs[1] = &o->live;
+		state->child_inputs[2] = &o->pic;
 		break;
 	case 'j':
 		o->json = true;
 		break;
 	case 'T':
 		o->timeline = true;
-		break;
-	case OPT_DIAGRAM:
-		o->diagram = true;
-		break;
-	case OPT_ASCII:
-		o->ascii = true;
 		break;
 	case OPT_MAX_CONNS:
 		if (ts_parse_u64(arg, 1, TS_TRACKER_MAX_CONNS, &o->max_conns))
@@ -108,10 +95,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->max_conns && !o->timeline)
 			ts_usage_error(state, "--max-conns needs --timeline");
-		if (o->diagram && (!o->timeline || o->json))
-			ts_usage_error(state, "--diagram needs --timeline (and no --json)");
-		if (o->ascii && !o->diagram)
-			ts_usage_error(state, "--ascii needs --diagram");
+		ts_diagram_flags__check(state, &o->pic, o->timeline, o->json);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -122,6 +106,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 static const struct argp_child children[] = {
 	{ &ts_filter_argp, 0, "Filters (applied in the kernel):", 1 },
 	{ &ts_live_argp, 0, "Tracing:", 2 },
+	{ &ts_diagram_argp, 0, "Diagrams:", 3 },
 	{},
 };
 
@@ -179,10 +164,10 @@ static int add_output(const struct trace_opts *o, struct ts_trace_snap *tsnap,
 		      struct ts_pipeline *p, const struct ts_meta *meta)
 {
 	struct ts_output_opts out = {
-		.kind = o->diagram ? TS_OUTPUT_DIAGRAM :
+		.kind = o->pic.diagram ? TS_OUTPUT_DIAGRAM :
 			o->timeline ? TS_OUTPUT_TIMELINE : TS_OUTPUT_RECORDS,
 		.json = o->json,
-		.ascii = o->ascii,
+		.ascii = o->pic.ascii,
 		.max_conns = (uint32_t)o->max_conns,
 		.new_records = o->snapshot ? new_marked_sink : NULL,
 		.records_ctx = tsnap,

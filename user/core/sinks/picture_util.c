@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/sinks/pictures.h"
 #include "core/sinks/picture_util.h"
+#include "core/stream/record.h"
 
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 if none. */
 static size_t utf8_len(const unsigned char *p)
@@ -86,6 +87,22 @@ void ts_pic_json_str(FILE *f, const char *s)
 		p++;
 	}
 	fputc('"', f);
+}
+
+const char *ts_pic_mark_name(unsigned int rec_type)
+{
+	switch (rec_type) {
+	case TS_REC_RETRANS:
+		return "retransmit";
+	case TS_REC_SYNACK_RETRANS:
+		return "SYN-ACK retransmit";
+	case TS_REC_RESET_SENT:
+		return "RST sent";
+	case TS_REC_RESET_RECV:
+		return "RST received";
+	default:
+		return "drop";
+	}
 }
 
 void ts_sink_picture__note_damage(struct ts_sink *s, const char *msg)

@@ -23,6 +23,10 @@ const char *ts_pic_escape(char *buf, size_t len, const char *src);
  */
 void ts_pic_json_str(FILE *f, const char *s);
 
+/* What a mark (struct ts_mark) of this record type is called in the
+ * page and the trace: "retransmit", "RST sent", ... ; "drop" otherwise. */
+const char *ts_pic_mark_name(unsigned int rec_type);
+
 void ts_sink_diagram__note_damage(struct ts_sink *s, const char *msg);
 void ts_sink_html__note_damage(struct ts_sink *s, const char *msg);
 void ts_sink_perfetto__note_damage(struct ts_sink *s, const char *msg);

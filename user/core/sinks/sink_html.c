@@ -194,22 +194,6 @@ static int cmp_worst_first(const void *a, const void *b)
 	return -worse(a, b);
 }
 
-static const char *mark_name(uint8_t type)
-{
-	switch (type) {
-	case TS_REC_RETRANS:
-		return "retransmit";
-	case TS_REC_SYNACK_RETRANS:
-		return "SYN-ACK retransmit";
-	case TS_REC_RESET_SENT:
-		return "RST sent";
-	case TS_REC_RESET_RECV:
-		return "RST received";
-	default:
-		return "drop";
-	}
-}
-
 static void write_conn(struct html *h, const struct ts_conn *c, bool comma)
 {
 	char ep[TS_ADDRSTR_LEN], id[24];
@@ -265,7 +249,7 @@ static void write_conn(struct html *h, const struct ts_conn *c, bool comma)
 		fputs(i ? ",[" : "[", f);
 		rel_us(f, h, k->ts_ns);
 		fputc(',', f);
-		ts_pic_json_str(f, mark_name(k->type));
+		ts_pic_json_str(f, ts_pic_mark_name(k->type));
 		fprintf(f, ",%u,", k->count ? k->count : 1);
 		ts_pic_json_str(f, ts_state_name(k->state));
 		fputc(']', f);

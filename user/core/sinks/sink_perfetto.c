@@ -81,22 +81,6 @@ static int pid_new(struct perfetto *p, uint32_t pid, bool *fresh)
 	return 0;
 }
 
-static const char *mark_name(const struct ts_mark *k)
-{
-	switch (k->type) {
-	case TS_REC_RETRANS:
-		return "retransmit";
-	case TS_REC_SYNACK_RETRANS:
-		return "SYN-ACK retransmit";
-	case TS_REC_RESET_SENT:
-		return "RST sent";
-	case TS_REC_RESET_RECV:
-		return "RST received";
-	default:
-		return "drop";
-	}
-}
-
 static void slice(struct perfetto *p, const struct ts_conn *c, uint64_t tid,
 		  const struct ts_step *s, uint64_t end)
 {
@@ -123,7 +107,7 @@ static void instant(struct perfetto *p, const struct ts_conn *c, uint64_t tid,
 	FILE *f = p->f;
 
 	fputs(",\n{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"segment\",\"name\":", f);
-	ts_pic_json_str(f, mark_name(k));
+	ts_pic_json_str(f, ts_pic_mark_name(k->type));
 	fprintf(f, ",\"pid\":%u,\"tid\":%" PRIu64 ",\"ts\":", c->pid, tid);
 	us(f, p, k->ts_ns);
 	fprintf(f, ",\"args\":{\"conn\":%" PRIu64 ",\"state\":", c->id);
