@@ -314,7 +314,31 @@ def test_live_diagram():
         expect(max(len(l) for l in text.splitlines()) <= 80, "wider than 80 columns")
 
 
+def test_live_diagram_one_end():
+    """Only the client's namespace traced: B's states are inferred and in
+    parentheses; the connection is drawn alone once the wait for its
+    other end is over."""
+    with tslib.Netns("picone") as cli, tslib.Netns("pictwo") as srv:
+        tslib.veth(cli, srv)
+        p, out, err = tsnet.start_to_files(cli, ["--timeline", "--diagram", "--ascii"])
+        try:
+            s = tslib.Server(srv, "--addr", "198.18.0.2", "--mode", "server-close")
+            c = tslib.client(cli, "--addr", "198.18.0.2", "--port", str(s.port),
+                             "--mode", "server-close")
+            expect(c.returncode == 0, "client failed: %s" % c.stderr.read())
+            s.wait()
+            tslib.wait_until(lambda: "close=passive" in open(out).read(), 20,
+                             "the connection drawn")
+        finally:
+            capkit.kill_quietly(p)
+        text = open(out).read()
+        expect("not traced: (STATES) inferred from A" in text, text)
+        expect("both ends traced" not in text, text)
+        expect(re.search(r"CLOSE_WAIT +<-+ FIN -+ \(FIN_WAIT1\)", text), text)
+        expect(re.search(r"LAST_ACK +-+ FIN -+> \(TIME_WAIT\)", text), text)
+
+
 if __name__ == "__main__":
     tslib.main([test_real_capture_pictures, test_large_capture_page,
                 test_damaged_and_unwritable, test_readme_pictures_are_current,
-                test_live_diagram])
+                test_live_diagram, test_live_diagram_one_end])

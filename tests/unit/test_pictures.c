@@ -13,6 +13,7 @@
 #include "scenarios.h"
 #include "core/sinks/pictures.h"
 #include "core/stream/pipeline.h"
+#include "core/stream/tracker.h"
 
 extern const char ts_html_page_head[];
 extern const char ts_html_page_tail[];
@@ -215,8 +216,66 @@ static void test_perfetto(void)
 	ts_scen_free(&s);
 }
 
+static struct ts_conn got[4];
+static int ngot;
+
+static int keep(void *ctx, const struct ts_conn *c)
+{
+	(void)ctx;
+	if (ngot < 4)
+		got[ngot] = *c;
+	ngot++;
+	return 0;
+}
+
+/* The tracker keeps each retransmit and reset with its time, in order,
+ * joins a SYN-ACK retransmit of the request, and bounds what it keeps. */
+static void test_marks(void)
+{
+	struct ts_scen_end c = { 4, "198.18.0.1", "198.18.0.2", 40000, 80, 1, "c", 1 };
+	struct ts_scen_end sv = { 4, "198.18.0.2", "198.18.0.1", 80, 40001, 2, "s", 1 };
+	struct ts_tracker *t = NULL;
+	struct ts_scen s = { 0 };
+
+	sc_connect(&s, &c, 1, 1 * SC_MS);
+	/* Out of order by a little, as records from two CPUs can be. */
+	sc_event(&s, &c, TS_REC_RETRANS, 1, 3 * SC_MS, TS_ESTABLISHED);
+	sc_event(&s, &c, TS_REC_RETRANS, 1, 2 * SC_MS, TS_ESTABLISHED);
+	for (int i = 0; i < TS_CONN_MAX_MARKS; i++)
+		sc_event(&s, &c, TS_REC_RETRANS, 1, 4 * SC_MS + i * SC_US, TS_ESTABLISHED);
+	sc_event(&s, &c, TS_REC_RESET_RECV, 1, 5 * SC_MS, TS_ESTABLISHED);
+	sc_close(&s, &c, 1, 5 * SC_MS + 1, TS_ESTABLISHED, 0, ECONNRESET);
+	sc_event(&s, &sv, TS_REC_SYNACK_RETRANS, 0, 6 * SC_MS, TS_NEW_SYN_RECV);
+	sc_event(&s, &sv, TS_REC_SYNACK_RETRANS, 0, 7 * SC_MS, TS_NEW_SYN_RECV);
+	sc_accept(&s, &sv, 2, 8 * SC_MS);
+	ngot = 0;
+	CHECK_INT(ts_tracker__new(NULL, keep, NULL, &t), 0);
+	for (size_t i = 0; i < s.n; i++)
+		CHECK_INT(ts_tracker__push(t, &s.r[i]), 0);
+	CHECK_INT(ts_tracker__finish(t), 0);
+	ts_tracker__free(t);
+	CHECK_INT(ngot, 2);
+	CHECK_INT(got[0].nmarks, TS_CONN_MAX_MARKS);
+	CHECK_INT(got[0].marks_dropped, 3);
+	CHECK_INT(got[0].rtx_total, TS_CONN_MAX_MARKS + 2); /* counts stay exact */
+	CHECK_INT(got[0].marks[0].ts_ns, 2 * SC_MS);
+	CHECK_INT(got[0].marks[1].ts_ns, 3 * SC_MS);
+	CHECK_INT(got[0].marks[0].type, TS_REC_RETRANS);
+	CHECK_INT(got[0].marks[0].state, TS_ESTABLISHED);
+	/* The reset came when the marks were full: it is kept all the same. */
+	CHECK_INT(got[0].marks[TS_CONN_MAX_MARKS - 1].type, TS_REC_RESET_RECV);
+	CHECK_INT(got[0].marks[TS_CONN_MAX_MARKS - 2].ts_ns, 4 * SC_MS + 4 * SC_US);
+	CHECK_INT(got[1].nmarks, 1);
+	CHECK_INT(got[1].marks[0].type, TS_REC_SYNACK_RETRANS);
+	CHECK_INT(got[1].marks[0].count, 2);
+	CHECK_INT(got[1].marks[0].ts_ns, 6 * SC_MS);
+	CHECK_INT(got[1].rtx[TS_RTX_SYNACK], 2);
+	ts_scen_free(&s);
+}
+
 int main(void)
 {
+	test_marks();
 	test_diagram_golden();
 	test_diagram_escape_and_width();
 	test_locale();

@@ -505,7 +505,19 @@ static void add_mark(struct ts_conn *c, uint64_t ts, uint8_t type,
 	if (c->nmarks >= TS_CONN_MAX_MARKS) {
 		if (c->marks_dropped < UINT16_MAX)
 			c->marks_dropped++;
-		return;
+		/* A reset ends the story: it takes the place of the newest
+		 * retransmit rather than go unseen. */
+		if (type != TS_REC_RESET_SENT && type != TS_REC_RESET_RECV)
+			return;
+		for (i = c->nmarks - 1; i >= 0; i--)
+			if (c->marks[i].type == TS_REC_RETRANS ||
+			    c->marks[i].type == TS_REC_SYNACK_RETRANS)
+				break;
+		if (i < 0)
+			return;
+		memmove(&c->marks[i], &c->marks[i + 1],
+			(size_t)(c->nmarks - 1 - i) * sizeof(c->marks[0]));
+		c->nmarks--;
 	}
 	for (i = c->nmarks; i > 0 && c->marks[i - 1].ts_ns > ts; i--)
 		c->marks[i] = c->marks[i - 1];
