@@ -160,7 +160,9 @@ static const struct argp argp = {
 	.args_doc = "FILE",
 	.doc = "Report what a capture file (tcpscope record -w) holds.\v"
 	       "Without --summary or --at, prints the records exactly as 'trace' "
-	       "printed them live. Exit status: 0 complete file; 1 unreadable "
+	       "printed them live. --html and --perfetto write pictures of the "
+	       "connections to files (docs/PICTURES.md); alone, they print nothing "
+	       "else. Exit status: 0 complete file; 1 unreadable "
 	       "(not a capture, bad header); 2 bad arguments; 3 damaged or "
 	       "incomplete file (truncated, corrupt, no trailer): the records "
 	       "before the damage are reported and a warning says where it is.",
