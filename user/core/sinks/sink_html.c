@@ -261,6 +261,7 @@ static void write_page(struct html *h, const struct ts_totals *t)
 {
 	FILE *f = h->f;
 	uint64_t span = h->last_ns > h->base_ns ? h->last_ns - h->base_ns : 0;
+	char when[TS_TIMESTR_LEN];
 
 	qsort(h->heap, h->nheap, sizeof(*h->heap), cmp_worst_first);
 	fputs(ts_html_page_head, f);
@@ -273,6 +274,9 @@ static void write_page(struct html *h, const struct ts_totals *t)
 		ts_pic_json_str(f, h->damage);
 	else
 		fputs("null", f);
+	ts_fmt_rfc3339(when, sizeof(when), (int64_t)h->base_ns + h->meta.wall_offset_ns);
+	fputs(",\"start\":", f);
+	ts_pic_json_str(f, when);
 	fputs(",\"close\":{", f);
 	for (int k = TS_CLOSE_OPEN; k <= TS_CLOSE_TIMEOUT; k++) {
 		fputs(k ? "," : "", f);

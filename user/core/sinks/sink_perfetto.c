@@ -190,6 +190,7 @@ static int perfetto_flush(void *priv)
 static int perfetto_finish(void *priv, const struct ts_totals *t)
 {
 	struct perfetto *p = priv;
+	char when[TS_TIMESTR_LEN];
 	FILE *f = p->f;
 
 	start(p);
@@ -201,7 +202,11 @@ static int perfetto_finish(void *priv, const struct ts_totals *t)
 		ts_pic_json_str(f, p->damage);
 		fputs("}}", f);
 	}
-	fprintf(f, "\n],\"metadata\":{\"source\":\"tcpscope\",\"connections\":%" PRIu64
+	/* Where "ts" 0 is: the first record, in monotonic ns and wall time. */
+	ts_fmt_rfc3339(when, sizeof(when), (int64_t)p->base_ns + p->meta.wall_offset_ns);
+	fprintf(f, "\n],\"metadata\":{\"source\":\"tcpscope\",\"ts_ns\":%" PRIu64 ",\"time\":\"%s\"",
+		p->base_ns, when);
+	fprintf(f, ",\"connections\":%" PRIu64
 		   ",\"records\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"damage\":",
 		t->conns, t->records, t->lost, t->conns_evicted);
 	if (p->damage)

@@ -216,7 +216,7 @@ function tables() {
 
 try {
 	byId("title").textContent = "tcpscope: " + D.title;
-	let info = D.total + " connections in " + fmtUs(D.span_us) + "; " + D.conns.length +
+	let info = D.total + " connections in " + fmtUs(D.span_us) + " from " + D.start + " (UTC); " + D.conns.length +
 		" drawn (at most " + D.max + ", --html-max-conns; the most retransmitting and slowest first)";
 	if (D.rest.count) info += ", " + D.rest.count + " aggregated in the last row";
 	if (D.lost) info += "; " + D.lost + " events were lost while recording";
