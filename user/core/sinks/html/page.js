@@ -176,7 +176,7 @@ function histogram() {
 		const r = el("rect", { x: x0, y: 130 - hgt, width: bw - 2, height: hgt, class: "bar" });
 		r.appendChild(el("title", {}, b[i] + " handshakes in " + (i ? fmtUs(Math.pow(2, i - 1)) : "0") + " .. " + fmtUs(Math.pow(2, i))));
 		svg.appendChild(r);
-		if ((i - first) % every === 0 || (i === last && (i - first) % every >= every / 2))
+		if ((i - first) % every === 0)
 			svg.appendChild(el("text", { x: x0, y: 145, class: "tick" }, "<" + fmtUs(Math.pow(2, i))));
 		if (b[i]) svg.appendChild(el("text", { x: x0, y: 126 - hgt, class: "tick" }, String(b[i])));
 	}
