@@ -131,6 +131,14 @@ function render() {
 		plotG.appendChild(spans);
 		g.addEventListener("click", function () { details(c); });
 		spans.addEventListener("click", function () { details(c); });
+		/* Double click: zoom to the connection's life. */
+		const fit = function () {
+			const pad = Math.max((c.end - c.start) * 0.1, 1);
+			view = [Math.max(c.start - pad, 0), c.end + pad];
+			render();
+		};
+		g.addEventListener("dblclick", fit);
+		spans.addEventListener("dblclick", fit);
 		svg.appendChild(g);
 	});
 	if (restRows) {
