@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "check.h"
-#include "golden.h"
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
 #include "core/stream/tracker.h"
@@ -602,6 +601,55 @@ static int to_sinks(void *ctx, const struct ts_conn *c)
 	g->ts.ops->conn_end(g->ts.priv, c);
 	g->js.ops->conn_end(g->js.priv, c);
 	return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		buf[n] = '\0';
+	*len = (size_t)n;
+	fclose(f);
+	return buf;
+}
+
+static void compare_golden(const char *name, const char *got, size_t len)
+{
+	char path[512];
+	size_t wlen = 0;
+	char *want;
+
+	snprintf(path, sizeof(path), "%s/%s", TS_TEST_DATA, name);
+	if (getenv("TS_UPDATE_GOLDEN")) {
+		FILE *f = fopen(path, "w");
+
+		CHECK(f != NULL);
+		if (f) {
+			fwrite(got, 1, len, f);
+			fclose(f);
+		}
+		return;
+	}
+	want = slurp(path, &wlen);
+	CHECK(want != NULL);
+	if (want && (wlen != len || memcmp(want, got, len))) {
+		fprintf(stderr, "%s differs; got:\n%s\n", path, got);
+		CHECK(0);
+	}
+	free(want);
 }
 
 static void test_golden(void)
