@@ -19,7 +19,7 @@ int ts_capture__precheck(const struct ts_capture_opts *o)
 {
 	struct stat st;
 
-	if (!o->path || o->force || lstat(o->path, &st))
+	if (!o->path || !strcmp(o->path, "-") || o->force || lstat(o->path, &st))
 		return 0;
 	say_exists(o->path);
 	return -EEXIST;

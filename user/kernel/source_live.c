@@ -115,8 +115,10 @@ static int poll_once(struct ts_live *lv, int timeout_ms)
 {
 	int err = ts_live__poll(lv, timeout_ms);
 
+	/* -EPIPE: stdout's reader went away; the command ends quietly. */
 	if (err < 0 && err != -EINTR) {
-		ts_err("reading events failed: %s", strerror(-err));
+		if (err != -EPIPE)
+			ts_err("reading events failed: %s", strerror(-err));
 		return err;
 	}
 	return 0;

@@ -24,11 +24,15 @@
 #define READ_CHUNK (1 << 20)
 
 struct ts_capr {
-	const uint8_t *buf;
-	size_t len;
-	void *map;   /* mmap'd, or NULL */
-	void *owned; /* malloc'd copy, or NULL */
-	size_t pos;  /* offset of the next frame */
+	const uint8_t *buf; /* the bytes from file offset 'base' on */
+	size_t len;	    /* file offset of the end of what buf holds */
+	void *map;	    /* mmap'd, or NULL */
+	void *owned;	    /* the stream's window, or NULL */
+	size_t pos;	    /* file offset of the next frame */
+	size_t base;	    /* file offset of buf[0] (0 unless streaming) */
+	int fd;		    /* a pipe read as a stream, or -1 */
+	size_t win_cap;
+	bool eof;
 
 	struct ts_cap_header h;
 	struct ts_sock *socks;
@@ -96,15 +100,59 @@ static const char *frame_name(uint32_t type)
 }
 
 /*
+ * A stream (a pipe, 'report -') is read through a window that holds the
+ * frame being read and little more: memory stays bounded by the largest
+ * frame, whatever the capture's length.  Make [pos, pos + need) available
+ * if the stream has it; the window may move, so pointers into it are only
+ * good until the next call.
+ */
+static int fill(struct ts_capr *r, size_t need)
+{
+	while (r->fd >= 0 && r->len - r->pos < need && !r->eof) {
+		size_t keep = r->len - r->pos, want = need > READ_CHUNK ? need : READ_CHUNK;
+		uint8_t *w = r->owned;
+		ssize_t n;
+
+		if (r->pos > r->base) {
+			memmove(w, w + (r->pos - r->base), keep);
+			r->base = r->pos;
+		}
+		if (r->win_cap < want + READ_CHUNK) {
+			w = realloc(r->owned, want + READ_CHUNK);
+			if (!w)
+				return -ENOMEM;
+			r->owned = w;
+			r->win_cap = want + READ_CHUNK;
+		}
+		r->buf = w;
+		n = read(r->fd, w + keep, r->win_cap - keep);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			r->eof = true;
+		r->len += (size_t)n;
+	}
+	return 0;
+}
+
+/*
  * Check the frame at r->pos without consuming it.  Returns 1 with *f
- * filled, 0 at a clean end of file, -1 after fail().
+ * filled, 0 at a clean end of file, -1 after fail(), another negative
+ * errno when the stream cannot be read.
  */
 static int peek_frame(struct ts_capr *r, struct frame *f, enum ts_capr_status st)
 {
-	size_t left = r->len - r->pos;
-	const uint8_t *p = r->buf + r->pos;
+	size_t left;
+	const uint8_t *p;
 	uint32_t crc;
+	int err = fill(r, TS_CAP_FRAME_HDR_LEN);
 
+	if (err)
+		goto read_failed;
+	left = r->len - r->pos;
+	p = r->buf + (r->pos - r->base);
 	if (!left)
 		return 0;
 	if (left < TS_CAP_FRAME_HDR_LEN) {
@@ -125,6 +173,11 @@ static int peek_frame(struct ts_capr *r, struct frame *f, enum ts_capr_status st
 		     r->pos + 8, (unsigned)TS_CAP_MAX_RAW);
 		return -1;
 	}
+	err = fill(r, TS_CAP_FRAME_HDR_LEN + (size_t)f->stored);
+	if (err)
+		goto read_failed;
+	left = r->len - r->pos;
+	p = r->buf + (r->pos - r->base);
 	if (f->stored > left - TS_CAP_FRAME_HDR_LEN) {
 		fail(r, st,
 		     "truncated %s frame at byte offset %zu: it needs %u bytes, the file ends "
@@ -142,6 +195,9 @@ static int peek_frame(struct ts_capr *r, struct frame *f, enum ts_capr_status st
 		return -1;
 	}
 	return 1;
+read_failed:
+	fail(r, st, "cannot read at byte offset %zu: %s", r->len, strerror(-err));
+	return -1;
 }
 
 static int ensure_raw(struct ts_capr *r, size_t n)
@@ -288,7 +344,7 @@ static int load_trailer(struct ts_capr *r, const struct frame *f)
 	r->has_trailer = true;
 	r->done = true;
 	r->pos += TS_CAP_FRAME_HDR_LEN + f->stored;
-	if (r->pos != r->len) {
+	if (fill(r, 1) == 0 && r->pos != r->len) {
 		fail(r, TS_CAPR_DAMAGED,
 		     "%zu unexpected bytes after the trailer at byte offset %zu", r->len - r->pos,
 		     r->pos);
@@ -462,6 +518,11 @@ static int read_preamble(struct ts_capr *r)
 	uint32_t version;
 	int err;
 
+	err = fill(r, TS_CAP_PREAMBLE_LEN);
+	if (err) {
+		fail(r, TS_CAPR_BAD, "cannot read: %s", strerror(-err));
+		return -1;
+	}
 	if (r->len == 0) {
 		fail(r, TS_CAPR_BAD, "empty file (0 bytes): not a tcpscope capture");
 		return -1;
@@ -530,6 +591,7 @@ static int capr_new(struct ts_capr **out)
 		return -ENOMEM;
 	}
 	r->z_ready = true;
+	r->fd = -1;
 	*out = r;
 	return 0;
 }
@@ -556,44 +618,6 @@ int ts_capr__open_mem(const void *buf, size_t len, struct ts_capr **out)
 	return capr_start(r);
 }
 
-/* Pipes and other non-regular files are read whole into memory. */
-static int slurp(int fd, struct ts_capr *r)
-{
-	size_t cap = 0, len = 0;
-	uint8_t *p = NULL;
-
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < READ_CHUNK) {
-			uint8_t *q = realloc(p, cap + READ_CHUNK);
-
-			if (!q) {
-				free(p);
-				return -ENOMEM;
-			}
-			p = q;
-			cap += READ_CHUNK;
-		}
-		n = read(fd, p + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = -errno;
-
-			free(p);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	r->owned = p;
-	r->buf = p;
-	r->len = len;
-	return 0;
-}
-
 int ts_capr__open(const char *path, struct ts_capr **out)
 {
 	struct ts_capr *r = NULL;
@@ -601,7 +625,9 @@ int ts_capr__open(const char *path, struct ts_capr **out)
 	int fd, err;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* "-": the capture comes on stdin ('record -w - | report -'). */
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) :
+				  fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
@@ -627,15 +653,17 @@ int ts_capr__open(const char *path, struct ts_capr **out)
 		r->buf = m;
 		r->len = (size_t)st.st_size;
 	} else if (!S_ISREG(st.st_mode)) {
-		err = slurp(fd, r);
-		if (err)
-			goto cleanup;
+		/* Pipes and other streams: read as they come (see fill()). */
+		r->fd = fd;
+		fd = -1;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	*out = r;
 	return capr_start(r);
 cleanup:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	ts_capr__close(r);
 	return err;
 }
@@ -674,6 +702,8 @@ void ts_capr__close(struct ts_capr *r)
 		return;
 	if (r->map)
 		munmap(r->map, r->len);
+	if (r->fd >= 0)
+		close(r->fd);
 	free(r->owned);
 	if (r->z_ready)
 		inflateEnd(&r->z);

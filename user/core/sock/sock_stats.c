@@ -217,13 +217,15 @@ int ts_stats__print(FILE *f, const struct ts_sock_stats *st, size_t top,
 	return ferror(f) ? -EIO : 0;
 }
 
-int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top)
+int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top, uint64_t ts_ns,
+			 int64_t wall_offset_ns)
 {
 	size_t shown = st->nports < top ? st->nports : top;
 	struct ts_jsonw w;
 
 	ts_jsonw__begin(&w, f);
 	ts_jsonw__str(&w, "event", "stats");
+	ts_json_time(&w, "", ts_ns, wall_offset_ns);
 	ts_jsonw__u64(&w, "total", st->total);
 	ts_jsonw__u64(&w, "ipv4", st->v4);
 	ts_jsonw__u64(&w, "ipv6", st->v6);
