@@ -20,6 +20,7 @@
 #include "cmd/usage.h"
 #include "cmd/filter_opts.h"
 #include "core/capfile/capfile.h"
+#include "core/util/escape.h"
 #include "core/util/log.h"
 #include "core/sinks/sink_report.h"
 #include "core/sinks/sinks.h"
@@ -135,30 +136,20 @@ static const struct argp argp = {
 	.children = children,
 };
 
-/* Header strings come from the file: no terminal escapes get through. */
-static const char *printable(const char *s, char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < len; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	buf[i] = '\0';
-	return buf;
-}
-
 static void print_info(const struct ts_capr *r)
 {
 	const struct ts_cap_header *h = ts_capr__header(r);
-	char host[256], kernel[256], cmd[TS_CAP_MAX_STR];
+	/* Header strings come from the file: no terminal escapes get through. */
+	char host[1024], kernel[1024], cmd[TS_ESC_LEN(TS_CAP_MAX_STR)];
 	const struct ts_sock *socks;
 	size_t n;
 
 	ts_capr__snapshot(r, &socks, &n);
 	fprintf(stderr, "capture: format %u, host %s, kernel %s, %zu sockets in the snapshot\n"
 			"capture: recorded by: %s\n",
-		h->version, printable(h->host, host, sizeof(host)),
-		printable(h->kernel, kernel, sizeof(kernel)), n,
-		printable(h->cmdline, cmd, sizeof(cmd)));
+		h->version, ts_escape(host, sizeof(host), h->host),
+		ts_escape(kernel, sizeof(kernel), h->kernel), n,
+		ts_escape(cmd, sizeof(cmd), h->cmdline));
 }
 
 /* The snapshot's sockets that pass the filters, as records would. */

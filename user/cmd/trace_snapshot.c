@@ -4,6 +4,7 @@
 #include <string.h>
 #include "kernel/snapshot.h"
 #include "cmd/trace_snapshot.h"
+#include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/util/log.h"
 #include "core/sinks/sinks.h"
@@ -180,6 +181,7 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 	struct ts_sock_stats st;
 	struct ts_sock *s = NULL;
 	char clock[TS_TIMESTR_LEN];
+	char text[TS_ESC_LEN(sizeof(st.hints[0].text))];
 	size_t n = 0;
 	int err;
 
@@ -201,7 +203,8 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 				fprintf(f, " %s %u", ts_state_name(i), st.by_state[i]);
 		fputc('\n', f);
 		for (size_t i = 0; i < st.nhints; i++)
-			fprintf(f, "%-12s -- ! %s\n", clock, st.hints[i].text);
+			fprintf(f, "%-12s -- ! %s\n", clock,
+				ts_escape(text, sizeof(text), st.hints[i].text));
 		err = ferror(f) ? -EIO : 0;
 	}
 	ts_stats__free(&st);

@@ -8,6 +8,7 @@
  * so such a close is shown as TIME_WAIT, marked inferred, for the 60 s
  * Linux keeps it (TCP_TIMEWAIT_LEN), unless a reset ended the connection.
  */
+#include "core/util/escape.h"
 #include "core/stream/connmap.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
@@ -181,12 +182,13 @@ static void write_json(struct at_sink *s, const struct entry *e)
 
 static void write_text(struct at_sink *s, const struct entry *e)
 {
-	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], prog[40], st[24];
+	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], prog[96], st[24];
+	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 
 	ts_fmt_endpoint(l, sizeof(l), e->family, e->saddr, e->sport);
 	ts_fmt_endpoint(rm, sizeof(rm), e->family, e->daddr, e->dport);
 	if (e->pid)
-		snprintf(prog, sizeof(prog), "%u/%s", e->pid, e->comm);
+		snprintf(prog, sizeof(prog), "%u/%s", e->pid, ts_escape(comm, sizeof(comm), e->comm));
 	else
 		snprintf(prog, sizeof(prog), "-");
 	snprintf(st, sizeof(st), "%s%s", ts_state_name(e->state), e->inferred ? "*" : "");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* report --summary: what a capture holds, in a few tables. */
+#include "core/util/escape.h"
 #include "core/stream/connmap.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
@@ -261,6 +262,7 @@ static void write_text(struct summary *s)
 {
 	char t1[TS_TIMESTR_LEN], t2[TS_TIMESTR_LEN];
 	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], ev[40];
+	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	FILE *f = s->f;
 	uint64_t rt = 0;
 
@@ -323,7 +325,8 @@ static void write_text(struct summary *s)
 		ts_fmt_endpoint(l, sizeof(l), r->family, r->saddr, r->sport);
 		ts_fmt_endpoint(rm, sizeof(rm), r->family, r->daddr, r->dport);
 		fprintf(f, "%8llu %-7u %-16s %-26s %-26s %llu\n",
-			(unsigned long long)s->rc[i].count, r->pid, r->comm[0] ? r->comm : "-", l,
+			(unsigned long long)s->rc[i].count, r->pid,
+			r->comm[0] ? ts_escape(comm, sizeof(comm), r->comm) : "-", l,
 			rm, (unsigned long long)r->conn);
 	}
 }

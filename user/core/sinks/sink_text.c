@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
@@ -219,6 +220,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 		      int aw)
 {
 	char t[TS_TIMESTR_LEN];
+	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	struct line l = { .n = 0 };
 	const char *step;
 	size_t start;
@@ -238,7 +240,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	else
 		put(&l, "-");
 	put_col(&l, "", 7 > l.n - start ? 7 - (l.n - start) : 0, 1);
-	put_col(&l, r->comm[0] ? r->comm : "-", 16, 1);
+	put_col(&l, r->comm[0] ? ts_escape(comm, sizeof(comm), r->comm) : "-", 16, 1);
 	put_col(&l, e->local, (size_t)aw, 1);
 	put_col(&l, e->remote, (size_t)aw, 1);
 	put_event(&l, r, m->color);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 #include "core/sinks/sinks.h"
@@ -56,7 +57,8 @@ static int timeline_lost_json(void *priv, const struct ts_rec *r)
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 {
 	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[32], life[32], pct[32];
-	char owner[TS_COMM_LEN + 16];
+	char owner[TS_ESC_LEN(TS_COMM_LEN) + 16];
+	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	double p = retrans_pct(c);
 	bool hot = p > 1.0;
 	FILE *f = s->f;
@@ -74,7 +76,8 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 		snprintf(pct, sizeof(pct), "-");
 
 	if (c->pid)
-		snprintf(owner, sizeof(owner), "%s[%u]", c->comm, c->pid);
+		snprintf(owner, sizeof(owner), "%s[%u]", ts_escape(comm, sizeof(comm), c->comm),
+			 c->pid);
 	else
 		snprintf(owner, sizeof(owner), "-");
 	fprintf(f, "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s\n",

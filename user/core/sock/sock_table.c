@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "core/util/escape.h"
 #include "core/util/jsonw.h"
 #include "core/sock/sock_table.h"
 #include "core/sinks/sinks.h"
@@ -277,6 +278,7 @@ int ts_table__print(FILE *f, const struct ts_table_opts *o,
 	struct user_cache users = {};
 	size_t aw = ADDR_MIN_WIDTH;
 	char line[1024], *p, *col;
+	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	struct obuf *b;
 	int rows = 0;
 
@@ -369,7 +371,7 @@ int ts_table__print(FILE *f, const struct ts_table_opts *o,
 			if (k->pid) {
 				p = put_u64(p, k->pid);
 				*p++ = '/';
-				p = put_str(p, k->comm);
+				p = put_str(p, ts_escape(comm, sizeof(comm), k->comm));
 			} else {
 				*p++ = '-';
 			}
