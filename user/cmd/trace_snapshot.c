@@ -196,7 +196,7 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 		err = ts_stats__print_json(f, &st, 10);
 	} else {
 		ts_fmt_clock(clock, sizeof(clock),
-			     (int64_t)ts_now_mono_ns() + wall_offset_ns);
+			     ts_wall_ns(ts_now_mono_ns(), wall_offset_ns));
 		fprintf(f, "%-12s -- sockets: %u", clock, st.total);
 		for (unsigned int i = 1; i < TS_STATS_STATES; i++)
 			if (st.by_state[i])

@@ -118,7 +118,8 @@ static int at_rec(void *priv, const struct ts_rec *r)
 			e->alive = true;
 			e->state = TS_TIME_WAIT;
 			e->inferred = true;
-			e->tw_until = r->ts_ns + TIMEWAIT_NS;
+			e->tw_until = r->ts_ns > UINT64_MAX - TIMEWAIT_NS ? UINT64_MAX :
+									 r->ts_ns + TIMEWAIT_NS;
 			e->pid = 0; /* a timewait socket belongs to no process */
 			e->comm[0] = '\0';
 		}
@@ -209,7 +210,7 @@ static int at_finish(void *priv, const struct ts_totals *t)
 			s->e[k++] = s->e[i];
 	if (k)
 		qsort(s->e, k, sizeof(*s->e), cmp_entry);
-	ts_fmt_rfc3339(when, sizeof(when), (int64_t)s->o.at_mono_ns + s->meta.wall_offset_ns);
+	ts_fmt_rfc3339(when, sizeof(when), ts_wall_ns(s->o.at_mono_ns, s->meta.wall_offset_ns));
 	if (!s->o.json) {
 		fprintf(s->f,
 			"TCP sockets at %s (from a snapshot of %zu sockets and %llu events)\n",

@@ -46,7 +46,7 @@ void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 	ts_jsonw__begin(&w, f);
 	ts_jsonw__str(&w, "event", ts_rec_type_name(r->type));
 	ts_jsonw__u64(&w, "ts_ns", r->ts_ns);
-	ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)r->ts_ns + m->wall_offset_ns);
+	ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(r->ts_ns, m->wall_offset_ns));
 	ts_jsonw__str(&w, "time", buf);
 	if (r->type == TS_REC_LOST) {
 		ts_jsonw__u64(&w, "count", r->lost);

@@ -189,9 +189,9 @@ static void write_json(struct summary *s)
 	ts_jsonw__u64(&w, "records", s->records);
 	ts_jsonw__u64(&w, "lost", s->lost);
 	if (s->records || s->lost_recs) {
-		ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)s->first_ts + s->meta.wall_offset_ns);
+		ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(s->first_ts, s->meta.wall_offset_ns));
 		ts_jsonw__str(&w, "first", buf);
-		ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)s->last_ts + s->meta.wall_offset_ns);
+		ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(s->last_ts, s->meta.wall_offset_ns));
 		ts_jsonw__str(&w, "last", buf);
 	}
 	ts_jsonw__array_begin(&w, "transitions");
@@ -269,8 +269,8 @@ static void write_text(struct summary *s)
 	fprintf(f, "%llu records, %llu events lost", (unsigned long long)s->records,
 		(unsigned long long)s->lost);
 	if (s->records || s->lost_recs) {
-		ts_fmt_rfc3339(t1, sizeof(t1), (int64_t)s->first_ts + s->meta.wall_offset_ns);
-		ts_fmt_rfc3339(t2, sizeof(t2), (int64_t)s->last_ts + s->meta.wall_offset_ns);
+		ts_fmt_rfc3339(t1, sizeof(t1), ts_wall_ns(s->first_ts, s->meta.wall_offset_ns));
+		ts_fmt_rfc3339(t2, sizeof(t2), ts_wall_ns(s->last_ts, s->meta.wall_offset_ns));
 		fprintf(f, ", from %s to %s", t1, t2);
 	}
 	fprintf(f, "\n\n%-40s %-40s %10s\n", "STATE CHANGE", "STEP", "COUNT");

@@ -225,7 +225,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	const char *step;
 	size_t start;
 
-	ts_fmt_clock(t, sizeof(t), (int64_t)r->ts_ns + m->wall_offset_ns);
+	ts_fmt_clock(t, sizeof(t), ts_wall_ns(r->ts_ns, m->wall_offset_ns));
 	if (r->type == TS_REC_LOST) {
 		fprintf(f, "%-12s %s%" PRIu64
 			   " events LOST (ring buffer full: try a larger --ring-size; or a program re-entered on a busy CPU)%s\n",

@@ -153,7 +153,7 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 	ts_jsonw__u64(&w, "conn", c->id);
 	ts_jsonw__str(&w, "role", ts_role_name(c->role));
 	ts_jsonw__u64(&w, "start_ns", c->start_ns);
-	ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)c->start_ns + m->wall_offset_ns);
+	ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(c->start_ns, m->wall_offset_ns));
 	ts_jsonw__str(&w, "time", buf);
 	ts_json_tuple(&w, c->family, c->saddr, c->sport, c->daddr, c->dport);
 	ts_jsonw__u64(&w, "netns", c->netns);

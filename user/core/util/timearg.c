@@ -37,6 +37,7 @@ static int parse_rfc3339(const char *s, int64_t *wall_ns)
 	int64_t frac = 0, scale = 100000000, off = 0;
 	int y, mo, d, h, mi, se, oh, om, err;
 	time_t t;
+	int64_t secs;
 
 	if ((err = digits(&p, 4, 1970, 9999, &y)) || (err = expect(&p, "-")) ||
 	    (err = digits(&p, 2, 1, 12, &mo)) || (err = expect(&p, "-")) ||
@@ -77,7 +78,11 @@ static int parse_rfc3339(const char *s, int64_t *wall_ns)
 	t = timegm(&tm);
 	if (t == (time_t)-1)
 		return -ERANGE;
-	*wall_ns = ((int64_t)t - off) * 1000000000LL + frac;
+	/* Nanoseconds since 1970 fit an int64 until 2262-04-11. */
+	if (__builtin_sub_overflow((int64_t)t, (int64_t)off, &secs) ||
+	    __builtin_mul_overflow(secs, 1000000000LL, &secs) ||
+	    __builtin_add_overflow(secs, (int64_t)frac, wall_ns))
+		return -ERANGE;
 	return 0;
 }
 
@@ -99,8 +104,7 @@ int ts_parse_at(const char *s, uint64_t start_mono_ns, int64_t wall_offset_ns, u
 	err = parse_rfc3339(s, &wall);
 	if (err)
 		return err;
-	mono = wall - wall_offset_ns;
-	if (mono < 0)
+	if (__builtin_sub_overflow(wall, wall_offset_ns, &mono) || mono < 0)
 		return -ERANGE;
 	*mono_ns = (uint64_t)mono;
 	return 0;
