@@ -64,6 +64,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (err)
 			ts_usage_error(state, "invalid --netns '%s': %s", arg,
 				   err == -EINVAL ? "not a network namespace file nor an inode number" :
+				   err == -ERANGE ? "an inode number is 1..4294967295 (leave --netns out to trace every namespace)" :
 						    strerror(-err));
 		break;
 	default:

@@ -228,6 +228,7 @@ int cmd_report(int argc, char **argv)
 	struct ts_cap_trailer t;
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
+	bool quiet = false;
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
@@ -248,17 +249,23 @@ int cmd_report(int argc, char **argv)
 	if (add_sinks(&o, r, &pipe, &meta))
 		goto cleanup;
 	err = ts_source_file__run(r, &pipe);
-	if (err) {
+	if (err == -EPIPE) {
+		/* The reader of the output went away (| head): not an error. */
+		quiet = true;
+	} else if (err) {
 		ts_err("reading %s failed: %s", o.path, strerror(-err));
 		goto cleanup;
 	}
 	ret = 0;
 cleanup:
-	if (ts_pipeline__finish(&pipe) && !ret) {
-		ts_err("writing output failed");
+	err = ts_pipeline__finish(&pipe);
+	if (err == -EPIPE)
+		quiet = true;
+	else if (err && !ret) {
+		ts_err("writing output failed: %s", strerror(-err));
 		ret = 1;
 	}
-	if (!ret && ts_capr__status(r) != TS_CAPR_OK) {
+	if (!ret && !quiet && ts_capr__status(r) != TS_CAPR_OK) {
 		ts_warn("%s: %s; the %llu records before it were reported",
 			o.path, ts_capr__error(r), (unsigned long long)pipe.totals.records);
 		ret = EXIT_DAMAGED;

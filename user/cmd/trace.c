@@ -273,22 +273,27 @@ int cmd_trace(int argc, char **argv)
 	rc.tsnap = tsnap;
 	rc.cap = cap;
 	rc.wall_offset_ns = meta.wall_offset_ns;
-	if (ts_live__run(live, &ro))
+	err = ts_live__run(live, &ro);
+	/* A closed stdout (| head) ends the run like Ctrl-C, quietly. */
+	if (err && err != -EPIPE)
 		goto cleanup;
 	ret = 0;
 cleanup:
 	/* The summary belongs to a run that traced; none if setup failed. */
-	if (live && ts_pipeline__finish(&pipe) && !ret) {
-		ts_err("writing output failed");
-		ret = 1;
+	if (live) {
+		err = ts_pipeline__finish(&pipe);
+		if (err && err != -EPIPE && !ret) {
+			ts_err("writing output failed: %s", strerror(-err));
+			ret = 1;
+		}
 	}
 	if (ts_sink_capture__error(cap) && ts_sink_capture__error(cap) != -EFBIG)
 		ret = 1;
-	if (live || loader)
+	if (live)
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
 			(unsigned long long)pipe.totals.records,
 			(unsigned long long)pipe.totals.lost);
-	if ((live || loader) && pipe.totals.conns_evicted)
+	if (live && pipe.totals.conns_evicted)
 		ts_warn("%llu connections evicted (raise --max-conns)",
 			(unsigned long long)pipe.totals.conns_evicted);
 	if (live && ts_live__bad_records(live))

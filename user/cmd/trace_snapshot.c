@@ -205,7 +205,7 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 		for (size_t i = 0; i < st.nhints; i++)
 			fprintf(f, "%-12s -- ! %s\n", clock,
 				ts_escape(text, sizeof(text), st.hints[i].text));
-		err = ferror(f) ? -EIO : 0;
+		err = ts_out_err(f);
 	}
 	ts_stats__free(&st);
 	return err;
@@ -252,7 +252,7 @@ static int marked_rec(void *priv, const struct ts_rec *r)
 		fwrite(s->line, 1, (size_t)len - 1, s->f);
 		fputs(" [known]\n", s->f);
 	}
-	return ferror(s->f) ? -EIO : 0;
+	return ts_out_err(s->f);
 }
 
 static int marked_flush(void *priv)

@@ -80,7 +80,7 @@ static int json_rec(void *priv, const struct ts_rec *r)
 	struct json_sink *s = priv;
 
 	ts_json_write_rec(s->f, r, &s->meta);
-	return ferror(s->f) ? -EIO : 0;
+	return ts_out_err(s->f);
 }
 
 static int json_flush(void *priv)

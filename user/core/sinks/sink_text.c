@@ -287,7 +287,7 @@ static int text_rec(void *priv, const struct ts_rec *r)
 		s->header_done = true;
 	}
 	write_rec(s->f, r, &s->meta, &e, s->addr_w);
-	return ferror(s->f) ? -EIO : 0;
+	return ts_out_err(s->f);
 }
 
 static int text_flush(void *priv)

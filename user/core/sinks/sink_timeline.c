@@ -41,7 +41,7 @@ static int timeline_rec(void *priv, const struct ts_rec *r)
 	if (r->type != TS_REC_LOST)
 		return 0;
 	ts_text_write_rec(s->f, r, &s->meta);
-	return ferror(s->f) ? -EIO : 0;
+	return ts_out_err(s->f);
 }
 
 static int timeline_lost_json(void *priv, const struct ts_rec *r)
@@ -51,7 +51,7 @@ static int timeline_lost_json(void *priv, const struct ts_rec *r)
 	if (r->type != TS_REC_LOST)
 		return 0;
 	ts_json_write_rec(s->f, r, &s->meta);
-	return ferror(s->f) ? -EIO : 0;
+	return ts_out_err(s->f);
 }
 
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
@@ -137,7 +137,7 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 			st->flags & TS_STEP_GAP ? "  (after missing events)" : "");
 	}
 	fputc('\n', s->f);
-	return ferror(s->f) ? -EIO : 0;
+	return ts_out_err(s->f);
 }
 
 void ts_json_write_conn(FILE *f, const struct ts_conn *c,
@@ -218,7 +218,7 @@ static int timeline_json_conn(void *priv, const struct ts_conn *c)
 	struct timeline_sink *s = priv;
 
 	ts_json_write_conn(s->f, c, &s->meta);
-	return ferror(s->f) ? -EIO : 0;
+	return ts_out_err(s->f);
 }
 
 static int timeline_flush(void *priv)

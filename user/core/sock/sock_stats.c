@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/util/fmt.h"
 #include "core/util/escape.h"
 #include "core/util/jsonw.h"
 #include "core/sock/sock_stats.h"
@@ -217,7 +218,7 @@ int ts_stats__print(FILE *f, const struct ts_sock_stats *st, size_t top,
 	/* A hint names a process: its name is the kernel's, not ours. */
 	for (size_t i = 0; i < st->nhints; i++)
 		fprintf(f, "  ! %s\n", ts_escape(text, sizeof(text), st->hints[i].text));
-	return ferror(f) ? -EIO : 0;
+	return ts_out_err(f);
 }
 
 int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top)
@@ -251,5 +252,5 @@ int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top)
 	}
 	ts_jsonw__array_end(&w);
 	ts_jsonw__end(&w);
-	return ferror(f) ? -EIO : 0;
+	return ts_out_err(f);
 }

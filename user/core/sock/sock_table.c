@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "core/util/fmt.h"
 #include "core/util/escape.h"
 #include "core/util/jsonw.h"
 #include "core/sock/sock_table.h"
@@ -394,7 +395,7 @@ int ts_table__print(FILE *f, const struct ts_table_opts *o,
 	}
 	ob_flush(b);
 	if (b->err || ferror(f))
-		rows = -EIO;
+		rows = errno == EPIPE ? -EPIPE : -EIO;
 	free(b);
 	return rows;
 }
@@ -440,5 +441,5 @@ int ts_table__print_json(FILE *f, const struct ts_table_opts *o,
 		ts_sock_json(f, &s[i]);
 		rows++;
 	}
-	return ferror(f) ? -EIO : rows;
+	return ts_out_err(f) ?: rows;
 }

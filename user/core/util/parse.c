@@ -120,6 +120,9 @@ int ts_parse_netns(const char *s, uint32_t *out)
 		*out = (uint32_t)v;
 		return 0;
 	}
+	/* A number out of range (0 included) is not a path to look up. */
+	if (strspn(s, "0123456789") == strlen(s))
+		return -ERANGE;
 	if (stat(s, &st))
 		return -errno;
 	/*

@@ -13,7 +13,8 @@ int ts_parse_size(const char *s, uint64_t *out);
 /* "1.5", "2s", "500ms", "3m" into nanoseconds */
 int ts_parse_duration(const char *s, uint64_t *out_ns);
 /* A netns inode number, or the path of a network namespace file
- * (/run/netns/x, /proc/PID/ns/net); -EINVAL for any other file. */
+ * (/run/netns/x, /proc/PID/ns/net); -EINVAL for any other file, -ERANGE
+ * for a number outside 1..UINT32_MAX (0 included). */
 int ts_parse_netns(const char *s, uint32_t *out);
 
 #endif
