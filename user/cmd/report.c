@@ -271,9 +271,18 @@ cleanup:
 		ret = EXIT_DAMAGED;
 	}
 	if (!ret && ts_capr__trailer(r, &t) && (o.header || ts_log_verbose()))
-		fprintf(stderr, "capture: trailer: %llu events, %llu lost, %llu chunks\n",
+		fprintf(stderr, "capture: trailer: %llu events, %llu lost, %llu not written, %llu chunks\n",
 			(unsigned long long)t.events, (unsigned long long)t.lost,
-			(unsigned long long)t.chunks);
+			(unsigned long long)t.unwritten, (unsigned long long)t.chunks);
+	/* A recording cut short by a full disk is complete as a file, not
+	 * as a recording. */
+	if (!ret && !quiet && ts_capr__trailer(r, &t) && t.unwritten) {
+		ts_warn("%s: %llu events could not be written when it was recorded (a write "
+			"error stopped the recording); the %llu records in the file were reported",
+			o.path, (unsigned long long)t.unwritten,
+			(unsigned long long)pipe.totals.records);
+		ret = EXIT_DAMAGED;
+	}
 	ts_capr__close(r);
 	ts_pipeline__free(&pipe);
 	return ret;

@@ -276,7 +276,8 @@ bad:
 
 static int load_trailer(struct ts_capr *r, const struct frame *f)
 {
-	if (f->stored != TS_CAP_TRLR_LEN || f->raw != TS_CAP_TRLR_LEN) {
+	if ((f->stored != TS_CAP_TRLR_LEN && f->stored != TS_CAP_TRLR_LEN_UNWRITTEN) ||
+	    f->raw != f->stored) {
 		fail(r, TS_CAPR_DAMAGED, "bad trailer length %u at byte offset %zu", f->stored,
 		     r->pos + 4);
 		return -1;
@@ -285,6 +286,7 @@ static int load_trailer(struct ts_capr *r, const struct frame *f)
 	r->trailer.lost = get_u64(f->payload + 8);
 	r->trailer.chunks = get_u64(f->payload + 16);
 	r->trailer.end_mono_ns = get_u64(f->payload + 24);
+	r->trailer.unwritten = f->stored > TS_CAP_TRLR_LEN ? get_u64(f->payload + 32) : 0;
 	r->has_trailer = true;
 	r->done = true;
 	r->pos += TS_CAP_FRAME_HDR_LEN + f->stored;
