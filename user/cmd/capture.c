@@ -94,8 +94,8 @@ int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 	}
 	if (ts_capw__snapshot_skipped(w))
 		ts_warn(
-		    "%llu sockets of the initial snapshot had impossible values and were left out",
-		    (unsigned long long)ts_capw__snapshot_skipped(w));
+		    "%llu sockets of the initial snapshot were left out (impossible values, or past the %d a capture keeps)",
+		    (unsigned long long)ts_capw__snapshot_skipped(w), TS_CAP_MAX_SNAP_SOCKS);
 	err = ts_sink_capture__new(&sink, w, out);
 	if (!err)
 		err = ts_pipeline__add_sink(p, sink);

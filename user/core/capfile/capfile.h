@@ -26,6 +26,13 @@
 #define TS_CAP_MAX_HEAD 65536
 #define TS_CAP_MAX_RAW (4U << 20)
 #define TS_CAP_MAX_STR 4096
+/* Sockets in the snapshot of a capture: the writer keeps at most this
+ * many, the reader refuses more (memory: about 100 bytes each). */
+#define TS_CAP_MAX_SNAP_SOCKS (1 << 18)
+/* Raw (inflated) bytes per stored byte of a frame: zip bombs are refused.
+ * Frames with less than TS_CAP_MIN_RATIO_RAW raw bytes are not checked. */
+#define TS_CAP_MAX_RATIO 64
+#define TS_CAP_MIN_RATIO_RAW 65536
 /* Chunks are cut when their raw (uncompressed) size reaches this. */
 #define TS_CAP_CHUNK_RAW 1048576
 

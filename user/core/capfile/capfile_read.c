@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Capture reader.  The file is mapped (or read whole when it is not a
- * regular file); every length is checked against what is left before it
- * is used and against fixed maxima before anything is allocated, so a
- * crafted file can make the reader stop but not crash.  Reading stops at
- * the first damaged frame; what came before it has been delivered.
+ * Capture reader.  A regular file is mapped; anything else (a pipe, a
+ * device) is read as a stream, one frame at a time, after its first bytes
+ * proved to be the magic.  Every length is checked against what is left
+ * before it is used and against fixed maxima before anything is
+ * allocated, so a crafted file can make the reader stop but not crash,
+ * and the memory it takes is bounded (docs/SECURITY.md adds it up).
+ * Reading stops at the first damaged frame; what came before it has been
+ * delivered.
  */
 #include "core/capfile/capfile_int.h"
 #include "core/stream/states.h"
@@ -21,14 +24,19 @@
 
 /* Largest stored payload: zlib's worst case for the largest raw chunk. */
 #define MAX_STORED (TS_CAP_MAX_RAW + TS_CAP_MAX_RAW / 64 + 1024)
-#define READ_CHUNK (1 << 20)
+#define READ_CHUNK (64 << 10)
 
 struct ts_capr {
-	const uint8_t *buf;
+	const uint8_t *buf; /* mapped file or caller's memory; NULL: stream */
 	size_t len;
 	void *map;   /* mmap'd, or NULL */
-	void *owned; /* malloc'd copy, or NULL */
 	size_t pos;  /* offset of the next frame */
+
+	/* stream: bytes [win_off, win_off + win_len) of the input */
+	int fd;
+	uint8_t *win;
+	size_t win_off, win_len, win_cap;
+	bool eof;
 
 	struct ts_cap_header h;
 	struct ts_sock *socks;
@@ -62,6 +70,54 @@ struct frame {
 	uint32_t raw;
 	const uint8_t *payload;
 };
+
+/*
+ * Make up to n bytes from r->pos readable: *p points at r->pos; returns
+ * how many bytes are there (fewer than n only at the end of the input),
+ * or -errno of a failed read.  A stream keeps one window of at most the
+ * largest frame; *p stays valid until the next call.
+ */
+static ssize_t want(struct ts_capr *r, size_t n, const uint8_t **p)
+{
+	size_t have;
+
+	if (r->buf) {
+		*p = r->buf + r->pos;
+		return (ssize_t)(r->len - r->pos);
+	}
+	have = r->win_off + r->win_len - r->pos;
+	if (have < n && !r->eof) {
+		/* Drop what was consumed, then read to n bytes or the end. */
+		memmove(r->win, r->win + (r->pos - r->win_off), have);
+		r->win_off = r->pos;
+		r->win_len = have;
+		if (n > r->win_cap) {
+			uint8_t *w = realloc(r->win, n);
+
+			if (!w)
+				return -ENOMEM;
+			r->win = w;
+			r->win_cap = n;
+		}
+		while (r->win_len < n) {
+			size_t room = r->win_cap - r->win_len;
+			ssize_t k = read(r->fd, r->win + r->win_len, room < READ_CHUNK ? room : READ_CHUNK);
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				return -errno;
+			if (k == 0) {
+				r->eof = true;
+				break;
+			}
+			r->win_len += (size_t)k;
+		}
+		have = r->win_len;
+	}
+	*p = r->win + (r->pos - r->win_off);
+	return (ssize_t)have;
+}
 
 static void fail(struct ts_capr *r, enum ts_capr_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -101,10 +157,16 @@ static const char *frame_name(uint32_t type)
  */
 static int peek_frame(struct ts_capr *r, struct frame *f, enum ts_capr_status st)
 {
-	size_t left = r->len - r->pos;
-	const uint8_t *p = r->buf + r->pos;
+	const uint8_t *p;
+	ssize_t got = want(r, TS_CAP_FRAME_HDR_LEN, &p);
+	size_t left;
 	uint32_t crc;
 
+	if (got < 0) {
+		fail(r, st, "read error at byte offset %zu: %s", r->pos, strerror((int)-got));
+		return -1;
+	}
+	left = (size_t)got;
 	if (!left)
 		return 0;
 	if (left < TS_CAP_FRAME_HDR_LEN) {
@@ -125,6 +187,12 @@ static int peek_frame(struct ts_capr *r, struct frame *f, enum ts_capr_status st
 		     r->pos + 8, (unsigned)TS_CAP_MAX_RAW);
 		return -1;
 	}
+	got = want(r, TS_CAP_FRAME_HDR_LEN + (size_t)f->stored, &p);
+	if (got < 0) {
+		fail(r, st, "read error at byte offset %zu: %s", r->pos, strerror((int)-got));
+		return -1;
+	}
+	left = (size_t)got;
 	if (f->stored > left - TS_CAP_FRAME_HDR_LEN) {
 		fail(r, st,
 		     "truncated %s frame at byte offset %zu: it needs %u bytes, the file ends "
@@ -163,6 +231,18 @@ static int inflate_frame(struct ts_capr *r, const struct frame *f)
 {
 	int zr;
 
+	/*
+	 * zlib inflates at most ~1032:1; real chunks shrink 2-6 times.  A
+	 * frame claiming far more is built to multiply the output of report
+	 * (every event is a line of text), not recorded by tcpscope.
+	 */
+	if (f->raw > TS_CAP_MIN_RATIO_RAW && f->raw / TS_CAP_MAX_RATIO > f->stored) {
+		fail(r, TS_CAPR_DAMAGED,
+		     "%s frame at byte offset %zu claims to inflate %u bytes to %u (more than "
+		     "%d:1): a decompression bomb, not a recording",
+		     frame_name(f->type), r->pos, f->stored, f->raw, TS_CAP_MAX_RATIO);
+		return -1;
+	}
 	if (ensure_raw(r, f->raw ? f->raw : 1))
 		return -ENOMEM;
 	inflateReset(&r->z);
@@ -171,6 +251,13 @@ static int inflate_frame(struct ts_capr *r, const struct frame *f)
 	r->z.next_out = r->raw;
 	r->z.avail_out = f->raw;
 	zr = inflate(&r->z, Z_FINISH);
+	if (zr != Z_STREAM_END && r->z.avail_out == 0 && r->z.avail_in) {
+		fail(r, TS_CAPR_DAMAGED,
+		     "compressed data in %s frame at byte offset %zu inflates past the %u bytes "
+		     "its header states: a decompression bomb or a corrupt frame",
+		     frame_name(f->type), r->pos, f->raw);
+		return -1;
+	}
 	if (zr != Z_STREAM_END || r->z.total_out != f->raw || r->z.avail_in) {
 		fail(r, TS_CAPR_DAMAGED, "bad compressed data in %s frame at byte offset %zu (%s)",
 		     frame_name(f->type), r->pos,
@@ -195,6 +282,19 @@ static int load_snapshot(struct ts_capr *r, const struct frame *f)
 	if (r->rawlen < 4 || (size_t)n * TS_CAP_SOCK_LEN != r->rawlen - 4) {
 		fail(r, TS_CAPR_DAMAGED, "bad socket count in snapshot frame at byte offset %zu",
 		     r->pos);
+		return -1;
+	}
+	if (n > TS_CAP_SNAP_MAX) {
+		fail(r, TS_CAPR_DAMAGED,
+		     "%u sockets in snapshot frame at byte offset %zu (at most %d a frame)", n,
+		     r->pos, TS_CAP_SNAP_MAX);
+		return -1;
+	}
+	if (r->nsocks + n > TS_CAP_MAX_SNAP_SOCKS) {
+		fail(r, TS_CAPR_DAMAGED,
+		     "snapshot frame at byte offset %zu takes the snapshot past %d sockets, the "
+		     "most a capture holds",
+		     r->pos, TS_CAP_MAX_SNAP_SOCKS);
 		return -1;
 	}
 	s = realloc(r->socks, (r->nsocks + n + 1) * sizeof(*s));
@@ -276,6 +376,9 @@ bad:
 
 static int load_trailer(struct ts_capr *r, const struct frame *f)
 {
+	const uint8_t *p;
+	ssize_t after;
+
 	if ((f->stored != TS_CAP_TRLR_LEN && f->stored != TS_CAP_TRLR_LEN_UNWRITTEN) ||
 	    f->raw != f->stored) {
 		fail(r, TS_CAPR_DAMAGED, "bad trailer length %u at byte offset %zu", f->stored,
@@ -290,10 +393,11 @@ static int load_trailer(struct ts_capr *r, const struct frame *f)
 	r->has_trailer = true;
 	r->done = true;
 	r->pos += TS_CAP_FRAME_HDR_LEN + f->stored;
-	if (r->pos != r->len) {
-		fail(r, TS_CAPR_DAMAGED,
-		     "%zu unexpected bytes after the trailer at byte offset %zu", r->len - r->pos,
-		     r->pos);
+	after = want(r, READ_CHUNK, &p);
+	if (after != 0) {
+		/* A stream is not read to its end (it may have none). */
+		fail(r, TS_CAPR_DAMAGED, "%s%zd unexpected bytes after the trailer at byte offset %zu",
+		     !r->buf && after == READ_CHUNK ? "at least " : "", after, r->pos);
 		return -1;
 	}
 	if (r->trailer.events != r->events_read) {
@@ -461,25 +565,33 @@ static int read_preamble(struct ts_capr *r)
 {
 	struct frame f;
 	const char *what;
+	const uint8_t *pre;
 	uint32_t version;
+	ssize_t len;
 	int err;
 
-	if (r->len == 0) {
+	/* The magic first: a stream that is not a capture costs 16 bytes. */
+	len = want(r, TS_CAP_PREAMBLE_LEN, &pre);
+	if (len < 0) {
+		fail(r, TS_CAPR_BAD, "read error at byte offset 0: %s", strerror((int)-len));
+		return -1;
+	}
+	if (len == 0) {
 		fail(r, TS_CAPR_BAD, "empty file (0 bytes): not a tcpscope capture");
 		return -1;
 	}
-	if (memcmp(r->buf, ts_cap_magic, r->len < 8 ? r->len : 8)) {
+	if (memcmp(pre, ts_cap_magic, len < 8 ? (size_t)len : 8)) {
 		fail(r, TS_CAPR_BAD, "not a tcpscope capture file (bad magic at byte offset 0)");
 		return -1;
 	}
-	if (r->len < TS_CAP_PREAMBLE_LEN) {
+	if (len < TS_CAP_PREAMBLE_LEN) {
 		fail(r, TS_CAPR_BAD,
-		     "truncated preamble: the file ends at byte offset %zu, a capture starts with "
+		     "truncated preamble: the file ends at byte offset %zd, a capture starts with "
 		     "%d bytes",
-		     r->len, TS_CAP_PREAMBLE_LEN);
+		     len, TS_CAP_PREAMBLE_LEN);
 		return -1;
 	}
-	version = get_u32(r->buf + 8);
+	version = get_u32(pre + 8);
 	if (version == 0) {
 		fail(r, TS_CAPR_BAD, "bad format version 0 at byte offset 8");
 		return -1;
@@ -532,6 +644,7 @@ static int capr_new(struct ts_capr **out)
 		return -ENOMEM;
 	}
 	r->z_ready = true;
+	r->fd = -1;
 	*out = r;
 	return 0;
 }
@@ -552,48 +665,10 @@ int ts_capr__open_mem(const void *buf, size_t len, struct ts_capr **out)
 
 	if (err)
 		return err;
-	r->buf = buf;
-	r->len = len;
+	r->buf = buf ? buf : (const uint8_t *)"";
+	r->len = buf ? len : 0;
 	*out = r;
 	return capr_start(r);
-}
-
-/* Pipes and other non-regular files are read whole into memory. */
-static int slurp(int fd, struct ts_capr *r)
-{
-	size_t cap = 0, len = 0;
-	uint8_t *p = NULL;
-
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < READ_CHUNK) {
-			uint8_t *q = realloc(p, cap + READ_CHUNK);
-
-			if (!q) {
-				free(p);
-				return -ENOMEM;
-			}
-			p = q;
-			cap += READ_CHUNK;
-		}
-		n = read(fd, p + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = -errno;
-
-			free(p);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	r->owned = p;
-	r->buf = p;
-	r->len = len;
-	return 0;
 }
 
 int ts_capr__open(const char *path, struct ts_capr **out)
@@ -628,16 +703,19 @@ int ts_capr__open(const char *path, struct ts_capr **out)
 		r->map = m;
 		r->buf = m;
 		r->len = (size_t)st.st_size;
-	} else if (!S_ISREG(st.st_mode)) {
-		err = slurp(fd, r);
-		if (err)
-			goto cleanup;
+	} else if (S_ISREG(st.st_mode)) {
+		r->buf = (const uint8_t *)""; /* empty file */
+	} else {
+		r->fd = fd; /* a stream: read frame by frame */
+		fd = -1;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	*out = r;
 	return capr_start(r);
 cleanup:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	ts_capr__close(r);
 	return err;
 }
@@ -676,7 +754,9 @@ void ts_capr__close(struct ts_capr *r)
 		return;
 	if (r->map)
 		munmap(r->map, r->len);
-	free(r->owned);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->win);
 	if (r->z_ready)
 		inflateEnd(&r->z);
 	free(r->socks);

@@ -534,6 +534,11 @@ static int write_snapshot(struct ts_capw *w, const struct ts_sock *socks, size_t
 	size_t done = 0;
 	int err = 0;
 
+	/* What a reader would refuse stays out: the first sockets are kept. */
+	if (n > TS_CAP_MAX_SNAP_SOCKS) {
+		w->snap_skipped += n - TS_CAP_MAX_SNAP_SOCKS;
+		n = TS_CAP_MAX_SNAP_SOCKS;
+	}
 	/* Empty snapshots are written too: "nothing was open" is news. */
 	do {
 		size_t k = n - done < TS_CAP_SNAP_MAX ? n - done : TS_CAP_SNAP_MAX;
