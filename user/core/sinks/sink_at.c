@@ -41,34 +41,71 @@ struct at_sink {
 	struct entry *e;
 	size_t n, cap;
 	uint64_t applied, lost_before;
+	uint64_t untracked; /* events of connections past TS_AT_MAX_CONNS */
+	bool full;	    /* compacting no longer frees enough */
 	size_t nsnap;
 	int err;
 };
 
-static struct entry *get(struct at_sink *s, uint64_t conn, bool *fresh)
+static bool shown(const struct at_sink *s, const struct entry *e)
+{
+	return e->alive && !(e->inferred && e->tw_until < s->o.at_mono_ns);
+}
+
+/*
+ * Forget the connections that are over (closed, or a TIME_WAIT that ended
+ * before TIME) to make room.  Returns true when that freed enough for
+ * compacting to be worth doing again later.
+ */
+static bool compact(struct at_sink *s)
+{
+	size_t k = 0, before = s->n;
+	uint32_t idx;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (shown(s, &s->e[i]))
+			s->e[k++] = s->e[i];
+	s->n = k;
+	ts_connmap__free(&s->map);
+	for (size_t i = 0; i < k; i++)
+		if (ts_connmap__get(&s->map, s->e[i].conn, (uint32_t)i, &idx) < 0)
+			return false;
+	return before - k >= TS_AT_MAX_CONNS / 8;
+}
+
+/* 0 with *out set, -ENOMEM, or -ENOSPC: past TS_AT_MAX_CONNS. */
+static int get(struct at_sink *s, uint64_t conn, struct entry **out, bool *fresh)
 {
 	uint32_t idx;
 	int found;
 
+	if (ts_connmap__find(&s->map, conn, &idx)) {
+		*fresh = false;
+		*out = &s->e[idx];
+		return 0;
+	}
+	if (s->n >= TS_AT_MAX_CONNS) {
+		if (s->full || (s->full = !compact(s), s->n >= TS_AT_MAX_CONNS))
+			return -ENOSPC;
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
 		struct entry *p = realloc(s->e, cap * sizeof(*p));
 
 		if (!p)
-			return NULL;
+			return -ENOMEM;
 		s->e = p;
 		s->cap = cap;
 	}
 	found = ts_connmap__get(&s->map, conn, (uint32_t)s->n, &idx);
 	if (found < 0)
-		return NULL;
-	*fresh = !found;
-	if (!found) {
-		memset(&s->e[idx], 0, sizeof(s->e[idx]));
-		s->e[idx].conn = conn;
-		s->n++;
-	}
-	return &s->e[idx];
+		return found;
+	*fresh = true;
+	memset(&s->e[idx], 0, sizeof(s->e[idx]));
+	s->e[idx].conn = conn;
+	s->n++;
+	*out = &s->e[idx];
+	return 0;
 }
 
 static void take_tuple(struct entry *e, const struct ts_rec *r)
@@ -92,6 +129,7 @@ static int at_rec(void *priv, const struct ts_rec *r)
 	struct at_sink *s = priv;
 	struct entry *e;
 	bool fresh;
+	int err;
 
 	if (r->ts_ns > s->o.at_mono_ns)
 		return 0;
@@ -101,10 +139,14 @@ static int at_rec(void *priv, const struct ts_rec *r)
 	}
 	if (!ts_state_valid(r->new_state))
 		return 0;
-	e = get(s, r->conn, &fresh);
-	if (!e) {
-		s->err = -ENOMEM;
-		return -ENOMEM;
+	err = get(s, r->conn, &e, &fresh);
+	if (err == -ENOSPC) {
+		s->untracked++;
+		return 0;
+	}
+	if (err) {
+		s->err = err;
+		return err;
 	}
 	s->applied++;
 	take_tuple(e, r);
@@ -137,11 +179,6 @@ static int at_rec(void *priv, const struct ts_rec *r)
 		break;
 	}
 	return 0;
-}
-
-static bool shown(const struct at_sink *s, const struct entry *e)
-{
-	return e->alive && !(e->inferred && e->tw_until < s->o.at_mono_ns);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -233,6 +270,11 @@ static int at_finish(void *priv, const struct ts_totals *t)
 			"tcpscope: warning: %llu events were lost before this moment: the table "
 			"may be incomplete\n",
 			(unsigned long long)s->lost_before);
+	if (s->untracked)
+		fprintf(stderr,
+			"tcpscope: warning: %llu events of connections past the %d that --at "
+			"follows at once were not applied: the table may be incomplete\n",
+			(unsigned long long)s->untracked, TS_AT_MAX_CONNS);
 	if (fflush(s->f))
 		return -errno;
 	return s->err;
@@ -280,11 +322,9 @@ int ts_sink_at__new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
 		struct entry *e;
 		bool fresh;
 
-		e = get(s, key, &fresh);
-		if (!e) {
-			err = -ENOMEM;
+		err = get(s, key, &e, &fresh);
+		if (err)
 			break;
-		}
 		e->family = k->family;
 		e->state = k->state;
 		e->sport = k->sport;

@@ -4,6 +4,7 @@
 #include "core/stream/connmap.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
+#include "core/util/quantile.h"
 #include "core/sinks/sinks.h"
 #include "core/sinks/sink_report.h"
 #include "core/stream/states.h"
@@ -11,11 +12,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct u64vec {
-	uint64_t *v;
-	size_t n, cap;
-};
 
 /* A connection that retransmitted, as its last such record showed it. */
 struct rconn {
@@ -38,32 +34,25 @@ struct summary {
 	/* From the tracker: how connections ended (index: ts_close_kind). */
 	uint64_t close_kind[TS_CLOSE_TIMEOUT + 1];
 	uint64_t conns;
-	struct u64vec hs_client, hs_server; /* handshake times, ns */
+	struct ts_quant hs_client, hs_server; /* handshake times, ns */
 	struct ts_connmap map;
 	struct rconn *rc;
 	size_t nrc, rc_cap;
+	uint64_t rc_unranked; /* retransmits of connections past the cap */
 };
-
-static int vec_push(struct u64vec *v, uint64_t x)
-{
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 1024;
-		uint64_t *p = realloc(v->v, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		v->v = p;
-		v->cap = cap;
-	}
-	v->v[v->n++] = x;
-	return 0;
-}
 
 static int note_retrans(struct summary *s, const struct ts_rec *r)
 {
 	uint32_t idx;
-	int found = ts_connmap__get(&s->map, r->conn, (uint32_t)s->nrc, &idx);
+	int found;
 
+	/* Memory stays bounded whatever the file holds: past the cap, a new
+	 * connection's retransmits are counted but not ranked. */
+	if (s->nrc >= TS_SUMMARY_MAX_RCONNS && !ts_connmap__find(&s->map, r->conn, &idx)) {
+		s->rc_unranked++;
+		return 0;
+	}
+	found = ts_connmap__get(&s->map, r->conn, (uint32_t)s->nrc, &idx);
 	if (found < 0)
 		return found;
 	if (!found) {
@@ -106,9 +95,9 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 		s->trans[r->old_state][r->new_state]++;
 		if (r->new_state == TS_ESTABLISHED && r->ns_in_old) {
 			if (r->old_state == TS_SYN_SENT)
-				err = vec_push(&s->hs_client, r->ns_in_old);
+				err = ts_quant__push(&s->hs_client, r->ns_in_old);
 			else if (r->old_state == TS_SYN_RECV)
-				err = vec_push(&s->hs_server, r->ns_in_old);
+				err = ts_quant__push(&s->hs_server, r->ns_in_old);
 		}
 		if (r->has_stats) {
 			s->closes_with_stats++;
@@ -138,13 +127,6 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 	return err;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_rconn(const void *a, const void *b)
 {
 	const struct rconn *x = a, *y = b;
@@ -154,27 +136,15 @@ static int cmp_rconn(const void *a, const void *b)
 	return x->r.conn < y->r.conn ? -1 : x->r.conn > y->r.conn;
 }
 
-/* Nearest-rank percentile of a sorted vector. */
-static uint64_t pct(const struct u64vec *v, double p)
-{
-	size_t k = (size_t)(p * (double)v->n + 0.999999);
-
-	if (!v->n)
-		return 0;
-	if (k == 0)
-		k = 1;
-	return v->v[k > v->n ? v->n - 1 : k - 1];
-}
-
-static void json_hs(struct ts_jsonw *w, const char *key, const struct u64vec *v)
+static void json_hs(struct ts_jsonw *w, const char *key, struct ts_quant *v)
 {
 	ts_jsonw__object_begin(w, key);
-	ts_jsonw__u64(w, "count", v->n);
-	if (v->n) {
-		ts_jsonw__double(w, "p50_ms", pct(v, 0.50) / 1e6, 3);
-		ts_jsonw__double(w, "p90_ms", pct(v, 0.90) / 1e6, 3);
-		ts_jsonw__double(w, "p99_ms", pct(v, 0.99) / 1e6, 3);
-		ts_jsonw__double(w, "max_ms", v->v[v->n - 1] / 1e6, 3);
+	ts_jsonw__u64(w, "count", v->count);
+	if (v->count) {
+		ts_jsonw__double(w, "p50_ms", ts_quant__pct(v, 0.50) / 1e6, 3);
+		ts_jsonw__double(w, "p90_ms", ts_quant__pct(v, 0.90) / 1e6, 3);
+		ts_jsonw__double(w, "p99_ms", ts_quant__pct(v, 0.99) / 1e6, 3);
+		ts_jsonw__double(w, "max_ms", v->max / 1e6, 3);
 	}
 	ts_jsonw__object_end(w);
 }
@@ -245,17 +215,20 @@ static void write_json(struct summary *s)
 		ts_jsonw__object_end(&w);
 	}
 	ts_jsonw__array_end(&w);
+	if (s->rc_unranked)
+		ts_jsonw__u64(&w, "unranked_retransmits", s->rc_unranked);
 	ts_jsonw__end(&w);
 }
 
-static void text_hs(FILE *f, const char *what, const struct u64vec *v)
+static void text_hs(FILE *f, const char *what, struct ts_quant *v)
 {
-	if (!v->n) {
+	if (!v->count) {
 		fprintf(f, "  %-34s %8s\n", what, "0");
 		return;
 	}
-	fprintf(f, "  %-34s %8zu %10.3f %10.3f %10.3f %10.3f\n", what, v->n, pct(v, 0.50) / 1e6,
-		pct(v, 0.90) / 1e6, pct(v, 0.99) / 1e6, v->v[v->n - 1] / 1e6);
+	fprintf(f, "  %-34s %8llu %10.3f %10.3f %10.3f %10.3f\n", what,
+		(unsigned long long)v->count, ts_quant__pct(v, 0.50) / 1e6,
+		ts_quant__pct(v, 0.90) / 1e6, ts_quant__pct(v, 0.99) / 1e6, v->max / 1e6);
 }
 
 static void write_text(struct summary *s)
@@ -329,6 +302,10 @@ static void write_text(struct summary *s)
 			r->comm[0] ? ts_escape(comm, sizeof(comm), r->comm) : "-", l,
 			rm, (unsigned long long)r->conn);
 	}
+	if (s->rc_unranked)
+		fprintf(f, "(%llu retransmissions of connections past the first %d that "
+			   "retransmitted are counted above, not ranked)\n",
+			(unsigned long long)s->rc_unranked, TS_SUMMARY_MAX_RCONNS);
 }
 
 static int sum_finish(void *priv, const struct ts_totals *t)
@@ -337,10 +314,6 @@ static int sum_finish(void *priv, const struct ts_totals *t)
 
 	(void)t;
 	/* qsort with a NULL base is undefined even for zero elements. */
-	if (s->hs_client.n)
-		qsort(s->hs_client.v, s->hs_client.n, sizeof(uint64_t), cmp_u64);
-	if (s->hs_server.n)
-		qsort(s->hs_server.v, s->hs_server.n, sizeof(uint64_t), cmp_u64);
 	if (s->nrc)
 		qsort(s->rc, s->nrc, sizeof(*s->rc), cmp_rconn);
 	if (s->json)
@@ -362,8 +335,8 @@ static void sum_destroy(void *priv)
 {
 	struct summary *s = priv;
 
-	free(s->hs_client.v);
-	free(s->hs_server.v);
+	ts_quant__free(&s->hs_client);
+	ts_quant__free(&s->hs_server);
 	free(s->rc);
 	ts_connmap__free(&s->map);
 	free(s);
