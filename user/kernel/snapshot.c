@@ -190,7 +190,8 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 			*out = s;
 			return 0;
 		}
-		if (err != -ENOENT) {
+		/* -EPERM: a directory we do not trust; pinning below says so. */
+		if (err != -ENOENT && err != -EPERM) {
 			ts_err("%s does not hold tcpscope's iterators (%s): remove it with 'tcpscope snapshot --unpin'",
 			       pin_dir, strerror(-err));
 			goto cleanup;
@@ -262,7 +263,7 @@ loaded:
 		err = ts_pin__save(pin_dir, s->tcp_fd, files_fd);
 		if (err)
 			ts_warn("cannot pin the iterators in %s (%s): going on without",
-				pin_dir, strerror(-err));
+				pin_dir, ts_pin__refusal(err) ?: strerror(-err));
 		else
 			ts_info("snapshot iterators pinned in %s", pin_dir);
 	}
