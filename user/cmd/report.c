@@ -11,6 +11,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,9 @@ int cmd_report(int argc, char **argv)
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	/* A closed stdout (| head) is seen as EPIPE and ends the report
+	 * quietly with status 0, instead of killing it. */
+	signal(SIGPIPE, SIG_IGN);
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	err = ts_capr__open(o.path, &r);
 	if (err) {
