@@ -31,6 +31,7 @@ struct ts_capr {
 	size_t len;
 	void *map;   /* mmap'd, or NULL */
 	size_t pos;  /* offset of the next frame */
+	size_t dropped; /* mapped bytes before this were given back */
 
 	/* stream: bytes [win_off, win_off + win_len) of the input */
 	int fd;
@@ -410,12 +411,30 @@ static int load_trailer(struct ts_capr *r, const struct frame *f)
 	return 0;
 }
 
+/*
+ * Pages of a mapped file that were read count in the resident set until
+ * the kernel needs them back: return them as the reading goes, so that
+ * memory does not grow with the file.
+ */
+#define DROP_EVERY (32 << 20)
+
+static void drop_read_pages(struct ts_capr *r)
+{
+	size_t upto = r->pos & ~(size_t)(DROP_EVERY - 1);
+
+	if (!r->map || upto <= r->dropped)
+		return;
+	madvise((uint8_t *)r->map + r->dropped, upto - r->dropped, MADV_DONTNEED);
+	r->dropped = upto;
+}
+
 /* Read frames until a chunk with events is loaded or the file ends. */
 static int next_chunk(struct ts_capr *r)
 {
 	struct frame f;
 	int err;
 
+	drop_read_pages(r);
 	while (!r->done) {
 		err = peek_frame(r, &f, TS_CAPR_DAMAGED);
 		if (err < 0)
