@@ -39,7 +39,9 @@ struct ts_snapshotter {
 	uint32_t netns; /* its inode number */
 	bool cookie_helper;
 	unsigned int hz; /* 0 until the first end record */
-	char buf[]; /* READ_BUF bytes for reading iter/tcp */
+	/* READ_BUF bytes for reading iter/tcp; records are read in place, so
+	 * the buffer is aligned as they are (UBSan: misaligned access). */
+	char buf[] __attribute__((aligned(8)));
 };
 
 /* Large reads: the kernel fills at most its seq_file buffer (32 KiB) per
