@@ -82,8 +82,8 @@ uint64_t ts_quant__pct(struct ts_quant *q, double p)
 	k = (uint64_t)(p * (double)q->count + 0.999999);
 	if (k == 0)
 		k = 1;
-	if (k > q->count)
-		k = q->count;
+	if (k >= q->count)
+		return q->max;
 	if (!q->hist) {
 		qsort(q->v, q->n, sizeof(*q->v), cmp_u64);
 		return q->v[k - 1];
