@@ -29,10 +29,9 @@
 /* Sockets in the snapshot of a capture: the writer keeps at most this
  * many, the reader refuses more (memory: about 100 bytes each). */
 #define TS_CAP_MAX_SNAP_SOCKS (1 << 18)
-/* Raw (inflated) bytes per stored byte of a frame: zip bombs are refused.
- * Frames with less than TS_CAP_MIN_RATIO_RAW raw bytes are not checked. */
+/* Raw (inflated) bytes per byte a frame takes in the file (its 16-byte
+ * header counted): past it, a zip bomb, refused. */
 #define TS_CAP_MAX_RATIO 64
-#define TS_CAP_MIN_RATIO_RAW 65536
 /* Chunks are cut when their raw (uncompressed) size reaches this. */
 #define TS_CAP_CHUNK_RAW 1048576
 

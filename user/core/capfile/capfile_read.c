@@ -89,7 +89,8 @@ static ssize_t want(struct ts_capr *r, size_t n, const uint8_t **p)
 	have = r->win_off + r->win_len - r->pos;
 	if (have < n && !r->eof) {
 		/* Drop what was consumed, then read to n bytes or the end. */
-		memmove(r->win, r->win + (r->pos - r->win_off), have);
+		if (have)
+			memmove(r->win, r->win + (r->pos - r->win_off), have);
 		r->win_off = r->pos;
 		r->win_len = have;
 		if (n > r->win_cap) {
@@ -235,9 +236,11 @@ static int inflate_frame(struct ts_capr *r, const struct frame *f)
 	/*
 	 * zlib inflates at most ~1032:1; real chunks shrink 2-6 times.  A
 	 * frame claiming far more is built to multiply the output of report
-	 * (every event is a line of text), not recorded by tcpscope.
+	 * (every event is a line of text), not recorded by tcpscope.  With
+	 * the frame header counted, no frame inflates more than 64 times the
+	 * bytes it takes in the file, small ones included.
 	 */
-	if (f->raw > TS_CAP_MIN_RATIO_RAW && f->raw / TS_CAP_MAX_RATIO > f->stored) {
+	if ((uint64_t)f->raw > ((uint64_t)f->stored + TS_CAP_FRAME_HDR_LEN) * TS_CAP_MAX_RATIO) {
 		fail(r, TS_CAPR_DAMAGED,
 		     "%s frame at byte offset %zu claims to inflate %u bytes to %u (more than "
 		     "%d:1): a decompression bomb, not a recording",
