@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cmd/capture.h"
-#include "kernel/snapshot.h"
 #include "core/capfile/capfile.h"
 #include "core/util/log.h"
 
@@ -37,23 +36,9 @@ int ts_capture__precheck(const struct ts_capture_opts *o)
 	return err;
 }
 
-int ts_capture__initial_snapshot(const struct ts_filter *f, struct ts_sock **out, size_t *n)
-{
-	int err = ts_snapshot__collect_in(f->netns, true, out, n);
-
-	if (err == -ENOENT) {
-		ts_warn("no file names network namespace %u: the capture starts without a snapshot",
-			f->netns);
-		return 0;
-	}
-	if (err)
-		return err;
-	*n = ts_filter_socks(f, *out, *n);
-	return 0;
-}
-
 int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
-		      const struct ts_filter *f, struct ts_pipeline *p, struct ts_capsink **out)
+		       const struct ts_filter *f, const struct ts_sock *socks,
+		       size_t nsocks, struct ts_pipeline *p, struct ts_capsink **out)
 {
 	struct ts_capw_opts wo = {
 	    .path = o->path,
@@ -62,10 +47,8 @@ int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 	};
 	char *args[MAX_ARGS + 1];
 	struct ts_cap_header *h = NULL;
-	struct ts_sock *socks = NULL;
 	struct ts_capw *w = NULL;
 	struct ts_sink sink;
-	size_t nsocks = 0;
 	int n = 0, err;
 
 	h = malloc(sizeof(*h));
@@ -82,11 +65,6 @@ int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 	/* The live sinks' clock offset, so a report prints the same times. */
 	h->wall_offset_ns = p->meta.wall_offset_ns;
 
-	err = ts_capture__initial_snapshot(f, &socks, &nsocks);
-	if (err) {
-		ts_err("cannot take the initial socket snapshot: %s", strerror(-err));
-		goto cleanup;
-	}
 	err = ts_capw__open(&wo, h, socks, nsocks, &w);
 	if (err) {
 		say_refused(o->path, err);
@@ -102,7 +80,6 @@ int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 	if (err)
 		ts_err("cannot record to %s: %s", o->path, strerror(-err));
 cleanup:
-	free(socks);
 	free(h);
 	return err;
 }

@@ -10,45 +10,27 @@
 #include <string.h>
 #include "cmd/capture.h"
 #include "cmd/cmds.h"
-#include "cmd/opt_values.h"
-#include "cmd/usage.h"
 #include "cmd/filter_opts.h"
-#include "kernel/loader.h"
-#include "core/util/signals.h"
-#include "kernel/source_live.h"
+#include "cmd/live_opts.h"
+#include "cmd/startup.h"
+#include "cmd/usage.h"
 #include "core/util/fmt.h"
 #include "core/util/log.h"
 #include "core/util/parse.h"
-
-#define DEFAULT_POLL_MS 100
+#include "core/util/signals.h"
 
 struct record_opts {
 	struct ts_filter filter;
-	struct ts_capture_opts cap;
-	uint64_t ring_bytes;
-	uint64_t duration_ns; /* 0: until Ctrl-C */
-	enum ts_tp_mode mode;
+	struct ts_live_opts live;
 };
 
 enum {
-	OPT_RING = 0x2000,
-	OPT_MODE,
-	OPT_MAX_SIZE,
-	OPT_FORCE,
+	OPT_MAX_SIZE = 0x2000,
 };
 
 static const struct argp_option options[] = {
-	{ "write", 'w', "FILE", 0, "Capture file to create (required; mode 0600)", 0 },
-	{ "force", OPT_FORCE, NULL, 0, "Replace FILE if it exists", 0 },
-	{ "duration", 'd', "TIME", 0, "Stop after TIME (e.g. 10, 10s, 500ms, 2m)", 0 },
 	{ "max-size", OPT_MAX_SIZE, "SIZE", 0,
 	  "Stop before FILE grows past SIZE (e.g. 100M); the file stays complete", 0 },
-	{ "ring-size", OPT_RING, "SIZE", 0,
-	  "Ring buffer size (power of two, at least 4K; default 16M)", 0 },
-	{ "tp-mode", OPT_MODE, "MODE", 0,
-	  "Tracepoint form: auto (default), btf (tp_btf) or classic", 0 },
-	{ "verbose", 'v', NULL, 0,
-	  "Say which programs were loaded and why (-vv: libbpf debug output)", 0 },
 	{},
 };
 
@@ -60,34 +42,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		ts_usage_quiet_argp(state);
 		state->child_inputs[0] = &o->filter;
-		break;
-	case 'w':
-		o->cap.path = arg;
-		break;
-	case OPT_FORCE:
-		o->cap.force = true;
-		break;
-	case 'd':
-		ts_opt_duration(state, arg, &o->duration_ns);
+		state->child_inputs[1] = &o->live;
 		break;
 	case OPT_MAX_SIZE:
-		if (ts_parse_size(arg, &o->cap.max_bytes) || o->cap.max_bytes < 4096)
+		if (ts_parse_size(arg, &o->live.cap.max_bytes) || o->live.cap.max_bytes < 4096)
 			ts_usage_error(state, "invalid --max-size '%s': at least 4K", arg);
-		break;
-	case OPT_RING:
-		ts_opt_ring_size(state, arg, &o->ring_bytes);
-		break;
-	case OPT_MODE:
-		ts_opt_tp_mode(state, arg, &o->mode);
-		break;
-	case 'v':
-		ts_log_set_verbose(ts_log_verbose() + 1);
 		break;
 	case ARGP_KEY_ARG:
 		ts_usage_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
-		if (!o->cap.path)
+		if (!o->live.cap.path)
 			ts_usage_error(state, "-w FILE is required");
 		break;
 	default:
@@ -98,6 +63,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 static const struct argp_child children[] = {
 	{ &ts_filter_argp, 0, "Filters (applied in the kernel):", 1 },
+	{ &ts_live_argp, 0, "Tracing:", 2 },
 	{},
 };
 
@@ -122,42 +88,33 @@ static bool capture_stopped(void *ctx)
 
 int cmd_record(int argc, char **argv)
 {
-	struct record_opts o = { .ring_bytes = TS_DEFAULT_RING };
-	struct ts_loader_opts lo = {};
-	struct ts_loader *loader = NULL;
-	struct ts_live *live = NULL;
-	struct ts_capsink *cap = NULL;
+	struct record_opts o = {};
+	struct ts_capture_opts *co = &o.live.cap;
+	struct ts_startup st = {};
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
 	struct ts_live_run_opts ro = {};
 	int ret = 1;
 
+	ts_live_opts__init(&o.live);
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	if (ts_capture__precheck(&o.cap))
+	if (ts_capture__precheck(co))
 		return 1;
 	/* Before the file exists: a stop request must still close it. */
 	ts_signals_install();
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	ts_pipeline__init(&pipe, &o.filter, &meta);
-	lo.filter = o.filter;
-	lo.ring_bytes = o.ring_bytes;
-	lo.wakeup_bytes = o.ring_bytes / 8;
-	lo.mode = o.mode;
-	if (ts_loader__open(&lo, &loader))
-		goto cleanup;
-	if (ts_capture__attach(&o.cap, argc, argv, &o.filter, &pipe, &cap))
-		goto cleanup;
-	if (ts_live__new(loader, &pipe, &live))
+	if (ts_startup__begin(&st, &o.live, &o.filter, argc, argv, &pipe, NULL))
 		goto cleanup;
 
 	ts_info("recording (%s programs) to %s; Ctrl-C to stop",
-		ts_loader__mode_name(loader), o.cap.path);
-	ro.poll_ms = DEFAULT_POLL_MS;
-	ro.duration_ns = o.duration_ns;
+		ts_loader__mode_name(st.loader), co->path);
+	ro.poll_ms = (int)o.live.flush_ms;
+	ro.duration_ns = o.live.duration_ns;
 	ro.stop = capture_stopped;
-	ro.ctx = cap;
-	if (ts_live__run(live, &ro))
+	ro.ctx = st.cap;
+	if (ts_live__run(st.live, &ro))
 		goto cleanup;
 	ret = 0;
 cleanup:
@@ -166,27 +123,23 @@ cleanup:
 		ts_err("writing output failed");
 		ret = 1;
 	}
-	if (cap) {
-		uint64_t ev = ts_sink_capture__events(cap);
-		uint64_t bytes = ts_sink_capture__bytes(cap);
+	if (st.cap) {
+		uint64_t ev = ts_sink_capture__events(st.cap);
+		uint64_t bytes = ts_sink_capture__bytes(st.cap);
 
 		fprintf(stderr, "tcpscope: recorded %llu events (%llu lost) to %s: %llu bytes",
 			(unsigned long long)ev, (unsigned long long)pipe.totals.lost,
-			o.cap.path, (unsigned long long)bytes);
+			co->path, (unsigned long long)bytes);
 		if (ev)
 			fprintf(stderr, ", %.1f bytes/event", (double)bytes / (double)ev);
-		if (ts_sink_capture__dropped(cap))
+		if (ts_sink_capture__dropped(st.cap))
 			fprintf(stderr, "; the last %llu events could not be written",
-				(unsigned long long)ts_sink_capture__dropped(cap));
+				(unsigned long long)ts_sink_capture__dropped(st.cap));
 		fputc('\n', stderr);
-		if (ts_sink_capture__error(cap) && ts_sink_capture__error(cap) != -EFBIG)
+		if (ts_sink_capture__error(st.cap) && ts_sink_capture__error(st.cap) != -EFBIG)
 			ret = 1;
 	}
-	if (live && ts_live__bad_records(live))
-		ts_warn("%llu malformed records skipped",
-			(unsigned long long)ts_live__bad_records(live));
-	ts_live__free(live);
-	ts_loader__free(loader);
+	ts_startup__end(&st);
 	ts_pipeline__free(&pipe);
 	return ret;
 }

@@ -20,11 +20,10 @@
 #include "cmd/opt_values.h"
 #include "cmd/usage.h"
 #include "cmd/filter_opts.h"
+#include "cmd/output.h"
 #include "core/capfile/capfile.h"
 #include "core/util/escape.h"
 #include "core/util/log.h"
-#include "core/sinks/sink_report.h"
-#include "core/sinks/sinks.h"
 #include "core/stream/source_file.h"
 #include "core/util/parse.h"
 #include "core/stream/tracker.h"
@@ -153,72 +152,44 @@ static void print_info(const struct ts_capr *r)
 		ts_escape(cmd, sizeof(cmd), h->cmdline));
 }
 
-/* The snapshot's sockets that pass the filters, as records would. */
-static int filter_snapshot(const struct ts_capr *r, const struct ts_filter *f,
-			   struct ts_sock **out, size_t *n)
-{
-	const struct ts_sock *socks;
-	struct ts_sock *keep;
-	size_t total;
-
-	ts_capr__snapshot(r, &socks, &total);
-	keep = malloc((total + 1) * sizeof(*keep));
-	if (!keep)
-		return -ENOMEM;
-	if (total)
-		memcpy(keep, socks, total * sizeof(*keep));
-	*n = ts_filter_socks(f, keep, total);
-	*out = keep;
-	return 0;
-}
-
 static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 		     struct ts_pipeline *p, const struct ts_meta *meta)
 {
-	struct ts_tracker_opts to = { .max_conns = (uint32_t)o->max_conns };
-	struct ts_sink sink;
+	struct ts_output_opts out = {
+		.kind = o->timeline ? TS_OUTPUT_TIMELINE :
+			o->summary  ? TS_OUTPUT_SUMMARY :
+			o->at	    ? TS_OUTPUT_AT :
+				      TS_OUTPUT_RECORDS,
+		.json = o->json,
+		.max_conns = (uint32_t)o->max_conns,
+	};
+	const struct ts_cap_header *h = ts_capr__header(r);
+	struct ts_at_opts ao = { .json = o->json };
+	struct ts_sock *socks = NULL;
+	const struct ts_sock *all;
+	size_t total;
 	int err;
 
-	/* The same tracker as live tracing: timelines, and close kinds for
-	 * the summary. */
-	if (o->timeline || o->summary) {
-		err = ts_pipeline__track(p, &to);
-		if (err) {
-			ts_err("cannot set up the connection tracker: %s", strerror(-err));
-			return err;
-		}
+	if (out.kind != TS_OUTPUT_AT)
+		return ts_output__add(p, &out, stdout, meta);
+	err = ts_parse_at(o->at, h->start_mono_ns, h->wall_offset_ns, &ao.at_mono_ns);
+	if (err) {
+		ts_err("invalid --at '%s': expected RFC 3339 (2026-11-21T12:00:05Z) or +OFFSET (+5s)",
+		       o->at);
+		return err;
 	}
-	if (o->timeline) {
-		err = o->json ? ts_sink_timeline_json__new(&sink, stdout, meta) :
-				ts_sink_timeline_text__new(&sink, stdout, meta);
-	} else if (o->summary) {
-		err = ts_sink_summary__new(&sink, stdout, meta, o->json);
-	} else if (o->at) {
-		const struct ts_cap_header *h = ts_capr__header(r);
-		struct ts_at_opts ao = { .json = o->json };
-
-		err = ts_parse_at(o->at, h->start_mono_ns, h->wall_offset_ns, &ao.at_mono_ns);
-		if (err) {
-			ts_err("invalid --at '%s': expected RFC 3339 (2026-11-21T12:00:05Z) or +OFFSET (+5s)",
-			       o->at);
-			return err;
-		}
-		struct ts_sock *socks = NULL;
-
-		err = filter_snapshot(r, &o->filter, &socks, &ao.nsocks);
-		ao.socks = socks;
-		/* The sink copies what it needs from the snapshot. */
-		if (!err)
-			err = ts_sink_at__new(&sink, stdout, meta, &ao);
-		free(socks);
-	} else {
-		err = o->json ? ts_sink_json__new(&sink, stdout, meta) :
-				ts_sink_text__new(&sink, stdout, meta);
-	}
-	if (!err)
-		err = ts_pipeline__add_sink(p, sink);
-	if (err)
+	/* The snapshot's sockets that pass the filters, as records would;
+	 * the sink copies what it needs. */
+	ts_capr__snapshot(r, &all, &total);
+	err = ts_filter_socks_copy(&o->filter, all, total, &socks, &ao.nsocks);
+	if (err) {
 		ts_err("cannot set up output: %s", strerror(-err));
+		return err;
+	}
+	ao.socks = socks;
+	out.at = &ao;
+	err = ts_output__add(p, &out, stdout, meta);
+	free(socks);
 	return err;
 }
 

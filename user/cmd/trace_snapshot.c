@@ -79,22 +79,6 @@ void ts_trace_snap__free(struct ts_trace_snap *t)
 	free(t);
 }
 
-/* The trace filters, applied to snapshot rows. */
-static bool row_match(const struct ts_filter *f, const struct ts_sock *s)
-{
-	if (f->family && s->family != f->family)
-		return false;
-	if (f->pid && s->pid != f->pid)
-		return false;
-	if (f->port && s->sport != f->port && s->dport != f->port)
-		return false;
-	if (f->sport && s->sport != f->sport)
-		return false;
-	if (f->dport && s->dport != f->dport)
-		return false;
-	return true;
-}
-
 static int cmp_known(const void *a, const void *b)
 {
 	uint64_t x = ((const struct known_conn *)a)->cookie;
@@ -117,22 +101,23 @@ static const struct known_conn *known(const struct ts_trace_snap *t,
 static int collect(struct ts_trace_snap *t, struct ts_sock **out, size_t *n)
 {
 	struct ts_sock *s;
-	size_t k = 0;
 	int err;
 
 	err = ts_snapshotter__collect(t->snap, &s, n);
 	if (err)
 		return err;
-	for (size_t i = 0; i < *n; i++)
-		if (row_match(&t->filter, &s[i]))
-			s[k++] = s[i];
 	*out = s;
-	*n = k;
+	*n = ts_filter_socks(&t->filter, s, *n);
 	return 0;
 }
 
-int ts_trace_snap__print_initial(struct ts_trace_snap *t, FILE *f,
-				 bool can_match)
+struct ts_snapshotter *ts_trace_snap__snapshotter(struct ts_trace_snap *t)
+{
+	return t->snap;
+}
+
+int ts_trace_snap__print_initial(struct ts_trace_snap *t, FILE *f, bool can_match,
+				 const struct ts_sock *socks, size_t nsocks)
 {
 	struct ts_table_opts o = {
 		.all = true, .numeric = true, .pids = true, .timers = true,
@@ -142,7 +127,7 @@ int ts_trace_snap__print_initial(struct ts_trace_snap *t, FILE *f,
 	size_t n = 0;
 	int err;
 
-	err = collect(t, &s, &n);
+	err = ts_filter_socks_copy(&t->filter, socks, nsocks, &s, &n);
 	if (err)
 		return err;
 	if (can_match) {

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include "core/stream/filter.h"
 #include "core/stream/pipeline.h"
+#include "core/sock/sock.h"
+#include "kernel/snapshot.h"
 
 struct ts_trace_snap;
 
@@ -30,13 +32,17 @@ void ts_trace_snap__free(struct ts_trace_snap *t);
 int ts_trace_snap__sink_new(struct ts_trace_snap *t, struct ts_sink *out,
 			    FILE *f, const struct ts_meta *m);
 
+/* Its snapshotter, to take the startup snapshot with (startup.h). */
+struct ts_snapshotter *ts_trace_snap__snapshotter(struct ts_trace_snap *t);
+
 /*
- * Take the snapshot and print it (text: the netstat table; JSON: one
- * "sock" object per socket), remembering the connections' cookies.
- * can_match: the tracer's connection ids are socket cookies (btf mode).
+ * Print the startup snapshot's sockets that pass the filter (text: the
+ * netstat table; JSON: one "sock" object per socket), remembering the
+ * connections' cookies.  can_match: the tracer's connection ids are
+ * socket cookies (btf mode).
  */
-int ts_trace_snap__print_initial(struct ts_trace_snap *t, FILE *f,
-				 bool can_match);
+int ts_trace_snap__print_initial(struct ts_trace_snap *t, FILE *f, bool can_match,
+				 const struct ts_sock *socks, size_t nsocks);
 
 /* A fresh snapshot's counts per state and hints, as one line of text or a
  * JSON "stats" object. */

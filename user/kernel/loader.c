@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The tracing programs' life, in phases: preflight (preflight.c), open the
+ * skeleton, configure it (filters, sizes, which programs load, from the
+ * probes of probe.c), load, attach, and seed the listener owners from a
+ * snapshot the caller took.  In auto mode the btf variant is tried first
+ * and classic follows if it does not load.
+ */
 #include <errno.h>
-#include <linux/capability.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kernel/loader.h"
-#include "kernel/snapshot.h"
+#include "kernel/preflight.h"
+#include "kernel/probe.h"
+#include "core/sock/sock.h"
 #include "core/util/log.h"
 #include "tcpscope.skel.h"
 
@@ -73,205 +76,56 @@ static const char *mode_name(enum ts_tp_mode m)
 	}
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	/* Failures are reported in one line by the caller; libbpf's own
-	 * words (verifier logs included) are for -v and -vv. */
-	if (ts_log_verbose() < (level == LIBBPF_DEBUG ? 2 : 1))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-#define NEED_PRIV                                                             \
-	"not allowed to trace: run as root (needs CAP_BPF and CAP_PERFMON, "  \
-	"or CAP_SYS_ADMIN)"
-
-int ts_check_privileges(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2] = {};
-	bool admin, bpf, perfmon;
-
-	if (syscall(SYS_capget, &hdr, data)) {
-		if (geteuid() == 0)
-			return 0;
-		ts_err(NEED_PRIV);
-		return -EPERM;
-	}
-#define HAS(c) (data[(c) / 32].effective & (1u << ((c) % 32)))
-	admin = HAS(CAP_SYS_ADMIN);
-	bpf = HAS(39);	   /* CAP_BPF, 5.8+ */
-	perfmon = HAS(38); /* CAP_PERFMON, 5.8+ */
-#undef HAS
-	if (admin || (bpf && perfmon))
-		return 0;
-	ts_err(NEED_PRIV);
-	return -EPERM;
-}
-
-#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
-
-/*
- * Test seams, documented in docs/DESIGN.md and tcpscope(8):
- * TCPSCOPE_BTF_PATH reads the kernel's types from another BTF file (also
- * used for CO-RE relocations), and TCPSCOPE_HIDE_TP=a,btf:b treats the
- * named tracepoints as absent (in both forms, or in the one named).  Both drive the real code paths for a kernel
- * without BTF or without a tracepoint.
- */
-static const char *btf_path(void)
-{
-	const char *p = getenv("TCPSCOPE_BTF_PATH");
-
-	return p && *p ? p : NULL;
-}
-
-static bool tp_hidden(const char *tp, enum ts_tp_mode form)
-{
-	const char *list = getenv("TCPSCOPE_HIDE_TP");
-	const char *prefix = form == TS_TP_BTF ? "btf:" : "classic:";
-	size_t n = strlen(tp), np = strlen(prefix);
-
-	/* Entries are NAME (both forms) or btf:NAME / classic:NAME. */
-	for (const char *p = list; p && *p;) {
-		size_t len = strcspn(p, ",");
-		const char *name = p;
-		size_t nlen = len;
-
-		if (len > np && !strncmp(p, prefix, np)) {
-			name += np;
-			nlen -= np;
-		}
-		if (nlen == n && !strncmp(name, tp, n))
-			return true;
-		p += len;
-		p += *p == ',';
-	}
-	return false;
-}
-
-int ts_check_btf(void)
-{
-	const char *path = btf_path();
-
-	if (!path && access(KERNEL_BTF, R_OK)) {
-		ts_err("needs BTF: " KERNEL_BTF " is missing (kernel built without CONFIG_DEBUG_INFO_BTF)");
-		return -ENOENT;
-	}
-	if (path && access(path, R_OK)) {
-		int err = -errno;
-
-		ts_err("needs BTF: TCPSCOPE_BTF_PATH=%s: %s", path, strerror(-err));
-		return err;
-	}
-	return 0;
-}
-
-/* The kernel's types, from sysfs or TCPSCOPE_BTF_PATH. */
-static int load_kernel_btf(struct btf **out)
-{
-	const char *path = btf_path();
-	struct btf *btf;
-	int err;
-
-	btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
-	err = libbpf_get_error(btf);
-	if (err || !btf) {
-		err = err ? err : -ENOENT;
-		/* libbpf's own codes (<= -4000) and EINVAL/EPROTO: bad data. */
-		ts_err("needs BTF: cannot read %s: %s", path ? path : KERNEL_BTF,
-		       err == -ENOENT || err == -EACCES || err == -ENOMEM ?
-			       strerror(-err) : "not a BTF file");
-		*out = NULL;
-		return err;
-	}
-	*out = btf;
-	return 0;
-}
-
-static bool tracefs_has(const char *root, const char *cat, const char *tp)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/events/%s/%s", root, cat, tp);
-	return access(path, F_OK) == 0;
-}
-
-int ts_ensure_tracefs(void)
-{
-	if (!access("/sys/kernel/tracing/events", F_OK) ||
-	    !access("/sys/kernel/debug/tracing/events", F_OK))
-		return 0;
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
-		int err = -errno;
-
-		ts_info("mounting tracefs at /sys/kernel/tracing failed: %s",
-			strerror(errno));
-		return err;
-	}
-	ts_info("mounted tracefs at /sys/kernel/tracing");
-	return 0;
-}
-
-static bool classic_tp_exists(const char *cat, const char *tp)
-{
-	if (tp_hidden(tp, TS_TP_CLASSIC))
-		return false;
-	return tracefs_has("/sys/kernel/tracing", cat, tp) ||
-	       tracefs_has("/sys/kernel/debug/tracing", cat, tp);
-}
-
-static bool btf_tp_exists(const struct btf *vmlinux, const char *tp)
-{
-	char name[128];
-
-	if (tp_hidden(tp, TS_TP_BTF))
-		return false;
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
-}
-
-/* Arguments of a BTF tracepoint (its typedef points at a prototype whose
- * first parameter is the tracepoint's own data pointer); -1 if unknown. */
-static int btf_tp_nargs(const struct btf *vmlinux, const char *tp)
-{
-	const struct btf_type *t;
-	char name[128];
-	int id;
-
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	id = vmlinux ? btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) : -1;
-	if (id <= 0)
-		return -1;
-	t = btf__type_by_id(vmlinux, btf__resolve_type(vmlinux, id));
-	if (!t || !btf_is_ptr(t))
-		return -1;
-	t = btf__type_by_id(vmlinux, t->type);
-	if (!t || !btf_is_func_proto(t))
-		return -1;
-	return btf_vlen(t) - 1;
-}
-
 static bool tp_exists(const struct btf *vmlinux, const struct prog_desc *d)
 {
 	if (d->mode == TS_TP_BTF)
-		return btf_tp_exists(vmlinux, d->tp);
-	return classic_tp_exists(d->category, d->tp);
+		return ts_probe__tp_btf(vmlinux, d->tp);
+	return ts_probe__tp_classic(d->category, d->tp);
 }
 
-/* Open and load one variant; on failure the skeleton is destroyed. */
-static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
-			const struct btf *vmlinux, struct tcpscope_bpf **out)
+/* Phase open: the skeleton, with CO-RE against the kernel's BTF. */
+static int phase_open(struct tcpscope_bpf **out)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path());
-	struct tcpscope_bpf *skel;
-	int err;
+	LIBBPF_OPTS(bpf_object_open_opts, oo,
+		    .btf_custom_path = ts_preflight__btf_path());
 
-	skel = tcpscope_bpf__open_opts(&oo);
-	if (!skel)
+	*out = tcpscope_bpf__open_opts(&oo);
+	if (!*out)
 		return -errno ? -errno : -EINVAL;
+	return 0;
+}
+
+/* Which programs of the variant load: those whose tracepoint exists; a
+ * required one missing is an error. */
+static int choose_programs(struct tcpscope_bpf *skel, enum ts_tp_mode asked,
+			   enum ts_tp_mode mode, const struct btf *vmlinux)
+{
+	for (size_t i = 0; i < NPROGS; i++) {
+		const struct prog_desc *d = &progs[i];
+		bool on = d->mode == mode && tp_exists(vmlinux, d);
+
+		if (d->mode == mode && !on && d->required) {
+			if (asked == TS_TP_AUTO)
+				ts_err("kernel lacks tracepoint %s:%s, which tcpscope needs (in neither tp_btf nor classic form)",
+				       d->category, d->tp);
+			else
+				ts_err("kernel lacks tracepoint %s:%s in %s form, which tcpscope needs (try --tp-mode auto)",
+				       d->category, d->tp, mode_name(mode));
+			return -ENOENT;
+		}
+		if (d->mode == mode && !on)
+			ts_info("tracepoint %s:%s not in this kernel: skipped",
+				d->category, d->tp);
+		bpf_program__set_autoload(d->get(skel), on);
+	}
+	return 0;
+}
+
+/* Phase configure: filters and settings, map sizes, programs. */
+static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opts *o,
+			   enum ts_tp_mode mode, const struct btf *vmlinux)
+{
+	int err;
 
 	skel->rodata->filter_pid = o->filter.pid;
 	skel->rodata->filter_netns = o->filter.netns;
@@ -281,46 +135,104 @@ static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
 	skel->rodata->filter_family = o->filter.family;
 	skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	skel->rodata->retrans_has_err =
-		btf_tp_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
+		ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
 
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)o->ring_bytes);
 	/* The per-socket map of the other variant is not used: keep it tiny. */
 	if (!err && mode == TS_TP_BTF)
 		err = bpf_map__set_max_entries(skel->maps.conn_lru, 1);
 	if (err)
-		goto fail;
-
-	for (size_t i = 0; i < NPROGS; i++) {
-		const struct prog_desc *d = &progs[i];
-		bool on = d->mode == mode && tp_exists(vmlinux, d);
-
-		if (d->mode == mode && !on && d->required) {
-			if (o->mode == TS_TP_AUTO)
-				ts_err("kernel lacks tracepoint %s:%s, which tcpscope needs (in neither tp_btf nor classic form)",
-				       d->category, d->tp);
-			else
-				ts_err("kernel lacks tracepoint %s:%s in %s form, which tcpscope needs (try --tp-mode auto)",
-				       d->category, d->tp, mode_name(mode));
-			err = -ENOENT;
-			goto fail;
-		}
-		if (d->mode == mode && !on)
-			ts_info("tracepoint %s:%s not in this kernel: skipped",
-				d->category, d->tp);
-		bpf_program__set_autoload(d->get(skel), on);
-	}
-
-	err = tcpscope_bpf__load(skel);
-	if (err)
-		goto fail;
-	*out = skel;
-	return 0;
-fail:
-	tcpscope_bpf__destroy(skel);
-	return err;
+		return err;
+	return choose_programs(skel, o->mode, mode, vmlinux);
 }
 
-static int attach_all(struct ts_loader *l)
+/* Open, configure and load one variant; on failure nothing is left. */
+static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
+			const struct btf *vmlinux, struct tcpscope_bpf **out)
+{
+	struct tcpscope_bpf *skel = NULL;
+	int err;
+
+	err = phase_open(&skel);
+	if (err)
+		return err;
+	err = phase_configure(skel, o, mode, vmlinux);
+	if (!err)
+		err = tcpscope_bpf__load(skel); /* phase load */
+	if (err) {
+		tcpscope_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+/* Auto mode: btf when the kernel has its tracepoints and it loads. */
+static void try_btf(struct ts_loader *l, const struct ts_loader_opts *o,
+		    const struct btf *vmlinux)
+{
+	int err;
+
+	if (!ts_probe__tp_btf(vmlinux, "inet_sock_set_state") ||
+	    !ts_probe__tp_btf(vmlinux, "tcp_retransmit_skb")) {
+		ts_info("kernel BTF has no tp_btf tracepoint types: using classic tracepoints");
+		return;
+	}
+	err = load_variant(o, TS_TP_BTF, vmlinux, &l->skel);
+	if (err) {
+		/* E.g. 5.8-5.11: no socket cookie or socket storage in
+		 * tracing programs.  A refusal for want of privilege fails
+		 * again with classic. */
+		ts_info("tp_btf programs did not load (%s): falling back to classic tracepoints",
+			strerror(-err));
+		return;
+	}
+	l->mode = TS_TP_BTF;
+	ts_info("using tp_btf programs (typed socket, socket cookies, socket storage)");
+}
+
+static void report_load_error(int err)
+{
+	/* The privilege check has passed by now: EPERM means a policy
+	 * (lockdown, or RLIMIT_MEMLOCK before 5.11), EACCES the verifier. */
+	if (err == -EPERM)
+		ts_err("loading BPF programs was refused (%s): needs CAP_BPF and CAP_PERFMON; kernel lockdown or a low RLIMIT_MEMLOCK can also refuse it",
+		       strerror(-err));
+	else if (err == -EACCES)
+		ts_err("the kernel's verifier rejected the BPF programs (%s); run with -v for its log",
+		       strerror(-err));
+	else
+		ts_err("loading BPF programs failed: %s (run with -v for the verifier log)",
+		       strerror(-err));
+}
+
+/* Phases open to load, for the variant asked or the one auto finds. */
+static int load_programs(struct ts_loader *l, const struct ts_loader_opts *o,
+			 const struct btf *vmlinux)
+{
+	int err;
+
+	l->mode = o->mode;
+	if (l->mode == TS_TP_AUTO) {
+		try_btf(l, o, vmlinux);
+		if (l->skel)
+			return 0;
+		l->mode = TS_TP_CLASSIC;
+	}
+	if (l->mode == TS_TP_CLASSIC)
+		ts_preflight__tracefs();
+	err = load_variant(o, l->mode, vmlinux, &l->skel);
+	if (err) {
+		if (err != -ENOENT)
+			report_load_error(err);
+		return err;
+	}
+	ts_info("using %s tracepoint programs", mode_name(l->mode));
+	return 0;
+}
+
+/* Phase attach: every program that loaded; an optional one may fail. */
+static int phase_attach(struct ts_loader *l)
 {
 	for (size_t i = 0; i < NPROGS; i++) {
 		const struct prog_desc *d = &progs[i];
@@ -349,80 +261,21 @@ static int attach_all(struct ts_loader *l)
 	return 0;
 }
 
-static void report_load_error(int err)
-{
-	/* The privilege check has passed by now: EPERM means a policy
-	 * (lockdown, or RLIMIT_MEMLOCK before 5.11), EACCES the verifier. */
-	if (err == -EPERM)
-		ts_err("loading BPF programs was refused (%s): needs CAP_BPF and CAP_PERFMON; kernel lockdown or a low RLIMIT_MEMLOCK can also refuse it",
-		       strerror(-err));
-	else if (err == -EACCES)
-		ts_err("the kernel's verifier rejected the BPF programs (%s); run with -v for its log",
-		       strerror(-err));
-	else
-		ts_err("loading BPF programs failed: %s (run with -v for the verifier log)",
-		       strerror(-err));
-}
-
-/*
- * A listener opened before tracing started never showed its CLOSE ->
- * LISTEN, so its passive connections would have no owner, and -p PID
- * would hide a long-running server's connections.  Once the programs are
- * attached (so that nothing falls between the two), a snapshot taken with
- * the iterators names the owner of every listening port; entries made live
- * by listen() win (BPF_NOEXIST).  Best effort: without iterators such
- * connections get their owner when the server closes them.
- */
-static void seed_listeners(struct ts_loader *l, const struct ts_filter *f)
-{
-	int fd = bpf_map__fd(l->skel->maps.listeners);
-	struct ts_sock *socks = NULL;
-	size_t n = 0, seeded = 0;
-	int err;
-
-	err = ts_snapshot__collect_in(f->netns, true, &socks, &n);
-	if (err) {
-		ts_info("owners of existing listeners not known (%s)", strerror(-err));
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct ts_listen_key k = { .netns = socks[i].netns, .port = socks[i].sport };
-		struct ts_owner v = { .pid = socks[i].pid };
-
-		if (socks[i].state != TS_LISTEN || !socks[i].pid)
-			continue;
-		memcpy(v.comm, socks[i].comm, sizeof(v.comm));
-		if (!bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
-			seeded++;
-	}
-	free(socks);
-	ts_info("owners of %zu existing listening sockets seeded", seeded);
-}
-
 int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 {
-	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct ts_loader *l = NULL;
 	struct btf *vmlinux = NULL;
-	enum ts_tp_mode mode = o->mode;
 	int err;
 
 	*out = NULL;
-	libbpf_set_print(libbpf_print);
-	err = ts_check_privileges();
+	ts_preflight__libbpf_log();
+	err = ts_preflight__privileges();
+	if (!err)
+		err = ts_preflight__btf();
 	if (err)
 		return err;
-	err = ts_check_btf();
-	if (err)
-		return err;
-	/* Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; later
-	 * ones charge the memory cgroup, and raising the limit may be
-	 * refused.  Either way, try and go on. */
-	if (setrlimit(RLIMIT_MEMLOCK, &rl))
-		ts_info("cannot raise RLIMIT_MEMLOCK (%s): going on",
-			strerror(errno));
-
-	err = load_kernel_btf(&vmlinux);
+	ts_preflight__memlock();
+	err = ts_preflight__kernel_btf(&vmlinux);
 	if (err)
 		return err;
 
@@ -437,49 +290,43 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 		ts_err("cannot count CPUs: %s", strerror(-err));
 		goto cleanup;
 	}
-
-	if (mode == TS_TP_AUTO) {
-		if (btf_tp_exists(vmlinux, "inet_sock_set_state") &&
-		    btf_tp_exists(vmlinux, "tcp_retransmit_skb")) {
-			err = load_variant(o, TS_TP_BTF, vmlinux, &l->skel);
-			if (!err) {
-				mode = TS_TP_BTF;
-				ts_info("using tp_btf programs (typed socket, socket cookies, socket storage)");
-			} else {
-				/* E.g. 5.8-5.11: no socket cookie or socket
-				 * storage in tracing programs.  A refusal for
-				 * want of privilege fails again below. */
-				ts_info("tp_btf programs did not load (%s): falling back to classic tracepoints",
-					strerror(-err));
-			}
-		} else {
-			ts_info("kernel BTF has no tp_btf tracepoint types: using classic tracepoints");
-		}
-		if (!l->skel)
-			mode = TS_TP_CLASSIC;
-	}
-	if (mode == TS_TP_CLASSIC)
-		ts_ensure_tracefs();
-	if (!l->skel) {
-		err = load_variant(o, mode, vmlinux, &l->skel);
-		if (err) {
-			if (err != -ENOENT)
-				report_load_error(err);
-			goto cleanup;
-		}
-		ts_info("using %s tracepoint programs", mode_name(mode));
-	}
-	l->mode = mode;
-	err = attach_all(l);
+	err = load_programs(l, o, vmlinux);
+	if (!err)
+		err = phase_attach(l);
 	if (err)
 		goto cleanup;
-	seed_listeners(l, &o->filter);
 	*out = l;
 	l = NULL;
 cleanup:
 	btf__free(vmlinux);
 	ts_loader__free(l);
 	return err;
+}
+
+/*
+ * Phase seed.  A listener opened before tracing started never showed its
+ * CLOSE -> LISTEN, so its passive connections would have no owner, and
+ * -p PID would hide a long-running server's connections.  A snapshot
+ * taken once the programs are attached (so that nothing falls between the
+ * two) names the owner of every listening port; entries made live by
+ * listen() win (BPF_NOEXIST).
+ */
+void ts_loader__seed(struct ts_loader *l, const struct ts_sock *socks, size_t n)
+{
+	int fd = bpf_map__fd(l->skel->maps.listeners);
+	size_t seeded = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ts_listen_key k = { .netns = socks[i].netns, .port = socks[i].sport };
+		struct ts_owner v = { .pid = socks[i].pid };
+
+		if (socks[i].state != TS_LISTEN || !socks[i].pid)
+			continue;
+		memcpy(v.comm, socks[i].comm, sizeof(v.comm));
+		if (!bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
+			seeded++;
+	}
+	ts_info("owners of %zu existing listening sockets seeded", seeded);
 }
 
 int ts_loader__ring_fd(const struct ts_loader *l)
@@ -521,6 +368,11 @@ int ts_loader__drops(const struct ts_loader *l, uint64_t *out)
 		sum += vals[i];
 	*out = sum + recursion_misses(l);
 	return 0;
+}
+
+enum ts_tp_mode ts_loader__mode(const struct ts_loader *l)
+{
+	return l->mode;
 }
 
 const char *ts_loader__mode_name(const struct ts_loader *l)

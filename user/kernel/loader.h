@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Open, configure, load and attach the tracing programs, choosing the
- * variant the running kernel can take.  The only file that knows the
- * skeleton of tcpscope.bpf.c.
+ * variant the running kernel can take, then seed what they cannot see
+ * (the owners of listeners older than the tracer).  The only file that
+ * knows the skeleton of tcpscope.bpf.c.
  */
 #ifndef TS_LOADER_H
 #define TS_LOADER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "core/stream/filter.h"
 
@@ -25,21 +27,27 @@ struct ts_loader_opts {
 };
 
 struct ts_loader;
+struct ts_sock;
 
-/* Returns 0, or a negative errno after printing one line saying why. */
+/*
+ * Preflight, then open, configure, load and attach (falling back from
+ * btf to classic in auto mode).  Returns 0, or a negative errno after
+ * printing one line saying why.
+ */
 int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out);
+/*
+ * Seed the owners of the listening sockets among socks (a snapshot taken
+ * after ts_loader__open, so that nothing falls in between); owners the
+ * programs recorded live win.  Says with -v how many were seeded.
+ */
+void ts_loader__seed(struct ts_loader *l, const struct ts_sock *socks, size_t n);
 int ts_loader__ring_fd(const struct ts_loader *l);
 /* Events lost: failed reservations (per-CPU sum) plus the programs'
  * recursion misses. */
 int ts_loader__drops(const struct ts_loader *l, uint64_t *out);
+/* The variant loaded (never TS_TP_AUTO), and its name for messages. */
+enum ts_tp_mode ts_loader__mode(const struct ts_loader *l);
 const char *ts_loader__mode_name(const struct ts_loader *l);
 void ts_loader__free(struct ts_loader *l);
-
-/* Mount tracefs or bpffs when missing (best effort). */
-int ts_ensure_tracefs(void);
-/* 0 if we can load tracing programs; -EPERM after an error line if not. */
-int ts_check_privileges(void);
-/* 0 if the kernel exposes BTF; -ENOENT after an error line if not. */
-int ts_check_btf(void);
 
 #endif

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Snapshot of the TCP sockets: load the iterators of snapshot.bpf.c, read
- * their streams in large chunks, decode, and join socket inodes with the
- * processes that hold them.
+ * Snapshot of the TCP sockets: get the iterators of snapshot.bpf.c (from
+ * pins, the light skeleton or libbpf: snapshot_load.h), read their streams
+ * in large chunks, decode, and join socket inodes with the processes that
+ * hold them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,22 +17,17 @@
 #include <linux/nsfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
-#include "kernel/loader.h"
+#include "kernel/preflight.h"
 #include "kernel/snapshot.h"
-#include "kernel/snapshot_lskel.h"
+#include "kernel/snapshot_load.h"
 #include "kernel/snapshot_pin.h"
 #include "core/util/fmt.h"
 #include "core/util/log.h"
 #include "core/sock/snaprec.h"
-#include "snapshot.skel.h"
 
 struct ts_snapshotter {
-	struct ts_snap_lskel *lskel; /* loaded by the light skeleton, or */
-	struct snapshot_bpf *skel;   /* by libbpf */
-	struct bpf_link *tcp_link;
-	struct bpf_link *files_link;
+	struct ts_snap_lskel *lskel;   /* loaded by the light skeleton, or */
+	struct ts_snap_libbpf *libbpf; /* by libbpf, or neither: pinned */
 	int tcp_fd;	/* the iterator links, from the above or pinned */
 	int files_fd;
 	bool own_fds;	/* opened from pins: close them */
@@ -55,39 +51,6 @@ struct rbuf {
 	size_t cap;
 };
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	/* Failures are reported in one line; libbpf's words are for -v. */
-	if (ts_log_verbose() < (level == LIBBPF_DEBUG ? 2 : 1))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-/* The iterator targets exist in the kernel's BTF exactly when the kernel
- * has them (DEFINE_BPF_ITER_FUNC defines struct bpf_iter__<target>). */
-static int check_iterators(bool pids)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	int err = 0;
-
-	if (!vmlinux) {
-		err = -errno;
-		ts_err("cannot read kernel BTF: %s", strerror(-err));
-		return err;
-	}
-	if (btf__find_by_name_kind(vmlinux, "bpf_iter__tcp", BTF_KIND_STRUCT) < 0) {
-		ts_err("the kernel has no BPF iterator for TCP sockets: 'snapshot' needs Linux 5.9+ (iter/tcp)");
-		err = -EOPNOTSUPP;
-	} else if (pids && btf__find_by_name_kind(vmlinux, "bpf_iter__task_file",
-						  BTF_KIND_STRUCT) < 0) {
-		ts_err("the kernel has no BPF iterator for open files: -p needs Linux 5.8+ (iter/task_file)");
-		err = -EOPNOTSUPP;
-	}
-	btf__free(vmlinux);
-	return err;
-}
-
 static int netns_inode(int fd, uint32_t *out)
 {
 	struct stat st;
@@ -98,64 +61,18 @@ static int netns_inode(int fd, uint32_t *out)
 	return 0;
 }
 
-/* Open and load, with or without the cookie helper. */
-static int load(const struct ts_snap_want *w, bool cookie_helper,
-		struct snapshot_bpf **out)
+/* The namespace to snapshot: its inode, and an fd to enter it unless it
+ * is ours. */
+static int open_netns(struct ts_snapshotter *s, const char *netns_path)
 {
-	struct snapshot_bpf *skel;
-	int err;
+	const char *path = netns_path ? netns_path : "/proc/self/ns/net";
+	int fd, err;
 
-	skel = snapshot_bpf__open();
-	if (!skel)
-		return -errno;
-	bpf_program__set_autoload(skel->progs.snap_tcp, cookie_helper);
-	bpf_program__set_autoload(skel->progs.snap_tcp_nocookie, !cookie_helper);
-	bpf_program__set_autoload(skel->progs.snap_files, w->files);
-	skel->rodata->want_cookie = w->cookies;
-	skel->rodata->want_timers = w->timers;
-	skel->rodata->want_inode = w->inodes;
-	err = snapshot_bpf__load(skel);
-	if (err) {
-		snapshot_bpf__destroy(skel);
-		return err;
-	}
-	*out = skel;
-	return 0;
-}
-
-int ts_snapshotter__new(const struct ts_snapshot_opts *o,
-			struct ts_snapshotter **out)
-{
-	struct ts_snapshotter *s;
-	uint64_t t0 = ts_now_mono_ns();
-	char pin_dir[256] = "";
-	struct ts_snap_want want = {};
-	int fd, err, files_fd = -1;
-
-	err = ts_check_privileges();
-	if (err)
-		return err;
-	err = ts_check_btf();
-	if (err)
-		return err;
-	s = calloc(1, sizeof(*s) + READ_BUF);
-	if (!s) {
-		ts_err("out of memory");
-		return -ENOMEM;
-	}
-	s->netns_fd = -1;
-	s->tcp_fd = -1;
-	s->files_fd = -1;
-	libbpf_set_print(libbpf_print);
-
-	fd = open(o->netns_path ? o->netns_path : "/proc/self/ns/net",
-		  O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		ts_err("cannot open network namespace %s: %s",
-		       o->netns_path ? o->netns_path : "/proc/self/ns/net",
-		       strerror(-err));
-		goto cleanup;
+		ts_err("cannot open network namespace %s: %s", path, strerror(-err));
+		return err;
 	}
 	err = netns_inode(fd, &s->netns);
 	if (!err) {
@@ -169,99 +86,77 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	}
 	if (err) {
 		close(fd);
-		ts_err("%s is not a network namespace (%s)",
-		       o->netns_path ? o->netns_path : "/proc/self/ns/net",
-		       strerror(-err));
-		goto cleanup;
+		ts_err("%s is not a network namespace (%s)", path, strerror(-err));
+		return err;
 	}
-	if (o->netns_path)
+	if (netns_path)
 		s->netns_fd = fd;
 	else
 		close(fd);
+	return 0;
+}
 
-	if (o->pin) {
-		size_t sz = 0;
-		const void *elf = snapshot_bpf__elf_bytes(&sz);
+/* --pin: the iterators pinned by an earlier run; -ENOENT if none. */
+static int open_pinned(struct ts_snapshotter *s, const struct ts_snapshot_opts *o,
+		       const char *pin_dir, uint64_t t0)
+{
+	int err = ts_pin__open(pin_dir, &s->tcp_fd, o->pids ? &s->files_fd : NULL);
 
-		ts_pin__dir(pin_dir, sizeof(pin_dir), elf, sz);
-		err = ts_pin__open(pin_dir, &s->tcp_fd, o->pids ? &s->files_fd : NULL);
+	if (!err) {
+		s->own_fds = true;
+		ts_info("pinned snapshot iterators opened from %s in %.1f ms",
+			pin_dir, (double)(ts_now_mono_ns() - t0) / 1e6);
+		return 0;
+	}
+	if (err != -ENOENT && err != -EPERM)
+		ts_err("%s does not hold tcpscope's iterators (%s): remove it with 'tcpscope snapshot --unpin'",
+		       pin_dir, strerror(-err));
+	return err;
+}
+
+/* The light skeleton, else (in auto mode) libbpf's. */
+static int load_iterators(struct ts_snapshotter *s, const struct ts_snapshot_opts *o,
+			  const struct ts_snap_want *want, int *files_fd)
+{
+	int err;
+
+	if (o->loader != TS_SNAP_LOADER_LIBBPF) {
+		err = ts_snap_lskel__open(want, &s->lskel, &s->tcp_fd, files_fd);
 		if (!err) {
-			s->own_fds = true;
-			ts_info("pinned snapshot iterators opened from %s in %.1f ms",
-				pin_dir, (double)(ts_now_mono_ns() - t0) / 1e6);
-			*out = s;
+			s->cookie_helper = true;
+			ts_info("snapshot iterators loaded by the light skeleton (CO-RE in the kernel)");
 			return 0;
 		}
-		/* -EPERM: a directory we do not trust; pinning below says so. */
-		if (err != -ENOENT && err != -EPERM) {
-			ts_err("%s does not hold tcpscope's iterators (%s): remove it with 'tcpscope snapshot --unpin'",
-			       pin_dir, strerror(-err));
-			goto cleanup;
+		if (o->loader == TS_SNAP_LOADER_LIGHT) {
+			ts_err("the light skeleton did not load (%s): it needs Linux 5.17+ (try --loader libbpf)",
+			       strerror(-err));
+			return err;
 		}
+		ts_info("the light skeleton did not load (%s): loading with libbpf",
+			strerror(-err));
 	}
+	return ts_snap_libbpf__open(want, &s->libbpf, &s->tcp_fd, files_fd,
+				    &s->cookie_helper);
+}
+
+/* Load the iterators (and pin them for later runs when pin_dir). */
+static int load_new(struct ts_snapshotter *s, const struct ts_snapshot_opts *o,
+		    const char *pin_dir, uint64_t t0)
+{
+	struct ts_snap_want want = {};
+	int err, files_fd = -1;
 
 	/* Pinned iterators serve every later run: load them complete. */
 	want.files = o->pids || o->pin;
 	want.cookies = !o->skip_cookies || o->pin;
 	want.timers = !o->skip_timers || o->pin;
 	want.inodes = !o->skip_inodes || o->pids || o->pin;
-	if (o->loader != TS_SNAP_LOADER_LIBBPF) {
-		err = ts_snap_lskel__open(&want, &s->lskel, &s->tcp_fd, &files_fd);
-		if (!err) {
-			s->cookie_helper = true;
-			ts_info("snapshot iterators loaded by the light skeleton (CO-RE in the kernel)");
-			goto loaded;
-		}
-		if (o->loader == TS_SNAP_LOADER_LIGHT) {
-			ts_err("the light skeleton did not load (%s): it needs Linux 5.17+ (try --loader libbpf)",
-			       strerror(-err));
-			goto cleanup;
-		}
-		ts_info("the light skeleton did not load (%s): loading with libbpf",
-			strerror(-err));
-	}
-	/* bpf_get_socket_cookie() in tracing programs needs 5.12+; older
-	 * kernels reject the program and get the cached cookie instead. */
-	s->cookie_helper = true;
-	err = load(&want, true, &s->skel);
-	if (err) {
-		ts_info("iter/tcp with bpf_get_socket_cookie() did not load (%s); reading cached cookies",
-			strerror(-err));
-		s->cookie_helper = false;
-		err = load(&want, false, &s->skel);
-	}
-	if (err) {
-		/* Say why when the kernel lacks the iterators; checked only
-		 * now, as reading the kernel's BTF costs a good part of a
-		 * snapshot's time. */
-		if (!check_iterators(o->pids))
-			ts_err("cannot load the snapshot iterators: %s (-v says more)",
-			       strerror(-err));
-		goto cleanup;
-	}
-	s->tcp_link = bpf_program__attach_iter(
-		s->cookie_helper ? s->skel->progs.snap_tcp :
-				   s->skel->progs.snap_tcp_nocookie, NULL);
-	if (!s->tcp_link) {
-		err = -errno;
-		ts_err("cannot attach the iter/tcp program: %s", strerror(-err));
-		goto cleanup;
-	}
-	s->tcp_fd = bpf_link__fd(s->tcp_link);
-	if (want.files) {
-		s->files_link = bpf_program__attach_iter(s->skel->progs.snap_files, NULL);
-		if (!s->files_link) {
-			err = -errno;
-			ts_err("cannot attach the iter/task_file program: %s",
-			       strerror(-err));
-			goto cleanup;
-		}
-		files_fd = bpf_link__fd(s->files_link);
-	}
-loaded:
+	err = load_iterators(s, o, &want, &files_fd);
+	if (err)
+		return err;
 	if (o->pids)
 		s->files_fd = files_fd;
-	if (o->pin) {
+	if (pin_dir) {
 		err = ts_pin__save(pin_dir, s->tcp_fd, files_fd);
 		if (err)
 			ts_warn("cannot pin the iterators in %s (%s): going on without",
@@ -273,6 +168,48 @@ loaded:
 		(double)(ts_now_mono_ns() - t0) / 1e6,
 		!want.cookies ? "no" :
 		s->cookie_helper ? "bpf_get_socket_cookie()" : "cached");
+	return 0;
+}
+
+int ts_snapshotter__new(const struct ts_snapshot_opts *o,
+			struct ts_snapshotter **out)
+{
+	struct ts_snapshotter *s;
+	uint64_t t0 = ts_now_mono_ns();
+	char pin_dir[256] = "";
+	int err;
+
+	err = ts_preflight__privileges();
+	if (!err)
+		err = ts_preflight__btf();
+	if (err)
+		return err;
+	s = calloc(1, sizeof(*s) + READ_BUF);
+	if (!s) {
+		ts_err("out of memory");
+		return -ENOMEM;
+	}
+	s->netns_fd = -1;
+	s->tcp_fd = -1;
+	s->files_fd = -1;
+	ts_preflight__libbpf_log();
+	err = open_netns(s, o->netns_path);
+	if (err)
+		goto cleanup;
+	if (o->pin) {
+		size_t sz = 0;
+		const void *elf = ts_snap_libbpf__elf(&sz);
+
+		ts_pin__dir(pin_dir, sizeof(pin_dir), elf, sz);
+		err = open_pinned(s, o, pin_dir, t0);
+		/* -EPERM: a pin directory we do not trust; pinning says so. */
+		if (err == -ENOENT || err == -EPERM)
+			err = load_new(s, o, pin_dir, t0);
+	} else {
+		err = load_new(s, o, NULL, t0);
+	}
+	if (err)
+		goto cleanup;
 	*out = s;
 	return 0;
 cleanup:
@@ -290,10 +227,8 @@ void ts_snapshotter__free(struct ts_snapshotter *s)
 		if (s->files_fd >= 0)
 			close(s->files_fd);
 	}
-	bpf_link__destroy(s->files_link);
-	bpf_link__destroy(s->tcp_link);
 	ts_snap_lskel__free(s->lskel);
-	snapshot_bpf__destroy(s->skel);
+	ts_snap_libbpf__free(s->libbpf);
 	if (s->netns_fd >= 0)
 		close(s->netns_fd);
 	free(s);

@@ -2,8 +2,8 @@
 /*
  * Take a netstat-style snapshot of the TCP sockets with the BPF iterators
  * of snapshot.bpf.c, loaded by the light skeleton (snapshot_lskel.c) or
- * libbpf's (snapshot.c, the only file that knows it), or opened from bpffs
- * pins (snapshot_pin.c).
+ * libbpf's (snapshot_libbpf.c, the only file that knows it), or opened from
+ * bpffs pins (snapshot_pin.c).
  */
 #ifndef TS_SNAPSHOT_H
 #define TS_SNAPSHOT_H

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Kept apart from snapshot.c: skel_internal.h and libbpf.h do not mix. */
+/* The light skeleton loader (snapshot_load.h): kept apart from libbpf.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "kernel/snapshot_lskel.h"
+#include "kernel/snapshot_load.h"
 #include "snapshot.lskel.h"
 
 struct ts_snap_lskel {

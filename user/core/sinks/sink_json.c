@@ -23,20 +23,6 @@ static void write_stats(struct ts_jsonw *w, const struct ts_tcp_stats *st)
 	ts_jsonw__u64(w, "srtt_us", st->srtt_us);
 }
 
-void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
-		   uint16_t sport, const uint8_t *daddr, uint16_t dport)
-{
-	char buf[TS_ADDRSTR_LEN];
-
-	ts_jsonw__u64(w, "family", family);
-	ts_fmt_ip(buf, sizeof(buf), (int)family, saddr);
-	ts_jsonw__str(w, "saddr", buf);
-	ts_jsonw__u64(w, "sport", sport);
-	ts_fmt_ip(buf, sizeof(buf), (int)family, daddr);
-	ts_jsonw__str(w, "daddr", buf);
-	ts_jsonw__u64(w, "dport", dport);
-}
-
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m)
 {

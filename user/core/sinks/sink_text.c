@@ -157,14 +157,10 @@ static void put_event(struct line *l, const struct ts_rec *r, bool color)
 
 static void put_u32(struct line *l, uint32_t v)
 {
-	char tmp[10];
-	size_t n = 0;
+	char tmp[21];
 
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	while (n && l->n < sizeof(l->buf))
-		l->buf[l->n++] = tmp[--n];
+	tmp[ts_put_u64(tmp, v)] = '\0';
+	put(l, tmp);
 }
 
 /*
@@ -185,16 +181,11 @@ static void put_ms3(struct line *l, uint64_t ns)
 		return;
 	}
 	us += rem > 500;
-	/* Digits from the right: three decimals, the point, the rest. */
-	n = sizeof(tmp);
-	tmp[--n] = '\0';
-	for (int i = 0; i < 3; i++, us /= 10)
-		tmp[--n] = (char)('0' + us % 10);
-	tmp[--n] = '.';
-	do
-		tmp[--n] = (char)('0' + us % 10);
-	while ((us /= 10));
-	put_right(l, tmp + n, 9);
+	n = ts_put_u64(tmp, us / 1000);
+	tmp[n++] = '.';
+	ts_put_u64_fixed(tmp + n, us % 1000, 3);
+	tmp[n + 3] = '\0';
+	put_right(l, tmp, 9);
 }
 
 struct endpoints {

@@ -22,12 +22,6 @@ int ts_sink_timeline_json__new(struct ts_sink *out, FILE *f,
 void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 			const struct ts_meta *m);
 
-struct ts_jsonw;
-/* "family", "saddr", "sport", "daddr", "dport", in that order: the
- * addresses of a connection as every JSON output names them. */
-void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
-		   uint16_t sport, const uint8_t *daddr, uint16_t dport);
-
 /* Print one record as JSON (shared with other JSON sinks). */
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m);

@@ -4,22 +4,20 @@
  * print in a few tens of milliseconds, so rows are assembled by hand into
  * a line buffer instead of going through printf.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include "core/util/fmt.h"
 #include "core/util/escape.h"
+#include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 #include "core/sock/sock_table.h"
-#include "core/sinks/sinks.h"
 #include "core/stream/states.h"
 
 #define ADDR_MIN_WIDTH 23 /* netstat's */
-#define ENDPOINT_LEN 72	  /* "[v6]:servicename" with room to spare */
+#define PORTNAME_MAX 32	  /* longer service names print as numbers */
+#define ENDPOINT_LEN TS_ENDPOINT_LEN(PORTNAME_MAX)
 
 struct ts_portnames {
 	char *name[65536];
@@ -158,16 +156,7 @@ static char *put_str(char *p, const char *s)
 
 static char *put_u64(char *p, uint64_t v)
 {
-	char tmp[24];
-	int i = 0;
-
-	do {
-		tmp[i++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (i)
-		*p++ = tmp[--i];
-	return p;
+	return p + ts_put_u64(p, v);
 }
 
 /* Pad with spaces from start to width characters. */
@@ -190,42 +179,15 @@ static char *put_u64_right(char *p, uint64_t v, size_t width)
 	return p + n;
 }
 
-static char *put_ip(char *p, int family, const uint8_t *a)
-{
-	char tmp[INET6_ADDRSTRLEN];
-
-	if (family == 4) {
-		for (int i = 0; i < 4; i++) {
-			if (i)
-				*p++ = '.';
-			p = put_u64(p, a[i]);
-		}
-		return p;
-	}
-	if (!inet_ntop(AF_INET6, a, tmp, sizeof(tmp)))
-		strcpy(tmp, "?");
-	*p++ = '[';
-	p = put_str(p, tmp);
-	*p++ = ']';
-	return p;
-}
-
 /* "1.2.3.4:80", "[::1]:http", "0.0.0.0:*"; returns the end (no NUL). */
 static char *put_endpoint(char *p, int family, const uint8_t *a, uint16_t port,
 			  const struct ts_portnames *names)
 {
-	const char *name;
+	const char *name = port ? ts_portname(names, port) : NULL;
 
-	p = put_ip(p, family, a);
-	*p++ = ':';
-	if (!port) {
-		*p++ = '*';
-		return p;
-	}
-	name = ts_portname(names, port);
-	if (name && strlen(name) < 32)
-		return put_str(p, name);
-	return put_u64(p, port);
+	if (name && strlen(name) >= PORTNAME_MAX)
+		name = NULL;
+	return p + ts_put_endpoint(p, family, a, port, name);
 }
 
 /* User names for -e, with a one-entry cache (most sockets share a uid). */
@@ -258,10 +220,8 @@ static char *put_secs(char *p, int32_t ms)
 
 	p = put_u64(p, v / 1000);
 	*p++ = '.';
-	v = (v % 1000) / 10;
-	*p++ = (char)('0' + v / 10);
-	*p++ = (char)('0' + v % 10);
-	return p;
+	ts_put_u64_fixed(p, (v % 1000) / 10, 2);
+	return p + 2;
 }
 
 static char *trim(char *start, char *p)

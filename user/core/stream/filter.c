@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include "core/stream/filter.h"
 #include "core/sock/sock.h"
 
@@ -39,4 +42,18 @@ size_t ts_filter_socks(const struct ts_filter *f, struct ts_sock *socks, size_t 
 			socks[kept++] = socks[i];
 	}
 	return kept;
+}
+
+int ts_filter_socks_copy(const struct ts_filter *f, const struct ts_sock *socks,
+			 size_t n, struct ts_sock **out, size_t *kept)
+{
+	struct ts_sock *s = malloc((n + 1) * sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	if (n)
+		memcpy(s, socks, n * sizeof(*s));
+	*kept = ts_filter_socks(f, s, n);
+	*out = s;
+	return 0;
 }

@@ -7,6 +7,7 @@
 #define TS_FILTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "core/stream/record.h"
 
@@ -26,5 +27,8 @@ struct ts_sock;
 /* Keep the sockets of a snapshot that match, in place, in order; returns
  * how many were kept. */
 size_t ts_filter_socks(const struct ts_filter *f, struct ts_sock *socks, size_t n);
+/* The same into a fresh array (free() it): 0 or -ENOMEM. */
+int ts_filter_socks_copy(const struct ts_filter *f, const struct ts_sock *socks,
+			 size_t n, struct ts_sock **out, size_t *kept);
 
 #endif

@@ -8,8 +8,7 @@
 #include <time.h>
 #include "core/util/fmt.h"
 
-/* Decimal digits of v at p; returns the count (at most 20). */
-static size_t put_u64(char *p, uint64_t v)
+size_t ts_put_u64(char *p, uint64_t v)
 {
 	char tmp[20];
 	size_t n = 0;
@@ -20,6 +19,14 @@ static size_t put_u64(char *p, uint64_t v)
 	for (size_t i = 0; i < n; i++)
 		p[i] = tmp[n - 1 - i];
 	return n;
+}
+
+void ts_put_u64_fixed(char *p, uint64_t v, size_t width)
+{
+	while (width--) {
+		p[width] = (char)('0' + v % 10);
+		v /= 10;
+	}
 }
 
 /* Copy n bytes of s into buf as a string, truncated to fit like snprintf. */
@@ -33,54 +40,60 @@ static void copy_out(char *buf, size_t len, const char *s, size_t n)
 	buf[n] = '\0';
 }
 
-/* v as exactly 'width' digits, zero-padded. */
-static void put_fixed(char *p, unsigned long v, int width)
+size_t ts_put_ip(char *p, int family, const uint8_t *addr)
 {
-	for (int i = width - 1; i >= 0; i--, v /= 10)
-		p[i] = (char)('0' + v % 10);
+	size_t n = 0;
+
+	/* inet_ntop formats IPv4 with sprintf; dotted decimal is simple. */
+	if (family != 6) {
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				p[n++] = '.';
+			n += ts_put_u64(p + n, addr[i]);
+		}
+		return n;
+	}
+	if (!inet_ntop(AF_INET6, addr, p, INET6_ADDRSTRLEN)) {
+		p[0] = '?';
+		return 1;
+	}
+	return strlen(p);
+}
+
+size_t ts_put_endpoint(char *p, int family, const uint8_t *addr, uint16_t port,
+		       const char *port_name)
+{
+	size_t n = 0;
+
+	/* Called twice per event on the live path: no printf. */
+	if (family == 6)
+		p[n++] = '[';
+	n += ts_put_ip(p + n, family, addr);
+	if (family == 6)
+		p[n++] = ']';
+	p[n++] = ':';
+	if (!port)
+		p[n++] = '*';
+	else if (port_name)
+		n += (size_t)(stpcpy(p + n, port_name) - (p + n));
+	else
+		n += ts_put_u64(p + n, port);
+	return n;
 }
 
 void ts_fmt_ip(char *buf, size_t len, int family, const uint8_t *addr)
 {
-	/* inet_ntop formats IPv4 with sprintf; dotted decimal is simple. */
-	if (family != 6 && len >= INET_ADDRSTRLEN) {
-		size_t n = 0;
+	char out[INET6_ADDRSTRLEN];
 
-		for (int i = 0; i < 4; i++) {
-			if (i)
-				buf[n++] = '.';
-			n += put_u64(buf + n, addr[i]);
-		}
-		buf[n] = '\0';
-		return;
-	}
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf,
-		       (socklen_t)len))
-		snprintf(buf, len, "?");
+	copy_out(buf, len, out, ts_put_ip(out, family, addr));
 }
 
 void ts_fmt_endpoint(char *buf, size_t len, int family, const uint8_t *addr,
 		     uint16_t port)
 {
-	char ip[INET6_ADDRSTRLEN];
-	char out[INET6_ADDRSTRLEN + 10];
-	size_t n = 0, iplen;
+	char out[TS_ENDPOINT_LEN(0)];
 
-	/* Called twice per event on the live path: no printf. */
-	ts_fmt_ip(ip, sizeof(ip), family, addr);
-	iplen = strlen(ip);
-	if (family == 6)
-		out[n++] = '[';
-	memcpy(out + n, ip, iplen);
-	n += iplen;
-	if (family == 6)
-		out[n++] = ']';
-	out[n++] = ':';
-	if (port)
-		n += put_u64(out + n, port);
-	else
-		out[n++] = '*';
-	copy_out(buf, len, out, n);
+	copy_out(buf, len, out, ts_put_endpoint(out, family, addr, port, NULL));
 }
 
 /*
@@ -121,7 +134,7 @@ void ts_fmt_rfc3339(char *buf, size_t len, int64_t wall_ns)
 		c.valid = true;
 	}
 	memcpy(out, c.text, c.len);
-	put_fixed(out + c.len, (unsigned long)nsec, 9);
+	ts_put_u64_fixed(out + c.len, (uint64_t)nsec, 9);
 	out[c.len + 9] = 'Z';
 	copy_out(buf, len, out, c.len + 10);
 }
@@ -149,7 +162,7 @@ void ts_fmt_clock(char *buf, size_t len, int64_t wall_ns)
 		c.valid = true;
 	}
 	memcpy(out, c.text, c.len);
-	put_fixed(out + c.len, (unsigned long)ms, 3);
+	ts_put_u64_fixed(out + c.len, (uint64_t)ms, 3);
 	copy_out(buf, len, out, c.len + 3);
 }
 

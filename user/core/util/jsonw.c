@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 #include "core/util/escape.h"
+#include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 
 /* Does c need escaping inside a JSON string? (ASCII only) */
@@ -80,14 +81,12 @@ void ts_json_quote(FILE *f, const char *s)
 static void put_u64(FILE *f, uint64_t v, bool neg)
 {
 	char tmp[24];
-	size_t n = sizeof(tmp);
+	size_t n = 0;
 
-	do
-		tmp[--n] = (char)('0' + v % 10);
-	while ((v /= 10));
 	if (neg)
-		tmp[--n] = '-';
-	fwrite_unlocked(tmp + n, 1, sizeof(tmp) - n, f);
+		tmp[n++] = '-';
+	n += ts_put_u64(tmp + n, v);
+	fwrite_unlocked(tmp, 1, n, f);
 }
 
 static void sep(struct ts_jsonw *w)
@@ -183,4 +182,18 @@ void ts_jsonw__object_end(struct ts_jsonw *w)
 {
 	putc_unlocked('}', w->f);
 	w->need_comma = true;
+}
+
+void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
+		   uint16_t sport, const uint8_t *daddr, uint16_t dport)
+{
+	char buf[TS_ADDRSTR_LEN];
+
+	ts_jsonw__u64(w, "family", family);
+	ts_fmt_ip(buf, sizeof(buf), (int)family, saddr);
+	ts_jsonw__str(w, "saddr", buf);
+	ts_jsonw__u64(w, "sport", sport);
+	ts_fmt_ip(buf, sizeof(buf), (int)family, daddr);
+	ts_jsonw__str(w, "daddr", buf);
+	ts_jsonw__u64(w, "dport", dport);
 }

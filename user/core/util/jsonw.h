@@ -27,5 +27,9 @@ void ts_jsonw__object_begin(struct ts_jsonw *w, const char *key);	/* key may be 
 void ts_jsonw__object_end(struct ts_jsonw *w);
 /* Write s as a JSON string literal, escaping as RFC 8259 requires. */
 void ts_json_quote(FILE *f, const char *s);
+/* "family", "saddr", "sport", "daddr", "dport", in that order: the
+ * addresses of a connection or socket as every JSON output names them. */
+void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
+		   uint16_t sport, const uint8_t *daddr, uint16_t dport);
 
 #endif
