@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "core/util/escape.h"
 #include <stdbool.h>
 #include <string.h>
-#include "core/util/escape.h"
 
 size_t ts_utf8_seq(const unsigned char *p, size_t n)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "core/util/quantile.h"
 #include <errno.h>
 #include <stdlib.h>
-#include "core/util/quantile.h"
 
 #define SUB_BITS 7
 #define SUB (1u << SUB_BITS)

@@ -17,7 +17,7 @@
 #define TS_QUANT_EXACT 65536
 
 struct ts_quant {
-	uint64_t *v;	/* exact samples (sorted by ts_quant__pct) */
+	uint64_t *v; /* exact samples (sorted by ts_quant__pct) */
 	size_t n;
 	uint64_t *hist; /* NULL while exact */
 	uint64_t count;
