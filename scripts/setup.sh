@@ -6,7 +6,8 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool time
       libelf-dev zlib1g-dev iproute2 nftables python3 net-tools netbase
-      util-linux man-db groff-base libclang-rt-14-dev)
+      util-linux man-db groff-base libclang-rt-14-dev
+      libmicrohttpd-dev prometheus python3-jsonschema dpkg-dev file systemd)
 if [[ "${1:-}" == "--bench" ]]; then
 	PKGS+=(bpftrace)
 fi

@@ -20,6 +20,7 @@ static const struct cmd cmds[] = {
 	{ "record", cmd_record, "record them to a capture file (-w FILE)" },
 	{ "report", cmd_report, "report from a capture file: records, --timeline, --summary, --at TIME" },
 	{ "snapshot", cmd_snapshot, "netstat-style table of TCP sockets (BPF iterators)" },
+	{ "serve", cmd_serve, "run as a service: Prometheus metrics on /metrics, JSON log of connections" },
 };
 
 static void usage(FILE *f)

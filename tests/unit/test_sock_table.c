@@ -79,39 +79,6 @@ static void sample(struct ts_sock *s)
 	s[7].probes = 3;
 }
 
-/* Compare what f wrote with tests/data/name (or rewrite it). */
-static void golden(char *buf, size_t len, const char *name)
-{
-	char path[512], *want;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", TS_TEST_DATA, name);
-	if (getenv("TS_UPDATE_GOLDEN")) {
-		f = fopen(path, "w");
-		CHECK(f != NULL);
-		if (f) {
-			fwrite(buf, 1, len, f);
-			fclose(f);
-		}
-		return;
-	}
-	f = fopen(path, "r");
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	want = calloc(1, 1 << 16);
-	n = fread(want, 1, (1 << 16) - 1, f);
-	fclose(f);
-	if (n == len && !memcmp(want, buf, len)) {
-		check_passed++;
-	} else {
-		check_failed++;
-		fprintf(stderr, "%s differs; got:\n%.*s", name, (int)len, buf);
-	}
-	free(want);
-}
-
 static void table_golden(const struct ts_table_opts *o,
 			 const struct ts_portnames *names, const char *name,
 			 int rows)
@@ -124,7 +91,7 @@ static void table_golden(const struct ts_table_opts *o,
 	sample(s);
 	CHECK_INT(ts_table__print(f, o, names, s, NSOCKS), rows);
 	fclose(f);
-	golden(buf, len, name);
+	check_golden(buf, len, name);
 	free(buf);
 }
 
@@ -158,7 +125,7 @@ static void test_json(void)
 	CHECK_INT(ts_table__print_json(f, &(struct ts_table_opts){ .all = true }, s, NSOCKS),
 		  NSOCKS);
 	fclose(f);
-	golden(buf, len, "snapshot.jsonl");
+	check_golden(buf, len, "snapshot.jsonl");
 	free(buf);
 }
 
@@ -223,7 +190,7 @@ static void stats_text(const struct ts_sock_stats *st, const char *name)
 
 	CHECK_INT(ts_stats__print(f, st, 3, NULL), 0);
 	fclose(f);
-	golden(buf, len, name);
+	check_golden(buf, len, name);
 	free(buf);
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,10 @@ static bool tracefs_has(const char *root, const char *cat, const char *tp)
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/events/%s/%s", root, cat, tp);
-	return access(path, F_OK) == 0;
+	/* AT_EACCESS: with the effective ids and capabilities, as the open()
+	 * of the tracepoint's id will be (access() would drop the
+	 * capabilities of a non-root user, e.g. a service's CAP_DAC_READ_SEARCH). */
+	return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0;
 }
 
 bool ts_probe__tp_classic(const char *cat, const char *tp)
