@@ -47,7 +47,7 @@ def test_one_snapshot():
             expect("owners of 1 existing listening sockets seeded" in r.stderr,
                    "listener not seeded from the snapshot:\n%s" % r.stderr)
             socks = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
-            socks = [s for s in socks if s.get("event") == "sock"]
+            socks = [s for s in socks if s.get("event") == "socket"]
             expect([(s["sport"], s["pid"]) for s in socks] == [(port, holder.pid)],
                    "--snapshot table %s, expected port %d pid %d" % (socks, port, holder.pid))
             at, _ = capkit.report_json(cap, "--at", "+0s")

@@ -122,7 +122,8 @@ static void test_json(void)
 	FILE *f = open_memstream(&buf, &len);
 
 	sample(s);
-	CHECK_INT(ts_table__print_json(f, &(struct ts_table_opts){ .all = true }, s, NSOCKS),
+	CHECK_INT(ts_table__print_json(f, &(struct ts_table_opts){ .all = true }, s, NSOCKS,
+				       5000000000ULL, 1763726400000000000LL),
 		  NSOCKS);
 	fclose(f);
 	check_golden(buf, len, "snapshot.jsonl");

@@ -27,7 +27,7 @@ int ts_capture__precheck(const struct ts_capture_opts *o)
 {
 	int err;
 
-	if (!o->path)
+	if (!o->path || !strcmp(o->path, "-"))
 		return 0;
 	/* Before the BPF programs load: a refused path costs nothing. */
 	err = ts_capw__check_target(o->path, o->force);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include "kernel/snapshot.h"
+#include "core/util/log.h"
 #include "cmd/filter_opts.h"
 #include "core/util/parse.h"
 #include "cmd/usage.h"
@@ -20,15 +23,48 @@ static const struct argp_option options[] = {
 	{ "ipv4", '4', NULL, 0, "Only IPv4", 1 },
 	{ "ipv6", '6', NULL, 0, "Only IPv6", 1 },
 	{ "netns", OPT_NETNS, "NS", 0,
-	  "Only network namespace NS: an inode number or a path such as /run/netns/NAME", 1 },
+	  "Only network namespace NS: an 'ip netns' name, a path (/run/netns/NAME, "
+	  "/proc/PID/ns/net) or an inode number", 1 },
 	{},
 };
+
+void ts_opt_netns(const struct argp_state *state, const char *arg, uint32_t *ino, char *path,
+		  size_t len)
+{
+	int err = ts_netns_resolve(arg, ino, path, len);
+
+	if (err)
+		ts_usage_error(state, "invalid --netns '%s': %s", arg,
+			       err == -EINVAL ? "not a network namespace file, name or inode number" :
+			       err == -ENOENT ? "no such network namespace" :
+			       err == -ERANGE ? "an inode number is 1..4294967295 (leave --netns out to trace every namespace)" :
+						strerror(-err));
+}
+
+void ts_opt_family(const struct argp_state *state, int key, uint8_t *family)
+{
+	uint8_t want = key == '4' ? 4 : 6;
+
+	if (*family && *family != want)
+		ts_usage_error(state, "-4 and -6 exclude each other");
+	*family = want;
+}
+
+void ts_filter_opts__check_live(const struct ts_filter *f)
+{
+	char path[300];
+
+	if (f->netns && ts_netns_path(f->netns, path, sizeof(path)) == -ENOENT)
+		ts_warn("no network namespace with inode %u is known now: nothing will match "
+			"until one exists", f->netns);
+	if (f->pid && kill((pid_t)f->pid, 0) && errno == ESRCH)
+		ts_warn("no process %u exists now: nothing will match until one does", f->pid);
+}
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct ts_filter *f = state->input;
 	uint64_t v;
-	int err;
 
 	switch (key) {
 	case 'p':
@@ -55,17 +91,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 	case '4':
 	case '6':
-		if (f->family && f->family != (key == '4' ? 4 : 6))
-			ts_usage_error(state, "-4 and -6 exclude each other");
-		f->family = key == '4' ? 4 : 6;
+		ts_opt_family(state, key, &f->family);
 		break;
 	case OPT_NETNS:
-		err = ts_parse_netns(arg, &f->netns);
-		if (err)
-			ts_usage_error(state, "invalid --netns '%s': %s", arg,
-				   err == -EINVAL ? "not a network namespace file nor an inode number" :
-				   err == -ERANGE ? "an inode number is 1..4294967295 (leave --netns out to trace every namespace)" :
-						    strerror(-err));
+		ts_opt_netns(state, arg, &f->netns, NULL, 0);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -24,7 +24,8 @@ static const struct argp_option options[] = {
 	  "Tracepoint form: auto (default), btf (tp_btf) or classic", 2 },
 	{ "write", 'w', "FILE", 0,
 	  "Record to capture FILE, created with mode 0600 (trace: while showing "
-	  "the events; tracing stops if FILE cannot be written)", 2 },
+	  "the events; tracing stops if FILE cannot be written; record: '-' writes "
+	  "the capture to stdout, for 'tcpscope report -')", 2 },
 	{ "force", OPT_FORCE, NULL, 0, "Replace FILE (-w) if it exists", 2 },
 	{ "verbose", 'v', NULL, 0,
 	  "Say which programs were loaded and why (-vv: libbpf debug output)", 2 },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "cmd/opt_values.h"
 #include "cmd/usage.h"
@@ -53,4 +54,24 @@ bool ts_color_wanted(enum ts_color color)
 	if (color == TS_COLOR_NEVER || getenv("NO_COLOR"))
 		return false;
 	return isatty(STDOUT_FILENO);
+}
+
+uint16_t ts_out_columns(void)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+	uint64_t cols;
+
+	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
+		return ws.ws_col;
+	if (env && !ts_parse_u64(env, 1, 10000, &cols))
+		return (uint16_t)cols;
+	return 0;
+}
+
+bool ts_compact_wanted(bool wide)
+{
+	uint16_t cols = ts_out_columns();
+
+	return !wide && cols && cols < TS_WIDE_COLUMNS;
 }

@@ -26,5 +26,14 @@ void ts_opt_tp_mode(const struct argp_state *state, const char *arg, enum ts_tp_
 void ts_opt_color(const struct argp_state *state, const char *arg, enum ts_color *color);
 /* Whether text on stdout gets ANSI colour. */
 bool ts_color_wanted(enum ts_color color);
+/*
+ * Whether text on stdout takes the compact (80-column) layout: never with
+ * --wide; on a terminal narrower than the wide layout (TS_WIDE_COLUMNS);
+ * not on a terminal only when COLUMNS says the reader is that narrow.
+ */
+#define TS_WIDE_COLUMNS 150
+bool ts_compact_wanted(bool wide);
+/* The width of stdout's terminal, else COLUMNS, else 0 (unknown). */
+uint16_t ts_out_columns(void);
 
 #endif

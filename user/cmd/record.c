@@ -6,6 +6,8 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include "cmd/capture.h"
@@ -54,6 +56,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!o->live.cap.path)
 			ts_usage_error(state, "-w FILE is required");
+		if (!strcmp(o->live.cap.path, "-") && isatty(STDOUT_FILENO))
+			ts_usage_error(state, "-w -: stdout is a terminal; pipe it ('| tcpscope report -') "
+					      "or redirect it to a file");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -81,9 +86,35 @@ static const struct argp argp = {
 	.children = children,
 };
 
+struct run_ctx {
+	struct ts_capsink *cap;
+	struct ts_pipeline *pipe;
+	uint64_t start_ns;
+	bool status; /* the status line is on screen */
+};
+
 static bool capture_stopped(void *ctx)
 {
-	return ts_sink_capture__stopped(ctx);
+	struct run_ctx *rc = ctx;
+
+	return ts_sink_capture__stopped(rc->cap);
+}
+
+/* About once a second, on a terminal only: one line, rewritten in place. */
+static int show_status(void *ctx)
+{
+	struct run_ctx *rc = ctx;
+	uint64_t s = (ts_now_mono_ns() - rc->start_ns) / 1000000000ULL;
+
+	fprintf(stderr, "\rtcpscope: %02llu:%02llu:%02llu  %llu events  %llu lost  %llu bytes\033[K",
+		(unsigned long long)(s / 3600), (unsigned long long)(s / 60 % 60),
+		(unsigned long long)(s % 60),
+		(unsigned long long)ts_sink_capture__events(rc->cap),
+		(unsigned long long)rc->pipe->totals.lost,
+		(unsigned long long)ts_sink_capture__bytes(rc->cap));
+	fflush(stderr);
+	rc->status = true;
+	return 0;
 }
 
 int cmd_record(int argc, char **argv)
@@ -94,10 +125,12 @@ int cmd_record(int argc, char **argv)
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
 	struct ts_live_run_opts ro = {};
+	struct run_ctx rc = {};
 	int ret = 1;
 
 	ts_live_opts__init(&o.live);
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	ts_filter_opts__check_live(&o.filter);
 	if (ts_capture__precheck(co))
 		return 1;
 	/* Before the file exists: a stop request must still close it. */
@@ -108,16 +141,26 @@ int cmd_record(int argc, char **argv)
 	if (ts_startup__begin(&st, &o.live, &o.filter, argc, argv, &pipe, NULL))
 		goto cleanup;
 
-	ts_info("recording (%s programs) to %s; Ctrl-C to stop",
-		ts_loader__mode_name(st.loader), co->path);
+	ts_note("recording (%s programs) to %s; Ctrl-C to stop",
+		ts_loader__mode_name(st.loader), strcmp(co->path, "-") ? co->path : "stdout");
+	rc.cap = st.cap;
+	rc.pipe = &pipe;
+	rc.start_ns = ts_now_mono_ns();
 	ro.poll_ms = (int)o.live.flush_ms;
 	ro.duration_ns = o.live.duration_ns;
 	ro.stop = capture_stopped;
-	ro.ctx = st.cap;
+	ro.ctx = &rc;
+	if (isatty(STDERR_FILENO)) {
+		ro.tick_ns = 1000000000ULL;
+		ro.tick = show_status;
+	}
 	if (ts_live__run(st.live, &ro))
 		goto cleanup;
 	ret = 0;
 cleanup:
+	/* The status line (or the "^C" a terminal echoed) ends here. */
+	if (rc.status || (ts_stop_signal() == SIGINT && isatty(STDERR_FILENO)))
+		fputc('\n', stderr);
 	/* finish writes the last chunk and the trailer, errors or not. */
 	if (ts_pipeline__finish(&pipe) && !ret) {
 		ts_err("writing output failed");
@@ -129,7 +172,7 @@ cleanup:
 
 		fprintf(stderr, "tcpscope: recorded %llu events (%llu lost) to %s: %llu bytes",
 			(unsigned long long)ev, (unsigned long long)pipe.totals.lost,
-			co->path, (unsigned long long)bytes);
+			strcmp(co->path, "-") ? co->path : "stdout", (unsigned long long)bytes);
 		if (ev)
 			fprintf(stderr, ", %.1f bytes/event", (double)bytes / (double)ev);
 		if (ts_sink_capture__dropped(st.cap))

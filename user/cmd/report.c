@@ -28,6 +28,7 @@
 #include "core/util/parse.h"
 #include "core/stream/tracker.h"
 #include "core/util/timearg.h"
+#include "core/sinks/sinks.h"
 
 #define EXIT_DAMAGED 3
 
@@ -41,10 +42,12 @@ struct report_opts {
 	bool timeline;
 	uint64_t max_conns;
 	enum ts_color color;
+	bool wide; /* --wide: every column, whatever the width */
 };
 
 enum {
 	OPT_COLOR = 0x2000,
+	OPT_WIDE,
 	OPT_AT,
 	OPT_HEADER,
 	OPT_MAX_CONNS,
@@ -55,13 +58,19 @@ static const struct argp_option options[] = {
 	{ "summary", 's', NULL, 0,
 	  "Counts per state change, handshake-time percentiles, top connections by retransmissions", 0 },
 	{ "at", OPT_AT, "TIME", 0,
-	  "The sockets as they were at TIME: RFC 3339 (2026-11-21T12:00:05Z) or an offset from the start (+5s)", 0 },
+	  "The sockets as they were at TIME: HH:MM:SS[.fff] as trace prints it (local, on "
+	  "the capture's first day), a date (2026-11-21 12:00:05, local), RFC 3339 "
+	  "(2026-11-21T12:00:05Z) or an offset from the start (+5s)", 0 },
 	{ "timeline", 'T', NULL, 0,
 	  "One block (or JSON object) per connection: its steps, close kind, handshake, retransmits", 0 },
 	{ "max-conns", OPT_MAX_CONNS, "N", 0,
 	  "Connections tracked at once (default 65536); past it the least recently active one is shown early and counted as evicted", 0 },
 	{ "info", OPT_HEADER, NULL, 0, "Print the file's header (first) and trailer (last) on stderr", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
+	{ "wide", OPT_WIDE, NULL, 0,
+	  "Every column (addresses, time in the old state, step), whatever the "
+	  "terminal's width; without it a terminal narrower than 150 columns gets the "
+	  "80-column layout", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more about the file", 0 },
 	{},
 };
@@ -98,6 +107,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_COLOR:
 		ts_opt_color(state, arg, &o->color);
 		break;
+	case OPT_WIDE:
+		o->wide = true;
+		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
 		break;
@@ -109,6 +121,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!o->path)
 			ts_usage_error(state, "FILE is required");
+		if (!strcmp(o->path, "-") && isatty(STDIN_FILENO))
+			ts_usage_error(state, "-: stdin is a terminal; pipe a capture into it "
+					      "('tcpscope record -w - | tcpscope report -')");
 		if (o->summary + !!o->at + o->timeline > 1)
 			ts_usage_error(state, "--summary, --at and --timeline exclude each other");
 		break;
@@ -126,8 +141,9 @@ static const struct argp_child children[] = {
 static const struct argp argp = {
 	.options = options,
 	.parser = parse_opt,
-	.args_doc = "FILE",
-	.doc = "Report what a capture file (tcpscope record -w) holds.\v"
+	.args_doc = "FILE|-",
+	.doc = "Report what a capture file (tcpscope record -w) holds; '-' reads it from "
+	       "stdin as a stream ('tcpscope record -w - | tcpscope report -').\v"
 	       "Without --summary or --at, prints the records exactly as 'trace' "
 	       "printed them live. Exit status: 0 complete file; 1 unreadable "
 	       "(not a capture, bad header); 2 bad arguments; 3 damaged or "
@@ -174,10 +190,13 @@ static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 		return ts_output__add(p, &out, stdout, meta);
 	err = ts_parse_at(o->at, h->start_mono_ns, h->wall_offset_ns, &ao.at_mono_ns);
 	if (err) {
-		ts_err("invalid --at '%s': expected RFC 3339 (2026-11-21T12:00:05Z) or +OFFSET (+5s)",
+		ts_err("invalid --at '%s': expected HH:MM:SS[.fff] (local, as trace prints it), "
+		       "a date (2026-11-21 12:00:05, local; or RFC 3339 with a zone) or "
+		       "+OFFSET (+5s)",
 		       o->at);
-		return err;
+		return -EDOM; /* a usage error */
 	}
+	ao.start_ns = h->start_mono_ns;
 	/* The snapshot's sockets that pass the filters, as records would;
 	 * the sink copies what it needs. */
 	ts_capr__snapshot(r, &all, &total);
@@ -200,7 +219,7 @@ int cmd_report(int argc, char **argv)
 	struct ts_cap_trailer t;
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
-	bool quiet = false;
+	bool closed = false; /* stdout's reader went away */
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
@@ -220,27 +239,43 @@ int cmd_report(int argc, char **argv)
 		print_info(r);
 	ts_source_file__meta(r, &meta);
 	meta.color = !o.json && ts_color_wanted(o.color);
+	meta.compact = !o.json && ts_compact_wanted(o.wide);
+	meta.columns = ts_out_columns();
 	ts_pipeline__init(&pipe, &o.filter, &meta);
-	if (add_sinks(&o, r, &pipe, &meta))
+	err = add_sinks(&o, r, &pipe, &meta);
+	if (err) {
+		if (err == -EDOM)
+			ret = TS_EXIT_USAGE;
 		goto cleanup;
+	}
+	if (o.json)
+		ts_json_write_header(stdout, "report",
+				     o.timeline ? "timeline" :
+				     o.summary	? "summary" :
+				     o.at	? "at" :
+						  "events",
+				     ts_capr__header(r)->start_mono_ns, &meta);
 	err = ts_source_file__run(r, &pipe);
 	if (err == -EPIPE) {
-		/* The reader of the output went away (| head): not an error. */
-		quiet = true;
-	} else if (err) {
+		/* The reader went away (| head): stop, quietly. */
+		closed = true;
+		ret = 0;
+		goto cleanup;
+	}
+	if (err) {
 		ts_err("reading %s failed: %s", o.path, strerror(-err));
 		goto cleanup;
 	}
 	ret = 0;
 cleanup:
-	err = ts_pipeline__finish(&pipe);
-	if (err == -EPIPE)
-		quiet = true;
-	else if (err && !ret) {
-		ts_err("writing output failed: %s", strerror(-err));
-		ret = 1;
+	if (!closed && ret != TS_EXIT_USAGE) {
+		err = ts_pipeline__finish(&pipe);
+		if (err && err != -EPIPE && !ret) {
+			ts_err("writing output failed");
+			ret = 1;
+		}
 	}
-	if (!ret && !quiet && ts_capr__status(r) != TS_CAPR_OK) {
+	if (!ret && !closed && ts_capr__status(r) != TS_CAPR_OK) {
 		ts_warn("%s: %s; the %llu records before it were reported",
 			o.path, ts_capr__error(r), (unsigned long long)pipe.totals.records);
 		ret = EXIT_DAMAGED;
@@ -251,7 +286,7 @@ cleanup:
 			(unsigned long long)t.unwritten, (unsigned long long)t.chunks);
 	/* A recording cut short by a full disk is complete as a file, not
 	 * as a recording. */
-	if (!ret && !quiet && ts_capr__trailer(r, &t) && t.unwritten) {
+	if (!ret && !closed && ts_capr__trailer(r, &t) && t.unwritten) {
 		ts_warn("%s: %llu events could not be written when it was recorded (a write "
 			"error stopped the recording); the %llu records in the file were reported",
 			o.path, (unsigned long long)t.unwritten,

@@ -532,7 +532,7 @@ int cmd_serve(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	if (ts_preflight__privileges())
+	if (ts_preflight__privileges("trace"))
 		goto cleanup;
 	/* Sockets per state are a bonus: serve without them when the
 	 * iterators cannot be loaded or read. */

@@ -8,11 +8,14 @@
 #include <time.h>
 #include "cmd/cmds.h"
 #include "cmd/usage.h"
+#include "cmd/filter_opts.h"
 #include "core/util/signals.h"
 #include "kernel/snapshot.h"
 #include "kernel/snapshot_pin.h"
 #include "core/util/log.h"
 #include "core/util/parse.h"
+#include "core/util/fmt.h"
+#include "core/sinks/sinks.h"
 #include "core/sock/sock_stats.h"
 #include "core/sock/sock_table.h"
 #include "core/stream/states.h"
@@ -31,6 +34,8 @@ struct snapshot_opts {
 	uint64_t count;	     /* --count: iterations of -c, 0 until Ctrl-C */
 	uint64_t top;	     /* -s: ports listed */
 	bool unpin;
+	char netns_path[300]; /* --netns, resolved to a file */
+	uint8_t family;	      /* -4 / -6 */
 };
 
 enum {
@@ -63,8 +68,9 @@ static const struct argp_option options[] = {
 	  "Repeat every SECONDS (default 1; '-c 2' or '-c2') until Ctrl-C", 0 },
 	{ "count", OPT_COUNT, "N", 0, "With -c: stop after N snapshots", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per socket (per summary with -s)", 0 },
-	{ "netns", OPT_NETNS, "PATH", 0,
-	  "Snapshot the network namespace of PATH (/run/netns/NAME, /proc/PID/ns/net)", 0 },
+	{ "netns", OPT_NETNS, "NS", 0,
+	  "Snapshot network namespace NS: an 'ip netns' name, a path (/run/netns/NAME, "
+	  "/proc/PID/ns/net) or an inode number", 0 },
 	{ "pin", OPT_PIN, NULL, 0,
 	  "Keep the iterators loaded (pinned in " TS_PIN_ROOT ") so later snapshots start faster", 0 },
 	{ "unpin", OPT_UNPIN, NULL, 0, "Remove the pinned iterators and exit", 0 },
@@ -108,10 +114,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->table.states |= 1u << st;
 		break;
 	case '4':
-		o->table.family = o->table.family == 6 ? 0 : 4;
-		break;
 	case '6':
-		o->table.family = o->table.family == 4 ? 0 : 6;
+		ts_opt_family(state, key, &o->family);
+		o->table.family = o->family;
 		break;
 	case 's':
 		o->stats = true;
@@ -133,9 +138,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'j':
 		o->json = true;
 		break;
-	case OPT_NETNS:
-		o->snap.netns_path = arg;
+	case OPT_NETNS: {
+		uint32_t ino;
+
+		ts_opt_netns(state, arg, &ino, o->netns_path, sizeof(o->netns_path));
+		/* An inode names no file: find one that opens it. */
+		if (!o->netns_path[0] && ts_netns_path(ino, o->netns_path, sizeof(o->netns_path)))
+			ts_usage_error(state, "invalid --netns '%s': no such network namespace", arg);
+		o->snap.netns_path = o->netns_path;
 		break;
+	}
 	case OPT_PIN:
 		o->snap.pin = true;
 		break;
@@ -221,14 +233,16 @@ static int show(const struct snapshot_opts *o, const struct ts_portnames *names,
 	int err;
 
 	if (!o->stats) {
-		err = o->json ? ts_table__print_json(stdout, &o->table, socks, n) :
+		err = o->json ? ts_table__print_json(stdout, &o->table, socks, n, ts_now_mono_ns(),
+						     ts_mono_to_wall_offset()) :
 				ts_table__print(stdout, &o->table, names, socks, n);
 		return err < 0 ? err : 0;
 	}
 	err = ts_stats__compute(&o->table, socks, n, &lim, hist, &st);
 	if (err)
 		return err;
-	err = o->json ? ts_stats__print_json(stdout, &st, o->top) :
+	err = o->json ? ts_stats__print_json(stdout, &st, o->top, ts_now_mono_ns(),
+					     ts_mono_to_wall_offset()) :
 			ts_stats__print(stdout, &st, o->top,
 				       o->table.numeric ? NULL : names);
 	ts_stats__free(&st);
@@ -275,6 +289,10 @@ int cmd_snapshot(int argc, char **argv)
 	if (ts_snapshotter__new(&o.snap, &snap))
 		goto cleanup;
 	ts_signals_install();
+	if (o.json)
+		ts_json_write_header(stdout, "snapshot", o.stats ? "stats" : "sockets",
+				     ts_now_mono_ns(),
+				     &(struct ts_meta){ .wall_offset_ns = ts_mono_to_wall_offset() });
 	for (uint64_t i = 0;; i++) {
 		struct ts_sock *socks = NULL;
 		size_t n = 0;

@@ -2,6 +2,7 @@
 /* tcpscope trace: load, attach, and stream events through the pipeline. */
 #include <argp.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,14 @@
 #include "core/util/log.h"
 #include "core/util/parse.h"
 #include "core/util/signals.h"
+#include "core/sinks/sinks.h"
 
 struct trace_opts {
 	struct ts_filter filter;
 	struct ts_live_opts live;
 	bool json;
 	enum ts_color color;
+	bool wide; /* --wide: every column, whatever the width */
 	bool timeline;
 	uint64_t max_conns;
 	bool snapshot;	     /* --snapshot */
@@ -33,6 +36,7 @@ struct trace_opts {
 
 enum {
 	OPT_COLOR = 0x2000,
+	OPT_WIDE,
 	OPT_MAX_CONNS,
 	OPT_SNAPSHOT,
 	OPT_INTERVAL,
@@ -48,6 +52,10 @@ static const struct argp_option options[] = {
 	  "it the least recently active one is shown early and counted as "
 	  "evicted", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
+	{ "wide", OPT_WIDE, NULL, 0,
+	  "Every column (addresses, time in the old state, step), whatever the "
+	  "terminal's width; without it a terminal narrower than 150 columns gets the "
+	  "80-column layout", 0 },
 	{ "snapshot", OPT_SNAPSHOT, NULL, 0,
 	  "First print the sockets as 'snapshot -a' shows them; mark later events of those connections [known]", 0 },
 	{ "interval", OPT_INTERVAL, "SECONDS", 0,
@@ -79,6 +87,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_COLOR:
 		ts_opt_color(state, arg, &o->color);
 		break;
+	case OPT_WIDE:
+		o->wide = true;
+		break;
 	case OPT_SNAPSHOT:
 		o->snapshot = true;
 		break;
@@ -92,6 +103,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->max_conns && !o->timeline)
 			ts_usage_error(state, "--max-conns needs --timeline");
+		if (o->live.cap.path && !strcmp(o->live.cap.path, "-"))
+			ts_usage_error(state, "-w -: trace writes its own output to stdout; use "
+					      "'tcpscope record -w -'");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -135,7 +149,9 @@ static int interval_summary(void *ctx)
 
 	if (!err)
 		err = ts_trace_snap__print_summary(rc->tsnap, stdout, rc->wall_offset_ns);
-	if (err)
+	if (!err && fflush(stdout))
+		err = -errno;
+	if (err && err != -EPIPE)
 		ts_err("summary failed: %s", strerror(-err));
 	return err;
 }
@@ -180,7 +196,7 @@ static int print_initial(struct ts_trace_snap *tsnap, const struct ts_startup *s
 			st->socks, st->nsocks);
 	if (!err && fflush(stdout))
 		err = -errno;
-	if (err)
+	if (err && err != -EPIPE)
 		ts_err("snapshot failed: %s", strerror(-err));
 	return err;
 }
@@ -194,15 +210,19 @@ int cmd_trace(int argc, char **argv)
 	struct run_ctx rc = {};
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
+	bool closed = false; /* stdout's reader went away */
 	int err, ret = 1;
 
 	ts_live_opts__init(&o.live);
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	ts_filter_opts__check_live(&o.filter);
 	if (ts_capture__precheck(&o.live.cap))
 		return 1;
 
 	meta.wall_offset_ns = ts_mono_to_wall_offset();
 	meta.color = !o.json && ts_color_wanted(o.color);
+	meta.compact = !o.json && ts_compact_wanted(o.wide);
+	meta.columns = ts_out_columns();
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	if ((o.snapshot || o.interval_s) &&
 	    ts_trace_snap__new(&o.filter, o.json, &tsnap))
@@ -214,9 +234,19 @@ int cmd_trace(int argc, char **argv)
 		goto cleanup;
 
 	ts_signals_install();
-	if (o.snapshot && print_initial(tsnap, &st))
-		goto cleanup;
-	ts_info("tracing (%s programs); Ctrl-C to stop", ts_loader__mode_name(st.loader));
+	if (o.json)
+		ts_json_write_header(stdout, "trace", o.timeline ? "timeline" : "events",
+				     ts_now_mono_ns(), &meta);
+	if (o.snapshot) {
+		err = print_initial(tsnap, &st);
+		if (err == -EPIPE) {
+			closed = true;
+			ret = 0;
+		}
+		if (err)
+			goto cleanup;
+	}
+	ts_note("tracing (%s programs); Ctrl-C to stop", ts_loader__mode_name(st.loader));
 	ro.poll_ms = (int)o.live.flush_ms;
 	ro.duration_ns = o.live.duration_ns;
 	ro.tick_ns = o.interval_s * 1000000000ULL;
@@ -228,23 +258,33 @@ int cmd_trace(int argc, char **argv)
 	rc.cap = st.cap;
 	rc.wall_offset_ns = meta.wall_offset_ns;
 	err = ts_live__run(st.live, &ro);
-	/* A closed stdout (| head) ends the run like Ctrl-C, quietly. */
-	if (err && err != -EPIPE)
+	if (err == -EPIPE) {
+		/* The reader went away (| head): that ends the run, quietly. */
+		closed = true;
+		ret = 0;
+		goto cleanup;
+	}
+	if (err)
 		goto cleanup;
 	ret = 0;
 cleanup:
+	/* Ctrl-C echoed "^C" on the terminal: the totals start a new line. */
+	if (ts_stop_signal() == SIGINT && isatty(STDERR_FILENO))
+		fputc('\n', stderr);
 	/* The summary belongs to a run that traced; none if setup failed. */
-	if (st.live) {
+	if (st.live && !closed) {
 		err = ts_pipeline__finish(&pipe);
-		if (err && err != -EPIPE && !ret) {
-			ts_err("writing output failed: %s", strerror(-err));
+		if (err == -EPIPE) {
+			closed = true;
+		} else if (err && !ret) {
+			ts_err("writing output failed");
 			ret = 1;
 		}
 	}
 	if (ts_sink_capture__error(st.cap) && ts_sink_capture__error(st.cap) != -EFBIG)
 		ret = 1;
 	/* Totals of a run that traced: none when setup failed (a refused -w). */
-	if (st.live)
+	if (st.live && !closed)
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
 			(unsigned long long)pipe.totals.records,
 			(unsigned long long)pipe.totals.lost);

@@ -150,7 +150,7 @@ int ts_trace_snap__print_initial(struct ts_trace_snap *t, FILE *f, bool can_matc
 	} else {
 		ts_warn("connection ids are not socket cookies in this mode: events cannot be matched with the snapshot");
 	}
-	err = t->json ? ts_table__print_json(f, &o, s, n) :
+	err = t->json ? ts_table__print_json(f, &o, s, n, ts_now_mono_ns(), ts_mono_to_wall_offset()) :
 			ts_table__print(f, &o, NULL, s, n);
 	if (!t->json && err >= 0)
 		fputc('\n', f);
@@ -178,7 +178,7 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 	if (err)
 		return err;
 	if (t->json) {
-		err = ts_stats__print_json(f, &st, 10);
+		err = ts_stats__print_json(f, &st, 10, ts_now_mono_ns(), wall_offset_ns);
 	} else {
 		ts_fmt_clock(clock, sizeof(clock),
 			     ts_wall_ns(ts_now_mono_ns(), wall_offset_ns));
@@ -190,7 +190,7 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 		for (size_t i = 0; i < st.nhints; i++)
 			fprintf(f, "%-12s -- ! %s\n", clock,
 				ts_escape(text, sizeof(text), st.hints[i].text));
-		err = ts_out_err(f);
+		err = ts_sink_werr(f);
 	}
 	ts_stats__free(&st);
 	return err;
@@ -215,7 +215,7 @@ static int marked_rec(void *priv, const struct ts_rec *r)
 	}
 
 	if (!s->t->json && !s->header_done) {
-		ts_text_write_header(s->f);
+		ts_text_write_header(s->f, &s->meta);
 		s->header_done = true;
 	}
 	rewind(s->mem);
@@ -237,7 +237,7 @@ static int marked_rec(void *priv, const struct ts_rec *r)
 		fwrite(s->line, 1, (size_t)len - 1, s->f);
 		fputs(" [known]\n", s->f);
 	}
-	return ts_out_err(s->f);
+	return ts_sink_werr(s->f);
 }
 
 static int marked_flush(void *priv)

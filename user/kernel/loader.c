@@ -269,7 +269,7 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 
 	*out = NULL;
 	ts_preflight__libbpf_log();
-	err = ts_preflight__privileges();
+	err = ts_preflight__privileges("trace");
 	if (!err)
 		err = ts_preflight__btf();
 	if (err)

@@ -16,9 +16,7 @@
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
-#define NEED_PRIV                                                             \
-	"not allowed to trace: run as root (needs CAP_BPF and CAP_PERFMON, "  \
-	"or CAP_SYS_ADMIN)"
+#define NEED_PRIV "not allowed to %s: run as root (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -35,7 +33,7 @@ void ts_preflight__libbpf_log(void)
 	libbpf_set_print(libbpf_print);
 }
 
-int ts_preflight__privileges(void)
+int ts_preflight__privileges(const char *what)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -46,7 +44,7 @@ int ts_preflight__privileges(void)
 	if (syscall(SYS_capget, &hdr, data)) {
 		if (geteuid() == 0)
 			return 0;
-		ts_err(NEED_PRIV);
+		ts_err(NEED_PRIV, what);
 		return -EPERM;
 	}
 #define HAS(c) (data[(c) / 32].effective & (1u << ((c) % 32)))
@@ -56,7 +54,7 @@ int ts_preflight__privileges(void)
 #undef HAS
 	if (admin || (bpf && perfmon))
 		return 0;
-	ts_err(NEED_PRIV);
+	ts_err(NEED_PRIV, what);
 	return -EPERM;
 }
 

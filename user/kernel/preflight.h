@@ -12,8 +12,9 @@ struct btf;
 
 /* Route libbpf's messages to stderr for -v (-vv: its debug output too). */
 void ts_preflight__libbpf_log(void);
-/* 0 if we can load tracing programs; -EPERM after an error line if not. */
-int ts_preflight__privileges(void);
+/* 0 if we can load tracing programs; -EPERM after an error line if not,
+ * naming what was refused ("trace", "read the sockets"). */
+int ts_preflight__privileges(const char *what);
 /* 0 if the kernel exposes BTF; -ENOENT (or the file's -errno) if not. */
 int ts_preflight__btf(void);
 /* Mount tracefs when missing (best effort); 0 or -errno. */

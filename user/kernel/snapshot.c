@@ -179,7 +179,7 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 	char pin_dir[256] = "";
 	int err;
 
-	err = ts_preflight__privileges();
+	err = ts_preflight__privileges("read the sockets");
 	if (!err)
 		err = ts_preflight__btf();
 	if (err)

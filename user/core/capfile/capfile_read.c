@@ -27,16 +27,15 @@
 #define READ_CHUNK (64 << 10)
 
 struct ts_capr {
-	const uint8_t *buf; /* mapped file or caller's memory; NULL: stream */
-	size_t len;
-	void *map;   /* mmap'd, or NULL */
-	size_t pos;  /* offset of the next frame */
+	const uint8_t *buf; /* the bytes from file offset 'base' on */
+	size_t len;	    /* file offset of the end of what buf holds */
+	void *map;	    /* mmap'd, or NULL */
+	void *owned;	    /* the stream's window, or NULL */
+	size_t pos;	    /* file offset of the next frame */
+	size_t base;	    /* file offset of buf[0] (0 unless streaming) */
+	int fd;		    /* a pipe read as a stream, or -1 */
+	size_t win_cap;
 	size_t dropped; /* mapped bytes before this were given back */
-
-	/* stream: bytes [win_off, win_off + win_len) of the input */
-	int fd;
-	uint8_t *win;
-	size_t win_off, win_len, win_cap;
 	bool eof;
 
 	struct ts_cap_header h;
@@ -72,55 +71,6 @@ struct frame {
 	const uint8_t *payload;
 };
 
-/*
- * Make up to n bytes from r->pos readable: *p points at r->pos; returns
- * how many bytes are there (fewer than n only at the end of the input),
- * or -errno of a failed read.  A stream keeps one window of at most the
- * largest frame; *p stays valid until the next call.
- */
-static ssize_t want(struct ts_capr *r, size_t n, const uint8_t **p)
-{
-	size_t have;
-
-	if (r->buf) {
-		*p = r->buf + r->pos;
-		return (ssize_t)(r->len - r->pos);
-	}
-	have = r->win_off + r->win_len - r->pos;
-	if (have < n && !r->eof) {
-		/* Drop what was consumed, then read to n bytes or the end. */
-		if (have)
-			memmove(r->win, r->win + (r->pos - r->win_off), have);
-		r->win_off = r->pos;
-		r->win_len = have;
-		if (n > r->win_cap) {
-			uint8_t *w = realloc(r->win, n);
-
-			if (!w)
-				return -ENOMEM;
-			r->win = w;
-			r->win_cap = n;
-		}
-		while (r->win_len < n) {
-			size_t room = r->win_cap - r->win_len;
-			ssize_t k = read(r->fd, r->win + r->win_len, room < READ_CHUNK ? room : READ_CHUNK);
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0)
-				return -errno;
-			if (k == 0) {
-				r->eof = true;
-				break;
-			}
-			r->win_len += (size_t)k;
-		}
-		have = r->win_len;
-	}
-	*p = r->win + (r->pos - r->win_off);
-	return (ssize_t)have;
-}
-
 static void fail(struct ts_capr *r, enum ts_capr_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -154,21 +104,59 @@ static const char *frame_name(uint32_t type)
 }
 
 /*
+ * A stream (a pipe, 'report -') is read through a window that holds the
+ * frame being read and little more: memory stays bounded by the largest
+ * frame, whatever the capture's length.  Make [pos, pos + need) available
+ * if the stream has it; the window may move, so pointers into it are only
+ * good until the next call.
+ */
+static int fill(struct ts_capr *r, size_t need)
+{
+	while (r->fd >= 0 && r->len - r->pos < need && !r->eof) {
+		size_t keep = r->len - r->pos, want = need > READ_CHUNK ? need : READ_CHUNK;
+		uint8_t *w = r->owned;
+		ssize_t n;
+
+		if (r->pos > r->base) {
+			memmove(w, w + (r->pos - r->base), keep);
+			r->base = r->pos;
+		}
+		if (r->win_cap < want + READ_CHUNK) {
+			w = realloc(r->owned, want + READ_CHUNK);
+			if (!w)
+				return -ENOMEM;
+			r->owned = w;
+			r->win_cap = want + READ_CHUNK;
+		}
+		r->buf = w;
+		n = read(r->fd, w + keep, r->win_cap - keep);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			r->eof = true;
+		r->len += (size_t)n;
+	}
+	return 0;
+}
+
+/*
  * Check the frame at r->pos without consuming it.  Returns 1 with *f
- * filled, 0 at a clean end of file, -1 after fail().
+ * filled, 0 at a clean end of file, -1 after fail(), another negative
+ * errno when the stream cannot be read.
  */
 static int peek_frame(struct ts_capr *r, struct frame *f, enum ts_capr_status st)
 {
-	const uint8_t *p;
-	ssize_t got = want(r, TS_CAP_FRAME_HDR_LEN, &p);
 	size_t left;
+	const uint8_t *p;
 	uint32_t crc;
+	int err = fill(r, TS_CAP_FRAME_HDR_LEN);
 
-	if (got < 0) {
-		fail(r, st, "read error at byte offset %zu: %s", r->pos, strerror((int)-got));
-		return -1;
-	}
-	left = (size_t)got;
+	if (err)
+		goto read_failed;
+	left = r->len - r->pos;
+	p = r->buf + (r->pos - r->base);
 	if (!left)
 		return 0;
 	if (left < TS_CAP_FRAME_HDR_LEN) {
@@ -189,12 +177,11 @@ static int peek_frame(struct ts_capr *r, struct frame *f, enum ts_capr_status st
 		     r->pos + 8, (unsigned)TS_CAP_MAX_RAW);
 		return -1;
 	}
-	got = want(r, TS_CAP_FRAME_HDR_LEN + (size_t)f->stored, &p);
-	if (got < 0) {
-		fail(r, st, "read error at byte offset %zu: %s", r->pos, strerror((int)-got));
-		return -1;
-	}
-	left = (size_t)got;
+	err = fill(r, TS_CAP_FRAME_HDR_LEN + (size_t)f->stored);
+	if (err)
+		goto read_failed;
+	left = r->len - r->pos;
+	p = r->buf + (r->pos - r->base);
 	if (f->stored > left - TS_CAP_FRAME_HDR_LEN) {
 		fail(r, st,
 		     "truncated %s frame at byte offset %zu: it needs %u bytes, the file ends "
@@ -212,6 +199,9 @@ static int peek_frame(struct ts_capr *r, struct frame *f, enum ts_capr_status st
 		return -1;
 	}
 	return 1;
+read_failed:
+	fail(r, st, "cannot read at byte offset %zu: %s", r->len, strerror(-err));
+	return -1;
 }
 
 static int ensure_raw(struct ts_capr *r, size_t n)
@@ -380,8 +370,6 @@ bad:
 
 static int load_trailer(struct ts_capr *r, const struct frame *f)
 {
-	const uint8_t *p;
-	ssize_t after;
 
 	if ((f->stored != TS_CAP_TRLR_LEN && f->stored != TS_CAP_TRLR_LEN_UNWRITTEN) ||
 	    f->raw != f->stored) {
@@ -397,11 +385,10 @@ static int load_trailer(struct ts_capr *r, const struct frame *f)
 	r->has_trailer = true;
 	r->done = true;
 	r->pos += TS_CAP_FRAME_HDR_LEN + f->stored;
-	after = want(r, READ_CHUNK, &p);
-	if (after != 0) {
-		/* A stream is not read to its end (it may have none). */
-		fail(r, TS_CAPR_DAMAGED, "%s%zd unexpected bytes after the trailer at byte offset %zu",
-		     !r->buf && after == READ_CHUNK ? "at least " : "", after, r->pos);
+	if (fill(r, 1) == 0 && r->pos != r->len) {
+		fail(r, TS_CAPR_DAMAGED,
+		     "%zu unexpected bytes after the trailer at byte offset %zu", r->len - r->pos,
+		     r->pos);
 		return -1;
 	}
 	if (r->trailer.events != r->events_read) {
@@ -587,33 +574,30 @@ static int read_preamble(struct ts_capr *r)
 {
 	struct frame f;
 	const char *what;
-	const uint8_t *pre;
 	uint32_t version;
-	ssize_t len;
 	int err;
 
-	/* The magic first: a stream that is not a capture costs 16 bytes. */
-	len = want(r, TS_CAP_PREAMBLE_LEN, &pre);
-	if (len < 0) {
-		fail(r, TS_CAPR_BAD, "read error at byte offset 0: %s", strerror((int)-len));
+	err = fill(r, TS_CAP_PREAMBLE_LEN);
+	if (err) {
+		fail(r, TS_CAPR_BAD, "cannot read: %s", strerror(-err));
 		return -1;
 	}
-	if (len == 0) {
+	if (r->len == 0) {
 		fail(r, TS_CAPR_BAD, "empty file (0 bytes): not a tcpscope capture");
 		return -1;
 	}
-	if (memcmp(pre, ts_cap_magic, len < 8 ? (size_t)len : 8)) {
+	if (memcmp(r->buf, ts_cap_magic, r->len < 8 ? r->len : 8)) {
 		fail(r, TS_CAPR_BAD, "not a tcpscope capture file (bad magic at byte offset 0)");
 		return -1;
 	}
-	if (len < TS_CAP_PREAMBLE_LEN) {
+	if (r->len < TS_CAP_PREAMBLE_LEN) {
 		fail(r, TS_CAPR_BAD,
-		     "truncated preamble: the file ends at byte offset %zd, a capture starts with "
+		     "truncated preamble: the file ends at byte offset %zu, a capture starts with "
 		     "%d bytes",
-		     len, TS_CAP_PREAMBLE_LEN);
+		     r->len, TS_CAP_PREAMBLE_LEN);
 		return -1;
 	}
-	version = get_u32(pre + 8);
+	version = get_u32(r->buf + 8);
 	if (version == 0) {
 		fail(r, TS_CAPR_BAD, "bad format version 0 at byte offset 8");
 		return -1;
@@ -700,7 +684,9 @@ int ts_capr__open(const char *path, struct ts_capr **out)
 	int fd, err;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* "-": the capture comes on stdin ('record -w - | report -'). */
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) :
+				  fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
@@ -725,10 +711,9 @@ int ts_capr__open(const char *path, struct ts_capr **out)
 		r->map = m;
 		r->buf = m;
 		r->len = (size_t)st.st_size;
-	} else if (S_ISREG(st.st_mode)) {
-		r->buf = (const uint8_t *)""; /* empty file */
-	} else {
-		r->fd = fd; /* a stream: read frame by frame */
+	} else if (!S_ISREG(st.st_mode)) {
+		/* Pipes and other streams: read as they come (see fill()). */
+		r->fd = fd;
 		fd = -1;
 	}
 	if (fd >= 0)
@@ -778,7 +763,7 @@ void ts_capr__close(struct ts_capr *r)
 		munmap(r->map, r->len);
 	if (r->fd >= 0)
 		close(r->fd);
-	free(r->win);
+	free(r->owned);
 	if (r->z_ready)
 		inflateEnd(&r->z);
 	free(r->socks);

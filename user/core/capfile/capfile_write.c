@@ -46,6 +46,7 @@ struct slot {
 
 struct ts_capw {
 	int fd;
+	bool stream; /* a pipe (-w -): write() in order, no undo */
 	char path[256];
 	int level;
 	uint64_t max_bytes;
@@ -111,15 +112,17 @@ static int append(struct ts_capw *w, const void *buf, size_t len)
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pwrite(w->fd, p + done, len - done, (off_t)(w->bytes + done));
+		ssize_t n = w->stream ? write(w->fd, p + done, len - done) :
+					pwrite(w->fd, p + done, len - done, (off_t)(w->bytes + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			int err = n < 0 ? -errno : -ENOSPC;
 
-			/* Drop the torn frame: the file must end on a whole one. */
-			if (ftruncate(w->fd, (off_t)w->bytes))
+			/* Drop the torn frame: the file must end on a whole one
+			 * (a pipe cannot take it back: the reader sees it torn). */
+			if (!w->stream && ftruncate(w->fd, (off_t)w->bytes))
 				(void)0; /* nothing better to do; the reader copes */
 			return err;
 		}
@@ -580,6 +583,7 @@ int ts_capw__open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_h
 		return -ENOMEM;
 	}
 	w->fd = fd;
+	w->stream = lseek(fd, 0, SEEK_CUR) < 0 && errno == ESPIPE;
 	snprintf(w->path, sizeof(w->path), "%s", o->path ? o->path : "capture");
 	w->level = o->level ? o->level : 1;
 	w->max_bytes = o->max_bytes;
@@ -711,8 +715,16 @@ int ts_capw__open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
 	 * O_EXCL: an existing capture is never replaced by accident, and
 	 * nothing at the path is followed or opened (a FIFO would block).
 	 */
-	int fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd;
 
+	/* "-": stdout, for 'record -w - | report -'. */
+	if (!strcmp(o->path, "-")) {
+		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return -errno;
+		return ts_capw__open_fd(fd, o, h, socks, nsocks, out);
+	}
+	fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST && o->force)
 		fd = replace_open(o->path);
 	else if (fd < 0)

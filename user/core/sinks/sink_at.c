@@ -23,7 +23,7 @@
 
 struct entry {
 	uint64_t conn;
-	uint64_t tw_until; /* inferred TIME_WAIT ends */
+	uint64_t expires; /* TIME_WAIT ends (its timer, or inferred); 0: never */
 	uint32_t pid;
 	uint32_t netns;
 	uint16_t sport, dport;
@@ -43,13 +43,14 @@ struct at_sink {
 	uint64_t applied, lost_before;
 	uint64_t untracked; /* events of connections past TS_AT_MAX_CONNS */
 	bool full;	    /* compacting no longer frees enough */
+	uint64_t last_ts; /* the newest record, at or after the moment */
 	size_t nsnap;
 	int err;
 };
 
 static bool shown(const struct at_sink *s, const struct entry *e)
 {
-	return e->alive && !(e->inferred && e->tw_until < s->o.at_mono_ns);
+	return e->alive && !(e->expires && e->expires < s->o.at_mono_ns);
 }
 
 /*
@@ -131,6 +132,8 @@ static int at_rec(void *priv, const struct ts_rec *r)
 	bool fresh;
 	int err;
 
+	if (r->ts_ns > s->last_ts)
+		s->last_ts = r->ts_ns;
 	if (r->ts_ns > s->o.at_mono_ns)
 		return 0;
 	if (r->type == TS_REC_LOST) {
@@ -138,6 +141,10 @@ static int at_rec(void *priv, const struct ts_rec *r)
 		return 0;
 	}
 	if (!ts_state_valid(r->new_state))
+		return 0;
+	/* conn 0: a reset answering a segment that found no socket (a SYN
+	 * to a closed port).  There is no socket to show. */
+	if (!r->conn)
 		return 0;
 	err = get(s, r->conn, &e, &fresh);
 	if (err == -ENOSPC) {
@@ -153,6 +160,7 @@ static int at_rec(void *priv, const struct ts_rec *r)
 	switch (r->type) {
 	case TS_REC_STATE:
 		e->inferred = false;
+		e->expires = 0;
 		e->state = r->new_state;
 		e->alive = r->new_state != TS_CLOSE;
 		if (r->new_state == TS_CLOSE && !e->reset &&
@@ -160,7 +168,7 @@ static int at_rec(void *priv, const struct ts_rec *r)
 			e->alive = true;
 			e->state = TS_TIME_WAIT;
 			e->inferred = true;
-			e->tw_until = r->ts_ns > UINT64_MAX - TIMEWAIT_NS ? UINT64_MAX :
+			e->expires = r->ts_ns > UINT64_MAX - TIMEWAIT_NS ? UINT64_MAX :
 									 r->ts_ns + TIMEWAIT_NS;
 			e->pid = 0; /* a timewait socket belongs to no process */
 			e->comm[0] = '\0';
@@ -207,12 +215,11 @@ static void write_json(struct at_sink *s, const struct entry *e)
 
 	ts_jsonw__begin(&w, s->f);
 	ts_jsonw__str(&w, "event", "socket");
-	ts_jsonw__u64(&w, "conn", e->conn);
+	ts_json_conn_id(&w, e->conn);
+	ts_json_owner(&w, e->pid, e->comm);
 	ts_json_tuple(&w, e->family, e->saddr, e->sport, e->daddr, e->dport);
-	ts_jsonw__str(&w, "state", ts_state_name(e->state));
-	ts_jsonw__u64(&w, "pid", e->pid);
-	ts_jsonw__str(&w, "comm", e->comm);
 	ts_jsonw__u64(&w, "netns", e->netns);
+	ts_jsonw__str(&w, "state", ts_state_name(e->state));
 	ts_jsonw__bool(&w, "inferred", e->inferred);
 	ts_jsonw__str(&w, "source", e->from_snapshot ? "snapshot" : "events");
 	ts_jsonw__end(&w);
@@ -240,15 +247,26 @@ static int at_finish(void *priv, const struct ts_totals *t)
 	char when[TS_TIMESTR_LEN];
 	size_t k = 0;
 	bool any_inferred = false;
+	uint64_t end;
 
-	(void)t;
 	for (size_t i = 0; i < s->n; i++)
 		if (shown(s, &s->e[i]))
 			s->e[k++] = s->e[i];
 	if (k)
 		qsort(s->e, k, sizeof(*s->e), cmp_entry);
 	ts_fmt_rfc3339(when, sizeof(when), ts_wall_ns(s->o.at_mono_ns, s->meta.wall_offset_ns));
-	if (!s->o.json) {
+	if (s->o.json) {
+		struct ts_jsonw w;
+
+		ts_jsonw__begin(&w, s->f);
+		ts_jsonw__str(&w, "event", "snapshot");
+		ts_json_time(&w, "", s->o.at_mono_ns, s->meta.wall_offset_ns);
+		ts_jsonw__str(&w, "source", "capture");
+		ts_jsonw__u64(&w, "sockets", k);
+		ts_jsonw__u64(&w, "capture_snapshot_sockets", s->nsnap);
+		ts_jsonw__u64(&w, "events", s->applied);
+		ts_jsonw__end(&w);
+	} else {
 		fprintf(s->f,
 			"TCP sockets at %s (from a snapshot of %zu sockets and %llu events)\n",
 			when, s->nsnap, (unsigned long long)s->applied);
@@ -265,6 +283,19 @@ static int at_finish(void *priv, const struct ts_totals *t)
 	if (!s->o.json && any_inferred)
 		fprintf(s->f, "* TIME_WAIT inferred from FIN_WAIT2/CLOSING -> CLOSE (the kernel "
 			      "does not report it)\n");
+	end = t->end_ns > s->last_ts ? t->end_ns : s->last_ts;
+	if (end < s->o.start_ns)
+		end = s->o.start_ns;
+	if (s->o.at_mono_ns < s->o.start_ns || s->o.at_mono_ns > end) {
+		char t1[TS_TIMESTR_LEN], t2[TS_TIMESTR_LEN];
+
+		ts_fmt_rfc3339(t1, sizeof(t1), ts_wall_ns(s->o.start_ns, s->meta.wall_offset_ns));
+		ts_fmt_rfc3339(t2, sizeof(t2), ts_wall_ns(end, s->meta.wall_offset_ns));
+		fprintf(stderr,
+			"tcpscope: warning: %s is outside the capture (%s … %s): the table is the "
+			"state at its %s\n",
+			when, t1, t2, s->o.at_mono_ns < s->o.start_ns ? "start" : "end");
+	}
 	if (s->lost_before)
 		fprintf(stderr,
 			"tcpscope: warning: %llu events were lost before this moment: the table "
@@ -336,6 +367,10 @@ int ts_sink_at__new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
 		memcpy(e->comm, k->comm, sizeof(e->comm));
 		e->alive = true;
 		e->from_snapshot = true;
+		/* A TIME_WAIT socket lives as long as its timer said. */
+		if (k->state == TS_TIME_WAIT && k->timer == TS_TIMER_TIMEWAIT)
+			e->expires = o->start_ns + (uint64_t)(k->timer_ms > 0 ? k->timer_ms : 0) *
+							   1000000ULL;
 	}
 	if (err) {
 		at_destroy(s);

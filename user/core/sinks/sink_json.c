@@ -12,52 +12,69 @@ struct json_sink {
 	struct ts_meta meta;
 };
 
-static void write_stats(struct ts_jsonw *w, const struct ts_tcp_stats *st)
+void ts_json_stats(struct ts_jsonw *w, const struct ts_tcp_stats *st)
 {
-	ts_jsonw__u64(w, "segs_out", st->segs_out);
-	ts_jsonw__u64(w, "segs_in", st->segs_in);
-	ts_jsonw__u64(w, "data_segs_out", st->data_segs_out);
-	ts_jsonw__u64(w, "total_retrans", st->total_retrans);
-	ts_jsonw__u64(w, "bytes_acked", st->bytes_acked);
-	ts_jsonw__u64(w, "bytes_received", st->bytes_received);
-	ts_jsonw__u64(w, "srtt_us", st->srtt_us);
+	static const char *const keys[] = { "segs_out",	   "segs_in",	     "data_segs_out",
+					    "total_retrans", "bytes_acked", "bytes_received",
+					    "srtt_us" };
+	uint64_t v[] = { st ? st->segs_out : 0,	     st ? st->segs_in : 0,
+			 st ? st->data_segs_out : 0, st ? st->total_retrans : 0,
+			 st ? st->bytes_acked : 0,   st ? st->bytes_received : 0,
+			 st ? st->srtt_us : 0 };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (st)
+			ts_jsonw__u64(w, keys[i], v[i]);
+		else
+			ts_jsonw__null(w, keys[i]);
+	}
+}
+
+void ts_json_write_header(FILE *f, const char *command, const char *mode, uint64_t ts_ns,
+			  const struct ts_meta *m)
+{
+	struct ts_jsonw w;
+
+	ts_jsonw__begin(&w, f);
+	ts_jsonw__str(&w, "event", "header");
+	ts_jsonw__str(&w, "schema", TS_JSON_SCHEMA);
+	ts_jsonw__str(&w, "command", command);
+	ts_jsonw__str(&w, "mode", mode);
+	ts_json_time(&w, "", ts_ns, m->wall_offset_ns);
+	ts_jsonw__end(&w);
 }
 
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m)
 {
-	char buf[TS_ADDRSTR_LEN];
 	struct ts_jsonw w;
 
 	ts_jsonw__begin(&w, f);
 	ts_jsonw__str(&w, "event", ts_rec_type_name(r->type));
-	ts_jsonw__u64(&w, "ts_ns", r->ts_ns);
-	ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(r->ts_ns, m->wall_offset_ns));
-	ts_jsonw__str(&w, "time", buf);
+	ts_json_time(&w, "", r->ts_ns, m->wall_offset_ns);
 	if (r->type == TS_REC_LOST) {
 		ts_jsonw__u64(&w, "count", r->lost);
 		ts_jsonw__end(&w);
 		return;
 	}
-	ts_jsonw__u64(&w, "conn", r->conn);
-	ts_jsonw__u64(&w, "pid", r->pid);
-	ts_jsonw__str(&w, "comm", r->comm);
+	ts_json_conn_id(&w, r->conn);
+	ts_json_owner(&w, r->pid, r->comm);
 	ts_json_tuple(&w, r->family, r->saddr, r->sport, r->daddr, r->dport);
 	ts_jsonw__u64(&w, "netns", r->netns);
 	if (r->type == TS_REC_STATE) {
-		ts_jsonw__str(&w, "old", ts_state_name(r->old_state));
-		ts_jsonw__str(&w, "new", ts_state_name(r->new_state));
+		ts_jsonw__str(&w, "from", ts_state_name(r->old_state));
+		ts_jsonw__str(&w, "to", ts_state_name(r->new_state));
 		ts_jsonw__str(&w, "step", ts_rec_step_label(r));
 		if (r->ns_in_old)
-			ts_jsonw__double(&w, "ms_in_old", r->ns_in_old / 1e6, 3);
+			ts_jsonw__u64(&w, "in_state_us", r->ns_in_old / 1000);
 		else
-			ts_jsonw__null(&w, "ms_in_old");
+			ts_jsonw__null(&w, "in_state_us");
 	} else {
 		ts_jsonw__str(&w, "state", ts_state_name(r->new_state));
 	}
 	ts_jsonw__bool(&w, "owner_from_listener", r->flags & TS_F_OWNER_LISTENER);
 	if (r->has_stats)
-		write_stats(&w, &r->st);
+		ts_json_stats(&w, &r->st);
 	ts_jsonw__end(&w);
 }
 
@@ -66,7 +83,7 @@ static int json_rec(void *priv, const struct ts_rec *r)
 	struct json_sink *s = priv;
 
 	ts_json_write_rec(s->f, r, &s->meta);
-	return ts_out_err(s->f);
+	return ts_sink_werr(s->f);
 }
 
 static int json_flush(void *priv)

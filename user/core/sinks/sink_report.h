@@ -26,6 +26,7 @@ int ts_sink_summary__new(struct ts_sink *out, FILE *f, const struct ts_meta *m, 
 
 struct ts_at_opts {
 	uint64_t at_mono_ns;	     /* the moment to rebuild */
+	uint64_t start_ns;	     /* when the capture (and its snapshot) began */
 	const struct ts_sock *socks; /* the capture's initial snapshot */
 	size_t nsocks;
 	bool json;

@@ -5,9 +5,11 @@
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 #include "core/util/quantile.h"
+#include "core/sinks/colors.h"
 #include "core/sinks/sinks.h"
 #include "core/sinks/sink_report.h"
 #include "core/stream/states.h"
+#include "core/stream/step_label.h"
 #include "core/stream/tracker.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 struct rconn {
 	struct ts_rec r;
 	uint64_t count;
+	uint64_t rtx[TS_RTX_KINDS];
 };
 
 struct summary {
@@ -26,7 +29,8 @@ struct summary {
 	int err;
 	uint64_t records, lost, lost_recs;
 	uint64_t first_ts, last_ts;
-	uint64_t trans[TS_STATE_MAX][TS_STATE_MAX];
+	/* Per transition and label: the same rows trace and timelines name. */
+	uint64_t trans[TS_STATE_MAX][TS_STATE_MAX][TS_LABELS];
 	uint64_t retrans[TS_STATE_MAX];
 	uint64_t synack_retrans;
 	uint64_t reset_sent, reset_recv;
@@ -65,10 +69,12 @@ static int note_retrans(struct summary *s, const struct ts_rec *r)
 			s->rc = p;
 			s->rc_cap = cap;
 		}
-		s->rc[s->nrc++].count = 0;
+		memset(&s->rc[s->nrc++], 0, sizeof(s->rc[0]));
 	}
 	s->rc[idx].r = *r;
 	s->rc[idx].count++;
+	s->rc[idx].rtx[r->type == TS_REC_SYNACK_RETRANS ? TS_RTX_SYNACK :
+						       ts_rtx_kind_of(r->new_state)]++;
 	return 0;
 }
 
@@ -92,7 +98,7 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 		return 0;
 	switch (r->type) {
 	case TS_REC_STATE:
-		s->trans[r->old_state][r->new_state]++;
+		s->trans[r->old_state][r->new_state][ts_rec_label(r)]++;
 		if (r->new_state == TS_ESTABLISHED && r->ns_in_old) {
 			if (r->old_state == TS_SYN_SENT)
 				err = ts_quant__push(&s->hs_client, r->ns_in_old);
@@ -141,17 +147,31 @@ static void json_hs(struct ts_jsonw *w, const char *key, struct ts_quant *v)
 	ts_jsonw__object_begin(w, key);
 	ts_jsonw__u64(w, "count", v->count);
 	if (v->count) {
-		ts_jsonw__double(w, "p50_ms", ts_quant__pct(v, 0.50) / 1e6, 3);
-		ts_jsonw__double(w, "p90_ms", ts_quant__pct(v, 0.90) / 1e6, 3);
-		ts_jsonw__double(w, "p99_ms", ts_quant__pct(v, 0.99) / 1e6, 3);
-		ts_jsonw__double(w, "max_ms", v->max / 1e6, 3);
+		ts_jsonw__u64(w, "p50_us", ts_quant__pct(v, 0.50) / 1000);
+		ts_jsonw__u64(w, "p90_us", ts_quant__pct(v, 0.90) / 1000);
+		ts_jsonw__u64(w, "p99_us", ts_quant__pct(v, 0.99) / 1000);
+		ts_jsonw__u64(w, "max_us", v->max / 1000);
+	} else {
+		ts_jsonw__null(w, "p50_us");
+		ts_jsonw__null(w, "p90_us");
+		ts_jsonw__null(w, "p99_us");
+		ts_jsonw__null(w, "max_us");
 	}
 	ts_jsonw__object_end(w);
 }
 
+/* Retransmissions by kind, as timelines count them. */
+static void rtx_by_kind(const struct summary *s, uint64_t out[TS_RTX_KINDS])
+{
+	memset(out, 0, TS_RTX_KINDS * sizeof(out[0]));
+	for (int st = 0; st < TS_STATE_MAX; st++)
+		out[ts_rtx_kind_of(st)] += s->retrans[st];
+	out[TS_RTX_SYNACK] += s->synack_retrans;
+}
+
 static void write_json(struct summary *s)
 {
-	char buf[TS_ADDRSTR_LEN];
+	uint64_t rtx[TS_RTX_KINDS];
 	struct ts_jsonw w;
 
 	ts_jsonw__begin(&w, s->f);
@@ -159,23 +179,27 @@ static void write_json(struct summary *s)
 	ts_jsonw__u64(&w, "records", s->records);
 	ts_jsonw__u64(&w, "lost", s->lost);
 	if (s->records || s->lost_recs) {
-		ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(s->first_ts, s->meta.wall_offset_ns));
-		ts_jsonw__str(&w, "first", buf);
-		ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(s->last_ts, s->meta.wall_offset_ns));
-		ts_jsonw__str(&w, "last", buf);
+		ts_json_time(&w, "first_", s->first_ts, s->meta.wall_offset_ns);
+		ts_json_time(&w, "last_", s->last_ts, s->meta.wall_offset_ns);
+	} else {
+		ts_jsonw__null(&w, "first_ts_ns");
+		ts_jsonw__null(&w, "first_time");
+		ts_jsonw__null(&w, "last_ts_ns");
+		ts_jsonw__null(&w, "last_time");
 	}
 	ts_jsonw__array_begin(&w, "transitions");
 	for (int o = 0; o < TS_STATE_MAX; o++)
-		for (int n = 0; n < TS_STATE_MAX; n++) {
-			if (!s->trans[o][n])
-				continue;
-			ts_jsonw__object_begin(&w, NULL);
-			ts_jsonw__str(&w, "old", ts_state_name(o));
-			ts_jsonw__str(&w, "new", ts_state_name(n));
-			ts_jsonw__str(&w, "step", ts_step_label(o, n));
-			ts_jsonw__u64(&w, "count", s->trans[o][n]);
-			ts_jsonw__object_end(&w);
-		}
+		for (int n = 0; n < TS_STATE_MAX; n++)
+			for (int l = 0; l < TS_LABELS; l++) {
+				if (!s->trans[o][n][l])
+					continue;
+				ts_jsonw__object_begin(&w, NULL);
+				ts_jsonw__str(&w, "from", ts_state_name(o));
+				ts_jsonw__str(&w, "to", ts_state_name(n));
+				ts_jsonw__str(&w, "step", ts_label_text(l));
+				ts_jsonw__u64(&w, "count", s->trans[o][n][l]);
+				ts_jsonw__object_end(&w);
+			}
 	ts_jsonw__array_end(&w);
 	ts_jsonw__u64(&w, "connections", s->conns);
 	ts_jsonw__object_begin(&w, "closes");
@@ -183,12 +207,16 @@ static void write_json(struct summary *s)
 		if (s->close_kind[k])
 			ts_jsonw__u64(&w, ts_close_name(k), s->close_kind[k]);
 	ts_jsonw__object_end(&w);
+	rtx_by_kind(s, rtx);
 	ts_jsonw__object_begin(&w, "retransmits");
+	for (int k = 0; k < TS_RTX_KINDS; k++)
+		ts_jsonw__u64(&w, ts_rtx_name(k), rtx[k]);
+	ts_jsonw__object_end(&w);
+	ts_jsonw__object_begin(&w, "retransmits_by_state");
 	for (int st = 0; st < TS_STATE_MAX; st++)
 		if (s->retrans[st])
 			ts_jsonw__u64(&w, ts_state_name(st), s->retrans[st]);
 	ts_jsonw__object_end(&w);
-	ts_jsonw__u64(&w, "synack_retransmits", s->synack_retrans);
 	ts_jsonw__u64(&w, "resets_sent", s->reset_sent);
 	ts_jsonw__u64(&w, "resets_received", s->reset_recv);
 	ts_jsonw__object_begin(&w, "handshake");
@@ -199,19 +227,24 @@ static void write_json(struct summary *s)
 	ts_jsonw__u64(&w, "segs_out", s->segs_out);
 	ts_jsonw__u64(&w, "total_retrans", s->total_retrans);
 	if (s->segs_out)
-		ts_jsonw__double(&w, "retrans_pct", 100.0 * s->total_retrans / s->segs_out, 3);
+		ts_jsonw__double(&w, "retrans_pct", 100.0 * s->total_retrans / s->segs_out, 2);
 	else
 		ts_jsonw__null(&w, "retrans_pct");
 	ts_jsonw__array_begin(&w, "top_retransmits");
 	for (size_t i = 0; i < s->nrc && i < TS_SUMMARY_TOP; i++) {
-		const struct ts_rec *r = &s->rc[i].r;
+		const struct rconn *rc = &s->rc[i];
 
 		ts_jsonw__object_begin(&w, NULL);
-		ts_jsonw__u64(&w, "conn", r->conn);
-		ts_jsonw__u64(&w, "retransmits", s->rc[i].count);
-		ts_jsonw__u64(&w, "pid", r->pid);
-		ts_jsonw__str(&w, "comm", r->comm);
-		ts_json_tuple(&w, r->family, r->saddr, r->sport, r->daddr, r->dport);
+		ts_json_conn_id(&w, rc->r.conn);
+		ts_json_owner(&w, rc->r.pid, rc->r.comm);
+		ts_json_tuple(&w, rc->r.family, rc->r.saddr, rc->r.sport, rc->r.daddr,
+			      rc->r.dport);
+		ts_jsonw__u64(&w, "netns", rc->r.netns);
+		ts_jsonw__object_begin(&w, "retransmits");
+		for (int k = 0; k < TS_RTX_KINDS; k++)
+			ts_jsonw__u64(&w, ts_rtx_name(k), rc->rtx[k]);
+		ts_jsonw__object_end(&w);
+		ts_jsonw__u64(&w, "retransmits_total", rc->count);
 		ts_jsonw__object_end(&w);
 	}
 	ts_jsonw__array_end(&w);
@@ -237,7 +270,8 @@ static void write_text(struct summary *s)
 	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], ev[40];
 	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	FILE *f = s->f;
-	uint64_t rt = 0;
+	uint64_t rt = 0, rtx[TS_RTX_KINDS];
+	int tw = (int)strlen("STATE CHANGE"), lw = (int)strlen("STEP");
 
 	fprintf(f, "%llu records, %llu events lost", (unsigned long long)s->records,
 		(unsigned long long)s->lost);
@@ -246,15 +280,30 @@ static void write_text(struct summary *s)
 		ts_fmt_rfc3339(t2, sizeof(t2), ts_wall_ns(s->last_ts, s->meta.wall_offset_ns));
 		fprintf(f, ", from %s to %s", t1, t2);
 	}
-	fprintf(f, "\n\n%-40s %-40s %10s\n", "STATE CHANGE", "STEP", "COUNT");
+	/* Columns as wide as their widest row, whatever the labels. */
 	for (int o = 0; o < TS_STATE_MAX; o++)
-		for (int n = 0; n < TS_STATE_MAX; n++) {
-			if (!s->trans[o][n])
-				continue;
-			snprintf(ev, sizeof(ev), "%s -> %s", ts_state_name(o), ts_state_name(n));
-			fprintf(f, "%-40s %-40s %10llu\n", ev, ts_step_label(o, n),
-				(unsigned long long)s->trans[o][n]);
-		}
+		for (int n = 0; n < TS_STATE_MAX; n++)
+			for (int k = 0; k < TS_LABELS; k++) {
+				if (!s->trans[o][n][k])
+					continue;
+				snprintf(ev, sizeof(ev), "%s -> %s", ts_state_name(o),
+					 ts_state_name(n));
+				if ((int)strlen(ev) > tw)
+					tw = (int)strlen(ev);
+				if ((int)strlen(ts_label_text(k)) > lw)
+					lw = (int)strlen(ts_label_text(k));
+			}
+	fprintf(f, "\n\n%-*s  %-*s  %10s\n", tw, "STATE CHANGE", lw, "STEP", "COUNT");
+	for (int o = 0; o < TS_STATE_MAX; o++)
+		for (int n = 0; n < TS_STATE_MAX; n++)
+			for (int k = 0; k < TS_LABELS; k++) {
+				if (!s->trans[o][n][k])
+					continue;
+				snprintf(ev, sizeof(ev), "%s -> %s", ts_state_name(o),
+					 ts_state_name(n));
+				fprintf(f, "%-*s  %-*s  %10llu\n", tw, ev, lw, ts_label_text(k),
+					(unsigned long long)s->trans[o][n][k]);
+			}
 	if (s->conns) {
 		fprintf(f, "\n%-40s %10s\n", "HOW CONNECTIONS ENDED", "COUNT");
 		for (int k = 0; k <= TS_CLOSE_TIMEOUT; k++)
@@ -262,17 +311,13 @@ static void write_text(struct summary *s)
 				fprintf(f, "%-40s %10llu\n", ts_close_name(k),
 					(unsigned long long)s->close_kind[k]);
 	}
-	for (int st = 0; st < TS_STATE_MAX; st++)
-		rt += s->retrans[st];
-	fprintf(f, "\nRetransmissions: %llu", (unsigned long long)rt);
-	for (int st = 0, first = 1; st < TS_STATE_MAX; st++)
-		if (s->retrans[st]) {
-			fprintf(f, "%s%s %llu", first ? " (" : ", ", ts_state_name(st),
-				(unsigned long long)s->retrans[st]);
-			first = 0;
-		}
-	fprintf(f, "%s; SYN-ACK retransmissions: %llu\n", rt ? ")" : "",
-		(unsigned long long)s->synack_retrans);
+	rtx_by_kind(s, rtx);
+	for (int k = 0; k < TS_RTX_KINDS; k++)
+		rt += rtx[k];
+	fprintf(f, "\nRetransmissions: %llu (", (unsigned long long)rt);
+	for (int k = 0; k < TS_RTX_KINDS; k++)
+		fprintf(f, "%s%s %llu", k ? ", " : "", ts_rtx_name(k), (unsigned long long)rtx[k]);
+	fprintf(f, ")\n");
 	fprintf(f, "Resets: %llu sent, %llu received\n", (unsigned long long)s->reset_sent,
 		(unsigned long long)s->reset_recv);
 	if (s->segs_out) {
@@ -280,9 +325,11 @@ static void write_text(struct summary *s)
 
 		fprintf(
 		    f,
-		    "Retransmitted segments of closed connections: %llu of %llu sent (%.2f %%)%s\n",
+		    "Retransmitted segments of closed connections: %llu of %llu sent (%.2f %%)%s%s%s\n",
 		    (unsigned long long)s->total_retrans, (unsigned long long)s->segs_out, p,
-		    p > 1.0 ? "  -- above 1 %: worth a look" : "");
+		    p > 1.0 && s->meta.color ? TS_C_ALERT : "",
+		    p > 1.0 ? "  -- above 1 %: worth a look" : "",
+		    p > 1.0 && s->meta.color ? TS_C_RESET : "");
 	}
 	fprintf(f, "\n%-36s %8s %10s %10s %10s %10s\n", "HANDSHAKE TIME (ms)", "COUNT", "P50",
 		"P90", "P99", "MAX");
@@ -294,11 +341,14 @@ static void write_text(struct summary *s)
 		"RETRANS", "PID", "COMM", "LOCAL", "REMOTE", "CONN");
 	for (size_t i = 0; i < s->nrc && i < TS_SUMMARY_TOP; i++) {
 		const struct ts_rec *r = &s->rc[i].r;
+		char pid[16] = "-";
 
 		ts_fmt_endpoint(l, sizeof(l), r->family, r->saddr, r->sport);
 		ts_fmt_endpoint(rm, sizeof(rm), r->family, r->daddr, r->dport);
-		fprintf(f, "%8llu %-7u %-16s %-26s %-26s %llu\n",
-			(unsigned long long)s->rc[i].count, r->pid,
+		if (r->pid)
+			snprintf(pid, sizeof(pid), "%u", r->pid);
+		fprintf(f, "%8llu %-7s %-16s %-26s %-26s %llu\n",
+			(unsigned long long)s->rc[i].count, pid,
 			r->comm[0] ? ts_escape(comm, sizeof(comm), r->comm) : "-", l,
 			rm, (unsigned long long)r->conn);
 	}

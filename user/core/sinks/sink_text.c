@@ -8,16 +8,20 @@
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
-
-#define C_RESET "\033[0m"
-#define C_RED "\033[31m"
-#define C_GREEN "\033[32m"
-#define C_YELLOW "\033[33m"
-#define C_BOLD_RED "\033[1;31m"
+#include "core/sinks/colors.h"
 
 /* Endpoint columns fit any IPv4 endpoint and most IPv6 ones; a wider
  * endpoint widens them for the rest of the run, under a new header. */
 #define ADDR_W 26
+
+/*
+ * The compact layout fits 80 columns with IPv4: TIME PID COMM (9) the
+ * local port, the remote endpoint (21) and a short event (21); the step
+ * label and the time in the old state are left to --wide.
+ */
+#define C_COMM_W 9
+#define C_ADDR_W 21
+#define C_EVENT_W 21
 
 struct text_sink {
 	FILE *f;
@@ -26,28 +30,25 @@ struct text_sink {
 	int addr_w;
 };
 
-static const char *state_color(unsigned int state)
+static void write_header(FILE *f, int aw, bool compact)
 {
-	switch (state) {
-	case TS_ESTABLISHED:
-		return C_GREEN;
-	case TS_CLOSE:
-		return C_RED;
-	default:
-		return "";
-	}
+	if (compact)
+		fprintf(f, "%-12s %-7s %-*s %-5s %-*s %s\n", "TIME", "PID", C_COMM_W, "COMM",
+			"LPORT", aw, "REMOTE", "EVENT");
+	else
+		fprintf(f, "%-12s %-7s %-16s %-*s %-*s %-28s %9s  %s\n", "TIME", "PID", "COMM",
+			aw, "LOCAL", aw, "REMOTE", "EVENT", "MS_IN_OLD", "STEP");
 }
 
-static void write_header(FILE *f, int aw)
+void ts_text_write_header(FILE *f, const struct ts_meta *m)
 {
-	fprintf(f, "%-12s %-7s %-16s %-*s %-*s %-28s %9s  %s\n", "TIME",
-		"PID", "COMM", aw, "LOCAL", aw, "REMOTE", "EVENT", "MS_IN_OLD",
-		"STEP");
+	write_header(f, m->compact ? C_ADDR_W : ADDR_W, m->compact);
 }
 
-void ts_text_write_header(FILE *f)
+/* netstat's names, but ESTABLISHED as ss abbreviates it: compact only. */
+static const char *short_state(unsigned int st)
 {
-	write_header(f, ADDR_W);
+	return st == TS_ESTABLISHED ? "ESTAB" : ts_state_name(st);
 }
 
 /*
@@ -97,41 +98,44 @@ static void put_right(struct line *l, const char *s, size_t width)
 	put(l, s);
 }
 
-static void put_event(struct line *l, const struct ts_rec *r, bool color)
+/* The EVENT column, coloured by what it means; returns its visible width. */
+static size_t put_event(struct line *l, const struct ts_rec *r, bool color, bool compact)
 {
+	const char *(*name)(unsigned int) = compact ? short_state : ts_state_name;
 	const char *on = "", *a = "", *b = "", *c = "";
+	size_t start, len;
 
 	switch (r->type) {
 	case TS_REC_STATE:
-		a = ts_state_name(r->old_state);
-		b = " -> ";
-		c = ts_state_name(r->new_state);
-		on = state_color(r->new_state);
+		a = name(r->old_state);
+		b = compact ? ">" : " -> ";
+		c = name(r->new_state);
+		on = ts_label_color(ts_label_class_of(ts_rec_label(r)));
 		break;
 	case TS_REC_RETRANS:
-		a = "RETRANSMIT in ";
-		b = ts_state_name(r->new_state);
-		on = C_YELLOW;
+		a = compact ? "RETRANS " : "RETRANSMIT in ";
+		b = name(r->new_state);
+		on = TS_C_YELLOW;
 		break;
 	case TS_REC_SYNACK_RETRANS:
-		a = "SYN-ACK RETRANSMIT";
-		on = C_YELLOW;
+		a = compact ? "SYN-ACK RETRANS" : "SYN-ACK RETRANSMIT";
+		on = TS_C_YELLOW;
 		break;
 	case TS_REC_RESET_SENT:
 		/* conn 0: the answer to a segment that found no socket (a
 		 * SYN to a closed port); there is no state to name. */
 		if (r->conn) {
-			a = "RST sent in ";
-			b = ts_state_name(r->new_state);
+			a = compact ? "RST sent " : "RST sent in ";
+			b = name(r->new_state);
 		} else {
 			a = "RST sent (no socket)";
 		}
-		on = C_RED;
+		on = TS_C_RED;
 		break;
 	case TS_REC_RESET_RECV:
-		a = "RST received in ";
-		b = ts_state_name(r->new_state);
-		on = C_RED;
+		a = compact ? "RST rcvd " : "RST received in ";
+		b = name(r->new_state);
+		on = TS_C_RED;
 		break;
 	default:
 		a = "?";
@@ -140,19 +144,17 @@ static void put_event(struct line *l, const struct ts_rec *r, bool color)
 		put(l, on);
 	else
 		on = "";
-	{
-		size_t start = l->n;
-
-		put(l, a);
-		put(l, b);
-		put(l, c);
-		/* The old snprintf into 64 bytes: at most 63 characters. */
-		if (l->n - start > 63)
-			l->n = start + 63;
-		put_col(l, "", 28 > l->n - start ? 28 - (l->n - start) : 0, 0);
-	}
+	start = l->n;
+	put(l, a);
+	put(l, b);
+	put(l, c);
+	/* The old snprintf into 64 bytes: at most 63 characters. */
+	if (l->n - start > 63)
+		l->n = start + 63;
+	len = l->n - start;
 	if (*on)
-		put(l, C_RESET);
+		put(l, TS_C_RESET);
+	return len;
 }
 
 static void put_u32(struct line *l, uint32_t v)
@@ -214,14 +216,14 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	struct line l = { .n = 0 };
 	const char *step;
-	size_t start;
+	size_t start, len, evlen;
 
 	ts_fmt_clock(t, sizeof(t), ts_wall_ns(r->ts_ns, m->wall_offset_ns));
 	if (r->type == TS_REC_LOST) {
-		fprintf(f, "%-12s %s%" PRIu64
-			   " events LOST (ring buffer full: try a larger --ring-size; or a program re-entered on a busy CPU)%s\n",
-			t, m->color ? C_BOLD_RED : "", r->lost,
-			m->color ? C_RESET : "");
+		fprintf(f, "%-12s %s%" PRIu64 " events LOST (ring buffer full: try a larger --ring-size%s)%s\n",
+			t, m->color ? TS_C_ALERT : "", r->lost,
+			m->compact ? "" : "; or a program re-entered on a busy CPU",
+			m->color ? TS_C_RESET : "");
 		return;
 	}
 	put_col(&l, t, 12, 1);
@@ -231,11 +233,37 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	else
 		put(&l, "-");
 	put_col(&l, "", 7 > l.n - start ? 7 - (l.n - start) : 0, 1);
+	if (m->compact) {
+		/* Escaped, then cut to the column: never inside an escape. */
+		char cc[C_COMM_W + 1];
+
+		put_col(&l, ts_escape(cc, sizeof(cc), r->comm[0] ? r->comm : "-"), C_COMM_W, 1);
+		start = l.n;
+		if (r->sport)
+			put_u32(&l, r->sport);
+		else
+			put(&l, "*");
+		put_col(&l, "", 5 > l.n - start ? 5 - (l.n - start) : 0, 1);
+		put_col(&l, e->remote, (size_t)aw, 1);
+		len = l.n; /* no colour before EVENT: bytes are columns */
+		evlen = put_event(&l, r, m->color, true);
+		/* The step too, when the reader's width is known to have room
+		 * for the longest label (all lines have it, or none). */
+		step = r->type == TS_REC_STATE ? ts_rec_step_label(r) : "";
+		if (*step && m->columns &&
+		    len + C_EVENT_W + 2 + TS_LABEL_MAX_LEN <= m->columns) {
+			put_col(&l, "", evlen < C_EVENT_W ? C_EVENT_W - evlen : 0, 2);
+			put(&l, step);
+		}
+		put(&l, "\n");
+		fwrite(l.buf, 1, l.n, f);
+		return;
+	}
 	put_col(&l, r->comm[0] ? ts_escape(comm, sizeof(comm), r->comm) : "-", 16, 1);
 	put_col(&l, e->local, (size_t)aw, 1);
 	put_col(&l, e->remote, (size_t)aw, 1);
-	put_event(&l, r, m->color);
-	put(&l, " ");
+	len = put_event(&l, r, m->color, false);
+	put_col(&l, "", len < 28 ? 28 - len : 0, 1);
 	if (r->type == TS_REC_STATE && r->ns_in_old)
 		put_ms3(&l, r->ns_in_old);
 	else
@@ -257,7 +285,7 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 
 	if (r->type != TS_REC_LOST)
 		fmt_endpoints(&e, r);
-	write_rec(f, r, m, &e, ADDR_W);
+	write_rec(f, r, m, &e, m->compact ? C_ADDR_W : ADDR_W);
 }
 
 static int text_rec(void *priv, const struct ts_rec *r)
@@ -268,17 +296,19 @@ static int text_rec(void *priv, const struct ts_rec *r)
 
 	if (r->type != TS_REC_LOST) {
 		w = fmt_endpoints(&e, r);
+		if (s->meta.compact)
+			w = (int)strlen(e.remote);
 		if (w > s->addr_w) {
 			s->addr_w = w;
 			s->header_done = false;
 		}
 	}
 	if (!s->header_done) {
-		write_header(s->f, s->addr_w);
+		write_header(s->f, s->addr_w, s->meta.compact);
 		s->header_done = true;
 	}
 	write_rec(s->f, r, &s->meta, &e, s->addr_w);
-	return ts_out_err(s->f);
+	return ts_sink_werr(s->f);
 }
 
 static int text_flush(void *priv)
@@ -308,7 +338,7 @@ int ts_sink_text__new(struct ts_sink *out, FILE *f, const struct ts_meta *m)
 		return -ENOMEM;
 	s->f = f;
 	s->meta = *m;
-	s->addr_w = ADDR_W;
+	s->addr_w = m->compact ? C_ADDR_W : ADDR_W;
 	out->ops = &text_ops;
 	out->priv = s;
 	return 0;

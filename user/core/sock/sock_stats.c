@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/util/fmt.h"
 #include "core/util/escape.h"
 #include "core/util/jsonw.h"
 #include "core/sock/sock_stats.h"
@@ -218,16 +217,18 @@ int ts_stats__print(FILE *f, const struct ts_sock_stats *st, size_t top,
 	/* A hint names a process: its name is the kernel's, not ours. */
 	for (size_t i = 0; i < st->nhints; i++)
 		fprintf(f, "  ! %s\n", ts_escape(text, sizeof(text), st->hints[i].text));
-	return ts_out_err(f);
+	return ferror(f) ? -EIO : 0;
 }
 
-int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top)
+int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top, uint64_t ts_ns,
+			 int64_t wall_offset_ns)
 {
 	size_t shown = st->nports < top ? st->nports : top;
 	struct ts_jsonw w;
 
 	ts_jsonw__begin(&w, f);
 	ts_jsonw__str(&w, "event", "stats");
+	ts_json_time(&w, "", ts_ns, wall_offset_ns);
 	ts_jsonw__u64(&w, "total", st->total);
 	ts_jsonw__u64(&w, "ipv4", st->v4);
 	ts_jsonw__u64(&w, "ipv6", st->v6);
@@ -252,5 +253,5 @@ int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top)
 	}
 	ts_jsonw__array_end(&w);
 	ts_jsonw__end(&w);
-	return ts_out_err(f);
+	return ferror(f) ? -EIO : 0;
 }

@@ -82,6 +82,8 @@ void ts_stats__free(struct ts_sock_stats *st);
 int ts_stats__print(FILE *f, const struct ts_sock_stats *st, size_t top,
 		   const struct ts_portnames *names);
 /* One JSON line: {"event":"stats","states":{...},"ports":[...],"hints":[...]} */
-int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top);
+/* One "stats" object, taken at ts_ns (CLOCK_MONOTONIC). */
+int ts_stats__print_json(FILE *f, const struct ts_sock_stats *st, size_t top, uint64_t ts_ns,
+			 int64_t wall_offset_ns);
 
 #endif

@@ -367,39 +367,43 @@ void ts_sock_json(FILE *f, const struct ts_sock *s)
 	struct ts_jsonw w;
 
 	ts_jsonw__begin(&w, f);
-	ts_jsonw__str(&w, "event", "sock");
+	ts_jsonw__str(&w, "event", "socket");
+	ts_json_conn_id(&w, s->cookie);
+	ts_json_owner(&w, s->pid, s->comm);
 	ts_json_tuple(&w, s->family, s->saddr, s->sport, s->daddr, s->dport);
+	ts_jsonw__u64(&w, "netns", s->netns);
 	ts_jsonw__str(&w, "state", ts_state_name(s->state));
 	ts_jsonw__u64(&w, "recv_q", s->recv_q);
 	ts_jsonw__u64(&w, "send_q", s->send_q);
-	if (s->pid) {
-		ts_jsonw__u64(&w, "pid", s->pid);
-		ts_jsonw__str(&w, "comm", s->comm);
-	} else {
-		ts_jsonw__null(&w, "pid");
-		ts_jsonw__null(&w, "comm");
-	}
 	ts_jsonw__u64(&w, "uid", s->uid);
 	ts_jsonw__u64(&w, "inode", s->inode);
 	ts_jsonw__str(&w, "timer", ts_timer_name(s->timer));
-	ts_jsonw__double(&w, "timer_s", s->timer ? s->timer_ms / 1000.0 : 0.0, 3);
-	ts_jsonw__u64(&w, "retransmits", s->retransmits);
-	ts_jsonw__u64(&w, "probes", s->probes);
-	ts_jsonw__u64(&w, "conn", s->cookie);
-	ts_jsonw__u64(&w, "netns", s->netns);
+	if (s->timer)
+		ts_jsonw__u64(&w, "timer_us", s->timer_ms > 0 ? (uint64_t)s->timer_ms * 1000 : 0);
+	else
+		ts_jsonw__null(&w, "timer_us");
+	ts_jsonw__u64(&w, "timer_retransmits", s->retransmits);
+	ts_jsonw__u64(&w, "timer_probes", s->probes);
 	ts_jsonw__end(&w);
 }
 
-int ts_table__print_json(FILE *f, const struct ts_table_opts *o,
-			const struct ts_sock *s, size_t n)
+int ts_table__print_json(FILE *f, const struct ts_table_opts *o, const struct ts_sock *s,
+			 size_t n, uint64_t ts_ns, int64_t wall_offset_ns)
 {
+	struct ts_jsonw w;
 	int rows = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!ts_table_selected(o, &s[i]))
-			continue;
-		ts_sock_json(f, &s[i]);
-		rows++;
-	}
-	return ts_out_err(f) ?: rows;
+	for (size_t i = 0; i < n; i++)
+		rows += ts_table_selected(o, &s[i]);
+	/* One object says when the sockets were taken and how many follow. */
+	ts_jsonw__begin(&w, f);
+	ts_jsonw__str(&w, "event", "snapshot");
+	ts_json_time(&w, "", ts_ns, wall_offset_ns);
+	ts_jsonw__str(&w, "source", "live");
+	ts_jsonw__u64(&w, "sockets", (uint64_t)rows);
+	ts_jsonw__end(&w);
+	for (size_t i = 0; i < n; i++)
+		if (ts_table_selected(o, &s[i]))
+			ts_sock_json(f, &s[i]);
+	return ferror(f) ? -EIO : rows;
 }

@@ -50,9 +50,10 @@ int ts_table__print(FILE *f, const struct ts_table_opts *o,
 		   const struct ts_portnames *names, const struct ts_sock *s,
 		   size_t n);
 
-/* One JSON object per selected socket ("event":"sock").  Rows or -EIO. */
-int ts_table__print_json(FILE *f, const struct ts_table_opts *o,
-			const struct ts_sock *s, size_t n);
+/* A "snapshot" object (taken at ts_ns, how many sockets follow), then one
+ * "socket" object per selected socket.  Rows or -EIO. */
+int ts_table__print_json(FILE *f, const struct ts_table_opts *o, const struct ts_sock *s,
+			 size_t n, uint64_t ts_ns, int64_t wall_offset_ns);
 /* One socket as a JSON line, for other views (trace --snapshot). */
 void ts_sock_json(FILE *f, const struct ts_sock *s);
 

@@ -20,11 +20,14 @@
 struct ts_meta {
 	int64_t wall_offset_ns; /* CLOCK_MONOTONIC -> CLOCK_REALTIME */
 	bool color;		/* ANSI colour on text output */
+	bool compact;		/* text: the 80-column layout (--wide: off) */
+	uint16_t columns;	/* the reader's width when known, else 0 */
 };
 
 struct ts_totals {
 	uint64_t records; /* records that passed the filter */
 	uint64_t lost;	  /* ring-buffer reservations that failed */
+	uint64_t end_ns;  /* the source's end (a capture's trailer), 0: unknown */
 	/* With the tracker stage (ts_pipeline__track): */
 	bool tracking;
 	uint64_t conns;	       /* connections emitted */

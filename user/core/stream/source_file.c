@@ -11,6 +11,7 @@ void ts_source_file__meta(const struct ts_capr *r, struct ts_meta *m)
 
 int ts_source_file__run(struct ts_capr *r, struct ts_pipeline *p)
 {
+	struct ts_cap_trailer t;
 	struct ts_rec rec;
 	unsigned int n = 0;
 	int err;
@@ -28,5 +29,8 @@ int ts_source_file__run(struct ts_capr *r, struct ts_pipeline *p)
 	}
 	if (err)
 		return err;
+	/* A complete capture says when recording ended ('report --at'). */
+	if (ts_capr__trailer(r, &t))
+		p->totals.end_ns = t.end_mono_ns;
 	return ts_pipeline__flush(p);
 }

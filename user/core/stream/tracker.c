@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/stream/states.h"
+#include "core/stream/step_label.h"
 #include "core/stream/tracker.h"
 
 struct entry {
@@ -105,6 +106,22 @@ const char *ts_rtx_name(enum ts_rtx_kind k)
 	};
 
 	return (unsigned int)k < TS_RTX_KINDS ? names[k] : "?";
+}
+
+enum ts_rtx_kind ts_rtx_kind_of(unsigned int state)
+{
+	switch (state) {
+	case TS_SYN_SENT:
+		return TS_RTX_SYN;
+	case TS_SYN_RECV:
+		return TS_RTX_SYNACK;
+	case TS_FIN_WAIT1:
+	case TS_CLOSING:
+	case TS_LAST_ACK:
+		return TS_RTX_FIN;
+	default:
+		return TS_RTX_DATA;
+	}
 }
 
 /* ---- containers ---- */
@@ -308,49 +325,36 @@ static enum ts_close_kind find_close(const struct ts_conn *c, uint8_t from)
 	return TS_CLOSE_ACTIVE;
 }
 
-static const char *close_step_label(const struct ts_conn *c,
-				    const struct ts_step *s)
+/*
+ * The socket's error at close as the label table wants it: sk_err when the
+ * closing record carried it, else what the close kind proves (a reset or a
+ * refusal seen as its own record).
+ */
+static uint32_t close_err(const struct ts_conn *c)
 {
-	uint32_t err = c->has_stats ? c->st.err : 0;
-
+	if (c->has_stats && c->st.err)
+		return c->st.err;
 	switch (c->close) {
 	case TS_CLOSE_REFUSED:
-		return "RST received: connection refused";
-	case TS_CLOSE_TIMEOUT:
-		if (s->from == TS_SYN_SENT)
-			return err == ETIMEDOUT ?
-				       "SYN never answered: connect timed out" :
-				       "connect abandoned before an answer";
-		if (s->from == TS_SYN_RECV)
-			return "handshake aborted";
-		return "retransmissions timed out";
+		return ECONNREFUSED;
 	case TS_CLOSE_RESET_RECEIVED:
-		return "RST received";
-	case TS_CLOSE_RESET_SENT:
-		return "RST sent (abortive close)";
+		return ECONNRESET;
+	case TS_CLOSE_TIMEOUT:
+		/* sk_err 0 at a timeout close: abandoned, not timed out. */
+		return c->has_stats ? 0 : ETIMEDOUT;
 	default:
-		break;
+		return 0;
 	}
-	if (s->from == TS_FIN_WAIT2 && (s->rec_flags & TS_F_ORPHAN))
-		return "orphaned: FIN_WAIT2 continues in a timewait socket";
-	return ts_step_label(s->from, s->to);
 }
 
-static const char *step_label(const struct ts_conn *c, const struct ts_step *s,
-			      bool closing)
+/* Labels come from the one table (step_label.c), as trace's do. */
+static void set_label(const struct ts_conn *c, struct ts_step *s, bool closing)
 {
-	if (s->to == TS_TIME_WAIT && s->from == TS_FIN_WAIT2)
-		return "FIN received, ACK sent (TIME_WAIT inferred)";
-	if (s->to == TS_TIME_WAIT && s->from == TS_CLOSING)
-		return "ACK of FIN received (TIME_WAIT inferred)";
-	if (s->from == TS_TIME_WAIT && s->to == TS_CLOSE)
-		return "handed to a timewait socket (2 MSL, not traced)";
-	if (closing)
-		return close_step_label(c, s);
-	if (s->from == TS_SYN_RECV && s->to == TS_ESTABLISHED &&
-	    c->role == TS_ROLE_SERVER)
-		return "ACK received (socket created now)";
-	return ts_step_label(s->from, s->to);
+	enum ts_label l = ts_label_classify(s->from, s->to, s->rec_flags,
+					    closing ? close_err(c) : 0);
+
+	s->label_id = (uint8_t)l;
+	s->label = ts_label_text(l);
 }
 
 static void finalize(struct ts_tracker *t, struct entry *e)
@@ -379,8 +383,7 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 	if (c->ended)
 		infer_time_wait(c);
 	for (int i = 0; i < c->nsteps; i++)
-		c->steps[i].label = step_label(c, &c->steps[i],
-					       c->ended && i == c->nsteps - 1);
+		set_label(c, &c->steps[i], c->ended && i == c->nsteps - 1);
 
 	c->handshake_ns = -1;
 	if (c->role == TS_ROLE_CLIENT) {
@@ -690,21 +693,7 @@ static int on_event(struct ts_tracker *t, const struct ts_rec *r)
 	}
 	switch (r->type) {
 	case TS_REC_RETRANS:
-		switch (r->new_state) {
-		case TS_SYN_SENT:
-			e->c.rtx[TS_RTX_SYN]++;
-			break;
-		case TS_SYN_RECV:
-			e->c.rtx[TS_RTX_SYNACK]++;
-			break;
-		case TS_FIN_WAIT1:
-		case TS_CLOSING:
-		case TS_LAST_ACK:
-			e->c.rtx[TS_RTX_FIN]++;
-			break;
-		default:
-			e->c.rtx[TS_RTX_DATA]++;
-		}
+		e->c.rtx[ts_rtx_kind_of(r->new_state)]++;
 		break;
 	case TS_REC_RESET_SENT:
 		if (!e->c.resets_sent++)

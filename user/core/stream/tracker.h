@@ -59,6 +59,7 @@ struct ts_step {
 	uint8_t to;
 	uint8_t flags;	   /* enum ts_step_flags */
 	uint8_t rec_flags; /* the record's TS_F_* */
+	uint8_t label_id;  /* enum ts_label, set with label */
 	const char *label; /* set when the connection is finished */
 };
 
@@ -147,5 +148,7 @@ void ts_tracker__free(struct ts_tracker *t);
 const char *ts_role_name(enum ts_role r);
 const char *ts_close_name(enum ts_close_kind k);
 const char *ts_rtx_name(enum ts_rtx_kind k);
+/* The kind of a retransmission made in state (the record's state). */
+enum ts_rtx_kind ts_rtx_kind_of(unsigned int state);
 
 #endif

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -175,13 +174,6 @@ int64_t ts_wall_ns(uint64_t mono_ns, int64_t wall_offset_ns)
 	if (__builtin_add_overflow((int64_t)mono_ns, wall_offset_ns, &r))
 		return wall_offset_ns < 0 ? INT64_MIN : INT64_MAX;
 	return r;
-}
-
-int ts_out_err(FILE *f)
-{
-	if (!ferror(f))
-		return 0;
-	return errno == EPIPE ? -EPIPE : -EIO;
 }
 
 static int64_t ns_of(clockid_t id)

@@ -10,7 +10,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #define TS_ADDRSTR_LEN 64 /* "[v6]:port" with room to spare */
 #define TS_TIMESTR_LEN 40
@@ -44,13 +43,6 @@ void ts_fmt_clock(char *buf, size_t len, int64_t wall_ns);
  * int64 range (both come from capture files, which anyone can write).
  */
 int64_t ts_wall_ns(uint64_t mono_ns, int64_t wall_offset_ns);
-
-/*
- * 0, or the error of a stream that failed: -EPIPE when the reader went
- * away (a closed pipe ends a run quietly), -EIO otherwise.  Call it right
- * after the writes: it reads errno.
- */
-int ts_out_err(FILE *f);
 
 /* Offset from CLOCK_MONOTONIC (bpf_ktime_get_ns) to CLOCK_REALTIME. */
 int64_t ts_mono_to_wall_offset(void);

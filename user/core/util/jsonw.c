@@ -197,3 +197,35 @@ void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr
 	ts_jsonw__str(w, "daddr", buf);
 	ts_jsonw__u64(w, "dport", dport);
 }
+
+void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_t wall_offset_ns)
+{
+	char key[32], buf[TS_TIMESTR_LEN];
+
+	snprintf(key, sizeof(key), "%sts_ns", prefix);
+	ts_jsonw__u64(w, key, ts_ns);
+	snprintf(key, sizeof(key), "%stime", prefix);
+	ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(ts_ns, wall_offset_ns));
+	ts_jsonw__str(w, key, buf);
+}
+
+void ts_json_owner(struct ts_jsonw *w, uint32_t pid, const char *comm)
+{
+	if (pid) {
+		ts_jsonw__u64(w, "pid", pid);
+		ts_jsonw__str(w, "comm", comm);
+	} else {
+		ts_jsonw__null(w, "pid");
+		ts_jsonw__null(w, "comm");
+	}
+}
+
+void ts_json_conn_id(struct ts_jsonw *w, uint64_t conn)
+{
+	char hex[24];
+
+	ts_jsonw__u64(w, "conn", conn);
+	/* As 'ss -e' prints the socket cookie ("sk:1a2b"), without "sk:". */
+	snprintf(hex, sizeof(hex), "%llx", (unsigned long long)conn);
+	ts_jsonw__str(w, "sk", hex);
+}

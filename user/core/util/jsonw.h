@@ -32,4 +32,12 @@ void ts_json_quote(FILE *f, const char *s);
 void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
 		   uint16_t sport, const uint8_t *daddr, uint16_t dport);
 
+/* "<prefix>ts_ns" (CLOCK_MONOTONIC) and "<prefix>time" (RFC 3339 UTC):
+ * every absolute time in the JSON output (docs/JSON.md). */
+void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_t wall_offset_ns);
+/* "pid" and "comm", both null when no process is known (pid 0). */
+void ts_json_owner(struct ts_jsonw *w, uint32_t pid, const char *comm);
+/* "conn" (integer) and "sk" (the same id in hex, as 'ss -e' prints it). */
+void ts_json_conn_id(struct ts_jsonw *w, uint64_t conn);
+
 #endif

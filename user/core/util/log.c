@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 #include "core/util/log.h"
 
 static int verbose;
@@ -45,6 +46,17 @@ void ts_info(const char *fmt, ...)
 	va_list ap;
 
 	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	vlog("", fmt, ap);
+	va_end(ap);
+}
+
+void ts_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose && !isatty(STDERR_FILENO))
 		return;
 	va_start(ap, fmt);
 	vlog("", fmt, ap);

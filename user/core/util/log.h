@@ -13,4 +13,7 @@ void ts_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Printed only with -v. */
 void ts_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A sign of life for a person: on stderr when it is a terminal (or -v). */
+void ts_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -108,21 +109,31 @@ int ts_parse_duration(const char *s, uint64_t *out_ns)
 	return 0;
 }
 
-int ts_parse_netns(const char *s, uint32_t *out)
+int ts_netns_resolve(const char *s, uint32_t *ino, char *path, size_t len)
 {
+	char named[300];
 	struct stat st;
 	int fd, type;
 	uint64_t v;
 
 	if (!s || !*s)
 		return -EINVAL;
+	if (path && len)
+		path[0] = '\0';
 	if (!ts_parse_u64(s, 1, UINT32_MAX, &v)) {
-		*out = (uint32_t)v;
+		*ino = (uint32_t)v;
 		return 0;
 	}
 	/* A number out of range (0 included) is not a path to look up. */
 	if (strspn(s, "0123456789") == strlen(s))
 		return -ERANGE;
+	/* A bare name is an 'ip netns' name: /run/netns/NAME. */
+	if (!strchr(s, '/')) {
+		if (strlen(s) > 255 || !strcmp(s, ".") || !strcmp(s, ".."))
+			return -EINVAL;
+		snprintf(named, sizeof(named), "/run/netns/%s", s);
+		s = named;
+	}
 	if (stat(s, &st))
 		return -errno;
 	/*
@@ -137,6 +148,13 @@ int ts_parse_netns(const char *s, uint32_t *out)
 	close(fd);
 	if (type != CLONE_NEWNET)
 		return -EINVAL;
-	*out = (uint32_t)st.st_ino;
+	*ino = (uint32_t)st.st_ino;
+	if (path && len)
+		snprintf(path, len, "%s", s);
 	return 0;
+}
+
+int ts_parse_netns(const char *s, uint32_t *out)
+{
+	return ts_netns_resolve(s, out, NULL, 0);
 }

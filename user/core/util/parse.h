@@ -3,6 +3,7 @@
 #ifndef TS_PARSE_H
 #define TS_PARSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* All return 0, or -EINVAL / -ERANGE with *out untouched. */
@@ -12,9 +13,12 @@ int ts_parse_port(const char *s, uint16_t *out); /* 1..65535 */
 int ts_parse_size(const char *s, uint64_t *out);
 /* "1.5", "2s", "500ms", "3m" into nanoseconds */
 int ts_parse_duration(const char *s, uint64_t *out_ns);
-/* A netns inode number, or the path of a network namespace file
- * (/run/netns/x, /proc/PID/ns/net); -EINVAL for any other file, -ERANGE
- * for a number outside 1..UINT32_MAX (0 included). */
+/* A netns inode number, an 'ip netns' name (/run/netns/NAME) or the path
+ * of a network namespace file (/proc/PID/ns/net); -EINVAL for any other
+ * file, -ENOENT for a name or path that does not exist, -ERANGE for a
+ * number outside 1..UINT32_MAX (0 included). */
 int ts_parse_netns(const char *s, uint32_t *out);
+/* The same, also giving the file's path ("" for an inode number). */
+int ts_netns_resolve(const char *s, uint32_t *ino, char *path, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #define _GNU_SOURCE /* timegm */
 #include "core/util/timearg.h"
+#include "core/util/fmt.h"
 #include "core/util/parse.h"
 #include <ctype.h>
 #include <errno.h>
@@ -30,31 +31,89 @@ static int expect(const char **p, const char *set)
 	return 0;
 }
 
+/* HH:MM:SS[.fff]; *frac in ns. */
+static int parse_clock(const char **p, struct tm *tm, int64_t *frac)
+{
+	int64_t scale = 100000000;
+	int err;
+
+	if ((err = digits(p, 2, 0, 23, &tm->tm_hour)) || (err = expect(p, ":")) ||
+	    (err = digits(p, 2, 0, 59, &tm->tm_min)) || (err = expect(p, ":")) ||
+	    (err = digits(p, 2, 0, 60, &tm->tm_sec)))
+		return err;
+	*frac = 0;
+	if (**p == '.') {
+		(*p)++;
+		if (!isdigit((unsigned char)**p))
+			return -EINVAL;
+		for (; isdigit((unsigned char)**p); (*p)++) {
+			*frac += (**p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	return 0;
+}
+
+/* A broken-down local time to ns since the epoch. */
+static int local_ns(struct tm *tm, int64_t frac, int64_t *wall_ns)
+{
+	time_t t;
+
+	tm->tm_isdst = -1;
+	t = mktime(tm);
+	if (t == (time_t)-1)
+		return -ERANGE;
+	*wall_ns = (int64_t)t * 1000000000LL + frac;
+	return 0;
+}
+
+/*
+ * HH:MM:SS[.fff] as trace prints it: local time on the day the capture
+ * started (the next day if that moment is more than 12 hours before the
+ * start: a capture that ran across midnight).
+ */
+static int parse_local_clock(const char *s, int64_t start_wall_ns, int64_t *wall_ns)
+{
+	time_t start = (time_t)(start_wall_ns / 1000000000);
+	const char *p = s;
+	struct tm tm;
+	int64_t frac;
+	int err;
+
+	if (!localtime_r(&start, &tm))
+		return -ERANGE;
+	err = parse_clock(&p, &tm, &frac);
+	if (err)
+		return err;
+	if (*p)
+		return -EINVAL;
+	err = local_ns(&tm, frac, wall_ns);
+	if (!err && *wall_ns < start_wall_ns - 12 * 3600 * 1000000000LL) {
+		tm.tm_mday++;
+		err = local_ns(&tm, frac, wall_ns);
+	}
+	return err;
+}
+
 static int parse_rfc3339(const char *s, int64_t *wall_ns)
 {
 	struct tm tm = {};
 	const char *p = s;
-	int64_t frac = 0, scale = 100000000, off = 0;
-	int y, mo, d, h, mi, se, oh, om, err;
+	int64_t frac = 0, off = 0;
+	int y, mo, d, oh, om, err;
 	time_t t;
 	int64_t secs;
 
 	if ((err = digits(&p, 4, 1970, 9999, &y)) || (err = expect(&p, "-")) ||
 	    (err = digits(&p, 2, 1, 12, &mo)) || (err = expect(&p, "-")) ||
 	    (err = digits(&p, 2, 1, 31, &d)) || (err = expect(&p, "Tt ")) ||
-	    (err = digits(&p, 2, 0, 23, &h)) || (err = expect(&p, ":")) ||
-	    (err = digits(&p, 2, 0, 59, &mi)) || (err = expect(&p, ":")) ||
-	    (err = digits(&p, 2, 0, 60, &se)))
+	    (err = parse_clock(&p, &tm, &frac)))
 		return err;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return -EINVAL;
-		for (; isdigit((unsigned char)*p); p++) {
-			frac += (*p - '0') * scale;
-			scale /= 10;
-		}
-	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	if (!*p)
+		return local_ns(&tm, frac, wall_ns); /* no zone: local time */
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
@@ -65,16 +124,10 @@ static int parse_rfc3339(const char *s, int64_t *wall_ns)
 			return err;
 		off = sign * (oh * 3600 + om * 60);
 	} else {
-		return -EINVAL; /* RFC 3339 needs the zone */
+		return -EINVAL;
 	}
 	if (*p)
 		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
 	t = timegm(&tm);
 	if (t == (time_t)-1)
 		return -ERANGE;
@@ -101,7 +154,10 @@ int ts_parse_at(const char *s, uint64_t start_mono_ns, int64_t wall_offset_ns, u
 		*mono_ns = start_mono_ns + d;
 		return 0;
 	}
-	err = parse_rfc3339(s, &wall);
+	if (strlen(s) >= 8 && s[2] == ':')
+		err = parse_local_clock(s, ts_wall_ns(start_mono_ns, wall_offset_ns), &wall);
+	else
+		err = parse_rfc3339(s, &wall);
 	if (err)
 		return err;
 	if (__builtin_sub_overflow(wall, wall_offset_ns, &mono) || mono < 0)
