@@ -63,7 +63,10 @@ static int local_ns(struct tm *tm, int64_t frac, int64_t *wall_ns)
 	t = mktime(tm);
 	if (t == (time_t)-1)
 		return -ERANGE;
-	*wall_ns = (int64_t)t * 1000000000LL + frac;
+	/* Past 2262 nanoseconds do not fit int64: refused, not wrapped. */
+	if (__builtin_mul_overflow((int64_t)t, 1000000000LL, wall_ns) ||
+	    __builtin_add_overflow(*wall_ns, frac, wall_ns))
+		return -ERANGE;
 	return 0;
 }
 
@@ -88,7 +91,8 @@ static int parse_local_clock(const char *s, int64_t start_wall_ns, int64_t *wall
 	if (*p)
 		return -EINVAL;
 	err = local_ns(&tm, frac, wall_ns);
-	if (!err && *wall_ns < start_wall_ns - 12 * 3600 * 1000000000LL) {
+	if (!err && start_wall_ns > INT64_MIN + 12 * 3600 * 1000000000LL &&
+	    *wall_ns < start_wall_ns - 12 * 3600 * 1000000000LL) {
 		tm.tm_mday++;
 		err = local_ns(&tm, frac, wall_ns);
 	}
