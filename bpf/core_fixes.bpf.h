@@ -15,6 +15,7 @@
  * err field).  Only skaddr and state are read, and they exist in both.
  */
 struct trace_event_raw_tcp_event_sk_skb___old {
+	const void *skbaddr;
 	const void *skaddr;
 	int state;
 } __attribute__((preserve_access_index));
@@ -24,5 +25,91 @@ struct trace_event_raw_tcp_retransmit_skb___new {
 	int state;
 	int err; /* not in every kernel of this class: check it exists */
 } __attribute__((preserve_access_index));
+
+/*
+ * tcp_send_reset had the tcp_event_sk_skb class (above) until commit
+ * 19822a980e19 ("trace: tcp: fully support trace_tcp_send_reset", 6.10)
+ * gave it a class of its own, trace_event_raw_tcp_send_reset (skaddr and
+ * skbaddr are in both: the classic variant reads whichever the kernel has,
+ * by bpf_core_type_exists()).  The same commit made the tracepoint fire for
+ * resets sent without a full socket (no socket: a refused connection; a
+ * timewait socket); before 6.10 only resets of full sockets are seen, in
+ * both variants.
+ */
+
+/*
+ * A passive connection's LISTEN -> SYN_RECV, fired by inet_csk_clone_lock()
+ * on the child socket.  Until commit a3a128f611a9 ("inet: consolidate
+ * inet_csk_clone_lock()", 6.15) the kernel changed the state right after
+ * sk_clone_lock() copied the listener, before it set the child's peer port,
+ * its addresses (tcp_v4/v6_syn_recv_sock() did that afterwards) and its
+ * socket cookie (from the request socket): the event showed 0.0.0.0:0 as
+ * the peer and the listener's cookie as the connection id.  Such a child
+ * is recognised by its data, not by the kernel's version: its peer port is
+ * still the listener's 0, which no connected socket has.  tcpscope then
+ * holds the record until the connection's next event (SYN_RECV ->
+ * ESTABLISHED or -> CLOSE), when the fields are the child's own.
+ */
+static __always_inline bool child_born_early(int old, int new, __u16 dport)
+{
+	return old == TCP_LISTEN && new == TCP_SYN_RECV && dport == 0;
+}
+
+/*
+ * Atomic read-modify-write instructions that return the old value
+ * (BPF_ATOMIC | BPF_FETCH, what clang emits for a used
+ * __sync_fetch_and_add()) are accepted from 5.12 (commit 5ca419f2864a,
+ * "bpf: Add BPF_FETCH field / create atomic_fetch_add instruction"); older
+ * verifiers refuse them with "BPF_STX uses reserved fields".  The classic
+ * variant, which exists for older kernels, uses none: see classic_new_id()
+ * in tcpscope.bpf.c.
+ */
+
+/*
+ * Where a TCP socket's timers live (snapshot -o).
+ *  - The expiry of the pending retransmit/probe event: the icsk_timeout
+ *    field in older kernels, icsk_retransmit_timer.expires in later ones
+ *    (6.18), and from 6.19 (commit 9a5e5334adc0, "tcp: remove
+ *    icsk->icsk_retransmit_timer") sk->tcp_retransmit_timer, which shares
+ *    its storage with sk_timer.
+ *  - The keepalive timer: sk->sk_timer until 6.19 (commit 08dfe370239e,
+ *    "tcp: introduce icsk->icsk_keepalive_timer"), then
+ *    icsk->icsk_keepalive_timer.  Reading sk_timer there would show the
+ *    retransmit timer as keepalive.
+ * vmlinux.h (6.18) has icsk_retransmit_timer and sk_timer; the others are
+ * flavours, each read only where bpf_core_field_exists() says it is.
+ */
+struct inet_connection_sock___old {
+	unsigned long icsk_timeout;
+} __attribute__((preserve_access_index));
+
+struct inet_connection_sock___619 {
+	struct timer_list icsk_keepalive_timer;
+} __attribute__((preserve_access_index));
+
+struct sock___619 {
+	struct timer_list tcp_retransmit_timer;
+} __attribute__((preserve_access_index));
+
+/* sk is a trusted (BTF-typed) full TCP socket. */
+static __always_inline unsigned long tcp_rtx_timer_expires(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = (struct inet_connection_sock *)sk;
+
+	if (bpf_core_field_exists(((struct sock___619 *)sk)->tcp_retransmit_timer))
+		return ((struct sock___619 *)sk)->tcp_retransmit_timer.expires;
+	if (bpf_core_field_exists(((struct inet_connection_sock___old *)icsk)->icsk_timeout))
+		return ((struct inet_connection_sock___old *)icsk)->icsk_timeout;
+	return icsk->icsk_retransmit_timer.expires;
+}
+
+static __always_inline struct timer_list *tcp_keepalive_timer(struct sock *sk)
+{
+	struct inet_connection_sock___619 *icsk = (void *)sk;
+
+	if (bpf_core_field_exists(icsk->icsk_keepalive_timer))
+		return &icsk->icsk_keepalive_timer;
+	return &sk->sk_timer;
+}
 
 #endif /* TCPSCOPE_CORE_FIXES_BPF_H */

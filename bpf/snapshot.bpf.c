@@ -23,6 +23,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "snapshot.h"
+#include "core_fixes.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -51,14 +52,6 @@ const volatile bool want_cookie = true;
 const volatile bool want_timers = true;
 const volatile bool want_inode = true;
 
-/*
- * Older kernels keep the expiry of the pending retransmit/probe event in
- * icsk_timeout; newer ones (6.18 has no such field) read it from
- * icsk_retransmit_timer.expires.
- */
-struct inet_connection_sock___old {
-	unsigned long icsk_timeout;
-} __attribute__((preserve_access_index));
 
 /* Jiffies left until expires, never negative (as /proc/net/tcp shows). */
 static __always_inline __s32 left(unsigned long expires, __u64 now)
@@ -112,10 +105,7 @@ static __always_inline void fill_full(struct ts_snap_sock *r,
 		return;
 
 	pending = icsk->icsk_pending;
-	if (bpf_core_field_exists(((struct inet_connection_sock___old *)icsk)->icsk_timeout))
-		expires = ((struct inet_connection_sock___old *)icsk)->icsk_timeout;
-	else
-		expires = icsk->icsk_retransmit_timer.expires;
+	expires = tcp_rtx_timer_expires(sk);
 
 	if (pending == ICSK_TIME_RETRANS || pending == ICSK_TIME_REO_TIMEOUT ||
 	    pending == ICSK_TIME_LOSS_PROBE) {
@@ -124,10 +114,14 @@ static __always_inline void fill_full(struct ts_snap_sock *r,
 	} else if (pending == ICSK_TIME_PROBE0) {
 		r->timer = TS_SNAP_TIMER_PROBE;
 		r->timer_jiffies = left(expires, now);
-	} else if (sk->sk_timer.entry.pprev) {
+	} else {
+		struct timer_list *ka = tcp_keepalive_timer(sk);
+
 		/* timer_pending(): the keepalive timer is armed. */
-		r->timer = TS_SNAP_TIMER_KEEPALIVE;
-		r->timer_jiffies = left(sk->sk_timer.expires, now);
+		if (ka->entry.pprev) {
+			r->timer = TS_SNAP_TIMER_KEEPALIVE;
+			r->timer_jiffies = left(ka->expires, now);
+		}
 	}
 	r->retransmits = icsk->icsk_retransmits;
 	r->probes = icsk->icsk_probes_out;

@@ -46,7 +46,12 @@ struct conn {
 	struct ts_owner owner;
 	__u8 flags;
 	__u8 rtx_known; /* rtx_seen holds the socket's total_retrans */
+	__u8 born_flags; /* flags of the held LISTEN -> SYN_RECV record */
 	__u32 rtx_seen;
+	/* A passive child whose LISTEN -> SYN_RECV fired before its
+	 * addresses and cookie were set (child_born_early()): the record
+	 * is held until the next event of the connection; its time. */
+	__u64 born_ts;
 };
 
 struct {
@@ -84,8 +89,33 @@ struct {
 	__type(value, struct ts_owner);
 } listeners SEC(".maps");
 
-/* Id source for the classic variant. */
-__u64 next_id = 0;
+/*
+ * Id source for the classic variant: a per-CPU sequence number with the
+ * CPU in the low bits, unique across CPUs without an atomic fetch-and-add
+ * (BPF_ATOMIC with BPF_FETCH is refused before 5.12, and those kernels are
+ * the ones that need this variant).  A program cannot run twice at once
+ * on one CPU (the kernel skips a nested tracepoint program), so the plain
+ * increment is safe.
+ */
+#define ID_CPU_BITS 12
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} id_seq SEC(".maps");
+
+static __always_inline __u64 classic_new_id(void)
+{
+	__u32 zero = 0;
+	__u64 *seq = bpf_map_lookup_elem(&id_seq, &zero);
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	if (!seq)
+		return 0;
+	*seq += 1;
+	return (*seq << ID_CPU_BITS) | (cpu & ((1u << ID_CPU_BITS) - 1));
+}
 
 static __always_inline void count_drop(void)
 {
@@ -304,6 +334,31 @@ static __always_inline bool rtx_counted(struct conn *c, const struct sock *sk,
 	return counted;
 }
 
+/*
+ * The held LISTEN -> SYN_RECV record of a child born early, now that its
+ * addresses (and, for the btf variant, its cookie) are its own.
+ */
+static __always_inline void emit_born(const struct sock *sk,
+				      const struct tuple *t, __u32 netns,
+				      struct conn *c)
+{
+	struct ts_event *e;
+	__u64 born = c->born_ts;
+
+	c->born_ts = 0;
+	rtx_baseline(c, sk, TS_LISTEN, TS_SYN_RECV);
+	if (!filter_owner(c))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop();
+		return;
+	}
+	fill_event(e, TS_REC_STATE, t, netns, c, c->id, born, 0, TS_LISTEN,
+		   TS_SYN_RECV, c->born_flags);
+	bpf_ringbuf_submit(e, submit_flags());
+}
+
 /* One state change, common to both variants. */
 static __always_inline int emit_state(const struct sock *sk, bool typed,
 				      const struct tuple *t, __u32 netns,
@@ -311,10 +366,24 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 				      __u8 flags)
 {
 	__u64 ts = bpf_ktime_get_ns();
-	__u64 in_old = c->last_ts ? ts - c->last_ts : 0;
+	__u64 in_old;
 	unsigned long skflags;
 	__u8 shut;
 
+	if (child_born_early(old, new, t->dport)) {
+		/* Hold the record; the connection's next event sends it. */
+		c->born_ts = ts;
+		c->born_flags = flags;
+		c->last_ts = ts;
+		assign_owner(c, old, new, netns, t->sport);
+		/* The cookie is still the listener's: take it later. */
+		if (typed)
+			c->id = 0;
+		return 0;
+	}
+	if (c->born_ts)
+		emit_born(sk, t, netns, c);
+	in_old = c->last_ts ? ts - c->last_ts : 0;
 	c->last_ts = ts;
 	assign_owner(c, old, new, netns, t->sport);
 	rtx_baseline(c, sk, old, new);
@@ -435,8 +504,11 @@ static __always_inline struct conn *btf_conn(const struct sock *sk,
 			       create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
 	if (c && !c->id) {
 		c->id = bpf_get_socket_cookie((struct sock *)sk);
-		c->flags = TS_F_NO_OWNER;
-		*flags |= TS_F_FIRST;
+		/* A child born early already has its owner and first record. */
+		if (!c->born_ts) {
+			c->flags = TS_F_NO_OWNER;
+			*flags |= TS_F_FIRST;
+		}
 	}
 	return c;
 }
@@ -454,7 +526,9 @@ int BPF_PROG(btf_state, const struct sock *sk, const int oldstate,
 		return 0;
 	sk_tuple(sk, true, &t);
 	netns = sk_netns(sk, true);
-	if (!filter_tuple(&t, netns))
+	/* A child born early has no peer yet: filter its held record later. */
+	if (!filter_tuple(&t, netns) &&
+	    !child_born_early(oldstate, newstate, t.dport))
 		return 0;
 	c = btf_conn(sk, true, &flags);
 	if (!c) {
@@ -629,7 +703,6 @@ int tp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	__u8 flags = 0;
 	__u32 netns;
 	__u64 key;
-	int ret;
 
 	if (bpf_probe_read_kernel(&r, sizeof(r), ctx))
 		return 0;
@@ -641,17 +714,25 @@ int tp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	t.dport = r.dport;
 	copy_tp_addrs(&t, r.family, r.saddr, r.daddr, r.saddr_v6, r.daddr_v6);
 	netns = sk_netns(sk, false);
-	if (!filter_tuple(&t, netns))
+	if (!filter_tuple(&t, netns) &&
+	    !child_born_early(r.oldstate, r.newstate, t.dport))
 		return 0;
 
 	c = bpf_map_lookup_elem(&conn_lru, &key);
-	/* A socket leaving CLOSE starts a new life: new id. */
-	if (c && r.oldstate == TS_CLOSE) {
+	/*
+	 * A socket leaving CLOSE, or a passive child (whose memory may be
+	 * that of a freed socket), starts a new life: new id.  Entries stay
+	 * after CLOSE, so that the reset sent right after it (an abortive
+	 * close sets CLOSE first) still finds the connection; the LRU map
+	 * drops them.
+	 */
+	if (c && (r.oldstate == TS_CLOSE ||
+		  (r.oldstate == TS_LISTEN && r.newstate == TS_SYN_RECV))) {
 		bpf_map_delete_elem(&conn_lru, &key);
 		c = NULL;
 	}
 	if (!c) {
-		zero.id = __sync_fetch_and_add(&next_id, 1) + 1;
+		zero.id = classic_new_id();
 		zero.flags = TS_F_NO_OWNER;
 		bpf_map_update_elem(&conn_lru, &key, &zero, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&conn_lru, &key);
@@ -659,11 +740,8 @@ int tp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 			return 0;
 		flags |= TS_F_FIRST;
 	}
-	ret = emit_state(sk, false, &t, netns, c, r.oldstate, r.newstate,
-			 flags);
-	if (r.newstate == TS_CLOSE)
-		bpf_map_delete_elem(&conn_lru, &key);
-	return ret;
+	return emit_state(sk, false, &t, netns, c, r.oldstate, r.newstate,
+			  flags);
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
@@ -698,4 +776,93 @@ int tp_retrans(void *ctx)
 	if (!rtx_counted(c, sk, err))
 		return 0;
 	return emit_simple(TS_REC_RETRANS, &t, netns, c, c ? c->id : 0, state);
+}
+
+/*
+ * Resets and SYN-ACK retransmits from the classic tracepoints: each record
+ * holds the socket's address (and the segment's, or the request socket's),
+ * and the rest is read from them as in the btf variant.
+ */
+static __always_inline struct conn *classic_conn(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	return bpf_map_lookup_elem(&conn_lru, &key);
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int tp_rst_sent(void *ctx)
+{
+	const struct sk_buff *skb;
+	const struct sock *sk;
+	struct conn *c = NULL;
+	struct tuple t;
+	__u32 netns = 0;
+	int state = TS_CLOSE;
+
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset)) {
+		struct trace_event_raw_tcp_send_reset *r = ctx;
+
+		sk = BPF_CORE_READ(r, skaddr);
+		skb = BPF_CORE_READ(r, skbaddr);
+	} else {
+		struct trace_event_raw_tcp_event_sk_skb___old *r = ctx;
+
+		sk = BPF_CORE_READ(r, skaddr);
+		skb = BPF_CORE_READ(r, skbaddr);
+	}
+	if (sk) {
+		sk_tuple(sk, false, &t);
+		netns = sk_netns(sk, false);
+		state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		c = classic_conn(sk);
+	} else {
+		struct net_device *dev;
+
+		if (!skb || skb_tuple(skb, &t))
+			return 0;
+		dev = BPF_CORE_READ(skb, dev);
+		if (dev)
+			netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	}
+	if (!filter_tuple(&t, netns))
+		return 0;
+	return emit_simple(TS_REC_RESET_SENT, &t, netns, c, c ? c->id : 0, state);
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int tp_rst_recv(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	const struct sock *sk = BPF_CORE_READ(ctx, skaddr);
+	struct tuple t;
+	struct conn *c;
+	__u32 netns;
+
+	if (!sk)
+		return 0;
+	sk_tuple(sk, false, &t);
+	netns = sk_netns(sk, false);
+	if (!filter_tuple(&t, netns))
+		return 0;
+	c = classic_conn(sk);
+	return emit_simple(TS_REC_RESET_RECV, &t, netns, c, c ? c->id : 0,
+			   BPF_CORE_READ(sk, __sk_common.skc_state));
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_synack")
+int tp_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
+{
+	const struct sock *sk = BPF_CORE_READ(ctx, skaddr);
+	const struct sock *req = BPF_CORE_READ(ctx, req);
+	struct tuple t;
+	__u32 netns;
+
+	if (!sk || !req)
+		return 0;
+	sk_tuple(req, false, &t);
+	netns = sk_netns(sk, false);
+	if (!filter_tuple(&t, netns))
+		return 0;
+	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns, classic_conn(sk), 0,
+			   TS_SYN_RECV);
 }

@@ -21,6 +21,7 @@ static const struct cmd cmds[] = {
 	{ "report", cmd_report, "report from a capture file: records, --timeline, --summary, --at TIME" },
 	{ "snapshot", cmd_snapshot, "netstat-style table of TCP sockets (BPF iterators)" },
 	{ "serve", cmd_serve, "run as a service: Prometheus metrics on /metrics, JSON log of connections" },
+	{ "probe", cmd_probe, "what this kernel offers and which programs tcpscope loads on it (--json)" },
 };
 
 static void usage(FILE *f)

@@ -167,6 +167,14 @@ def fd_info(pid):
             continue
         if "link_type:" in text:
             links += 1
+        else:
+            # Older kernels (before 5.15) attach tracepoint programs
+            # through perf events, not BPF links.
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:[perf_event]":
+                    links += 1
+            except OSError:
+                pass
         m = re.search(r"^prog_id:\s+(\d+)", text, re.M)
         if m:
             progs.add(int(m.group(1)))

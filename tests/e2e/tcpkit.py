@@ -141,7 +141,9 @@ def main():
     p.add_argument("--chunks", type=int, default=1, help="client: writes of --size bytes")
     p.add_argument("--chunk-gap", type=float, default=0.0)
     p.add_argument("--ready", help="server: write 'PORT PID' here when listening")
-    p.add_argument("--timeout", type=float, default=10.0)
+    # Emulated kernels (TS_TIME_SCALE, see tslib) get a longer default.
+    p.add_argument("--timeout", type=float,
+                   default=10.0 * max(1, int(os.environ.get("TS_TIME_SCALE", "1") or 1)))
     p.add_argument("--gap", type=float, default=0.0)
     p.add_argument("--expect-fail", action="store_true")
     a = p.parse_args()

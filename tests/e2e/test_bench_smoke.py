@@ -50,7 +50,7 @@ def test_quick_run():
         env = dict(os.environ, TS_BENCH_NO_BUILD="1", TS_BUILD=BUILD)
         p = subprocess.run([BENCH, "--quick", "--out", out, "--docs", docs], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           timeout=150)
+                           timeout=150 * tslib.TIME_SCALE)
         expect(p.returncode == 0, "bench.sh exit %d: %s" % (p.returncode, p.stderr[-2000:]))
         with open(out) as f:
             text = f.read()

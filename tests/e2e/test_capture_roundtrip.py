@@ -86,6 +86,7 @@ def test_retransmits_in_capture():
             cli = a.popen(["python3", tslib.TCPKIT, "client", "--addr", "198.18.0.2",
                            "--port", str(srv.port), "--timeout", "20"])
             # The first SYN and its retransmission 1 s later are dropped.
+            tslib.wait_syn_sent(a, srv.port)
             time.sleep(1.5)
             b.run(["nft", "delete table inet tsrt"])
             expect(cli.wait(timeout=30) == 0, "client failed")

@@ -28,7 +28,7 @@ def test_refused():
 
 
 def reset(mode, *tracer_args):
-    classic = "classic" in tracer_args
+    tslib.require("resets")
     with tl.Pair("tlx", *tracer_args) as p:
         srv = tslib.Server(p.s, "--addr", tl.V4[1], "--mode", mode)
         cli = tslib.client(p.c, "--addr", tl.V4[1], "--port", str(srv.port), "--mode", mode)
@@ -41,11 +41,11 @@ def reset(mode, *tracer_args):
                   "reset-sent" if sender is c else "reset-received", cli.pid)
     tl.check_conn(s, EST_SERVER + [("ESTABLISHED", "CLOSE")],
                   "reset-sent" if sender is s else "reset-received", srv.pid)
-    # The classic tracepoints have no reset events: sk_err tells.
-    expect(sender["resets_sent"] == (0 if classic else 1) and sender["resets_received"] == 0,
+    # Both variants see the reset from both ends.
+    expect(sender["resets_sent"] == 1 and sender["resets_received"] == 0,
            "sender resets %s" % sender)
-    expect(receiver["resets_received"] == (0 if classic else 1) and
-           receiver["resets_sent"] == 0, "receiver resets %s" % receiver)
+    expect(receiver["resets_received"] == 1 and receiver["resets_sent"] == 0,
+           "receiver resets %s" % receiver)
     expect(receiver["sk_err"] == 104, "ECONNRESET expected: %s" % receiver["sk_err"])
     expect(sender["steps"][-1]["step"].startswith("RST sent"), "%s" % sender["steps"][-1])
     expect(receiver["steps"][-1]["step"] == "RST received", "%s" % receiver["steps"][-1])

@@ -12,15 +12,16 @@ import timeline as tl
 from tslib import expect
 
 
-@tl.retry_on_loss
-def test_syn_and_synack_retransmits():
-    with tl.Pair("tlsyn") as p:
+def syn_and_synack_retransmits(*tracer_args):
+    tslib.require("synack_retransmits")
+    with tl.Pair("tlsyn", *tracer_args) as p:
         srv = tslib.Server(p.s, "--addr", tl.V4[1], "--mode", "client-close", "--half-close")
         p.nft(p.c, "tcp flags & (syn|ack) == syn|ack drop")
         cli = p.c.popen(["python3", tslib.TCPKIT, "client", "--addr", tl.V4[1],
                          "--port", str(srv.port), "--mode", "client-close", "--half-close"],
                         stdout=tslib.subprocess.PIPE, stderr=tslib.subprocess.PIPE, text=True)
         # The first SYN and its retransmission (after 1 s) go unanswered.
+        tslib.wait_syn_sent(p.c, srv.port)
         time.sleep(1.2)
         p.nft(p.c)
         cli.wait(timeout=30)
@@ -38,6 +39,16 @@ def test_syn_and_synack_retransmits():
     expect(s["retransmits"]["synack"] == sum(s["retransmits"].values()), "server %s" % s["retransmits"])
     # The handshake took the retransmission's time: at least the 1 s RTO.
     expect(c["handshake_us"] >= 1000000, "client handshake %s" % c["handshake_us"])
+
+
+@tl.retry_on_loss
+def test_syn_and_synack_retransmits():
+    syn_and_synack_retransmits()
+
+
+@tl.retry_on_loss
+def test_synack_retransmits_classic():
+    syn_and_synack_retransmits("--tp-mode", "classic")
 
 
 @tl.retry_on_loss
@@ -65,4 +76,5 @@ def test_data_retransmits():
 
 
 if __name__ == "__main__":
-    tslib.main([test_syn_and_synack_retransmits, test_data_retransmits])
+    tslib.main([test_syn_and_synack_retransmits, test_synack_retransmits_classic,
+                test_data_retransmits])

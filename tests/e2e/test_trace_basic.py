@@ -53,6 +53,11 @@ def check_run(addr, family, mode="btf"):
                "server pid %s != %d" % ({r['pid'] for r in c}, srv.pid))
         expect(c[0]["owner_from_listener"], "owner should come from the listener")
         expect(all(r["sport"] == srv.port for r in c), "server local port")
+        # The first record already names the peer (kernels before 6.15
+        # fire it before the child socket has its addresses).
+        peer = {(r["daddr"], r["dport"]) for r in c}
+        expect(len(peer) == 1 and c[0]["dport"] > 0 and c[0]["daddr"] == addr,
+               "server peer %s (expected %s, one client port)" % (sorted(peer), addr))
     lst = listeners[0]
     expect(tslib.transitions(lst) == [("CLOSE", "LISTEN"), ("LISTEN", "CLOSE")],
            "listener steps %s" % tslib.transitions(lst))
@@ -71,5 +76,50 @@ def test_ipv4_classic_tracepoints():
     check_run("127.0.0.1", 4, mode="classic")
 
 
+def test_ipv6_classic_tracepoints():
+    check_run("::1", 6, mode="classic")
+
+
+def passive_ids(mode):
+    """Many clients of one listener at once: every accepted connection has
+    an id of its own (not the listener's), and each id's records name one
+    peer, the client that connected."""
+    n = 20
+    with tslib.Netns("ids") as ns:
+        tr = tslib.Tracer("--tp-mode", mode, netns=ns)
+        try:
+            srv = tslib.Server(ns, "--addr", "127.0.0.1", "--count", str(n),
+                               "--mode", "client-close")
+            cli = tslib.client(ns, "--addr", "127.0.0.1", "--port", str(srv.port),
+                               "--count", str(n), "--mode", "client-close")
+            expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
+            expect(srv.wait() == 0, "server failed")
+            recs = tr.stop()
+        finally:
+            tr.kill()
+    states = [r for r in recs if r.get("event") == "state"]
+    born = [r for r in states if (r["from"], r["to"]) == ("LISTEN", "SYN_RECV")]
+    listen = [r for r in states if r["to"] == "LISTEN"]
+    expect(len(born) == n, "%d LISTEN -> SYN_RECV records for %d connections" % (len(born), n))
+    ids = [r["conn"] for r in born]
+    expect(len(set(ids)) == n, "passive connections share ids: %d distinct of %d"
+           % (len(set(ids)), n))
+    expect(listen and listen[0]["conn"] not in ids, "a passive connection has the listener's id")
+    clients = {r["sport"] for r in states if r["from"] == "SYN_SENT"}
+    for cid in ids:
+        peers = {r["dport"] for r in states if r["conn"] == cid}
+        expect(len(peers) == 1 and peers <= clients,
+               "connection %d: peer ports %s, client ports %s" % (cid, peers, sorted(clients)[:5]))
+
+
+def test_passive_ids_btf():
+    passive_ids("btf")
+
+
+def test_passive_ids_classic():
+    passive_ids("classic")
+
+
 if __name__ == "__main__":
-    tslib.main([test_ipv4, test_ipv6, test_ipv4_classic_tracepoints])
+    tslib.main([test_ipv4, test_ipv6, test_ipv4_classic_tracepoints,
+                test_ipv6_classic_tracepoints, test_passive_ids_btf, test_passive_ids_classic])

@@ -64,5 +64,9 @@ def test_ipv4_classic():
     check_counts("127.0.0.1", "classic")
 
 
+def test_ipv6_classic():
+    check_counts("::1", "classic")
+
+
 if __name__ == "__main__":
-    tslib.main([test_ipv4_btf, test_ipv6_btf, test_ipv4_classic])
+    tslib.main([test_ipv4_btf, test_ipv6_btf, test_ipv4_classic, test_ipv6_classic])

@@ -19,8 +19,17 @@ TCPSCOPE = os.environ.get("TCPSCOPE", os.path.join(SRC, "build", "tcpscope"))
 TCPKIT = os.path.join(HERE, "tcpkit.py")
 
 
+# Emulated kernels (the kernel matrix's guests run under qemu without KVM)
+# are many times slower: their budgets for whole programs scale by this.
+TIME_SCALE = max(1, int(os.environ.get("TS_TIME_SCALE", "1") or 1))
+
+
 class TestFailure(Exception):
     pass
+
+
+class TestSkip(Exception):
+    """The kernel lacks what the test needs (as tcpscope's probes say)."""
 
 
 def expect(cond, msg):
@@ -30,7 +39,7 @@ def expect(cond, msg):
 
 def run(args, check=True, **kw):
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True, timeout=kw.pop("timeout", 60), **kw)
+                       text=True, timeout=kw.pop("timeout", 60) * TIME_SCALE, **kw)
     if check and r.returncode != 0:
         raise TestFailure("%s failed (%d): %s" % (" ".join(args), r.returncode,
                                                   r.stderr.strip()))
@@ -38,7 +47,9 @@ def run(args, check=True, **kw):
 
 
 def wait_until(pred, timeout, what, step=0.05):
-    """Poll pred() until true; at most timeout seconds."""
+    """Poll pred() until true; at most timeout seconds (times TIME_SCALE:
+    these are bounds against hangs, never assertions on speed)."""
+    timeout *= TIME_SCALE
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():
@@ -112,7 +123,7 @@ class Server:
         self.port, self.pid = int(port), int(pid)
 
     def wait(self, timeout=30):
-        self.proc.wait(timeout=timeout)
+        self.proc.wait(timeout=timeout * TIME_SCALE)
         return self.proc.returncode
 
 
@@ -120,7 +131,7 @@ def client(ns, *args, timeout=60):
     """Run tcpkit.py client to completion; returns (pid, returncode)."""
     p = ns.popen(["python3", TCPKIT, "client"] + list(args),
                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    p.wait(timeout=timeout)
+    p.wait(timeout=timeout * TIME_SCALE)
     return p
 
 
@@ -131,6 +142,7 @@ class Tracer:
         self.dir = tempfile.mkdtemp(prefix="tstrace")
         self.out = os.path.join(self.dir, "out")
         self.err = os.path.join(self.dir, "err")
+        require_mode(args)
         argv = [TCPSCOPE, cmd, "--json", "-v", "--duration", "120"]
         if netns is not None:
             argv += ["--netns", netns.path]
@@ -164,7 +176,7 @@ class Tracer:
     def stop(self, sig=signal.SIGINT):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        self.proc.wait(timeout=20)
+        self.proc.wait(timeout=20 * TIME_SCALE)
         expect(self.proc.returncode == 0,
                "tracer exited with %s: %s" % (self.proc.returncode, self.stderr()))
         return self.records()
@@ -173,6 +185,15 @@ class Tracer:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+def wait_syn_sent(ns, port, timeout=15):
+    """Wait until a socket of ns has sent its SYN to port, so that a test's
+    own clock starts at the SYN and not at a (slowly starting) client."""
+    def sent():
+        r = ns.run(["ss", "-Htn", "state", "syn-sent", "dport", "= :%d" % port])
+        return bool(r.stdout.strip())
+    wait_until(sent, timeout, "a SYN to port %d" % port)
 
 
 def by_conn(recs, event="state"):
@@ -187,17 +208,73 @@ def transitions(recs):
     return [(r["from"], r["to"]) for r in recs]
 
 
+_PROBE = None
+
+
+def probe():
+    """What tcpscope finds on the running kernel ('tcpscope probe --json'):
+    the same probes that choose what it loads decide what tests skip."""
+    global _PROBE
+    if _PROBE is None:
+        r = run([TCPSCOPE, "probe", "--json"], timeout=120)
+        _PROBE = json.loads(r.stdout)
+    return _PROBE
+
+
+def require(feature, what=None):
+    """Skip the running test unless the probe says feature is there.
+    feature is a key of the probe's JSON ("resets", "synack_retransmits",
+    "socket_cookies", "iterators", "btf_variant", "classic_variant")."""
+    p = probe()
+    v = p.get(feature)
+    if isinstance(v, dict):
+        ok, why = v.get("loads"), v.get("error") or "does not load"
+    else:
+        ok, why = bool(v), p.get(feature + "_why") or "not on this kernel"
+    if not ok:
+        raise TestSkip("%s: %s" % (what or feature, why))
+
+
+def require_mode(args):
+    """Skip unless the variant that args ask for (--tp-mode btf/classic)
+    loads on this kernel; auto loads whichever does."""
+    args = list(args)
+    for i, a in enumerate(args[:-1]):
+        if a == "--tp-mode" and args[i + 1] in ("btf", "classic"):
+            require(args[i + 1] + "_variant", "the %s variant" % args[i + 1])
+
+
 def main(tests):
-    """Run test functions; print the closing count line; exit 0 only if all pass."""
-    passed = failed = 0
+    """Run test functions; print the closing count line; exit 0 only if
+    none failed.  TS_ONLY=a,b runs only the named tests (kernel matrix)."""
+    passed = failed = skipped = 0
+    only = [n for n in os.environ.get("TS_ONLY", "").split(",") if n]
+    unknown = set(only) - {t.__name__ for t in tests}
+    if unknown:
+        print("FAIL TS_ONLY: no test named %s" % ", ".join(sorted(unknown)))
+        failed += 1
     for t in tests:
+        if only and t.__name__ not in only:
+            continue
         start = time.monotonic()
         try:
             t()
             passed += 1
-            print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - start))
+            print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - start), flush=True)
+        except TestSkip as e:
+            # Only where skips are expected (the kernel matrix's guests set
+            # TS_ALLOW_SKIP=1); elsewhere a kernel that lacks something is a
+            # failure, never a silent pass.
+            if os.environ.get("TS_ALLOW_SKIP") == "1":
+                skipped += 1
+                print("skip %s: %s" % (t.__name__, e), flush=True)
+            else:
+                failed += 1
+                print("FAIL %s: would skip (set TS_ALLOW_SKIP=1 to allow): %s" % (t.__name__, e),
+                      flush=True)
         except Exception as e:  # report every kind of failure the same way
             failed += 1
-            print("FAIL %s: %s: %s" % (t.__name__, type(e).__name__, e))
-    print("%d passed, %d failed" % (passed, failed))
+            print("FAIL %s: %s: %s" % (t.__name__, type(e).__name__, e), flush=True)
+    print("%d passed, %d failed%s" % (passed, failed,
+                                      ", %d skipped" % skipped if skipped else ""))
     sys.exit(1 if failed else 0)

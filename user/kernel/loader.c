@@ -51,6 +51,9 @@ PROG(btf_rst_recv)
 PROG(btf_rst_sent)
 PROG(tp_state)
 PROG(tp_retrans)
+PROG(tp_synack)
+PROG(tp_rst_recv)
+PROG(tp_rst_sent)
 
 static const struct prog_desc progs[] = {
 	{ "sock", "inet_sock_set_state", true, TS_TP_BTF, get_btf_state, link_btf_state },
@@ -60,6 +63,9 @@ static const struct prog_desc progs[] = {
 	{ "tcp", "tcp_send_reset", false, TS_TP_BTF, get_btf_rst_sent, link_btf_rst_sent },
 	{ "sock", "inet_sock_set_state", true, TS_TP_CLASSIC, get_tp_state, link_tp_state },
 	{ "tcp", "tcp_retransmit_skb", true, TS_TP_CLASSIC, get_tp_retrans, link_tp_retrans },
+	{ "tcp", "tcp_retransmit_synack", false, TS_TP_CLASSIC, get_tp_synack, link_tp_synack },
+	{ "tcp", "tcp_receive_reset", false, TS_TP_CLASSIC, get_tp_rst_recv, link_tp_rst_recv },
+	{ "tcp", "tcp_send_reset", false, TS_TP_CLASSIC, get_tp_rst_sent, link_tp_rst_sent },
 };
 
 #define NPROGS (sizeof(progs) / sizeof(progs[0]))
@@ -295,6 +301,10 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 		err = phase_attach(l);
 	if (err)
 		goto cleanup;
+	if (l->mode == TS_TP_BTF)
+		ts_info("connection ids: socket cookies; per-connection data in socket-local storage");
+	else
+		ts_info("connection ids: a per-CPU counter (classic tracepoint programs have no socket cookies); per-connection data in an LRU hash by socket address");
 	*out = l;
 	l = NULL;
 cleanup:
@@ -327,6 +337,65 @@ void ts_loader__seed(struct ts_loader *l, const struct ts_sock *socks, size_t n)
 			seeded++;
 	}
 	ts_info("owners of %zu existing listening sockets seeded", seeded);
+}
+
+const char *const ts_probe_tp_names[TS_PROBE_NTP] = {
+	[TS_PROBE_SEND_RESET] = "tcp_send_reset",
+	[TS_PROBE_RECV_RESET] = "tcp_receive_reset",
+	[TS_PROBE_SYNACK] = "tcp_retransmit_synack",
+};
+
+static int probe_variant(enum ts_tp_mode mode, const struct btf *vmlinux,
+			 char *why, size_t len)
+{
+	struct ts_loader_opts o = { .ring_bytes = 1 << 16, .mode = mode };
+	struct tcpscope_bpf *skel = NULL;
+	int err;
+
+	why[0] = '\0';
+	ts_preflight__verifier_reason(why, len);
+	err = load_variant(&o, mode, vmlinux, &skel);
+	ts_preflight__verifier_reason(NULL, 0);
+	if (err == -ENOENT && !why[0])
+		snprintf(why, len, "kernel lacks a required tracepoint in %s form",
+			 mode_name(mode));
+	else if (err && !why[0])
+		snprintf(why, len, "%s", strerror(-err));
+	tcpscope_bpf__destroy(skel);
+	return err;
+}
+
+int ts_loader__probe(struct ts_kernel_probe *p)
+{
+	struct btf *vmlinux = NULL;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	ts_preflight__libbpf_log();
+	err = ts_preflight__privileges("probe the kernel");
+	if (!err)
+		err = ts_preflight__btf();
+	if (!err)
+		err = ts_preflight__kernel_btf(&vmlinux);
+	if (err)
+		return err;
+	p->btf = true;
+	ts_preflight__memlock();
+	ts_preflight__tracefs();
+	for (int i = 0; i < TS_PROBE_NTP; i++) {
+		p->tp_btf[i] = ts_probe__tp_btf(vmlinux, ts_probe_tp_names[i]);
+		p->tp_classic[i] = ts_probe__tp_classic("tcp", ts_probe_tp_names[i]);
+	}
+	p->btf_err = probe_variant(TS_TP_BTF, vmlinux, p->btf_why,
+				   sizeof(p->btf_why));
+	p->classic_err = probe_variant(TS_TP_CLASSIC, vmlinux, p->classic_why,
+				       sizeof(p->classic_why));
+	/* The same order as ts_loader__open() with --tp-mode auto. */
+	p->chosen = !p->btf_err	    ? TS_TP_BTF :
+		    !p->classic_err ? TS_TP_CLASSIC :
+				      TS_TP_AUTO;
+	btf__free(vmlinux);
+	return 0;
 }
 
 int ts_loader__ring_fd(const struct ts_loader *l)

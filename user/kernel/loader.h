@@ -50,4 +50,27 @@ enum ts_tp_mode ts_loader__mode(const struct ts_loader *l);
 const char *ts_loader__mode_name(const struct ts_loader *l);
 void ts_loader__free(struct ts_loader *l);
 
+/* Optional tracepoints, in the order of ts_kernel_probe's arrays. */
+enum { TS_PROBE_SEND_RESET, TS_PROBE_RECV_RESET, TS_PROBE_SYNACK, TS_PROBE_NTP };
+extern const char *const ts_probe_tp_names[TS_PROBE_NTP];
+
+/*
+ * What the running kernel offers, found by the probes that choose what
+ * 'trace' loads: both variants are loaded (and dropped) for real.
+ */
+struct ts_kernel_probe {
+	bool btf;		 /* kernel BTF readable */
+	int btf_err;		 /* 0: the btf variant loads; else -errno */
+	int classic_err;	 /* 0: the classic variant loads; else -errno */
+	char btf_why[160];	 /* the verifier's last word when it refused */
+	char classic_why[160];
+	enum ts_tp_mode chosen;	 /* what --tp-mode auto loads (AUTO: none) */
+	bool tp_btf[TS_PROBE_NTP];
+	bool tp_classic[TS_PROBE_NTP];
+};
+
+/* Fills p; 0, or a negative errno when nothing can be probed (no
+ * privileges, no BTF) after one line saying why. */
+int ts_loader__probe(struct ts_kernel_probe *p);
+
 #endif

@@ -18,9 +18,46 @@
 
 #define NEED_PRIV "not allowed to %s: run as root (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"
 
+/* While probing, the verifier's last words, to say why a variant failed. */
+static char *verifier_why;
+static size_t verifier_why_len;
+
+void ts_preflight__verifier_reason(char *why, size_t len)
+{
+	verifier_why = why;
+	verifier_why_len = len;
+}
+
+static void keep_verifier_reason(const char *fmt, va_list ap)
+{
+	char buf[8192], *end, *line, *best = NULL, *save = NULL;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	end = strstr(buf, "-- END PROG LOAD LOG --");
+	if (!end)
+		return;
+	*end = '\0';
+	/* The last line that is not the instruction count. */
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (*line && strncmp(line, "processed ", 10) &&
+		    strncmp(line, "-- BEGIN", 8) && strncmp(line, "libbpf:", 7))
+			best = line;
+	}
+	if (best)
+		snprintf(verifier_why, verifier_why_len, "%s", best);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	if (verifier_why && level == LIBBPF_WARN) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		keep_verifier_reason(fmt, copy);
+		va_end(copy);
+	}
 	/* Failures are reported in one line by the caller; libbpf's own
 	 * words (verifier logs included) are for -v and -vv. */
 	if (ts_log_verbose() < (level == LIBBPF_DEBUG ? 2 : 1))

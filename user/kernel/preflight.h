@@ -8,10 +8,14 @@
 #ifndef TS_PREFLIGHT_H
 #define TS_PREFLIGHT_H
 
+#include <stddef.h>
+
 struct btf;
 
 /* Route libbpf's messages to stderr for -v (-vv: its debug output too). */
 void ts_preflight__libbpf_log(void);
+/* Keep the verifier's last line of a refused load in why (NULL: stop). */
+void ts_preflight__verifier_reason(char *why, size_t len);
 /* 0 if we can load tracing programs; -EPERM after an error line if not,
  * naming what was refused ("trace", "read the sockets"). */
 int ts_preflight__privileges(const char *what);

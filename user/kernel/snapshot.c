@@ -217,6 +217,16 @@ cleanup:
 	return err;
 }
 
+const char *ts_snapshotter__loader_name(const struct ts_snapshotter *s)
+{
+	return s->own_fds ? "pinned" : s->lskel ? "light skeleton" : "libbpf";
+}
+
+bool ts_snapshotter__cookie_helper(const struct ts_snapshotter *s)
+{
+	return s->cookie_helper;
+}
+
 void ts_snapshotter__free(struct ts_snapshotter *s)
 {
 	if (!s)

@@ -48,6 +48,10 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 int ts_snapshotter__collect(struct ts_snapshotter *s, struct ts_sock **out,
 			    size_t *n);
 void ts_snapshotter__free(struct ts_snapshotter *s);
+/* How the iterators were loaded: "light skeleton", "libbpf" or "pinned". */
+const char *ts_snapshotter__loader_name(const struct ts_snapshotter *s);
+/* Socket cookies from bpf_get_socket_cookie() (else the cached ones). */
+bool ts_snapshotter__cookie_helper(const struct ts_snapshotter *s);
 
 /* One-shot: new, collect, free. */
 int ts_snapshot__collect(const struct ts_snapshot_opts *o, struct ts_sock **out,
