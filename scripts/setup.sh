@@ -4,7 +4,7 @@
 # Quiet and quick when everything is already there.
 set -euo pipefail
 
-PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool
+PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool time
       libelf-dev zlib1g-dev iproute2 nftables python3 net-tools netbase
       util-linux man-db groff-base libclang-rt-14-dev
       libmicrohttpd-dev prometheus python3-jsonschema dpkg-dev file systemd

@@ -7,6 +7,7 @@ and a valid file; files are created 0600 and never replaced without
 per event of a real capture (printed, not judged)."""
 import datetime
 import os
+import re
 import shutil
 import signal
 import struct
@@ -43,8 +44,17 @@ def test_disk_full():
                "want one disk-full line: %s" % err)
         size = os.stat(path).st_size
         expect(size <= 64 * 1024, "file larger than the disk: %d" % size)
-        recs, rerr = capkit.report_json(path)  # valid: trailer and all
+        m = re.search(r"the last (\d+) events could not be written", err)
+        expect(m and int(m.group(1)) > 0, "recorder counts no unwritten events: %s" % err)
+        unwritten = int(m.group(1))
+        # Valid as a file (trailer and all), incomplete as a recording: the
+        # trailer counts what was not written and report says so, exit 3.
+        recs, rerr = capkit.report_json(path, "--info", want_rc=3)
         expect(len(recs) > 100, "only %d records survived" % len(recs))
+        expect("%d not written" % unwritten in rerr, "trailer: %s" % rerr)
+        warn = capkit.error_lines(rerr)
+        expect(len(warn) == 1 and "%d events could not be written" % unwritten in warn[0],
+               "report must warn once about the unwritten events: %s" % rerr)
         print("  disk full after %d bytes, %d records readable; recorder said: %s" %
               (size, len(recs) - 1, errs[0]))
     finally:

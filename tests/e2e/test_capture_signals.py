@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""Nothing lost: SIGTERM and Ctrl-C during 'record' close the file with
+"""Nothing lost: SIGTERM, Ctrl-C and SIGHUP during 'record' close the file with
 its trailer; SIGKILL leaves a file readable up to its last chunk (written
 at least every second), reported with a warning and exit status 3."""
 import os
@@ -50,6 +50,11 @@ def test_sigint():
     run_stop(signal.SIGINT)
 
 
+def test_sighup():
+    """A dropped SSH session: the recording ends as with SIGTERM."""
+    run_stop(signal.SIGHUP)
+
+
 def test_sigkill():
     path = os.path.join(tempfile.mkdtemp(prefix="tscap"), "kill.cap")
     with tslib.Netns("capkill") as ns:
@@ -75,4 +80,4 @@ def test_sigkill():
 
 
 if __name__ == "__main__":
-    tslib.main([test_sigterm, test_sigint, test_sigkill])
+    tslib.main([test_sigterm, test_sigint, test_sighup, test_sigkill])

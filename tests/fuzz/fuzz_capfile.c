@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target for the capture reader: any input must end in a clean
- * status (OK, DAMAGED, BAD), never a crash, a sanitizer report or a hang.
- * The records it yields also go through the report sinks, and are written
- * again with the writer and read back: they must come out the same.
+ * libFuzzer target for the whole report path: the capture reader, the
+ * tracker and every sink 'report' has (text, JSON, timeline text and JSON,
+ * summary, --at).  Any input must end in a clean status (OK, DAMAGED,
+ * BAD), never a crash, a sanitizer report (UBSan included: time
+ * arithmetic) or a hang.  The records are also written again with the
+ * writer and read back: they must come out the same.
  *
  * The first input byte picks what the rest is.  CRCs and zlib shield the
  * decoders from blind mutation, so besides whole files (mode 0) the
  * fuzzer also feeds raw chunk payloads (1) and raw snapshot payloads (2),
- * which this target frames, compresses and checksums itself.
+ * which this target frames, compresses and checksums itself, behind a
+ * header whose clocks (start, wall-clock offset) and --at moment come
+ * from the input's next 24 bytes: extreme clocks are the fuzzer's choice.
  */
 #define _GNU_SOURCE
 #include "core/capfile/capfile.h"
 #include "core/capfile/capfile_int.h"
 #include "core/stream/pipeline.h"
+#include "core/stream/tracker.h"
 #include "core/sinks/sink_report.h"
 #include "core/sinks/sinks.h"
 #include <stdio.h>
@@ -52,12 +57,15 @@ static size_t put_frame(uint8_t *out, uint32_t type, const uint8_t *p, size_t le
 }
 
 /* A valid file around one raw payload (mode 1: chunk, 2: snapshot). */
-static size_t wrap(int mode, const uint8_t *p, size_t len)
+static size_t wrap(int mode, const uint8_t *p, size_t len, const struct ts_cap_header *hc)
 {
 	static const uint8_t chunk[] = {1, 0, 0, 0, 0, 0, 0,	       0, 1, 0,
 					0, 0, 0, 0, 0, 0, TS_REC_LOST, 0, 2, 5};
 	static const uint8_t empty_snap[4];
 	struct ts_cap_header h = {.version = 1};
+
+	h.start_mono_ns = hc->start_mono_ns;
+	h.wall_offset_ns = hc->wall_offset_ns;
 	uint8_t head[256], trl[TS_CAP_TRLR_LEN] = {};
 	size_t n = 0;
 
@@ -139,7 +147,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ts_capr *r = NULL;
 	struct ts_sink s;
 	struct ts_rec rec;
+	struct ts_tracker_opts to = {.max_conns = 64};
+	struct ts_cap_header hc = {};
+	uint64_t at_delta = 1000000000ULL;
 	size_t nsocks, n = 0;
+	uint8_t mode;
 
 	if (!devnull) {
 		devnull = fopen("/dev/null", "w");
@@ -151,12 +163,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	if (data[0] % 3 && size - 1 <= TS_CAP_MAX_RAW) {
-		size = wrap(data[0] % 3, data + 1, size - 1);
+	mode = data[0];
+	data++;
+	size--;
+	if (mode % 3 && size >= 24) {
+		hc.start_mono_ns = get_u64(data);
+		hc.wall_offset_ns = (int64_t)get_u64(data + 8);
+		at_delta = get_u64(data + 16);
+		data += 24;
+		size -= 24;
+	}
+	if (mode % 3 && size <= TS_CAP_MAX_RAW) {
+		size = wrap(mode % 3, data, size, &hc);
 		data = wrapped;
-	} else {
-		data++;
-		size--;
 	}
 	if (ts_capr__open_mem(data, size, &r)) {
 		if (r && ts_capr__status(r) == TS_CAPR_OK)
@@ -166,13 +185,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ts_capr__snapshot(r, &socks, &nsocks);
 	meta.wall_offset_ns = ts_capr__header(r)->wall_offset_ns;
+	meta.color = mode & 0x80;
 	ts_pipeline__init(&p, NULL, &meta);
-	ao.at_mono_ns = ts_capr__header(r)->start_mono_ns + 1000000000ULL;
+	/* As report does: the tracker, then every sink. */
+	if (ts_pipeline__track(&p, &to))
+		abort();
+	ao.at_mono_ns = ts_capr__header(r)->start_mono_ns;
+	if (__builtin_add_overflow(ao.at_mono_ns, at_delta, &ao.at_mono_ns))
+		ao.at_mono_ns = UINT64_MAX;
 	ao.socks = socks;
 	ao.nsocks = nsocks;
-	if (ts_sink_summary__new(&s, devnull, &meta, false) || ts_pipeline__add_sink(&p, s) ||
+	ao.json = mode & 0x40;
+	if (ts_sink_summary__new(&s, devnull, &meta, mode & 0x20) || ts_pipeline__add_sink(&p, s) ||
 	    ts_sink_at__new(&s, devnull, &meta, &ao) || ts_pipeline__add_sink(&p, s) ||
-	    ts_sink_json__new(&s, devnull, &meta) || ts_pipeline__add_sink(&p, s))
+	    ts_sink_json__new(&s, devnull, &meta) || ts_pipeline__add_sink(&p, s) ||
+	    ts_sink_text__new(&s, devnull, &meta) || ts_pipeline__add_sink(&p, s) ||
+	    ts_sink_timeline_text__new(&s, devnull, &meta) || ts_pipeline__add_sink(&p, s) ||
+	    ts_sink_timeline_json__new(&s, devnull, &meta) || ts_pipeline__add_sink(&p, s))
 		abort();
 	while (ts_capr__next(r, &rec) == 1) {
 		ts_pipeline__push(&p, &rec);

@@ -3,7 +3,10 @@
 """Write seeds for fuzz_capfile into DIR: capture files built straight from
 docs/CAPTURE_FORMAT.md (a second, independent writer), each prefixed with
 the target's mode byte: 0 a whole file, 1 a raw chunk payload, 2 a raw
-snapshot payload."""
+snapshot payload; modes 1 and 2 then carry 24 bytes of header clocks
+(start, wall-clock offset, --at delta) before the payload.
+
+    mkseeds.py DIR [fuzz_parse]   the seeds of fuzz_parse instead"""
 import os
 import struct
 import sys
@@ -94,11 +97,31 @@ def main(out):
     for name, body in files.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(b"\0" + MAGIC + struct.pack("<II", 1, 0) + body)
-    with open(os.path.join(out, "chunk.raw"), "wb") as f:
-        f.write(b"\1" + chunk_raw(5, ev1, descs))
-    with open(os.path.join(out, "snap.raw"), "wb") as f:
-        f.write(b"\2" + struct.pack("<I", 3) + sock(0, 4) + sock(1, 6) + sock(2, 4))
+    clocks = {"": struct.pack("<QqQ", 1000, 1700000000 * 10**9, 10**9),
+              "_maxclock": struct.pack("<QqQ", 2**64 - 1, 2**63 - 1, 2**64 - 1),
+              "_minclock": struct.pack("<QqQ", 0, -2**63, 2**63)}
+    for tag, c in clocks.items():
+        with open(os.path.join(out, "chunk%s.raw" % tag), "wb") as f:
+            f.write(b"\1" + c + chunk_raw(5, ev1, descs))
+        with open(os.path.join(out, "snap%s.raw" % tag), "wb") as f:
+            f.write(b"\2" + c + struct.pack("<I", 3) + sock(0, 4) + sock(1, 6) + sock(2, 4))
+
+
+def parse_seeds(out):
+    """fuzz_parse: selector, 16 bytes of clocks, the string."""
+    os.makedirs(out, exist_ok=True)
+    c = struct.pack("<Qq", 1000, 1700000000 * 10**9)
+    seeds = [(0, "8080"), (1, "65535"), (2, "16M"), (2, "1G"), (3, "1.5"), (3, "250ms"),
+             (4, "+5s"), (4, "2026-11-21T12:00:05Z"), (4, "2026-11-21T13:00:05.25+01:00"),
+             (4, "2300-01-01T00:00:00Z"), (5, "curl"), (5, "\x1b]0;pwn\x07\x1b[2J\xff\xc3"),
+             (5, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d \xc2\x9b")]
+    for i, (sel, text) in enumerate(seeds):
+        with open(os.path.join(out, "seed%02d" % i), "wb") as f:
+            f.write(bytes([sel]) + c + text.encode("latin-1"))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if len(sys.argv) > 2 and sys.argv[2] == "fuzz_parse":
+        parse_seeds(sys.argv[1])
+    else:
+        main(sys.argv[1])

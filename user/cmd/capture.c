@@ -10,19 +10,30 @@
 
 #define MAX_ARGS 64
 
-static void say_exists(const char *path)
+static void say_refused(const char *path, int err)
 {
-	ts_err("cannot create %s: the file exists (use --force to replace it)", path);
+	const char *why = ts_capw__refusal(err);
+
+	if (why && err != -EEXIST)
+		ts_err("cannot replace %s: %s; --force replaces only regular files of this user",
+		       path, why);
+	else if (why)
+		ts_err("cannot create %s: %s", path, why);
+	else
+		ts_err("cannot create %s: %s", path, strerror(-err));
 }
 
 int ts_capture__precheck(const struct ts_capture_opts *o)
 {
-	struct stat st;
+	int err;
 
-	if (!o->path || !strcmp(o->path, "-") || o->force || lstat(o->path, &st))
+	if (!o->path || !strcmp(o->path, "-"))
 		return 0;
-	say_exists(o->path);
-	return -EEXIST;
+	/* Before the BPF programs load: a refused path costs nothing. */
+	err = ts_capw__check_target(o->path, o->force);
+	if (err)
+		say_refused(o->path, err);
+	return err;
 }
 
 int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
@@ -56,16 +67,13 @@ int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 
 	err = ts_capw__open(&wo, h, socks, nsocks, &w);
 	if (err) {
-		if (err == -EEXIST)
-			say_exists(o->path);
-		else
-			ts_err("cannot create %s: %s", o->path, strerror(-err));
+		say_refused(o->path, err);
 		goto cleanup;
 	}
 	if (ts_capw__snapshot_skipped(w))
 		ts_warn(
-		    "%llu sockets of the initial snapshot had impossible values and were left out",
-		    (unsigned long long)ts_capw__snapshot_skipped(w));
+		    "%llu sockets of the initial snapshot were left out (impossible values, or past the %d a capture keeps)",
+		    (unsigned long long)ts_capw__snapshot_skipped(w), TS_CAP_MAX_SNAP_SOCKS);
 	err = ts_sink_capture__new(&sink, w, out);
 	if (!err)
 		err = ts_pipeline__add_sink(p, sink);

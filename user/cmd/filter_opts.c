@@ -81,6 +81,7 @@ void ts_opt_netns(const struct argp_state *state, const char *arg, uint32_t *ino
 		ts_usage_error(state, "invalid --netns '%s': %s", arg,
 			       err == -EINVAL ? "not a network namespace file, name or inode number" :
 			       err == -ENOENT ? "no such network namespace" :
+			       err == -ERANGE ? "an inode number is 1..4294967295 (leave --netns out to trace every namespace)" :
 						strerror(-err));
 }
 

@@ -11,6 +11,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "cmd/output.h"
 #include "core/capfile/capfile.h"
 #include "core/sinks/pictures.h"
+#include "core/util/escape.h"
 #include "core/util/log.h"
 #include "core/stream/source_file.h"
 #include "core/util/parse.h"
@@ -185,30 +187,20 @@ static const struct argp argp = {
 	.children = children,
 };
 
-/* Header strings come from the file: no terminal escapes get through. */
-static const char *printable(const char *s, char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < len; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	buf[i] = '\0';
-	return buf;
-}
-
 static void print_info(const struct ts_capr *r)
 {
 	const struct ts_cap_header *h = ts_capr__header(r);
-	char host[256], kernel[256], cmd[TS_CAP_MAX_STR];
+	/* Header strings come from the file: no terminal escapes get through. */
+	char host[1024], kernel[1024], cmd[TS_ESC_LEN(TS_CAP_MAX_STR)];
 	const struct ts_sock *socks;
 	size_t n;
 
 	ts_capr__snapshot(r, &socks, &n);
 	fprintf(stderr, "capture: format %u, host %s, kernel %s, %zu sockets in the snapshot\n"
 			"capture: recorded by: %s\n",
-		h->version, printable(h->host, host, sizeof(host)),
-		printable(h->kernel, kernel, sizeof(kernel)), n,
-		printable(h->cmdline, cmd, sizeof(cmd)));
+		h->version, ts_escape(host, sizeof(host), h->host),
+		ts_escape(kernel, sizeof(kernel), h->kernel), n,
+		ts_escape(cmd, sizeof(cmd), h->cmdline));
 }
 
 /* Files the pictures go to, opened before anything is read. */
@@ -324,6 +316,9 @@ int cmd_report(int argc, char **argv)
 	int err, ret = 1;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	/* A closed stdout (| head) is seen as EPIPE and ends the report
+	 * quietly with status 0, instead of killing it. */
+	signal(SIGPIPE, SIG_IGN);
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	err = ts_capr__open(o.path, &r);
 	if (err) {
@@ -395,9 +390,18 @@ cleanup:
 		ret = EXIT_DAMAGED;
 	}
 	if (!ret && ts_capr__trailer(r, &t) && (o.header || ts_log_verbose()))
-		fprintf(stderr, "capture: trailer: %llu events, %llu lost, %llu chunks\n",
+		fprintf(stderr, "capture: trailer: %llu events, %llu lost, %llu not written, %llu chunks\n",
 			(unsigned long long)t.events, (unsigned long long)t.lost,
-			(unsigned long long)t.chunks);
+			(unsigned long long)t.unwritten, (unsigned long long)t.chunks);
+	/* A recording cut short by a full disk is complete as a file, not
+	 * as a recording. */
+	if (!ret && !closed && ts_capr__trailer(r, &t) && t.unwritten) {
+		ts_warn("%s: %llu events could not be written when it was recorded (a write "
+			"error stopped the recording); the %llu records in the file were reported",
+			o.path, (unsigned long long)t.unwritten,
+			(unsigned long long)pipe.totals.records);
+		ret = EXIT_DAMAGED;
+	}
 	ts_capr__close(r);
 	ts_pipeline__free(&pipe);
 	return ret;

@@ -266,7 +266,7 @@ int cmd_snapshot(int argc, char **argv)
 		err = ts_pin__remove_all();
 		if (err < 0) {
 			ts_err("cannot remove the pins in %s: %s", TS_PIN_ROOT,
-			       strerror(-err));
+			       ts_pin__refusal(err) ?: strerror(-err));
 			return 1;
 		}
 		ts_info("%d pinned iterators removed", err);

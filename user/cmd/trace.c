@@ -292,11 +292,12 @@ cleanup:
 	}
 	if (ts_sink_capture__error(st.cap) && ts_sink_capture__error(st.cap) != -EFBIG)
 		ret = 1;
-	if (st.loader && !closed)
+	/* Totals of a run that traced: none when setup failed (a refused -w). */
+	if (st.live && !closed)
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
 			(unsigned long long)pipe.totals.records,
 			(unsigned long long)pipe.totals.lost);
-	if (st.loader && pipe.totals.conns_evicted)
+	if (st.live && pipe.totals.conns_evicted)
 		ts_warn("%llu connections evicted (raise --max-conns)",
 			(unsigned long long)pipe.totals.conns_evicted);
 	ts_startup__end(&st);

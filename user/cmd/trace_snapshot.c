@@ -4,6 +4,7 @@
 #include <string.h>
 #include "kernel/snapshot.h"
 #include "cmd/trace_snapshot.h"
+#include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/util/log.h"
 #include "core/sinks/sinks.h"
@@ -165,6 +166,7 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 	struct ts_sock_stats st;
 	struct ts_sock *s = NULL;
 	char clock[TS_TIMESTR_LEN];
+	char text[TS_ESC_LEN(sizeof(st.hints[0].text))];
 	size_t n = 0;
 	int err;
 
@@ -179,14 +181,15 @@ int ts_trace_snap__print_summary(struct ts_trace_snap *t, FILE *f,
 		err = ts_stats__print_json(f, &st, 10, ts_now_mono_ns(), wall_offset_ns);
 	} else {
 		ts_fmt_clock(clock, sizeof(clock),
-			     (int64_t)ts_now_mono_ns() + wall_offset_ns);
+			     ts_wall_ns(ts_now_mono_ns(), wall_offset_ns));
 		fprintf(f, "%-12s -- sockets: %u", clock, st.total);
 		for (unsigned int i = 1; i < TS_STATS_STATES; i++)
 			if (st.by_state[i])
 				fprintf(f, " %s %u", ts_state_name(i), st.by_state[i]);
 		fputc('\n', f);
 		for (size_t i = 0; i < st.nhints; i++)
-			fprintf(f, "%-12s -- ! %s\n", clock, st.hints[i].text);
+			fprintf(f, "%-12s -- ! %s\n", clock,
+				ts_escape(text, sizeof(text), st.hints[i].text));
 		err = ts_sink_werr(f);
 	}
 	ts_stats__free(&st);

@@ -35,7 +35,9 @@ struct ts_snapshotter {
 	uint32_t netns; /* its inode number */
 	bool cookie_helper;
 	unsigned int hz; /* 0 until the first end record */
-	char buf[]; /* READ_BUF bytes for reading iter/tcp */
+	/* READ_BUF bytes for reading iter/tcp; records are read in place, so
+	 * the buffer is aligned as they are (UBSan: misaligned access). */
+	char buf[] __attribute__((aligned(8)));
 };
 
 /* Large reads: the kernel fills at most its seq_file buffer (32 KiB) per
@@ -106,7 +108,7 @@ static int open_pinned(struct ts_snapshotter *s, const struct ts_snapshot_opts *
 			pin_dir, (double)(ts_now_mono_ns() - t0) / 1e6);
 		return 0;
 	}
-	if (err != -ENOENT)
+	if (err != -ENOENT && err != -EPERM)
 		ts_err("%s does not hold tcpscope's iterators (%s): remove it with 'tcpscope snapshot --unpin'",
 		       pin_dir, strerror(-err));
 	return err;
@@ -158,7 +160,7 @@ static int load_new(struct ts_snapshotter *s, const struct ts_snapshot_opts *o,
 		err = ts_pin__save(pin_dir, s->tcp_fd, files_fd);
 		if (err)
 			ts_warn("cannot pin the iterators in %s (%s): going on without",
-				pin_dir, strerror(-err));
+				pin_dir, ts_pin__refusal(err) ?: strerror(-err));
 		else
 			ts_info("snapshot iterators pinned in %s", pin_dir);
 	}
@@ -200,7 +202,8 @@ int ts_snapshotter__new(const struct ts_snapshot_opts *o,
 
 		ts_pin__dir(pin_dir, sizeof(pin_dir), elf, sz);
 		err = open_pinned(s, o, pin_dir, t0);
-		if (err == -ENOENT)
+		/* -EPERM: a pin directory we do not trust; pinning says so. */
+		if (err == -ENOENT || err == -EPERM)
 			err = load_new(s, o, pin_dir, t0);
 	} else {
 		err = load_new(s, o, NULL, t0);

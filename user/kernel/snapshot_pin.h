@@ -9,6 +9,10 @@
  * Pins live in /sys/fs/bpf/tcpscope/snap-<hash of the BPF object>/ (mode
  * 0700): another build of tcpscope never picks up pins of a different
  * program.  bpffs forgets them at reboot; --unpin removes them.
+ *
+ * Both directories must belong to the user tcpscope runs as and allow
+ * nothing to group and others (bpffs is world-writable): otherwise they
+ * are neither used nor removed (-EPERM), and no link is ever followed.
  */
 #ifndef TS_SNAPSHOT_PIN_H
 #define TS_SNAPSHOT_PIN_H
@@ -33,5 +37,8 @@ int ts_pin__save(const char *dir, int tcp_fd, int files_fd);
 
 /* Remove every pin under TS_PIN_ROOT; the number removed or -errno. */
 int ts_pin__remove_all(void);
+
+/* Why a pin directory was refused (-EPERM, -ENOTSUP), or NULL. */
+const char *ts_pin__refusal(int err);
 
 #endif

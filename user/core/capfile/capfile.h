@@ -29,6 +29,12 @@
 #define TS_CAP_MAX_HEAD 65536
 #define TS_CAP_MAX_RAW (4U << 20)
 #define TS_CAP_MAX_STR 4096
+/* Sockets in the snapshot of a capture: the writer keeps at most this
+ * many, the reader refuses more (memory: about 100 bytes each). */
+#define TS_CAP_MAX_SNAP_SOCKS (1 << 18)
+/* Raw (inflated) bytes per byte a frame takes in the file (its 16-byte
+ * header counted): past it, a zip bomb, refused. */
+#define TS_CAP_MAX_RATIO 64
 /* Chunks are cut when their raw (uncompressed) size reaches this. */
 #define TS_CAP_CHUNK_RAW 1048576
 
@@ -48,6 +54,7 @@ struct ts_cap_trailer {
 	uint64_t lost;	 /* ring-buffer reservations that failed */
 	uint64_t chunks;
 	uint64_t end_mono_ns; /* CLOCK_MONOTONIC when recording ended */
+	uint64_t unwritten;   /* events a write error kept out of the file */
 };
 
 /* ---- writer ---------------------------------------------------------- */
@@ -65,11 +72,21 @@ struct ts_capw_opts {
 };
 
 /*
- * Create the file (mode 0600; O_EXCL unless force) and write the preamble,
- * the header and the snapshot.  Prints nothing; returns 0 or -errno.
+ * Create the file (mode 0600, O_EXCL) and write the preamble, the header
+ * and the snapshot.  With force, an existing regular file of ours is
+ * replaced by a new file renamed over it (ts_capw__check_target says
+ * what is refused).  Prints nothing; returns 0 or -errno.
  */
 int ts_capw__open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
 		 const struct ts_sock *socks, size_t nsocks, struct ts_capw **out);
+/*
+ * May path be written?  0 when it does not exist (or exists, is a regular
+ * file of this user and force is set); -EEXIST without force; with force
+ * -ELOOP (symlink), -EISDIR, -ESPIPE (FIFO, socket), -ENODEV (device),
+ * -EPERM (another user's file).  ts_capw__refusal() words these.
+ */
+int ts_capw__check_target(const char *path, bool force);
+const char *ts_capw__refusal(int err);
 /* Same, on a descriptor the caller opened (tests, fuzz corpus). */
 int ts_capw__open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_header *h,
 		    const struct ts_sock *socks, size_t nsocks, struct ts_capw **out);
@@ -95,7 +112,8 @@ uint64_t ts_capw__bytes(const struct ts_capw *w);
 uint64_t ts_capw__events(const struct ts_capw *w);
 /* Snapshot sockets left out for an impossible family, state or timer. */
 uint64_t ts_capw__snapshot_skipped(const struct ts_capw *w);
-/* Records accepted but not written because of an error. */
+/* Records offered but not written because of a write error (counted in
+ * the trailer too). */
 uint64_t ts_capw__dropped(const struct ts_capw *w);
 /* First error (negative errno) and a sentence saying what failed. */
 int ts_capw__error(const struct ts_capw *w, const char **msg);

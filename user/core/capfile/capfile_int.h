@@ -24,6 +24,7 @@ extern const uint8_t ts_cap_magic[8];
 #define TS_CAP_SOCK_LEN 97   /* one struct ts_sock in a SNAP frame */
 #define TS_CAP_SNAP_MAX 8192 /* sockets per SNAP frame */
 #define TS_CAP_TRLR_LEN 32
+#define TS_CAP_TRLR_LEN_UNWRITTEN 40 /* with the count of unwritten events */
 #define TS_CAP_CHUNK_HDR 16  /* u64 base_ts, u32 nevents, u32 ndesc */
 #define TS_CAP_DESC_FIXED 21 /* conn, family, ports, pid, netns */
 #define TS_CAP_DESC_MIN 30   /* v4 descriptor with an empty comm */

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Capture reader.  The file is mapped (or read whole when it is not a
- * regular file); every length is checked against what is left before it
- * is used and against fixed maxima before anything is allocated, so a
- * crafted file can make the reader stop but not crash.  Reading stops at
- * the first damaged frame; what came before it has been delivered.
+ * Capture reader.  A regular file is mapped; anything else (a pipe, a
+ * device) is read as a stream, one frame at a time, after its first bytes
+ * proved to be the magic.  Every length is checked against what is left
+ * before it is used and against fixed maxima before anything is
+ * allocated, so a crafted file can make the reader stop but not crash,
+ * and the memory it takes is bounded (docs/SECURITY.md adds it up).
+ * Reading stops at the first damaged frame; what came before it has been
+ * delivered.
  */
 #include "core/capfile/capfile_int.h"
 #include "core/stream/states.h"
@@ -21,7 +24,7 @@
 
 /* Largest stored payload: zlib's worst case for the largest raw chunk. */
 #define MAX_STORED (TS_CAP_MAX_RAW + TS_CAP_MAX_RAW / 64 + 1024)
-#define READ_CHUNK (1 << 20)
+#define READ_CHUNK (64 << 10)
 
 struct ts_capr {
 	const uint8_t *buf; /* the bytes from file offset 'base' on */
@@ -32,6 +35,7 @@ struct ts_capr {
 	size_t base;	    /* file offset of buf[0] (0 unless streaming) */
 	int fd;		    /* a pipe read as a stream, or -1 */
 	size_t win_cap;
+	size_t dropped; /* mapped bytes before this were given back */
 	bool eof;
 
 	struct ts_cap_header h;
@@ -222,6 +226,20 @@ static int inflate_frame(struct ts_capr *r, const struct frame *f)
 {
 	int zr;
 
+	/*
+	 * zlib inflates at most ~1032:1; real chunks shrink 2-6 times.  A
+	 * frame claiming far more is built to multiply the output of report
+	 * (every event is a line of text), not recorded by tcpscope.  With
+	 * the frame header counted, no frame inflates more than 64 times the
+	 * bytes it takes in the file, small ones included.
+	 */
+	if ((uint64_t)f->raw > ((uint64_t)f->stored + TS_CAP_FRAME_HDR_LEN) * TS_CAP_MAX_RATIO) {
+		fail(r, TS_CAPR_DAMAGED,
+		     "%s frame at byte offset %zu claims to inflate %u bytes to %u (more than "
+		     "%d:1): a decompression bomb, not a recording",
+		     frame_name(f->type), r->pos, f->stored, f->raw, TS_CAP_MAX_RATIO);
+		return -1;
+	}
 	if (ensure_raw(r, f->raw ? f->raw : 1))
 		return -ENOMEM;
 	inflateReset(&r->z);
@@ -230,6 +248,13 @@ static int inflate_frame(struct ts_capr *r, const struct frame *f)
 	r->z.next_out = r->raw;
 	r->z.avail_out = f->raw;
 	zr = inflate(&r->z, Z_FINISH);
+	if (zr != Z_STREAM_END && r->z.avail_out == 0 && r->z.avail_in) {
+		fail(r, TS_CAPR_DAMAGED,
+		     "compressed data in %s frame at byte offset %zu inflates past the %u bytes "
+		     "its header states: a decompression bomb or a corrupt frame",
+		     frame_name(f->type), r->pos, f->raw);
+		return -1;
+	}
 	if (zr != Z_STREAM_END || r->z.total_out != f->raw || r->z.avail_in) {
 		fail(r, TS_CAPR_DAMAGED, "bad compressed data in %s frame at byte offset %zu (%s)",
 		     frame_name(f->type), r->pos,
@@ -254,6 +279,19 @@ static int load_snapshot(struct ts_capr *r, const struct frame *f)
 	if (r->rawlen < 4 || (size_t)n * TS_CAP_SOCK_LEN != r->rawlen - 4) {
 		fail(r, TS_CAPR_DAMAGED, "bad socket count in snapshot frame at byte offset %zu",
 		     r->pos);
+		return -1;
+	}
+	if (n > TS_CAP_SNAP_MAX) {
+		fail(r, TS_CAPR_DAMAGED,
+		     "%u sockets in snapshot frame at byte offset %zu (at most %d a frame)", n,
+		     r->pos, TS_CAP_SNAP_MAX);
+		return -1;
+	}
+	if (r->nsocks + n > TS_CAP_MAX_SNAP_SOCKS) {
+		fail(r, TS_CAPR_DAMAGED,
+		     "snapshot frame at byte offset %zu takes the snapshot past %d sockets, the "
+		     "most a capture holds",
+		     r->pos, TS_CAP_MAX_SNAP_SOCKS);
 		return -1;
 	}
 	s = realloc(r->socks, (r->nsocks + n + 1) * sizeof(*s));
@@ -379,7 +417,9 @@ bad:
 
 static int load_trailer(struct ts_capr *r, const struct frame *f)
 {
-	if (f->stored != TS_CAP_TRLR_LEN || f->raw != TS_CAP_TRLR_LEN) {
+
+	if ((f->stored != TS_CAP_TRLR_LEN && f->stored != TS_CAP_TRLR_LEN_UNWRITTEN) ||
+	    f->raw != f->stored) {
 		fail(r, TS_CAPR_DAMAGED, "bad trailer length %u at byte offset %zu", f->stored,
 		     r->pos + 4);
 		return -1;
@@ -388,6 +428,7 @@ static int load_trailer(struct ts_capr *r, const struct frame *f)
 	r->trailer.lost = get_u64(f->payload + 8);
 	r->trailer.chunks = get_u64(f->payload + 16);
 	r->trailer.end_mono_ns = get_u64(f->payload + 24);
+	r->trailer.unwritten = f->stored > TS_CAP_TRLR_LEN ? get_u64(f->payload + 32) : 0;
 	r->has_trailer = true;
 	r->done = true;
 	r->pos += TS_CAP_FRAME_HDR_LEN + f->stored;
@@ -407,12 +448,30 @@ static int load_trailer(struct ts_capr *r, const struct frame *f)
 	return 0;
 }
 
+/*
+ * Pages of a mapped file that were read count in the resident set until
+ * the kernel needs them back: return them as the reading goes, so that
+ * memory does not grow with the file.
+ */
+#define DROP_EVERY (32 << 20)
+
+static void drop_read_pages(struct ts_capr *r)
+{
+	size_t upto = r->pos & ~(size_t)(DROP_EVERY - 1);
+
+	if (!r->map || upto <= r->dropped)
+		return;
+	madvise((uint8_t *)r->map + r->dropped, upto - r->dropped, MADV_DONTNEED);
+	r->dropped = upto;
+}
+
 /* Read frames until a chunk with events is loaded or the file ends. */
 static int next_chunk(struct ts_capr *r)
 {
 	struct frame f;
 	int err;
 
+	drop_read_pages(r);
 	while (!r->done) {
 		err = peek_frame(r, &f, TS_CAPR_DAMAGED);
 		if (err < 0)
@@ -659,8 +718,8 @@ int ts_capr__open_mem(const void *buf, size_t len, struct ts_capr **out)
 
 	if (err)
 		return err;
-	r->buf = buf;
-	r->len = len;
+	r->buf = buf ? buf : (const uint8_t *)"";
+	r->len = buf ? len : 0;
 	*out = r;
 	return capr_start(r);
 }

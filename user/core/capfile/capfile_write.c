@@ -7,10 +7,14 @@
  * end.  Frames go out with pwrite(); a failed write is undone with
  * ftruncate so that the file always ends on a complete frame.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mkostemp */
+#endif
 #include "core/capfile/capfile_int.h"
 #include "core/util/fmt.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,7 +137,7 @@ static int append(struct ts_capw *w, const void *buf, size_t len)
 
 static size_t trailer_frame_len(void)
 {
-	return TS_CAP_FRAME_HDR_LEN + TS_CAP_TRLR_LEN;
+	return TS_CAP_FRAME_HDR_LEN + TS_CAP_TRLR_LEN_UNWRITTEN;
 }
 
 /* buf has TS_CAP_FRAME_HDR_LEN bytes free in front of the payload. */
@@ -404,8 +408,12 @@ int ts_capw__add(struct ts_capw *w, const struct ts_rec *r)
 	uint32_t idx = 0;
 	int err;
 
-	if (w->err)
+	if (w->err) {
+		/* After a write error every record offered is one missing. */
+		if (w->err != -EFBIG && !w->finished && r->type != TS_REC_LOST)
+			w->dropped++;
 		return w->err;
+	}
 	if (pending_raw(w) + TS_CAP_DESC_MAX + TS_CAP_EVENT_MAX > w->chunk_raw) {
 		err = write_chunk(w);
 		if (err)
@@ -456,14 +464,21 @@ int ts_capw__flush(struct ts_capw *w, bool force)
 
 static int write_trailer(struct ts_capw *w)
 {
-	uint8_t buf[TS_CAP_FRAME_HDR_LEN + TS_CAP_TRLR_LEN];
+	uint8_t buf[TS_CAP_FRAME_HDR_LEN + TS_CAP_TRLR_LEN_UNWRITTEN];
 	uint8_t *p = buf + TS_CAP_FRAME_HDR_LEN;
+	size_t len = TS_CAP_TRLR_LEN;
 
 	put_u64(p, w->events);
 	put_u64(p + 8, w->lost);
 	put_u64(p + 16, w->chunks);
 	put_u64(p + 24, ts_now_mono_ns());
-	return write_frame(w, TS_FR_TRLR, buf, TS_CAP_TRLR_LEN, TS_CAP_TRLR_LEN);
+	/* Events that a write error kept out of the file: a trailer that
+	 * said nothing would make the file look complete. */
+	if (w->dropped) {
+		put_u64(p + 32, w->dropped);
+		len = TS_CAP_TRLR_LEN_UNWRITTEN;
+	}
+	return write_frame(w, TS_FR_TRLR, buf, len, len);
 }
 
 static void free_writer(struct ts_capw *w)
@@ -542,6 +557,11 @@ static int write_snapshot(struct ts_capw *w, const struct ts_sock *socks, size_t
 	size_t done = 0;
 	int err = 0;
 
+	/* What a reader would refuse stays out: the first sockets are kept. */
+	if (n > TS_CAP_MAX_SNAP_SOCKS) {
+		w->snap_skipped += n - TS_CAP_MAX_SNAP_SOCKS;
+		n = TS_CAP_MAX_SNAP_SOCKS;
+	}
 	/* Empty snapshots are written too: "nothing was open" is news. */
 	do {
 		size_t k = n - done < TS_CAP_SNAP_MAX ? n - done : TS_CAP_SNAP_MAX;
@@ -635,11 +655,87 @@ fail:
 	return err;
 }
 
+const char *ts_capw__refusal(int err)
+{
+	switch (err) {
+	case -ELOOP:
+		return "it is a symbolic link";
+	case -EISDIR:
+		return "it is a directory";
+	case -ESPIPE:
+		return "it is a FIFO or a socket";
+	case -ENODEV:
+		return "it is a device";
+	case -EPERM:
+		return "it belongs to another user";
+	case -EEXIST:
+		return "the file exists (use --force to replace it)";
+	}
+	return NULL;
+}
+
+int ts_capw__check_target(const char *path, bool force)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!force)
+		return -EEXIST;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+		return -ESPIPE;
+	if (!S_ISREG(st.st_mode))
+		return -ENODEV;
+	/* Replacing another user's file in a shared directory (/tmp) would
+	 * hand them the name they chose; let them (or root) remove it. */
+	if (st.st_uid != geteuid())
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * --force: a new file next to the old one, renamed over it.  The old
+ * inode is never opened, truncated or chmod'ed, so whatever sits at the
+ * path (a FIFO, a device, another user's file, a symlink swapped in after
+ * the check) is at worst unlinked by the rename, never written through.
+ */
+static int replace_open(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+	char tmp[PATH_MAX];
+	int fd, err;
+
+	if (dlen + strlen(".tcpscope-XXXXXX") + 1 > sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, dlen);
+	strcpy(tmp + dlen, ".tcpscope-XXXXXX");
+	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600, O_EXCL */
+	if (fd < 0)
+		return -errno;
+	/* The check again, as close to the rename as it gets. */
+	err = ts_capw__check_target(path, true);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int ts_capw__open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
 		 const struct ts_sock *socks, size_t nsocks, struct ts_capw **out)
 {
-	/* O_EXCL: an existing capture is never replaced by accident. */
-	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (o->force ? O_TRUNC : O_EXCL);
+	/*
+	 * O_EXCL: an existing capture is never replaced by accident, and
+	 * nothing at the path is followed or opened (a FIFO would block).
+	 */
 	int fd;
 
 	/* "-": stdout, for 'record -w - | report -'. */
@@ -649,15 +745,12 @@ int ts_capw__open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
 			return -errno;
 		return ts_capw__open_fd(fd, o, h, socks, nsocks, out);
 	}
-	fd = open(o->path, flags, 0600);
+	fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST && o->force)
+		fd = replace_open(o->path);
+	else if (fd < 0)
+		fd = -errno;
 	if (fd < 0)
-		return -errno;
-	/* A replaced file keeps its old mode otherwise. */
-	if (o->force && fchmod(fd, 0600)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
+		return fd;
 	return ts_capw__open_fd(fd, o, h, socks, nsocks, out);
 }

@@ -28,42 +28,6 @@ static size_t utf8_len(const unsigned char *p)
 	return 0;
 }
 
-const char *ts_pic_escape(char *buf, size_t len, const char *src)
-{
-	const unsigned char *p = (const unsigned char *)src;
-	size_t n = 0;
-
-	if (!len)
-		return buf;
-	while (*p) {
-		size_t k = utf8_len(p);
-		char tmp[8];
-		size_t tl;
-
-		if (k == 1 && *p >= 0x20 && *p < 0x7f && *p != '\\') {
-			tmp[0] = (char)*p;
-			tl = 1;
-		} else if (*p == '\\') {
-			memcpy(tmp, "\\\\", 2);
-			tl = 2;
-		} else if (k > 1 && !(k == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
-			memcpy(tmp, p, k);
-			tl = k;
-		} else {
-			snprintf(tmp, sizeof(tmp), "\\x%02x", *p);
-			tl = 4;
-			k = 1;
-		}
-		if (n + tl >= len)
-			break;
-		memcpy(buf + n, tmp, tl);
-		n += tl;
-		p += k ? k : 1;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 void ts_pic_json_str(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -8,14 +8,6 @@
 #include <stdio.h>
 #include "core/stream/pipeline.h"
 
-#define TS_PIC_ESC_LEN(n) (4 * (n) + 1)
-
-/*
- * Terminal text: printable ASCII and well-formed UTF-8 (U+00A0 and up)
- * pass, a backslash doubles, every other byte becomes \xNN.
- */
-const char *ts_pic_escape(char *buf, size_t len, const char *src);
-
 /*
  * s as a JSON string literal that is also safe inside an HTML <script>
  * element: '<', '>' and '&' as \u00XX (no "</script>" can appear), control

@@ -8,6 +8,7 @@
  * so such a close is shown as TIME_WAIT, marked inferred, for the 60 s
  * Linux keeps it (TCP_TIMEWAIT_LEN), unless a reset ended the connection.
  */
+#include "core/util/escape.h"
 #include "core/stream/connmap.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
@@ -40,35 +41,72 @@ struct at_sink {
 	struct entry *e;
 	size_t n, cap;
 	uint64_t applied, lost_before;
+	uint64_t untracked; /* events of connections past TS_AT_MAX_CONNS */
+	bool full;	    /* compacting no longer frees enough */
 	uint64_t last_ts; /* the newest record, at or after the moment */
 	size_t nsnap;
 	int err;
 };
 
-static struct entry *get(struct at_sink *s, uint64_t conn, bool *fresh)
+static bool shown(const struct at_sink *s, const struct entry *e)
+{
+	return e->alive && !(e->expires && e->expires < s->o.at_mono_ns);
+}
+
+/*
+ * Forget the connections that are over (closed, or a TIME_WAIT that ended
+ * before TIME) to make room.  Returns true when that freed enough for
+ * compacting to be worth doing again later.
+ */
+static bool compact(struct at_sink *s)
+{
+	size_t k = 0, before = s->n;
+	uint32_t idx;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (shown(s, &s->e[i]))
+			s->e[k++] = s->e[i];
+	s->n = k;
+	ts_connmap__free(&s->map);
+	for (size_t i = 0; i < k; i++)
+		if (ts_connmap__get(&s->map, s->e[i].conn, (uint32_t)i, &idx) < 0)
+			return false;
+	return before - k >= TS_AT_MAX_CONNS / 8;
+}
+
+/* 0 with *out set, -ENOMEM, or -ENOSPC: past TS_AT_MAX_CONNS. */
+static int get(struct at_sink *s, uint64_t conn, struct entry **out, bool *fresh)
 {
 	uint32_t idx;
 	int found;
 
+	if (ts_connmap__find(&s->map, conn, &idx)) {
+		*fresh = false;
+		*out = &s->e[idx];
+		return 0;
+	}
+	if (s->n >= TS_AT_MAX_CONNS) {
+		if (s->full || (s->full = !compact(s), s->n >= TS_AT_MAX_CONNS))
+			return -ENOSPC;
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
 		struct entry *p = realloc(s->e, cap * sizeof(*p));
 
 		if (!p)
-			return NULL;
+			return -ENOMEM;
 		s->e = p;
 		s->cap = cap;
 	}
 	found = ts_connmap__get(&s->map, conn, (uint32_t)s->n, &idx);
 	if (found < 0)
-		return NULL;
-	*fresh = !found;
-	if (!found) {
-		memset(&s->e[idx], 0, sizeof(s->e[idx]));
-		s->e[idx].conn = conn;
-		s->n++;
-	}
-	return &s->e[idx];
+		return found;
+	*fresh = true;
+	memset(&s->e[idx], 0, sizeof(s->e[idx]));
+	s->e[idx].conn = conn;
+	s->n++;
+	*out = &s->e[idx];
+	return 0;
 }
 
 static void take_tuple(struct entry *e, const struct ts_rec *r)
@@ -92,6 +130,7 @@ static int at_rec(void *priv, const struct ts_rec *r)
 	struct at_sink *s = priv;
 	struct entry *e;
 	bool fresh;
+	int err;
 
 	if (r->ts_ns > s->last_ts)
 		s->last_ts = r->ts_ns;
@@ -107,10 +146,14 @@ static int at_rec(void *priv, const struct ts_rec *r)
 	 * to a closed port).  There is no socket to show. */
 	if (!r->conn)
 		return 0;
-	e = get(s, r->conn, &fresh);
-	if (!e) {
-		s->err = -ENOMEM;
-		return -ENOMEM;
+	err = get(s, r->conn, &e, &fresh);
+	if (err == -ENOSPC) {
+		s->untracked++;
+		return 0;
+	}
+	if (err) {
+		s->err = err;
+		return err;
 	}
 	s->applied++;
 	take_tuple(e, r);
@@ -125,7 +168,8 @@ static int at_rec(void *priv, const struct ts_rec *r)
 			e->alive = true;
 			e->state = TS_TIME_WAIT;
 			e->inferred = true;
-			e->expires = r->ts_ns + TIMEWAIT_NS;
+			e->expires = r->ts_ns > UINT64_MAX - TIMEWAIT_NS ? UINT64_MAX :
+									 r->ts_ns + TIMEWAIT_NS;
 			e->pid = 0; /* a timewait socket belongs to no process */
 			e->comm[0] = '\0';
 		}
@@ -143,11 +187,6 @@ static int at_rec(void *priv, const struct ts_rec *r)
 		break;
 	}
 	return 0;
-}
-
-static bool shown(const struct at_sink *s, const struct entry *e)
-{
-	return e->alive && !(e->expires && e->expires < s->o.at_mono_ns);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -188,12 +227,13 @@ static void write_json(struct at_sink *s, const struct entry *e)
 
 static void write_text(struct at_sink *s, const struct entry *e)
 {
-	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], prog[40], st[24];
+	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], prog[96], st[24];
+	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 
 	ts_fmt_endpoint(l, sizeof(l), e->family, e->saddr, e->sport);
 	ts_fmt_endpoint(rm, sizeof(rm), e->family, e->daddr, e->dport);
 	if (e->pid)
-		snprintf(prog, sizeof(prog), "%u/%s", e->pid, e->comm);
+		snprintf(prog, sizeof(prog), "%u/%s", e->pid, ts_escape(comm, sizeof(comm), e->comm));
 	else
 		snprintf(prog, sizeof(prog), "-");
 	snprintf(st, sizeof(st), "%s%s", ts_state_name(e->state), e->inferred ? "*" : "");
@@ -214,7 +254,7 @@ static int at_finish(void *priv, const struct ts_totals *t)
 			s->e[k++] = s->e[i];
 	if (k)
 		qsort(s->e, k, sizeof(*s->e), cmp_entry);
-	ts_fmt_rfc3339(when, sizeof(when), (int64_t)s->o.at_mono_ns + s->meta.wall_offset_ns);
+	ts_fmt_rfc3339(when, sizeof(when), ts_wall_ns(s->o.at_mono_ns, s->meta.wall_offset_ns));
 	if (s->o.json) {
 		struct ts_jsonw w;
 
@@ -249,8 +289,8 @@ static int at_finish(void *priv, const struct ts_totals *t)
 	if (s->o.at_mono_ns < s->o.start_ns || s->o.at_mono_ns > end) {
 		char t1[TS_TIMESTR_LEN], t2[TS_TIMESTR_LEN];
 
-		ts_fmt_rfc3339(t1, sizeof(t1), (int64_t)s->o.start_ns + s->meta.wall_offset_ns);
-		ts_fmt_rfc3339(t2, sizeof(t2), (int64_t)end + s->meta.wall_offset_ns);
+		ts_fmt_rfc3339(t1, sizeof(t1), ts_wall_ns(s->o.start_ns, s->meta.wall_offset_ns));
+		ts_fmt_rfc3339(t2, sizeof(t2), ts_wall_ns(end, s->meta.wall_offset_ns));
 		fprintf(stderr,
 			"tcpscope: warning: %s is outside the capture (%s … %s): the table is the "
 			"state at its %s\n",
@@ -261,6 +301,11 @@ static int at_finish(void *priv, const struct ts_totals *t)
 			"tcpscope: warning: %llu events were lost before this moment: the table "
 			"may be incomplete\n",
 			(unsigned long long)s->lost_before);
+	if (s->untracked)
+		fprintf(stderr,
+			"tcpscope: warning: %llu events of connections past the %d that --at "
+			"follows at once were not applied: the table may be incomplete\n",
+			(unsigned long long)s->untracked, TS_AT_MAX_CONNS);
 	if (fflush(s->f))
 		return -errno;
 	return s->err;
@@ -308,11 +353,9 @@ int ts_sink_at__new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
 		struct entry *e;
 		bool fresh;
 
-		e = get(s, key, &fresh);
-		if (!e) {
-			err = -ENOMEM;
+		err = get(s, key, &e, &fresh);
+		if (err)
 			break;
-		}
 		e->family = k->family;
 		e->state = k->state;
 		e->sport = k->sport;

@@ -29,8 +29,7 @@ static int cap_rec(void *priv, const struct ts_rec *r)
 	const char *msg;
 	int err;
 
-	if (s->stopped)
-		return 0;
+	/* After an error the writer counts what it is offered. */
 	err = ts_capw__add(s->w, r);
 	if (err) {
 		ts_capw__error(s->w, &msg);

@@ -21,6 +21,7 @@
 #include <strings.h>
 #include "core/sinks/pictures.h"
 #include "core/sinks/picture_util.h"
+#include "core/util/escape.h"
 #include "core/stream/states.h"
 #include "core/stream/tracker.h"
 #include "core/util/fmt.h"
@@ -545,13 +546,13 @@ static void put_state(struct line *l, uint8_t st, bool implied, bool inferred)
 /* "client curl[1234]" with the name escaped and cut to fit. */
 static void owner(char *buf, size_t len, const struct ts_conn *c)
 {
-	char esc[TS_PIC_ESC_LEN(TS_COMM_LEN + 1)];
+	char esc[TS_ESC_LEN(TS_COMM_LEN + 1)];
 
 	if (!c->pid) {
 		snprintf(buf, len, "%s, owner unknown", ts_role_name(c->role));
 		return;
 	}
-	ts_pic_escape(esc, sizeof(esc), c->comm);
+	ts_escape(esc, sizeof(esc), c->comm);
 	snprintf(buf, len, "%s %s[%u]", ts_role_name(c->role), esc, c->pid);
 }
 

@@ -13,6 +13,12 @@
 #include <stdio.h>
 
 #define TS_SUMMARY_TOP 10
+/* Connections the summary ranks by retransmissions (memory bound; the
+ * retransmits of further connections are counted, not ranked). */
+#define TS_SUMMARY_MAX_RCONNS 65536
+/* Connections --at follows at once (memory bound; closed ones are
+ * forgotten first; past it new connections are counted, not shown). */
+#define TS_AT_MAX_CONNS (1 << 19)
 
 /* Counts per state change and record kind, handshake-time percentiles,
  * retransmitted/sent segments, top connections by retransmissions. */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* report --summary: what a capture holds, in a few tables. */
+#include "core/util/escape.h"
 #include "core/stream/connmap.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
+#include "core/util/quantile.h"
 #include "core/sinks/colors.h"
 #include "core/sinks/sinks.h"
 #include "core/sinks/sink_report.h"
@@ -12,11 +14,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct u64vec {
-	uint64_t *v;
-	size_t n, cap;
-};
 
 /* A connection that retransmitted, as its last such record showed it. */
 struct rconn {
@@ -41,32 +38,25 @@ struct summary {
 	/* From the tracker: how connections ended (index: ts_close_kind). */
 	uint64_t close_kind[TS_CLOSE_TIMEOUT + 1];
 	uint64_t conns;
-	struct u64vec hs_client, hs_server; /* handshake times, ns */
+	struct ts_quant hs_client, hs_server; /* handshake times, ns */
 	struct ts_connmap map;
 	struct rconn *rc;
 	size_t nrc, rc_cap;
+	uint64_t rc_unranked; /* retransmits of connections past the cap */
 };
-
-static int vec_push(struct u64vec *v, uint64_t x)
-{
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 1024;
-		uint64_t *p = realloc(v->v, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		v->v = p;
-		v->cap = cap;
-	}
-	v->v[v->n++] = x;
-	return 0;
-}
 
 static int note_retrans(struct summary *s, const struct ts_rec *r)
 {
 	uint32_t idx;
-	int found = ts_connmap__get(&s->map, r->conn, (uint32_t)s->nrc, &idx);
+	int found;
 
+	/* Memory stays bounded whatever the file holds: past the cap, a new
+	 * connection's retransmits are counted but not ranked. */
+	if (s->nrc >= TS_SUMMARY_MAX_RCONNS && !ts_connmap__find(&s->map, r->conn, &idx)) {
+		s->rc_unranked++;
+		return 0;
+	}
+	found = ts_connmap__get(&s->map, r->conn, (uint32_t)s->nrc, &idx);
 	if (found < 0)
 		return found;
 	if (!found) {
@@ -111,9 +101,9 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 		s->trans[r->old_state][r->new_state][ts_rec_label(r)]++;
 		if (r->new_state == TS_ESTABLISHED && r->ns_in_old) {
 			if (r->old_state == TS_SYN_SENT)
-				err = vec_push(&s->hs_client, r->ns_in_old);
+				err = ts_quant__push(&s->hs_client, r->ns_in_old);
 			else if (r->old_state == TS_SYN_RECV)
-				err = vec_push(&s->hs_server, r->ns_in_old);
+				err = ts_quant__push(&s->hs_server, r->ns_in_old);
 		}
 		if (r->has_stats) {
 			s->closes_with_stats++;
@@ -143,13 +133,6 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 	return err;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_rconn(const void *a, const void *b)
 {
 	const struct rconn *x = a, *y = b;
@@ -159,27 +142,15 @@ static int cmp_rconn(const void *a, const void *b)
 	return x->r.conn < y->r.conn ? -1 : x->r.conn > y->r.conn;
 }
 
-/* Nearest-rank percentile of a sorted vector. */
-static uint64_t pct(const struct u64vec *v, double p)
-{
-	size_t k = (size_t)(p * (double)v->n + 0.999999);
-
-	if (!v->n)
-		return 0;
-	if (k == 0)
-		k = 1;
-	return v->v[k > v->n ? v->n - 1 : k - 1];
-}
-
-static void json_hs(struct ts_jsonw *w, const char *key, const struct u64vec *v)
+static void json_hs(struct ts_jsonw *w, const char *key, struct ts_quant *v)
 {
 	ts_jsonw__object_begin(w, key);
-	ts_jsonw__u64(w, "count", v->n);
-	if (v->n) {
-		ts_jsonw__u64(w, "p50_us", pct(v, 0.50) / 1000);
-		ts_jsonw__u64(w, "p90_us", pct(v, 0.90) / 1000);
-		ts_jsonw__u64(w, "p99_us", pct(v, 0.99) / 1000);
-		ts_jsonw__u64(w, "max_us", v->v[v->n - 1] / 1000);
+	ts_jsonw__u64(w, "count", v->count);
+	if (v->count) {
+		ts_jsonw__u64(w, "p50_us", ts_quant__pct(v, 0.50) / 1000);
+		ts_jsonw__u64(w, "p90_us", ts_quant__pct(v, 0.90) / 1000);
+		ts_jsonw__u64(w, "p99_us", ts_quant__pct(v, 0.99) / 1000);
+		ts_jsonw__u64(w, "max_us", v->max / 1000);
 	} else {
 		ts_jsonw__null(w, "p50_us");
 		ts_jsonw__null(w, "p90_us");
@@ -277,23 +248,27 @@ static void write_json(struct summary *s)
 		ts_jsonw__object_end(&w);
 	}
 	ts_jsonw__array_end(&w);
+	if (s->rc_unranked)
+		ts_jsonw__u64(&w, "unranked_retransmits", s->rc_unranked);
 	ts_jsonw__end(&w);
 }
 
-static void text_hs(FILE *f, const char *what, const struct u64vec *v)
+static void text_hs(FILE *f, const char *what, struct ts_quant *v)
 {
-	if (!v->n) {
+	if (!v->count) {
 		fprintf(f, "  %-34s %8s\n", what, "0");
 		return;
 	}
-	fprintf(f, "  %-34s %8zu %10.3f %10.3f %10.3f %10.3f\n", what, v->n, pct(v, 0.50) / 1e6,
-		pct(v, 0.90) / 1e6, pct(v, 0.99) / 1e6, v->v[v->n - 1] / 1e6);
+	fprintf(f, "  %-34s %8llu %10.3f %10.3f %10.3f %10.3f\n", what,
+		(unsigned long long)v->count, ts_quant__pct(v, 0.50) / 1e6,
+		ts_quant__pct(v, 0.90) / 1e6, ts_quant__pct(v, 0.99) / 1e6, v->max / 1e6);
 }
 
 static void write_text(struct summary *s)
 {
 	char t1[TS_TIMESTR_LEN], t2[TS_TIMESTR_LEN];
 	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], ev[40];
+	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	FILE *f = s->f;
 	uint64_t rt = 0, rtx[TS_RTX_KINDS];
 	int tw = (int)strlen("STATE CHANGE"), lw = (int)strlen("STEP");
@@ -301,8 +276,8 @@ static void write_text(struct summary *s)
 	fprintf(f, "%llu records, %llu events lost", (unsigned long long)s->records,
 		(unsigned long long)s->lost);
 	if (s->records || s->lost_recs) {
-		ts_fmt_rfc3339(t1, sizeof(t1), (int64_t)s->first_ts + s->meta.wall_offset_ns);
-		ts_fmt_rfc3339(t2, sizeof(t2), (int64_t)s->last_ts + s->meta.wall_offset_ns);
+		ts_fmt_rfc3339(t1, sizeof(t1), ts_wall_ns(s->first_ts, s->meta.wall_offset_ns));
+		ts_fmt_rfc3339(t2, sizeof(t2), ts_wall_ns(s->last_ts, s->meta.wall_offset_ns));
 		fprintf(f, ", from %s to %s", t1, t2);
 	}
 	/* Columns as wide as their widest row, whatever the labels. */
@@ -373,9 +348,14 @@ static void write_text(struct summary *s)
 		if (r->pid)
 			snprintf(pid, sizeof(pid), "%u", r->pid);
 		fprintf(f, "%8llu %-7s %-16s %-26s %-26s %llu\n",
-			(unsigned long long)s->rc[i].count, pid, r->comm[0] ? r->comm : "-", l,
+			(unsigned long long)s->rc[i].count, pid,
+			r->comm[0] ? ts_escape(comm, sizeof(comm), r->comm) : "-", l,
 			rm, (unsigned long long)r->conn);
 	}
+	if (s->rc_unranked)
+		fprintf(f, "(%llu retransmissions of connections past the first %d that "
+			   "retransmitted are counted above, not ranked)\n",
+			(unsigned long long)s->rc_unranked, TS_SUMMARY_MAX_RCONNS);
 }
 
 static int sum_finish(void *priv, const struct ts_totals *t)
@@ -384,10 +364,6 @@ static int sum_finish(void *priv, const struct ts_totals *t)
 
 	(void)t;
 	/* qsort with a NULL base is undefined even for zero elements. */
-	if (s->hs_client.n)
-		qsort(s->hs_client.v, s->hs_client.n, sizeof(uint64_t), cmp_u64);
-	if (s->hs_server.n)
-		qsort(s->hs_server.v, s->hs_server.n, sizeof(uint64_t), cmp_u64);
 	if (s->nrc)
 		qsort(s->rc, s->nrc, sizeof(*s->rc), cmp_rconn);
 	if (s->json)
@@ -409,8 +385,8 @@ static void sum_destroy(void *priv)
 {
 	struct summary *s = priv;
 
-	free(s->hs_client.v);
-	free(s->hs_server.v);
+	ts_quant__free(&s->hs_client);
+	ts_quant__free(&s->hs_server);
 	free(s->rc);
 	ts_connmap__free(&s->map);
 	free(s);

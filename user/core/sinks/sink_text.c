@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/util/cgroup.h"
+#include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
@@ -251,11 +252,12 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 		      int aw, unsigned int show)
 {
 	char t[TS_TIMESTR_LEN];
+	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	struct line l = { .n = 0 };
 	const char *step;
 	size_t start, len, evlen;
 
-	ts_fmt_clock(t, sizeof(t), (int64_t)r->ts_ns + m->wall_offset_ns);
+	ts_fmt_clock(t, sizeof(t), ts_wall_ns(r->ts_ns, m->wall_offset_ns));
 	if (r->type == TS_REC_LOST) {
 		fprintf(f, "%-12s %s%" PRIu64 " events LOST (ring buffer full: try a larger --ring-size%s)%s\n",
 			t, m->color ? TS_C_ALERT : "", r->lost,
@@ -271,12 +273,10 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 		put(&l, "-");
 	put_col(&l, "", 7 > l.n - start ? 7 - (l.n - start) : 0, 1);
 	if (m->compact) {
-		char comm[C_COMM_W + 1];
-		size_t cl = strnlen(r->comm, C_COMM_W);
+		/* Escaped, then cut to the column: never inside an escape. */
+		char cc[C_COMM_W + 1];
 
-		memcpy(comm, r->comm[0] ? r->comm : "-", r->comm[0] ? cl : 2);
-		comm[r->comm[0] ? cl : 1] = '\0';
-		put_col(&l, comm, C_COMM_W, 1);
+		put_col(&l, ts_escape(cc, sizeof(cc), r->comm[0] ? r->comm : "-"), C_COMM_W, 1);
 		start = l.n;
 		if (r->sport)
 			put_u32(&l, r->sport);
@@ -299,7 +299,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 		fwrite(l.buf, 1, l.n, f);
 		return;
 	}
-	put_col(&l, r->comm[0] ? r->comm : "-", 16, 1);
+	put_col(&l, r->comm[0] ? ts_escape(comm, sizeof(comm), r->comm) : "-", 16, 1);
 	put_col(&l, e->local, (size_t)aw, 1);
 	put_col(&l, e->remote, (size_t)aw, 1);
 	len = put_event(&l, r, m->color, false);

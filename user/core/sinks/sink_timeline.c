@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include "core/util/escape.h"
 #include <string.h>
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
@@ -74,7 +75,9 @@ static const char *close_color(enum ts_close_kind k)
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 {
 	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[32], life[32], pct[32];
-	char owner[2 * TS_COMM_LEN + 64];
+	char owner[2 * TS_ESC_LEN(TS_COMM_LEN) + 64];
+	char comm[TS_ESC_LEN(TS_COMM_LEN)];
+	char lcomm[TS_ESC_LEN(TS_COMM_LEN)];
 	double p = retrans_pct(c);
 	bool hot = p > 1.0, col = s->meta.color;
 	const char *cc = col ? close_color(c->close) : "";
@@ -93,10 +96,13 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 		snprintf(pct, sizeof(pct), "-");
 
 	if (c->pid && c->listener_pid && c->listener_pid != c->pid)
-		snprintf(owner, sizeof(owner), "%s[%u] (listener %s[%u])", c->comm,
-			 c->pid, c->listener_comm, c->listener_pid);
+		snprintf(owner, sizeof(owner), "%s[%u] (listener %s[%u])",
+			 ts_escape(comm, sizeof(comm), c->comm), c->pid,
+			 ts_escape(lcomm, sizeof(lcomm), c->listener_comm),
+			 c->listener_pid);
 	else if (c->pid)
-		snprintf(owner, sizeof(owner), "%s[%u]", c->comm, c->pid);
+		snprintf(owner, sizeof(owner), "%s[%u]",
+			 ts_escape(comm, sizeof(comm), c->comm), c->pid);
 	else
 		snprintf(owner, sizeof(owner), "-");
 	if (s->meta.compact) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/util/escape.h"
 #include "core/util/jsonw.h"
 #include "core/sock/sock_stats.h"
 #include "core/stream/states.h"
@@ -191,6 +192,7 @@ void ts_stats__free(struct ts_sock_stats *st)
 int ts_stats__print(FILE *f, const struct ts_sock_stats *st, size_t top,
 		   const struct ts_portnames *names)
 {
+	char text[TS_ESC_LEN(sizeof(((struct ts_hint *)0)->text))];
 	size_t shown = st->nports < top ? st->nports : top;
 
 	fprintf(f, "TCP sockets: %u (IPv4 %u, IPv6 %u)\n", st->total, st->v4,
@@ -212,8 +214,9 @@ int ts_stats__print(FILE *f, const struct ts_sock_stats *st, size_t top,
 		fprintf(f, "Hints: none\n");
 	else
 		fprintf(f, "Hints:\n");
+	/* A hint names a process: its name is the kernel's, not ours. */
 	for (size_t i = 0; i < st->nhints; i++)
-		fprintf(f, "  ! %s\n", st->hints[i].text);
+		fprintf(f, "  ! %s\n", ts_escape(text, sizeof(text), st->hints[i].text));
 	return ferror(f) ? -EIO : 0;
 }
 

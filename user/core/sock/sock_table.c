@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 #include "core/sock/sock_table.h"
@@ -238,6 +239,7 @@ int ts_table__print(FILE *f, const struct ts_table_opts *o,
 	struct user_cache users = {};
 	size_t aw = ADDR_MIN_WIDTH;
 	char line[1024], *p, *col;
+	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	struct obuf *b;
 	int rows = 0;
 
@@ -330,7 +332,7 @@ int ts_table__print(FILE *f, const struct ts_table_opts *o,
 			if (k->pid) {
 				p = put_u64(p, k->pid);
 				*p++ = '/';
-				p = put_str(p, k->comm);
+				p = put_str(p, ts_escape(comm, sizeof(comm), k->comm));
 			} else {
 				*p++ = '-';
 			}
@@ -353,7 +355,7 @@ int ts_table__print(FILE *f, const struct ts_table_opts *o,
 	}
 	ob_flush(b);
 	if (b->err || ferror(f))
-		rows = -EIO;
+		rows = errno == EPIPE ? -EPIPE : -EIO;
 	free(b);
 	return rows;
 }

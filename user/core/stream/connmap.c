@@ -70,6 +70,23 @@ int ts_connmap__get(struct ts_connmap *m, uint64_t key, uint32_t next, uint32_t 
 	return 0;
 }
 
+int ts_connmap__find(const struct ts_connmap *m, uint64_t key, uint32_t *out)
+{
+	uint32_t s;
+
+	if (!m->cap)
+		return 0;
+	s = slot_of(key, m->cap - 1);
+	while (m->idx[s] != EMPTY) {
+		if (m->keys[s] == key) {
+			*out = m->idx[s];
+			return 1;
+		}
+		s = (s + 1) & (m->cap - 1);
+	}
+	return 0;
+}
+
 void ts_connmap__free(struct ts_connmap *m)
 {
 	free(m->keys);

@@ -17,6 +17,8 @@ struct ts_connmap {
  * found (*out = its index), 0 when inserted (*out = next), or -ENOMEM.
  */
 int ts_connmap__get(struct ts_connmap *m, uint64_t key, uint32_t next, uint32_t *out);
+/* Look key up without inserting: 1 with *out set, or 0. */
+int ts_connmap__find(const struct ts_connmap *m, uint64_t key, uint32_t *out);
 void ts_connmap__free(struct ts_connmap *m);
 
 #endif

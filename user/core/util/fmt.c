@@ -120,7 +120,8 @@ void ts_fmt_rfc3339(char *buf, size_t len, int64_t wall_ns)
 		sec--;
 	}
 	if (!c.valid || c.sec != sec) {
-		gmtime_r(&sec, &tm);
+		if (!gmtime_r(&sec, &tm))
+			memset(&tm, 0, sizeof(tm));
 		c.len = (size_t)snprintf(c.text, sizeof(c.text),
 					 "%04d-%02d-%02dT%02d:%02d:%02d.",
 					 tm.tm_year + 1900, tm.tm_mon + 1,
@@ -150,7 +151,8 @@ void ts_fmt_clock(char *buf, size_t len, int64_t wall_ns)
 		sec--;
 	}
 	if (!c.valid || c.sec != sec) {
-		localtime_r(&sec, &tm);
+		if (!localtime_r(&sec, &tm))
+			memset(&tm, 0, sizeof(tm));
 		c.len = (size_t)snprintf(c.text, sizeof(c.text), "%02d:%02d:%02d.",
 					 tm.tm_hour, tm.tm_min, tm.tm_sec);
 		if (c.len >= sizeof(c.text))
@@ -161,6 +163,17 @@ void ts_fmt_clock(char *buf, size_t len, int64_t wall_ns)
 	memcpy(out, c.text, c.len);
 	ts_put_u64_fixed(out + c.len, (uint64_t)ms, 3);
 	copy_out(buf, len, out, c.len + 3);
+}
+
+int64_t ts_wall_ns(uint64_t mono_ns, int64_t wall_offset_ns)
+{
+	int64_t r;
+
+	if (mono_ns > INT64_MAX)
+		mono_ns = INT64_MAX;
+	if (__builtin_add_overflow((int64_t)mono_ns, wall_offset_ns, &r))
+		return wall_offset_ns < 0 ? INT64_MIN : INT64_MAX;
+	return r;
 }
 
 static int64_t ns_of(clockid_t id)

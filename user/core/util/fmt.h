@@ -38,6 +38,12 @@ void ts_fmt_rfc3339(char *buf, size_t len, int64_t wall_ns);
 /* Local clock time with milliseconds: 12:00:00.123 */
 void ts_fmt_clock(char *buf, size_t len, int64_t wall_ns);
 
+/*
+ * Wall-clock ns of a monotonic timestamp: mono + offset, saturated to the
+ * int64 range (both come from capture files, which anyone can write).
+ */
+int64_t ts_wall_ns(uint64_t mono_ns, int64_t wall_offset_ns);
+
 /* Offset from CLOCK_MONOTONIC (bpf_ktime_get_ns) to CLOCK_REALTIME. */
 int64_t ts_mono_to_wall_offset(void);
 uint64_t ts_now_mono_ns(void);

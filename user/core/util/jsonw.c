@@ -9,29 +9,48 @@
 #endif
 #include <inttypes.h>
 #include <math.h>
+#include <string.h>
+#include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 
-/* Does c need escaping inside a JSON string? */
+/* Does c need escaping inside a JSON string? (ASCII only) */
 static bool plain(unsigned char c)
 {
-	return c >= 0x20 && c != 0x7f && c != '"' && c != '\\';
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/*
+ * Strings come from the kernel (process names) and from files: the output
+ * must be valid UTF-8 whatever they hold.  Well-formed UTF-8 passes as it
+ * is; every byte that is not part of a well-formed sequence is written as
+ * \u00XX, i.e. read as Latin-1 (ts_utf8_seq decides what is well-formed).
+ */
 void ts_json_quote(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
 
 	putc_unlocked('"', f);
-	while (*p) {
+	while (n) {
 		const unsigned char *run = p;
+		size_t seq;
 
 		/* Runs of plain bytes go out in one call. */
-		while (*p && plain(*p))
-			p++;
+		for (;;) {
+			if (n && plain(*p)) {
+				seq = 1;
+			} else if (n && *p >= 0x80 && (seq = ts_utf8_seq(p, n)) > 0) {
+				/* well-formed multi-byte sequence */
+			} else {
+				break;
+			}
+			p += seq;
+			n -= seq;
+		}
 		if (p > run)
 			fwrite_unlocked(run, 1, (size_t)(p - run), f);
-		if (!*p)
+		if (!n)
 			break;
 		switch (*p) {
 		case '"':
@@ -53,6 +72,7 @@ void ts_json_quote(FILE *f, const char *s)
 			fprintf(f, "\\u%04x", *p);
 		}
 		p++;
+		n--;
 	}
 	putc_unlocked('"', f);
 }
@@ -185,7 +205,7 @@ void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_
 	snprintf(key, sizeof(key), "%sts_ns", prefix);
 	ts_jsonw__u64(w, key, ts_ns);
 	snprintf(key, sizeof(key), "%stime", prefix);
-	ts_fmt_rfc3339(buf, sizeof(buf), (int64_t)ts_ns + wall_offset_ns);
+	ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(ts_ns, wall_offset_ns));
 	ts_jsonw__str(w, key, buf);
 }
 

@@ -124,6 +124,9 @@ int ts_netns_resolve(const char *s, uint32_t *ino, char *path, size_t len)
 		*ino = (uint32_t)v;
 		return 0;
 	}
+	/* A number out of range (0 included) is not a path to look up. */
+	if (strspn(s, "0123456789") == strlen(s))
+		return -ERANGE;
 	/* A bare name is an 'ip netns' name: /run/netns/NAME. */
 	if (!strchr(s, '/')) {
 		if (strlen(s) > 255 || !strcmp(s, ".") || !strcmp(s, ".."))

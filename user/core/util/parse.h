@@ -15,7 +15,8 @@ int ts_parse_size(const char *s, uint64_t *out);
 int ts_parse_duration(const char *s, uint64_t *out_ns);
 /* A netns inode number, an 'ip netns' name (/run/netns/NAME) or the path
  * of a network namespace file (/proc/PID/ns/net); -EINVAL for any other
- * file, -ENOENT for a name or path that does not exist. */
+ * file, -ENOENT for a name or path that does not exist, -ERANGE for a
+ * number outside 1..UINT32_MAX (0 included). */
 int ts_parse_netns(const char *s, uint32_t *out);
 /* The same, also giving the file's path ("" for an inode number). */
 int ts_netns_resolve(const char *s, uint32_t *ino, char *path, size_t len);

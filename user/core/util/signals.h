@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Ctrl-C and SIGTERM end a run cleanly: they only set a flag. */
+/* Ctrl-C, SIGTERM and SIGHUP end a run cleanly: they only set a flag
+ * (serve then takes SIGHUP over to reopen its log). */
 #ifndef TS_SIGNALS_H
 #define TS_SIGNALS_H
 
 #include <stdbool.h>
 
-/* Installs SIGINT/SIGTERM handlers without SA_RESTART (so waits return
+/* Installs SIGINT/SIGTERM/SIGHUP handlers without SA_RESTART (so waits return
  * EINTR) and ignores SIGPIPE (write errors are reported instead). */
 void ts_signals_install(void);
 bool ts_stop_requested(void);

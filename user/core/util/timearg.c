@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #define _GNU_SOURCE /* timegm */
 #include "core/util/timearg.h"
+#include "core/util/fmt.h"
 #include "core/util/parse.h"
 #include <ctype.h>
 #include <errno.h>
@@ -62,7 +63,10 @@ static int local_ns(struct tm *tm, int64_t frac, int64_t *wall_ns)
 	t = mktime(tm);
 	if (t == (time_t)-1)
 		return -ERANGE;
-	*wall_ns = (int64_t)t * 1000000000LL + frac;
+	/* Past 2262 nanoseconds do not fit int64: refused, not wrapped. */
+	if (__builtin_mul_overflow((int64_t)t, 1000000000LL, wall_ns) ||
+	    __builtin_add_overflow(*wall_ns, frac, wall_ns))
+		return -ERANGE;
 	return 0;
 }
 
@@ -87,7 +91,8 @@ static int parse_local_clock(const char *s, int64_t start_wall_ns, int64_t *wall
 	if (*p)
 		return -EINVAL;
 	err = local_ns(&tm, frac, wall_ns);
-	if (!err && *wall_ns < start_wall_ns - 12 * 3600 * 1000000000LL) {
+	if (!err && start_wall_ns > INT64_MIN + 12 * 3600 * 1000000000LL &&
+	    *wall_ns < start_wall_ns - 12 * 3600 * 1000000000LL) {
 		tm.tm_mday++;
 		err = local_ns(&tm, frac, wall_ns);
 	}
@@ -101,6 +106,7 @@ static int parse_rfc3339(const char *s, int64_t *wall_ns)
 	int64_t frac = 0, off = 0;
 	int y, mo, d, oh, om, err;
 	time_t t;
+	int64_t secs;
 
 	if ((err = digits(&p, 4, 1970, 9999, &y)) || (err = expect(&p, "-")) ||
 	    (err = digits(&p, 2, 1, 12, &mo)) || (err = expect(&p, "-")) ||
@@ -129,7 +135,11 @@ static int parse_rfc3339(const char *s, int64_t *wall_ns)
 	t = timegm(&tm);
 	if (t == (time_t)-1)
 		return -ERANGE;
-	*wall_ns = ((int64_t)t - off) * 1000000000LL + frac;
+	/* Nanoseconds since 1970 fit an int64 until 2262-04-11. */
+	if (__builtin_sub_overflow((int64_t)t, (int64_t)off, &secs) ||
+	    __builtin_mul_overflow(secs, 1000000000LL, &secs) ||
+	    __builtin_add_overflow(secs, (int64_t)frac, wall_ns))
+		return -ERANGE;
 	return 0;
 }
 
@@ -149,13 +159,12 @@ int ts_parse_at(const char *s, uint64_t start_mono_ns, int64_t wall_offset_ns, u
 		return 0;
 	}
 	if (strlen(s) >= 8 && s[2] == ':')
-		err = parse_local_clock(s, (int64_t)start_mono_ns + wall_offset_ns, &wall);
+		err = parse_local_clock(s, ts_wall_ns(start_mono_ns, wall_offset_ns), &wall);
 	else
 		err = parse_rfc3339(s, &wall);
 	if (err)
 		return err;
-	mono = wall - wall_offset_ns;
-	if (mono < 0)
+	if (__builtin_sub_overflow(wall, wall_offset_ns, &mono) || mono < 0)
 		return -ERANGE;
 	*mono_ns = (uint64_t)mono;
 	return 0;
