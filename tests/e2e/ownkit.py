@@ -175,6 +175,7 @@ class Holder:
     def __init__(self, ns, port, n, req, want):
         self.dir = tempfile.mkdtemp(prefix="tshold")
         self.go = os.path.join(self.dir, "go")
+        self.released = False
         self.proc = ns.popen(["python3", "-c", HOLDER, str(port), str(n), self.go, req, want],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
@@ -184,6 +185,9 @@ class Holder:
         self.ports = [int(p) for p in line.split()]
 
     def release(self):
+        if self.released:
+            return
+        self.released = True
         open(self.go, "w").close()
         try:
             self.proc.wait(timeout=30)
