@@ -100,7 +100,7 @@ class Daemon:
             kids = children(self.proc.pid)
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=10 * tslib.TIME_SCALE)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
@@ -190,7 +190,7 @@ class Holder:
         self.released = True
         open(self.go, "w").close()
         try:
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=30 * tslib.TIME_SCALE)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
@@ -236,7 +236,7 @@ def complete(steps):
 
 
 def wait_stopped(p, timeout=10):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * tslib.TIME_SCALE
     while p.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     expect(p.poll() is not None, "process did not stop")

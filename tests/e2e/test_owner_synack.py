@@ -37,7 +37,7 @@ def check(mode):
             cli = ns.popen(["python3", tslib.TCPKIT, "client", "--port", str(PORT)])
             tslib.wait_until(lambda: retransmits(tr), 15, "a SYN-ACK retransmission")
             ns.run(["nft", "delete", "table", "inet", "tsown"])
-            cli.wait(timeout=60)
+            cli.wait(timeout=60 * tslib.TIME_SCALE)
             expect(cli.returncode == 0, "client failed")
             expect(srv.wait() == 0, "server failed")
             recs = tr.stop()
