@@ -9,10 +9,11 @@ PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool
       util-linux man-db groff-base libclang-rt-14-dev
       libmicrohttpd-dev prometheus python3-jsonschema dpkg-dev file systemd
       qemu-system-x86 busybox-static cpio kmod xz-utils zstd
-      nginx-light redis-server curl)
+      nginx-light redis-server curl chromium)
 # (qemu-system-x86 ... zstd are for scripts/kernel-matrix.sh: Debian's
 # kernels under qemu, an initramfs of busybox and modules; nginx-light,
-# redis-server and curl for the owner tests)
+# redis-server and curl for the owner tests; chromium opens the HTML page
+# of 'report --html' in tests/e2e/test_pictures.py)
 if [[ "${1:-}" == "--bench" ]]; then
 	PKGS+=(bpftrace)
 fi

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cmd/capture.h"
 #include "cmd/cmds.h"
+#include "cmd/diagram_opts.h"
 #include "cmd/filter_opts.h"
 #include "cmd/live_opts.h"
 #include "cmd/opt_values.h"
@@ -29,6 +30,7 @@ struct trace_opts {
 	enum ts_color color;
 	bool wide; /* --wide: every column, whatever the width */
 	bool timeline;
+	struct ts_diagram_flags pic; /* --diagram, --ascii */
 	uint64_t max_conns;
 	bool snapshot;	     /* --snapshot */
 	uint64_t interval_s; /* --interval: summary of counts, 0 none */
@@ -72,6 +74,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		ts_usage_quiet_argp(state);
 		state->child_inputs[0] = &o->filter;
 		state->child_inputs[1] = &o->live;
+		state->child_inputs[2] = &o->pic;
 		break;
 	case 'j':
 		o->json = true;
@@ -103,6 +106,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->max_conns && !o->timeline)
 			ts_usage_error(state, "--max-conns needs --timeline");
+		ts_diagram_flags__check(state, &o->pic, o->timeline, o->json);
 		if (o->live.cap.path && !strcmp(o->live.cap.path, "-"))
 			ts_usage_error(state, "-w -: trace writes its own output to stdout; use "
 					      "'tcpscope record -w -'");
@@ -116,6 +120,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 static const struct argp_child children[] = {
 	{ &ts_filter_argp, 0, "Filters (applied in the kernel):", 1 },
 	{ &ts_live_argp, 0, "Tracing:", 2 },
+	{ &ts_diagram_argp, 0, "Diagrams:", 3 },
 	{},
 };
 
@@ -175,8 +180,10 @@ static int add_output(const struct trace_opts *o, struct ts_trace_snap *tsnap,
 		      struct ts_pipeline *p, const struct ts_meta *meta)
 {
 	struct ts_output_opts out = {
-		.kind = o->timeline ? TS_OUTPUT_TIMELINE : TS_OUTPUT_RECORDS,
+		.kind = o->pic.diagram ? TS_OUTPUT_DIAGRAM :
+			o->timeline ? TS_OUTPUT_TIMELINE : TS_OUTPUT_RECORDS,
 		.json = o->json,
+		.ascii = o->pic.ascii,
 		.max_conns = (uint32_t)o->max_conns,
 		.new_records = o->snapshot ? new_marked_sink : NULL,
 		.records_ctx = tsnap,
