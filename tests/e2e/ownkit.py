@@ -100,7 +100,7 @@ class Daemon:
             kids = children(self.proc.pid)
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=10 * tslib.TIME_SCALE)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
@@ -175,6 +175,7 @@ class Holder:
     def __init__(self, ns, port, n, req, want):
         self.dir = tempfile.mkdtemp(prefix="tshold")
         self.go = os.path.join(self.dir, "go")
+        self.released = False
         self.proc = ns.popen(["python3", "-c", HOLDER, str(port), str(n), self.go, req, want],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
@@ -184,9 +185,12 @@ class Holder:
         self.ports = [int(p) for p in line.split()]
 
     def release(self):
+        if self.released:
+            return
+        self.released = True
         open(self.go, "w").close()
         try:
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=30 * tslib.TIME_SCALE)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
@@ -232,7 +236,7 @@ def complete(steps):
 
 
 def wait_stopped(p, timeout=10):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * tslib.TIME_SCALE
     while p.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     expect(p.poll() is not None, "process did not stop")

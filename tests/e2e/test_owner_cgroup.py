@@ -107,7 +107,7 @@ def test_cgroup_path_container_filter():
                 c = tslib.client(ns, "--port", str(port))
                 expect(c.returncode == 0, "client failed")
             for p in procs:
-                p.wait(timeout=20)
+                p.wait(timeout=20 * tslib.TIME_SCALE)
             recs = tr.stop()
             allrecs = wide.stop()
             rep = tslib.run([tslib.TCPSCOPE, "report", "--json", cap]).stdout
@@ -171,7 +171,7 @@ def test_netns_marker():
             tslib.wait_until(lambda: "ns=%d" % b.inode() in open(out).read(), 10, "marked lines")
         finally:
             p.send_signal(2)
-            p.wait(timeout=20)
+            p.wait(timeout=20 * tslib.TIME_SCALE)
         ino_a, ino_b = a.inode(), b.inode()
     lines = [l for l in open(out).read().splitlines() if ":47310" in l]
     shutil.rmtree(tmp, ignore_errors=True)

@@ -24,9 +24,11 @@ def nginx(mode):
         workers = ngx.workers()
         # Host-wide: no --netns.  One tracer sees everything on the port,
         # one per worker follows that worker with -p.
-        tr = tslib.Tracer("--tp-mode", mode, "--port", str(NGINX_PORT))
-        per = {w: tslib.Tracer("--tp-mode", mode, "-p", str(w), "--timeline") for w in workers}
+        tr, per = None, {}
         try:
+            tr = tslib.Tracer("--tp-mode", mode, "--port", str(NGINX_PORT))
+            for w in workers:
+                per[w] = tslib.Tracer("--tp-mode", mode, "-p", str(w), "--timeline")
             for _ in range(20):
                 ns.run(["curl", "-s", "-o", "/dev/null", "--max-time", "10",
                         "http://127.0.0.1:%d/" % NGINX_PORT])
@@ -39,9 +41,9 @@ def nginx(mode):
             lines = {w: t.stop() for w, t in per.items()}
             ino = ns.inode()
         finally:
-            tr.kill()
-            for t in per.values():
-                t.kill()
+            for t in [tr] + list(per.values()):
+                if t:
+                    t.kill()
 
     expect(sorted(held) == sorted(hold.ports) and set(held.values()) <= set(workers),
            "ss -tnp: %s, holder ports %s, workers %s" % (held, hold.ports, workers))
@@ -84,20 +86,20 @@ def redis(mode):
     with tslib.Netns("rds") as ns, ownkit.Redis(ns, REDIS_PORT) as rds:
         # A client connection older than the tracer.
         old = ownkit.Holder(ns, REDIS_PORT, 1, "PING\\r\\n", "+PONG\r\n")
+        tr = None
         try:
             tr = tslib.Tracer("--tp-mode", mode, "-p", str(rds.pid), "--timeline")
-            try:
-                for _ in range(5):
-                    r = ns.run(["redis-cli", "-p", str(REDIS_PORT), "ping"])
-                    expect(r.stdout.strip() == "PONG", "redis-cli: %r" % r.stdout)
-            finally:
-                old.release()
+            for _ in range(5):
+                r = ns.run(["redis-cli", "-p", str(REDIS_PORT), "ping"])
+                expect(r.stdout.strip() == "PONG", "redis-cli: %r" % r.stdout)
+            old.release()
             tslib.wait_until(lambda: not ownkit.ss_holders(ns, REDIS_PORT), 10,
                              "the old connection to close")
             recs = tr.stop()
         finally:
-            old.release() if old.proc.poll() is None else None
-            tr.kill()
+            old.release()
+            if tr:
+                tr.kill()
     tls = [r for r in recs if r.get("event") == "connection"]
     expect(all(t["pid"] == rds.pid for t in tls), "owners %s" % {t["pid"] for t in tls})
     new = [t for t in tls if not t["joined_late"]]

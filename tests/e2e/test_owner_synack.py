@@ -24,7 +24,7 @@ def retransmits(tr):
     return out
 
 
-def test_synack_retransmit_owner():
+def check(mode):
     with tslib.Netns("synack") as ns:
         srv = tslib.Server(ns, "--port", str(PORT), "--count", "1")
         ns.run(["nft", "add", "table", "inet", "tsown"])
@@ -32,12 +32,12 @@ def test_synack_retransmit_owner():
                 "{ type filter hook input priority 0; }"])
         ns.run(["nft", "add", "rule", "inet", "tsown", "in", "tcp", "dport", str(PORT),
                 "tcp", "flags", "&", "(syn|ack)", "==", "ack", "drop"])
-        tr = tslib.Tracer("--tp-mode", "btf", netns=ns)
+        tr = tslib.Tracer("--tp-mode", mode, netns=ns)
         try:
             cli = ns.popen(["python3", tslib.TCPKIT, "client", "--port", str(PORT)])
             tslib.wait_until(lambda: retransmits(tr), 15, "a SYN-ACK retransmission")
             ns.run(["nft", "delete", "table", "inet", "tsown"])
-            cli.wait(timeout=60)
+            cli.wait(timeout=60 * tslib.TIME_SCALE)
             expect(cli.returncode == 0, "client failed")
             expect(srv.wait() == 0, "server failed")
             recs = tr.stop()
@@ -48,5 +48,13 @@ def test_synack_retransmit_owner():
            "SYN-ACK retransmits' owners %s, want %d" % ([(r["pid"], r["comm"]) for r in rtx], srv.pid))
 
 
+def test_synack_retransmit_owner_btf():
+    check("btf")
+
+
+def test_synack_retransmit_owner_classic():
+    check("classic")
+
+
 if __name__ == "__main__":
-    tslib.main([test_synack_retransmit_owner])
+    tslib.main([test_synack_retransmit_owner_btf, test_synack_retransmit_owner_classic])
