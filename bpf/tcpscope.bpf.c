@@ -81,14 +81,6 @@ struct {
 	__type(value, struct conn);
 } conn_lru SEC(".maps");
 
-/* Owner of each listening port, so that passive opens get a process. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct ts_listen_key);
-	__type(value, struct ts_owner);
-} listeners SEC(".maps");
-
 /*
  * Id source for the classic variant: a per-CPU sequence number with the
  * CPU in the low bits, unique across CPUs without an atomic fetch-and-add
@@ -158,15 +150,16 @@ static __always_inline bool filter_tuple(const struct tuple *t, __u32 netns)
 	return true;
 }
 
+#include "owners.bpf.h"
+
 static __always_inline bool filter_owner(const struct conn *c)
 {
-	return !filter_pid || (c && c->owner.pid == filter_pid);
+	return owner_match(c);
 }
 
 static __always_inline void take_current(struct conn *c)
 {
-	c->owner.pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(c->owner.comm, sizeof(c->owner.comm));
+	owner_current(&c->owner);
 	c->flags &= ~TS_F_NO_OWNER;
 }
 
@@ -174,37 +167,27 @@ static __always_inline void take_current(struct conn *c)
  * Decide who owns the connection.  Only transitions that a system call
  * drives run in the owner's context: connect() (CLOSE -> SYN_SENT) and
  * listen() (CLOSE -> LISTEN).  A passive connection is born in softirq
- * context and inherits the owner of its listener.  A connection first seen
- * mid-life is adopted by the process that closes it (close() runs in the
- * owner's context) and has no owner until then.
+ * context and inherits the owner of its listener until accept() names the
+ * process that holds it (owners.bpf.h).  A connection first seen mid-life
+ * takes the holder the start-up snapshot saw, else the process that
+ * closes it (close() runs in the owner's context).
  */
-static __always_inline void assign_owner(struct conn *c, int old, int new,
-					 __u32 netns, __u16 lport)
+static __always_inline void assign_owner(struct conn *c, const struct sock *sk,
+					 int old, int new, __u32 netns,
+					 const struct tuple *t)
 {
-	struct ts_listen_key lk = { .netns = netns, .port = lport };
-	struct ts_owner *lo;
-
 	if ((old == TS_CLOSE && new == TS_SYN_SENT) || new == TS_LISTEN) {
 		take_current(c);
 		if (new == TS_LISTEN)
-			bpf_map_update_elem(&listeners, &lk, &c->owner, BPF_ANY);
+			listener_add(sk, netns, t, &c->owner);
 		return;
 	}
 	if (old == TS_LISTEN && new == TS_SYN_RECV) {
-		lo = bpf_map_lookup_elem(&listeners, &lk);
-		if (lo) {
-			c->owner = *lo;
-			c->flags |= TS_F_OWNER_LISTENER;
-			c->flags &= ~TS_F_NO_OWNER;
-		} else {
-			c->flags |= TS_F_NO_OWNER;
-		}
+		owner_from_listener(c, sk, netns, t);
 		return;
 	}
 	if (old == TS_LISTEN && new == TS_CLOSE) {
-		lo = bpf_map_lookup_elem(&listeners, &lk);
-		if (lo && lo->pid == c->owner.pid)
-			bpf_map_delete_elem(&listeners, &lk);
+		listener_del(sk, netns, t);
 		return;
 	}
 	if ((c->flags & TS_F_NO_OWNER) &&
@@ -233,8 +216,10 @@ static __always_inline void fill_event(struct ts_event *e, __u8 type,
 	if (c) {
 		e->pid = c->owner.pid;
 		__builtin_memcpy(e->comm, c->owner.comm, TS_COMM_LEN);
+		e->cgroup_id = c->owner.cgroup_id;
 		flags |= c->flags;
 	} else {
+		e->cgroup_id = 0;
 		e->pid = 0;
 		__builtin_memset(e->comm, 0, TS_COMM_LEN);
 		flags |= TS_F_NO_OWNER;
@@ -375,7 +360,7 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 		c->born_ts = ts;
 		c->born_flags = flags;
 		c->last_ts = ts;
-		assign_owner(c, old, new, netns, t->sport);
+		assign_owner(c, sk, old, new, netns, t);
 		/* The cookie is still the listener's: take it later. */
 		if (typed)
 			c->id = 0;
@@ -385,7 +370,11 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 		emit_born(sk, t, netns, c);
 	in_old = c->last_ts ? ts - c->last_ts : 0;
 	c->last_ts = ts;
-	assign_owner(c, old, new, netns, t->sport);
+	if ((flags & TS_F_FIRST) && old != TS_CLOSE && old != TS_LISTEN)
+		owner_seeded(c, sk);
+	assign_owner(c, sk, old, new, netns, t);
+	if (!(old == TS_LISTEN && new == TS_SYN_RECV))
+		owner_settle(c, sk);
 	rtx_baseline(c, sk, old, new);
 	if (!filter_owner(c))
 		return 0;
@@ -559,6 +548,7 @@ int BPF_PROG(btf_retrans, const struct sock *sk)
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, false, &flags);
+	owner_settle(c, sk);
 	if (!rtx_counted(c, sk, retrans_has_err ? (int)ctx[2] : 0))
 		return 0;
 	return emit_simple(TS_REC_RETRANS, &t, netns, c,
@@ -574,6 +564,7 @@ int BPF_PROG(btf_retrans, const struct sock *sk)
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(btf_synack, const struct sock *sk, const struct request_sock *req)
 {
+	struct conn tmp;
 	struct tuple t;
 	struct conn *c;
 	__u8 flags = 0;
@@ -584,7 +575,8 @@ int BPF_PROG(btf_synack, const struct sock *sk, const struct request_sock *req)
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, false, &flags);
-	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns, c, 0, TS_SYN_RECV);
+	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns,
+			   synack_owner(c, netns, &t, &tmp), 0, TS_SYN_RECV);
 }
 
 SEC("tp_btf/tcp_receive_reset")
@@ -600,6 +592,7 @@ int BPF_PROG(btf_rst_recv, struct sock *sk)
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, false, &flags);
+	owner_settle(c, sk);
 	return emit_simple(TS_REC_RESET_RECV, &t, netns, c,
 			   bpf_get_socket_cookie(sk), sk->__sk_common.skc_state);
 }
@@ -659,6 +652,7 @@ int BPF_PROG(btf_rst_sent, const struct sock *sk, const struct sk_buff *skb)
 		state = sk->__sk_common.skc_state;
 		id = bpf_get_socket_cookie((struct sock *)sk);
 		c = btf_conn(sk, false, &flags);
+		owner_settle(c, sk);
 	} else {
 		struct net_device *dev;
 
@@ -773,6 +767,7 @@ int tp_retrans(void *ctx)
 		return 0;
 	key = (__u64)sk;
 	c = bpf_map_lookup_elem(&conn_lru, &key);
+	owner_settle(c, sk);
 	if (!rtx_counted(c, sk, err))
 		return 0;
 	return emit_simple(TS_REC_RETRANS, &t, netns, c, c ? c->id : 0, state);
@@ -854,6 +849,7 @@ int tp_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 {
 	const struct sock *sk = BPF_CORE_READ(ctx, skaddr);
 	const struct sock *req = BPF_CORE_READ(ctx, req);
+	struct conn tmp;
 	struct tuple t;
 	__u32 netns;
 
@@ -863,6 +859,7 @@ int tp_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 	netns = sk_netns(sk, false);
 	if (!filter_tuple(&t, netns))
 		return 0;
-	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns, classic_conn(sk), 0,
+	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns,
+			   synack_owner(classic_conn(sk), netns, &t, &tmp), 0,
 			   TS_SYN_RECV);
 }

@@ -63,6 +63,11 @@ enum ts_event_flags {
 	TS_F_STATS = 1 << 5,
 	/* SOCK_DEAD: the application has closed the socket (orphaned). */
 	TS_F_ORPHAN = 1 << 6,
+	/*
+	 * The owner is the process that accept()ed this passive connection
+	 * (records before it carry the listener's owner, TS_F_OWNER_LISTENER).
+	 */
+	TS_F_ACCEPTED = 1 << 7,
 };
 
 /*
@@ -88,6 +93,8 @@ struct ts_event {
 	char comm[TS_COMM_LEN];
 	__u8 flags;
 	__u8 pad[7];
+	/* The owner's cgroup (v2 id, bpf_get_current_cgroup_id()); 0 unknown. */
+	__u64 cgroup_id;
 };
 
 /* Counters read from struct tcp_sock when a connection enters CLOSE. */
@@ -112,15 +119,45 @@ struct ts_close {
 	struct ts_tcp_stats st;
 };
 
-/* Map of listening sockets: who owns port P in namespace N. */
+/*
+ * Map of listening sockets: who owns ADDR:PORT in namespace N.  A wildcard
+ * listener has an all-zero addr; lookups try the exact address, then the
+ * wildcard of the same family (an IPv6 listener's IPv4 clients have
+ * v4-mapped addresses, so they find it the same way).
+ */
 struct ts_listen_key {
 	__u32 netns;
-	__u32 port;
+	__u16 port;
+	__u8 family; /* 4 or 6 */
+	__u8 pad;
+	__u8 addr[TS_ADDR_LEN];
 };
 
+/* A process that holds a socket, as the kernel side records it. */
 struct ts_owner {
 	__u32 pid;
+	__u8 cg_in; /* under the --cgroup filter (1 when there is none) */
+	__u8 held;  /* a listener that the -p process holds too */
+	__u16 pad;
 	char comm[TS_COMM_LEN];
+	__u64 cgroup_id;
 };
+
+struct ts_listener {
+	struct ts_owner owner;
+	__u64 sk;  /* the listening socket: only its own close removes it */
+	__u64 ino; /* its inode (entries seeded from a snapshot have no sk) */
+	__u32 uid; /* the budget this entry is charged to (0: root's) */
+	__u32 pad;
+};
+
+/*
+ * Bounds of the listeners map (a plain hash: nothing is ever evicted).
+ * Non-root users together hold at most TS_LISTEN_NONROOT entries and one
+ * uid at most TS_LISTEN_PER_UID, so root's servers always find room.
+ */
+#define TS_LISTEN_MAX 65536
+#define TS_LISTEN_NONROOT 32768
+#define TS_LISTEN_PER_UID 4096
 
 #endif /* TCPSCOPE_H */

@@ -8,9 +8,12 @@ PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool time
       libelf-dev zlib1g-dev iproute2 nftables python3 net-tools netbase
       util-linux man-db groff-base libclang-rt-14-dev
       libmicrohttpd-dev prometheus python3-jsonschema dpkg-dev file systemd
-      qemu-system-x86 busybox-static cpio kmod xz-utils zstd)
-# (the last line is for scripts/kernel-matrix.sh: Debian's kernels under
-# qemu, an initramfs of busybox and modules)
+      qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+      nginx-light redis-server curl chromium)
+# (qemu-system-x86 ... zstd are for scripts/kernel-matrix.sh: Debian's
+# kernels under qemu, an initramfs of busybox and modules; nginx-light,
+# redis-server and curl for the owner tests; chromium opens the HTML page
+# of 'report --html' in tests/e2e/test_pictures.py)
 if [[ "${1:-}" == "--bench" ]]; then
 	PKGS+=(bpftrace)
 fi

@@ -44,7 +44,7 @@ def test_one_snapshot():
             expect(iter_walks(r.stderr) == 1,
                    "trace -w --snapshot walked iter/tcp %d times:\n%s"
                    % (iter_walks(r.stderr), r.stderr))
-            expect("owners of 1 existing listening sockets seeded" in r.stderr,
+            expect("owners of 1 existing listening sockets" in r.stderr,
                    "listener not seeded from the snapshot:\n%s" % r.stderr)
             socks = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
             socks = [s for s in socks if s.get("event") == "socket"]

@@ -68,6 +68,10 @@ static void make_rec(struct ts_rec *r, int i, uint64_t *ts)
 		memcpy(r->daddr, v4b, 4);
 	}
 	snprintf(r->comm, sizeof(r->comm), "%s", conn % 2 ? "curl" : "a-sixteen-char-x");
+	/* Owners' cgroups (format 2): a path, none, or an id alone. */
+	r->cgroup_id = conn % 3 ? 4000 + conn % 3 : 0;
+	r->cgroup = conn % 3 == 1 ? "/system.slice/docker-0123456789ab.scope" :
+		    conn % 3 == 2 ? NULL : NULL;
 	if (r->type == TS_REC_STATE && i % 5 == 4) {
 		r->has_stats = true;
 		r->flags |= TS_F_STATS;
@@ -82,9 +86,20 @@ static void make_rec(struct ts_rec *r, int i, uint64_t *ts)
 	}
 }
 
+/* Format of the captures write_capture() makes (0: current). */
+static uint32_t write_version;
+
 static bool rec_equal(const struct ts_rec *a, const struct ts_rec *b)
 {
 	bool ok = a->type == b->type && a->ts_ns == b->ts_ns;
+
+	/* a was read back, b was written: version 1 has no cgroup. */
+	if (write_version == 1)
+		ok = ok && !a->cgroup_id && !a->cgroup;
+	else
+		ok = ok && a->cgroup_id == b->cgroup_id &&
+		     (a->cgroup && b->cgroup ? !strcmp(a->cgroup, b->cgroup) :
+					       a->cgroup == b->cgroup);
 
 	if (a->type == TS_REC_LOST)
 		return ok && a->lost == b->lost;
@@ -125,7 +140,9 @@ static void make_sock(struct ts_sock *s, int i)
 static int write_capture(struct ts_rec *recs, int n, size_t chunk_raw,
 			 const struct ts_sock *socks, size_t nsocks)
 {
-	struct ts_capw_opts o = { .path = "test", .chunk_raw = chunk_raw };
+	struct ts_capw_opts o = {
+		.path = "test", .chunk_raw = chunk_raw, .version = write_version,
+	};
 	struct ts_cap_header h;
 	struct ts_filter f = { .port = 8080, .family = 4 };
 	char *argv[] = { "tcpscope", "record", "-w", "x.cap" };
@@ -243,6 +260,18 @@ static void test_round_trip(void)
 	ts_capr__close(r);
 	free(p);
 	close(fd);
+
+	/* A file of format 1 (before owners had cgroups) still reads. */
+	write_version = 1;
+	fd = write_capture(recs, NREC, 8192, NULL, 0);
+	p = file_bytes(fd, &len);
+	CHECK_INT(get_u32(p + 8), 1);
+	CHECK_INT(read_all(p, len, recs, NREC, &r), NREC);
+	CHECK_INT(ts_capr__status(r), TS_CAPR_OK);
+	ts_capr__close(r);
+	free(p);
+	close(fd);
+	write_version = 0;
 }
 
 static void expect_bad(const uint8_t *p, size_t len, enum ts_capr_status st,
@@ -299,9 +328,9 @@ static void test_bad_files(void)
 		   "truncated preamble: the file ends at byte offset 5, a capture starts with 16 bytes");
 
 	memcpy(q, p, len);
-	put_u32(q + 8, 2);
+	put_u32(q + 8, 3);
 	expect_bad(q, len, TS_CAPR_BAD, 0,
-		   "format version 2 at byte offset 8 is newer than this tcpscope reads (1): use a newer tcpscope");
+		   "format version 3 at byte offset 8 is newer than this tcpscope reads (2): use a newer tcpscope");
 	put_u32(q + 8, 0);
 	expect_bad(q, len, TS_CAPR_BAD, 0, "bad format version 0 at byte offset 8");
 

@@ -150,16 +150,19 @@ static void test_json(void)
 	char *s;
 
 	memcpy(ev.comm, "a\"b\\c\n", 7);
+	ev.cgroup_id = 4242;
 	ts_rec_decode(&ev, sizeof(ev), &r);
+	CHECK_INT(r.cgroup_id, 4242);
 	s = render(&r, true);
 	CHECK_STR(s, "{\"event\":\"state\",\"ts_ns\":5000000000,"
 		     "\"time\":\"1970-01-01T00:00:05.000000000Z\",\"conn\":77,\"sk\":\"4d\","
 		     "\"pid\":1234,\"comm\":\"a\\\"b\\\\c\\n\",\"family\":4,"
 		     "\"saddr\":\"127.0.0.1\",\"sport\":40000,"
 		     "\"daddr\":\"127.0.0.2\",\"dport\":80,\"netns\":4026531840,"
+		     "\"cgroup_id\":4242,\"cgroup\":null,\"container\":null,"
 		     "\"from\":\"SYN_SENT\",\"to\":\"ESTABLISHED\","
 		     "\"step\":\"SYN-ACK received, ACK sent\",\"in_state_us\":1500,"
-		     "\"owner_from_listener\":false}\n");
+		     "\"owner_from_listener\":false,\"accepted\":false}\n");
 	free(s);
 
 	ts_rec_lost(&r, 1000000000ull, 12);

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <string.h>
 #include "kernel/snapshot.h"
 #include "core/util/log.h"
 #include "cmd/filter_opts.h"
+#include "core/util/cgroup.h"
 #include "core/util/parse.h"
 #include "cmd/usage.h"
 
@@ -13,6 +19,7 @@ enum {
 	OPT_SPORT,
 	OPT_DPORT,
 	OPT_NETNS,
+	OPT_CGROUP,
 };
 
 static const struct argp_option options[] = {
@@ -25,8 +32,45 @@ static const struct argp_option options[] = {
 	{ "netns", OPT_NETNS, "NS", 0,
 	  "Only network namespace NS: an 'ip netns' name, a path (/run/netns/NAME, "
 	  "/proc/PID/ns/net) or an inode number", 1 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "Only connections whose owner's cgroup (v2) is PATH or below it: a path under the cgroup2 mount, absolute or relative to it", 1 },
 	{},
 };
+
+/* --cgroup: "/sys/fs/cgroup/a/b", "/a/b" or "a/b" all name /a/b. */
+static int parse_cgroup(const char *arg, struct ts_filter *f)
+{
+	const char *root = ts_cgroup_root();
+	char rel[4096], dir[4200];
+	struct statfs sfs;
+	struct stat st;
+	char *copy;
+	size_t n, rl;
+
+	if (!root || statfs(root, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -EMEDIUMTYPE;
+	rl = strlen(root);
+	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
+		arg += rl;
+	snprintf(rel, sizeof(rel), "%s%s", arg[0] == '/' ? "" : "/", arg);
+	n = strlen(rel);
+	while (n > 1 && rel[n - 1] == '/')
+		rel[--n] = '\0';
+	if (strstr(rel, "/../") || (n >= 3 && !strcmp(rel + n - 3, "/..")))
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%s%s", root, strcmp(rel, "/") ? rel : "");
+	if (stat(dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || statfs(dir, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -ENOTDIR;
+	copy = strdup(rel);
+	if (!copy)
+		return -ENOMEM;
+	f->cgroup = copy; /* lives as long as the command */
+	f->cgroup_id = st.st_ino;
+	return 0;
+}
+
 
 void ts_opt_netns(const struct argp_state *state, const char *arg, uint32_t *ino, char *path,
 		  size_t len)
@@ -65,6 +109,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct ts_filter *f = state->input;
 	uint64_t v;
+	int err;
 
 	switch (key) {
 	case 'p':
@@ -92,6 +137,14 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case '4':
 	case '6':
 		ts_opt_family(state, key, &f->family);
+		break;
+	case OPT_CGROUP:
+		err = parse_cgroup(arg, f);
+		if (err == -EMEDIUMTYPE)
+			ts_usage_error(state, "--cgroup needs cgroup v2, and no cgroup2 file system is mounted (cgroup v1 only)");
+		else if (err)
+			ts_usage_error(state, "invalid --cgroup '%s': %s", arg,
+				       err == -ENOTDIR ? "not a cgroup directory" : strerror(-err));
 		break;
 	case OPT_NETNS:
 		ts_opt_netns(state, arg, &f->netns, NULL, 0);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdlib.h>
 #include <string.h>
 #include "cmd/output.h"
+#include "core/sinks/pictures.h"
 #include "core/sinks/sinks.h"
 #include "core/util/log.h"
 
@@ -15,6 +17,16 @@ static int new_sink(const struct ts_output_opts *o, struct ts_sink *sink, FILE *
 		return ts_sink_summary__new(sink, f, m, o->json);
 	case TS_OUTPUT_AT:
 		return ts_sink_at__new(sink, f, m, o->at);
+	case TS_OUTPUT_DIAGRAM: {
+		/* Box-drawing characters when the locale says UTF-8. */
+		struct ts_diagram_opts d = {
+			.unicode = !o->ascii && ts_diagram_locale_utf8(getenv("LC_ALL"),
+								       getenv("LC_CTYPE"),
+								       getenv("LANG")),
+		};
+
+		return ts_sink_diagram__new(sink, f, m, &d);
+	}
 	default:
 		if (o->new_records)
 			return o->new_records(o->records_ctx, sink, f, m);
@@ -30,13 +42,16 @@ int ts_output__add(struct ts_pipeline *p, const struct ts_output_opts *o, FILE *
 	struct ts_sink sink;
 	int err;
 
-	if (o->kind == TS_OUTPUT_TIMELINE || o->kind == TS_OUTPUT_SUMMARY) {
+	if (o->kind == TS_OUTPUT_TIMELINE || o->kind == TS_OUTPUT_SUMMARY ||
+	    o->kind == TS_OUTPUT_DIAGRAM || o->track) {
 		err = ts_pipeline__track(p, &to);
 		if (err) {
 			ts_err("cannot set up the connection tracker: %s", strerror(-err));
 			return err;
 		}
 	}
+	if (o->kind == TS_OUTPUT_NONE)
+		return 0;
 	err = new_sink(o, &sink, f, m);
 	if (!err)
 		err = ts_pipeline__add_sink(p, sink);

@@ -17,12 +17,16 @@ enum ts_output_kind {
 	TS_OUTPUT_TIMELINE,    /* one block per connection as it ends */
 	TS_OUTPUT_SUMMARY,     /* counts and percentiles at the end */
 	TS_OUTPUT_AT,	       /* the socket table at one moment */
+	TS_OUTPUT_DIAGRAM,     /* an RFC 793 ladder per connection as it ends */
+	TS_OUTPUT_NONE,	       /* nothing on f (report --html/--perfetto only) */
 };
 
 struct ts_output_opts {
 	enum ts_output_kind kind;
 	bool json;
 	uint32_t max_conns;	     /* tracker bound, 0 its default */
+	bool ascii;		     /* TS_OUTPUT_DIAGRAM: never box-drawing */
+	bool track;		     /* the tracker whatever the kind (pictures) */
 	const struct ts_at_opts *at; /* TS_OUTPUT_AT */
 	/* TS_OUTPUT_RECORDS: another sink of records than text or JSON
 	 * (trace --snapshot's), made by new_records(records_ctx, ...). */

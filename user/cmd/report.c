@@ -19,10 +19,12 @@
 #include "cmd/cmds.h"
 #include "cmd/opt_values.h"
 #include "cmd/usage.h"
+#include "cmd/diagram_opts.h"
 #include "cmd/filter_opts.h"
 #include "cmd/output.h"
 #include "core/capfile/capfile.h"
 #include "core/util/escape.h"
+#include "core/sinks/pictures.h"
 #include "core/util/log.h"
 #include "core/stream/source_file.h"
 #include "core/util/parse.h"
@@ -40,6 +42,10 @@ struct report_opts {
 	bool summary;
 	bool header;
 	bool timeline;
+	struct ts_diagram_flags pic; /* --diagram, --ascii */
+	const char *html;     /* --html FILE */
+	const char *perfetto; /* --perfetto FILE */
+	uint64_t html_max;
 	uint64_t max_conns;
 	enum ts_color color;
 	bool wide; /* --wide: every column, whatever the width */
@@ -51,6 +57,9 @@ enum {
 	OPT_AT,
 	OPT_HEADER,
 	OPT_MAX_CONNS,
+	OPT_HTML,
+	OPT_HTML_MAX,
+	OPT_PERFETTO,
 };
 
 static const struct argp_option options[] = {
@@ -63,14 +72,20 @@ static const struct argp_option options[] = {
 	  "(2026-11-21T12:00:05Z) or an offset from the start (+5s)", 0 },
 	{ "timeline", 'T', NULL, 0,
 	  "One block (or JSON object) per connection: its steps, close kind, handshake, retransmits", 0 },
+	{ "html", OPT_HTML, "FILE", 0,
+	  "Write a self-contained HTML page of the connections on a time axis (docs/PICTURES.md)", 0 },
+	{ "html-max-conns", OPT_HTML_MAX, "N", 0,
+	  "Rows the HTML page draws (default 500, at most 100000): the worst first, the rest aggregated", 0 },
+	{ "perfetto", OPT_PERFETTO, "FILE", 0,
+	  "Write Chrome/Perfetto trace-event JSON (open it in ui.perfetto.dev)", 0 },
 	{ "max-conns", OPT_MAX_CONNS, "N", 0,
 	  "Connections tracked at once (default 65536); past it the least recently active one is shown early and counted as evicted", 0 },
 	{ "info", OPT_HEADER, NULL, 0, "Print the file's header (first) and trailer (last) on stderr", 0 },
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
 	{ "wide", OPT_WIDE, NULL, 0,
 	  "Every column (addresses, time in the old state, step), whatever the "
-	  "terminal's width; without it a terminal narrower than 150 columns gets the "
-	  "80-column layout", 0 },
+	  "terminal's width, and each owner's cgroup and container; without it a "
+	  "terminal narrower than 150 columns gets the 80-column layout", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more about the file", 0 },
 	{},
 };
@@ -83,6 +98,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		ts_usage_quiet_argp(state);
 		state->child_inputs[0] = &o->filter;
+		state->child_inputs[1] = &o->pic;
 		break;
 	case 'j':
 		o->json = true;
@@ -98,6 +114,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'T':
 		o->timeline = true;
+		break;
+	case OPT_HTML:
+		o->html = arg;
+		break;
+	case OPT_PERFETTO:
+		o->perfetto = arg;
+		break;
+	case OPT_HTML_MAX:
+		if (ts_parse_u64(arg, 1, TS_HTML_MAX_CONNS, &o->html_max))
+			ts_usage_error(state, "invalid --html-max-conns '%s': expected 1..%u", arg,
+				       TS_HTML_MAX_CONNS);
 		break;
 	case OPT_MAX_CONNS:
 		if (ts_parse_u64(arg, 1, TS_TRACKER_MAX_CONNS, &o->max_conns))
@@ -126,6 +153,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 					      "('tcpscope record -w - | tcpscope report -')");
 		if (o->summary + !!o->at + o->timeline > 1)
 			ts_usage_error(state, "--summary, --at and --timeline exclude each other");
+		ts_diagram_flags__check(state, &o->pic, o->timeline, o->json);
+		if (o->html_max && !o->html)
+			ts_usage_error(state, "--html-max-conns needs --html");
+		if (o->html && o->perfetto && !strcmp(o->html, o->perfetto))
+			ts_usage_error(state, "--html and --perfetto need two different files");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -135,6 +167,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 static const struct argp_child children[] = {
 	{ &ts_filter_argp, 0, "Filters (as for trace):", 1 },
+	{ &ts_diagram_argp, 0, "Diagrams:", 2 },
 	{},
 };
 
@@ -145,7 +178,9 @@ static const struct argp argp = {
 	.doc = "Report what a capture file (tcpscope record -w) holds; '-' reads it from "
 	       "stdin as a stream ('tcpscope record -w - | tcpscope report -').\v"
 	       "Without --summary or --at, prints the records exactly as 'trace' "
-	       "printed them live. Exit status: 0 complete file; 1 unreadable "
+	       "printed them live. --html and --perfetto write pictures of the "
+	       "connections to files (docs/PICTURES.md); alone, they print nothing "
+	       "else. Exit status: 0 complete file; 1 unreadable "
 	       "(not a capture, bad header); 2 bad arguments; 3 damaged or "
 	       "incomplete file (truncated, corrupt, no trailer): the records "
 	       "before the damage are reported and a warning says where it is.",
@@ -168,15 +203,72 @@ static void print_info(const struct ts_capr *r)
 		ts_escape(cmd, sizeof(cmd), h->cmdline));
 }
 
+/* Files the pictures go to, opened before anything is read. */
+struct outputs {
+	FILE *html;
+	FILE *perfetto;
+};
+
+static int open_output(const char *path, FILE **out)
+{
+	*out = fopen(path, "w");
+	if (!*out) {
+		int err = -errno;
+
+		ts_err("cannot write %s: %s", path, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+/* --html and --perfetto: sinks of their own, next to the one on stdout. */
+static int add_picture_sinks(const struct report_opts *o, struct ts_pipeline *p,
+			     const struct ts_meta *meta, struct outputs *out)
+{
+	struct ts_sink sink;
+	int err = 0;
+
+	if (o->html) {
+		const char *base = strrchr(o->path, '/');
+		struct ts_html_opts ho = { .max_conns = (uint32_t)o->html_max,
+					   .title = base ? base + 1 : o->path };
+
+		err = open_output(o->html, &out->html);
+		if (!err) {
+			err = ts_sink_html__new(&sink, out->html, meta, &ho);
+			if (!err)
+				err = ts_pipeline__add_sink(p, sink);
+			if (err)
+				ts_err("cannot set up %s: %s", o->html, strerror(-err));
+		}
+	}
+	if (!err && o->perfetto) {
+		err = open_output(o->perfetto, &out->perfetto);
+		if (!err) {
+			err = ts_sink_perfetto__new(&sink, out->perfetto, meta);
+			if (!err)
+				err = ts_pipeline__add_sink(p, sink);
+			if (err)
+				ts_err("cannot set up %s: %s", o->perfetto, strerror(-err));
+		}
+	}
+	return err;
+}
+
 static int add_sinks(const struct report_opts *o, const struct ts_capr *r,
 		     struct ts_pipeline *p, const struct ts_meta *meta)
 {
+	bool pictures = o->html || o->perfetto;
 	struct ts_output_opts out = {
-		.kind = o->timeline ? TS_OUTPUT_TIMELINE :
+		.kind = o->pic.diagram ? TS_OUTPUT_DIAGRAM :
+			o->timeline ? TS_OUTPUT_TIMELINE :
 			o->summary  ? TS_OUTPUT_SUMMARY :
 			o->at	    ? TS_OUTPUT_AT :
+			pictures    ? TS_OUTPUT_NONE : /* only the files were asked for */
 				      TS_OUTPUT_RECORDS,
 		.json = o->json,
+		.ascii = o->pic.ascii,
+		.track = pictures,
 		.max_conns = (uint32_t)o->max_conns,
 	};
 	const struct ts_cap_header *h = ts_capr__header(r);
@@ -219,6 +311,7 @@ int cmd_report(int argc, char **argv)
 	struct ts_cap_trailer t;
 	struct ts_pipeline pipe;
 	struct ts_meta meta = {};
+	struct outputs out = {};
 	bool closed = false; /* stdout's reader went away */
 	int err, ret = 1;
 
@@ -241,8 +334,12 @@ int cmd_report(int argc, char **argv)
 	meta.color = !o.json && ts_color_wanted(o.color);
 	meta.compact = !o.json && ts_compact_wanted(o.wide);
 	meta.columns = ts_out_columns();
+	meta.wide = o.wide;
+	meta.cgroup_filtered = o.filter.cgroup != NULL;
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	err = add_sinks(&o, r, &pipe, &meta);
+	if (!err)
+		err = add_picture_sinks(&o, &pipe, &meta, &out);
 	if (err) {
 		if (err == -EDOM)
 			ret = TS_EXIT_USAGE;
@@ -266,6 +363,10 @@ int cmd_report(int argc, char **argv)
 		ts_err("reading %s failed: %s", o.path, strerror(-err));
 		goto cleanup;
 	}
+	/* The pictures say where the damage starts, as the warning does. */
+	if (ts_capr__status(r) != TS_CAPR_OK)
+		for (int i = 0; i < pipe.nsinks; i++)
+			ts_sink_picture__note_damage(&pipe.sinks[i], ts_capr__error(r));
 	ret = 0;
 cleanup:
 	if (!closed && ret != TS_EXIT_USAGE) {
@@ -274,6 +375,14 @@ cleanup:
 			ts_err("writing output failed");
 			ret = 1;
 		}
+	}
+	if (out.html && fclose(out.html) && !ret) {
+		ts_err("writing %s failed: %s", o.html, strerror(errno));
+		ret = 1;
+	}
+	if (out.perfetto && fclose(out.perfetto) && !ret) {
+		ts_err("writing %s failed: %s", o.perfetto, strerror(errno));
+		ret = 1;
 	}
 	if (!ret && !closed && ts_capr__status(r) != TS_CAPR_OK) {
 		ts_warn("%s: %s; the %llu records before it were reported",

@@ -16,10 +16,10 @@ static void take_snapshot(struct ts_startup *st, const struct ts_filter *f,
 	/* Best effort: without a snapshot, such passive connections get
 	 * their owner when the server closes them. */
 	if (st->snap_err)
-		ts_info("owners of existing listeners not known (%s)",
+		ts_info("startup snapshot failed (%s): owners of older sockets may stay unknown",
 			strerror(-st->snap_err));
-	else
-		ts_loader__seed(st->loader, st->socks, st->nsocks);
+	ts_loader__seed(st->loader, f, st->snap_err ? NULL : st->socks,
+			st->snap_err ? 0 : st->nsocks);
 }
 
 /* -w: the capture starts with the snapshot's sockets that pass f. */

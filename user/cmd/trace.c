@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cmd/capture.h"
 #include "cmd/cmds.h"
+#include "cmd/diagram_opts.h"
 #include "cmd/filter_opts.h"
 #include "cmd/live_opts.h"
 #include "cmd/opt_values.h"
@@ -29,6 +30,7 @@ struct trace_opts {
 	enum ts_color color;
 	bool wide; /* --wide: every column, whatever the width */
 	bool timeline;
+	struct ts_diagram_flags pic; /* --diagram, --ascii */
 	uint64_t max_conns;
 	bool snapshot;	     /* --snapshot */
 	uint64_t interval_s; /* --interval: summary of counts, 0 none */
@@ -54,8 +56,8 @@ static const struct argp_option options[] = {
 	{ "color", OPT_COLOR, "WHEN", 0, "Colour: auto (default), always, never", 0 },
 	{ "wide", OPT_WIDE, NULL, 0,
 	  "Every column (addresses, time in the old state, step), whatever the "
-	  "terminal's width; without it a terminal narrower than 150 columns gets the "
-	  "80-column layout", 0 },
+	  "terminal's width, and each owner's cgroup and container; without it a "
+	  "terminal narrower than 150 columns gets the 80-column layout", 0 },
 	{ "snapshot", OPT_SNAPSHOT, NULL, 0,
 	  "First print the sockets as 'snapshot -a' shows them; mark later events of those connections [known]", 0 },
 	{ "interval", OPT_INTERVAL, "SECONDS", 0,
@@ -72,6 +74,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		ts_usage_quiet_argp(state);
 		state->child_inputs[0] = &o->filter;
 		state->child_inputs[1] = &o->live;
+		state->child_inputs[2] = &o->pic;
 		break;
 	case 'j':
 		o->json = true;
@@ -103,6 +106,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->max_conns && !o->timeline)
 			ts_usage_error(state, "--max-conns needs --timeline");
+		ts_diagram_flags__check(state, &o->pic, o->timeline, o->json);
 		if (o->live.cap.path && !strcmp(o->live.cap.path, "-"))
 			ts_usage_error(state, "-w -: trace writes its own output to stdout; use "
 					      "'tcpscope record -w -'");
@@ -116,6 +120,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 static const struct argp_child children[] = {
 	{ &ts_filter_argp, 0, "Filters (applied in the kernel):", 1 },
 	{ &ts_live_argp, 0, "Tracing:", 2 },
+	{ &ts_diagram_argp, 0, "Diagrams:", 3 },
 	{},
 };
 
@@ -175,8 +180,10 @@ static int add_output(const struct trace_opts *o, struct ts_trace_snap *tsnap,
 		      struct ts_pipeline *p, const struct ts_meta *meta)
 {
 	struct ts_output_opts out = {
-		.kind = o->timeline ? TS_OUTPUT_TIMELINE : TS_OUTPUT_RECORDS,
+		.kind = o->pic.diagram ? TS_OUTPUT_DIAGRAM :
+			o->timeline ? TS_OUTPUT_TIMELINE : TS_OUTPUT_RECORDS,
 		.json = o->json,
+		.ascii = o->pic.ascii,
 		.max_conns = (uint32_t)o->max_conns,
 		.new_records = o->snapshot ? new_marked_sink : NULL,
 		.records_ctx = tsnap,
@@ -223,6 +230,8 @@ int cmd_trace(int argc, char **argv)
 	meta.color = !o.json && ts_color_wanted(o.color);
 	meta.compact = !o.json && ts_compact_wanted(o.wide);
 	meta.columns = ts_out_columns();
+	meta.wide = o.wide;
+	meta.cgroup_filtered = o.filter.cgroup != NULL;
 	ts_pipeline__init(&pipe, &o.filter, &meta);
 	if ((o.snapshot || o.interval_s) &&
 	    ts_trace_snap__new(&o.filter, o.json, &tsnap))

@@ -6,7 +6,11 @@
  * snapshot the caller took.  In auto mode the btf variant is tried first
  * and classic follows if it does not load.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -16,7 +20,9 @@
 #include "kernel/preflight.h"
 #include "kernel/probe.h"
 #include "core/sock/sock.h"
+#include "core/util/cgroup.h"
 #include "core/util/log.h"
+#include "kernel/snapshot.h"
 #include "tcpscope.skel.h"
 
 struct ts_loader {
@@ -54,6 +60,8 @@ PROG(tp_retrans)
 PROG(tp_synack)
 PROG(tp_rst_recv)
 PROG(tp_rst_sent)
+PROG(tp_accept4)
+PROG(tp_accept)
 
 static const struct prog_desc progs[] = {
 	{ "sock", "inet_sock_set_state", true, TS_TP_BTF, get_btf_state, link_btf_state },
@@ -66,6 +74,10 @@ static const struct prog_desc progs[] = {
 	{ "tcp", "tcp_retransmit_synack", false, TS_TP_CLASSIC, get_tp_synack, link_tp_synack },
 	{ "tcp", "tcp_receive_reset", false, TS_TP_CLASSIC, get_tp_rst_recv, link_tp_rst_recv },
 	{ "tcp", "tcp_send_reset", false, TS_TP_CLASSIC, get_tp_rst_sent, link_tp_rst_sent },
+	/* accept(): both variants (TS_TP_AUTO); without them a passive
+	 * connection keeps its listener's owner (docs/DESIGN.md). */
+	{ "syscalls", "sys_exit_accept4", false, TS_TP_AUTO, get_tp_accept4, link_tp_accept4 },
+	{ "syscalls", "sys_exit_accept", false, TS_TP_AUTO, get_tp_accept, link_tp_accept },
 };
 
 #define NPROGS (sizeof(progs) / sizeof(progs[0]))
@@ -84,6 +96,8 @@ static const char *mode_name(enum ts_tp_mode m)
 
 static bool tp_exists(const struct btf *vmlinux, const struct prog_desc *d)
 {
+	if (d->mode == TS_TP_AUTO)
+		return ts_probe__tp_classic(d->category, d->tp);
 	if (d->mode == TS_TP_BTF)
 		return ts_probe__tp_btf(vmlinux, d->tp);
 	return ts_probe__tp_classic(d->category, d->tp);
@@ -108,9 +122,10 @@ static int choose_programs(struct tcpscope_bpf *skel, enum ts_tp_mode asked,
 {
 	for (size_t i = 0; i < NPROGS; i++) {
 		const struct prog_desc *d = &progs[i];
-		bool on = d->mode == mode && tp_exists(vmlinux, d);
+		bool mine = d->mode == mode || d->mode == TS_TP_AUTO;
+		bool on = mine && tp_exists(vmlinux, d);
 
-		if (d->mode == mode && !on && d->required) {
+		if (mine && !on && d->required) {
 			if (asked == TS_TP_AUTO)
 				ts_err("kernel lacks tracepoint %s:%s, which tcpscope needs (in neither tp_btf nor classic form)",
 				       d->category, d->tp);
@@ -119,9 +134,11 @@ static int choose_programs(struct tcpscope_bpf *skel, enum ts_tp_mode asked,
 				       d->category, d->tp, mode_name(mode));
 			return -ENOENT;
 		}
-		if (d->mode == mode && !on)
-			ts_info("tracepoint %s:%s not in this kernel: skipped",
-				d->category, d->tp);
+		if (mine && !on)
+			ts_info("tracepoint %s:%s not in this kernel: skipped%s",
+				d->category, d->tp,
+				d->mode == TS_TP_AUTO ?
+					" (accepted connections keep their listener's owner)" : "");
 		bpf_program__set_autoload(d->get(skel), on);
 	}
 	return 0;
@@ -139,6 +156,7 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 	skel->rodata->filter_sport = o->filter.sport;
 	skel->rodata->filter_dport = o->filter.dport;
 	skel->rodata->filter_family = o->filter.family;
+	skel->rodata->filter_cgroup = o->filter.cgroup != NULL;
 	skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	skel->rodata->retrans_has_err =
 		ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
@@ -262,9 +280,30 @@ static int phase_attach(struct ts_loader *l)
 		}
 		*d->link(l->skel) = link;
 		ts_info("attached %s:%s (%s)", d->category, d->tp,
-			mode_name(d->mode));
+			mode_name(d->mode == TS_TP_AUTO ? TS_TP_CLASSIC : d->mode));
 	}
 	return 0;
+}
+
+/* --cgroup: the kernel side tests bpf_current_task_under_cgroup(). */
+static int set_cgroup_filter(struct ts_loader *l, const struct ts_filter *f)
+{
+	char dir[4200];
+	__u32 zero = 0;
+	int fd, err = 0;
+
+	if (!f->cgroup)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s%s", ts_cgroup_root() ? ts_cgroup_root() : TS_CGROUP_ROOT,
+		 strcmp(f->cgroup, "/") ? f->cgroup : "");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || bpf_map_update_elem(bpf_map__fd(l->skel->maps.cg_filter), &zero, &fd, BPF_ANY))
+		err = -errno;
+	if (err)
+		ts_err("cannot filter by cgroup %s: %s", dir, strerror(-err));
+	if (fd >= 0)
+		close(fd);
+	return err;
 }
 
 int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
@@ -298,6 +337,8 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 	}
 	err = load_programs(l, o, vmlinux);
 	if (!err)
+		err = set_cgroup_filter(l, &o->filter);
+	if (!err)
 		err = phase_attach(l);
 	if (err)
 		goto cleanup;
@@ -314,29 +355,197 @@ cleanup:
 }
 
 /*
- * Phase seed.  A listener opened before tracing started never showed its
- * CLOSE -> LISTEN, so its passive connections would have no owner, and
- * -p PID would hide a long-running server's connections.  A snapshot
- * taken once the programs are attached (so that nothing falls between the
- * two) names the owner of every listening port; entries made live by
- * listen() win (BPF_NOEXIST).
+ * Sockets opened before tracing started never showed the transition that
+ * names their owner (CLOSE -> LISTEN, connect(), accept()), so their
+ * connections would have no owner and -p PID would hide a long-running
+ * server.  Once the programs are attached (so that nothing falls between
+ * the two), the iterator snapshot of every network namespace (iter/tcp
+ * sees only the namespace it is created in) names the holder of each
+ * socket: listeners go into 'listeners' (entries made live by listen()
+ * win: BPF_NOEXIST), other sockets into 'seeded' by inode, which their
+ * next event takes.  Best effort: without iterators such connections get
+ * their owner when the process closes them.
  */
-void ts_loader__seed(struct ts_loader *l, const struct ts_sock *socks, size_t n)
+struct seed {
+	struct ts_loader *l;
+	const struct ts_filter *f;
+	uint64_t *held; /* socket inodes the -p process holds, sorted */
+	size_t nheld;
+	size_t nns, listeners, conns, refused;
+	uint32_t uid_of[64]; /* non-root budget while seeding (few uids) */
+	uint32_t uid_n[64];
+	uint32_t nonroot;
+	/* The last process looked up (sockets come grouped by holder). */
+	uint32_t cg_pid;
+	uint64_t cg_id;
+	bool cg_in;
+	uint32_t done_ns; /* the namespace the startup snapshot covered */
+};
+
+static int cmp_u64(const void *a, const void *b)
 {
-	int fd = bpf_map__fd(l->skel->maps.listeners);
-	size_t seeded = 0;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
-	for (size_t i = 0; i < n; i++) {
-		struct ts_listen_key k = { .netns = socks[i].netns, .port = socks[i].sport };
-		struct ts_owner v = { .pid = socks[i].pid };
+	return x < y ? -1 : x > y;
+}
 
-		if (socks[i].state != TS_LISTEN || !socks[i].pid)
+/* The socket inodes process pid holds, from /proc/PID/fd. */
+static void held_inodes(struct seed *sd, uint32_t pid)
+{
+	char dirpath[64], link[128], target[64];
+	struct dirent *e;
+	size_t cap = 0;
+	DIR *d;
+
+	snprintf(dirpath, sizeof(dirpath), "/proc/%u/fd", pid);
+	d = opendir(dirpath);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		unsigned long long ino;
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
 			continue;
-		memcpy(v.comm, socks[i].comm, sizeof(v.comm));
-		if (!bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
-			seeded++;
+		snprintf(link, sizeof(link), "%s/%.20s", dirpath, e->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (sscanf(target, "socket:[%llu]", &ino) != 1)
+			continue;
+		if (sd->nheld == cap) {
+			uint64_t *v = realloc(sd->held, (cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!v)
+				break;
+			sd->held = v;
+			cap = cap ? cap * 2 : 64;
+		}
+		sd->held[sd->nheld++] = ino;
 	}
-	ts_info("owners of %zu existing listening sockets seeded", seeded);
+	closedir(d);
+	if (sd->nheld)
+		qsort(sd->held, sd->nheld, sizeof(*sd->held), cmp_u64);
+}
+
+/* The same budget the kernel side applies to listen() (tcpscope.h). */
+static bool seed_charge(struct seed *sd, uint32_t uid)
+{
+	size_t i;
+
+	if (!uid)
+		return true;
+	if (sd->nonroot >= TS_LISTEN_NONROOT)
+		return false;
+	for (i = 0; i < 64 && sd->uid_n[i] && sd->uid_of[i] != uid; i++)
+		;
+	if (i == 64)
+		return false;
+	if (sd->uid_n[i] >= TS_LISTEN_PER_UID)
+		return false;
+	sd->uid_of[i] = uid;
+	sd->uid_n[i]++;
+	sd->nonroot++;
+	return true;
+}
+
+static void seed_cgroup(struct seed *sd, uint32_t pid, struct ts_owner *o)
+{
+	char path[4096], dir[4200];
+
+	if (pid != sd->cg_pid) {
+		sd->cg_pid = pid;
+		sd->cg_id = 0;
+		sd->cg_in = !sd->f->cgroup;
+		if (!ts_cgroup_of_pid(pid, path, sizeof(path))) {
+			snprintf(dir, sizeof(dir), "%s%s", ts_cgroup_root() ? ts_cgroup_root() : TS_CGROUP_ROOT, path);
+			ts_cgroup_id(dir, &sd->cg_id);
+			if (sd->f->cgroup)
+				sd->cg_in = ts_cgroup_under(path, sd->f->cgroup);
+		}
+	}
+	o->cgroup_id = sd->cg_id;
+	o->cg_in = sd->cg_in;
+}
+
+static void seed_socks(struct seed *sd, const struct ts_sock *socks, size_t n)
+{
+	int lfd = bpf_map__fd(sd->l->skel->maps.listeners);
+	int sfd = bpf_map__fd(sd->l->skel->maps.seeded);
+
+	sd->nns++;
+	/* Root's listeners first: a flood cannot crowd them out. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			const struct ts_sock *k = &socks[i];
+			struct ts_owner o = { .pid = k->pid, .cg_in = 1 };
+			uint64_t inode = k->inode;
+
+			if (!k->pid || (pass == 0) != (k->uid == 0))
+				continue;
+			memcpy(o.comm, k->comm, sizeof(o.comm));
+			seed_cgroup(sd, k->pid, &o);
+			if (k->state != TS_LISTEN) {
+				if (!bpf_map_update_elem(sfd, &inode, &o, BPF_NOEXIST))
+					sd->conns++;
+				continue;
+			}
+			struct ts_listen_key lk = {
+				.netns = k->netns, .port = k->sport, .family = k->family,
+			};
+			struct ts_listener v = { .owner = o, .ino = inode };
+
+			memcpy(lk.addr, k->saddr, sizeof(lk.addr));
+			v.owner.held = sd->nheld &&
+				       bsearch(&inode, sd->held, sd->nheld, sizeof(inode), cmp_u64);
+			if (!seed_charge(sd, k->uid)) {
+				sd->refused++;
+				continue;
+			}
+			if (!bpf_map_update_elem(lfd, &lk, &v, BPF_NOEXIST))
+				sd->listeners++;
+		}
+	}
+}
+
+static int seed_ns(const char *path, uint32_t ino, void *ctx)
+{
+	struct ts_snapshot_opts so = {
+		.netns_path = path, .pids = true, .skip_cookies = true, .skip_timers = true,
+	};
+	struct seed *sd = ctx;
+	struct ts_sock *socks = NULL;
+	size_t n = 0;
+
+	if (ino == sd->done_ns)
+		return 0;
+	if (ts_snapshot__collect(&so, &socks, &n))
+		return 0; /* that namespace is gone, or no iterators: go on */
+	seed_socks(sd, socks, n);
+	free(socks);
+	return 0;
+}
+
+void ts_loader__seed(struct ts_loader *l, const struct ts_filter *f,
+		     const struct ts_sock *socks, size_t n)
+{
+	struct seed sd = { .l = l, .f = f, .cg_pid = 0 };
+
+	if (f->pid)
+		held_inodes(&sd, f->pid);
+	/* The startup snapshot covers its namespace (the filter's, or
+	 * ours); host-wide, every other one is walked too. */
+	if (socks) {
+		seed_socks(&sd, socks, n);
+		sd.done_ns = n ? socks[0].netns : 0;
+	}
+	if (!f->netns)
+		ts_netns__each(seed_ns, &sd);
+	free(sd.held);
+	ts_info("owners of %zu existing listening sockets and %zu connections seeded from %zu network namespaces%s",
+		sd.listeners, sd.conns, sd.nns,
+		sd.refused ? " (some left out: a user's listener budget is spent)" : "");
 }
 
 const char *const ts_probe_tp_names[TS_PROBE_NTP] = {
@@ -453,6 +662,9 @@ void ts_loader__free(struct ts_loader *l)
 {
 	if (!l)
 		return;
+	if (l->skel && l->skel->bss->listen_refused)
+		ts_info("%llu listen() calls got no owner entry (a user's listener budget was spent, docs/DESIGN.md)",
+			(unsigned long long)l->skel->bss->listen_refused);
 	tcpscope_bpf__destroy(l->skel);
 	free(l);
 }

@@ -36,11 +36,14 @@ struct ts_sock;
  */
 int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out);
 /*
- * Seed the owners of the listening sockets among socks (a snapshot taken
- * after ts_loader__open, so that nothing falls in between); owners the
- * programs recorded live win.  Says with -v how many were seeded.
+ * Seed the owners of sockets older than the tracer: listeners and the
+ * holders of other sockets among socks (a snapshot taken after
+ * ts_loader__open, so that nothing falls in between; NULL if none), and,
+ * without a --netns filter, of every other network namespace.  Owners
+ * the programs recorded live win.  Says with -v how many were seeded.
  */
-void ts_loader__seed(struct ts_loader *l, const struct ts_sock *socks, size_t n);
+void ts_loader__seed(struct ts_loader *l, const struct ts_filter *f,
+		     const struct ts_sock *socks, size_t n);
 int ts_loader__ring_fd(const struct ts_loader *l);
 /* Events lost: failed reservations (per-CPU sum) plus the programs'
  * recursion misses. */

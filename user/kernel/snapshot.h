@@ -64,6 +64,13 @@ int ts_snapshot__collect(const struct ts_snapshot_opts *o, struct ts_sock **out,
  * when none does.
  */
 int ts_netns_path(uint32_t ino, char *buf, size_t len);
+/*
+ * Call fn once for every network namespace a process lives in or
+ * /run/netns names, deduplicated by inode; fn's path names it (a process
+ * may exit in between: fn then fails for that one).  Stops at the first
+ * error fn returns.  0 or -errno.
+ */
+int ts_netns__each(int (*fn)(const char *path, uint32_t ino, void *ctx), void *ctx);
 /* One-shot snapshot of namespace netns (0: ours); -ENOENT as above. */
 int ts_snapshot__collect_in(uint32_t netns, bool pids, struct ts_sock **out,
 			   size_t *n);

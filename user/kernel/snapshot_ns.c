@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include "kernel/snapshot.h"
 
@@ -51,4 +52,66 @@ int ts_snapshot__collect_in(uint32_t netns, bool pids, struct ts_sock **out,
 		so.netns_path = path;
 	}
 	return ts_snapshot__collect(&so, out, n);
+}
+
+struct ino_set {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+/* Adds ino; false if it was there. */
+static bool ino_add(struct ino_set *s, uint32_t ino)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == ino)
+			return false;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		uint32_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = ino;
+	return true;
+}
+
+int ts_netns__each(int (*fn)(const char *path, uint32_t ino, void *ctx), void *ctx)
+{
+	static const char *const dirs[] = { "/proc", "/run/netns" };
+	struct ino_set seen = {};
+	char path[PATH_MAX];
+	struct stat st;
+	int err = 0;
+
+	/* Ours first: a failure elsewhere must not cost the common case. */
+	if (!stat("/proc/self/ns/net", &st)) {
+		ino_add(&seen, (uint32_t)st.st_ino);
+		err = fn("/proc/self/ns/net", (uint32_t)st.st_ino, ctx);
+	}
+	for (size_t d = 0; !err && d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *e;
+
+		if (!dir)
+			continue;
+		while (!err && (e = readdir(dir))) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (d == 0 && (e->d_name[0] < '0' || e->d_name[0] > '9'))
+				continue;
+			if (d == 0)
+				snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
+			else
+				snprintf(path, sizeof(path), "/run/netns/%s", e->d_name);
+			if (stat(path, &st) || !ino_add(&seen, (uint32_t)st.st_ino))
+				continue;
+			err = fn(path, (uint32_t)st.st_ino, ctx);
+		}
+		closedir(dir);
+	}
+	free(seen.v);
+	return err;
 }

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include "kernel/source_live.h"
 #include "core/util/signals.h"
+#include "core/util/cgroup.h"
 #include "core/util/fmt.h"
 #include "core/util/log.h"
 
@@ -21,16 +22,21 @@ struct ts_live {
 	int n;
 	uint64_t drops_seen;
 	uint64_t bad;
+	struct ts_cgnames *cgnames; /* cgroup ids to paths */
 };
 
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct ts_live *lv = ctx;
 
-	if (ts_rec_decode(data, len, &lv->batch[lv->n])) {
+	struct ts_rec *r = &lv->batch[lv->n];
+
+	if (ts_rec_decode(data, len, r)) {
 		lv->bad++;
 		return 0;
 	}
+	if (r->cgroup_id)
+		r->cgroup = ts_cgnames__path(lv->cgnames, r->cgroup_id);
 	/* The sample is consumed even when we stop here: keep it. */
 	if (++lv->n == BATCH)
 		return -BATCH_FULL;
@@ -48,10 +54,9 @@ int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
 	lv->loader = l;
 	lv->pipe = p;
 	lv->batch = calloc(BATCH, sizeof(*lv->batch));
-	if (!lv->batch) {
-		err = -ENOMEM;
+	err = lv->batch ? ts_cgnames__new(NULL, &lv->cgnames) : -ENOMEM;
+	if (err)
 		goto fail;
-	}
 	lv->rb = ring_buffer__new(ts_loader__ring_fd(l), on_sample, lv, NULL);
 	if (!lv->rb) {
 		err = -errno;
@@ -155,6 +160,7 @@ void ts_live__free(struct ts_live *lv)
 	if (!lv)
 		return;
 	ring_buffer__free(lv->rb);
+	ts_cgnames__free(lv->cgnames);
 	free(lv->batch);
 	free(lv);
 }

@@ -19,7 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TS_CAP_VERSION 1
+/* 2: descriptors carry the owner's cgroup (id and path); 1 still reads. */
+#define TS_CAP_VERSION 2
+/* Longest cgroup path a descriptor keeps (a longer one is stored empty). */
+#define TS_CAP_MAX_CGROUP 1024
 #define TS_CAP_PREAMBLE_LEN 16
 #define TS_CAP_FRAME_HDR_LEN 16
 /* Upper bounds the reader enforces before allocating anything. */
@@ -65,6 +68,7 @@ struct ts_capw_opts {
 	uint64_t max_bytes; /* stop before the file grows past this; 0 none */
 	uint64_t flush_ns;  /* longest time a record waits in memory */
 	size_t chunk_raw;   /* 0: TS_CAP_CHUNK_RAW */
+	uint32_t version;   /* 0: TS_CAP_VERSION; 1: the old layout (tests) */
 };
 
 /*

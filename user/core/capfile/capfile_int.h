@@ -28,7 +28,7 @@ extern const uint8_t ts_cap_magic[8];
 #define TS_CAP_CHUNK_HDR 16  /* u64 base_ts, u32 nevents, u32 ndesc */
 #define TS_CAP_DESC_FIXED 21 /* conn, family, ports, pid, netns */
 #define TS_CAP_DESC_MIN 30   /* v4 descriptor with an empty comm */
-#define TS_CAP_DESC_MAX 70   /* v6 descriptor with a 16-byte comm */
+#define TS_CAP_DESC_MAX (70 + 10 + TS_CAP_MAX_CGROUP) /* v6, 16-byte comm, cgroup */
 #define TS_CAP_EVENT_MAX 120 /* type, flags, 3 varints, states, 8 stats */
 #define TS_CAP_EVENT_MIN 4   /* loss record: type, flags, 1-byte varints */
 

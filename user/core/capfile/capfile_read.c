@@ -58,6 +58,9 @@ struct ts_capr {
 	uint32_t nev;
 	uint32_t ndesc;
 	struct ts_rec *tmpl; /* one prefilled record per descriptor */
+	/* cgroup paths of the records, interned: they live until close. */
+	char **paths;
+	size_t npaths, paths_cap;
 	size_t tmpl_cap;
 	uint64_t last_ts;
 	z_stream z;
@@ -307,6 +310,33 @@ static int load_snapshot(struct ts_capr *r, const struct frame *f)
 	return 0;
 }
 
+/* The one copy of path (len bytes, no NUL), made on first sight. */
+static const char *intern(struct ts_capr *r, const uint8_t *path, size_t len)
+{
+	char *s;
+
+	/* A capture holds few distinct cgroups: the latest ones first. */
+	for (size_t i = r->npaths; i-- > 0;)
+		if (strlen(r->paths[i]) == len && !memcmp(r->paths[i], path, len))
+			return r->paths[i];
+	if (r->npaths == r->paths_cap) {
+		size_t cap = r->paths_cap ? r->paths_cap * 2 : 16;
+		char **p = realloc(r->paths, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		r->paths = p;
+		r->paths_cap = cap;
+	}
+	s = malloc(len + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, path, len);
+	s[len] = '\0';
+	r->paths[r->npaths++] = s;
+	return s;
+}
+
 static int load_chunk(struct ts_capr *r, const struct frame *f)
 {
 	const uint8_t *p, *end;
@@ -357,6 +387,23 @@ static int load_chunk(struct ts_capr *r, const struct frame *f)
 		memcpy(t->daddr, p + 21 + alen, alen);
 		memcpy(t->comm, p + 22 + 2 * alen, clen);
 		p += 22 + 2 * alen + clen;
+		if (r->h.version >= 2) {
+			size_t glen;
+
+			if (end - p < 10)
+				goto bad;
+			t->cgroup_id = get_u64(p);
+			glen = get_u16(p + 8);
+			if (glen > TS_CAP_MAX_CGROUP || (size_t)(end - p) < 10 + glen ||
+			    memchr(p + 10, '\0', glen))
+				goto bad;
+			if (glen) {
+				t->cgroup = intern(r, p + 10, glen);
+				if (!t->cgroup)
+					return -ENOMEM;
+			}
+			p += 10 + glen;
+		}
 	}
 	r->ndesc = ndesc;
 	r->nev = nev;
@@ -769,5 +816,8 @@ void ts_capr__close(struct ts_capr *r)
 	free(r->socks);
 	free(r->raw);
 	free(r->tmpl);
+	for (size_t i = 0; i < r->npaths; i++)
+		free(r->paths[i]);
+	free(r->paths);
 	free(r);
 }

@@ -36,6 +36,8 @@ struct wdesc {
 	uint8_t saddr[TS_ADDR_LEN];
 	uint8_t daddr[TS_ADDR_LEN];
 	char comm[TS_COMM_LEN];
+	uint64_t cgroup_id;
+	const char *cgroup; /* the source's string: compared by value */
 };
 
 struct slot {
@@ -60,6 +62,7 @@ struct ts_capw {
 	uint64_t dropped;      /* records of a chunk that could not be written */
 	uint64_t snap_skipped; /* snapshot sockets with impossible values */
 	bool finished;
+	uint32_t version;
 	int err;
 	char errmsg[512];
 
@@ -238,7 +241,10 @@ static bool desc_equal(const struct wdesc *d, const struct ts_rec *r)
 	return d->pid == r->pid && d->sport == r->sport && d->dport == r->dport &&
 	       d->netns == r->netns && d->family == r->family &&
 	       !memcmp(d->saddr, r->saddr, TS_ADDR_LEN) &&
-	       !memcmp(d->daddr, r->daddr, TS_ADDR_LEN) && !strncmp(d->comm, r->comm, TS_COMM_LEN);
+	       !memcmp(d->daddr, r->daddr, TS_ADDR_LEN) && !strncmp(d->comm, r->comm, TS_COMM_LEN) &&
+	       d->cgroup_id == r->cgroup_id &&
+	       (d->cgroup == r->cgroup ||
+		(d->cgroup && r->cgroup && !strcmp(d->cgroup, r->cgroup)));
 }
 
 static uint32_t hash_conn(uint64_t c)
@@ -293,7 +299,7 @@ static int desc_index(struct ts_capw *w, const struct ts_rec *r, uint32_t *idx)
 	struct slot *sl = find_slot(w, r->conn);
 	struct wdesc *d;
 	uint8_t *p;
-	size_t alen = r->family == 6 ? 16 : 4, clen;
+	size_t alen = r->family == 6 ? 16 : 4, clen, glen;
 	int err;
 
 	if (sl->gen == w->gen && desc_equal(&w->descs[sl->idx], r)) {
@@ -318,6 +324,11 @@ static int desc_index(struct ts_capw *w, const struct ts_rec *r, uint32_t *idx)
 	memcpy(d->daddr, r->daddr, TS_ADDR_LEN);
 	clen = strnlen(r->comm, TS_COMM_LEN);
 	memcpy(d->comm, r->comm, clen);
+	d->cgroup_id = r->cgroup_id;
+	d->cgroup = r->cgroup;
+	glen = r->cgroup ? strlen(r->cgroup) : 0;
+	if (glen > TS_CAP_MAX_CGROUP)
+		glen = 0;
 
 	p = w->desc + w->desclen;
 	put_u64(p, r->conn);
@@ -331,6 +342,15 @@ static int desc_index(struct ts_capw *w, const struct ts_rec *r, uint32_t *idx)
 	p[21 + 2 * alen] = (uint8_t)clen;
 	memcpy(p + 22 + 2 * alen, r->comm, clen);
 	w->desclen += 22 + 2 * alen + clen;
+	if (w->version >= 2) {
+		/* u64 cgroup_id, u16 path length, path. */
+		p += 22 + 2 * alen + clen;
+		put_u64(p, r->cgroup_id);
+		put_u16(p + 8, (uint16_t)glen);
+		if (glen)
+			memcpy(p + 10, r->cgroup, glen);
+		w->desclen += 10 + glen;
+	}
 
 	sl->conn = r->conn;
 	sl->gen = w->gen;
@@ -589,6 +609,7 @@ int ts_capw__open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_h
 	w->max_bytes = o->max_bytes;
 	w->flush_ns = o->flush_ns ? o->flush_ns : DEFAULT_FLUSH_NS;
 	w->chunk_raw = o->chunk_raw ? o->chunk_raw : TS_CAP_CHUNK_RAW;
+	w->version = o->version ? o->version : TS_CAP_VERSION;
 	if (w->chunk_raw < 4096)
 		w->chunk_raw = 4096;
 	if (w->chunk_raw > TS_CAP_MAX_RAW)
@@ -613,7 +634,7 @@ int ts_capw__open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_h
 	w->z_ready = true;
 
 	memcpy(pre, ts_cap_magic, 8);
-	put_u32(pre + 8, TS_CAP_VERSION);
+	put_u32(pre + 8, w->version);
 	put_u32(pre + 12, 0);
 	err = append(w, pre, sizeof(pre));
 	if (!err) {

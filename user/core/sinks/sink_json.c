@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdlib.h>
+#include "core/util/cgroup.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 #include "core/sinks/sinks.h"
@@ -44,6 +45,24 @@ void ts_json_write_header(FILE *f, const char *command, const char *mode, uint64
 	ts_jsonw__end(&w);
 }
 
+void ts_json_cgroup(struct ts_jsonw *w, uint64_t id, const char *path)
+{
+	char container[TS_CONTAINER_LEN];
+
+	if (id)
+		ts_jsonw__u64(w, "cgroup_id", id);
+	else
+		ts_jsonw__null(w, "cgroup_id");
+	if (path)
+		ts_jsonw__str(w, "cgroup", path);
+	else
+		ts_jsonw__null(w, "cgroup");
+	if (path && ts_cgroup_container(path, container, sizeof(container)))
+		ts_jsonw__str(w, "container", container);
+	else
+		ts_jsonw__null(w, "container");
+}
+
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m)
 {
@@ -61,6 +80,7 @@ void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 	ts_json_owner(&w, r->pid, r->comm);
 	ts_json_tuple(&w, r->family, r->saddr, r->sport, r->daddr, r->dport);
 	ts_jsonw__u64(&w, "netns", r->netns);
+	ts_json_cgroup(&w, r->cgroup_id, r->cgroup);
 	if (r->type == TS_REC_STATE) {
 		ts_jsonw__str(&w, "from", ts_state_name(r->old_state));
 		ts_jsonw__str(&w, "to", ts_state_name(r->new_state));
@@ -72,7 +92,9 @@ void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 	} else {
 		ts_jsonw__str(&w, "state", ts_state_name(r->new_state));
 	}
-	ts_jsonw__bool(&w, "owner_from_listener", r->flags & TS_F_OWNER_LISTENER);
+	ts_jsonw__bool(&w, "owner_from_listener",
+		       (r->flags & TS_F_OWNER_LISTENER) && !(r->flags & TS_F_ACCEPTED));
+	ts_jsonw__bool(&w, "accepted", r->flags & TS_F_ACCEPTED);
 	if (r->has_stats)
 		ts_json_stats(&w, &r->st);
 	ts_jsonw__end(&w);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/util/escape.h"
+#include "core/util/cgroup.h"
 #include "core/util/fmt.h"
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
@@ -28,7 +29,15 @@ struct text_sink {
 	struct ts_meta meta;
 	bool header_done;
 	int addr_w;
+	/* Namespace and cgroup markers appear once records come from more
+	 * than one of them (or, for the cgroup, with --wide). */
+	uint32_t first_ns;
+	uint64_t first_cg;
+	bool show_ns;
+	bool show_cg;
 };
+
+enum { SHOW_NS = 1, SHOW_CG = 2 };
 
 static void write_header(FILE *f, int aw, bool compact)
 {
@@ -208,9 +217,39 @@ static int fmt_endpoints(struct endpoints *e, const struct ts_rec *r)
 	return (int)(l > rm ? l : rm);
 }
 
+/* " ns=INODE", " cg=PATH", " ctr=ID" at the end of a line. */
+static void put_markers(struct line *l, const struct ts_rec *r, unsigned int show)
+{
+	char ctr[TS_CONTAINER_LEN];
+	char num[24];
+
+	if (show & SHOW_NS) {
+		snprintf(num, sizeof(num), " ns=%u", r->netns);
+		put(l, num);
+	}
+	if (!(show & SHOW_CG))
+		return;
+	put(l, " cg=");
+	if (r->cgroup) {
+		/* A path: printable ASCII only, up to what the line holds. */
+		for (const char *p = r->cgroup; *p && l->n < sizeof(l->buf) - 160; p++)
+			l->buf[l->n++] = (*p > 0x20 && *p < 0x7f) ? *p : '?';
+	} else if (r->cgroup_id) {
+		snprintf(num, sizeof(num), "#%llu", (unsigned long long)r->cgroup_id);
+		put(l, num);
+	} else {
+		put(l, "-");
+	}
+	if (r->cgroup && ts_cgroup_container(r->cgroup, ctr, sizeof(ctr))) {
+		put(l, " ctr=");
+		for (const char *p = ctr; *p && l->n < sizeof(l->buf) - 8; p++)
+			l->buf[l->n++] = (*p > 0x20 && *p < 0x7f) ? *p : '?';
+	}
+}
+
 static void write_rec(FILE *f, const struct ts_rec *r,
 		      const struct ts_meta *m, const struct endpoints *e,
-		      int aw)
+		      int aw, unsigned int show)
 {
 	char t[TS_TIMESTR_LEN];
 	char comm[TS_ESC_LEN(TS_COMM_LEN)];
@@ -255,6 +294,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 			put_col(&l, "", evlen < C_EVENT_W ? C_EVENT_W - evlen : 0, 2);
 			put(&l, step);
 		}
+		put_markers(&l, r, show);
 		put(&l, "\n");
 		fwrite(l.buf, 1, l.n, f);
 		return;
@@ -274,6 +314,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 		put(&l, "  ");
 		put(&l, step);
 	}
+	put_markers(&l, r, show);
 	put(&l, "\n");
 	fwrite(l.buf, 1, l.n, f);
 }
@@ -285,7 +326,7 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 
 	if (r->type != TS_REC_LOST)
 		fmt_endpoints(&e, r);
-	write_rec(f, r, m, &e, m->compact ? C_ADDR_W : ADDR_W);
+	write_rec(f, r, m, &e, m->compact ? C_ADDR_W : ADDR_W, m->wide ? SHOW_CG : 0);
 }
 
 static int text_rec(void *priv, const struct ts_rec *r)
@@ -295,6 +336,14 @@ static int text_rec(void *priv, const struct ts_rec *r)
 	int w;
 
 	if (r->type != TS_REC_LOST) {
+		if (!s->first_ns)
+			s->first_ns = r->netns;
+		else if (r->netns != s->first_ns)
+			s->show_ns = true;
+		if (!s->first_cg)
+			s->first_cg = r->cgroup_id;
+		else if (r->cgroup_id && r->cgroup_id != s->first_cg)
+			s->show_cg = true;
 		w = fmt_endpoints(&e, r);
 		if (s->meta.compact)
 			w = (int)strlen(e.remote);
@@ -307,7 +356,9 @@ static int text_rec(void *priv, const struct ts_rec *r)
 		write_header(s->f, s->addr_w, s->meta.compact);
 		s->header_done = true;
 	}
-	write_rec(s->f, r, &s->meta, &e, s->addr_w);
+	write_rec(s->f, r, &s->meta, &e, s->addr_w,
+		  (s->show_ns ? SHOW_NS : 0) |
+			  ((s->show_cg && s->meta.cgroup_filtered) || s->meta.wide ? SHOW_CG : 0));
 	return ts_sink_werr(s->f);
 }
 

@@ -75,8 +75,8 @@ static const char *close_color(enum ts_close_kind k)
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 {
 	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[32], life[32], pct[32];
-	char owner[TS_ESC_LEN(TS_COMM_LEN) + 16];
-	char comm[TS_ESC_LEN(TS_COMM_LEN)];
+	char owner[2 * TS_ESC_LEN(TS_COMM_LEN) + 64];
+	char comm[TS_ESC_LEN(TS_COMM_LEN)], lcomm[TS_ESC_LEN(TS_COMM_LEN)];
 	double p = retrans_pct(c);
 	bool hot = p > 1.0, col = s->meta.color;
 	const char *cc = col ? close_color(c->close) : "";
@@ -94,7 +94,11 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 	else
 		snprintf(pct, sizeof(pct), "-");
 
-	if (c->pid)
+	if (c->pid && c->listener_pid && c->listener_pid != c->pid)
+		snprintf(owner, sizeof(owner), "%s[%u] (listener %s[%u])",
+			 ts_escape(comm, sizeof(comm), c->comm), c->pid,
+			 ts_escape(lcomm, sizeof(lcomm), c->listener_comm), c->listener_pid);
+	else if (c->pid)
 		snprintf(owner, sizeof(owner), "%s[%u]", ts_escape(comm, sizeof(comm), c->comm),
 			 c->pid);
 	else
@@ -206,6 +210,14 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 	ts_json_owner(&w, c->pid, c->comm);
 	ts_json_tuple(&w, c->family, c->saddr, c->sport, c->daddr, c->dport);
 	ts_jsonw__u64(&w, "netns", c->netns);
+	if (c->listener_pid) {
+		ts_jsonw__u64(&w, "listener_pid", c->listener_pid);
+		ts_jsonw__str(&w, "listener_comm", c->listener_comm);
+	} else {
+		ts_jsonw__null(&w, "listener_pid");
+		ts_jsonw__null(&w, "listener_comm");
+	}
+	ts_json_cgroup(&w, c->cgroup_id, c->cgroup);
 	ts_jsonw__bool(&w, "owner_from_listener", c->owner_from_listener);
 	ts_jsonw__str(&w, "role", ts_role_name(c->role));
 	ts_jsonw__str(&w, "close", ts_close_name(c->close));

@@ -46,6 +46,8 @@ void ts_json_write_header(FILE *f, const char *command, const char *mode, uint64
 void ts_json_stats(struct ts_jsonw *w, const struct ts_tcp_stats *st);
 /* Times, owners, ids and addresses: ts_json_*() in core/util/jsonw.h. */
 
+/* cgroup_id, cgroup and container (null when unknown). */
+void ts_json_cgroup(struct ts_jsonw *w, uint64_t id, const char *path);
 /* Print one record as JSON (shared with other JSON sinks). */
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core/stream/filter.h"
 #include "core/sock/sock.h"
+#include "core/util/cgroup.h"
 
 bool ts_filter_match(const struct ts_filter *f, const struct ts_rec *r)
 {
@@ -21,12 +22,19 @@ bool ts_filter_match(const struct ts_filter *f, const struct ts_rec *r)
 		return false;
 	if (f->pid && r->pid != f->pid)
 		return false;
+	if (f->cgroup && r->cgroup_id != f->cgroup_id &&
+	    !(r->cgroup && ts_cgroup_under(r->cgroup, f->cgroup)))
+		return false;
 	return true;
 }
 
-size_t ts_filter_socks(const struct ts_filter *f, struct ts_sock *socks, size_t n)
+size_t ts_filter_socks(const struct ts_filter *filter, struct ts_sock *socks, size_t n)
 {
+	struct ts_filter fc = *filter, *f = &fc;
 	size_t kept = 0;
+
+	/* A snapshot row has a holder but no cgroup. */
+	fc.cgroup = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		struct ts_rec rec = {

@@ -18,6 +18,10 @@ struct ts_filter {
 	uint16_t sport; /* local */
 	uint16_t dport; /* remote */
 	uint8_t family; /* 4, 6, 0 = any */
+	/* --cgroup: the owner's cgroup is this one or below it (path under
+	 * the cgroup2 mount, e.g. "/system.slice"); NULL = any. */
+	const char *cgroup;
+	uint64_t cgroup_id; /* the id of that directory */
 };
 
 /* Loss records always pass: nothing is hidden by a filter. */

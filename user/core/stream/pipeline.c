@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/stream/pipeline.h"
 
@@ -24,12 +25,102 @@ int ts_pipeline__add_sink(struct ts_pipeline *p, struct ts_sink sink)
 	return 0;
 }
 
+/*
+ * -p follows the process that holds a connection.  Before accept() a
+ * passive connection's records carry its listener's owner (the kernel lets
+ * them through when the -p process holds that listener too); they are
+ * kept here until the connection's owner is known: shown before its first
+ * record that passes -p, dropped when another process accepts it or when
+ * it closes unaccepted.  Direct-mapped and bounded: a slot reused by
+ * another connection forgets the first one's records.
+ */
+#define HOLD_SLOTS 1024
+#define HOLD_RECS 4
+
+struct ts_hold_slot {
+	uint64_t conn;
+	unsigned int n;
+	struct ts_rec recs[HOLD_RECS];
+};
+
+static struct ts_hold_slot *hold_slot(struct ts_pipeline *p, uint64_t conn)
+{
+	return &p->hold[(conn * 0x9e3779b97f4a7c15ULL) >> 54 & (HOLD_SLOTS - 1)];
+}
+
+static bool before_accept(const struct ts_rec *r)
+{
+	return r->type != TS_REC_LOST && r->conn &&
+	       (r->flags & TS_F_OWNER_LISTENER) && !(r->flags & TS_F_ACCEPTED);
+}
+
+/* A record -p filtered out: keep it if its owner is not known yet. */
+static void hold_or_forget(struct ts_pipeline *p, const struct ts_rec *r)
+{
+	struct ts_filter any = p->filter;
+	struct ts_hold_slot *h;
+
+	if (!p->hold || r->type == TS_REC_LOST || !r->conn)
+		return;
+	h = hold_slot(p, r->conn);
+	any.pid = 0;
+	if (!before_accept(r) || !ts_filter_match(&any, r)) {
+		if (h->conn == r->conn)
+			h->conn = 0; /* someone else's */
+		return;
+	}
+	if (h->conn != r->conn) {
+		h->conn = r->conn;
+		h->n = 0;
+	}
+	if (h->n < HOLD_RECS)
+		h->recs[h->n++] = *r;
+	if (r->type == TS_REC_STATE && r->new_state == TS_CLOSE)
+		h->conn = 0; /* closed before anyone accepted it */
+}
+
+static int deliver(struct ts_pipeline *p, const struct ts_rec *r);
+
+static int release(struct ts_pipeline *p, uint64_t conn)
+{
+	struct ts_hold_slot *h = hold_slot(p, conn);
+	int err = 0;
+
+	if (h->conn != conn)
+		return 0;
+	h->conn = 0;
+	for (unsigned int i = 0; i < h->n; i++) {
+		int e = deliver(p, &h->recs[i]);
+
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
 int ts_pipeline__push(struct ts_pipeline *p, const struct ts_rec *r)
+{
+	int err = 0, e;
+
+	if (p->filter.pid && !p->hold) {
+		p->hold = calloc(HOLD_SLOTS, sizeof(*p->hold));
+		if (!p->hold)
+			return -ENOMEM;
+	}
+	if (!ts_filter_match(&p->filter, r)) {
+		hold_or_forget(p, r);
+		return 0;
+	}
+	if (p->hold && r->type != TS_REC_LOST && r->conn)
+		err = release(p, r->conn);
+	e = deliver(p, r);
+	return err ? err : e;
+}
+
+static int deliver(struct ts_pipeline *p, const struct ts_rec *r)
 {
 	int err = 0;
 
-	if (!ts_filter_match(&p->filter, r))
-		return 0;
 	if (r->type == TS_REC_LOST)
 		p->totals.lost += r->lost;
 	else
@@ -134,4 +225,6 @@ void ts_pipeline__free(struct ts_pipeline *p)
 	p->nsinks = 0;
 	ts_tracker__free(p->tracker);
 	p->tracker = NULL;
+	free(p->hold);
+	p->hold = NULL;
 }

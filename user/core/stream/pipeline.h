@@ -22,6 +22,9 @@ struct ts_meta {
 	bool color;		/* ANSI colour on text output */
 	bool compact;		/* text: the 80-column layout (--wide: off) */
 	uint16_t columns;	/* the reader's width when known, else 0 */
+	bool wide;		/* --wide: text also shows the owner's cgroup */
+	/* --cgroup: text shows the cgroup once more than one appears. */
+	bool cgroup_filtered;
 };
 
 struct ts_totals {
@@ -61,6 +64,9 @@ struct ts_pipeline {
 	struct ts_totals totals;
 	struct ts_tracker *tracker; /* NULL unless ts_pipeline__track() */
 	uint64_t clock_ns;	    /* source's clock, 0 if it has none */
+	/* -p: records of passive connections before accept(), held until
+	 * the accepting process is known (NULL without -p). */
+	struct ts_hold_slot *hold;
 };
 
 void ts_pipeline__init(struct ts_pipeline *p, const struct ts_filter *f,

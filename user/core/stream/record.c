@@ -45,6 +45,7 @@ int ts_rec_decode(const void *data, size_t len, struct ts_rec *out)
 	out->ts_ns = ev.ts_ns;
 	out->conn = ev.conn;
 	out->ns_in_old = ev.ns_in_old;
+	out->cgroup_id = ev.cgroup_id;
 	memcpy(out->saddr, ev.saddr, sizeof(out->saddr));
 	memcpy(out->daddr, ev.daddr, sizeof(out->daddr));
 	memcpy(out->comm, ev.comm, TS_COMM_LEN);

@@ -31,6 +31,10 @@ struct ts_rec {
 	bool has_stats;
 	struct ts_tcp_stats st;
 	uint64_t lost; /* TS_REC_LOST: reservations that failed */
+	uint64_t cgroup_id; /* the owner's cgroup v2 id, 0 unknown */
+	/* Its path under the cgroup2 mount, when the source could name it;
+	 * owned by the source (live: the name cache, replay: the reader). */
+	const char *cgroup;
 };
 
 /*

@@ -476,6 +476,15 @@ static void take_identity(struct ts_conn *c, const struct ts_rec *r)
 	}
 	if (r->flags & TS_F_OWNER_LISTENER)
 		c->owner_from_listener = true;
+	if ((r->flags & TS_F_OWNER_LISTENER) && !(r->flags & TS_F_ACCEPTED) &&
+	    r->pid && !c->listener_pid) {
+		c->listener_pid = r->pid;
+		memcpy(c->listener_comm, r->comm, sizeof(c->listener_comm));
+	}
+	if (r->cgroup_id) {
+		c->cgroup_id = r->cgroup_id;
+		c->cgroup = r->cgroup;
+	}
 }
 
 /* Insert in time order: records from different CPUs can arrive swapped. */
@@ -497,6 +506,40 @@ static void add_step(struct ts_conn *c, const struct ts_rec *r)
 		.rec_flags = r->flags,
 	};
 	c->nsteps++;
+}
+
+/* Keep the time of a retransmit or reset, in time order, while room lasts. */
+static void add_mark(struct ts_conn *c, uint64_t ts, uint8_t type,
+		     uint8_t state, uint32_t count)
+{
+	int i;
+
+	if (c->nmarks >= TS_CONN_MAX_MARKS) {
+		if (c->marks_dropped < UINT16_MAX)
+			c->marks_dropped++;
+		/* A reset ends the story: it takes the place of the newest
+		 * retransmit rather than go unseen. */
+		if (type != TS_REC_RESET_SENT && type != TS_REC_RESET_RECV)
+			return;
+		for (i = c->nmarks - 1; i >= 0; i--)
+			if (c->marks[i].type == TS_REC_RETRANS ||
+			    c->marks[i].type == TS_REC_SYNACK_RETRANS)
+				break;
+		if (i < 0)
+			return;
+		memmove(&c->marks[i], &c->marks[i + 1],
+			(size_t)(c->nmarks - 1 - i) * sizeof(c->marks[0]));
+		c->nmarks--;
+	}
+	for (i = c->nmarks; i > 0 && c->marks[i - 1].ts_ns > ts; i--)
+		c->marks[i] = c->marks[i - 1];
+	c->marks[i] = (struct ts_mark){
+		.ts_ns = ts,
+		.type = type,
+		.state = state,
+		.count = count > UINT16_MAX ? UINT16_MAX : (uint16_t)count,
+	};
+	c->nmarks++;
 }
 
 static bool same_tuple(const struct pending_synack *p, const struct ts_rec *r)
@@ -540,6 +583,8 @@ static void join_synack(struct ts_tracker *t, struct ts_conn *c)
 
 		if (same_tuple(p, &key)) {
 			c->rtx[TS_RTX_SYNACK] += p->count;
+			add_mark(c, p->ts_ns, TS_REC_SYNACK_RETRANS, TS_SYN_RECV,
+				 p->count);
 			p->used = false;
 			return;
 		}
@@ -565,6 +610,8 @@ static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
 
 		if (e && e->c.start_ns >= r->ts_ns && conn_matches(&e->c, r)) {
 			e->c.rtx[TS_RTX_SYNACK]++;
+			add_mark(&e->c, r->ts_ns, TS_REC_SYNACK_RETRANS,
+				 TS_SYN_RECV, 1);
 			return;
 		}
 	}
@@ -691,6 +738,7 @@ static int on_event(struct ts_tracker *t, const struct ts_rec *r)
 		e->c.state = r->new_state;
 		take_identity(&e->c, r);
 	}
+	add_mark(&e->c, r->ts_ns, (uint8_t)r->type, r->new_state, 1);
 	switch (r->type) {
 	case TS_REC_RETRANS:
 		e->c.rtx[ts_rtx_kind_of(r->new_state)]++;

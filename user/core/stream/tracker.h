@@ -63,6 +63,20 @@ struct ts_step {
 	const char *label; /* set when the connection is finished */
 };
 
+/*
+ * A record that is not a state change (a retransmission, a reset, later a
+ * drop), kept with its time so that pictures can draw it where it
+ * happened.  The counts above stay exact when marks are dropped.
+ */
+#define TS_CONN_MAX_MARKS 8
+
+struct ts_mark {
+	uint64_t ts_ns;
+	uint8_t type;	/* enum ts_rec_type */
+	uint8_t state;	/* the socket's state at the time */
+	uint16_t count; /* > 1: SYN-ACK retransmits joined from the request */
+};
+
 struct ts_conn {
 	uint64_t id;
 	uint32_t netns;
@@ -74,6 +88,12 @@ struct ts_conn {
 	uint32_t pid;
 	char comm[TS_COMM_LEN + 1];
 	bool owner_from_listener;
+	/* A passive connection's listener owner, before accept() named the
+	 * holder (0: none seen). */
+	uint32_t listener_pid;
+	char listener_comm[TS_COMM_LEN + 1];
+	uint64_t cgroup_id;  /* the (last) owner's cgroup, 0 unknown */
+	const char *cgroup; /* its path, owned by the source; NULL unknown */
 
 	enum ts_role role;
 	enum ts_close_kind close;
@@ -102,6 +122,10 @@ struct ts_conn {
 	uint8_t nsteps;
 	uint8_t steps_dropped; /* steps beyond TS_CONN_MAX_STEPS */
 	struct ts_step steps[TS_CONN_MAX_STEPS + 1];
+
+	uint8_t nmarks;		/* in time order */
+	uint16_t marks_dropped; /* beyond TS_CONN_MAX_MARKS */
+	struct ts_mark marks[TS_CONN_MAX_MARKS];
 };
 
 struct ts_tracker_opts {

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Owners of real servers' connections, tracing host-wide (issue 12).
+
+nginx (a master, two workers) in a namespace: every passive connection
+belongs, from accept() on, to the worker that ss -tnp shows holding it,
+and -p WORKER gives each of its connections' complete timeline.  redis
+started before the tracer in another namespace: -p REDIS gives complete
+timelines, and a connection that already existed is followed from its
+first event on (its holder comes from the start-up snapshot)."""
+import subprocess
+
+import ownkit
+import tslib
+from tslib import expect
+
+NGINX_PORT = 18080
+REDIS_PORT = 16379
+HTTP_REQ = "GET / HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n"
+
+
+def nginx(mode):
+    with tslib.Netns("ngx") as ns, ownkit.Nginx(ns, NGINX_PORT) as ngx:
+        workers = ngx.workers()
+        # Host-wide: no --netns.  One tracer sees everything on the port,
+        # one per worker follows that worker with -p.
+        tr = tslib.Tracer("--tp-mode", mode, "--port", str(NGINX_PORT))
+        per = {w: tslib.Tracer("--tp-mode", mode, "-p", str(w), "--timeline") for w in workers}
+        try:
+            for _ in range(20):
+                ns.run(["curl", "-s", "-o", "/dev/null", "--max-time", "10",
+                        "http://127.0.0.1:%d/" % NGINX_PORT])
+            hold = ownkit.Holder(ns, NGINX_PORT, 8, HTTP_REQ, "ok\n")
+            try:
+                held = ownkit.ss_holders(ns, NGINX_PORT)
+            finally:
+                hold.release()
+            recs = tr.stop()
+            lines = {w: t.stop() for w, t in per.items()}
+            ino = ns.inode()
+        finally:
+            tr.kill()
+            for t in per.values():
+                t.kill()
+
+    expect(sorted(held) == sorted(hold.ports) and set(held.values()) <= set(workers),
+           "ss -tnp: %s, holder ports %s, workers %s" % (held, hold.ports, workers))
+    conns = ownkit.passive(recs, NGINX_PORT, ino)
+    expect(len(conns) >= 28, "expected 28 passive connections, got %d" % len(conns))
+    final = {}
+    for c in conns.values():
+        before = [r for r in c if not r["accepted"]]
+        after = [r for r in c if r["accepted"]]
+        expect(after and c[-1]["to"] == "CLOSE",
+               "connection never accepted or not closed: %s" % tslib.transitions(c))
+        expect(all(r["pid"] == ngx.pid for r in before),
+               "before accept() the listener's owner (master %d): %s"
+               % (ngx.pid, {r["pid"] for r in before}))
+        owners = {r["pid"] for r in after}
+        expect(len(owners) == 1 and owners <= set(workers),
+               "after accept() one worker of %s, got %s" % (workers, owners))
+        port = ownkit.peer_port(c)
+        final[port] = owners.pop()
+    for port, pid in held.items():
+        expect(final.get(port) == pid, "client port %d: ss -tnp shows pid %d, tcpscope %s"
+               % (port, pid, final.get(port)))
+
+    # -p WORKER: each worker's timelines are exactly its connections, complete.
+    for w in workers:
+        tls = [r for r in lines[w] if r.get("event") == "connection" and r["sport"] == NGINX_PORT
+               and r["netns"] == ino]
+        mine = sorted(p for p, o in final.items() if o == w)
+        got = sorted(t["dport"] for t in tls)
+        expect(got == mine, "-p %d: timelines of client ports %s, expected %s" % (w, got, mine))
+        for t in tls:
+            expect(t["pid"] == w and t["listener_pid"] == ngx.pid,
+                   "-p %d: owner %s listener %s" % (w, t["pid"], t["listener_pid"]))
+            expect(ownkit.complete(t["steps"]),
+                   "-p %d: incomplete timeline %s" % (w, [(s["from"], s["to"]) for s in t["steps"]]))
+    expect(any(o for o in final.values()), "no connection accepted")
+
+
+def redis(mode):
+    with tslib.Netns("rds") as ns, ownkit.Redis(ns, REDIS_PORT) as rds:
+        # A client connection older than the tracer.
+        old = ownkit.Holder(ns, REDIS_PORT, 1, "PING\\r\\n", "+PONG\r\n")
+        try:
+            tr = tslib.Tracer("--tp-mode", mode, "-p", str(rds.pid), "--timeline")
+            try:
+                for _ in range(5):
+                    r = ns.run(["redis-cli", "-p", str(REDIS_PORT), "ping"])
+                    expect(r.stdout.strip() == "PONG", "redis-cli: %r" % r.stdout)
+            finally:
+                old.release()
+            tslib.wait_until(lambda: not ownkit.ss_holders(ns, REDIS_PORT), 10,
+                             "the old connection to close")
+            recs = tr.stop()
+        finally:
+            old.release() if old.proc.poll() is None else None
+            tr.kill()
+    tls = [r for r in recs if r.get("event") == "connection"]
+    expect(all(t["pid"] == rds.pid for t in tls), "owners %s" % {t["pid"] for t in tls})
+    new = [t for t in tls if not t["joined_late"]]
+    expect(len(new) == 5 and all(ownkit.complete(t["steps"]) for t in new),
+           "expected 5 complete timelines: %s"
+           % [[(s["from"], s["to"]) for s in t["steps"]] for t in new])
+    late = [t for t in tls if t["joined_late"]]
+    expect(len(late) == 1 and late[0]["dport"] == old.ports[0],
+           "the old connection: %s" % [(t["dport"], t["steps"]) for t in late])
+    steps = [(s["from"], s["to"]) for s in late[0]["steps"]]
+    expect(steps == [("ESTABLISHED", "CLOSE_WAIT"), ("CLOSE_WAIT", "LAST_ACK"), ("LAST_ACK", "CLOSE")],
+           "the old connection's steps: %s" % steps)
+
+
+def test_nginx_workers_btf():
+    nginx("btf")
+
+
+def test_nginx_workers_classic():
+    nginx("classic")
+
+
+def test_redis_started_before_btf():
+    redis("btf")
+
+
+def test_redis_started_before_classic():
+    redis("classic")
+
+
+if __name__ == "__main__":
+    tslib.main([test_nginx_workers_btf, test_nginx_workers_classic,
+                test_redis_started_before_btf, test_redis_started_before_classic])

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Owners (issue 12) without the kernel: container ids from cgroup paths,
+ * and -p holding a passive connection's records until accept() names the
+ * process that holds it.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "check.h"
+#include "core/stream/pipeline.h"
+#include "core/util/cgroup.h"
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void expect_container(const char *path, const char *want)
+{
+	char got[TS_CONTAINER_LEN];
+	bool found = ts_cgroup_container(path, got, sizeof(got));
+
+	CHECK_INT(found, want != NULL);
+	CHECK_STR(got, want ? want : "");
+}
+
+static void test_containers(void)
+{
+	/* docker, systemd and cgroupfs drivers */
+	expect_container("/system.slice/docker-" HEX64 ".scope", HEX64);
+	expect_container("/docker/" HEX64, HEX64);
+	/* containerd and cri-o under Kubernetes */
+	expect_container("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1234.slice/cri-containerd-" HEX64 ".scope",
+			 HEX64);
+	expect_container("/kubepods/besteffort/pod4f1c2a7e-0000-4000-8000-000000000001/" HEX64, HEX64);
+	expect_container("/kubepods.slice/kubepods-pod1.slice/crio-" HEX64 ".scope", HEX64);
+	/* podman */
+	expect_container("/machine.slice/libpod-" HEX64 ".scope", HEX64);
+	expect_container("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" HEX64 ".scope/container",
+			 HEX64);
+	/* systemd units: the innermost one */
+	expect_container("/system.slice/nginx.service", "nginx.service");
+	expect_container("/user.slice/user-1000.slice/session-3.scope", "session-3.scope");
+	expect_container("/system.slice/redis-server.service/sub", "redis-server.service");
+	/* nothing */
+	expect_container("/", NULL);
+	expect_container("/ts-test/plain", NULL);
+	expect_container("/docker/nothex", NULL);
+	expect_container("/docker-12.scope", "docker-12.scope"); /* too short an id: a unit */
+
+	CHECK(ts_cgroup_under("/a/b", "/a"));
+	CHECK(ts_cgroup_under("/a", "/a"));
+	CHECK(ts_cgroup_under("/a/b", "/a/"));
+	CHECK(!ts_cgroup_under("/ab", "/a"));
+	CHECK(ts_cgroup_under("/x", "/"));
+}
+
+/* A sink that records what reached it. */
+struct seen {
+	int n;
+	uint32_t pid[16];
+	uint8_t to[16];
+};
+
+static int seen_rec(void *priv, const struct ts_rec *r)
+{
+	struct seen *s = priv;
+
+	if (s->n < 16) {
+		s->pid[s->n] = r->pid;
+		s->to[s->n++] = r->new_state;
+	}
+	return 0;
+}
+
+static const struct ts_sink_ops seen_ops = { .name = "seen", .rec = seen_rec };
+
+static struct ts_rec rec(uint64_t conn, uint32_t pid, uint8_t from, uint8_t to, uint8_t flags)
+{
+	struct ts_rec r = {
+		.type = TS_REC_STATE, .family = 4, .conn = conn, .pid = pid,
+		.old_state = from, .new_state = to, .flags = flags, .sport = 80,
+	};
+
+	return r;
+}
+
+static void test_hold_until_accept(void)
+{
+	const uint8_t L = TS_F_OWNER_LISTENER, A = TS_F_OWNER_LISTENER | TS_F_ACCEPTED;
+	struct ts_filter f = { .pid = 200 };
+	struct ts_pipeline p;
+	struct seen s = {};
+	struct ts_rec r;
+
+	ts_pipeline__init(&p, &f, NULL);
+	CHECK_INT(ts_pipeline__add_sink(&p, (struct ts_sink){ &seen_ops, &s }), 0);
+	/* conn 1: accepted by 200, the -p process: all of it, in order. */
+	r = rec(1, 100, TS_LISTEN, TS_SYN_RECV, L);
+	ts_pipeline__push(&p, &r);
+	r = rec(1, 100, TS_SYN_RECV, TS_ESTABLISHED, L);
+	ts_pipeline__push(&p, &r);
+	/* conn 2: accepted by another worker: none of it. */
+	r = rec(2, 100, TS_LISTEN, TS_SYN_RECV, L);
+	ts_pipeline__push(&p, &r);
+	r = rec(2, 100, TS_SYN_RECV, TS_ESTABLISHED, L);
+	ts_pipeline__push(&p, &r);
+	CHECK_INT(s.n, 0);
+	r = rec(2, 300, TS_ESTABLISHED, TS_CLOSE_WAIT, A);
+	ts_pipeline__push(&p, &r);
+	r = rec(1, 200, TS_ESTABLISHED, TS_CLOSE_WAIT, A);
+	ts_pipeline__push(&p, &r);
+	r = rec(2, 300, TS_CLOSE_WAIT, TS_LAST_ACK, A);
+	ts_pipeline__push(&p, &r);
+	/* conn 3: closed before anyone accepted it: nothing. */
+	r = rec(3, 100, TS_LISTEN, TS_SYN_RECV, L);
+	ts_pipeline__push(&p, &r);
+	r = rec(3, 100, TS_SYN_RECV, TS_CLOSE, L);
+	ts_pipeline__push(&p, &r);
+	r = rec(3, 200, TS_CLOSE, TS_CLOSE, A); /* never happens; must not revive it */
+	ts_pipeline__push(&p, &r);
+	CHECK_INT(s.n, 4);
+	CHECK_INT(s.pid[0], 100);
+	CHECK_INT(s.to[0], TS_SYN_RECV);
+	CHECK_INT(s.to[1], TS_ESTABLISHED);
+	CHECK_INT(s.pid[2], 200);
+	CHECK_INT(s.to[2], TS_CLOSE_WAIT);
+	CHECK_INT(s.pid[3], 200); /* the stray record of conn 3 itself */
+	CHECK_INT(p.totals.records, 4);
+	p.nsinks = 0; /* the sink lives on the stack */
+	ts_pipeline__free(&p);
+}
+
+int main(void)
+{
+	test_containers();
+	test_hold_until_accept();
+	return check_report();
+}
