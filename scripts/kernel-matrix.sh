@@ -192,13 +192,16 @@ MODULES=(virtio_pci 9pnet_virtio 9p crc32c_generic nf_tables nft_numgen
 	 veth sch_tbf tcp_diag)
 
 build_initramfs() {
-	local out=$1 dir m line path name
+	local out=$1 dir m line path name keep
 	dir=$(mktemp -d "$RUN/initrd.XXXXXX")
 	mkdir -p "$dir"/{bin,dev,proc,sys,tmp,modules,newroot}
 	cp "$BUSYBOX" "$dir/bin/busybox"
 	cp "$KDIR/init" "$dir/init"
 	: >"$dir/modules/order"
-	: >"$dir/writable"
+	# Paths the guest must see even where it mounts a tmpfs (/tmp...).
+	for keep in "$SRC" "$build" "$RUN"; do
+		realpath -m "$keep"
+	done >"$dir/keep"
 	for m in "${MODULES[@]}"; do
 		while read -r line; do
 			[[ $line == insmod* ]] || continue
