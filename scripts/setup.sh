@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool
       libelf-dev zlib1g-dev iproute2 nftables python3 net-tools netbase
       util-linux man-db groff-base libclang-rt-14-dev
+      libmicrohttpd-dev prometheus python3-jsonschema dpkg-dev file systemd
       qemu-system-x86 busybox-static cpio kmod xz-utils zstd)
 # (the last line is for scripts/kernel-matrix.sh: Debian's kernels under
 # qemu, an initramfs of busybox and modules)

@@ -3,7 +3,7 @@
 #include <argp.h>
 #include <stdio.h>
 #include <string.h>
-#include "cmds.h"
+#include "cmd/cmds.h"
 
 #ifndef TCPSCOPE_VERSION
 #define TCPSCOPE_VERSION "0.1.0"
@@ -20,6 +20,7 @@ static const struct cmd cmds[] = {
 	{ "record", cmd_record, "record them to a capture file (-w FILE)" },
 	{ "report", cmd_report, "report from a capture file: records, --timeline, --summary, --at TIME" },
 	{ "snapshot", cmd_snapshot, "netstat-style table of TCP sockets (BPF iterators)" },
+	{ "serve", cmd_serve, "run as a service: Prometheus metrics on /metrics, JSON log of connections" },
 	{ "probe", cmd_probe, "what this kernel offers and which programs tcpscope loads on it (--json)" },
 };
 
@@ -31,7 +32,9 @@ static void usage(FILE *f)
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f, "\n'tcpscope COMMAND --help' describes a command's options.\n");
+	fprintf(f, "\n'tcpscope COMMAND --help' (or 'tcpscope help COMMAND') describes a command's\n"
+		   "options. Exit status: 0 success, 1 failure at run time, 2 bad usage, 3 damaged\n"
+		   "capture file (report).\n");
 }
 
 int main(int argc, char **argv)
@@ -41,6 +44,17 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "tcpscope: no command given (try 'tcpscope --help')\n");
+		return 2;
+	}
+	/* "tcpscope help trace" is "tcpscope trace --help". */
+	if (!strcmp(argv[1], "help") && argc > 2) {
+		static char help_opt[] = "--help";
+		char *hargv[] = { argv[0], argv[2], help_opt, NULL };
+
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			if (!strcmp(argv[2], cmds[i].name))
+				return main(3, hargv);
+		fprintf(stderr, "tcpscope: unknown command '%s' (try 'tcpscope --help')\n", argv[2]);
 		return 2;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||

@@ -456,9 +456,9 @@ def count_opens_json(path):
                 lost += r.get("count", 0)
             elif ev == "state":
                 events += 1
-                if r.get("old") == "CLOSE" and r.get("new") == "SYN_SENT":
+                if r.get("from") == "CLOSE" and r.get("to") == "SYN_SENT":
                     active += 1
-                elif r.get("old") == "LISTEN" and r.get("new") == "SYN_RECV":
+                elif r.get("from") == "LISTEN" and r.get("to") == "SYN_RECV":
                     passive += 1
             elif ev in ("retransmit", "reset", "synack_retransmit"):
                 events += 1

@@ -8,8 +8,8 @@
  *   capbench read FILE       decode every record (best of 3 runs) and
  *                            print records/s and bytes/record
  */
-#include "core/capfile.h"
-#include "core/parse.h"
+#include "core/capfile/capfile.h"
+#include "core/util/parse.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,15 +30,15 @@ static int load(const char *path, struct ts_rec **out, size_t *n, struct ts_cap_
 	struct ts_capr *r = NULL;
 	struct ts_rec *v = NULL, rec;
 	size_t cap = 0, k = 0;
-	int err = ts_capr_open(path, &r);
+	int err = ts_capr__open(path, &r);
 
 	if (err) {
-		fprintf(stderr, "capbench: %s: %s\n", path, r ? ts_capr_error(r) : strerror(-err));
-		ts_capr_close(r);
+		fprintf(stderr, "capbench: %s: %s\n", path, r ? ts_capr__error(r) : strerror(-err));
+		ts_capr__close(r);
 		return err;
 	}
-	*h = *ts_capr_header(r);
-	while (ts_capr_next(r, &rec) == 1) {
+	*h = *ts_capr__header(r);
+	while (ts_capr__next(r, &rec) == 1) {
 		if (k == cap) {
 			struct ts_rec *p;
 
@@ -46,14 +46,14 @@ static int load(const char *path, struct ts_rec **out, size_t *n, struct ts_cap_
 			p = realloc(v, cap * sizeof(*p));
 			if (!p) {
 				free(v);
-				ts_capr_close(r);
+				ts_capr__close(r);
 				return -ENOMEM;
 			}
 			v = p;
 		}
 		v[k++] = rec;
 	}
-	ts_capr_close(r);
+	ts_capr__close(r);
 	*out = v;
 	*n = k;
 	return 0;
@@ -80,7 +80,7 @@ static int grow(const char *in, const char *out, uint64_t want, int level)
 	for (size_t i = 0; i < n; i++)
 		if (v[i].conn > conn_step)
 			conn_step = v[i].conn;
-	err = ts_capw_open(&o, &h, NULL, 0, &w);
+	err = ts_capw__open(&o, &h, NULL, 0, &w);
 	t0 = now();
 	for (uint64_t k = 0; !err && done < want; k++)
 		for (size_t i = 0; i < n && !err && done < want; i++, done++) {
@@ -89,21 +89,21 @@ static int grow(const char *in, const char *out, uint64_t want, int level)
 			r.ts_ns += k * span;
 			if (r.type != TS_REC_LOST)
 				r.conn += k * conn_step;
-			err = ts_capw_add(w, &r);
+			err = ts_capw__add(w, &r);
 		}
 	if (!err)
-		err = ts_capw_finish(w);
+		err = ts_capw__finish(w);
 	if (!err)
 		printf("wrote %llu records at level %d: %.0f ns/record, %.2f bytes/record\n",
 		       (unsigned long long)done, level ? level : 1,
-		       (now() - t0) * 1e9 / (double)done, (double)ts_capw_bytes(w) / (double)done);
+		       (now() - t0) * 1e9 / (double)done, (double)ts_capw__bytes(w) / (double)done);
 	if (err) {
 		const char *msg;
 
-		ts_capw_error(w, &msg);
+		ts_capw__error(w, &msg);
 		fprintf(stderr, "capbench: %s\n", *msg ? msg : strerror(-err));
 	}
-	ts_capw_free(w);
+	ts_capw__free(w);
 	free(v);
 	return err ? 1 : 0;
 }
@@ -125,16 +125,16 @@ static int readbench(const char *path)
 		uint64_t sum = 0;
 
 		n = 0;
-		if (ts_capr_open(path, &r)) {
-			fprintf(stderr, "capbench: %s: %s\n", path, r ? ts_capr_error(r) : "");
-			ts_capr_close(r);
+		if (ts_capr__open(path, &r)) {
+			fprintf(stderr, "capbench: %s: %s\n", path, r ? ts_capr__error(r) : "");
+			ts_capr__close(r);
 			return 1;
 		}
-		while (ts_capr_next(r, &rec) == 1) {
+		while (ts_capr__next(r, &rec) == 1) {
 			sum += rec.ts_ns; /* keep the decode from being optimised out */
 			n++;
 		}
-		ts_capr_close(r);
+		ts_capr__close(r);
 		dt = now() - t0;
 		if (dt < best)
 			best = dt;

@@ -49,9 +49,13 @@ def report(path, *args):
 
 
 def report_json(path, *args, want_rc=0):
+    """The objects after the stream's header (checked and left out)."""
     rc, out, err = report(path, "--json", *args)
     expect(rc == want_rc, "report exited %d (wanted %d): %s" % (rc, want_rc, err.strip()))
-    return [json.loads(line) for line in out.splitlines() if line.strip()], err
+    objs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    expect(objs and objs[0]["event"] == "header" and objs[0]["command"] == "report",
+           "no header first: %s" % objs[:1])
+    return objs[1:], err
 
 
 def traffic(ns, count, addr="127.0.0.1", mode="client-close"):

@@ -79,7 +79,7 @@ def test_quick_run():
         shutil.rmtree(tmp, ignore_errors=True)
     with open(STATS) as f:
         expect(f.read().strip() == stats_before, "kernel.bpf_stats_enabled not restored")
-    expect(netns_names() == ns_before, "bench left a namespace behind")
+    left = netns_names(); expect(left == ns_before, "bench left a namespace behind: %s -> %s" % (sorted(ns_before), sorted(left)))
 
 
 if __name__ == "__main__":

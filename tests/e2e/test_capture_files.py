@@ -198,26 +198,41 @@ def test_report_at():
             expect(rec.stop() == 0, "recorder")
         t_open, t_closed = out.split()
         live, _ = capkit.report_json(path)
-        lst = next(r for r in live if r.get("new") == "LISTEN")
+        lst = next(r for r in live if r.get("to") == "LISTEN")
         port, pid = lst["sport"], lst["pid"]
 
-        socks, _ = capkit.report_json(path, "--at", rfc3339(float(t_open)))
+        socks = at_socks(path, rfc3339(float(t_open)))
         got = sorted((s["state"], s["sport"] == port, s["pid"]) for s in socks)
         expect(got == sorted([("LISTEN", True, pid), ("ESTABLISHED", False, pid),
                               ("ESTABLISHED", True, pid)]), "at open: %s" % socks)
-        socks, _ = capkit.report_json(path, "--at", rfc3339(float(t_closed)))
+        socks = at_socks(path, rfc3339(float(t_closed)))
         got = sorted((s["state"], s["sport"] == port, s["inferred"]) for s in socks)
         expect(got == [("LISTEN", True, False), ("TIME_WAIT", False, True)],
                "at closed: %s" % socks)
         # After everything, from an offset: only the inferred TIME_WAIT.
-        socks, _ = capkit.report_json(path, "--at", "+30s")
+        socks = at_socks(path, "+30s")
         expect([s["state"] for s in socks] == ["TIME_WAIT"], "at +30s: %s" % socks)
         rc, txt, err = capkit.report(path, "--at", rfc3339(float(t_open)))
         expect(rc == 0 and "ESTABLISHED" in txt and "Local Address" in txt, "text: %s" % txt)
         rc, _, err = capkit.report(path, "--at", "yesterday")
-        expect(rc == 1 and "invalid --at" in err, "bad --at: %s" % err)
+        expect(rc == 2 and "invalid --at" in err, "bad --at: %s" % err)
+        # The local clock as trace prints it, and a moment past the end.
+        clock = time.strftime("%H:%M:%S", time.localtime(float(t_open))) + \
+            (".%03d" % (int(float(t_open) * 1000) % 1000))
+        expect(at_socks(path, clock) == at_socks(path, rfc3339(float(t_open))),
+               "--at %s differs from RFC 3339" % clock)
+        rc, _, err = capkit.report(path, "--at", "+1h")
+        expect(rc == 0 and "outside the capture (" in err, "past the end: %s" % err)
     finally:
         shutil.rmtree(d)
+
+
+def at_socks(path, at):
+    """report --at: the snapshot object, then its sockets (returned)."""
+    objs, _ = capkit.report_json(path, "--at", at)
+    expect(objs and objs[0]["event"] == "snapshot" and objs[0]["source"] == "capture" and
+           objs[0]["sockets"] == len(objs) - 1, "--at %s: %s" % (at, objs[:1]))
+    return objs[1:]
 
 
 def test_bytes_per_event():

@@ -39,11 +39,11 @@ def test_report_equals_live():
     fams = {r["family"] for r in live if "family" in r}
     expect(fams == {4, 6}, "families %s" % fams)
     expect(any(r["event"] == "reset_sent" for r in live) or
-           any(r.get("new") == "CLOSE" and r.get("old") == "ESTABLISHED" for r in live),
+           any(r.get("to") == "CLOSE" and r.get("from") == "ESTABLISHED" for r in live),
            "no reset in the scenario")
 
     # The same filters, applied in user space to the file.
-    port = next(r["dport"] for r in live if r.get("old") == "CLOSE" and r.get("new") == "SYN_SENT")
+    port = next(r["dport"] for r in live if r.get("from") == "CLOSE" and r.get("to") == "SYN_SENT")
     rep6, _ = capkit.report_json(path, "-6")
     expect(rep6[:-1] == [r for r in live[:-1] if r.get("family") == 6],
            "-6 filter differs")
@@ -55,13 +55,15 @@ def test_report_equals_live():
     summ, _ = capkit.report_json(path, "--summary")
     expect(len(summ) == 1 and summ[0]["event"] == "report_summary", "summary %s" % summ)
     s = summ[0]
-    want = collections.Counter((r["old"], r["new"]) for r in live if r["event"] == "state")
-    got = {(t["old"], t["new"]): t["count"] for t in s["transitions"]}
+    # One row per transition and label: the labels trace gave them.
+    want = collections.Counter((r["from"], r["to"], r["step"]) for r in live
+                               if r["event"] == "state")
+    got = {(t["from"], t["to"], t["step"]): t["count"] for t in s["transitions"]}
     expect(got == dict(want), "summary transitions %s != %s" % (got, dict(want)))
     expect(s["records"] == live[-1]["records"], "summary records")
-    hs = sum(1 for r in live if r.get("old") == "SYN_SENT" and r.get("new") == "ESTABLISHED")
+    hs = sum(1 for r in live if r.get("from") == "SYN_SENT" and r.get("to") == "ESTABLISHED")
     expect(s["handshake"]["client"]["count"] == hs, "client handshakes")
-    expect(s["handshake"]["client"]["p50_ms"] <= s["handshake"]["client"]["max_ms"], "pct order")
+    expect(s["handshake"]["client"]["p50_us"] <= s["handshake"]["client"]["max_us"], "pct order")
 
     # The text report is the live text format, one line per record.
     rc, out, err = capkit.report(path, "--color", "never")
@@ -98,10 +100,10 @@ def test_retransmits_in_capture():
     expect(len(rts) >= 1 and all(r["state"] == "SYN_SENT" for r in rts),
            "SYN retransmits: %s" % rts)
     s = capkit.report_json(path, "--summary")[0][0]
-    expect(s["retransmits"].get("SYN_SENT") == len(rts), "summary retransmits %s" % s)
+    expect(s["retransmits_by_state"].get("SYN_SENT") == len(rts), "summary retransmits %s" % s)
     top = s["top_retransmits"]
     expect(len(top) == 1 and top[0]["conn"] == rts[0]["conn"] and
-           top[0]["retransmits"] == len(rts) and top[0]["dport"] == srv.port,
+           top[0]["retransmits_total"] == len(rts) and top[0]["dport"] == srv.port,
            "top retransmitters %s" % top)
     rc, out, _ = capkit.report(path, "--summary")
     expect(rc == 0 and "Top connections by retransmissions" in out, "text summary")

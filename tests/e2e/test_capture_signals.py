@@ -19,7 +19,7 @@ PER_CONN = 10  # 5 state changes on each side of a client-close connection
 def conn_events(recs):
     """State changes of connections (the listener's own two left out)."""
     return [r for r in recs if r.get("event") == "state" and
-            (r["old"], r["new"]) not in (("CLOSE", "LISTEN"), ("LISTEN", "CLOSE"))]
+            (r["from"], r["to"]) not in (("CLOSE", "LISTEN"), ("LISTEN", "CLOSE"))]
 
 
 def run_stop(sig):

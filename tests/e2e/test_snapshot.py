@@ -55,11 +55,25 @@ def snap(ns, *args):
     return r.stdout
 
 
+def objects(out, mode):
+    """The objects of a snapshot JSON stream after its header."""
+    objs = [json.loads(line) for line in out.splitlines()]
+    expect(objs and objs[0]["event"] == "header" and objs[0]["command"] == "snapshot" and
+           objs[0]["mode"] == mode, "no header: %s" % objs[:1])
+    return objs[1:]
+
+
 def snap_json(ns, *args):
     out = []
-    for line in snap(ns, "-a", "--json", *args).splitlines():
+    lines = snap(ns, "-a", "--json", *args).splitlines()
+    head = [json.loads(line) for line in lines[:2]]
+    expect(head[0]["event"] == "header" and head[0]["schema"] == "tcpscope/1",
+           "no header: %s" % lines[:1])
+    expect(head[1]["event"] == "snapshot" and head[1]["sockets"] == len(lines) - 2,
+           "no snapshot object: %s" % lines[1:2])
+    for line in lines[2:]:
         o = json.loads(line)
-        expect(o["event"] == "sock", "unexpected object %s" % line)
+        expect(o["event"] == "socket", "unexpected object %s" % line)
         out.append(o)
     return out
 
@@ -151,10 +165,11 @@ def test_same_as_ss():
         # The namespace's sockets are not in the host's own snapshot.
         host = run([tslib.TCPSCOPE, "snapshot", "-an", "--json"]).stdout
         inodes = {o["inode"] for o in ours if o["inode"]}
-        for line in host.splitlines():
-            o = json.loads(line)
+        for o in objects(host, "sockets"):
+            if o["event"] != "socket":
+                continue
             expect(o["netns"] != ns.inode() and o["inode"] not in inodes,
-                   "host snapshot shows a socket of the test namespace: %s" % line)
+                   "host snapshot shows a socket of the test namespace: %s" % o)
 
 
 def test_light_loader():
@@ -210,17 +225,17 @@ def test_timers():
             raise TestFailure("no socket with local port %d" % port)
 
         ka = find(sc.ka_port)
-        expect(ka["timer"] == "keepalive" and 500 < ka["timer_s"] <= 600,
+        expect(ka["timer"] == "keepalive" and 500e6 < ka["timer_us"] <= 600e6,
                "keepalive socket: %s" % ka)
         # The first retransmission comes after the minimum RTO (200 ms).
-        wait_until(lambda: find(sc.rt_port)["retransmits"] >= 1, 10,
+        wait_until(lambda: find(sc.rt_port)["timer_retransmits"] >= 1, 10,
                    "a retransmission of the dropped data")
         rt = find(sc.rt_port)
-        expect(rt["timer"] == "on" and 0 <= rt["timer_s"] <= 130 and rt["send_q"] == 100,
+        expect(rt["timer"] == "on" and 0 <= rt["timer_us"] <= 130e6 and rt["send_q"] == 100,
                "retransmitting socket: %s" % rt)
         for o in snap_json(ns):
             if o["state"] == "TIME_WAIT":
-                expect(o["timer"] == "timewait" and 0 < o["timer_s"] <= 60, "%s" % o)
+                expect(o["timer"] == "timewait" and 0 < o["timer_us"] <= 60e6, "%s" % o)
             if o["state"] == "SYN_RECV":
                 expect(o["timer"] == "on" and o["pid"] is None, "%s" % o)
             if o["state"] == "LISTEN" and o["sport"] == PORT + 2:
@@ -256,7 +271,7 @@ def test_text_views():
         expect(any("%d/python" % sc.server_pid in l for l in pe), "no server pid in -p")
         # -s: counts that agree with the table.
         st = snap(ns, "-s", "--json")
-        s = json.loads(st)
+        s = objects(st, "stats")[0]
         expect(s["states"]["LISTEN"] == 4 and s["states"]["TIME_WAIT"] == 1 and
                s["states"]["SYN_RECV"] == 1, "stats %s" % st)
         by_port = {p["port"]: p["count"] for p in s["established_by_port"]}
@@ -286,16 +301,16 @@ def test_trace_snapshot():
             os.kill(sc.client_pid, 9)
             ns.run(["python3", "-c", "import socket; s = socket.create_connection("
                     "('127.0.0.1', %d)); s.close()" % PORT])
-            wait_until(lambda: open(tr.out).read().count('"old":"ESTABLISHED"') >= 4, 10,
+            wait_until(lambda: open(tr.out).read().count('"from":"ESTABLISHED"') >= 4, 10,
                        "close events")
         finally:
             recs = tr.stop()
-        socks = [r for r in recs if r["event"] == "sock"]
+        socks = [r for r in recs if r["event"] == "socket"]
         expect(sorted(key(o) for o in socks) == before,
                "trace's snapshot differs from ss:\n %s\n %s" %
                (sorted(key(o) for o in socks), before))
         first_event = min(i for i, r in enumerate(recs) if r["event"] == "state")
-        expect(max(i for i, r in enumerate(recs) if r["event"] == "sock") < first_event,
+        expect(max(i for i, r in enumerate(recs) if r["event"] == "socket") < first_event,
                "snapshot rows after events")
         stats = [r for r in recs if r["event"] == "stats"]
         expect(stats and stats[0]["states"]["LISTEN"] == 4, "stats %s" % stats[:1])
@@ -352,7 +367,7 @@ def test_hint_syn_flood():
         drop_final_ack(ns, PORT)
         kit = start_kit(ns, "--scenario", "synflood", "--port", str(PORT), "--count", "150")
         try:
-            s = json.loads(snap(ns, "-s", "--json"))
+            s = objects(snap(ns, "-s", "--json"), "stats")[0]
             expect(s["states"]["SYN_RECV"] == 150, "SYN_RECV %s" % s["states"])
             expect([h["kind"] for h in s["hints"]] == ["syn_flood"], "hints %s" % s["hints"])
             text = snap(ns, "-s")
@@ -369,7 +384,7 @@ def test_hint_close_wait_growing():
         try:
             out = run([tslib.TCPSCOPE, "snapshot", "--netns", ns.path, "-s", "--json",
                        "-c", "1", "--count", "3"], timeout=30).stdout
-            objs = [json.loads(l) for l in out.splitlines()]
+            objs = objects(out, "stats")
             expect(len(objs) == 3, out)
             cw = [o["states"]["CLOSE_WAIT"] for o in objs]
             expect(cw[0] < cw[1] < cw[2], "CLOSE_WAIT not growing: %s" % cw)
@@ -385,10 +400,12 @@ def test_errors():
     r = run([tslib.TCPSCOPE, "snapshot", "--netns", "/nonexistent/ns"], check=False)
     expect(r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and
            "network namespace" in r.stderr, "bad --netns: %r" % r.stderr)
+    # The same line and exit status as trace, record and report give.
     for path in ("/etc/hostname", "/proc/self/ns/uts"):
         r = run([tslib.TCPSCOPE, "snapshot", "--netns", path], check=False)
-        expect(r.returncode == 1 and r.stderr.strip().splitlines() ==
-               ["tcpscope: %s is not a network namespace (Invalid argument)" % path],
+        expect(r.returncode == 2 and r.stderr.strip().splitlines() ==
+               ["tcpscope snapshot: invalid --netns '%s': not a network namespace file, "
+                "name or inode number" % path],
                "--netns %s: %r" % (path, r.stderr))
     r = run([tslib.TCPSCOPE, "snapshot", "--state", "BOGUS"], check=False)
     expect(r.returncode == 2 and "unknown state" in r.stderr, "bad --state: %r" % r.stderr)

@@ -32,9 +32,9 @@ def check_run(addr, family, mode="btf"):
            "records from outside the traced namespace")
     expect(recs[-1]["event"] == "summary" and recs[-1]["lost"] == 0, "summary: %s" % recs[-1])
     conns = tslib.by_conn(recs)
-    clients = [c for c in conns.values() if c[0]["old"] == "CLOSE" and c[0]["new"] == "SYN_SENT"]
-    servers = [c for c in conns.values() if c[0]["old"] == "LISTEN"]
-    listeners = [c for c in conns.values() if c[0]["new"] == "LISTEN"]
+    clients = [c for c in conns.values() if c[0]["from"] == "CLOSE" and c[0]["to"] == "SYN_SENT"]
+    servers = [c for c in conns.values() if c[0]["from"] == "LISTEN"]
+    listeners = [c for c in conns.values() if c[0]["to"] == "LISTEN"]
     expect(len(clients) == 3, "expected 3 client connections, got %d" % len(clients))
     expect(len(servers) == 3, "expected 3 server connections, got %d" % len(servers))
     expect(len(listeners) == 1, "expected 1 listener, got %d" % len(listeners))
@@ -46,7 +46,7 @@ def check_run(addr, family, mode="btf"):
         expect(c[1]["dport"] == srv.port and c[1]["sport"] > 0, "client ports")
         # The closing record carries the socket's counters.
         expect(c[-1]["segs_out"] >= 3, "segs_out on close: %s" % c[-1])
-        expect(all(r.get("ms_in_old") is not None for r in c[1:]), "ms_in_old")
+        expect(all(r.get("in_state_us") is not None for r in c[1:]), "in_state_us")
     for c in servers:
         expect(tslib.transitions(c) == SERVER_STEPS, "server steps %s" % tslib.transitions(c))
         expect(all(r["pid"] == srv.pid for r in c),
@@ -98,14 +98,14 @@ def passive_ids(mode):
         finally:
             tr.kill()
     states = [r for r in recs if r.get("event") == "state"]
-    born = [r for r in states if (r["old"], r["new"]) == ("LISTEN", "SYN_RECV")]
-    listen = [r for r in states if r["new"] == "LISTEN"]
+    born = [r for r in states if (r["from"], r["to"]) == ("LISTEN", "SYN_RECV")]
+    listen = [r for r in states if r["to"] == "LISTEN"]
     expect(len(born) == n, "%d LISTEN -> SYN_RECV records for %d connections" % (len(born), n))
     ids = [r["conn"] for r in born]
     expect(len(set(ids)) == n, "passive connections share ids: %d distinct of %d"
            % (len(set(ids)), n))
     expect(listen and listen[0]["conn"] not in ids, "a passive connection has the listener's id")
-    clients = {r["sport"] for r in states if r["old"] == "SYN_SENT"}
+    clients = {r["sport"] for r in states if r["from"] == "SYN_SENT"}
     for cid in ids:
         peers = {r["dport"] for r in states if r["conn"] == cid}
         expect(len(peers) == 1 and peers <= clients,

@@ -12,8 +12,8 @@ CONNS = 400
 
 
 def count(recs, old, new):
-    return sum(1 for r in recs if r.get("event") == "state" and r["old"] == old
-               and r["new"] == new)
+    return sum(1 for r in recs if r.get("event") == "state" and r["from"] == old
+               and r["to"] == new)
 
 
 def check_counts(addr, mode):
@@ -47,7 +47,7 @@ def check_counts(addr, mode):
            % (syn_recv, passive))
     # Every connection was seen whole: one id per socket, five steps each.
     conns = tslib.by_conn(recs)
-    whole = [c for c in conns.values() if len(c) == 5 and c[-1]["new"] == "CLOSE"]
+    whole = [c for c in conns.values() if len(c) == 5 and c[-1]["to"] == "CLOSE"]
     expect(len(whole) == 2 * CONNS, "%d of %d sockets seen from start to CLOSE"
            % (len(whole), 2 * CONNS))
 

@@ -153,7 +153,7 @@ def test_auto_falls_back_to_classic():
     expect(p.returncode == 0, "exit %d: %r" % (p.returncode, err))
     expect("using classic tracepoint programs" in err, "no word of the fallback: %r" % err)
     expect("attached sock:inet_sock_set_state (classic)" in err, "classic not attached: %r" % err)
-    expect('"new":"ESTABLISHED"' in out, "classic programs traced nothing: %r" % out[:300])
+    expect('"to":"ESTABLISHED"' in out, "classic programs traced nothing: %r" % out[:300])
     # Without the seam the same kernel gets the BTF variant.
     with tslib.Netns("nofallback") as ns:
         tr = tslib.Tracer(netns=ns)

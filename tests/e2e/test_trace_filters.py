@@ -38,9 +38,9 @@ class Gated:
 def kinds(recs):
     """Split state records into client, server and listener sockets."""
     conns = tslib.by_conn(recs)
-    cli = [c for c in conns.values() if (c[0]["old"], c[0]["new"]) == ("CLOSE", "SYN_SENT")]
-    srv = [c for c in conns.values() if c[0]["old"] == "LISTEN"]
-    lst = [c for c in conns.values() if c[0]["new"] == "LISTEN"]
+    cli = [c for c in conns.values() if (c[0]["from"], c[0]["to"]) == ("CLOSE", "SYN_SENT")]
+    srv = [c for c in conns.values() if c[0]["from"] == "LISTEN"]
+    lst = [c for c in conns.values() if c[0]["to"] == "LISTEN"]
     return cli, srv, lst
 
 

@@ -84,7 +84,7 @@ def check_live(args, marker, sig=signal.SIGINT):
 
 
 def test_live_json_to_file():
-    text = check_live(["--json"], '"new":"CLOSE"', sig=signal.SIGTERM)
+    text = check_live(["--json"], '"to":"CLOSE"', sig=signal.SIGTERM)
     # SIGTERM ends the stream as cleanly as Ctrl-C: with its summary.
     expect(text.splitlines()[-1].startswith('{"event":"summary"'), "no summary after SIGTERM")
 

@@ -19,14 +19,14 @@ def check(mode):
         finally:
             tr.kill()
     conns = tslib.by_conn(recs)
-    passive = [c for c in conns.values() if c[0]["old"] == "LISTEN" and c[0]["new"] == "SYN_RECV"]
+    passive = [c for c in conns.values() if c[0]["from"] == "LISTEN" and c[0]["to"] == "SYN_RECV"]
     expect(len(passive) == 2, "expected the 2 passive connections, got %d: %s"
            % (len(passive), [tslib.transitions(c) for c in conns.values()]))
     for c in passive:
         expect(all(r["pid"] == srv.pid and r["comm"] == "python3" for r in c),
                "passive connection owner %s" % {(r["pid"], r["comm"]) for r in c})
     # The client's connections are another process's: filtered out.
-    expect(not any(c[0]["new"] == "SYN_SENT" for c in conns.values()), "client shown")
+    expect(not any(c[0]["to"] == "SYN_SENT" for c in conns.values()), "client shown")
 
 
 def test_listener_older_than_tracer_btf():

@@ -55,10 +55,10 @@ def check_retransmit(family, mode):
            "kernel counted %d retransmitted segments for %d drops" % (retrans_segs, dropped))
     conns = tslib.by_conn(recs)
     mine = [c for c in conns.values()
-            if c[0]["old"] == "CLOSE" and c[0]["new"] == "SYN_SENT"]
+            if c[0]["from"] == "CLOSE" and c[0]["to"] == "SYN_SENT"]
     expect(len(mine) == 1, "expected one client connection, got %d" % len(mine))
     states = mine[0]
-    est = [r for r in states if r["new"] == "ESTABLISHED"]
+    est = [r for r in states if r["to"] == "ESTABLISHED"]
     expect(len(est) == 1, "client never ESTABLISHED: %s" % tslib.transitions(states))
     tup = (est[0]["saddr"], est[0]["sport"], est[0]["daddr"], est[0]["dport"])
     expect(tup == (cli_addr, tup[1], srv_addr, srv.port), "client tuple %s" % (tup,))
@@ -82,7 +82,7 @@ def check_retransmit(family, mode):
         expect(est[0]["ts_ns"] < r["ts_ns"] < states[-1]["ts_ns"],
                "retransmit outside the connection's life")
     # The close record's counters agree with what was seen live.
-    expect(states[-1]["new"] == "CLOSE", "client did not close")
+    expect(states[-1]["to"] == "CLOSE", "client did not close")
     expect(states[-1]["total_retrans"] == len(rtx),
            "total_retrans %d at close, %d records" % (states[-1]["total_retrans"], len(rtx)))
 

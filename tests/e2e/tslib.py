@@ -160,12 +160,17 @@ class Tracer:
             return f.read()
 
     def records(self):
+        """The objects after the stream's header (checked, left out)."""
         recs = []
         with open(self.out) as f:
             for line in f:
                 line = line.strip()
                 if line:
                     recs.append(json.loads(line))
+        if recs:
+            expect(recs[0].get("event") == "header" and recs[0]["schema"] == "tcpscope/1",
+                   "the stream does not start with its header: %s" % recs[0])
+            recs = recs[1:]
         return recs
 
     def stop(self, sig=signal.SIGINT):
@@ -200,7 +205,7 @@ def by_conn(recs, event="state"):
 
 
 def transitions(recs):
-    return [(r["old"], r["new"]) for r in recs]
+    return [(r["from"], r["to"]) for r in recs]
 
 
 _PROBE = None

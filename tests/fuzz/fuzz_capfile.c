@@ -11,11 +11,11 @@
  * which this target frames, compresses and checksums itself.
  */
 #define _GNU_SOURCE
-#include "core/capfile.h"
-#include "core/capfile_int.h"
-#include "core/pipeline.h"
-#include "core/sink_report.h"
-#include "core/sinks.h"
+#include "core/capfile/capfile.h"
+#include "core/capfile/capfile_int.h"
+#include "core/stream/pipeline.h"
+#include "core/sinks/sink_report.h"
+#include "core/sinks/sinks.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,26 +105,26 @@ static void rewrite(const struct ts_cap_header *h, const struct ts_sock *socks, 
 	void *map;
 	off_t len;
 
-	if (ftruncate(memfd, 0) || ts_capw_open_fd(dup(memfd), &o, h, socks, nsocks, &w))
+	if (ftruncate(memfd, 0) || ts_capw__open_fd(dup(memfd), &o, h, socks, nsocks, &w))
 		abort();
 	for (size_t k = 0; k < n; k++)
-		if (ts_capw_add(w, &keep[k]))
+		if (ts_capw__add(w, &keep[k]))
 			abort();
-	if (ts_capw_finish(w))
+	if (ts_capw__finish(w))
 		abort();
-	ts_capw_free(w);
+	ts_capw__free(w);
 	len = lseek(memfd, 0, SEEK_END);
 	map = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, memfd, 0);
-	if (map == MAP_FAILED || ts_capr_open_mem(map, (size_t)len, &r))
+	if (map == MAP_FAILED || ts_capr__open_mem(map, (size_t)len, &r))
 		abort();
-	while (ts_capr_next(r, &rec) == 1) {
+	while (ts_capr__next(r, &rec) == 1) {
 		if (i >= n || !same(&rec, &keep[i]))
 			abort();
 		i++;
 	}
-	if (i != n || ts_capr_status(r) != TS_CAPR_OK)
+	if (i != n || ts_capr__status(r) != TS_CAPR_OK)
 		abort();
-	ts_capr_close(r);
+	ts_capr__close(r);
 	munmap(map, (size_t)len);
 }
 
@@ -158,33 +158,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data++;
 		size--;
 	}
-	if (ts_capr_open_mem(data, size, &r)) {
-		if (r && ts_capr_status(r) == TS_CAPR_OK)
+	if (ts_capr__open_mem(data, size, &r)) {
+		if (r && ts_capr__status(r) == TS_CAPR_OK)
 			abort(); /* a failure must say what is wrong */
-		ts_capr_close(r);
+		ts_capr__close(r);
 		return 0;
 	}
-	ts_capr_snapshot(r, &socks, &nsocks);
-	meta.wall_offset_ns = ts_capr_header(r)->wall_offset_ns;
-	ts_pipeline_init(&p, NULL, &meta);
-	ao.at_mono_ns = ts_capr_header(r)->start_mono_ns + 1000000000ULL;
+	ts_capr__snapshot(r, &socks, &nsocks);
+	meta.wall_offset_ns = ts_capr__header(r)->wall_offset_ns;
+	ts_pipeline__init(&p, NULL, &meta);
+	ao.at_mono_ns = ts_capr__header(r)->start_mono_ns + 1000000000ULL;
 	ao.socks = socks;
 	ao.nsocks = nsocks;
-	if (ts_sink_summary_new(&s, devnull, &meta, false) || ts_pipeline_add_sink(&p, s) ||
-	    ts_sink_at_new(&s, devnull, &meta, &ao) || ts_pipeline_add_sink(&p, s) ||
-	    ts_sink_json_new(&s, devnull, &meta) || ts_pipeline_add_sink(&p, s))
+	if (ts_sink_summary__new(&s, devnull, &meta, false) || ts_pipeline__add_sink(&p, s) ||
+	    ts_sink_at__new(&s, devnull, &meta, &ao) || ts_pipeline__add_sink(&p, s) ||
+	    ts_sink_json__new(&s, devnull, &meta) || ts_pipeline__add_sink(&p, s))
 		abort();
-	while (ts_capr_next(r, &rec) == 1) {
-		ts_pipeline_push(&p, &rec);
+	while (ts_capr__next(r, &rec) == 1) {
+		ts_pipeline__push(&p, &rec);
 		if (n < MAX_KEEP)
 			keep[n++] = rec;
 	}
-	if (ts_capr_status(r) != TS_CAPR_OK && !ts_capr_error(r)[0])
+	if (ts_capr__status(r) != TS_CAPR_OK && !ts_capr__error(r)[0])
 		abort(); /* damage is always named */
-	ts_capr_trailer(r, &t);
-	ts_pipeline_finish(&p);
-	ts_pipeline_free(&p);
-	rewrite(ts_capr_header(r), socks, nsocks < 64 ? nsocks : 64, keep, n);
-	ts_capr_close(r);
+	ts_capr__trailer(r, &t);
+	ts_pipeline__finish(&p);
+	ts_pipeline__free(&p);
+	rewrite(ts_capr__header(r), socks, nsocks < 64 ? nsocks : 64, keep, n);
+	ts_capr__close(r);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #define TS_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_passed, check_failed;
@@ -43,6 +44,42 @@ static int check_passed, check_failed;
 				_b ? _b : "(null)");                          \
 		}                                                             \
 	} while (0)
+
+#ifdef TS_TEST_DATA
+/* Compare len bytes of buf with tests/data/name; TS_UPDATE_GOLDEN=1
+ * rewrites the file instead. */
+static inline void check_golden(const char *buf, size_t len, const char *name)
+{
+	char path[512], *want;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", TS_TEST_DATA, name);
+	if (getenv("TS_UPDATE_GOLDEN")) {
+		f = fopen(path, "w");
+		CHECK(f != NULL);
+		if (f) {
+			fwrite(buf, 1, len, f);
+			fclose(f);
+		}
+		return;
+	}
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	want = calloc(1, 1 << 16);
+	n = want ? fread(want, 1, (1 << 16) - 1, f) : 0;
+	fclose(f);
+	if (want && n == len && !memcmp(want, buf, len)) {
+		check_passed++;
+	} else {
+		check_failed++;
+		fprintf(stderr, "%s differs; got:\n%.*s", name, (int)len, buf);
+	}
+	free(want);
+}
+#endif
 
 /* Closing line in the form CI runners read: "N passed, N failed". */
 static inline int check_report(void)

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 #include "check.h"
-#include "core/capfile.h"
-#include "core/capfile_int.h"
+#include "core/capfile/capfile.h"
+#include "core/capfile/capfile_int.h"
 
 #define NREC 20000
 
@@ -135,13 +135,13 @@ static int write_capture(struct ts_rec *recs, int n, size_t chunk_raw,
 
 	ts_cap_header_init(&h, 4, argv, &f);
 	dup_fd = dup(fd);
-	CHECK_INT(ts_capw_open_fd(dup_fd, &o, &h, socks, nsocks, &w), 0);
+	CHECK_INT(ts_capw__open_fd(dup_fd, &o, &h, socks, nsocks, &w), 0);
 	for (int i = 0; i < n; i++) {
 		make_rec(&recs[i], i, &ts);
-		CHECK_INT(ts_capw_add(w, &recs[i]), 0);
+		CHECK_INT(ts_capw__add(w, &recs[i]), 0);
 	}
-	CHECK_INT(ts_capw_finish(w), 0);
-	ts_capw_free(w);
+	CHECK_INT(ts_capw__finish(w), 0);
+	ts_capw__free(w);
 	return fd;
 }
 
@@ -177,11 +177,11 @@ static int read_all(const uint8_t *p, size_t len, const struct ts_rec *recs,
 	struct ts_rec rec;
 	int k = 0, err;
 
-	err = ts_capr_open_mem(p, len, &r);
+	err = ts_capr__open_mem(p, len, &r);
 	*out = r;
 	if (err)
 		return -1;
-	while (ts_capr_next(r, &rec) == 1) {
+	while (ts_capr__next(r, &rec) == 1) {
 		if (k < n && !rec_equal(&rec, &recs[k])) {
 			fprintf(stderr, "record %d differs\n", k);
 			CHECK(0);
@@ -212,14 +212,14 @@ static void test_round_trip(void)
 	CHECK_INT(frame_offsets(p, len, TS_FR_SNAP, offs, 64), 2);
 	n = read_all(p, len, recs, NREC, &r);
 	CHECK_INT(n, NREC);
-	CHECK_INT(ts_capr_status(r), TS_CAPR_OK);
-	CHECK_STR(ts_capr_error(r), "");
-	CHECK(ts_capr_trailer(r, &t));
+	CHECK_INT(ts_capr__status(r), TS_CAPR_OK);
+	CHECK_STR(ts_capr__error(r), "");
+	CHECK(ts_capr__trailer(r, &t));
 	CHECK_INT(t.events, NREC - NREC / 1000);
-	CHECK_STR(ts_capr_header(r)->cmdline, "tcpscope record -w x.cap");
-	CHECK_INT(ts_capr_header(r)->filter.port, 8080);
-	CHECK_INT(ts_capr_header(r)->filter.family, 4);
-	ts_capr_snapshot(r, &got, &nsock);
+	CHECK_STR(ts_capr__header(r)->cmdline, "tcpscope record -w x.cap");
+	CHECK_INT(ts_capr__header(r)->filter.port, 8080);
+	CHECK_INT(ts_capr__header(r)->filter.family, 4);
+	ts_capr__snapshot(r, &got, &nsock);
 	CHECK_INT(nsock, 10000);
 	for (size_t i = 0; i < nsock; i++)
 		if (memcmp(&got[i], &socks[i], offsetof(struct ts_sock, comm)) ||
@@ -229,7 +229,7 @@ static void test_round_trip(void)
 		}
 	printf("round trip: %d records in %zu bytes (%.2f bytes/record)\n", NREC,
 	       len, (double)len / NREC);
-	ts_capr_close(r);
+	ts_capr__close(r);
 	free(p);
 	close(fd);
 
@@ -237,10 +237,10 @@ static void test_round_trip(void)
 	fd = write_capture(recs, NREC, 0, NULL, 0);
 	p = file_bytes(fd, &len);
 	CHECK_INT(read_all(p, len, recs, NREC, &r), NREC);
-	CHECK_INT(ts_capr_status(r), TS_CAPR_OK);
-	ts_capr_snapshot(r, &got, &nsock);
+	CHECK_INT(ts_capr__status(r), TS_CAPR_OK);
+	ts_capr__snapshot(r, &got, &nsock);
 	CHECK_INT(nsock, 0);
-	ts_capr_close(r);
+	ts_capr__close(r);
 	free(p);
 	close(fd);
 }
@@ -254,10 +254,10 @@ static void expect_bad(const uint8_t *p, size_t len, enum ts_capr_status st,
 	CHECK(r != NULL);
 	if (!r)
 		return;
-	CHECK_INT(ts_capr_status(r), st);
+	CHECK_INT(ts_capr__status(r), st);
 	CHECK_INT(n < 0 ? 0 : n, nrec);
-	CHECK_STR(ts_capr_error(r), msg);
-	ts_capr_close(r);
+	CHECK_STR(ts_capr__error(r), msg);
+	ts_capr__close(r);
 }
 
 /* Rewrite a frame's CRC after its bytes were changed on purpose. */
@@ -288,7 +288,7 @@ static void test_bad_files(void)
 		struct ts_capr *r;
 
 		per_chunk = read_all(p, offs[1], NULL, 0, &r);
-		ts_capr_close(r);
+		ts_capr__close(r);
 	}
 	CHECK(per_chunk > 0);
 
@@ -322,7 +322,7 @@ static void test_bad_files(void)
 		struct ts_capr *r;
 		int two = read_all(p, offs[2], NULL, 0, &r);
 
-		ts_capr_close(r);
+		ts_capr__close(r);
 		expect_bad(p, offs[2], TS_CAPR_DAMAGED, two, msg);
 	}
 
@@ -386,10 +386,10 @@ static void test_bad_files(void)
 	{
 		struct ts_capr *r;
 
-		CHECK(ts_capr_open_mem(q, len, &r) == -EINVAL);
-		CHECK_INT(ts_capr_status(r), TS_CAPR_BAD);
-		CHECK(strstr(ts_capr_error(r), "bad CRC-32 in header frame at byte offset 16") != NULL);
-		ts_capr_close(r);
+		CHECK(ts_capr__open_mem(q, len, &r) == -EINVAL);
+		CHECK_INT(ts_capr__status(r), TS_CAPR_BAD);
+		CHECK(strstr(ts_capr__error(r), "bad CRC-32 in header frame at byte offset 16") != NULL);
+		ts_capr__close(r);
 	}
 	free(q);
 	free(p);
@@ -449,30 +449,30 @@ static void test_size_limit(void)
 	uint8_t *p;
 
 	ts_cap_header_init(&h, 0, NULL, NULL);
-	CHECK_INT(ts_capw_open_fd(dup(fd), &o, &h, NULL, 0, &w), 0);
+	CHECK_INT(ts_capw__open_fd(dup(fd), &o, &h, NULL, 0, &w), 0);
 	for (i = 0; i < 100000 && !err; i++) {
 		make_rec(&rec, i, &ts);
-		err = ts_capw_add(w, &rec);
+		err = ts_capw__add(w, &rec);
 	}
 	CHECK_INT(err, -EFBIG);
-	CHECK_INT(ts_capw_finish(w), -EFBIG);
-	ts_capw_error(w, &msg);
+	CHECK_INT(ts_capw__finish(w), -EFBIG);
+	ts_capw__error(w, &msg);
 	CHECK_STR(msg, "limited reached the size limit (20000 bytes); recording stopped");
-	CHECK_INT(ts_capw_dropped(w), 0);
-	ts_capw_free(w);
+	CHECK_INT(ts_capw__dropped(w), 0);
+	ts_capw__free(w);
 	p = file_bytes(fd, &len);
 	CHECK(len <= 20000);
 	CHECK(len > 10000);
 	n = read_all(p, len, NULL, 0, &r);
 	CHECK_INT(n, i); /* every record accepted is in the file */
-	CHECK_INT(ts_capr_status(r), TS_CAPR_OK);
-	CHECK(ts_capr_trailer(r, &t));
-	ts_capr_close(r);
+	CHECK_INT(ts_capr__status(r), TS_CAPR_OK);
+	CHECK(ts_capr__trailer(r, &t));
+	ts_capr__close(r);
 	free(p);
 	close(fd);
 }
 
-/* A file created by ts_capw_open is 0600 and never replaced silently. */
+/* A file created by ts_capw__open is 0600 and never replaced silently. */
 static void test_create_mode(void)
 {
 	char path[] = "/tmp/tscapXXXXXX";
@@ -485,18 +485,18 @@ static void test_create_mode(void)
 	close(fd);
 	chmod(path, 0644);
 	ts_cap_header_init(&h, 0, NULL, NULL);
-	CHECK_INT(ts_capw_open(&o, &h, NULL, 0, &w), -EEXIST);
+	CHECK_INT(ts_capw__open(&o, &h, NULL, 0, &w), -EEXIST);
 	o.force = true;
-	CHECK_INT(ts_capw_open(&o, &h, NULL, 0, &w), 0);
-	CHECK_INT(ts_capw_finish(w), 0);
-	ts_capw_free(w);
+	CHECK_INT(ts_capw__open(&o, &h, NULL, 0, &w), 0);
+	CHECK_INT(ts_capw__finish(w), 0);
+	ts_capw__free(w);
 	CHECK_INT(stat(path, &st), 0);
 	CHECK_INT(st.st_mode & 0777, 0600);
 	unlink(path);
 	o.force = false;
-	CHECK_INT(ts_capw_open(&o, &h, NULL, 0, &w), 0);
-	CHECK_INT(ts_capw_finish(w), 0);
-	ts_capw_free(w);
+	CHECK_INT(ts_capw__open(&o, &h, NULL, 0, &w), 0);
+	CHECK_INT(ts_capw__finish(w), 0);
+	ts_capw__free(w);
 	CHECK_INT(stat(path, &st), 0);
 	CHECK_INT(st.st_mode & 0077, 0);
 	unlink(path);
@@ -519,16 +519,16 @@ static void test_snapshot_skips_bad(void)
 		make_sock(&socks[i], i);
 	socks[1].state = 99;
 	ts_cap_header_init(&h, 0, NULL, NULL);
-	CHECK_INT(ts_capw_open_fd(dup(fd), &o, &h, socks, 3, &w), 0);
-	CHECK_INT(ts_capw_snapshot_skipped(w), 1);
-	CHECK_INT(ts_capw_finish(w), 0);
-	ts_capw_free(w);
+	CHECK_INT(ts_capw__open_fd(dup(fd), &o, &h, socks, 3, &w), 0);
+	CHECK_INT(ts_capw__snapshot_skipped(w), 1);
+	CHECK_INT(ts_capw__finish(w), 0);
+	ts_capw__free(w);
 	p = file_bytes(fd, &len);
-	CHECK_INT(ts_capr_open_mem(p, len, &r), 0);
-	ts_capr_snapshot(r, &got, &n);
+	CHECK_INT(ts_capr__open_mem(p, len, &r), 0);
+	ts_capr__snapshot(r, &got, &n);
 	CHECK_INT(n, 2);
 	CHECK_INT(got[1].cookie, socks[2].cookie);
-	ts_capr_close(r);
+	ts_capr__close(r);
 	free(p);
 	close(fd);
 }

@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include "check.h"
-#include "fmt.h"
-#include "record.h"
-#include "sinks.h"
-#include "states.h"
+#include "core/util/fmt.h"
+#include "core/stream/record.h"
+#include "core/sinks/sinks.h"
+#include "core/stream/states.h"
+#include "core/stream/step_label.h"
 
 static struct ts_event sample_event(void)
 {
@@ -110,8 +112,19 @@ static void test_states(void)
 	CHECK_INT(ts_state_parse("bogus"), -1);
 	CHECK_STR(ts_step_label(TS_CLOSE, TS_SYN_SENT), "SYN sent");
 	CHECK_STR(ts_step_label(TS_FIN_WAIT1, TS_CLOSING),
-		  "FIN received before ACK (simultaneous close)");
-	CHECK_STR(ts_step_label(TS_LISTEN, TS_ESTABLISHED), "");
+		  "FIN received before ACK (simultaneous)");
+	/* No blank labels: self-connect, close after shutdown, the unknown. */
+	CHECK_STR(ts_step_label(TS_SYN_SENT, TS_SYN_RECV),
+		  "SYN received in SYN_SENT (simultaneous)");
+	CHECK_STR(ts_step_label(TS_FIN_WAIT1, TS_FIN_WAIT1),
+		  "close() after shutdown(): nothing to send");
+	CHECK_STR(ts_step_label(TS_LISTEN, TS_ESTABLISHED), "unusual transition");
+	/* Every label fits the compact layouts; every pair of states has one. */
+	for (int l = 0; l < TS_LABELS; l++)
+		CHECK(*ts_label_text(l) && strlen(ts_label_text(l)) <= TS_LABEL_MAX_LEN);
+	for (unsigned int a = 1; a < TS_STATE_MAX; a++)
+		for (unsigned int b = 1; b < TS_STATE_MAX; b++)
+			CHECK(*ts_step_label(a, b));
 }
 
 /* Render into a memory stream and return the text (caller frees). */
@@ -140,12 +153,12 @@ static void test_json(void)
 	ts_rec_decode(&ev, sizeof(ev), &r);
 	s = render(&r, true);
 	CHECK_STR(s, "{\"event\":\"state\",\"ts_ns\":5000000000,"
-		     "\"time\":\"1970-01-01T00:00:05.000000000Z\",\"conn\":77,"
+		     "\"time\":\"1970-01-01T00:00:05.000000000Z\",\"conn\":77,\"sk\":\"4d\","
 		     "\"pid\":1234,\"comm\":\"a\\\"b\\\\c\\n\",\"family\":4,"
 		     "\"saddr\":\"127.0.0.1\",\"sport\":40000,"
 		     "\"daddr\":\"127.0.0.2\",\"dport\":80,\"netns\":4026531840,"
-		     "\"old\":\"SYN_SENT\",\"new\":\"ESTABLISHED\","
-		     "\"step\":\"SYN-ACK received, ACK sent\",\"ms_in_old\":1.500,"
+		     "\"from\":\"SYN_SENT\",\"to\":\"ESTABLISHED\","
+		     "\"step\":\"SYN-ACK received, ACK sent\",\"in_state_us\":1500,"
 		     "\"owner_from_listener\":false}\n");
 	free(s);
 
@@ -265,7 +278,7 @@ static void test_text_sink_widens_for_ipv6(void)
 	int n = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	CHECK_INT(ts_sink_text_new(&sink, f, &m), 0);
+	CHECK_INT(ts_sink_text__new(&sink, f, &m), 0);
 	ts_rec_decode(&ev, sizeof(ev), &r);
 	CHECK_INT(sink.ops->rec(sink.priv, &r), 0);
 	/* A full-length IPv6 endpoint is wider than the columns. */
@@ -315,6 +328,131 @@ static void test_endpoint(void)
 	CHECK_STR(buf, "10.1.2.3:8080");
 }
 
+/* The golden text (tests/data/NAME; TS_UPDATE_GOLDEN=1 rewrites it). */
+static void golden(const char *got, size_t len, const char *name)
+{
+	char path[512], *want = NULL;
+	size_t wlen = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", TS_TEST_DATA, name);
+	if (getenv("TS_UPDATE_GOLDEN")) {
+		f = fopen(path, "w");
+		CHECK(f != NULL);
+		if (f) {
+			fwrite(got, 1, len, f);
+			fclose(f);
+		}
+		return;
+	}
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	want = calloc(1, 65536);
+	wlen = fread(want, 1, 65535, f);
+	fclose(f);
+	if (wlen != len || memcmp(want, got, len)) {
+		fprintf(stderr, "%s differs; got:\n%s\n", path, got);
+		CHECK(0);
+	}
+	free(want);
+}
+
+/*
+ * Every kind of line through the text sink: a handshake, a graceful close,
+ * an abortive one, a refused connect, retransmits, resets (one for no
+ * socket), losses; wide, compact (at most 80 columns) and coloured.
+ */
+static void trace_golden(bool compact, bool color, uint16_t columns, const char *name)
+{
+	struct ts_meta m = {
+		.wall_offset_ns = 0, .color = color, .compact = compact, .columns = columns
+	};
+	struct ts_event ev;
+	struct ts_sink sink;
+	struct ts_rec r;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	static const struct {
+		int type, from, to, flags;
+		uint32_t err;
+		uint64_t conn;
+	} rows[] = {
+		{ TS_REC_STATE, TS_CLOSE, TS_SYN_SENT, 0, 0, 77 },
+		{ TS_REC_RETRANS, TS_SYN_SENT, TS_SYN_SENT, 0, 0, 77 },
+		{ TS_REC_STATE, TS_SYN_SENT, TS_ESTABLISHED, 0, 0, 77 },
+		{ TS_REC_STATE, TS_ESTABLISHED, TS_CLOSE_WAIT, 0, 0, 77 },
+		{ TS_REC_STATE, TS_CLOSE_WAIT, TS_CLOSE, 0, 0, 77 },
+		{ TS_REC_RESET_SENT, TS_CLOSE_WAIT, TS_CLOSE_WAIT, 0, 0, 77 },
+		{ TS_REC_STATE, TS_FIN_WAIT2, TS_CLOSE, TS_F_FIN_RCVD, 0, 78 },
+		{ TS_REC_STATE, TS_SYN_SENT, TS_CLOSE, 0, ECONNREFUSED, 79 },
+		{ TS_REC_RESET_RECV, TS_SYN_SENT, TS_SYN_SENT, 0, 0, 79 },
+		{ TS_REC_RESET_SENT, TS_CLOSE, TS_CLOSE, 0, 0, 0 },
+		{ TS_REC_SYNACK_RETRANS, TS_SYN_RECV, TS_SYN_RECV, 0, 0, 80 },
+		{ TS_REC_STATE, TS_SYN_SENT, TS_CLOSE, 0, ETIMEDOUT, 81 },
+		{ TS_REC_STATE, TS_FIN_WAIT1, TS_FIN_WAIT1, 0, 0, 82 },
+	};
+
+	/* The TIME column is the local clock: the goldens are in UTC. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	CHECK_INT(ts_sink_text__new(&sink, f, &m), 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ts_close c;
+
+		ev = sample_event();
+		ev.type = (uint8_t)rows[i].type;
+		ev.old_state = (uint8_t)rows[i].from;
+		ev.new_state = (uint8_t)rows[i].to;
+		ev.flags = (uint8_t)rows[i].flags;
+		ev.conn = rows[i].conn;
+		ev.ts_ns += i * 1000000ull;
+		if (!ev.conn) {
+			ev.pid = 0;
+			ev.comm[0] = 0;
+		}
+		if (rows[i].to == TS_CLOSE && rows[i].type == TS_REC_STATE) {
+			memset(&c, 0, sizeof(c));
+			c.ev = ev;
+			c.ev.flags |= TS_F_STATS;
+			c.st.err = rows[i].err;
+			c.st.segs_out = 10;
+			CHECK_INT(ts_rec_decode(&c, sizeof(c), &r), 0);
+		} else {
+			CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &r), 0);
+		}
+		CHECK_INT(sink.ops->rec(sink.priv, &r), 0);
+	}
+	ts_rec_lost(&r, 6000000000ull, 12);
+	CHECK_INT(sink.ops->rec(sink.priv, &r), 0);
+	sink.ops->destroy(sink.priv);
+	fclose(f);
+	golden(buf, len, name);
+	if (compact) {
+		int w = 0;
+
+		for (const char *p = buf; *p; p++) {
+			if (*p == '\n')
+				w = 0;
+			else
+				CHECK(++w <= (columns ? columns : 80));
+		}
+	}
+	free(buf);
+}
+
+static void test_text_goldens(void)
+{
+	trace_golden(false, false, 0, "trace.txt");
+	trace_golden(true, false, 0, "trace_compact.txt");
+	/* 110 columns: no room for every label, so none; 130: all of them. */
+	trace_golden(true, false, 110, "trace_compact.txt");
+	trace_golden(true, false, 130, "trace_compact_130.txt");
+	trace_golden(false, true, 0, "trace_color.txt");
+}
+
 int main(void)
 {
 	test_decode_ok();
@@ -328,5 +466,6 @@ int main(void)
 	test_text_reset_no_socket();
 	test_text_sink_widens_for_ipv6();
 	test_endpoint();
+	test_text_goldens();
 	return check_report();
 }

@@ -2,8 +2,8 @@
 /* Range-checked parsing of option values and record filtering. */
 #include <errno.h>
 #include "check.h"
-#include "filter.h"
-#include "parse.h"
+#include "core/stream/filter.h"
+#include "core/util/parse.h"
 
 static void test_port(void)
 {

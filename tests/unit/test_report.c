@@ -9,9 +9,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "check.h"
-#include "core/sink_report.h"
-#include "core/timearg.h"
+#include "core/sinks/sink_report.h"
+#include "core/util/timearg.h"
 
 #define SEC 1000000000ULL
 
@@ -58,7 +59,7 @@ static char *at_table(uint64_t at, const struct ts_sock *socks, size_t n,
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	CHECK_INT(ts_sink_at_new(&s, f, &m, &o), 0);
+	CHECK_INT(ts_sink_at__new(&s, f, &m, &o), 0);
 	run(s, r, nr);
 	fclose(f);
 	return buf;
@@ -105,12 +106,13 @@ static void test_at(void)
 
 	out = at_table(2 * SEC, socks, 2, r, n);
 	CHECK_INT(count(out, "\"event\":\"socket\""), 3);
-	CHECK(strstr(out, "\"sport\":41000,\"daddr\":\"10.0.0.2\",\"dport\":80,\"state\":\"ESTABLISHED\",\"pid\":9") != NULL);
+	CHECK(strstr(out, "\"pid\":9,\"comm\":\"c9\",\"family\":4,\"saddr\":\"10.0.0.0\",\"sport\":41000,\"daddr\":\"10.0.0.2\",\"dport\":80,\"netns\":0,\"state\":\"ESTABLISHED\"") != NULL);
 	free(out);
 
 	out = at_table(4 * SEC + 100, socks, 2, r, n);
 	CHECK_INT(count(out, "\"event\":\"socket\""), 2); /* listener + TIME_WAIT */
-	CHECK(strstr(out, "\"state\":\"TIME_WAIT\",\"pid\":0,\"comm\":\"\",\"netns\":0,\"inferred\":true") != NULL);
+	CHECK(strstr(out, "\"pid\":null,\"comm\":null") != NULL);
+	CHECK(strstr(out, "\"state\":\"TIME_WAIT\",\"inferred\":true") != NULL);
 	CHECK(strstr(out, "\"conn\":501") == NULL);
 	free(out);
 
@@ -122,6 +124,29 @@ static void test_at(void)
 	/* 60 s after the close the inferred TIME_WAIT is gone. */
 	out = at_table(64 * SEC, socks, 2, r, n);
 	CHECK_INT(count(out, "TIME_WAIT"), 0);
+	free(out);
+}
+
+/* report --at truth: snapshot TIME_WAIT expires with its timer; a reset
+ * that found no socket makes no row. */
+static void test_at_truth(void)
+{
+	struct ts_sock socks[1];
+	struct ts_rec r[2];
+	char *out;
+
+	socks[0] = (struct ts_sock){ .cookie = 600, .family = 4, .state = TS_TIME_WAIT,
+				     .timer = TS_TIMER_TIMEWAIT, .timer_ms = 2000, .sport = 5000,
+				     .dport = 80 };
+	r[0] = rec(TS_REC_RESET_SENT, 0, 1 * SEC, TS_CLOSE, TS_CLOSE, 9, 0);
+	r[1] = rec(TS_REC_STATE, 2, 5 * SEC, TS_CLOSE, TS_LISTEN, 81, 3);
+	out = at_table(1 * SEC, socks, 1, r, 2);
+	CHECK_INT(count(out, "\"event\":\"socket\""), 1);
+	CHECK(strstr(out, "\"conn\":600,") != NULL);
+	CHECK(strstr(out, "\"conn\":0,") == NULL);
+	free(out);
+	out = at_table(3 * SEC, socks, 1, r, 2);
+	CHECK_INT(count(out, "\"event\":\"socket\""), 0);
 	free(out);
 }
 
@@ -149,16 +174,113 @@ static void test_summary(void)
 	r[n].st.segs_out = 200;
 	r[n++].st.total_retrans = 3;
 	ts_rec_lost(&r[n++], 202 * SEC, 17);
-	CHECK_INT(ts_sink_summary_new(&s, f, &m, true), 0);
+	CHECK_INT(ts_sink_summary__new(&s, f, &m, true), 0);
 	run(s, r, n);
 	fclose(f);
 	CHECK(strstr(buf, "\"records\":105,\"lost\":17") != NULL);
-	CHECK(strstr(buf, "{\"old\":\"SYN_SENT\",\"new\":\"ESTABLISHED\",\"step\":\"SYN-ACK received, ACK sent\",\"count\":100}") != NULL);
-	CHECK(strstr(buf, "\"client\":{\"count\":100,\"p50_ms\":50.000,\"p90_ms\":90.000,\"p99_ms\":99.000,\"max_ms\":100.000}") != NULL);
-	CHECK(strstr(buf, "\"server\":{\"count\":0}") != NULL);
-	CHECK(strstr(buf, "\"retransmits\":{\"ESTABLISHED\":3,\"SYN_SENT\":1}") != NULL);
-	CHECK(strstr(buf, "\"retrans_pct\":1.500") != NULL);
-	CHECK(strstr(buf, "\"top_retransmits\":[{\"conn\":5,\"retransmits\":3") != NULL);
+	CHECK(strstr(buf, "{\"from\":\"SYN_SENT\",\"to\":\"ESTABLISHED\",\"step\":\"SYN-ACK received, ACK sent\",\"count\":100}") != NULL);
+	CHECK(strstr(buf, "\"client\":{\"count\":100,\"p50_us\":50000,\"p90_us\":90000,\"p99_us\":99000,\"max_us\":100000}") != NULL);
+	CHECK(strstr(buf, "\"server\":{\"count\":0,\"p50_us\":null,") != NULL);
+	CHECK(strstr(buf, "\"retransmits\":{\"syn\":1,\"synack\":0,\"data\":3,\"fin\":0}") != NULL);
+	CHECK(strstr(buf, "\"retransmits_by_state\":{\"ESTABLISHED\":3,\"SYN_SENT\":1}") != NULL);
+	CHECK(strstr(buf, "\"retrans_pct\":1.50") != NULL);
+	CHECK(strstr(buf, "\"top_retransmits\":[{\"conn\":5,") != NULL);
+	CHECK(strstr(buf, "\"retransmits\":{\"syn\":0,\"synack\":0,\"data\":3,\"fin\":0},\"retransmits_total\":3}") != NULL);
+	free(buf);
+}
+
+/* report --summary as text: the columns stay aligned whatever the labels. */
+static void test_summary_text(void)
+{
+	struct ts_meta m = {};
+	struct ts_rec r[8];
+	struct ts_sink s;
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int n = 0, count_col = -1, rows = 0;
+
+	r[n++] = rec(TS_REC_STATE, 1, 1 * SEC, TS_CLOSE, TS_SYN_SENT, 1000, 1);
+	r[n] = rec(TS_REC_STATE, 1, 2 * SEC, TS_SYN_SENT, TS_CLOSE, 1000, 1);
+	r[n].has_stats = true;
+	r[n++].st.err = ETIMEDOUT;
+	r[n] = rec(TS_REC_STATE, 2, 3 * SEC, TS_SYN_SENT, TS_CLOSE, 1001, 1);
+	r[n].has_stats = true;
+	r[n++].st.err = ECONNREFUSED;
+	r[n++] = rec(TS_REC_STATE, 3, 4 * SEC, TS_FIN_WAIT1, TS_FIN_WAIT1, 1002, 1);
+	r[n++] = rec(TS_REC_RETRANS, 3, 5 * SEC, TS_FIN_WAIT1, TS_FIN_WAIT1, 1002, 1);
+	CHECK_INT(ts_sink_summary__new(&s, f, &m, false), 0);
+	run(s, r, n);
+	fclose(f);
+	CHECK(strstr(buf, "SYN never answered: connect timed out") != NULL);
+	CHECK(strstr(buf, "RST received: connection refused") != NULL);
+	CHECK(strstr(buf, "Retransmissions: 1 (syn 0, synack 0, data 0, fin 1)") != NULL);
+	/* Every row of the first table ends its COUNT where the header does. */
+	for (line = strtok_r(strstr(buf, "STATE CHANGE"), "\n", &save); line && *line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (count_col < 0) {
+			count_col = (int)strlen(line);
+			continue;
+		}
+		if (!strstr(line, " -> "))
+			break;
+		CHECK_INT((int)strlen(line), count_col);
+		rows++;
+	}
+	CHECK_INT(rows, 4);
+	free(buf);
+}
+
+/* The whole text summary against tests/data/summary.txt
+ * (TS_UPDATE_GOLDEN=1 rewrites it). */
+static void test_summary_golden(void)
+{
+	struct ts_meta m = { .wall_offset_ns = 1700000000ll * 1000000000ll };
+	struct ts_rec r[16];
+	struct ts_sink s;
+	char *buf = NULL, path[512], want[8192];
+	size_t len = 0, wlen;
+	FILE *f = open_memstream(&buf, &len), *g;
+	int n = 0;
+
+	r[n] = rec(TS_REC_STATE, 1, 1 * SEC, TS_SYN_SENT, TS_ESTABLISHED, 1000, 1);
+	r[n++].ns_in_old = 2000000;
+	r[n] = rec(TS_REC_STATE, 2, 1 * SEC, TS_SYN_RECV, TS_ESTABLISHED, 80, 2);
+	r[n++].ns_in_old = 300000;
+	r[n] = rec(TS_REC_STATE, 1, 2 * SEC, TS_FIN_WAIT2, TS_CLOSE, 1000, 1);
+	r[n].flags = TS_F_ORPHAN;
+	r[n].has_stats = true;
+	r[n].st.segs_out = 50;
+	r[n++].st.total_retrans = 2;
+	r[n] = rec(TS_REC_STATE, 3, 3 * SEC, TS_ESTABLISHED, TS_CLOSE, 1001, 1);
+	r[n].has_stats = true;
+	r[n++].st.err = ECONNRESET;
+	r[n++] = rec(TS_REC_RETRANS, 1, 1 * SEC + 5, TS_ESTABLISHED, TS_ESTABLISHED, 1000, 1);
+	r[n++] = rec(TS_REC_RETRANS, 1, 1 * SEC + 9, TS_FIN_WAIT1, TS_FIN_WAIT1, 1000, 1);
+	r[n++] = rec(TS_REC_SYNACK_RETRANS, 2, 1 * SEC, TS_SYN_RECV, TS_SYN_RECV, 80, 2);
+	r[n++] = rec(TS_REC_RESET_SENT, 0, 4 * SEC, TS_CLOSE, TS_CLOSE, 9, 0);
+	CHECK_INT(ts_sink_summary__new(&s, f, &m, false), 0);
+	run(s, r, n);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/summary.txt", TS_TEST_DATA);
+	if (getenv("TS_UPDATE_GOLDEN")) {
+		g = fopen(path, "w");
+		CHECK(g != NULL);
+		if (g) {
+			fwrite(buf, 1, len, g);
+			fclose(g);
+		}
+	} else {
+		g = fopen(path, "r");
+		CHECK(g != NULL);
+		wlen = g ? fread(want, 1, sizeof(want), g) : 0;
+		if (g)
+			fclose(g);
+		if (wlen != len || memcmp(want, buf, len)) {
+			fprintf(stderr, "%s differs; got:\n%s\n", path, buf);
+			CHECK(0);
+		}
+	}
 	free(buf);
 }
 
@@ -179,7 +301,15 @@ static void test_parse_at(void)
 	CHECK_INT(v, 1000 * SEC + SEC / 2);
 	CHECK_INT(ts_parse_at("2023-11-14 23:30:01+01:00", start, off, &v), 0);
 	CHECK_INT(v, 1001 * SEC);
-	CHECK_INT(ts_parse_at("2023-11-14T22:30:00", start, off, &v), -EINVAL); /* no zone */
+	/* No zone: local time; the clock alone: local, on the start's day. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	CHECK_INT(ts_parse_at("2023-11-14T22:30:00", start, off, &v), 0);
+	CHECK_INT(v, 1000 * SEC);
+	CHECK_INT(ts_parse_at("22:30:02.250", start, off, &v), 0);
+	CHECK_INT(v, 1002 * SEC + SEC / 4);
+	CHECK_INT(ts_parse_at("22:30", start, off, &v), -EINVAL);
+	CHECK_INT(ts_parse_at("25:30:00", start, off, &v), -ERANGE);
 	CHECK_INT(ts_parse_at("2023-13-14T22:30:00Z", start, off, &v), -ERANGE);
 	CHECK_INT(ts_parse_at("1999-11-14T22:30:00Z", start, off, &v), -ERANGE); /* before boot */
 	CHECK_INT(ts_parse_at("yesterday", start, off, &v), -EINVAL);
@@ -189,7 +319,10 @@ static void test_parse_at(void)
 int main(void)
 {
 	test_at();
+	test_at_truth();
 	test_summary();
+	test_summary_text();
+	test_summary_golden();
 	test_parse_at();
 	return check_report();
 }

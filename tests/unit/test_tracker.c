@@ -10,9 +10,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "check.h"
-#include "sinks.h"
-#include "states.h"
-#include "tracker.h"
+#include "core/sinks/sinks.h"
+#include "core/stream/states.h"
+#include "core/stream/tracker.h"
 
 #define US 1000ull
 #define MS 1000000ull
@@ -36,7 +36,7 @@ static struct ts_tracker *tracker(uint32_t max)
 	struct ts_tracker *t = NULL;
 
 	nout = 0;
-	CHECK_INT(ts_tracker_new(&o, collect, NULL, &t), 0);
+	CHECK_INT(ts_tracker__new(&o, collect, NULL, &t), 0);
 	return t;
 }
 
@@ -89,7 +89,7 @@ static struct ts_rec closing(uint64_t conn, uint64_t ts, int from,
 
 static void push(struct ts_tracker *t, struct ts_rec r)
 {
-	CHECK_INT(ts_tracker_push(t, &r), 0);
+	CHECK_INT(ts_tracker__push(t, &r), 0);
 }
 
 static void push_all(struct ts_tracker *t, const struct ts_rec *r, int n)
@@ -114,8 +114,8 @@ static const char *steps_str(const struct ts_conn *c)
 
 static void finish(struct ts_tracker *t)
 {
-	CHECK_INT(ts_tracker_finish(t), 0);
-	ts_tracker_free(t);
+	CHECK_INT(ts_tracker__finish(t), 0);
+	ts_tracker__free(t);
 }
 
 /* CLOSE>SYN_SENT (port 0) .. active close, peer's FIN received. */
@@ -144,7 +144,7 @@ static void test_client_active(void)
 	push_all(t, r, n);
 	/* Closed, but it lingers for trailing records. */
 	CHECK_INT(nout, 0);
-	CHECK_INT(ts_tracker_advance(t, 10 * MS + 2 * MS + 90 * US +
+	CHECK_INT(ts_tracker__advance(t, 10 * MS + 2 * MS + 90 * US +
 					       TS_TRACKER_DEFAULT_LINGER_NS), 0);
 	CHECK_INT(nout, 1);
 	CHECK_STR(steps_str(&out[0]),
@@ -156,7 +156,7 @@ static void test_client_active(void)
 	CHECK_INT(out[0].handshake_ns, 100 * US);
 	CHECK_INT(out[0].lifetime_ns, 2 * MS + 90 * US);
 	CHECK_INT(out[0].steps[4].flags & TS_STEP_INFERRED, TS_STEP_INFERRED);
-	CHECK_STR(out[0].steps[4].label, "FIN received, ACK sent (TIME_WAIT inferred)");
+	CHECK_STR(out[0].steps[4].label, "FIN received, ACK sent (inferred)");
 	CHECK_INT(out[0].steps[3].ns_in_old, 80 * US);
 	CHECK(!out[0].joined_late && !out[0].gaps);
 	CHECK(out[0].has_stats && out[0].st.segs_out == 10);
@@ -240,7 +240,7 @@ static void test_simultaneous(void)
 	CHECK_STR(steps_str(&out[0]),
 		  "CLOSE>SYN_SENT,SYN_SENT>ESTABLISHED,ESTABLISHED>FIN_WAIT1,"
 		  "FIN_WAIT1>CLOSING,CLOSING>TIME_WAIT,TIME_WAIT>CLOSE");
-	CHECK_STR(out[0].steps[4].label, "ACK of FIN received (TIME_WAIT inferred)");
+	CHECK_STR(out[0].steps[4].label, "ACK of FIN received (inferred)");
 }
 
 /* FIN_WAIT1 -> CLOSING lost: still simultaneous, with the gap flagged. */
@@ -315,7 +315,7 @@ static void test_resets(void)
 	struct ts_tracker_stats st;
 
 	push_all(t, r, 9);
-	ts_tracker_get_stats(t, &st);
+	ts_tracker__get_stats(t, &st);
 	CHECK_INT(st.unattributed, 1);
 	finish(t);
 	CHECK_INT(nout, 2);
@@ -371,9 +371,9 @@ static void test_synack_join(void)
 	r[4].dport = r[5].dport = r[6].dport = 40001;
 	r[7].dport = 40002;
 	push_all(t, r, 8);
-	CHECK_INT(ts_tracker_finish(t), 0);
-	ts_tracker_get_stats(t, &st);
-	ts_tracker_free(t);
+	CHECK_INT(ts_tracker__finish(t), 0);
+	ts_tracker__get_stats(t, &st);
+	ts_tracker__free(t);
 	CHECK_INT(st.synack_unjoined, 1);
 	CHECK_INT(nout, 2);
 	CHECK_INT(out[0].rtx[TS_RTX_SYNACK], 2);
@@ -456,7 +456,7 @@ static void test_late_join_and_gaps(void)
 	CHECK_STR(steps_str(&out[0]),
 		  "ESTABLISHED>FIN_WAIT1,FIN_WAIT1>FIN_WAIT2,FIN_WAIT2>CLOSE");
 	CHECK_STR(out[0].steps[2].label,
-		  "orphaned: FIN_WAIT2 continues in a timewait socket");
+		  "orphaned: FIN_WAIT2 in a timewait socket");
 	CHECK(!out[1].joined_late);
 	CHECK_INT(out[1].gaps, 1);
 	CHECK_INT(out[1].steps[1].flags & TS_STEP_GAP, TS_STEP_GAP);
@@ -506,7 +506,7 @@ static void test_id_reuse_and_open(void)
 	/* The first life ended when the second began. */
 	CHECK_INT(nout, 1);
 	CHECK_INT(out[0].close, TS_CLOSE_REFUSED);
-	CHECK_INT(ts_tracker_advance(t, 50 * MS), 0);
+	CHECK_INT(ts_tracker__advance(t, 50 * MS), 0);
 	finish(t);
 	CHECK_INT(nout, 2);
 	CHECK_INT(out[1].close, TS_CLOSE_OPEN);
@@ -556,35 +556,35 @@ static void test_eviction_bound(void)
 	const uint64_t n = 1000000;
 	struct ts_rec r[8];
 
-	CHECK_INT(ts_tracker_new(&o, count_only, counts, &t), 0);
+	CHECK_INT(ts_tracker__new(&o, count_only, counts, &t), 0);
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t t0 = i * 10 * US;
 		int k = client_active(r, 2 * i + 1, t0);
 
 		for (int j = 0; j < k; j++)
-			if (ts_tracker_push(t, &r[j]))
+			if (ts_tracker__push(t, &r[j]))
 				break;
 		if (i % 100 == 0) {
 			struct ts_rec lone = state(2 * i + 2, t0, TS_CLOSE,
 						   TS_SYN_SENT, 0);
-			ts_tracker_push(t, &lone);
+			ts_tracker__push(t, &lone);
 		}
-		ts_tracker_get_stats(t, &st);
+		ts_tracker__get_stats(t, &st);
 		if (st.live > 1000)
 			break;
 	}
-	ts_tracker_get_stats(t, &st);
+	ts_tracker__get_stats(t, &st);
 	CHECK(st.peak <= 1000);
 	CHECK(st.live <= 1000);
-	CHECK_INT(ts_tracker_finish(t), 0);
-	ts_tracker_get_stats(t, &st);
+	CHECK_INT(ts_tracker__finish(t), 0);
+	ts_tracker__get_stats(t, &st);
 	CHECK_INT(counts[0], n + n / 100);
 	CHECK_INT(counts[2], n);
 	/* Never-ending ones are the least recently active: they go first. */
 	CHECK_INT(st.evicted, counts[1]);
 	CHECK(counts[1] > 0 && counts[1] <= n / 100);
 	CHECK_INT(st.live, 0);
-	ts_tracker_free(t);
+	ts_tracker__free(t);
 }
 
 /* ---- golden output ---- */
@@ -652,9 +652,33 @@ static void compare_golden(const char *name, const char *got, size_t len)
 	free(want);
 }
 
-static void test_golden(void)
+/* Lines of text no wider than cols (escape sequences not counted). */
+static bool fits(const char *s, int cols)
 {
-	struct ts_meta m = { .wall_offset_ns = 1700000000ll * 1000000000ll };
+	int w = 0;
+
+	for (; *s; s++) {
+		if (*s == '\033') {
+			while (*s && *s != 'm')
+				s++;
+			continue;
+		}
+		if (*s == '\n') {
+			w = 0;
+			continue;
+		}
+		if (++w > cols)
+			return false;
+	}
+	return true;
+}
+
+/* The wide layout (with JSON), the 80-column one, and colour. */
+static void golden_run(bool compact, bool color, const char *txt, const char *json)
+{
+	struct ts_meta m = { .wall_offset_ns = 1700000000ll * 1000000000ll,
+			     .compact = compact,
+			     .color = color };
 	struct ts_totals tot = { .records = 20, .tracking = true, .conns = 4,
 				 .conns_evicted = 1, .max_conns = 1000 };
 	struct ts_tracker_opts o = { 0 };
@@ -667,9 +691,9 @@ static void test_golden(void)
 
 	g.text = open_memstream(&tb, &tl);
 	g.json = open_memstream(&jb, &jl);
-	CHECK_INT(ts_sink_timeline_text_new(&g.ts, g.text, &m), 0);
-	CHECK_INT(ts_sink_timeline_json_new(&g.js, g.json, &m), 0);
-	CHECK_INT(ts_tracker_new(&o, to_sinks, &g, &t), 0);
+	CHECK_INT(ts_sink_timeline_text__new(&g.ts, g.text, &m), 0);
+	CHECK_INT(ts_sink_timeline_json__new(&g.js, g.json, &m), 0);
+	CHECK_INT(ts_tracker__new(&o, to_sinks, &g, &t), 0);
 
 	n = client_active(r, 7, 10 * MS);
 	r[n - 1].st.total_retrans = 1;
@@ -680,19 +704,29 @@ static void test_golden(void)
 	push(t, closing(8, 20 * MS + 41 * US, TS_SYN_SENT, 0, ECONNREFUSED));
 	push(t, state(9, 30 * MS, TS_CLOSE, TS_LISTEN, 0));
 	push(t, state(10, 31 * MS, TS_ESTABLISHED, TS_CLOSE_WAIT, TS_F_FIN_RCVD));
-	CHECK_INT(ts_tracker_finish(t), 0);
+	CHECK_INT(ts_tracker__finish(t), 0);
 
 	g.ts.ops->finish(g.ts.priv, &tot);
 	g.js.ops->finish(g.js.priv, &tot);
 	fclose(g.text);
 	fclose(g.json);
-	compare_golden("timeline.txt", tb, tl);
-	compare_golden("timeline.jsonl", jb, jl);
+	compare_golden(txt, tb, tl);
+	if (json)
+		compare_golden(json, jb, jl);
+	if (compact)
+		CHECK(fits(tb, 80));
 	g.ts.ops->destroy(g.ts.priv);
 	g.js.ops->destroy(g.js.priv);
-	ts_tracker_free(t);
+	ts_tracker__free(t);
 	free(tb);
 	free(jb);
+}
+
+static void test_golden(void)
+{
+	golden_run(false, false, "timeline.txt", "timeline.jsonl");
+	golden_run(true, false, "timeline_compact.txt", NULL);
+	golden_run(false, true, "timeline_color.txt", NULL);
 }
 
 int main(void)

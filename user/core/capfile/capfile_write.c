@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Capture writer.  Records are encoded into the pending chunk: a table of
+ * connection descriptors (tuple, pid, comm written once per chunk) and the
+ * events that refer to them by index.  A chunk is compressed and written
+ * as one frame when it is full, when it is older than flush_ns, or at the
+ * end.  Frames go out with pwrite(); a failed write is undone with
+ * ftruncate so that the file always ends on a complete frame.
+ */
+#include "core/capfile/capfile_int.h"
+#include "core/util/fmt.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define DEFAULT_FLUSH_NS 1000000000ULL
+#define MIN_SLOTS 1024
+
+/* What one descriptor holds; two records share one when all match. */
+struct wdesc {
+	uint64_t conn;
+	uint32_t pid;
+	uint32_t netns;
+	uint16_t sport;
+	uint16_t dport;
+	uint8_t family;
+	uint8_t saddr[TS_ADDR_LEN];
+	uint8_t daddr[TS_ADDR_LEN];
+	char comm[TS_COMM_LEN];
+};
+
+struct slot {
+	uint64_t conn;
+	uint32_t gen; /* slot is in use for this chunk when gen matches */
+	uint32_t idx;
+};
+
+struct ts_capw {
+	int fd;
+	bool stream; /* a pipe (-w -): write() in order, no undo */
+	char path[256];
+	int level;
+	uint64_t max_bytes;
+	uint64_t flush_ns;
+	size_t chunk_raw;
+
+	uint64_t bytes;	 /* file size: everything written is complete */
+	uint64_t events; /* records in written chunks */
+	uint64_t lost;	 /* sum of the loss records in written chunks */
+	uint64_t chunks;
+	uint64_t dropped;      /* records of a chunk that could not be written */
+	uint64_t snap_skipped; /* snapshot sockets with impossible values */
+	bool finished;
+	int err;
+	char errmsg[512];
+
+	/* pending chunk */
+	uint8_t *ev;
+	size_t evlen;
+	uint8_t *desc;
+	size_t desclen;
+	uint32_t nev;
+	uint64_t pend_lost;
+	uint32_t pend_lost_recs; /* loss records in the chunk */
+	uint64_t base_ts;
+	uint64_t last_ts;
+	uint64_t chunk_born; /* CLOCK_MONOTONIC of the first pending record */
+
+	struct wdesc *descs;
+	uint32_t ndesc;
+	uint32_t desc_cap;
+	struct slot *slots;
+	uint32_t slot_cap; /* power of two */
+	uint32_t gen;
+
+	uint8_t *raw; /* chunk header + descriptors + events */
+	uint8_t *out; /* frame header + compressed payload */
+	size_t out_cap;
+	z_stream z;
+	bool z_ready;
+};
+
+static void set_err(struct ts_capw *w, int err, const char *what)
+{
+	if (w->err)
+		return;
+	w->err = err;
+	if (err == -EFBIG)
+		snprintf(w->errmsg, sizeof(w->errmsg),
+			 "%s reached the size limit (%llu bytes); recording stopped", w->path,
+			 (unsigned long long)w->max_bytes);
+	else
+		snprintf(w->errmsg, sizeof(w->errmsg),
+			 "cannot %s %s at byte offset %llu: %s; recording stopped, the file is "
+			 "valid up to there",
+			 what, w->path, (unsigned long long)w->bytes, strerror(-err));
+}
+
+/* Write all of buf at the end of the file, or undo the partial write. */
+static int append(struct ts_capw *w, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = w->stream ? write(w->fd, p + done, len - done) :
+					pwrite(w->fd, p + done, len - done, (off_t)(w->bytes + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? -errno : -ENOSPC;
+
+			/* Drop the torn frame: the file must end on a whole one
+			 * (a pipe cannot take it back: the reader sees it torn). */
+			if (!w->stream && ftruncate(w->fd, (off_t)w->bytes))
+				(void)0; /* nothing better to do; the reader copes */
+			return err;
+		}
+		done += (size_t)n;
+	}
+	w->bytes += len;
+	return 0;
+}
+
+static size_t trailer_frame_len(void)
+{
+	return TS_CAP_FRAME_HDR_LEN + TS_CAP_TRLR_LEN;
+}
+
+/* buf has TS_CAP_FRAME_HDR_LEN bytes free in front of the payload. */
+static int write_frame(struct ts_capw *w, uint32_t type, uint8_t *buf, size_t stored, size_t raw)
+{
+	uint32_t crc;
+	size_t reserve = type == TS_FR_TRLR ? 0 : trailer_frame_len();
+
+	if (w->max_bytes && w->bytes + TS_CAP_FRAME_HDR_LEN + stored + reserve > w->max_bytes)
+		return -EFBIG;
+	put_u32(buf, type);
+	put_u32(buf + 4, (uint32_t)stored);
+	put_u32(buf + 8, (uint32_t)raw);
+	crc = (uint32_t)crc32(0, buf, 12);
+	crc = (uint32_t)crc32(crc, buf + TS_CAP_FRAME_HDR_LEN, (uInt)stored);
+	put_u32(buf + 12, crc);
+	return append(w, buf, TS_CAP_FRAME_HDR_LEN + stored);
+}
+
+static int ensure_out(struct ts_capw *w, size_t need)
+{
+	uint8_t *p;
+
+	if (need <= w->out_cap)
+		return 0;
+	p = realloc(w->out, need);
+	if (!p)
+		return -ENOMEM;
+	w->out = p;
+	w->out_cap = need;
+	return 0;
+}
+
+/* Compress raw[0..len) into one frame of the given type. */
+static int write_zframe(struct ts_capw *w, uint32_t type, const uint8_t *raw, size_t len)
+{
+	size_t bound = deflateBound(&w->z, (uLong)len);
+	int err, zr;
+
+	err = ensure_out(w, TS_CAP_FRAME_HDR_LEN + bound);
+	if (err)
+		return err;
+	deflateReset(&w->z);
+	w->z.next_in = (Bytef *)raw;
+	w->z.avail_in = (uInt)len;
+	w->z.next_out = w->out + TS_CAP_FRAME_HDR_LEN;
+	w->z.avail_out = (uInt)bound;
+	zr = deflate(&w->z, Z_FINISH);
+	if (zr != Z_STREAM_END)
+		return -EIO;
+	return write_frame(w, type, w->out, w->z.total_out, len);
+}
+
+static void reset_chunk(struct ts_capw *w)
+{
+	w->evlen = 0;
+	w->desclen = 0;
+	w->nev = 0;
+	w->ndesc = 0;
+	w->pend_lost = 0;
+	w->pend_lost_recs = 0;
+	/* A new generation empties the descriptor map without a memset. */
+	if (++w->gen == 0) {
+		memset(w->slots, 0, (size_t)w->slot_cap * sizeof(*w->slots));
+		w->gen = 1;
+	}
+}
+
+static int write_chunk(struct ts_capw *w)
+{
+	uint8_t *p = w->raw;
+	size_t len;
+	int err;
+
+	if (!w->nev)
+		return 0;
+	put_u64(p, w->base_ts);
+	put_u32(p + 8, w->nev);
+	put_u32(p + 12, w->ndesc);
+	len = TS_CAP_CHUNK_HDR;
+	memcpy(p + len, w->desc, w->desclen);
+	len += w->desclen;
+	memcpy(p + len, w->ev, w->evlen);
+	len += w->evlen;
+	err = write_zframe(w, TS_FR_CHNK, p, len);
+	if (err) {
+		set_err(w, err, "write a chunk to");
+		w->dropped += w->nev - w->pend_lost_recs;
+		reset_chunk(w);
+		return err;
+	}
+	w->events += w->nev - w->pend_lost_recs;
+	w->lost += w->pend_lost;
+	w->chunks++;
+	reset_chunk(w);
+	return 0;
+}
+
+static bool desc_equal(const struct wdesc *d, const struct ts_rec *r)
+{
+	return d->pid == r->pid && d->sport == r->sport && d->dport == r->dport &&
+	       d->netns == r->netns && d->family == r->family &&
+	       !memcmp(d->saddr, r->saddr, TS_ADDR_LEN) &&
+	       !memcmp(d->daddr, r->daddr, TS_ADDR_LEN) && !strncmp(d->comm, r->comm, TS_COMM_LEN);
+}
+
+static uint32_t hash_conn(uint64_t c)
+{
+	c ^= c >> 33;
+	c *= 0xff51afd7ed558ccdULL;
+	c ^= c >> 33;
+	return (uint32_t)c;
+}
+
+static struct slot *find_slot(struct ts_capw *w, uint64_t conn)
+{
+	uint32_t mask = w->slot_cap - 1, i = hash_conn(conn) & mask;
+
+	while (w->slots[i].gen == w->gen && w->slots[i].conn != conn)
+		i = (i + 1) & mask;
+	return &w->slots[i];
+}
+
+static int grow(struct ts_capw *w)
+{
+	uint32_t cap = w->slot_cap * 2;
+	struct slot *s = calloc(cap, sizeof(*s));
+	struct wdesc *d;
+
+	if (!s)
+		return -ENOMEM;
+	d = realloc(w->descs, (size_t)cap / 2 * sizeof(*d));
+	if (!d) {
+		free(s);
+		return -ENOMEM;
+	}
+	free(w->slots);
+	w->slots = s;
+	w->slot_cap = cap;
+	w->descs = d;
+	w->desc_cap = cap / 2;
+	/* Re-insert this chunk's descriptors; later ones win for a conn. */
+	for (uint32_t k = 0; k < w->ndesc; k++) {
+		struct slot *sl = find_slot(w, w->descs[k].conn);
+
+		sl->conn = w->descs[k].conn;
+		sl->gen = w->gen;
+		sl->idx = k;
+	}
+	return 0;
+}
+
+/* Index of the descriptor for r in this chunk, adding one if needed. */
+static int desc_index(struct ts_capw *w, const struct ts_rec *r, uint32_t *idx)
+{
+	struct slot *sl = find_slot(w, r->conn);
+	struct wdesc *d;
+	uint8_t *p;
+	size_t alen = r->family == 6 ? 16 : 4, clen;
+	int err;
+
+	if (sl->gen == w->gen && desc_equal(&w->descs[sl->idx], r)) {
+		*idx = sl->idx;
+		return 0;
+	}
+	if (w->ndesc + 1 > w->desc_cap) {
+		err = grow(w);
+		if (err)
+			return err;
+		sl = find_slot(w, r->conn);
+	}
+	d = &w->descs[w->ndesc];
+	memset(d, 0, sizeof(*d));
+	d->conn = r->conn;
+	d->pid = r->pid;
+	d->netns = r->netns;
+	d->sport = r->sport;
+	d->dport = r->dport;
+	d->family = r->family;
+	memcpy(d->saddr, r->saddr, TS_ADDR_LEN);
+	memcpy(d->daddr, r->daddr, TS_ADDR_LEN);
+	clen = strnlen(r->comm, TS_COMM_LEN);
+	memcpy(d->comm, r->comm, clen);
+
+	p = w->desc + w->desclen;
+	put_u64(p, r->conn);
+	p[8] = r->family;
+	put_u16(p + 9, r->sport);
+	put_u16(p + 11, r->dport);
+	put_u32(p + 13, r->pid);
+	put_u32(p + 17, r->netns);
+	memcpy(p + 21, r->saddr, alen);
+	memcpy(p + 21 + alen, r->daddr, alen);
+	p[21 + 2 * alen] = (uint8_t)clen;
+	memcpy(p + 22 + 2 * alen, r->comm, clen);
+	w->desclen += 22 + 2 * alen + clen;
+
+	sl->conn = r->conn;
+	sl->gen = w->gen;
+	sl->idx = w->ndesc;
+	*idx = w->ndesc++;
+	return 0;
+}
+
+static void encode(struct ts_capw *w, const struct ts_rec *r, uint32_t idx)
+{
+	uint8_t *p = w->ev + w->evlen;
+	int64_t delta = (int64_t)(r->ts_ns - w->last_ts);
+	size_t n = 0;
+
+	p[n++] = (uint8_t)r->type;
+	if (r->type == TS_REC_LOST) {
+		p[n++] = 0;
+		n += put_varint(p + n, zigzag(delta));
+		n += put_varint(p + n, r->lost);
+		w->pend_lost += r->lost;
+		w->pend_lost_recs++;
+	} else {
+		uint8_t flags = r->flags & (uint8_t)~TS_F_STATS;
+
+		if (r->has_stats)
+			flags |= TS_F_STATS;
+		p[n++] = flags;
+		n += put_varint(p + n, idx);
+		n += put_varint(p + n, zigzag(delta));
+		p[n++] = (uint8_t)((r->old_state & 0xf) << 4 | (r->new_state & 0xf));
+		n += put_varint(p + n, r->ns_in_old);
+		if (r->has_stats) {
+			n += put_varint(p + n, r->st.bytes_acked);
+			n += put_varint(p + n, r->st.bytes_received);
+			n += put_varint(p + n, r->st.segs_out);
+			n += put_varint(p + n, r->st.segs_in);
+			n += put_varint(p + n, r->st.total_retrans);
+			n += put_varint(p + n, r->st.data_segs_out);
+			n += put_varint(p + n, r->st.srtt_us);
+			n += put_varint(p + n, r->st.err);
+		}
+	}
+	w->last_ts = r->ts_ns;
+	w->evlen += n;
+	w->nev++;
+}
+
+static size_t pending_raw(const struct ts_capw *w)
+{
+	return TS_CAP_CHUNK_HDR + w->desclen + w->evlen;
+}
+
+int ts_capw__add(struct ts_capw *w, const struct ts_rec *r)
+{
+	uint32_t idx = 0;
+	int err;
+
+	if (w->err)
+		return w->err;
+	if (pending_raw(w) + TS_CAP_DESC_MAX + TS_CAP_EVENT_MAX > w->chunk_raw) {
+		err = write_chunk(w);
+		if (err)
+			return err;
+	}
+	if (!w->nev) {
+		w->base_ts = r->ts_ns;
+		w->last_ts = r->ts_ns;
+		w->chunk_born = ts_now_mono_ns();
+	}
+	if (r->type != TS_REC_LOST) {
+		err = desc_index(w, r, &idx);
+		if (err) {
+			set_err(w, err, "encode a record for");
+			return err;
+		}
+	}
+	encode(w, r, idx);
+	/*
+	 * Near the size limit, write what we have while it surely fits
+	 * (deflateBound is the worst case) and stop: a record accepted is a
+	 * record in the file.
+	 */
+	if (w->max_bytes && w->bytes + TS_CAP_FRAME_HDR_LEN +
+				    deflateBound(&w->z, (uLong)(pending_raw(w) + TS_CAP_DESC_MAX +
+								TS_CAP_EVENT_MAX)) +
+				    trailer_frame_len() >
+				w->max_bytes) {
+		err = write_chunk(w);
+		if (err)
+			return err;
+		set_err(w, -EFBIG, "");
+		return -EFBIG;
+	}
+	return 0;
+}
+
+int ts_capw__flush(struct ts_capw *w, bool force)
+{
+	if (w->err)
+		return w->err;
+	if (!w->nev)
+		return 0;
+	if (!force && ts_now_mono_ns() - w->chunk_born < w->flush_ns)
+		return 0;
+	return write_chunk(w);
+}
+
+static int write_trailer(struct ts_capw *w)
+{
+	uint8_t buf[TS_CAP_FRAME_HDR_LEN + TS_CAP_TRLR_LEN];
+	uint8_t *p = buf + TS_CAP_FRAME_HDR_LEN;
+
+	put_u64(p, w->events);
+	put_u64(p + 8, w->lost);
+	put_u64(p + 16, w->chunks);
+	put_u64(p + 24, ts_now_mono_ns());
+	return write_frame(w, TS_FR_TRLR, buf, TS_CAP_TRLR_LEN, TS_CAP_TRLR_LEN);
+}
+
+static void free_writer(struct ts_capw *w)
+{
+	if (w->z_ready)
+		deflateEnd(&w->z);
+	free(w->ev);
+	free(w->desc);
+	free(w->raw);
+	free(w->out);
+	free(w->descs);
+	free(w->slots);
+	free(w);
+}
+
+int ts_capw__finish(struct ts_capw *w)
+{
+	int terr;
+
+	if (w->finished)
+		return w->err;
+	w->finished = true;
+	if (!w->err)
+		write_chunk(w);
+	/*
+	 * After a full disk or the size limit the trailer still goes in when
+	 * it fits (the torn chunk was cut off, which usually makes room).
+	 */
+	terr = write_trailer(w);
+	if (terr)
+		set_err(w, terr, "write the trailer of");
+	if (close(w->fd) && !w->err)
+		set_err(w, -errno, "close");
+	w->fd = -1;
+	return w->err;
+}
+
+void ts_capw__free(struct ts_capw *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	free_writer(w);
+}
+
+uint64_t ts_capw__bytes(const struct ts_capw *w)
+{
+	return w->bytes;
+}
+
+uint64_t ts_capw__events(const struct ts_capw *w)
+{
+	return w->events + w->nev - w->pend_lost_recs;
+}
+
+uint64_t ts_capw__snapshot_skipped(const struct ts_capw *w)
+{
+	return w->snap_skipped;
+}
+
+uint64_t ts_capw__dropped(const struct ts_capw *w)
+{
+	return w->dropped;
+}
+
+int ts_capw__error(const struct ts_capw *w, const char **msg)
+{
+	if (msg)
+		*msg = w->errmsg;
+	return w->err;
+}
+
+static int write_snapshot(struct ts_capw *w, const struct ts_sock *socks, size_t n)
+{
+	size_t done = 0;
+	int err = 0;
+
+	/* Empty snapshots are written too: "nothing was open" is news. */
+	do {
+		size_t k = n - done < TS_CAP_SNAP_MAX ? n - done : TS_CAP_SNAP_MAX;
+		uint8_t *raw = malloc(4 + k * TS_CAP_SOCK_LEN);
+
+		if (!raw)
+			return -ENOMEM;
+		size_t kept = 0;
+		struct ts_sock check;
+
+		for (size_t i = 0; i < k; i++) {
+			uint8_t *p = raw + 4 + kept * TS_CAP_SOCK_LEN;
+
+			ts_cap_sock_put(p, &socks[done + i]);
+			/* What the reader would refuse is not written. */
+			if (ts_cap_sock_get(p, &check))
+				w->snap_skipped++;
+			else
+				kept++;
+		}
+		put_u32(raw, (uint32_t)kept);
+		err = write_zframe(w, TS_FR_SNAP, raw, 4 + kept * TS_CAP_SOCK_LEN);
+		free(raw);
+		done += k;
+	} while (!err && done < n);
+	return err;
+}
+
+int ts_capw__open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_header *h,
+		    const struct ts_sock *socks, size_t nsocks, struct ts_capw **out)
+{
+	struct ts_capw *w = calloc(1, sizeof(*w));
+	uint8_t pre[TS_CAP_PREAMBLE_LEN];
+	uint8_t *head = NULL;
+	int err;
+
+	if (!w) {
+		close(fd);
+		return -ENOMEM;
+	}
+	w->fd = fd;
+	w->stream = lseek(fd, 0, SEEK_CUR) < 0 && errno == ESPIPE;
+	snprintf(w->path, sizeof(w->path), "%s", o->path ? o->path : "capture");
+	w->level = o->level ? o->level : 1;
+	w->max_bytes = o->max_bytes;
+	w->flush_ns = o->flush_ns ? o->flush_ns : DEFAULT_FLUSH_NS;
+	w->chunk_raw = o->chunk_raw ? o->chunk_raw : TS_CAP_CHUNK_RAW;
+	if (w->chunk_raw < 4096)
+		w->chunk_raw = 4096;
+	if (w->chunk_raw > TS_CAP_MAX_RAW)
+		w->chunk_raw = TS_CAP_MAX_RAW;
+	w->slot_cap = MIN_SLOTS;
+	w->desc_cap = MIN_SLOTS / 2;
+	w->gen = 1;
+	w->ev = malloc(w->chunk_raw);
+	w->desc = malloc(w->chunk_raw);
+	w->raw = malloc(w->chunk_raw);
+	w->slots = calloc(w->slot_cap, sizeof(*w->slots));
+	w->descs = calloc(w->desc_cap, sizeof(*w->descs));
+	head = malloc(TS_CAP_FRAME_HDR_LEN + TS_CAP_MAX_HEAD);
+	if (!w->ev || !w->desc || !w->raw || !w->slots || !w->descs || !head) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (deflateInit(&w->z, w->level) != Z_OK) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	w->z_ready = true;
+
+	memcpy(pre, ts_cap_magic, 8);
+	put_u32(pre + 8, TS_CAP_VERSION);
+	put_u32(pre + 12, 0);
+	err = append(w, pre, sizeof(pre));
+	if (!err) {
+		size_t n = ts_cap_head_put(head + TS_CAP_FRAME_HDR_LEN, h);
+
+		err = write_frame(w, TS_FR_HEAD, head, n, n);
+	}
+	if (!err)
+		err = write_snapshot(w, socks, nsocks);
+	if (err)
+		goto fail;
+	free(head);
+	*out = w;
+	return 0;
+fail:
+	free(head);
+	ts_capw__free(w);
+	return err;
+}
+
+int ts_capw__open(const struct ts_capw_opts *o, const struct ts_cap_header *h,
+		 const struct ts_sock *socks, size_t nsocks, struct ts_capw **out)
+{
+	/* O_EXCL: an existing capture is never replaced by accident. */
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (o->force ? O_TRUNC : O_EXCL);
+	int fd;
+
+	/* "-": stdout, for 'record -w - | report -'. */
+	if (!strcmp(o->path, "-")) {
+		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return -errno;
+		return ts_capw__open_fd(fd, o, h, socks, nsocks, out);
+	}
+	fd = open(o->path, flags, 0600);
+	if (fd < 0)
+		return -errno;
+	/* A replaced file keeps its old mode otherwise. */
+	if (o->force && fchmod(fd, 0600)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return ts_capw__open_fd(fd, o, h, socks, nsocks, out);
+}

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include "core/util/fmt.h"
+#include "core/util/jsonw.h"
+#include "core/sinks/sinks.h"
+#include "core/stream/states.h"
+#include "core/stream/step_label.h"
+
+struct json_sink {
+	FILE *f;
+	struct ts_meta meta;
+};
+
+void ts_json_stats(struct ts_jsonw *w, const struct ts_tcp_stats *st)
+{
+	static const char *const keys[] = { "segs_out",	   "segs_in",	     "data_segs_out",
+					    "total_retrans", "bytes_acked", "bytes_received",
+					    "srtt_us" };
+	uint64_t v[] = { st ? st->segs_out : 0,	     st ? st->segs_in : 0,
+			 st ? st->data_segs_out : 0, st ? st->total_retrans : 0,
+			 st ? st->bytes_acked : 0,   st ? st->bytes_received : 0,
+			 st ? st->srtt_us : 0 };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (st)
+			ts_jsonw__u64(w, keys[i], v[i]);
+		else
+			ts_jsonw__null(w, keys[i]);
+	}
+}
+
+void ts_json_write_header(FILE *f, const char *command, const char *mode, uint64_t ts_ns,
+			  const struct ts_meta *m)
+{
+	struct ts_jsonw w;
+
+	ts_jsonw__begin(&w, f);
+	ts_jsonw__str(&w, "event", "header");
+	ts_jsonw__str(&w, "schema", TS_JSON_SCHEMA);
+	ts_jsonw__str(&w, "command", command);
+	ts_jsonw__str(&w, "mode", mode);
+	ts_json_time(&w, "", ts_ns, m->wall_offset_ns);
+	ts_jsonw__end(&w);
+}
+
+void ts_json_write_rec(FILE *f, const struct ts_rec *r,
+		       const struct ts_meta *m)
+{
+	struct ts_jsonw w;
+
+	ts_jsonw__begin(&w, f);
+	ts_jsonw__str(&w, "event", ts_rec_type_name(r->type));
+	ts_json_time(&w, "", r->ts_ns, m->wall_offset_ns);
+	if (r->type == TS_REC_LOST) {
+		ts_jsonw__u64(&w, "count", r->lost);
+		ts_jsonw__end(&w);
+		return;
+	}
+	ts_json_conn_id(&w, r->conn);
+	ts_json_owner(&w, r->pid, r->comm);
+	ts_json_tuple(&w, r->family, r->saddr, r->sport, r->daddr, r->dport);
+	ts_jsonw__u64(&w, "netns", r->netns);
+	if (r->type == TS_REC_STATE) {
+		ts_jsonw__str(&w, "from", ts_state_name(r->old_state));
+		ts_jsonw__str(&w, "to", ts_state_name(r->new_state));
+		ts_jsonw__str(&w, "step", ts_rec_step_label(r));
+		if (r->ns_in_old)
+			ts_jsonw__u64(&w, "in_state_us", r->ns_in_old / 1000);
+		else
+			ts_jsonw__null(&w, "in_state_us");
+	} else {
+		ts_jsonw__str(&w, "state", ts_state_name(r->new_state));
+	}
+	ts_jsonw__bool(&w, "owner_from_listener", r->flags & TS_F_OWNER_LISTENER);
+	if (r->has_stats)
+		ts_json_stats(&w, &r->st);
+	ts_jsonw__end(&w);
+}
+
+static int json_rec(void *priv, const struct ts_rec *r)
+{
+	struct json_sink *s = priv;
+
+	ts_json_write_rec(s->f, r, &s->meta);
+	return ts_sink_werr(s->f);
+}
+
+static int json_flush(void *priv)
+{
+	struct json_sink *s = priv;
+
+	return fflush(s->f) ? -errno : 0;
+}
+
+static int json_finish(void *priv, const struct ts_totals *t)
+{
+	struct json_sink *s = priv;
+	struct ts_jsonw w;
+
+	ts_jsonw__begin(&w, s->f);
+	ts_jsonw__str(&w, "event", "summary");
+	ts_jsonw__u64(&w, "records", t->records);
+	ts_jsonw__u64(&w, "lost", t->lost);
+	ts_jsonw__end(&w);
+	return fflush(s->f) ? -errno : 0;
+}
+
+static void json_destroy(void *priv)
+{
+	free(priv);
+}
+
+static const struct ts_sink_ops json_ops = {
+	.name = "json",
+	.rec = json_rec,
+	.flush = json_flush,
+	.finish = json_finish,
+	.destroy = json_destroy,
+};
+
+int ts_sink_json__new(struct ts_sink *out, FILE *f, const struct ts_meta *m)
+{
+	struct json_sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->f = f;
+	s->meta = *m;
+	out->ops = &json_ops;
+	out->priv = s;
+	return 0;
+}

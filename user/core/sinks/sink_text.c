@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/util/fmt.h"
+#include "core/sinks/sinks.h"
+#include "core/stream/states.h"
+#include "core/stream/step_label.h"
+#include "core/sinks/colors.h"
+
+/* Endpoint columns fit any IPv4 endpoint and most IPv6 ones; a wider
+ * endpoint widens them for the rest of the run, under a new header. */
+#define ADDR_W 26
+
+/*
+ * The compact layout fits 80 columns with IPv4: TIME PID COMM (9) the
+ * local port, the remote endpoint (21) and a short event (21); the step
+ * label and the time in the old state are left to --wide.
+ */
+#define C_COMM_W 9
+#define C_ADDR_W 21
+#define C_EVENT_W 21
+
+struct text_sink {
+	FILE *f;
+	struct ts_meta meta;
+	bool header_done;
+	int addr_w;
+};
+
+static void write_header(FILE *f, int aw, bool compact)
+{
+	if (compact)
+		fprintf(f, "%-12s %-7s %-*s %-5s %-*s %s\n", "TIME", "PID", C_COMM_W, "COMM",
+			"LPORT", aw, "REMOTE", "EVENT");
+	else
+		fprintf(f, "%-12s %-7s %-16s %-*s %-*s %-28s %9s  %s\n", "TIME", "PID", "COMM",
+			aw, "LOCAL", aw, "REMOTE", "EVENT", "MS_IN_OLD", "STEP");
+}
+
+void ts_text_write_header(FILE *f, const struct ts_meta *m)
+{
+	write_header(f, m->compact ? C_ADDR_W : ADDR_W, m->compact);
+}
+
+/* netstat's names, but ESTABLISHED as ss abbreviates it: compact only. */
+static const char *short_state(unsigned int st)
+{
+	return st == TS_ESTABLISHED ? "ESTAB" : ts_state_name(st);
+}
+
+/*
+ * The line is built in a buffer and written with one fwrite: printf's
+ * format parsing was most of the tracer's CPU time per event.  The layout
+ * is that of ts_text_write_header(): left-aligned columns padded with
+ * spaces, never truncated.
+ */
+struct line {
+	char buf[512];
+	size_t n;
+};
+
+static void put(struct line *l, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len > sizeof(l->buf) - l->n)
+		len = sizeof(l->buf) - l->n;
+	memcpy(l->buf + l->n, s, len);
+	l->n += len;
+}
+
+/* s left-aligned in 'width' columns (like "%-*s"), then 'gap' spaces. */
+static void put_col(struct line *l, const char *s, size_t width, size_t gap)
+{
+	size_t start = l->n, pad;
+
+	put(l, s);
+	pad = l->n - start < width ? width - (l->n - start) : 0;
+	pad += gap;
+	if (pad > sizeof(l->buf) - l->n)
+		pad = sizeof(l->buf) - l->n;
+	memset(l->buf + l->n, ' ', pad);
+	l->n += pad;
+}
+
+/* s right-aligned in 'width' columns (like "%*s"). */
+static void put_right(struct line *l, const char *s, size_t width)
+{
+	size_t len = strlen(s), pad = len < width ? width - len : 0;
+
+	if (pad > sizeof(l->buf) - l->n)
+		pad = sizeof(l->buf) - l->n;
+	memset(l->buf + l->n, ' ', pad);
+	l->n += pad;
+	put(l, s);
+}
+
+/* The EVENT column, coloured by what it means; returns its visible width. */
+static size_t put_event(struct line *l, const struct ts_rec *r, bool color, bool compact)
+{
+	const char *(*name)(unsigned int) = compact ? short_state : ts_state_name;
+	const char *on = "", *a = "", *b = "", *c = "";
+	size_t start, len;
+
+	switch (r->type) {
+	case TS_REC_STATE:
+		a = name(r->old_state);
+		b = compact ? ">" : " -> ";
+		c = name(r->new_state);
+		on = ts_label_color(ts_label_class_of(ts_rec_label(r)));
+		break;
+	case TS_REC_RETRANS:
+		a = compact ? "RETRANS " : "RETRANSMIT in ";
+		b = name(r->new_state);
+		on = TS_C_YELLOW;
+		break;
+	case TS_REC_SYNACK_RETRANS:
+		a = compact ? "SYN-ACK RETRANS" : "SYN-ACK RETRANSMIT";
+		on = TS_C_YELLOW;
+		break;
+	case TS_REC_RESET_SENT:
+		/* conn 0: the answer to a segment that found no socket (a
+		 * SYN to a closed port); there is no state to name. */
+		if (r->conn) {
+			a = compact ? "RST sent " : "RST sent in ";
+			b = name(r->new_state);
+		} else {
+			a = "RST sent (no socket)";
+		}
+		on = TS_C_RED;
+		break;
+	case TS_REC_RESET_RECV:
+		a = compact ? "RST rcvd " : "RST received in ";
+		b = name(r->new_state);
+		on = TS_C_RED;
+		break;
+	default:
+		a = "?";
+	}
+	if (color && *on)
+		put(l, on);
+	else
+		on = "";
+	start = l->n;
+	put(l, a);
+	put(l, b);
+	put(l, c);
+	/* The old snprintf into 64 bytes: at most 63 characters. */
+	if (l->n - start > 63)
+		l->n = start + 63;
+	len = l->n - start;
+	if (*on)
+		put(l, TS_C_RESET);
+	return len;
+}
+
+static void put_u32(struct line *l, uint32_t v)
+{
+	char tmp[21];
+
+	tmp[ts_put_u64(tmp, v)] = '\0';
+	put(l, tmp);
+}
+
+/*
+ * ns as milliseconds with three decimals, exactly as "%.3f" of ns / 1e6
+ * prints it.  Integer rounding agrees with printf's rounding of the double
+ * except at an exact half (the double then decides) and where the double
+ * has too few bits (hours); those rare cases go to snprintf.
+ */
+static void put_ms3(struct line *l, uint64_t ns)
+{
+	uint64_t us = ns / 1000, rem = ns % 1000;
+	char tmp[32];
+	size_t n;
+
+	if (rem == 500 || ns >= (1ULL << 43)) {
+		snprintf(tmp, sizeof(tmp), "%.3f", ns / 1e6);
+		put_right(l, tmp, 9);
+		return;
+	}
+	us += rem > 500;
+	n = ts_put_u64(tmp, us / 1000);
+	tmp[n++] = '.';
+	ts_put_u64_fixed(tmp + n, us % 1000, 3);
+	tmp[n + 3] = '\0';
+	put_right(l, tmp, 9);
+}
+
+struct endpoints {
+	char local[TS_ADDRSTR_LEN];
+	char remote[TS_ADDRSTR_LEN];
+};
+
+static int fmt_endpoints(struct endpoints *e, const struct ts_rec *r)
+{
+	size_t l, rm;
+
+	ts_fmt_endpoint(e->local, sizeof(e->local), r->family, r->saddr,
+			r->sport);
+	ts_fmt_endpoint(e->remote, sizeof(e->remote), r->family, r->daddr,
+			r->dport);
+	l = strlen(e->local);
+	rm = strlen(e->remote);
+	return (int)(l > rm ? l : rm);
+}
+
+static void write_rec(FILE *f, const struct ts_rec *r,
+		      const struct ts_meta *m, const struct endpoints *e,
+		      int aw)
+{
+	char t[TS_TIMESTR_LEN];
+	struct line l = { .n = 0 };
+	const char *step;
+	size_t start, len, evlen;
+
+	ts_fmt_clock(t, sizeof(t), (int64_t)r->ts_ns + m->wall_offset_ns);
+	if (r->type == TS_REC_LOST) {
+		fprintf(f, "%-12s %s%" PRIu64 " events LOST (ring buffer full: try a larger --ring-size%s)%s\n",
+			t, m->color ? TS_C_ALERT : "", r->lost,
+			m->compact ? "" : "; or a program re-entered on a busy CPU",
+			m->color ? TS_C_RESET : "");
+		return;
+	}
+	put_col(&l, t, 12, 1);
+	start = l.n;
+	if (r->pid)
+		put_u32(&l, r->pid);
+	else
+		put(&l, "-");
+	put_col(&l, "", 7 > l.n - start ? 7 - (l.n - start) : 0, 1);
+	if (m->compact) {
+		char comm[C_COMM_W + 1];
+		size_t cl = strnlen(r->comm, C_COMM_W);
+
+		memcpy(comm, r->comm[0] ? r->comm : "-", r->comm[0] ? cl : 2);
+		comm[r->comm[0] ? cl : 1] = '\0';
+		put_col(&l, comm, C_COMM_W, 1);
+		start = l.n;
+		if (r->sport)
+			put_u32(&l, r->sport);
+		else
+			put(&l, "*");
+		put_col(&l, "", 5 > l.n - start ? 5 - (l.n - start) : 0, 1);
+		put_col(&l, e->remote, (size_t)aw, 1);
+		len = l.n; /* no colour before EVENT: bytes are columns */
+		evlen = put_event(&l, r, m->color, true);
+		/* The step too, when the reader's width is known to have room
+		 * for the longest label (all lines have it, or none). */
+		step = r->type == TS_REC_STATE ? ts_rec_step_label(r) : "";
+		if (*step && m->columns &&
+		    len + C_EVENT_W + 2 + TS_LABEL_MAX_LEN <= m->columns) {
+			put_col(&l, "", evlen < C_EVENT_W ? C_EVENT_W - evlen : 0, 2);
+			put(&l, step);
+		}
+		put(&l, "\n");
+		fwrite(l.buf, 1, l.n, f);
+		return;
+	}
+	put_col(&l, r->comm[0] ? r->comm : "-", 16, 1);
+	put_col(&l, e->local, (size_t)aw, 1);
+	put_col(&l, e->remote, (size_t)aw, 1);
+	len = put_event(&l, r, m->color, false);
+	put_col(&l, "", len < 28 ? 28 - len : 0, 1);
+	if (r->type == TS_REC_STATE && r->ns_in_old)
+		put_ms3(&l, r->ns_in_old);
+	else
+		put_right(&l, "-", 9);
+	step = r->type == TS_REC_STATE ? ts_rec_step_label(r) : "";
+	/* No trailing blanks when there is no step to show. */
+	if (*step) {
+		put(&l, "  ");
+		put(&l, step);
+	}
+	put(&l, "\n");
+	fwrite(l.buf, 1, l.n, f);
+}
+
+void ts_text_write_rec(FILE *f, const struct ts_rec *r,
+		       const struct ts_meta *m)
+{
+	struct endpoints e = {};
+
+	if (r->type != TS_REC_LOST)
+		fmt_endpoints(&e, r);
+	write_rec(f, r, m, &e, m->compact ? C_ADDR_W : ADDR_W);
+}
+
+static int text_rec(void *priv, const struct ts_rec *r)
+{
+	struct text_sink *s = priv;
+	struct endpoints e = {};
+	int w;
+
+	if (r->type != TS_REC_LOST) {
+		w = fmt_endpoints(&e, r);
+		if (s->meta.compact)
+			w = (int)strlen(e.remote);
+		if (w > s->addr_w) {
+			s->addr_w = w;
+			s->header_done = false;
+		}
+	}
+	if (!s->header_done) {
+		write_header(s->f, s->addr_w, s->meta.compact);
+		s->header_done = true;
+	}
+	write_rec(s->f, r, &s->meta, &e, s->addr_w);
+	return ts_sink_werr(s->f);
+}
+
+static int text_flush(void *priv)
+{
+	struct text_sink *s = priv;
+
+	return fflush(s->f) ? -errno : 0;
+}
+
+static void text_destroy(void *priv)
+{
+	free(priv);
+}
+
+static const struct ts_sink_ops text_ops = {
+	.name = "text",
+	.rec = text_rec,
+	.flush = text_flush,
+	.destroy = text_destroy,
+};
+
+int ts_sink_text__new(struct ts_sink *out, FILE *f, const struct ts_meta *m)
+{
+	struct text_sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->f = f;
+	s->meta = *m;
+	s->addr_w = m->compact ? C_ADDR_W : ADDR_W;
+	out->ops = &text_ops;
+	out->priv = s;
+	return 0;
+}

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Timeline sinks: one block of text, or one JSON object, per connection
+ * when the tracker finishes it.  Loss records are still shown as they come.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/util/fmt.h"
+#include "core/util/jsonw.h"
+#include "core/sinks/sinks.h"
+#include "core/sinks/colors.h"
+#include "core/stream/states.h"
+#include "core/stream/step_label.h"
+
+struct timeline_sink {
+	FILE *f;
+	struct ts_meta meta;
+};
+
+/* Retransmitted / sent segments, in percent; < 0 when unknown. */
+static double retrans_pct(const struct ts_conn *c)
+{
+	if (!c->has_stats || !c->st.segs_out)
+		return -1;
+	return 100.0 * c->st.total_retrans / c->st.segs_out;
+}
+
+static void fmt_ms(char *buf, size_t len, uint64_t ns)
+{
+	snprintf(buf, len, "%.3fms", ns / 1e6);
+}
+
+static int timeline_rec(void *priv, const struct ts_rec *r)
+{
+	struct timeline_sink *s = priv;
+
+	if (r->type != TS_REC_LOST)
+		return 0;
+	ts_text_write_rec(s->f, r, &s->meta);
+	return ts_sink_werr(s->f);
+}
+
+static int timeline_lost_json(void *priv, const struct ts_rec *r)
+{
+	struct timeline_sink *s = priv;
+
+	if (r->type != TS_REC_LOST)
+		return 0;
+	ts_json_write_rec(s->f, r, &s->meta);
+	return ts_sink_werr(s->f);
+}
+
+/* How it ended, coloured as its closing step would be. */
+static const char *close_color(enum ts_close_kind k)
+{
+	switch (k) {
+	case TS_CLOSE_RESET_SENT:
+	case TS_CLOSE_RESET_RECEIVED:
+	case TS_CLOSE_REFUSED:
+		return TS_C_RED;
+	case TS_CLOSE_TIMEOUT:
+		return TS_C_MAGENTA;
+	case TS_CLOSE_ACTIVE:
+	case TS_CLOSE_PASSIVE:
+	case TS_CLOSE_SIMULTANEOUS:
+		return TS_C_CYAN;
+	default:
+		return "";
+	}
+}
+
+static void text_header(struct timeline_sink *s, const struct ts_conn *c)
+{
+	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[32], life[32], pct[32];
+	char owner[TS_COMM_LEN + 16];
+	double p = retrans_pct(c);
+	bool hot = p > 1.0, col = s->meta.color;
+	const char *cc = col ? close_color(c->close) : "";
+	FILE *f = s->f;
+
+	ts_fmt_endpoint(l, sizeof(l), c->family, c->saddr, c->sport);
+	ts_fmt_endpoint(rm, sizeof(rm), c->family, c->daddr, c->dport);
+	if (c->handshake_ns >= 0)
+		fmt_ms(hs, sizeof(hs), (uint64_t)c->handshake_ns);
+	else
+		snprintf(hs, sizeof(hs), "-");
+	fmt_ms(life, sizeof(life), c->lifetime_ns);
+	if (p >= 0)
+		snprintf(pct, sizeof(pct), "%.2f%%", p);
+	else
+		snprintf(pct, sizeof(pct), "-");
+
+	if (c->pid)
+		snprintf(owner, sizeof(owner), "%s[%u]", c->comm, c->pid);
+	else
+		snprintf(owner, sizeof(owner), "-");
+	if (s->meta.compact) {
+		/* Three short lines instead of two long ones. */
+		fprintf(f, "%sconn %" PRIu64 "%s sk:%" PRIx64 "  %s  %s  close=%s%s%s\n",
+			col ? TS_C_BOLD : "", c->id, col ? TS_C_RESET : "", c->id,
+			ts_role_name(c->role), owner, cc, ts_close_name(c->close),
+			*cc ? TS_C_RESET : "");
+		fprintf(f, "  %s -> %s\n", l, rm);
+		fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u\n",
+			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
+			c->rtx[TS_RTX_FIN]);
+		if (c->resets_sent || c->resets_received || c->has_stats) {
+			if (c->resets_sent || c->resets_received)
+				fprintf(f, "  rst sent=%u received=%u", c->resets_sent,
+					c->resets_received);
+			if (c->has_stats)
+				fprintf(f, "  segs_out %u  retrans %s%s%s%s", c->st.segs_out,
+					hot && col ? TS_C_ALERT : "", pct,
+					hot ? " (>1%: needs a look)" : "", hot && col ? TS_C_RESET : "");
+			fputc('\n', f);
+		}
+	} else {
+		fprintf(f, "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64 "\n",
+			col ? TS_C_BOLD : "", c->id, col ? TS_C_RESET : "", ts_role_name(c->role), owner,
+			l, rm, cc, ts_close_name(c->close), *cc ? TS_C_RESET : "", c->id);
+		fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u",
+			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
+			c->rtx[TS_RTX_FIN]);
+		if (c->resets_sent || c->resets_received)
+			fprintf(f, "  rst sent=%u received=%u", c->resets_sent,
+				c->resets_received);
+		if (c->has_stats)
+			fprintf(f, "  segs_out %u  retrans %s%s%s%s", c->st.segs_out,
+				hot && col ? TS_C_ALERT : "", pct, hot ? " (>1%: needs a look)" : "",
+				hot && col ? TS_C_RESET : "");
+		fputc('\n', f);
+	}
+	if (c->joined_late || c->gaps || c->lost_events || c->evicted ||
+	    c->steps_dropped) {
+		fprintf(f, "  note:");
+		if (c->joined_late)
+			fprintf(f, " joined late (began before tracing or its first events were lost);");
+		if (c->gaps)
+			fprintf(f, " %u transition(s) missing;", c->gaps);
+		if (c->lost_events)
+			fprintf(f, " events were lost while it was open;");
+		if (c->evicted)
+			fprintf(f, " evicted (--max-conns reached), still open;");
+		if (c->steps_dropped)
+			fprintf(f, " %u step(s) not kept;", c->steps_dropped);
+		fputc('\n', f);
+	}
+}
+
+static int timeline_text_conn(void *priv, const struct ts_conn *c)
+{
+	struct timeline_sink *s = priv;
+	uint64_t t0 = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
+
+	text_header(s, c);
+	for (int i = 0; i < c->nsteps; i++) {
+		const struct ts_step *st = &c->steps[i];
+		const char *label = st->label ? st->label : ts_step_label(st->from, st->to);
+		const char *on = s->meta.color ?
+					 ts_label_color(ts_label_class_of((enum ts_label)st->label_id)) :
+					 "";
+		char t[32], in_old[48], tr[32];
+		int trw;
+
+		snprintf(t, sizeof(t), "+%.3fms", (st->ts_ns - t0) / 1e6);
+		snprintf(tr, sizeof(tr), "%s -> %s", ts_state_name(st->from),
+			 ts_state_name(st->to));
+		if (s->meta.compact) {
+			/* 2 + 10 + 1 + 24 + 1 + the label (at most 42): 80. */
+			trw = 24 - (int)strlen(tr);
+			fprintf(s->f, "  %10s %s%s%s%*s %s%s\n", t, on, tr, *on ? TS_C_RESET : "",
+				trw > 0 ? trw : 0, "", label,
+				st->flags & TS_STEP_GAP ? " (gap)" : "");
+			continue;
+		}
+		if (st->ns_in_old)
+			snprintf(in_old, sizeof(in_old), "%.3fms in %s",
+				 st->ns_in_old / 1e6, ts_state_name(st->from));
+		else
+			snprintf(in_old, sizeof(in_old), "-");
+		trw = 26 - (int)strlen(tr);
+		fprintf(s->f, "  %12s  %s%s%s%*s %-52s %s%s\n", t, on, tr, *on ? TS_C_RESET : "",
+			trw > 0 ? trw : 0, "", label, in_old,
+			st->flags & TS_STEP_GAP ? "  (after missing events)" : "");
+	}
+	fputc('\n', s->f);
+	return ts_sink_werr(s->f);
+}
+
+void ts_json_write_conn(FILE *f, const struct ts_conn *c,
+			const struct ts_meta *m)
+{
+	uint64_t t0 = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
+	double p = retrans_pct(c);
+	struct ts_jsonw w;
+
+	ts_jsonw__begin(&w, f);
+	ts_jsonw__str(&w, "event", "connection");
+	ts_json_time(&w, "", c->start_ns, m->wall_offset_ns);
+	ts_json_conn_id(&w, c->id);
+	ts_json_owner(&w, c->pid, c->comm);
+	ts_json_tuple(&w, c->family, c->saddr, c->sport, c->daddr, c->dport);
+	ts_jsonw__u64(&w, "netns", c->netns);
+	ts_jsonw__bool(&w, "owner_from_listener", c->owner_from_listener);
+	ts_jsonw__str(&w, "role", ts_role_name(c->role));
+	ts_jsonw__str(&w, "close", ts_close_name(c->close));
+	if (c->handshake_ns >= 0)
+		ts_jsonw__u64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
+	else
+		ts_jsonw__null(&w, "handshake_us");
+	ts_jsonw__u64(&w, "lifetime_us", c->lifetime_ns / 1000);
+	ts_jsonw__object_begin(&w, "retransmits");
+	for (int k = 0; k < TS_RTX_KINDS; k++)
+		ts_jsonw__u64(&w, ts_rtx_name(k), c->rtx[k]);
+	ts_jsonw__object_end(&w);
+	ts_jsonw__u64(&w, "resets_sent", c->resets_sent);
+	ts_jsonw__u64(&w, "resets_received", c->resets_received);
+	ts_json_stats(&w, c->has_stats ? &c->st : NULL);
+	if (c->has_stats)
+		ts_jsonw__u64(&w, "sk_err", c->st.err);
+	else
+		ts_jsonw__null(&w, "sk_err");
+	if (p >= 0)
+		ts_jsonw__double(&w, "retrans_pct", p, 2);
+	else
+		ts_jsonw__null(&w, "retrans_pct");
+	ts_jsonw__bool(&w, "joined_late", c->joined_late);
+	ts_jsonw__u64(&w, "missing_steps", c->gaps);
+	ts_jsonw__bool(&w, "lost_events", c->lost_events);
+	ts_jsonw__bool(&w, "evicted", c->evicted);
+	ts_jsonw__u64(&w, "steps_dropped", c->steps_dropped);
+	ts_jsonw__array_begin(&w, "steps");
+	for (int i = 0; i < c->nsteps; i++) {
+		const struct ts_step *st = &c->steps[i];
+
+		ts_jsonw__object_begin(&w, NULL);
+		ts_jsonw__u64(&w, "t_us", (st->ts_ns - t0) / 1000);
+		ts_jsonw__str(&w, "from", ts_state_name(st->from));
+		ts_jsonw__str(&w, "to", ts_state_name(st->to));
+		ts_jsonw__str(&w, "step", st->label ? st->label : ts_step_label(st->from, st->to));
+		if (st->ns_in_old)
+			ts_jsonw__u64(&w, "in_state_us", st->ns_in_old / 1000);
+		else
+			ts_jsonw__null(&w, "in_state_us");
+		ts_jsonw__bool(&w, "inferred", st->flags & TS_STEP_INFERRED);
+		ts_jsonw__bool(&w, "gap", st->flags & TS_STEP_GAP);
+		ts_jsonw__object_end(&w);
+	}
+	ts_jsonw__array_end(&w);
+	ts_jsonw__end(&w);
+}
+
+static int timeline_json_conn(void *priv, const struct ts_conn *c)
+{
+	struct timeline_sink *s = priv;
+
+	ts_json_write_conn(s->f, c, &s->meta);
+	return ts_sink_werr(s->f);
+}
+
+static int timeline_flush(void *priv)
+{
+	struct timeline_sink *s = priv;
+
+	return fflush(s->f) ? -errno : 0;
+}
+
+static int timeline_text_finish(void *priv, const struct ts_totals *t)
+{
+	struct timeline_sink *s = priv;
+
+	fprintf(s->f, "%" PRIu64 " connections", t->conns);
+	if (t->conns_evicted && s->meta.compact)
+		fprintf(s->f, "; %" PRIu64 " evicted (over %u open: raise --max-conns)",
+			t->conns_evicted, t->max_conns);
+	else if (t->conns_evicted)
+		fprintf(s->f, "; %" PRIu64 " connections evicted (more than %u open at once: raise --max-conns)",
+			t->conns_evicted, t->max_conns);
+	fputc('\n', s->f);
+	return fflush(s->f) ? -errno : 0;
+}
+
+static int timeline_json_finish(void *priv, const struct ts_totals *t)
+{
+	struct timeline_sink *s = priv;
+	struct ts_jsonw w;
+
+	ts_jsonw__begin(&w, s->f);
+	ts_jsonw__str(&w, "event", "summary");
+	ts_jsonw__u64(&w, "records", t->records);
+	ts_jsonw__u64(&w, "lost", t->lost);
+	ts_jsonw__u64(&w, "connections", t->conns);
+	ts_jsonw__u64(&w, "evicted", t->conns_evicted);
+	ts_jsonw__u64(&w, "max_conns", t->max_conns);
+	ts_jsonw__end(&w);
+	return fflush(s->f) ? -errno : 0;
+}
+
+static void timeline_destroy(void *priv)
+{
+	free(priv);
+}
+
+static const struct ts_sink_ops timeline_text_ops = {
+	.name = "timeline-text",
+	.rec = timeline_rec,
+	.flush = timeline_flush,
+	.finish = timeline_text_finish,
+	.destroy = timeline_destroy,
+	.conn_end = timeline_text_conn,
+};
+
+static const struct ts_sink_ops timeline_json_ops = {
+	.name = "timeline-json",
+	.rec = timeline_lost_json,
+	.flush = timeline_flush,
+	.finish = timeline_json_finish,
+	.destroy = timeline_destroy,
+	.conn_end = timeline_json_conn,
+};
+
+static int timeline_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
+			const struct ts_sink_ops *ops)
+{
+	struct timeline_sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->f = f;
+	s->meta = *m;
+	out->ops = ops;
+	out->priv = s;
+	return 0;
+}
+
+int ts_sink_timeline_text__new(struct ts_sink *out, FILE *f,
+			      const struct ts_meta *m)
+{
+	return timeline_new(out, f, m, &timeline_text_ops);
+}
+
+int ts_sink_timeline_json__new(struct ts_sink *out, FILE *f,
+			      const struct ts_meta *m)
+{
+	return timeline_new(out, f, m, &timeline_json_ops);
+}

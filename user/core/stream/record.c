@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+#include "core/stream/record.h"
+#include "core/stream/states.h"
+
+static bool valid_type(uint8_t type)
+{
+	switch (type) {
+	case TS_REC_STATE:
+	case TS_REC_RETRANS:
+	case TS_REC_SYNACK_RETRANS:
+	case TS_REC_RESET_SENT:
+	case TS_REC_RESET_RECV:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int ts_rec_decode(const void *data, size_t len, struct ts_rec *out)
+{
+	struct ts_event ev;
+
+	if (len < sizeof(ev))
+		return -EINVAL;
+	memcpy(&ev, data, sizeof(ev));
+	if (!valid_type(ev.type))
+		return -EINVAL;
+	if (ev.family != 4 && ev.family != 6)
+		return -EINVAL;
+	if (!ts_state_valid(ev.old_state) || !ts_state_valid(ev.new_state))
+		return -EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	out->type = ev.type;
+	out->family = ev.family;
+	out->old_state = ev.old_state;
+	out->new_state = ev.new_state;
+	out->flags = ev.flags;
+	out->sport = ev.sport;
+	out->dport = ev.dport;
+	out->pid = ev.pid;
+	out->netns = ev.netns;
+	out->ts_ns = ev.ts_ns;
+	out->conn = ev.conn;
+	out->ns_in_old = ev.ns_in_old;
+	memcpy(out->saddr, ev.saddr, sizeof(out->saddr));
+	memcpy(out->daddr, ev.daddr, sizeof(out->daddr));
+	memcpy(out->comm, ev.comm, TS_COMM_LEN);
+	out->comm[TS_COMM_LEN] = '\0';
+
+	if (ev.flags & TS_F_STATS) {
+		if (ev.type != TS_REC_STATE || len < sizeof(struct ts_close))
+			return -EINVAL;
+		memcpy(&out->st, (const char *)data + offsetof(struct ts_close, st),
+		       sizeof(out->st));
+		out->has_stats = true;
+	}
+	return 0;
+}
+
+void ts_rec_lost(struct ts_rec *out, uint64_t ts_ns, uint64_t count)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = TS_REC_LOST;
+	out->ts_ns = ts_ns;
+	out->lost = count;
+}
+
+const char *ts_rec_type_name(enum ts_rec_type type)
+{
+	switch (type) {
+	case TS_REC_STATE:
+		return "state";
+	case TS_REC_RETRANS:
+		return "retransmit";
+	case TS_REC_SYNACK_RETRANS:
+		return "synack_retransmit";
+	case TS_REC_RESET_SENT:
+		return "reset_sent";
+	case TS_REC_RESET_RECV:
+		return "reset_received";
+	case TS_REC_LOST:
+		return "lost";
+	}
+	return "unknown";
+}

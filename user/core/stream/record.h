@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Decoded records: what every source (ring buffer, capture file) yields and
+ * what the tracker and the sinks consume.  No libbpf here.
+ */
+#ifndef TS_RECORD_H
+#define TS_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "bpf/tcpscope.h"
+
+struct ts_rec {
+	enum ts_rec_type type;
+	uint8_t family; /* 4 or 6 */
+	uint8_t old_state;
+	uint8_t new_state;
+	uint8_t flags; /* enum ts_event_flags */
+	uint16_t sport;
+	uint16_t dport;
+	uint32_t pid;
+	uint32_t netns;
+	uint64_t ts_ns; /* CLOCK_MONOTONIC */
+	uint64_t conn;
+	uint64_t ns_in_old;
+	uint8_t saddr[TS_ADDR_LEN];
+	uint8_t daddr[TS_ADDR_LEN];
+	char comm[TS_COMM_LEN + 1]; /* always NUL-terminated */
+	bool has_stats;
+	struct ts_tcp_stats st;
+	uint64_t lost; /* TS_REC_LOST: reservations that failed */
+};
+
+/*
+ * Decode one ring-buffer record.  Returns 0, or -EINVAL for a record of an
+ * unknown type, a wrong size, or out-of-range states or family.
+ */
+int ts_rec_decode(const void *data, size_t len, struct ts_rec *out);
+
+/* Build a loss record. */
+void ts_rec_lost(struct ts_rec *out, uint64_t ts_ns, uint64_t count);
+
+/* Name of a record type as JSON and text show it ("state", "retransmit"). */
+const char *ts_rec_type_name(enum ts_rec_type type);
+
+#endif

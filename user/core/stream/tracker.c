@@ -1,0 +1,832 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Connection tracker.  Entries live in a hash table by connection id and on
+ * an LRU list (least recently active first, the one evicted at the bound);
+ * closed ones also wait on a FIFO for their trailing records (linger) before
+ * they are finished and emitted.  SYN-ACK retransmits, reported on the
+ * listener's request before the connection's socket exists, wait in a small
+ * table keyed by namespace and addresses until the connection appears.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/stream/states.h"
+#include "core/stream/step_label.h"
+#include "core/stream/tracker.h"
+
+struct entry {
+	struct ts_conn c;
+	uint64_t last_ns; /* newest record time */
+	struct entry *hnext;
+	struct entry *lru_prev, *lru_next;
+	struct entry *cl_prev, *cl_next;
+	bool on_closed;
+	bool want_synack; /* a server connection not yet joined */
+};
+
+struct list {
+	struct entry *head, *tail;
+};
+
+/* A SYN-ACK retransmit waiting for its connection. */
+struct pending_synack {
+	bool used;
+	uint8_t family;
+	uint16_t sport, dport;
+	uint32_t netns;
+	uint32_t count;
+	uint64_t ts_ns;
+	uint8_t saddr[TS_ADDR_LEN];
+	uint8_t daddr[TS_ADDR_LEN];
+};
+
+#define SYNACK_SLOTS 1024 /* power of two */
+#define SYNACK_PROBE 8
+#define RECENT_SERVERS 64
+
+struct ts_tracker {
+	struct entry **buckets;
+	uint32_t mask;
+	uint32_t max_conns;
+	uint64_t linger_ns;
+	uint64_t now_ns;
+	struct list lru;    /* by lru_prev/lru_next */
+	struct list closed; /* by cl_prev/cl_next */
+	ts_conn_fn fn;
+	void *ctx;
+	struct ts_tracker_stats st;
+	struct pending_synack synack[SYNACK_SLOTS];
+	uint64_t recent[RECENT_SERVERS]; /* ids of the newest server conns */
+	uint32_t recent_pos;
+};
+
+const char *ts_role_name(enum ts_role r)
+{
+	switch (r) {
+	case TS_ROLE_CLIENT:
+		return "client";
+	case TS_ROLE_SERVER:
+		return "server";
+	case TS_ROLE_LISTENER:
+		return "listener";
+	default:
+		return "unknown";
+	}
+}
+
+const char *ts_close_name(enum ts_close_kind k)
+{
+	switch (k) {
+	case TS_CLOSE_ACTIVE:
+		return "active";
+	case TS_CLOSE_PASSIVE:
+		return "passive";
+	case TS_CLOSE_SIMULTANEOUS:
+		return "simultaneous";
+	case TS_CLOSE_RESET_SENT:
+		return "reset-sent";
+	case TS_CLOSE_RESET_RECEIVED:
+		return "reset-received";
+	case TS_CLOSE_REFUSED:
+		return "refused";
+	case TS_CLOSE_TIMEOUT:
+		return "timeout";
+	default:
+		return "open";
+	}
+}
+
+const char *ts_rtx_name(enum ts_rtx_kind k)
+{
+	static const char *const names[TS_RTX_KINDS] = {
+		[TS_RTX_SYN] = "syn",
+		[TS_RTX_SYNACK] = "synack",
+		[TS_RTX_DATA] = "data",
+		[TS_RTX_FIN] = "fin",
+	};
+
+	return (unsigned int)k < TS_RTX_KINDS ? names[k] : "?";
+}
+
+enum ts_rtx_kind ts_rtx_kind_of(unsigned int state)
+{
+	switch (state) {
+	case TS_SYN_SENT:
+		return TS_RTX_SYN;
+	case TS_SYN_RECV:
+		return TS_RTX_SYNACK;
+	case TS_FIN_WAIT1:
+	case TS_CLOSING:
+	case TS_LAST_ACK:
+		return TS_RTX_FIN;
+	default:
+		return TS_RTX_DATA;
+	}
+}
+
+/* ---- containers ---- */
+
+static uint32_t hash_id(uint64_t id)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdULL;
+	id ^= id >> 33;
+	return (uint32_t)id;
+}
+
+static void list_append(struct list *l, struct entry *e, bool lru)
+{
+	struct entry **prev = lru ? &e->lru_prev : &e->cl_prev;
+	struct entry **next = lru ? &e->lru_next : &e->cl_next;
+
+	*prev = l->tail;
+	*next = NULL;
+	if (l->tail) {
+		if (lru)
+			l->tail->lru_next = e;
+		else
+			l->tail->cl_next = e;
+	} else {
+		l->head = e;
+	}
+	l->tail = e;
+}
+
+static void list_unlink(struct list *l, struct entry *e, bool lru)
+{
+	struct entry *prev = lru ? e->lru_prev : e->cl_prev;
+	struct entry *next = lru ? e->lru_next : e->cl_next;
+
+	if (prev) {
+		if (lru)
+			prev->lru_next = next;
+		else
+			prev->cl_next = next;
+	} else {
+		l->head = next;
+	}
+	if (next) {
+		if (lru)
+			next->lru_prev = prev;
+		else
+			next->cl_prev = prev;
+	} else {
+		l->tail = prev;
+	}
+}
+
+static struct entry *find(const struct ts_tracker *t, uint64_t id)
+{
+	struct entry *e = t->buckets[hash_id(id) & t->mask];
+
+	while (e && e->c.id != id)
+		e = e->hnext;
+	return e;
+}
+
+static void touch(struct ts_tracker *t, struct entry *e, uint64_t ts)
+{
+	if (ts > e->last_ns)
+		e->last_ns = ts;
+	list_unlink(&t->lru, e, true);
+	list_append(&t->lru, e, true);
+}
+
+static void drop(struct ts_tracker *t, struct entry *e)
+{
+	struct entry **pp = &t->buckets[hash_id(e->c.id) & t->mask];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+	list_unlink(&t->lru, e, true);
+	if (e->on_closed)
+		list_unlink(&t->closed, e, false);
+	t->st.live--;
+	free(e);
+}
+
+/* ---- finishing a connection ---- */
+
+static bool has_step(const struct ts_conn *c, int from, int to)
+{
+	for (int i = 0; i < c->nsteps; i++)
+		if ((from < 0 || c->steps[i].from == from) &&
+		    (to < 0 || c->steps[i].to == to))
+			return true;
+	return false;
+}
+
+static const struct ts_step *find_step(const struct ts_conn *c, int from,
+				       int to)
+{
+	for (int i = 0; i < c->nsteps; i++)
+		if (c->steps[i].from == from && c->steps[i].to == to)
+			return &c->steps[i];
+	return NULL;
+}
+
+static enum ts_role find_role(const struct ts_conn *c)
+{
+	const struct ts_step *s = c->nsteps ? &c->steps[0] : NULL;
+
+	if (s && s->from == TS_CLOSE && s->to == TS_SYN_SENT)
+		return TS_ROLE_CLIENT;
+	if (s && s->from == TS_LISTEN && s->to == TS_SYN_RECV)
+		return TS_ROLE_SERVER;
+	if (s && s->to == TS_LISTEN)
+		return TS_ROLE_LISTENER;
+	if (c->owner_from_listener)
+		return TS_ROLE_SERVER;
+	if (has_step(c, TS_SYN_SENT, -1))
+		return TS_ROLE_CLIENT;
+	return TS_ROLE_UNKNOWN;
+}
+
+static bool born_here(const struct ts_conn *c)
+{
+	const struct ts_step *s = &c->steps[0];
+
+	return c->nsteps &&
+	       ((s->from == TS_CLOSE && (s->to == TS_SYN_SENT || s->to == TS_LISTEN)) ||
+		(s->from == TS_LISTEN && s->to == TS_SYN_RECV));
+}
+
+/*
+ * The kernel never reports -> TIME_WAIT for a full socket: tcp_time_wait()
+ * hands the connection to a timewait socket and tcp_done() reports
+ * X -> CLOSE.  X = FIN_WAIT2 with the peer's FIN received (tcp_fin), or
+ * X = CLOSING with our FIN acked, means TIME_WAIT was entered: show it.
+ */
+static void infer_time_wait(struct ts_conn *c)
+{
+	struct ts_step *last = &c->steps[c->nsteps - 1];
+	uint32_t err = c->has_stats ? c->st.err : 0;
+	bool fin_wait2 = last->from == TS_FIN_WAIT2 &&
+			 (last->rec_flags & TS_F_FIN_RCVD);
+
+	if (last->to != TS_CLOSE || err || c->resets_received ||
+	    c->resets_sent || !(fin_wait2 || last->from == TS_CLOSING))
+		return;
+	c->steps[c->nsteps] = *last;
+	last->to = TS_TIME_WAIT;
+	last->flags |= TS_STEP_INFERRED;
+	last = &c->steps[c->nsteps++];
+	last->from = TS_TIME_WAIT;
+	last->flags = TS_STEP_INFERRED;
+	last->ns_in_old = 0;
+}
+
+static enum ts_close_kind find_close(const struct ts_conn *c, uint8_t from)
+{
+	uint32_t err = c->has_stats ? c->st.err : 0;
+
+	if (!c->ended)
+		return TS_CLOSE_OPEN;
+	if (c->role == TS_ROLE_LISTENER || from == TS_LISTEN)
+		return TS_CLOSE_ACTIVE;
+	if (from == TS_SYN_SENT)
+		return c->resets_received || err == ECONNREFUSED ?
+			       TS_CLOSE_REFUSED : TS_CLOSE_TIMEOUT;
+	/* Only crossed FINs lead to CLOSING (seen even if that step was lost). */
+	if (has_step(c, -1, TS_CLOSING) || has_step(c, TS_CLOSING, -1))
+		return TS_CLOSE_SIMULTANEOUS;
+	if (c->resets_received && c->resets_sent)
+		return c->rst_recv_ns <= c->rst_sent_ns ?
+			       TS_CLOSE_RESET_RECEIVED : TS_CLOSE_RESET_SENT;
+	if (c->resets_received)
+		return TS_CLOSE_RESET_RECEIVED;
+	if (c->resets_sent)
+		return TS_CLOSE_RESET_SENT;
+	/*
+	 * Without reset records (classic tracepoints), sk_err tells:
+	 * tcp_reset() sets it before it reports CLOSE, while our own aborts
+	 * (tcp_disconnect(), unread data at close()) report CLOSE first and
+	 * set it afterwards.
+	 */
+	if (err == ETIMEDOUT)
+		return TS_CLOSE_TIMEOUT;
+	if (err == EPIPE || err == ECONNREFUSED || err == ECONNRESET)
+		return TS_CLOSE_RESET_RECEIVED;
+	if (from == TS_SYN_RECV)
+		return TS_CLOSE_TIMEOUT;
+	if (from == TS_ESTABLISHED || from == TS_CLOSE_WAIT ||
+	    from == TS_FIN_WAIT1)
+		return TS_CLOSE_RESET_SENT;
+	if (has_step(c, TS_ESTABLISHED, TS_FIN_WAIT1) ||
+	    has_step(c, TS_SYN_RECV, TS_FIN_WAIT1))
+		return TS_CLOSE_ACTIVE;
+	if (has_step(c, -1, TS_CLOSE_WAIT))
+		return TS_CLOSE_PASSIVE;
+	/* Joined late: the state it closed from says who began. */
+	if (from == TS_CLOSE_WAIT || from == TS_LAST_ACK)
+		return TS_CLOSE_PASSIVE;
+	return TS_CLOSE_ACTIVE;
+}
+
+/*
+ * The socket's error at close as the label table wants it: sk_err when the
+ * closing record carried it, else what the close kind proves (a reset or a
+ * refusal seen as its own record).
+ */
+static uint32_t close_err(const struct ts_conn *c)
+{
+	if (c->has_stats && c->st.err)
+		return c->st.err;
+	switch (c->close) {
+	case TS_CLOSE_REFUSED:
+		return ECONNREFUSED;
+	case TS_CLOSE_RESET_RECEIVED:
+		return ECONNRESET;
+	case TS_CLOSE_TIMEOUT:
+		/* sk_err 0 at a timeout close: abandoned, not timed out. */
+		return c->has_stats ? 0 : ETIMEDOUT;
+	default:
+		return 0;
+	}
+}
+
+/* Labels come from the one table (step_label.c), as trace's do. */
+static void set_label(const struct ts_conn *c, struct ts_step *s, bool closing)
+{
+	enum ts_label l = ts_label_classify(s->from, s->to, s->rec_flags,
+					    closing ? close_err(c) : 0);
+
+	s->label_id = (uint8_t)l;
+	s->label = ts_label_text(l);
+}
+
+static void finalize(struct ts_tracker *t, struct entry *e)
+{
+	struct ts_conn *c = &e->c;
+	const struct ts_step *a, *b;
+	uint8_t close_from = 0;
+
+	c->role = find_role(c);
+	c->joined_late = !born_here(c);
+	c->gaps = 0;
+	for (int i = 1; i < c->nsteps; i++) {
+		struct ts_step *s = &c->steps[i];
+
+		if (s->from != c->steps[i - 1].to) {
+			s->flags |= TS_STEP_GAP;
+			c->gaps++;
+		} else {
+			s->ns_in_old = s->ts_ns - c->steps[i - 1].ts_ns;
+		}
+	}
+	if (c->ended) {
+		close_from = c->steps[c->nsteps - 1].from;
+	}
+	c->close = find_close(c, close_from);
+	if (c->ended)
+		infer_time_wait(c);
+	for (int i = 0; i < c->nsteps; i++)
+		set_label(c, &c->steps[i], c->ended && i == c->nsteps - 1);
+
+	c->handshake_ns = -1;
+	if (c->role == TS_ROLE_CLIENT) {
+		a = find_step(c, TS_CLOSE, TS_SYN_SENT);
+		b = find_step(c, TS_SYN_SENT, TS_ESTABLISHED);
+	} else {
+		a = find_step(c, TS_LISTEN, TS_SYN_RECV);
+		b = find_step(c, TS_SYN_RECV, TS_ESTABLISHED);
+	}
+	if (a && b && b->ts_ns >= a->ts_ns)
+		c->handshake_ns = (int64_t)(b->ts_ns - a->ts_ns);
+	if (c->nsteps)
+		c->start_ns = c->steps[0].ts_ns < c->start_ns ?
+				      c->steps[0].ts_ns : c->start_ns;
+	if (c->ended)
+		c->end_ns = c->steps[c->nsteps - 1].ts_ns;
+	else
+		c->end_ns = c->evicted ? e->last_ns : t->now_ns;
+	c->lifetime_ns = c->end_ns > c->start_ns ? c->end_ns - c->start_ns : 0;
+	c->rtx_total = 0;
+	for (int k = 0; k < TS_RTX_KINDS; k++)
+		c->rtx_total += c->rtx[k];
+}
+
+static int emit(struct ts_tracker *t, struct entry *e)
+{
+	int err;
+
+	finalize(t, e);
+	t->st.conns++;
+	if (e->c.evicted)
+		t->st.evicted++;
+	err = t->fn ? t->fn(t->ctx, &e->c) : 0;
+	drop(t, e);
+	return err;
+}
+
+/* ---- building a connection ---- */
+
+static struct entry *create(struct ts_tracker *t, const struct ts_rec *r,
+			    int *err)
+{
+	struct entry *e, **b;
+
+	*err = 0;
+	if (t->st.live >= t->max_conns && t->lru.head) {
+		e = t->lru.head;
+		/* A closed one is complete: emitting it early loses nothing. */
+		if (!e->c.ended)
+			e->c.evicted = true;
+		*err = emit(t, e);
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	e->c.id = r->conn;
+	e->c.start_ns = r->ts_ns;
+	e->c.end_ns = r->ts_ns;
+	e->last_ns = r->ts_ns;
+	b = &t->buckets[hash_id(r->conn) & t->mask];
+	e->hnext = *b;
+	*b = e;
+	list_append(&t->lru, e, true);
+	if (++t->st.live > t->st.peak)
+		t->st.peak = t->st.live;
+	return e;
+}
+
+static void take_identity(struct ts_conn *c, const struct ts_rec *r)
+{
+	/*
+	 * The client's first record has no local port yet, and a server's
+	 * first (LISTEN -> SYN_RECV, fired while the child is still a copy of
+	 * its listener) no remote end: complete the tuple from a later one.
+	 */
+	if (!c->family ||
+	    ((!c->sport || !c->dport) && r->sport && r->dport)) {
+		c->family = r->family;
+		c->netns = r->netns;
+		c->sport = r->sport;
+		c->dport = r->dport;
+		memcpy(c->saddr, r->saddr, TS_ADDR_LEN);
+		memcpy(c->daddr, r->daddr, TS_ADDR_LEN);
+	}
+	if (r->pid && (!c->pid || strcmp(c->comm, r->comm) || c->pid != r->pid)) {
+		c->pid = r->pid;
+		memcpy(c->comm, r->comm, sizeof(c->comm));
+	}
+	if (r->flags & TS_F_OWNER_LISTENER)
+		c->owner_from_listener = true;
+}
+
+/* Insert in time order: records from different CPUs can arrive swapped. */
+static void add_step(struct ts_conn *c, const struct ts_rec *r)
+{
+	int i;
+
+	if (c->nsteps >= TS_CONN_MAX_STEPS) {
+		c->steps_dropped++;
+		return;
+	}
+	for (i = c->nsteps; i > 0 && c->steps[i - 1].ts_ns > r->ts_ns; i--)
+		c->steps[i] = c->steps[i - 1];
+	c->steps[i] = (struct ts_step){
+		.ts_ns = r->ts_ns,
+		.ns_in_old = r->ns_in_old,
+		.from = r->old_state,
+		.to = r->new_state,
+		.rec_flags = r->flags,
+	};
+	c->nsteps++;
+}
+
+static bool same_tuple(const struct pending_synack *p, const struct ts_rec *r)
+{
+	return p->used && p->netns == r->netns && p->family == r->family &&
+	       p->sport == r->sport && p->dport == r->dport &&
+	       !memcmp(p->saddr, r->saddr, TS_ADDR_LEN) &&
+	       !memcmp(p->daddr, r->daddr, TS_ADDR_LEN);
+}
+
+static uint32_t tuple_hash(const struct ts_rec *r)
+{
+	uint64_t h = ((uint64_t)r->netns << 32) ^ ((uint64_t)r->sport << 16) ^
+		     r->dport;
+
+	for (int i = 0; i < TS_ADDR_LEN; i += 4) {
+		uint32_t a, b;
+
+		memcpy(&a, r->saddr + i, 4);
+		memcpy(&b, r->daddr + i, 4);
+		h = (h ^ a) * 0x100000001b3ULL;
+		h = (h ^ b) * 0x100000001b3ULL;
+	}
+	return hash_id(h);
+}
+
+/* The new server connection takes the SYN-ACK retransmits of its request. */
+static void join_synack(struct ts_tracker *t, struct ts_conn *c)
+{
+	struct ts_rec key = {
+		.netns = c->netns, .family = c->family,
+		.sport = c->sport, .dport = c->dport,
+	};
+	uint32_t h;
+
+	memcpy(key.saddr, c->saddr, TS_ADDR_LEN);
+	memcpy(key.daddr, c->daddr, TS_ADDR_LEN);
+	h = tuple_hash(&key);
+	for (int i = 0; i < SYNACK_PROBE; i++) {
+		struct pending_synack *p = &t->synack[(h + i) & (SYNACK_SLOTS - 1)];
+
+		if (same_tuple(p, &key)) {
+			c->rtx[TS_RTX_SYNACK] += p->count;
+			p->used = false;
+			return;
+		}
+	}
+}
+
+static bool conn_matches(const struct ts_conn *c, const struct ts_rec *r)
+{
+	return c->netns == r->netns && c->family == r->family &&
+	       c->sport == r->sport && c->dport == r->dport &&
+	       !memcmp(c->saddr, r->saddr, TS_ADDR_LEN) &&
+	       !memcmp(c->daddr, r->daddr, TS_ADDR_LEN);
+}
+
+static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
+{
+	struct pending_synack *p, *victim = NULL;
+	uint32_t h = tuple_hash(r);
+
+	/* Its connection may already be here if the record came late. */
+	for (int i = 0; i < RECENT_SERVERS; i++) {
+		struct entry *e = t->recent[i] ? find(t, t->recent[i]) : NULL;
+
+		if (e && e->c.start_ns >= r->ts_ns && conn_matches(&e->c, r)) {
+			e->c.rtx[TS_RTX_SYNACK]++;
+			return;
+		}
+	}
+	for (int i = 0; i < SYNACK_PROBE; i++) {
+		p = &t->synack[(h + i) & (SYNACK_SLOTS - 1)];
+		if (same_tuple(p, r)) {
+			p->count++;
+			return;
+		}
+		if (!p->used) {
+			if (!victim || victim->used)
+				victim = p;
+		} else if (!victim || (victim->used && p->ts_ns < victim->ts_ns)) {
+			victim = p;
+		}
+	}
+	/* Table full here: the oldest request gives way, counted. */
+	if (victim->used)
+		t->st.synack_unjoined += victim->count;
+	*victim = (struct pending_synack){
+		.used = true,
+		.family = r->family,
+		.sport = r->sport,
+		.dport = r->dport,
+		.netns = r->netns,
+		.count = 1,
+		.ts_ns = r->ts_ns,
+	};
+	memcpy(victim->saddr, r->saddr, TS_ADDR_LEN);
+	memcpy(victim->daddr, r->daddr, TS_ADDR_LEN);
+}
+
+static void update_closed(struct ts_tracker *t, struct entry *e)
+{
+	struct ts_conn *c = &e->c;
+
+	c->state = c->steps[c->nsteps - 1].to;
+	c->ended = c->state == TS_CLOSE;
+	if (c->ended) {
+		c->end_ns = c->steps[c->nsteps - 1].ts_ns;
+		if (!e->on_closed) {
+			list_append(&t->closed, e, false);
+			e->on_closed = true;
+		}
+	} else if (e->on_closed) {
+		list_unlink(&t->closed, e, false);
+		e->on_closed = false;
+	}
+}
+
+static int on_state(struct ts_tracker *t, const struct ts_rec *r)
+{
+	struct entry *e = find(t, r->conn);
+	int err = 0, e2;
+
+	/*
+	 * close() or shutdown() in a state it does not change (FIN_WAIT2,
+	 * CLOSING, LAST_ACK...) is reported as X -> X: not a step.
+	 */
+	if (r->old_state == r->new_state) {
+		if (e) {
+			take_identity(&e->c, r);
+			touch(t, e, r->ts_ns);
+		}
+		return 0;
+	}
+
+	/*
+	 * A socket that leaves CLOSE again (connect() after a failed one)
+	 * keeps its cookie: it starts a new connection.
+	 */
+	if (e && r->old_state == TS_CLOSE && e->c.nsteps &&
+	    r->ts_ns >= e->c.steps[e->c.nsteps - 1].ts_ns) {
+		err = emit(t, e);
+		e = NULL;
+	}
+	if (!e) {
+		e = create(t, r, &e2);
+		if (e2 && !err)
+			err = e2;
+		if (!e)
+			return err;
+	}
+	take_identity(&e->c, r);
+	add_step(&e->c, r);
+	if (r->has_stats) {
+		e->c.has_stats = true;
+		e->c.st = r->st;
+	}
+	if (r->old_state == TS_LISTEN && r->new_state == TS_SYN_RECV)
+		e->want_synack = true;
+	/* Join once the server connection's tuple is complete. */
+	if (e->want_synack && e->c.sport && e->c.dport) {
+		e->want_synack = false;
+		join_synack(t, &e->c);
+		t->recent[t->recent_pos++ % RECENT_SERVERS] = r->conn;
+	}
+	update_closed(t, e);
+	touch(t, e, r->ts_ns);
+	return err;
+}
+
+/* Records that are not state changes: retransmits and resets. */
+static int on_event(struct ts_tracker *t, const struct ts_rec *r)
+{
+	struct entry *e;
+	int err = 0;
+
+	e = r->conn ? find(t, r->conn) : NULL;
+	if (!e) {
+		/*
+		 * No id (a reset to a segment that found no socket), or a
+		 * socket whose connection already ended (its timewait
+		 * socket keeps the cookie): nothing to attach it to.
+		 */
+		if (!r->conn || r->new_state == TS_CLOSE ||
+		    r->new_state == TS_TIME_WAIT) {
+			t->st.unattributed++;
+			return 0;
+		}
+		e = create(t, r, &err);
+		if (!e)
+			return err;
+		e->c.state = r->new_state;
+		take_identity(&e->c, r);
+	}
+	switch (r->type) {
+	case TS_REC_RETRANS:
+		e->c.rtx[ts_rtx_kind_of(r->new_state)]++;
+		break;
+	case TS_REC_RESET_SENT:
+		if (!e->c.resets_sent++)
+			e->c.rst_sent_ns = r->ts_ns;
+		break;
+	case TS_REC_RESET_RECV:
+		if (!e->c.resets_received++)
+			e->c.rst_recv_ns = r->ts_ns;
+		break;
+	default:
+		break;
+	}
+	touch(t, e, r->ts_ns);
+	return err;
+}
+
+static int expire(struct ts_tracker *t)
+{
+	int err = 0;
+
+	while (t->closed.head &&
+	       t->closed.head->c.end_ns + t->linger_ns <= t->now_ns) {
+		int e = emit(t, t->closed.head);
+
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+int ts_tracker__push(struct ts_tracker *t, const struct ts_rec *r)
+{
+	int err = 0, e;
+
+	if (r->ts_ns > t->now_ns)
+		t->now_ns = r->ts_ns;
+	switch (r->type) {
+	case TS_REC_STATE:
+		err = on_state(t, r);
+		break;
+	case TS_REC_RETRANS:
+	case TS_REC_RESET_SENT:
+	case TS_REC_RESET_RECV:
+		err = on_event(t, r);
+		break;
+	case TS_REC_SYNACK_RETRANS:
+		on_synack(t, r);
+		break;
+	case TS_REC_LOST:
+		/* Whatever was open may miss records from now on. */
+		for (struct entry *x = t->lru.head; x; x = x->lru_next)
+			x->c.lost_events = true;
+		break;
+	}
+	e = expire(t);
+	return err ? err : e;
+}
+
+int ts_tracker__advance(struct ts_tracker *t, uint64_t now_ns)
+{
+	if (now_ns > t->now_ns)
+		t->now_ns = now_ns;
+	return expire(t);
+}
+
+int ts_tracker__finish(struct ts_tracker *t)
+{
+	int err = 0, e;
+
+	while (t->closed.head) {
+		e = emit(t, t->closed.head);
+		if (e && !err)
+			err = e;
+	}
+	while (t->lru.head) {
+		e = emit(t, t->lru.head);
+		if (e && !err)
+			err = e;
+	}
+	for (int i = 0; i < SYNACK_SLOTS; i++)
+		if (t->synack[i].used) {
+			t->st.synack_unjoined += t->synack[i].count;
+			t->synack[i].used = false;
+		}
+	return err;
+}
+
+int ts_tracker__new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
+		   struct ts_tracker **out)
+{
+	struct ts_tracker *t;
+	uint32_t max = o && o->max_conns ? o->max_conns : TS_TRACKER_DEFAULT_CONNS;
+	uint32_t nb = 16;
+
+	*out = NULL;
+	if (max > TS_TRACKER_MAX_CONNS)
+		return -EINVAL;
+	while (nb < max / 2)
+		nb <<= 1;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->buckets = calloc(nb, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->mask = nb - 1;
+	t->max_conns = max;
+	t->linger_ns = o && o->linger_ns ? o->linger_ns :
+					   TS_TRACKER_DEFAULT_LINGER_NS;
+	t->fn = fn;
+	t->ctx = ctx;
+	*out = t;
+	return 0;
+}
+
+void ts_tracker__get_stats(const struct ts_tracker *t,
+			  struct ts_tracker_stats *out)
+{
+	*out = t->st;
+}
+
+void ts_tracker__free(struct ts_tracker *t)
+{
+	if (!t)
+		return;
+	while (t->lru.head) {
+		struct entry *e = t->lru.head;
+
+		t->lru.head = e->lru_next;
+		free(e);
+	}
+	free(t->buckets);
+	free(t);
+}

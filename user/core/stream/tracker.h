@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The connection tracker: joins records by connection id into the story of
+ * each connection (role, owner, steps, retransmissions, resets, close kind,
+ * final counters) and hands a finished connection to a callback.
+ *
+ * It knows nothing of where records come from.  Its notion of "now" is the
+ * newest record time it has seen, or a clock the source gives it
+ * (ts_tracker__advance), so live tracing and replay behave the same.
+ * Memory is bounded: at most max_conns connections are held; past that the
+ * least recently active one is emitted early and counted as evicted.
+ */
+#ifndef TS_TRACKER_H
+#define TS_TRACKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/stream/record.h"
+
+/* Room for every transition TCP makes in one life plus an inferred one. */
+#define TS_CONN_MAX_STEPS 12
+
+enum ts_role {
+	TS_ROLE_UNKNOWN = 0, /* joined mid-life, origin not known */
+	TS_ROLE_CLIENT,	     /* began CLOSE -> SYN_SENT (connect()) */
+	TS_ROLE_SERVER,	     /* child of a listener: LISTEN -> SYN_RECV */
+	TS_ROLE_LISTENER,    /* CLOSE -> LISTEN (listen()) */
+};
+
+enum ts_close_kind {
+	TS_CLOSE_OPEN = 0,	/* still alive when tracing ended (or evicted) */
+	TS_CLOSE_ACTIVE,	/* we sent the first FIN (or closed a listener) */
+	TS_CLOSE_PASSIVE,	/* the peer sent the first FIN */
+	TS_CLOSE_SIMULTANEOUS,	/* FINs crossed: FIN_WAIT1 -> CLOSING */
+	TS_CLOSE_RESET_SENT,	/* we aborted with RST */
+	TS_CLOSE_RESET_RECEIVED, /* the peer aborted with RST */
+	TS_CLOSE_REFUSED,	/* RST answered our SYN */
+	TS_CLOSE_TIMEOUT,	/* handshake never completed, or retries ran out */
+};
+
+enum ts_rtx_kind {
+	TS_RTX_SYN = 0, /* in SYN_SENT */
+	TS_RTX_SYNACK,	/* SYN-ACK from the listener's request (or SYN_RECV) */
+	TS_RTX_DATA,	/* in ESTABLISHED or CLOSE_WAIT */
+	TS_RTX_FIN,	/* in FIN_WAIT1, CLOSING or LAST_ACK */
+	TS_RTX_KINDS,
+};
+
+/* ts_step.flags */
+enum ts_step_flags {
+	TS_STEP_INFERRED = 1 << 0, /* not reported by the kernel: deduced */
+	TS_STEP_GAP = 1 << 1,	   /* does not follow the previous step */
+};
+
+struct ts_step {
+	uint64_t ts_ns;
+	uint64_t ns_in_old; /* time in 'from' (0: unknown) */
+	uint8_t from;
+	uint8_t to;
+	uint8_t flags;	   /* enum ts_step_flags */
+	uint8_t rec_flags; /* the record's TS_F_* */
+	uint8_t label_id;  /* enum ts_label, set with label */
+	const char *label; /* set when the connection is finished */
+};
+
+struct ts_conn {
+	uint64_t id;
+	uint32_t netns;
+	uint8_t family;
+	uint8_t saddr[TS_ADDR_LEN];
+	uint8_t daddr[TS_ADDR_LEN];
+	uint16_t sport;
+	uint16_t dport;
+	uint32_t pid;
+	char comm[TS_COMM_LEN + 1];
+	bool owner_from_listener;
+
+	enum ts_role role;
+	enum ts_close_kind close;
+	uint8_t state;	  /* last known state */
+	bool ended;	  /* reached CLOSE */
+	bool joined_late; /* the first record seen was mid-life */
+	bool evicted;	  /* emitted early to bound memory */
+	bool lost_events; /* the ring buffer lost records while it was open */
+	uint32_t gaps;	  /* transitions missing between steps */
+
+	uint64_t start_ns; /* first step (or record) */
+	uint64_t end_ns;   /* CLOSE, or the last record if still open */
+	int64_t handshake_ns; /* -1 when there was no complete handshake */
+	uint64_t lifetime_ns;
+
+	uint32_t rtx[TS_RTX_KINDS];
+	uint32_t rtx_total;
+	uint32_t resets_sent;
+	uint32_t resets_received;
+	uint64_t rst_sent_ns; /* first one, 0: none */
+	uint64_t rst_recv_ns;
+
+	bool has_stats; /* the closing record carried the counters */
+	struct ts_tcp_stats st;
+
+	uint8_t nsteps;
+	uint8_t steps_dropped; /* steps beyond TS_CONN_MAX_STEPS */
+	struct ts_step steps[TS_CONN_MAX_STEPS + 1];
+};
+
+struct ts_tracker_opts {
+	uint32_t max_conns; /* 0: TS_TRACKER_DEFAULT_CONNS */
+	/*
+	 * How long a closed connection waits for its trailing records before
+	 * it is emitted (the RST of an abortive close comes after the CLOSE
+	 * record; records from other CPUs can be slightly out of order).
+	 * 0: TS_TRACKER_DEFAULT_LINGER_NS.
+	 */
+	uint64_t linger_ns;
+};
+
+#define TS_TRACKER_DEFAULT_CONNS 65536
+#define TS_TRACKER_MAX_CONNS (1u << 22)
+#define TS_TRACKER_DEFAULT_LINGER_NS 100000000ull
+
+struct ts_tracker_stats {
+	uint64_t conns;		  /* connections emitted */
+	uint64_t evicted;	  /* of which emitted early by the bound */
+	uint64_t live;		  /* held right now */
+	uint64_t peak;		  /* most held at once */
+	uint64_t unattributed;	  /* retransmit/reset records without a conn */
+	uint64_t synack_unjoined; /* SYN-ACK retransmits never joined */
+};
+
+/* Called for each finished connection; a non-zero return is kept. */
+typedef int (*ts_conn_fn)(void *ctx, const struct ts_conn *c);
+
+struct ts_tracker;
+
+int ts_tracker__new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
+		   struct ts_tracker **out);
+/* Feed one record (any type).  Returns 0 or the callback's error. */
+int ts_tracker__push(struct ts_tracker *t, const struct ts_rec *r);
+/* Time has reached now_ns (CLOCK_MONOTONIC): emit what has lingered. */
+int ts_tracker__advance(struct ts_tracker *t, uint64_t now_ns);
+/* End of input: emit every connection, open ones with close "open". */
+int ts_tracker__finish(struct ts_tracker *t);
+void ts_tracker__get_stats(const struct ts_tracker *t,
+			  struct ts_tracker_stats *out);
+void ts_tracker__free(struct ts_tracker *t);
+
+const char *ts_role_name(enum ts_role r);
+const char *ts_close_name(enum ts_close_kind k);
+const char *ts_rtx_name(enum ts_rtx_kind k);
+/* The kind of a retransmission made in state (the record's state). */
+enum ts_rtx_kind ts_rtx_kind_of(unsigned int state);
+
+#endif

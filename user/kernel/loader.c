@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The tracing programs' life, in phases: preflight (preflight.c), open the
+ * skeleton, configure it (filters, sizes, which programs load, from the
+ * probes of probe.c), load, attach, and seed the listener owners from a
+ * snapshot the caller took.  In auto mode the btf variant is tried first
+ * and classic follows if it does not load.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "kernel/loader.h"
+#include "kernel/preflight.h"
+#include "kernel/probe.h"
+#include "core/sock/sock.h"
+#include "core/util/log.h"
+#include "tcpscope.skel.h"
+
+struct ts_loader {
+	struct tcpscope_bpf *skel;
+	enum ts_tp_mode mode;
+	int ncpu;
+};
+
+/* A program, the tracepoint it needs, and whether tcpscope needs it. */
+struct prog_desc {
+	const char *category;
+	const char *tp;
+	bool required;
+	enum ts_tp_mode mode;
+	struct bpf_program *(*get)(struct tcpscope_bpf *s);
+	struct bpf_link **(*link)(struct tcpscope_bpf *s);
+};
+
+#define PROG(name)                                                            \
+	static struct bpf_program *get_##name(struct tcpscope_bpf *s)         \
+	{                                                                     \
+		return s->progs.name;                                         \
+	}                                                                     \
+	static struct bpf_link **link_##name(struct tcpscope_bpf *s)          \
+	{                                                                     \
+		return &s->links.name;                                        \
+	}
+PROG(btf_state)
+PROG(btf_retrans)
+PROG(btf_synack)
+PROG(btf_rst_recv)
+PROG(btf_rst_sent)
+PROG(tp_state)
+PROG(tp_retrans)
+PROG(tp_synack)
+PROG(tp_rst_recv)
+PROG(tp_rst_sent)
+
+static const struct prog_desc progs[] = {
+	{ "sock", "inet_sock_set_state", true, TS_TP_BTF, get_btf_state, link_btf_state },
+	{ "tcp", "tcp_retransmit_skb", true, TS_TP_BTF, get_btf_retrans, link_btf_retrans },
+	{ "tcp", "tcp_retransmit_synack", false, TS_TP_BTF, get_btf_synack, link_btf_synack },
+	{ "tcp", "tcp_receive_reset", false, TS_TP_BTF, get_btf_rst_recv, link_btf_rst_recv },
+	{ "tcp", "tcp_send_reset", false, TS_TP_BTF, get_btf_rst_sent, link_btf_rst_sent },
+	{ "sock", "inet_sock_set_state", true, TS_TP_CLASSIC, get_tp_state, link_tp_state },
+	{ "tcp", "tcp_retransmit_skb", true, TS_TP_CLASSIC, get_tp_retrans, link_tp_retrans },
+	{ "tcp", "tcp_retransmit_synack", false, TS_TP_CLASSIC, get_tp_synack, link_tp_synack },
+	{ "tcp", "tcp_receive_reset", false, TS_TP_CLASSIC, get_tp_rst_recv, link_tp_rst_recv },
+	{ "tcp", "tcp_send_reset", false, TS_TP_CLASSIC, get_tp_rst_sent, link_tp_rst_sent },
+};
+
+#define NPROGS (sizeof(progs) / sizeof(progs[0]))
+
+static const char *mode_name(enum ts_tp_mode m)
+{
+	switch (m) {
+	case TS_TP_BTF:
+		return "btf";
+	case TS_TP_CLASSIC:
+		return "classic";
+	default:
+		return "auto";
+	}
+}
+
+static bool tp_exists(const struct btf *vmlinux, const struct prog_desc *d)
+{
+	if (d->mode == TS_TP_BTF)
+		return ts_probe__tp_btf(vmlinux, d->tp);
+	return ts_probe__tp_classic(d->category, d->tp);
+}
+
+/* Phase open: the skeleton, with CO-RE against the kernel's BTF. */
+static int phase_open(struct tcpscope_bpf **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo,
+		    .btf_custom_path = ts_preflight__btf_path());
+
+	*out = tcpscope_bpf__open_opts(&oo);
+	if (!*out)
+		return -errno ? -errno : -EINVAL;
+	return 0;
+}
+
+/* Which programs of the variant load: those whose tracepoint exists; a
+ * required one missing is an error. */
+static int choose_programs(struct tcpscope_bpf *skel, enum ts_tp_mode asked,
+			   enum ts_tp_mode mode, const struct btf *vmlinux)
+{
+	for (size_t i = 0; i < NPROGS; i++) {
+		const struct prog_desc *d = &progs[i];
+		bool on = d->mode == mode && tp_exists(vmlinux, d);
+
+		if (d->mode == mode && !on && d->required) {
+			if (asked == TS_TP_AUTO)
+				ts_err("kernel lacks tracepoint %s:%s, which tcpscope needs (in neither tp_btf nor classic form)",
+				       d->category, d->tp);
+			else
+				ts_err("kernel lacks tracepoint %s:%s in %s form, which tcpscope needs (try --tp-mode auto)",
+				       d->category, d->tp, mode_name(mode));
+			return -ENOENT;
+		}
+		if (d->mode == mode && !on)
+			ts_info("tracepoint %s:%s not in this kernel: skipped",
+				d->category, d->tp);
+		bpf_program__set_autoload(d->get(skel), on);
+	}
+	return 0;
+}
+
+/* Phase configure: filters and settings, map sizes, programs. */
+static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opts *o,
+			   enum ts_tp_mode mode, const struct btf *vmlinux)
+{
+	int err;
+
+	skel->rodata->filter_pid = o->filter.pid;
+	skel->rodata->filter_netns = o->filter.netns;
+	skel->rodata->filter_port = o->filter.port;
+	skel->rodata->filter_sport = o->filter.sport;
+	skel->rodata->filter_dport = o->filter.dport;
+	skel->rodata->filter_family = o->filter.family;
+	skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	skel->rodata->retrans_has_err =
+		ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
+
+	err = bpf_map__set_max_entries(skel->maps.events, (__u32)o->ring_bytes);
+	/* The per-socket map of the other variant is not used: keep it tiny. */
+	if (!err && mode == TS_TP_BTF)
+		err = bpf_map__set_max_entries(skel->maps.conn_lru, 1);
+	if (err)
+		return err;
+	return choose_programs(skel, o->mode, mode, vmlinux);
+}
+
+/* Open, configure and load one variant; on failure nothing is left. */
+static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
+			const struct btf *vmlinux, struct tcpscope_bpf **out)
+{
+	struct tcpscope_bpf *skel = NULL;
+	int err;
+
+	err = phase_open(&skel);
+	if (err)
+		return err;
+	err = phase_configure(skel, o, mode, vmlinux);
+	if (!err)
+		err = tcpscope_bpf__load(skel); /* phase load */
+	if (err) {
+		tcpscope_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+/* Auto mode: btf when the kernel has its tracepoints and it loads. */
+static void try_btf(struct ts_loader *l, const struct ts_loader_opts *o,
+		    const struct btf *vmlinux)
+{
+	int err;
+
+	if (!ts_probe__tp_btf(vmlinux, "inet_sock_set_state") ||
+	    !ts_probe__tp_btf(vmlinux, "tcp_retransmit_skb")) {
+		ts_info("kernel BTF has no tp_btf tracepoint types: using classic tracepoints");
+		return;
+	}
+	err = load_variant(o, TS_TP_BTF, vmlinux, &l->skel);
+	if (err) {
+		/* E.g. 5.8-5.11: no socket cookie or socket storage in
+		 * tracing programs.  A refusal for want of privilege fails
+		 * again with classic. */
+		ts_info("tp_btf programs did not load (%s): falling back to classic tracepoints",
+			strerror(-err));
+		return;
+	}
+	l->mode = TS_TP_BTF;
+	ts_info("using tp_btf programs (typed socket, socket cookies, socket storage)");
+}
+
+static void report_load_error(int err)
+{
+	/* The privilege check has passed by now: EPERM means a policy
+	 * (lockdown, or RLIMIT_MEMLOCK before 5.11), EACCES the verifier. */
+	if (err == -EPERM)
+		ts_err("loading BPF programs was refused (%s): needs CAP_BPF and CAP_PERFMON; kernel lockdown or a low RLIMIT_MEMLOCK can also refuse it",
+		       strerror(-err));
+	else if (err == -EACCES)
+		ts_err("the kernel's verifier rejected the BPF programs (%s); run with -v for its log",
+		       strerror(-err));
+	else
+		ts_err("loading BPF programs failed: %s (run with -v for the verifier log)",
+		       strerror(-err));
+}
+
+/* Phases open to load, for the variant asked or the one auto finds. */
+static int load_programs(struct ts_loader *l, const struct ts_loader_opts *o,
+			 const struct btf *vmlinux)
+{
+	int err;
+
+	l->mode = o->mode;
+	if (l->mode == TS_TP_AUTO) {
+		try_btf(l, o, vmlinux);
+		if (l->skel)
+			return 0;
+		l->mode = TS_TP_CLASSIC;
+	}
+	if (l->mode == TS_TP_CLASSIC)
+		ts_preflight__tracefs();
+	err = load_variant(o, l->mode, vmlinux, &l->skel);
+	if (err) {
+		if (err != -ENOENT)
+			report_load_error(err);
+		return err;
+	}
+	ts_info("using %s tracepoint programs", mode_name(l->mode));
+	return 0;
+}
+
+/* Phase attach: every program that loaded; an optional one may fail. */
+static int phase_attach(struct ts_loader *l)
+{
+	for (size_t i = 0; i < NPROGS; i++) {
+		const struct prog_desc *d = &progs[i];
+		struct bpf_program *p = d->get(l->skel);
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(p))
+			continue;
+		link = bpf_program__attach(p);
+		if (!link) {
+			int err = -errno;
+
+			if (!d->required) {
+				ts_info("attaching %s:%s failed (%s): skipped",
+					d->category, d->tp, strerror(-err));
+				continue;
+			}
+			ts_err("cannot attach to tracepoint %s:%s: %s",
+			       d->category, d->tp, strerror(-err));
+			return err;
+		}
+		*d->link(l->skel) = link;
+		ts_info("attached %s:%s (%s)", d->category, d->tp,
+			mode_name(d->mode));
+	}
+	return 0;
+}
+
+int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
+{
+	struct ts_loader *l = NULL;
+	struct btf *vmlinux = NULL;
+	int err;
+
+	*out = NULL;
+	ts_preflight__libbpf_log();
+	err = ts_preflight__privileges("trace");
+	if (!err)
+		err = ts_preflight__btf();
+	if (err)
+		return err;
+	ts_preflight__memlock();
+	err = ts_preflight__kernel_btf(&vmlinux);
+	if (err)
+		return err;
+
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	l->ncpu = libbpf_num_possible_cpus();
+	if (l->ncpu <= 0) {
+		err = l->ncpu ? l->ncpu : -EINVAL;
+		ts_err("cannot count CPUs: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = load_programs(l, o, vmlinux);
+	if (!err)
+		err = phase_attach(l);
+	if (err)
+		goto cleanup;
+	if (l->mode == TS_TP_BTF)
+		ts_info("connection ids: socket cookies; per-connection data in socket-local storage");
+	else
+		ts_info("connection ids: a per-CPU counter (classic tracepoint programs have no socket cookies); per-connection data in an LRU hash by socket address");
+	*out = l;
+	l = NULL;
+cleanup:
+	btf__free(vmlinux);
+	ts_loader__free(l);
+	return err;
+}
+
+/*
+ * Phase seed.  A listener opened before tracing started never showed its
+ * CLOSE -> LISTEN, so its passive connections would have no owner, and
+ * -p PID would hide a long-running server's connections.  A snapshot
+ * taken once the programs are attached (so that nothing falls between the
+ * two) names the owner of every listening port; entries made live by
+ * listen() win (BPF_NOEXIST).
+ */
+void ts_loader__seed(struct ts_loader *l, const struct ts_sock *socks, size_t n)
+{
+	int fd = bpf_map__fd(l->skel->maps.listeners);
+	size_t seeded = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ts_listen_key k = { .netns = socks[i].netns, .port = socks[i].sport };
+		struct ts_owner v = { .pid = socks[i].pid };
+
+		if (socks[i].state != TS_LISTEN || !socks[i].pid)
+			continue;
+		memcpy(v.comm, socks[i].comm, sizeof(v.comm));
+		if (!bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
+			seeded++;
+	}
+	ts_info("owners of %zu existing listening sockets seeded", seeded);
+}
+
+const char *const ts_probe_tp_names[TS_PROBE_NTP] = {
+	[TS_PROBE_SEND_RESET] = "tcp_send_reset",
+	[TS_PROBE_RECV_RESET] = "tcp_receive_reset",
+	[TS_PROBE_SYNACK] = "tcp_retransmit_synack",
+};
+
+static int probe_variant(enum ts_tp_mode mode, const struct btf *vmlinux,
+			 char *why, size_t len)
+{
+	struct ts_loader_opts o = { .ring_bytes = 1 << 16, .mode = mode };
+	struct tcpscope_bpf *skel = NULL;
+	int err;
+
+	why[0] = '\0';
+	ts_preflight__verifier_reason(why, len);
+	err = load_variant(&o, mode, vmlinux, &skel);
+	ts_preflight__verifier_reason(NULL, 0);
+	if (err == -ENOENT && !why[0])
+		snprintf(why, len, "kernel lacks a required tracepoint in %s form",
+			 mode_name(mode));
+	else if (err && !why[0])
+		snprintf(why, len, "%s", strerror(-err));
+	tcpscope_bpf__destroy(skel);
+	return err;
+}
+
+int ts_loader__probe(struct ts_kernel_probe *p)
+{
+	struct btf *vmlinux = NULL;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	ts_preflight__libbpf_log();
+	err = ts_preflight__privileges("probe the kernel");
+	if (!err)
+		err = ts_preflight__btf();
+	if (!err)
+		err = ts_preflight__kernel_btf(&vmlinux);
+	if (err)
+		return err;
+	p->btf = true;
+	ts_preflight__memlock();
+	ts_preflight__tracefs();
+	for (int i = 0; i < TS_PROBE_NTP; i++) {
+		p->tp_btf[i] = ts_probe__tp_btf(vmlinux, ts_probe_tp_names[i]);
+		p->tp_classic[i] = ts_probe__tp_classic("tcp", ts_probe_tp_names[i]);
+	}
+	p->btf_err = probe_variant(TS_TP_BTF, vmlinux, p->btf_why,
+				   sizeof(p->btf_why));
+	p->classic_err = probe_variant(TS_TP_CLASSIC, vmlinux, p->classic_why,
+				       sizeof(p->classic_why));
+	/* The same order as ts_loader__open() with --tp-mode auto. */
+	p->chosen = !p->btf_err	    ? TS_TP_BTF :
+		    !p->classic_err ? TS_TP_CLASSIC :
+				      TS_TP_AUTO;
+	btf__free(vmlinux);
+	return 0;
+}
+
+int ts_loader__ring_fd(const struct ts_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.events);
+}
+
+/*
+ * A tracing program that fires while the same program already runs on this
+ * CPU (a softirq interrupting it in process context) is skipped by the
+ * kernel and only counted in recursion_misses: those events are lost too.
+ */
+static uint64_t recursion_misses(const struct ts_loader *l)
+{
+	struct bpf_program *p;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_program(p, l->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
+int ts_loader__drops(const struct ts_loader *l, uint64_t *out)
+{
+	uint64_t vals[l->ncpu];
+	__u32 zero = 0;
+	uint64_t sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.drops), &zero, vals))
+		return -errno;
+	for (int i = 0; i < l->ncpu; i++)
+		sum += vals[i];
+	*out = sum + recursion_misses(l);
+	return 0;
+}
+
+enum ts_tp_mode ts_loader__mode(const struct ts_loader *l)
+{
+	return l->mode;
+}
+
+const char *ts_loader__mode_name(const struct ts_loader *l)
+{
+	return mode_name(l->mode);
+}
+
+void ts_loader__free(struct ts_loader *l)
+{
+	if (!l)
+		return;
+	tcpscope_bpf__destroy(l->skel);
+	free(l);
+}

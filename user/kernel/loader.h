@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Open, configure, load and attach the tracing programs, choosing the
+ * variant the running kernel can take, then seed what they cannot see
+ * (the owners of listeners older than the tracer).  The only file that
+ * knows the skeleton of tcpscope.bpf.c.
+ */
+#ifndef TS_LOADER_H
+#define TS_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/stream/filter.h"
+
+enum ts_tp_mode {
+	TS_TP_AUTO = 0,
+	TS_TP_BTF,	/* tp_btf/: typed socket, cookies, socket storage */
+	TS_TP_CLASSIC, /* tracepoint/: for kernels without the above */
+};
+
+struct ts_loader_opts {
+	struct ts_filter filter;
+	uint64_t ring_bytes;   /* power of two, multiple of the page size */
+	uint64_t wakeup_bytes; /* wake the reader past this backlog; 0 never */
+	enum ts_tp_mode mode;
+};
+
+struct ts_loader;
+struct ts_sock;
+
+/*
+ * Preflight, then open, configure, load and attach (falling back from
+ * btf to classic in auto mode).  Returns 0, or a negative errno after
+ * printing one line saying why.
+ */
+int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out);
+/*
+ * Seed the owners of the listening sockets among socks (a snapshot taken
+ * after ts_loader__open, so that nothing falls in between); owners the
+ * programs recorded live win.  Says with -v how many were seeded.
+ */
+void ts_loader__seed(struct ts_loader *l, const struct ts_sock *socks, size_t n);
+int ts_loader__ring_fd(const struct ts_loader *l);
+/* Events lost: failed reservations (per-CPU sum) plus the programs'
+ * recursion misses. */
+int ts_loader__drops(const struct ts_loader *l, uint64_t *out);
+/* The variant loaded (never TS_TP_AUTO), and its name for messages. */
+enum ts_tp_mode ts_loader__mode(const struct ts_loader *l);
+const char *ts_loader__mode_name(const struct ts_loader *l);
+void ts_loader__free(struct ts_loader *l);
+
+/* Optional tracepoints, in the order of ts_kernel_probe's arrays. */
+enum { TS_PROBE_SEND_RESET, TS_PROBE_RECV_RESET, TS_PROBE_SYNACK, TS_PROBE_NTP };
+extern const char *const ts_probe_tp_names[TS_PROBE_NTP];
+
+/*
+ * What the running kernel offers, found by the probes that choose what
+ * 'trace' loads: both variants are loaded (and dropped) for real.
+ */
+struct ts_kernel_probe {
+	bool btf;		 /* kernel BTF readable */
+	int btf_err;		 /* 0: the btf variant loads; else -errno */
+	int classic_err;	 /* 0: the classic variant loads; else -errno */
+	char btf_why[160];	 /* the verifier's last word when it refused */
+	char classic_why[160];
+	enum ts_tp_mode chosen;	 /* what --tp-mode auto loads (AUTO: none) */
+	bool tp_btf[TS_PROBE_NTP];
+	bool tp_classic[TS_PROBE_NTP];
+};
+
+/* Fills p; 0, or a negative errno when nothing can be probed (no
+ * privileges, no BTF) after one line saying why. */
+int ts_loader__probe(struct ts_kernel_probe *p);
+
+#endif

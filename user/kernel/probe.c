@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include "kernel/probe.h"
+#include "core/util/log.h"
+
+/* Entries are NAME (both forms) or btf:NAME / classic:NAME. */
+static bool tp_hidden(const char *tp, bool btf_form)
+{
+	const char *list = getenv("TCPSCOPE_HIDE_TP");
+	const char *prefix = btf_form ? "btf:" : "classic:";
+	size_t n = strlen(tp), np = strlen(prefix);
+
+	for (const char *p = list; p && *p;) {
+		size_t len = strcspn(p, ",");
+		const char *name = p;
+		size_t nlen = len;
+
+		if (len > np && !strncmp(p, prefix, np)) {
+			name += np;
+			nlen -= np;
+		}
+		if (nlen == n && !strncmp(name, tp, n))
+			return true;
+		p += len;
+		p += *p == ',';
+	}
+	return false;
+}
+
+static bool tracefs_has(const char *root, const char *cat, const char *tp)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/events/%s/%s", root, cat, tp);
+	/* AT_EACCESS: with the effective ids and capabilities, as the open()
+	 * of the tracepoint's id will be (access() would drop the
+	 * capabilities of a non-root user, e.g. a service's CAP_DAC_READ_SEARCH). */
+	return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0;
+}
+
+bool ts_probe__tp_classic(const char *cat, const char *tp)
+{
+	if (tp_hidden(tp, false))
+		return false;
+	return tracefs_has("/sys/kernel/tracing", cat, tp) ||
+	       tracefs_has("/sys/kernel/debug/tracing", cat, tp);
+}
+
+static int tp_btf_typedef(const struct btf *vmlinux, const char *tp)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return vmlinux ? btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) : -1;
+}
+
+bool ts_probe__tp_btf(const struct btf *vmlinux, const char *tp)
+{
+	if (tp_hidden(tp, true))
+		return false;
+	return tp_btf_typedef(vmlinux, tp) > 0;
+}
+
+/* The typedef points at a prototype whose first parameter is the
+ * tracepoint's own data pointer. */
+int ts_probe__tp_btf_nargs(const struct btf *vmlinux, const char *tp)
+{
+	const struct btf_type *t;
+	int id = tp_btf_typedef(vmlinux, tp);
+
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(vmlinux, btf__resolve_type(vmlinux, id));
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(vmlinux, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
+/* The iterator targets exist in the kernel's BTF exactly when the kernel
+ * has them (DEFINE_BPF_ITER_FUNC defines struct bpf_iter__<target>). */
+int ts_probe__iterators(bool pids)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int err = 0;
+
+	if (!vmlinux) {
+		err = -errno;
+		ts_err("cannot read kernel BTF: %s", strerror(-err));
+		return err;
+	}
+	if (btf__find_by_name_kind(vmlinux, "bpf_iter__tcp", BTF_KIND_STRUCT) < 0) {
+		ts_err("the kernel has no BPF iterator for TCP sockets: 'snapshot' needs Linux 5.9+ (iter/tcp)");
+		err = -EOPNOTSUPP;
+	} else if (pids && btf__find_by_name_kind(vmlinux, "bpf_iter__task_file",
+						  BTF_KIND_STRUCT) < 0) {
+		ts_err("the kernel has no BPF iterator for open files: -p needs Linux 5.8+ (iter/task_file)");
+		err = -EOPNOTSUPP;
+	}
+	btf__free(vmlinux);
+	return err;
+}

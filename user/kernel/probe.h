@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Feature probes: what the running kernel has, asked before anything is
+ * loaded (from tracefs and the kernel's BTF, never from version numbers).
+ * The loader and the snapshot iterators choose their variant from these.
+ */
+#ifndef TS_PROBE_H
+#define TS_PROBE_H
+
+#include <stdbool.h>
+
+struct btf;
+
+/*
+ * Test seam (docs/DESIGN.md): TCPSCOPE_HIDE_TP=a,btf:b,classic:c makes
+ * the named tracepoints look absent, in both forms or in the one named.
+ * The probes below honour it.
+ */
+
+/* The classic tracepoint CAT:TP exists (tracefs events directory). */
+bool ts_probe__tp_classic(const char *cat, const char *tp);
+/* The tp_btf/ form of TP exists (its btf_trace_TP typedef in vmlinux). */
+bool ts_probe__tp_btf(const struct btf *vmlinux, const char *tp);
+/* Arguments of BTF tracepoint TP (without its data pointer); -1 if unknown. */
+int ts_probe__tp_btf_nargs(const struct btf *vmlinux, const char *tp);
+/*
+ * The BPF iterators the snapshot needs: iter/tcp, and iter/task_file when
+ * pids.  0, or -EOPNOTSUPP (or the BTF read's -errno) after an error line
+ * naming the kernel needed.
+ */
+int ts_probe__iterators(bool pids);
+
+#endif

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "kernel/source_live.h"
+#include "core/util/signals.h"
+#include "core/util/fmt.h"
+#include "core/util/log.h"
+
+/* Records are decoded into a batch in the ring-buffer callback and
+ * processed after the callback returns: no output from inside libbpf. */
+#define BATCH 4096
+#define BATCH_FULL 1 /* callback return: stop consuming, batch is full */
+
+struct ts_live {
+	struct ts_loader *loader;
+	struct ts_pipeline *pipe;
+	struct ring_buffer *rb;
+	struct ts_rec *batch;
+	int n;
+	uint64_t drops_seen;
+	uint64_t bad;
+};
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct ts_live *lv = ctx;
+
+	if (ts_rec_decode(data, len, &lv->batch[lv->n])) {
+		lv->bad++;
+		return 0;
+	}
+	/* The sample is consumed even when we stop here: keep it. */
+	if (++lv->n == BATCH)
+		return -BATCH_FULL;
+	return 0;
+}
+
+int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
+		 struct ts_live **out)
+{
+	struct ts_live *lv = calloc(1, sizeof(*lv));
+	int err;
+
+	if (!lv)
+		return -ENOMEM;
+	lv->loader = l;
+	lv->pipe = p;
+	lv->batch = calloc(BATCH, sizeof(*lv->batch));
+	if (!lv->batch) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	lv->rb = ring_buffer__new(ts_loader__ring_fd(l), on_sample, lv, NULL);
+	if (!lv->rb) {
+		err = -errno;
+		ts_err("cannot open the ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	*out = lv;
+	return 0;
+fail:
+	ts_live__free(lv);
+	return err;
+}
+
+static int push_batch(struct ts_live *lv)
+{
+	int err = 0;
+
+	for (int i = 0; i < lv->n && !err; i++)
+		err = ts_pipeline__push(lv->pipe, &lv->batch[i]);
+	lv->n = 0;
+	return err;
+}
+
+static int check_drops(struct ts_live *lv)
+{
+	uint64_t drops;
+	struct ts_rec r;
+
+	if (ts_loader__drops(lv->loader, &drops) || drops <= lv->drops_seen)
+		return 0;
+	ts_rec_lost(&r, ts_now_mono_ns(), drops - lv->drops_seen);
+	lv->drops_seen = drops;
+	return ts_pipeline__push(lv->pipe, &r);
+}
+
+int ts_live__poll(struct ts_live *lv, int timeout_ms)
+{
+	int total = 0, err;
+
+	err = ring_buffer__poll(lv->rb, timeout_ms);
+	/* Every record stamped before now is in the ring: tell the tracker. */
+	ts_pipeline__set_clock(lv->pipe, ts_now_mono_ns());
+	for (;;) {
+		if (err < 0 && err != -BATCH_FULL && err != -EINTR)
+			return err;
+		total += lv->n;
+		err = push_batch(lv);
+		if (err)
+			return err;
+		err = ring_buffer__consume(lv->rb);
+		if (err == 0 && lv->n == 0)
+			break;
+	}
+	err = check_drops(lv);
+	if (!err)
+		err = ts_pipeline__flush(lv->pipe);
+	return err ? err : total;
+}
+
+static int poll_once(struct ts_live *lv, int timeout_ms)
+{
+	int err = ts_live__poll(lv, timeout_ms);
+
+	/* -EPIPE: stdout's reader went away; the command ends quietly. */
+	if (err < 0 && err != -EINTR) {
+		if (err != -EPIPE)
+			ts_err("reading events failed: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ts_live__run(struct ts_live *lv, const struct ts_live_run_opts *o)
+{
+	uint64_t start = ts_now_mono_ns(), next_tick = start + o->tick_ns;
+	int err;
+
+	while (!ts_stop_requested() && !(o->stop && o->stop(o->ctx))) {
+		if (o->tick_ns && ts_now_mono_ns() >= next_tick) {
+			err = o->tick(o->ctx);
+			if (err)
+				return err;
+			next_tick += o->tick_ns;
+		}
+		err = poll_once(lv, o->poll_ms);
+		if (err)
+			return err;
+		if (o->duration_ns && ts_now_mono_ns() - start >= o->duration_ns)
+			break;
+	}
+	return poll_once(lv, 0);
+}
+
+uint64_t ts_live__bad_records(const struct ts_live *lv)
+{
+	return lv->bad;
+}
+
+void ts_live__free(struct ts_live *lv)
+{
+	if (!lv)
+		return;
+	ring_buffer__free(lv->rb);
+	free(lv->batch);
+	free(lv);
+}
