@@ -192,13 +192,16 @@ MODULES=(virtio_pci 9pnet_virtio 9p crc32c_generic nf_tables nft_numgen
 	 veth sch_tbf tcp_diag)
 
 build_initramfs() {
-	local out=$1 dir m line path name
+	local out=$1 dir m line path name keep
 	dir=$(mktemp -d "$RUN/initrd.XXXXXX")
 	mkdir -p "$dir"/{bin,dev,proc,sys,tmp,modules,newroot}
 	cp "$BUSYBOX" "$dir/bin/busybox"
 	cp "$KDIR/init" "$dir/init"
 	: >"$dir/modules/order"
-	: >"$dir/writable"
+	# Paths the guest must see even where it mounts a tmpfs (/tmp...).
+	for keep in "$SRC" "$build" "$RUN"; do
+		realpath -m "$keep"
+	done >"$dir/keep"
 	for m in "${MODULES[@]}"; do
 		while read -r line; do
 			[[ $line == insmod* ]] || continue
@@ -220,18 +223,17 @@ build_initramfs() {
 	rm -rf "$dir"
 }
 
-# The tests a kernel runs: --tests; --full: every e2e test; else the list
-# matrix.conf names: "full" is every e2e test but the benchmark harness's
-# (test_bench_*: they measure this machine and run in the host suite),
-# another name is tests/kernels/NAME.list.
+# The tests a kernel runs: --tests; else every e2e test (--full, or the
+# list "full" of matrix.conf) but those of host-only.list, which check this
+# machine rather than the kernel; else tests/kernels/NAME.list.
 tests_for() {
 	local list=$1
 	if [[ -n $tests_override ]]; then
 		echo "${tests_override//,/ }"
-	elif ((full)); then
-		(cd tests/e2e && ls test_*.py | sed 's/\.py$//' | tr '\n' ' ')
-	elif [[ $list == full ]]; then
-		(cd tests/e2e && ls test_*.py | grep -v '^test_bench_' | sed 's/\.py$//' | tr '\n' ' ')
+	elif ((full)) || [[ $list == full ]]; then
+		(cd tests/e2e && ls test_*.py | sed 's/\.py$//' |
+			grep -vxF -f <(grep -v '^#' "$KDIR/host-only.list" | awk 'NF { print $1 }') |
+			tr '\n' ' ')
 	else
 		grep -v '^#' "$KDIR/$list.list" | awk 'NF { print $1 }' | tr '\n' ' '
 	fi

@@ -37,6 +37,10 @@ def uid_of(pid):
 
 
 def run_with(caps, *args):
+    if caps:
+        # Before 5.11 BPF maps are charged to RLIMIT_MEMLOCK, which only
+        # CAP_SYS_RESOURCE may raise: these capabilities alone do not do.
+        tslib.require("memcg_accounting", "BPF memory charged to the memory cgroup")
     with tslib.Netns("caps") as ns:
         serve = servekit.Serve(*args, netns=ns, prefix=setpriv(caps))
         try:

@@ -244,6 +244,26 @@ def require_mode(args):
             require(args[i + 1] + "_variant", "the %s variant" % args[i + 1])
 
 
+def _host_only():
+    """{test: reason} of this file's tests that the kernel matrix leaves to
+    the host (tests/kernels/host-only.list, "file:test reason" lines),
+    when TS_HOST_ONLY names that list (the matrix's guests set it)."""
+    path = os.environ.get("TS_HOST_ONLY")
+    me = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    out = {}
+    if not path:
+        return out
+    with open(path) as f:
+        for line in f:
+            parts = line.split(None, 1)
+            if not parts or parts[0].startswith("#") or ":" not in parts[0]:
+                continue
+            fname, test = parts[0].split(":", 1)
+            if fname == me:
+                out[test] = parts[1].strip() if len(parts) > 1 else "host-only"
+    return out
+
+
 def main(tests):
     """Run test functions; print the closing count line; exit 0 only if
     none failed.  TS_ONLY=a,b runs only the named tests (kernel matrix)."""
@@ -253,8 +273,13 @@ def main(tests):
     if unknown:
         print("FAIL TS_ONLY: no test named %s" % ", ".join(sorted(unknown)))
         failed += 1
+    host_only = _host_only()
     for t in tests:
         if only and t.__name__ not in only:
+            continue
+        if t.__name__ in host_only:
+            skipped += 1
+            print("skip %s: host-only: %s" % (t.__name__, host_only[t.__name__]), flush=True)
             continue
         start = time.monotonic()
         try:

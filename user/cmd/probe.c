@@ -150,6 +150,8 @@ static void print_json(const struct probe_view *v, const char *release)
 	ts_jsonw__str(&w, "iterators_why", v->iter_why);
 	ts_jsonw__str(&w, "snapshot_loader", v->iter_loader);
 	ts_jsonw__bool(&w, "snapshot_cookie_helper", v->iter_cookie_helper);
+	ts_jsonw__bool(&w, "socketless_resets", v->resets && k->socketless_resets);
+	ts_jsonw__bool(&w, "memcg_accounting", k->memcg_accounting);
 	ts_jsonw__end(&w);
 }
 
@@ -169,6 +171,12 @@ static void print_text(const struct probe_view *v, const char *release)
 	       k->classic_err ? k->classic_why : "loads");
 	printf("trace loads                %s\n", v->variant);
 	printf("socket cookies as ids      %s  %s\n", yes(v->cookies), v->cookies_why);
+	printf("resets without a socket    %s  %s\n", yes(v->resets && k->socketless_resets),
+	       k->socketless_resets ? "tcp_send_reset fires for them (its own record class)" :
+				      "tcp_send_reset fires for full sockets only (before 6.10)");
+	printf("BPF memory in the memcg    %s  %s\n", yes(k->memcg_accounting),
+	       k->memcg_accounting ? "CAP_BPF + CAP_PERFMON suffice" :
+				     "charged to RLIMIT_MEMLOCK: capabilities alone need CAP_SYS_RESOURCE too");
 	printf("resets                     %s  %s\n", yes(v->resets), v->resets_why);
 	printf("SYN-ACK retransmits        %s  %s\n", yes(v->synack), v->synack_why);
 	printf("snapshot iterators         %s  %s (loader: %s, cookies: %s)\n",

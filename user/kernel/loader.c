@@ -595,6 +595,10 @@ int ts_loader__probe(struct ts_kernel_probe *p)
 		p->tp_btf[i] = ts_probe__tp_btf(vmlinux, ts_probe_tp_names[i]);
 		p->tp_classic[i] = ts_probe__tp_classic("tcp", ts_probe_tp_names[i]);
 	}
+	p->socketless_resets = btf__find_by_name_kind(vmlinux, "trace_event_raw_tcp_send_reset",
+						      BTF_KIND_STRUCT) > 0;
+	p->memcg_accounting = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER,
+						      BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
 	p->btf_err = probe_variant(TS_TP_BTF, vmlinux, p->btf_why,
 				   sizeof(p->btf_why));
 	p->classic_err = probe_variant(TS_TP_CLASSIC, vmlinux, p->classic_why,

@@ -70,6 +70,13 @@ struct ts_kernel_probe {
 	enum ts_tp_mode chosen;	 /* what --tp-mode auto loads (AUTO: none) */
 	bool tp_btf[TS_PROBE_NTP];
 	bool tp_classic[TS_PROBE_NTP];
+	/* tcp_send_reset fires without a full socket (its own record class,
+	 * trace_event_raw_tcp_send_reset, came with that: 19822a980e19). */
+	bool socketless_resets;
+	/* BPF memory is charged to the memory cgroup, not RLIMIT_MEMLOCK
+	 * (5.11; probed as libbpf does, by a helper of the same release):
+	 * without it CAP_BPF alone cannot create the maps. */
+	bool memcg_accounting;
 };
 
 /* Fills p; 0, or a negative errno when nothing can be probed (no
