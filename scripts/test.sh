@@ -4,7 +4,7 @@
 # unit and end-to-end tests, then both again under ASan+UBSan (the e2e
 # suite drives the sanitized tracer; benchmarks, soak and package tests are
 # left out there), then the fuzz targets (clang, libFuzzer) for 30 s each
-# (60 s in all), then the kernel matrix (scripts/kernel-matrix.sh: the e2e
+# (90 s in all), then the kernel matrix (scripts/kernel-matrix.sh: the e2e
 # tests on Debian's 5.10, 6.1, 6.12 and newest kernels under qemu;
 # TS_KERNEL_MATRIX=0 skips it).
 set -euo pipefail
