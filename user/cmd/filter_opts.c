@@ -37,14 +37,16 @@ static const struct argp_option options[] = {
 	{},
 };
 
+/* The --cgroup path: parsed once, it lives as long as the command. */
+static char cgroup_rel[4096];
+
 /* --cgroup: "/sys/fs/cgroup/a/b", "/a/b" or "a/b" all name /a/b. */
 static int parse_cgroup(const char *arg, struct ts_filter *f)
 {
 	const char *root = ts_cgroup_root();
-	char rel[4096], dir[4200];
+	char rel[sizeof(cgroup_rel)], dir[4200];
 	struct statfs sfs;
 	struct stat st;
-	char *copy;
 	size_t n, rl;
 
 	if (!root || statfs(root, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
@@ -63,10 +65,8 @@ static int parse_cgroup(const char *arg, struct ts_filter *f)
 		return -errno;
 	if (!S_ISDIR(st.st_mode) || statfs(dir, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return -ENOTDIR;
-	copy = strdup(rel);
-	if (!copy)
-		return -ENOMEM;
-	f->cgroup = copy; /* lives as long as the command */
+	memcpy(cgroup_rel, rel, n + 1);
+	f->cgroup = cgroup_rel;
 	f->cgroup_id = st.st_ino;
 	return 0;
 }
