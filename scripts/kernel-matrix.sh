@@ -188,7 +188,7 @@ fetch_kernel() {
 # tests use, the tbf qdisc, tcp_diag for ss).  crc32c must be loadable before nf_tables
 # (its dependency libcrc32c asks for it by name).  Built-in or absent
 # ones are skipped.
-MODULES=(virtio_pci 9pnet_virtio 9p crc32c_generic nf_tables nft_numgen
+MODULES=(virtio_pci 9pnet_virtio 9p crc32c_generic nf_tables nft_counter nft_numgen
 	 veth sch_tbf tcp_diag)
 
 build_initramfs() {
