@@ -205,7 +205,10 @@ def opens_match(ns, serve, conns):
     passive = tsnet.delta(before, after, "TcpPassiveOpens")
     got_c = total(m, "tcpscope_connections_opened_total", role="client")
     got_s = total(m, "tcpscope_connections_opened_total", role="server")
-    expect(active == conns and passive == conns,
+    # The kernel's counters are the truth serve must equal; a very slow
+    # (emulated) machine may count an extra open for a retried SYN, so
+    # only fewer than conns is wrong here (as in test_trace_counts).
+    expect(active >= conns and passive >= conns,
            "kernel counted %d/%d opens for %d connections" % (active, passive, conns))
     expect(got_c == active and got_s == passive,
            "opens %s client, %s server; TcpActiveOpens %d, TcpPassiveOpens %d"
