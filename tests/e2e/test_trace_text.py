@@ -31,12 +31,17 @@ def test_refused_connection_text():
     header, body = lines[0], lines[1:]
     expect("\033[" not in "".join(lines), "colour in a file")
     rst = [l for l in body if "RST sent" in l]
-    expect(len(rst) == 1, "reset lines: %r" % rst)
-    expect("RST sent (no socket)" in rst[0] and "in CLOSE" not in rst[0], rst[0])
-    # Local end of the reset is the closed port; no owner is known.
-    fields = rst[0].split()
-    expect(fields[1] == "-" and fields[2] == "-", "owner of a socketless reset: %r" % rst[0])
-    expect(fields[3] == "127.0.0.1:%d" % CLOSED_PORT, "reset local end %r" % fields[3])
+    if not tslib.probe().get("socketless_resets"):
+        # Before 6.10 tcp_send_reset fires only for full sockets: the
+        # refusal is seen as the client's RST received alone (the probe).
+        expect(not rst, "socketless reset lines on a kernel without them: %r" % rst)
+    else:
+        expect(len(rst) == 1, "reset lines: %r" % rst)
+        expect("RST sent (no socket)" in rst[0] and "in CLOSE" not in rst[0], rst[0])
+        # Local end of the reset is the closed port; no owner is known.
+        fields = rst[0].split()
+        expect(fields[1] == "-" and fields[2] == "-", "owner of a socketless reset: %r" % rst[0])
+        expect(fields[3] == "127.0.0.1:%d" % CLOSED_PORT, "reset local end %r" % fields[3])
     expect(any("RST received in SYN_SENT" in l for l in body), "client did not see the RST")
     expect(any("CLOSE -> SYN_SENT" in l for l in body), "no SYN_SENT line")
     # Every column starts where the header puts it (v4 addresses fit).
