@@ -16,7 +16,7 @@ def count(recs, old, new):
                and r["to"] == new)
 
 
-def check_counts(addr, mode):
+def _check_counts(addr, mode):
     with tslib.Netns("counts") as ns:
         tr = tslib.Tracer("--tp-mode", mode, netns=ns)
         try:
@@ -53,6 +53,19 @@ def check_counts(addr, mode):
     whole = [c for c in conns.values() if len(c) == 5 and c[-1]["to"] == "CLOSE"]
     expect(len(whole) >= 2 * CONNS, "%d of %d sockets seen from start to CLOSE"
            % (len(whole), 2 * CONNS))
+
+
+def check_counts(addr, mode):
+    """Once more, and only once, when the tracer itself reported lost
+    records (ring reservations the kernel refused, seen under emulation on
+    7.2): a loss is said, never silent, but the counts must then hold."""
+    try:
+        _check_counts(addr, mode)
+    except tslib.TestFailure as e:
+        if not str(e).startswith("events lost"):
+            raise
+        print("retry: the tracer reported a loss (%s)" % e)
+        _check_counts(addr, mode)
 
 
 def test_ipv4_btf():
