@@ -332,36 +332,6 @@ static void test_endpoint(void)
 }
 
 /* The golden text (tests/data/NAME; TS_UPDATE_GOLDEN=1 rewrites it). */
-static void golden(const char *got, size_t len, const char *name)
-{
-	char path[512], *want = NULL;
-	size_t wlen = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", TS_TEST_DATA, name);
-	if (getenv("TS_UPDATE_GOLDEN")) {
-		f = fopen(path, "w");
-		CHECK(f != NULL);
-		if (f) {
-			fwrite(got, 1, len, f);
-			fclose(f);
-		}
-		return;
-	}
-	f = fopen(path, "r");
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	want = calloc(1, 65536);
-	wlen = fread(want, 1, 65535, f);
-	fclose(f);
-	if (wlen != len || memcmp(want, got, len)) {
-		fprintf(stderr, "%s differs; got:\n%s\n", path, got);
-		CHECK(0);
-	}
-	free(want);
-}
-
 /*
  * Every kind of line through the text sink: a handshake, a graceful close,
  * an abortive one, a refused connect, retransmits, resets (one for no
@@ -432,7 +402,7 @@ static void trace_golden(bool compact, bool color, uint16_t columns, const char 
 	CHECK_INT(sink.ops->rec(sink.priv, &r), 0);
 	sink.ops->destroy(sink.priv);
 	fclose(f);
-	golden(buf, len, name);
+	check_golden(buf, len, name);
 	if (compact) {
 		int w = 0;
 
