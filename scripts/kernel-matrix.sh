@@ -74,6 +74,11 @@ fi
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 mkdir -p "$CACHE"
+# One run at a time owns the cache (downloads, trees, last/): others wait.
+if [[ -z $one ]]; then
+	exec 9>"$CACHE/.lock"
+	flock 9
+fi
 pids=()
 cleanup() {
 	[[ -n $one || -z $RUN ]] && return
