@@ -35,6 +35,9 @@ struct ts_rec {
 	/* Its path under the cgroup2 mount, when the source could name it;
 	 * owned by the source (live: the name cache, replay: the reader). */
 	const char *cgroup;
+	/* TS_REC_RETRANS with what the socket said (struct ts_retrans). */
+	bool has_rtx;
+	struct ts_rtx_info rtx;
 };
 
 /*
