@@ -160,6 +160,9 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 	skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	skel->rodata->retrans_has_err =
 		ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
+	skel->rodata->kernel_hz = ts_probe__kernel_hz();
+	ts_info("kernel HZ %u%s", skel->rodata->kernel_hz,
+		skel->rodata->kernel_hz ? "" : " (unknown: retransmission timeouts not shown)");
 
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)o->ring_bytes);
 	/* The per-socket map of the other variant is not used: keep it tiny. */

@@ -8,6 +8,7 @@
 #include <bpf/btf.h>
 #include "kernel/probe.h"
 #include "core/util/log.h"
+#include "core/util/hz.h"
 
 /* Entries are NAME (both forms) or btf:NAME / classic:NAME. */
 static bool tp_hidden(const char *tp, bool btf_form)
@@ -107,4 +108,24 @@ int ts_probe__iterators(bool pids)
 	}
 	btf__free(vmlinux);
 	return err;
+}
+
+/* /proc/timer_list prints the clock and jiffies (read as root). */
+uint32_t ts_probe__kernel_hz(void)
+{
+	static char buf[65536];
+	uint64_t now, jiffies;
+	ssize_t n;
+	int fd = open("/proc/timer_list", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (ts_hz__parse_timer_list(buf, &now, &jiffies))
+		return 0;
+	return ts_hz__guess(now, jiffies);
 }

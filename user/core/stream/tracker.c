@@ -13,6 +13,7 @@
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
 #include "core/stream/tracker.h"
+#include "core/stream/rtx.h"
 
 struct entry {
 	struct ts_conn c;
@@ -741,7 +742,7 @@ static int on_event(struct ts_tracker *t, const struct ts_rec *r)
 	add_mark(&e->c, r->ts_ns, (uint8_t)r->type, r->new_state, 1);
 	switch (r->type) {
 	case TS_REC_RETRANS:
-		e->c.rtx[ts_rtx_kind_of(r->new_state)]++;
+		e->c.rtx[ts_rtx__kind(r)]++;
 		break;
 	case TS_REC_RESET_SENT:
 		if (!e->c.resets_sent++)
