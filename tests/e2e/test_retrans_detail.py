@@ -107,12 +107,14 @@ def timeout_case(mode):
     tl = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
     conns = [c for c in tl if c.get("event") == "connection" and c.get("role") == "client"]
     expect(len(conns) == 1, "timeline: %d client connections" % len(conns))
-    steps = [s for s in conns[0]["steps"] if s.get("retransmit")]
-    expect(len(steps) == 4, "timeline: %d retransmission steps: %s" % (len(steps),
-                                                                      conns[0]["steps"]))
-    for s, r in zip(steps, rtx):
-        expect(s["ts_ns"] == r["ts_ns"] and s["retransmit"] == r["retransmit"],
+    steps = conns[0]["retransmissions"]
+    expect(len(steps) == 4, "timeline: %d retransmission steps: %s" % (len(steps), steps))
+    for i, (s, r) in enumerate(zip(steps, rtx)):
+        expect(s["retransmit"] == r["retransmit"] and s["state"] == r["state"],
                "timeline step %s, live record %s" % (s, r))
+        if i:
+            expect(s["since_previous_us"] == (r["ts_ns"] - rtx[i - 1]["ts_ns"]) // 1000,
+                   "since_previous_us %s" % s)
     r = tslib.run([tslib.TCPSCOPE, "report", "--timeline", cap])
     lines = [x for x in r.stdout.splitlines() if "RETRANSMIT" in x]
     expect(len(lines) == 4 and all("data 1:601 (600 B)" in x for x in lines) and

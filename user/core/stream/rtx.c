@@ -11,11 +11,13 @@
 /*
  * What the socket said as it sent the segment again.  The timer handler
  * clears icsk_pending before it retransmits (tcp_write_timer_handler()),
- * so 0 there is the retransmission timeout; a tail loss probe runs with
- * ICSK_TIME_LOSS_PROBE still set.  Otherwise the send comes from ACK
- * processing: in Recovery it is a fast retransmit (duplicate ACKs, SACK
- * or RACK's reordering timer), in Loss the rest of the window after a
- * timeout.
+ * so 0 there is the retransmission timeout.  Otherwise the send comes
+ * from ACK processing or another timer: in Recovery it is a fast
+ * retransmit (duplicate ACKs, SACK, or RACK's reordering timer), in Loss
+ * the rest of the window after a timeout.  A tail loss probe is sent only
+ * in the Open state (tcp_schedule_loss_probe() arms it there alone), by
+ * the handler of ICSK_TIME_LOSS_PROBE, which leaves icsk_pending set; the
+ * same value is armed in Recovery too, which is why the state comes first.
  */
 enum ts_rtx_reason ts_rtx__reason(const struct ts_rec *r)
 {
@@ -25,12 +27,12 @@ enum ts_rtx_reason ts_rtx__reason(const struct ts_rec *r)
 		return TS_RTXR_UNKNOWN;
 	if (x->pending == 0)
 		return TS_RTXR_RTO;
-	if (x->pending == TS_ICSK_TIME_LOSS_PROBE)
-		return TS_RTXR_TLP;
 	if (x->ca_state == TS_CA_RECOVERY)
 		return TS_RTXR_FAST;
 	if (x->ca_state == TS_CA_LOSS)
 		return TS_RTXR_AFTER_RTO;
+	if (x->pending == TS_ICSK_TIME_LOSS_PROBE)
+		return TS_RTXR_TLP;
 	return TS_RTXR_OTHER;
 }
 
@@ -195,6 +197,17 @@ size_t ts_rtx__describe(char *buf, size_t n, const struct ts_rec *r)
 	}
 #undef ADD
 	return k;
+}
+
+void ts_rtx__rec(struct ts_rec *out, const struct ts_rtx_step *s)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = TS_REC_RETRANS;
+	out->ts_ns = s->ts_ns;
+	out->old_state = s->state;
+	out->new_state = s->state;
+	out->has_rtx = true;
+	out->rtx = s->info;
 }
 
 void ts_rtx__json(struct ts_jsonw *w, const struct ts_rec *r)

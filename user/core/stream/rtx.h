@@ -54,6 +54,9 @@ const char *ts_rtx__timer_name(unsigned int pending);
  */
 size_t ts_rtx__describe(char *buf, size_t n, const struct ts_rec *r);
 
+/* The record a timeline's retransmission step was made from. */
+void ts_rtx__rec(struct ts_rec *out, const struct ts_rtx_step *s);
+
 struct ts_jsonw;
 /* "retransmit": {...} of a retransmission record with its detail. */
 void ts_rtx__json(struct ts_jsonw *w, const struct ts_rec *r);

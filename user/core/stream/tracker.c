@@ -59,6 +59,7 @@ struct ts_tracker {
 	struct pending_synack synack[SYNACK_SLOTS];
 	uint64_t recent[RECENT_SERVERS]; /* ids of the newest server conns */
 	uint32_t recent_pos;
+	uint64_t rtx_held; /* retransmission steps of the live connections */
 };
 
 const char *ts_role_name(enum ts_role r)
@@ -205,6 +206,8 @@ static void drop(struct ts_tracker *t, struct entry *e)
 	if (e->on_closed)
 		list_unlink(&t->closed, e, false);
 	t->st.live--;
+	t->rtx_held -= e->c.nrtx;
+	free(e->c.rtxs);
 	free(e);
 }
 
@@ -509,6 +512,31 @@ static void add_step(struct ts_conn *c, const struct ts_rec *r)
 	c->nsteps++;
 }
 
+/* A retransmission with its detail, in time order, within the bounds. */
+static void add_rtx_step(struct ts_tracker *t, struct ts_conn *c, const struct ts_rec *r)
+{
+	int i;
+
+	if (c->nrtx >= TS_CONN_MAX_RTX || t->rtx_held >= TS_TRACKER_MAX_RTX) {
+		c->rtx_not_kept++;
+		return;
+	}
+	if (!c->rtxs) {
+		c->rtxs = malloc(TS_CONN_MAX_RTX * sizeof(*c->rtxs));
+		if (!c->rtxs) {
+			c->rtx_not_kept++;
+			return;
+		}
+	}
+	for (i = c->nrtx; i > 0 && c->rtxs[i - 1].ts_ns > r->ts_ns; i--)
+		c->rtxs[i] = c->rtxs[i - 1];
+	c->rtxs[i].ts_ns = r->ts_ns;
+	c->rtxs[i].state = r->new_state;
+	c->rtxs[i].info = r->rtx;
+	c->nrtx++;
+	t->rtx_held++;
+}
+
 /* Keep the time of a retransmit or reset, in time order, while room lasts. */
 static void add_mark(struct ts_conn *c, uint64_t ts, uint8_t type,
 		     uint8_t state, uint32_t count)
@@ -743,6 +771,8 @@ static int on_event(struct ts_tracker *t, const struct ts_rec *r)
 	switch (r->type) {
 	case TS_REC_RETRANS:
 		e->c.rtx[ts_rtx__kind(r)]++;
+		if (r->has_rtx)
+			add_rtx_step(t, &e->c, r);
 		break;
 	case TS_REC_RESET_SENT:
 		if (!e->c.resets_sent++)
@@ -874,6 +904,7 @@ void ts_tracker__free(struct ts_tracker *t)
 		struct entry *e = t->lru.head;
 
 		t->lru.head = e->lru_next;
+		free(e->c.rtxs);
 		free(e);
 	}
 	free(t->buckets);

@@ -77,6 +77,21 @@ struct ts_mark {
 	uint16_t count; /* > 1: SYN-ACK retransmits joined from the request */
 };
 
+/*
+ * A retransmission with what the socket said (the record's detail): a
+ * timed step of the connection's timeline.  At most TS_CONN_MAX_RTX a
+ * connection and TS_TRACKER_MAX_RTX in the whole tracker are kept; the
+ * counts stay exact beyond.
+ */
+#define TS_CONN_MAX_RTX 64
+#define TS_TRACKER_MAX_RTX (1u << 18)
+
+struct ts_rtx_step {
+	uint64_t ts_ns;
+	uint8_t state; /* the socket's state */
+	struct ts_rtx_info info;
+};
+
 struct ts_conn {
 	uint64_t id;
 	uint32_t netns;
@@ -122,6 +137,11 @@ struct ts_conn {
 	uint8_t nsteps;
 	uint8_t steps_dropped; /* steps beyond TS_CONN_MAX_STEPS */
 	struct ts_step steps[TS_CONN_MAX_STEPS + 1];
+
+	/* Retransmission steps, in time order (NULL until the first). */
+	struct ts_rtx_step *rtxs;
+	uint16_t nrtx;
+	uint32_t rtx_not_kept; /* beyond the bounds above */
 
 	uint8_t nmarks;		/* in time order */
 	uint16_t marks_dropped; /* beyond TS_CONN_MAX_MARKS */
