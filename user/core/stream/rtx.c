@@ -3,6 +3,35 @@
 #include <string.h>
 #include "core/stream/rtx.h"
 #include "core/util/jsonw.h"
+#include "core/stream/states.h"
+
+const char *ts_rtx_name(enum ts_rtx_kind k)
+{
+	static const char *const names[TS_RTX_KINDS] = {
+		[TS_RTX_SYN] = "syn",
+		[TS_RTX_SYNACK] = "synack",
+		[TS_RTX_DATA] = "data",
+		[TS_RTX_FIN] = "fin",
+	};
+
+	return (unsigned int)k < TS_RTX_KINDS ? names[k] : "?";
+}
+
+enum ts_rtx_kind ts_rtx_kind_of(unsigned int state)
+{
+	switch (state) {
+	case TS_SYN_SENT:
+		return TS_RTX_SYN;
+	case TS_SYN_RECV:
+		return TS_RTX_SYNACK;
+	case TS_FIN_WAIT1:
+	case TS_CLOSING:
+	case TS_LAST_ACK:
+		return TS_RTX_FIN;
+	default:
+		return TS_RTX_DATA;
+	}
+}
 
 #define TCPHDR_FIN 0x01
 #define TCPHDR_SYN 0x02

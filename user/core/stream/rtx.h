@@ -12,7 +12,25 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/stream/record.h"
-#include "core/stream/tracker.h"
+
+enum ts_rtx_kind {
+	TS_RTX_SYN = 0, /* in SYN_SENT */
+	TS_RTX_SYNACK,	/* SYN-ACK from the listener's request (or SYN_RECV) */
+	TS_RTX_DATA,	/* in ESTABLISHED or CLOSE_WAIT */
+	TS_RTX_FIN,	/* in FIN_WAIT1, CLOSING or LAST_ACK */
+	TS_RTX_KINDS,
+};
+
+/* A retransmission kept as a step of its connection's timeline. */
+struct ts_rtx_step {
+	uint64_t ts_ns;
+	uint8_t state; /* the socket's state */
+	struct ts_rtx_info info;
+};
+
+const char *ts_rtx_name(enum ts_rtx_kind k);
+/* The kind of a retransmission made in state (the record's state). */
+enum ts_rtx_kind ts_rtx_kind_of(unsigned int state);
 
 enum ts_rtx_reason {
 	TS_RTXR_UNKNOWN = 0, /* no detail (an old capture, a SYN-ACK) */

@@ -13,7 +13,6 @@
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
 #include "core/stream/tracker.h"
-#include "core/stream/rtx.h"
 
 struct entry {
 	struct ts_conn c;
@@ -95,34 +94,6 @@ const char *ts_close_name(enum ts_close_kind k)
 		return "timeout";
 	default:
 		return "open";
-	}
-}
-
-const char *ts_rtx_name(enum ts_rtx_kind k)
-{
-	static const char *const names[TS_RTX_KINDS] = {
-		[TS_RTX_SYN] = "syn",
-		[TS_RTX_SYNACK] = "synack",
-		[TS_RTX_DATA] = "data",
-		[TS_RTX_FIN] = "fin",
-	};
-
-	return (unsigned int)k < TS_RTX_KINDS ? names[k] : "?";
-}
-
-enum ts_rtx_kind ts_rtx_kind_of(unsigned int state)
-{
-	switch (state) {
-	case TS_SYN_SENT:
-		return TS_RTX_SYN;
-	case TS_SYN_RECV:
-		return TS_RTX_SYNACK;
-	case TS_FIN_WAIT1:
-	case TS_CLOSING:
-	case TS_LAST_ACK:
-		return TS_RTX_FIN;
-	default:
-		return TS_RTX_DATA;
 	}
 }
 

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "core/stream/record.h"
+#include "core/stream/rtx.h"
 
 /* Room for every transition TCP makes in one life plus an inferred one. */
 #define TS_CONN_MAX_STEPS 12
@@ -36,14 +37,6 @@ enum ts_close_kind {
 	TS_CLOSE_RESET_RECEIVED, /* the peer aborted with RST */
 	TS_CLOSE_REFUSED,	/* RST answered our SYN */
 	TS_CLOSE_TIMEOUT,	/* handshake never completed, or retries ran out */
-};
-
-enum ts_rtx_kind {
-	TS_RTX_SYN = 0, /* in SYN_SENT */
-	TS_RTX_SYNACK,	/* SYN-ACK from the listener's request (or SYN_RECV) */
-	TS_RTX_DATA,	/* in ESTABLISHED or CLOSE_WAIT */
-	TS_RTX_FIN,	/* in FIN_WAIT1, CLOSING or LAST_ACK */
-	TS_RTX_KINDS,
 };
 
 /* ts_step.flags */
@@ -85,12 +78,6 @@ struct ts_mark {
  */
 #define TS_CONN_MAX_RTX 64
 #define TS_TRACKER_MAX_RTX (1u << 18)
-
-struct ts_rtx_step {
-	uint64_t ts_ns;
-	uint8_t state; /* the socket's state */
-	struct ts_rtx_info info;
-};
 
 struct ts_conn {
 	uint64_t id;
@@ -191,8 +178,5 @@ void ts_tracker__free(struct ts_tracker *t);
 
 const char *ts_role_name(enum ts_role r);
 const char *ts_close_name(enum ts_close_kind k);
-const char *ts_rtx_name(enum ts_rtx_kind k);
-/* The kind of a retransmission made in state (the record's state). */
-enum ts_rtx_kind ts_rtx_kind_of(unsigned int state);
 
 #endif
