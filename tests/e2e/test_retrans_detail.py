@@ -20,6 +20,7 @@ import os
 import json
 import subprocess
 
+import test_json_schema
 import tslib
 import tsnet
 from tslib import expect
@@ -103,7 +104,11 @@ def timeout_case(mode):
            "first interval %d ms, RTO then %d us doubled" %
            (gaps[0] // 10**6, rto[0]["retransmit"]["rto_us"]))
     # The same story in the timeline of the capture: a step each.
+    # Both streams as the schema describes them.
+    with open(tr.out) as f:
+        test_json_schema.validate_stream(f.read(), "trace", "events")
     r = tslib.run([tslib.TCPSCOPE, "report", "--timeline", "--json", cap])
+    test_json_schema.validate_stream(r.stdout, "report", "timeline")
     tl = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
     conns = [c for c in tl if c.get("event") == "connection" and c.get("role") == "client"]
     expect(len(conns) == 1, "timeline: %d client connections" % len(conns))
