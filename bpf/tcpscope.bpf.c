@@ -598,13 +598,42 @@ static __always_inline void sk_tuple(const struct sock *sk, bool typed,
 	}
 }
 
+/*
+ * Set once a socket-storage allocation has failed in this run.  Kernels
+ * since 6.15 may refuse one rather than wait (local storage and its
+ * allocations use resilient locks and allocators that give up under
+ * contention: seen as lost state events on 7.2 under emulation); such a
+ * connection is then kept in conn_lru, by socket cookie, instead of being
+ * lost.  While this is 0 the one storage lookup below is the whole cost.
+ */
+__u32 storage_fallback = 0;
+/* Tests only (TCPSCOPE_TEST_NO_STORAGE): every allocation "fails". */
+const volatile bool test_no_storage = false;
+
 static __always_inline struct conn *btf_conn(const struct sock *sk,
 					     bool create, __u8 *flags)
 {
-	struct conn *c;
+	__u64 get = create ? BPF_SK_STORAGE_GET_F_CREATE : 0;
+	struct conn *c, zero = {};
+	__u64 cookie;
 
-	c = bpf_sk_storage_get(&conn_store, (struct sock *)sk, 0,
-			       create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	/* After a failure, look in both places before creating in either. */
+	if (storage_fallback || test_no_storage)
+		get = 0;
+	c = bpf_sk_storage_get(&conn_store, (struct sock *)sk, 0, get);
+	if (!c && storage_fallback) {
+		cookie = bpf_get_socket_cookie((struct sock *)sk);
+		c = bpf_map_lookup_elem(&conn_lru, &cookie);
+		if (!c && create && !test_no_storage)
+			c = bpf_sk_storage_get(&conn_store, (struct sock *)sk,
+					       0, BPF_SK_STORAGE_GET_F_CREATE);
+	}
+	if (!c && create) {
+		storage_fallback = 1;
+		cookie = bpf_get_socket_cookie((struct sock *)sk);
+		bpf_map_update_elem(&conn_lru, &cookie, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&conn_lru, &cookie);
+	}
 	if (c && !c->id) {
 		c->id = bpf_get_socket_cookie((struct sock *)sk);
 		/* A child born early already has its owner and first record. */
@@ -635,7 +664,7 @@ int BPF_PROG(btf_state, const struct sock *sk, const int oldstate,
 		return 0;
 	c = btf_conn(sk, true, &flags);
 	if (!c) {
-		/* No storage (allocation failed): the event is lost, say so. */
+		/* No storage and no room in conn_lru: lost, say so. */
 		count_drop();
 		return 0;
 	}

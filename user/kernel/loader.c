@@ -41,6 +41,9 @@ struct prog_desc {
 	struct bpf_link **(*link)(struct tcpscope_bpf *s);
 };
 
+/* Connections the btf variant can keep outside socket storage. */
+#define TS_STORAGE_FALLBACK_MAX 8192
+
 #define PROG(name)                                                            \
 	static struct bpf_program *get_##name(struct tcpscope_bpf *s)         \
 	{                                                                     \
@@ -164,10 +167,16 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 	ts_info("kernel HZ %u%s", skel->rodata->kernel_hz,
 		skel->rodata->kernel_hz ? "" : " (unknown: retransmission timeouts not shown)");
 
+	/* Tests only: the btf variant as if socket storage were refused. */
+	skel->rodata->test_no_storage = getenv("TCPSCOPE_TEST_NO_STORAGE") != NULL;
+
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)o->ring_bytes);
-	/* The per-socket map of the other variant is not used: keep it tiny. */
+	/*
+	 * The btf variant keeps connections in socket storage; conn_lru holds
+	 * only those whose storage the kernel refused (btf_conn()).
+	 */
 	if (!err && mode == TS_TP_BTF)
-		err = bpf_map__set_max_entries(skel->maps.conn_lru, 1);
+		err = bpf_map__set_max_entries(skel->maps.conn_lru, TS_STORAGE_FALLBACK_MAX);
 	if (err)
 		return err;
 	return choose_programs(skel, o->mode, mode, vmlinux);
