@@ -518,6 +518,22 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 			   in_old, old, new, flags | TS_F_STATS);
 		read_stats(&r->st, sk, typed);
 		bpf_ringbuf_submit(r, submit_flags());
+	} else if (old == TS_SYN_RECV && new == TS_ESTABLISHED) {
+		/* A passive handshake completes: what the child knows of it. */
+		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+		struct ts_state_hs *h;
+
+		h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
+		if (!h) {
+			count_drop();
+			return 0;
+		}
+		fill_event(&h->ev, TS_REC_STATE, t, netns, c, c->id, ts, in_old,
+			   old, new, flags);
+		h->ev.detail = TS_DET_HS;
+		h->hs.synack_rtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+		h->hs.synack_retrans = BPF_CORE_READ(tp, total_retrans);
+		bpf_ringbuf_submit(h, submit_flags());
 	} else {
 		struct ts_event *e;
 
@@ -530,6 +546,34 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 			   old, new, flags);
 		bpf_ringbuf_submit(e, submit_flags());
 	}
+	return 0;
+}
+
+/*
+ * A SYN-ACK sent again, with when the first one left: the server's
+ * handshake is measured from there (the SYN arrived microseconds before).
+ */
+static __always_inline int emit_synack(const struct tuple *t, __u32 netns,
+				       const struct conn *c,
+				       const struct request_sock *req)
+{
+	const struct tcp_request_sock *treq = (const void *)req;
+	struct ts_synack_retrans *r;
+
+	if (!filter_owner(c))
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop();
+		return 0;
+	}
+	fill_event(&r->ev, TS_REC_SYNACK_RETRANS, t, netns, c, 0,
+		   bpf_ktime_get_ns(), 0, TS_SYN_RECV, TS_SYN_RECV, 0);
+	r->ev.detail = TS_DET_SYNACK;
+	r->info.first_synack_ns = BPF_CORE_READ(treq, snt_synack) * 1000;
+	r->info.num_retrans = BPF_CORE_READ(req, num_retrans);
+	r->info.pad = 0;
+	bpf_ringbuf_submit(r, submit_flags());
 	return 0;
 }
 
@@ -718,8 +762,7 @@ int BPF_PROG(btf_synack, const struct sock *sk, const struct request_sock *req)
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, false, &flags);
-	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns,
-			   synack_owner(c, netns, &t, &tmp), 0, TS_SYN_RECV);
+	return emit_synack(&t, netns, synack_owner(c, netns, &t, &tmp), req);
 }
 
 SEC("tp_btf/tcp_receive_reset")
@@ -1005,7 +1048,6 @@ int tp_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 	netns = sk_netns(sk, false);
 	if (!filter_tuple(&t, netns))
 		return 0;
-	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns,
-			   synack_owner(classic_conn(sk), netns, &t, &tmp), 0,
-			   TS_SYN_RECV);
+	return emit_synack(&t, netns, synack_owner(classic_conn(sk), netns, &t, &tmp),
+			   (const struct request_sock *)req);
 }

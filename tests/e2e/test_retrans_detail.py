@@ -15,10 +15,14 @@ server namespace's INPUT hook drop what the client sends.
   numgen); the retransmissions the tracer calls fast retransmits are as many
   as the kernel's TcpExtTCPFastRetrans delta, those it calls recovery after
   a timeout as many as TcpExtTCPSlowStartRetrans, and the segments of all
-  of them add up to TcpRetransSegs."""
+  of them add up to TcpRetransSegs.
+- server handshake: the client's ACKs dropped in the server's INPUT hook
+  for 1.2 s (the SYN-ACK is sent again): the server's handshake, counted
+  from its first SYN-ACK, lasts at least the 1.2 s."""
 import os
 import json
 import subprocess
+import time
 
 import test_json_schema
 import tslib
@@ -171,6 +175,60 @@ def fast_case(mode):
                <= size * chunks + 1, "segment %s" % d)
 
 
+def synack_case(mode):
+    """The server's handshake counts from its first SYN-ACK: the client's
+    ACKs are dropped in the server's INPUT hook for 1.2 s (its SYN-ACK is
+    sent again after 1 s), so the server's handshake lasts at least that;
+    the child socket alone would say microseconds."""
+    tslib.require("synack_retransmits")
+    delay = 1.2
+    with tslib.Netns("rsc") as cns, tslib.Netns("rss") as sns:
+        tslib.veth(cns, sns)
+        tsnet.wait_path(cns, SRV)
+        tr = tslib.Tracer("--tp-mode", mode, "--timeline", netns=sns)
+        cli = None
+        try:
+            srv = tslib.Server(sns, "--addr", SRV, "--mode", "client-close")
+            before = tsnet.nstat(sns)
+            with tsnet.InputDrop(sns, srv.port, ["tcp", "flags", "&", "(syn|ack)", "==",
+                                                 "ack"]) as drop:
+                cli = cns.popen(["python3", tslib.TCPKIT, "client", "--addr", SRV,
+                                 "--port", str(srv.port), "--mode", "client-close",
+                                 "--timeout", "20"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                # From the first dropped ACK (microseconds after the first
+                # SYN-ACK) the handshake is held for delay seconds.
+                tslib.wait_until(lambda: drop.dropped() >= 1, 10 * tslib.TIME_SCALE,
+                                 "the client's first ACK dropped")
+                time.sleep(delay)
+            cli.wait(timeout=30 * tslib.TIME_SCALE)
+            expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
+            expect(srv.wait() == 0, "server failed")
+            after = tsnet.nstat(sns)
+            recs = tr.stop()
+        finally:
+            tr.kill()
+            if cli and cli.poll() is None:
+                cli.kill()
+    lost = sum(r.get("lost", 0) for r in recs if r.get("event") == "summary")
+    if lost:
+        raise ReportedLoss("%d records lost" % lost)
+    conns = [c for c in recs if c.get("event") == "connection" and c["role"] == "server"]
+    expect(len(conns) == 1, "%d server connections" % len(conns))
+    c = conns[0]
+    segs = tsnet.delta(before, after, "TcpRetransSegs")
+    expect(c["retransmits"]["synack"] >= 1, "no SYN-ACK retransmission: %s" % c["retransmits"])
+    expect(segs >= c["retransmits"]["synack"], "TcpRetransSegs %d" % segs)
+    expect(c["handshake_from"] == "first_synack", "handshake from %s (%s)" %
+           (c["handshake_from"], c["handshake_unknown"]))
+    expect(c["handshake_us"] >= delay * 1e6,
+           "server handshake %s us, the ACKs were held %.1f s" % (c["handshake_us"], delay))
+    expect(c["handshake_us"] < (delay + 5) * 1e6 * tslib.TIME_SCALE,
+           "server handshake %s us: far beyond the hold" % c["handshake_us"])
+    print("server handshake %.3f s (ACKs held %.1f s), %d SYN-ACK retransmissions"
+          % (c["handshake_us"] / 1e6, delay, c["retransmits"]["synack"]))
+
+
 def once_more_on_loss(fn, mode):
     try:
         fn(mode)
@@ -195,5 +253,14 @@ def test_fast_classic():
     once_more_on_loss(fast_case, "classic")
 
 
+def test_synack_handshake_btf():
+    once_more_on_loss(synack_case, "btf")
+
+
+def test_synack_handshake_classic():
+    once_more_on_loss(synack_case, "classic")
+
+
 if __name__ == "__main__":
-    tslib.main([test_timeout_btf, test_timeout_classic, test_fast_btf, test_fast_classic])
+    tslib.main([test_timeout_btf, test_timeout_classic, test_fast_btf, test_fast_classic,
+                test_synack_handshake_btf, test_synack_handshake_classic])

@@ -75,7 +75,7 @@ static const char *close_color(enum ts_close_kind k)
 
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 {
-	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[32], life[32], pct[32];
+	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[64], life[32], pct[32];
 	char owner[2 * TS_ESC_LEN(TS_COMM_LEN) + 64];
 	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	char lcomm[TS_ESC_LEN(TS_COMM_LEN)];
@@ -90,6 +90,11 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 		fmt_ms(hs, sizeof(hs), (uint64_t)c->handshake_ns);
 	else
 		snprintf(hs, sizeof(hs), "-");
+	/* A server's handshake counts from its first SYN-ACK: say so. */
+	if (c->hs_basis == TS_HS_FIRST_SYNACK || c->hs_basis == TS_HS_SYNACK_RTT)
+		snprintf(hs + strlen(hs), sizeof(hs) - strlen(hs), "%s",
+			 c->hs_basis == TS_HS_FIRST_SYNACK ? " (from the first SYN-ACK)" :
+							    " (SYN-ACK round trip)");
 	fmt_ms(life, sizeof(life), c->lifetime_ns);
 	if (p >= 0)
 		snprintf(pct, sizeof(pct), "%.2f%%", p);
@@ -143,7 +148,7 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 		fputc('\n', f);
 	}
 	if (c->joined_late || c->gaps || c->lost_events || c->evicted ||
-	    c->steps_dropped || c->rtx_not_kept) {
+	    c->steps_dropped || c->rtx_not_kept || ts_hs_basis_why(c->hs_basis)) {
 		fprintf(f, "  note:");
 		if (c->joined_late)
 			fprintf(f, " joined late (began before tracing or its first events were lost);");
@@ -157,6 +162,8 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 			fprintf(f, " %u step(s) not kept;", c->steps_dropped);
 		if (c->rtx_not_kept)
 			fprintf(f, " %u retransmission step(s) not kept;", c->rtx_not_kept);
+		if (ts_hs_basis_why(c->hs_basis))
+			fprintf(f, " handshake time unknown: %s;", ts_hs_basis_why(c->hs_basis));
 		fputc('\n', f);
 	}
 }
@@ -267,6 +274,14 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 		ts_jsonw__u64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
 	else
 		ts_jsonw__null(&w, "handshake_us");
+	if (ts_hs_basis_name(c->hs_basis))
+		ts_jsonw__str(&w, "handshake_from", ts_hs_basis_name(c->hs_basis));
+	else
+		ts_jsonw__null(&w, "handshake_from");
+	if (ts_hs_basis_why(c->hs_basis))
+		ts_jsonw__str(&w, "handshake_unknown", ts_hs_basis_why(c->hs_basis));
+	else
+		ts_jsonw__null(&w, "handshake_unknown");
 	ts_jsonw__u64(&w, "lifetime_us", c->lifetime_ns / 1000);
 	ts_jsonw__object_begin(&w, "retransmits");
 	for (int k = 0; k < TS_RTX_KINDS; k++)

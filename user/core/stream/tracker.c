@@ -36,6 +36,7 @@ struct pending_synack {
 	uint32_t netns;
 	uint32_t count;
 	uint64_t ts_ns;
+	uint64_t first_synack_ns; /* from the records' detail, 0 unknown */
 	uint8_t saddr[TS_ADDR_LEN];
 	uint8_t daddr[TS_ADDR_LEN];
 };
@@ -72,6 +73,34 @@ const char *ts_role_name(enum ts_role r)
 		return "listener";
 	default:
 		return "unknown";
+	}
+}
+
+const char *ts_hs_basis_name(enum ts_hs_basis b)
+{
+	switch (b) {
+	case TS_HS_SYN:
+		return "syn";
+	case TS_HS_FIRST_SYNACK:
+		return "first_synack";
+	case TS_HS_SYNACK_RTT:
+		return "synack_rtt";
+	default:
+		return NULL;
+	}
+}
+
+const char *ts_hs_basis_why(enum ts_hs_basis b)
+{
+	switch (b) {
+	case TS_HS_UNKNOWN_RETRANS:
+		return "the SYN-ACK was sent again and no record told when the first one left";
+	case TS_HS_UNKNOWN_NO_SAMPLE:
+		return "the kernel took no round trip of the SYN-ACK (SYN cookies?)";
+	case TS_HS_UNKNOWN_NO_DETAIL:
+		return "the record of the handshake's end says nothing of the SYN-ACK (older tcpscope)";
+	default:
+		return NULL;
 	}
 }
 
@@ -361,15 +390,39 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 		set_label(c, &c->steps[i], c->ended && i == c->nsteps - 1);
 
 	c->handshake_ns = -1;
+	c->hs_basis = TS_HS_NONE;
 	if (c->role == TS_ROLE_CLIENT) {
 		a = find_step(c, TS_CLOSE, TS_SYN_SENT);
 		b = find_step(c, TS_SYN_SENT, TS_ESTABLISHED);
-	} else {
-		a = find_step(c, TS_LISTEN, TS_SYN_RECV);
+		if (a && b && b->ts_ns >= a->ts_ns) {
+			c->handshake_ns = (int64_t)(b->ts_ns - a->ts_ns);
+			c->hs_basis = TS_HS_SYN;
+		}
+	} else if (c->role == TS_ROLE_SERVER) {
+		/*
+		 * The server's socket is born at the final ACK: LISTEN ->
+		 * SYN_RECV to ESTABLISHED is microseconds of the kernel's
+		 * work, not the handshake.  It counts from the first SYN-ACK
+		 * (the SYN came microseconds before it): exactly when a
+		 * SYN-ACK retransmission told when the first one left, else the
+		 * kernel's round trip of the one SYN-ACK.  Otherwise unknown.
+		 */
 		b = find_step(c, TS_SYN_RECV, TS_ESTABLISHED);
+		if (!b)
+			;
+		else if (c->first_synack_ns && b->ts_ns >= c->first_synack_ns) {
+			c->handshake_ns = (int64_t)(b->ts_ns - c->first_synack_ns);
+			c->hs_basis = TS_HS_FIRST_SYNACK;
+		} else if (c->has_hs && !c->hs.synack_retrans && c->hs.synack_rtt_us) {
+			c->handshake_ns = (int64_t)c->hs.synack_rtt_us * 1000;
+			c->hs_basis = TS_HS_SYNACK_RTT;
+		} else if (c->has_hs) {
+			c->hs_basis = c->hs.synack_retrans ? TS_HS_UNKNOWN_RETRANS :
+							     TS_HS_UNKNOWN_NO_SAMPLE;
+		} else {
+			c->hs_basis = TS_HS_UNKNOWN_NO_DETAIL;
+		}
 	}
-	if (a && b && b->ts_ns >= a->ts_ns)
-		c->handshake_ns = (int64_t)(b->ts_ns - a->ts_ns);
 	if (c->nsteps)
 		c->start_ns = c->steps[0].ts_ns < c->start_ns ?
 				      c->steps[0].ts_ns : c->start_ns;
@@ -583,6 +636,7 @@ static void join_synack(struct ts_tracker *t, struct ts_conn *c)
 
 		if (same_tuple(p, &key)) {
 			c->rtx[TS_RTX_SYNACK] += p->count;
+			c->first_synack_ns = p->first_synack_ns;
 			add_mark(c, p->ts_ns, TS_REC_SYNACK_RETRANS, TS_SYN_RECV,
 				 p->count);
 			p->used = false;
@@ -610,6 +664,10 @@ static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
 
 		if (e && e->c.start_ns >= r->ts_ns && conn_matches(&e->c, r)) {
 			e->c.rtx[TS_RTX_SYNACK]++;
+			if (r->has_synack && r->synack.first_synack_ns &&
+			    (!e->c.first_synack_ns ||
+			     r->synack.first_synack_ns < e->c.first_synack_ns))
+				e->c.first_synack_ns = r->synack.first_synack_ns;
 			add_mark(&e->c, r->ts_ns, TS_REC_SYNACK_RETRANS,
 				 TS_SYN_RECV, 1);
 			return;
@@ -619,6 +677,9 @@ static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
 		p = &t->synack[(h + i) & (SYNACK_SLOTS - 1)];
 		if (same_tuple(p, r)) {
 			p->count++;
+			if (r->has_synack && r->synack.first_synack_ns &&
+			    (!p->first_synack_ns || r->synack.first_synack_ns < p->first_synack_ns))
+				p->first_synack_ns = r->synack.first_synack_ns;
 			return;
 		}
 		if (!p->used) {
@@ -639,6 +700,7 @@ static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
 		.netns = r->netns,
 		.count = 1,
 		.ts_ns = r->ts_ns,
+		.first_synack_ns = r->has_synack ? r->synack.first_synack_ns : 0,
 	};
 	memcpy(victim->saddr, r->saddr, TS_ADDR_LEN);
 	memcpy(victim->daddr, r->daddr, TS_ADDR_LEN);
@@ -700,6 +762,10 @@ static int on_state(struct ts_tracker *t, const struct ts_rec *r)
 	if (r->has_stats) {
 		e->c.has_stats = true;
 		e->c.st = r->st;
+	}
+	if (r->has_hs) {
+		e->c.has_hs = true;
+		e->c.hs = r->hs;
 	}
 	if (r->old_state == TS_LISTEN && r->new_state == TS_SYN_RECV)
 		e->want_synack = true;

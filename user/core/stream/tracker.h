@@ -39,6 +39,17 @@ enum ts_close_kind {
 	TS_CLOSE_TIMEOUT,	/* handshake never completed, or retries ran out */
 };
 
+/* What a connection's handshake time is measured from (or why it is not). */
+enum ts_hs_basis {
+	TS_HS_NONE = 0,		/* no complete handshake */
+	TS_HS_SYN,		/* client: from its SYN (CLOSE -> SYN_SENT) */
+	TS_HS_FIRST_SYNACK,	/* server: from the first SYN-ACK (a retransmission told it) */
+	TS_HS_SYNACK_RTT,	/* server: the kernel's round trip of its one SYN-ACK */
+	TS_HS_UNKNOWN_RETRANS,	/* server: SYN-ACK sent again, the first sending not seen */
+	TS_HS_UNKNOWN_NO_SAMPLE, /* server: the kernel took no SYN-ACK round trip */
+	TS_HS_UNKNOWN_NO_DETAIL, /* server: the record says nothing (older capture) */
+};
+
 /* ts_step.flags */
 enum ts_step_flags {
 	TS_STEP_INFERRED = 1 << 0, /* not reported by the kernel: deduced */
@@ -109,6 +120,12 @@ struct ts_conn {
 	uint64_t start_ns; /* first step (or record) */
 	uint64_t end_ns;   /* CLOSE, or the last record if still open */
 	int64_t handshake_ns; /* -1 when there was no complete handshake */
+	enum ts_hs_basis hs_basis; /* where handshake_ns counts from, or why -1 */
+	/* Server: when its first SYN-ACK left (from a SYN-ACK retransmission
+	 * record; 0 unknown), and what the child said at ESTABLISHED. */
+	uint64_t first_synack_ns;
+	bool has_hs;
+	struct ts_hs_info hs;
 	uint64_t lifetime_ns;
 
 	uint32_t rtx[TS_RTX_KINDS];
@@ -177,6 +194,10 @@ void ts_tracker__get_stats(const struct ts_tracker *t,
 void ts_tracker__free(struct ts_tracker *t);
 
 const char *ts_role_name(enum ts_role r);
+/* JSON "handshake_from" ("syn", "first_synack", "synack_rtt"; NULL when
+ * unknown) and the sentence that says why it is unknown (NULL if known). */
+const char *ts_hs_basis_name(enum ts_hs_basis b);
+const char *ts_hs_basis_why(enum ts_hs_basis b);
 const char *ts_close_name(enum ts_close_kind k);
 
 #endif
