@@ -120,11 +120,19 @@ uint32_t ts_probe__kernel_hz(void)
 
 	if (fd < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+	/* A seq_file hands out a page or so a read(): read to the end. */
+	size_t len = 0;
+
+	while (len < sizeof(buf) - 1) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
 	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
+	buf[len] = '\0';
 	if (ts_hz__parse_timer_list(buf, &now, &jiffies))
 		return 0;
 	return ts_hz__guess(now, jiffies);
