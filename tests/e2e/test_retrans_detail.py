@@ -4,7 +4,8 @@
 
 Client and server in two namespaces joined by veth; nftables rules in the
 server namespace's INPUT hook drop what the client sends.
-- timeout: the client's one data segment is dropped four times, then the
+- timeout: the client's one data segment is dropped four times (or more
+  on a slow machine), then the
   rule goes: four retransmissions (a tail loss probe, where the kernel
   sends one, then timeouts), each of the segment 1:601 (sequence numbers
   relative to the ISN), timeouts numbered 1, 2, 3 with backoff 0, 1, 2,
@@ -12,10 +13,11 @@ server namespace's INPUT hook drop what the client sends.
   many as the kernel's TcpRetransSegs delta.  The timeline (report
   --timeline of the capture written at the same time) has one step for each.
 - fast retransmit: a bulk transfer loses one data segment in 40 (nft
-  numgen); the retransmissions the tracer calls fast retransmits are as many
-  as the kernel's TcpExtTCPFastRetrans delta, those it calls recovery after
-  a timeout as many as TcpExtTCPSlowStartRetrans, and the segments of all
-  of them add up to TcpRetransSegs.
+  numgen); the segments of the retransmissions the tracer calls fast
+  retransmits are as many as the kernel's TcpExtTCPFastRetrans delta, those
+  of the ones it calls recovery after a timeout as many as
+  TcpExtTCPSlowStartRetrans (both count segments), and all of them add up
+  to TcpRetransSegs.
 - server handshake: the client's ACKs dropped in the server's INPUT hook
   for 1.2 s (the SYN-ACK is sent again): the server's handshake, counted
   from its first SYN-ACK, lasts at least the 1.2 s."""
@@ -75,8 +77,11 @@ def timeout_case(mode):
                 cli.kill()
     rtx = rtx_of(recs)
     segs = tsnet.delta(before, after, "TcpRetransSegs")
-    expect(len(rtx) == segs == 4,
-           "%d retransmit records, TcpRetransSegs delta %d (4 drops)" % (len(rtx), segs))
+    # Four drops at least: a slow machine (emulation) may drop one more
+    # before the rule is gone; each retransmission is one segment here.
+    n = len(rtx)
+    expect(n == segs >= 4, "%d retransmit records, TcpRetransSegs delta %d (4 drops or more)"
+           % (n, segs))
     # A tail loss probe comes first where the kernel sends one (the socket
     # decides: tcp_early_retrans), then the timeouts.
     first = 1 if rtx[0]["retransmit"]["reason"] == "tlp" else 0
@@ -117,7 +122,7 @@ def timeout_case(mode):
     conns = [c for c in tl if c.get("event") == "connection" and c.get("role") == "client"]
     expect(len(conns) == 1, "timeline: %d client connections" % len(conns))
     steps = conns[0]["retransmissions"]
-    expect(len(steps) == 4, "timeline: %d retransmission steps: %s" % (len(steps), steps))
+    expect(len(steps) == n, "timeline: %d retransmission steps: %s" % (len(steps), steps))
     for i, (s, r) in enumerate(zip(steps, rtx)):
         expect(s["retransmit"] == r["retransmit"] and s["state"] == r["state"],
                "timeline step %s, live record %s" % (s, r))
@@ -126,7 +131,7 @@ def timeout_case(mode):
                    "since_previous_us %s" % s)
     r = tslib.run([tslib.TCPSCOPE, "report", "--timeline", cap])
     lines = [x for x in r.stdout.splitlines() if "RETRANSMIT" in x]
-    expect(len(lines) == 4 and all("data 1:601 (600 B)" in x for x in lines) and
+    expect(len(lines) == n and all("data 1:601 (600 B)" in x for x in lines) and
            sum("timeout #" in x for x in lines) == len(rto),
            "timeline text: %s" % r.stdout)
 
@@ -152,20 +157,24 @@ def fast_case(mode):
         finally:
             tr.kill()
     rtx = rtx_of(recs)
-    by = {}
+    # The kernel counts segments (tcp_skb_pcount), and a retransmitted
+    # skb may hold several where sending was slow enough to coalesce.
+    by, segs_by = {}, {}
     for r in rtx:
-        by[r["retransmit"]["reason"]] = by.get(r["retransmit"]["reason"], 0) + 1
+        why = r["retransmit"]["reason"]
+        by[why] = by.get(why, 0) + 1
+        segs_by[why] = segs_by.get(why, 0) + r["retransmit"]["segs"]
     fast = tsnet.delta(before, after, "TcpExtTCPFastRetrans")
     slow = tsnet.delta(before, after, "TcpExtTCPSlowStartRetrans")
     segs = tsnet.delta(before, after, "TcpRetransSegs")
-    print("dropped %d; records by reason %s; TCPFastRetrans %d, TCPSlowStartRetrans %d, "
-          "TcpRetransSegs %d" % (dropped, by, fast, slow, segs))
+    print("dropped %d; records by reason %s, their segments %s; TCPFastRetrans %d, "
+          "TCPSlowStartRetrans %d, TcpRetransSegs %d" % (dropped, by, segs_by, fast, slow, segs))
     expect(dropped >= 5 and fast >= 1, "too few drops (%d) or fast retransmits (%d) to judge"
            % (dropped, fast))
-    expect(by.get("fast", 0) == fast, "%d fast retransmits seen, TCPFastRetrans delta %d"
-           % (by.get("fast", 0), fast))
-    expect(by.get("after_rto", 0) == slow, "%d after-timeout retransmits, "
-           "TCPSlowStartRetrans delta %d" % (by.get("after_rto", 0), slow))
+    expect(segs_by.get("fast", 0) == fast, "%d segments fast retransmitted, TCPFastRetrans "
+           "delta %d" % (segs_by.get("fast", 0), fast))
+    expect(segs_by.get("after_rto", 0) == slow, "%d segments retransmitted after a timeout, "
+           "TCPSlowStartRetrans delta %d" % (segs_by.get("after_rto", 0), slow))
     expect(sum(r["retransmit"]["segs"] for r in rtx) == segs,
            "segments of the records %d, TcpRetransSegs delta %d"
            % (sum(r["retransmit"]["segs"] for r in rtx), segs))
