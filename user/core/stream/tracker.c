@@ -422,6 +422,9 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 		} else {
 			c->hs_basis = TS_HS_UNKNOWN_NO_DETAIL;
 		}
+		/* The connection began with its handshake, before the socket. */
+		if (c->handshake_ns >= 0 && b->ts_ns - (uint64_t)c->handshake_ns < c->start_ns)
+			c->start_ns = b->ts_ns - (uint64_t)c->handshake_ns;
 	}
 	if (c->nsteps)
 		c->start_ns = c->steps[0].ts_ns < c->start_ns ?
