@@ -40,7 +40,8 @@ def _check_counts(addr, mode, env=None):
            % (active, passive, CONNS))
     summary = recs[-1]
     expect(summary["event"] == "summary", "no summary line: %s" % summary)
-    expect(summary["lost"] == 0, "events lost: %s" % summary)
+    why = [ln for ln in tr.stderr().splitlines() if "lost:" in ln]
+    expect(summary["lost"] == 0, "events lost: %s %s" % (summary, why))
     expect(not [r for r in recs if r.get("event") == "lost"], "lost records in the stream")
     syn_sent = count(recs, "CLOSE", "SYN_SENT")
     syn_recv = count(recs, "LISTEN", "SYN_RECV")
