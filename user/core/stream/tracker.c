@@ -361,6 +361,27 @@ static void set_label(const struct ts_conn *c, struct ts_step *s, bool closing)
 	s->label = ts_label_text(l);
 }
 
+/* A server's handshake, ended at est_ns (docs/TIMELINE.md). */
+static void server_handshake(struct ts_conn *c, uint64_t est_ns)
+{
+	if (c->first_synack_ns && est_ns >= c->first_synack_ns) {
+		c->handshake_ns = (int64_t)(est_ns - c->first_synack_ns);
+		c->hs_basis = TS_HS_FIRST_SYNACK;
+	} else if (c->has_hs && !c->hs.synack_retrans && c->hs.synack_rtt_us) {
+		c->handshake_ns = (int64_t)c->hs.synack_rtt_us * 1000;
+		c->hs_basis = TS_HS_SYNACK_RTT;
+	} else if (c->has_hs) {
+		c->hs_basis = c->hs.synack_retrans ? TS_HS_UNKNOWN_RETRANS :
+						     TS_HS_UNKNOWN_NO_SAMPLE;
+	} else {
+		c->hs_basis = TS_HS_UNKNOWN_NO_DETAIL;
+	}
+	/* The connection began with its handshake, before its socket. */
+	if (c->handshake_ns >= 0 && (uint64_t)c->handshake_ns <= est_ns &&
+	    est_ns - (uint64_t)c->handshake_ns < c->start_ns)
+		c->start_ns = est_ns - (uint64_t)c->handshake_ns;
+}
+
 static void finalize(struct ts_tracker *t, struct entry *e)
 {
 	struct ts_conn *c = &e->c;
@@ -408,23 +429,8 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 		 * kernel's round trip of the one SYN-ACK.  Otherwise unknown.
 		 */
 		b = find_step(c, TS_SYN_RECV, TS_ESTABLISHED);
-		if (!b)
-			;
-		else if (c->first_synack_ns && b->ts_ns >= c->first_synack_ns) {
-			c->handshake_ns = (int64_t)(b->ts_ns - c->first_synack_ns);
-			c->hs_basis = TS_HS_FIRST_SYNACK;
-		} else if (c->has_hs && !c->hs.synack_retrans && c->hs.synack_rtt_us) {
-			c->handshake_ns = (int64_t)c->hs.synack_rtt_us * 1000;
-			c->hs_basis = TS_HS_SYNACK_RTT;
-		} else if (c->has_hs) {
-			c->hs_basis = c->hs.synack_retrans ? TS_HS_UNKNOWN_RETRANS :
-							     TS_HS_UNKNOWN_NO_SAMPLE;
-		} else {
-			c->hs_basis = TS_HS_UNKNOWN_NO_DETAIL;
-		}
-		/* The connection began with its handshake, before the socket. */
-		if (c->handshake_ns >= 0 && b->ts_ns - (uint64_t)c->handshake_ns < c->start_ns)
-			c->start_ns = b->ts_ns - (uint64_t)c->handshake_ns;
+		if (b)
+			server_handshake(c, b->ts_ns);
 	}
 	if (c->nsteps)
 		c->start_ns = c->steps[0].ts_ns < c->start_ns ?
