@@ -8,6 +8,7 @@
 #define TS_PROBE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct btf;
 
@@ -29,5 +30,7 @@ int ts_probe__tp_btf_nargs(const struct btf *vmlinux, const char *tp);
  * naming the kernel needed.
  */
 int ts_probe__iterators(bool pids);
+/* The kernel's HZ (for icsk_rto, in jiffies), 0 when it cannot be told. */
+uint32_t ts_probe__kernel_hz(void);
 
 #endif

@@ -47,6 +47,7 @@ struct ts_capr {
 	bool has_trailer;
 	struct ts_cap_trailer trailer;
 	uint64_t events_read;
+	uint64_t skipped; /* records of types this build does not know */
 
 	/* current chunk */
 	size_t chunk_off;
@@ -548,12 +549,16 @@ static bool decode_stats(const uint8_t **p, const uint8_t *end, struct ts_tcp_st
 	       get_u32v(p, end, &st->srtt_us) && get_u32v(p, end, &st->err);
 }
 
-/* Decode the next event of the current chunk; false when it is bad. */
-static bool decode_event(struct ts_capr *r, struct ts_rec *out)
+/*
+ * Decode the next event of the current chunk; false when it is bad.
+ * *skip is set for a record of a type this build does not know.
+ */
+static bool decode_event(struct ts_capr *r, struct ts_rec *out, bool *skip)
 {
 	const uint8_t *p = r->raw + r->rp, *end = r->raw + r->rawlen;
 	uint64_t idx, delta, v;
 	uint8_t type, flags, states;
+	bool has_detail = false, known = true;
 
 	if (end - p < 2)
 		return false;
@@ -567,13 +572,23 @@ static bool decode_event(struct ts_capr *r, struct ts_rec *out)
 		ts_rec_lost(out, r->last_ts, v);
 		goto done;
 	}
-	if (type < TS_REC_STATE || type > TS_REC_RESET_RECV)
+	if (r->h.version >= 3) {
+		has_detail = type & TS_CAP_EV_DETAIL;
+		type &= (uint8_t)~TS_CAP_EV_DETAIL;
+		/* A record type from a later tcpscope: the common fields
+		 * are read (its time counts for the next delta), the
+		 * record is skipped. */
+		known = type >= TS_REC_STATE && type <= TS_REC_RESET_RECV;
+		if (!known && (type == 0 || type == TS_REC_LOST))
+			return false;
+	} else if (type < TS_REC_STATE || type > TS_REC_RESET_RECV) {
 		return false;
+	}
 	if (!get_varint(&p, end, &idx) || idx >= r->ndesc || !get_varint(&p, end, &delta) ||
 	    p == end)
 		return false;
 	states = *p++;
-	if (!ts_state_valid(states >> 4) || !ts_state_valid(states & 0xf))
+	if (known && (!ts_state_valid(states >> 4) || !ts_state_valid(states & 0xf)))
 		return false;
 	memcpy(out, &r->tmpl[idx], sizeof(*out));
 	r->last_ts += (uint64_t)unzigzag(delta);
@@ -585,10 +600,20 @@ static bool decode_event(struct ts_capr *r, struct ts_rec *out)
 	if (!get_varint(&p, end, &out->ns_in_old))
 		return false;
 	if (flags & TS_F_STATS) {
-		if (type != TS_REC_STATE || !decode_stats(&p, end, &out->st))
+		if ((known && type != TS_REC_STATE) || !decode_stats(&p, end, &out->st))
 			return false;
 		out->has_stats = true;
 	}
+	if (has_detail) {
+		uint64_t dlen;
+
+		if (!get_varint(&p, end, &dlen) || !dlen || dlen > TS_CAP_DETAIL_MAX ||
+		    dlen > (uint64_t)(end - p) || ts_cap_details_get(p, (size_t)dlen, out))
+			return false;
+		p += dlen;
+	}
+	if (!known)
+		*skip = true;
 done:
 	r->rp = (size_t)(p - r->raw);
 	return true;
@@ -596,25 +621,37 @@ done:
 
 int ts_capr__next(struct ts_capr *r, struct ts_rec *out)
 {
-	if (!r->left) {
-		int err = next_chunk(r);
+	bool skip;
 
-		if (err <= 0)
-			return err;
-	}
-	if (!decode_event(r, out)) {
-		fail(r, TS_CAPR_DAMAGED, "bad record %u in chunk frame at byte offset %zu",
-		     r->nev - r->left, r->chunk_off);
-		return 0;
-	}
-	if (--r->left == 0 && r->rp != r->rawlen) {
-		fail(r, TS_CAPR_DAMAGED,
-		     "%zu stray bytes at the end of chunk frame at byte offset %zu",
-		     r->rawlen - r->rp, r->chunk_off);
-		return 0;
-	}
-	r->events_read += out->type != TS_REC_LOST;
+	do {
+		if (!r->left) {
+			int err = next_chunk(r);
+
+			if (err <= 0)
+				return err;
+		}
+		skip = false;
+		if (!decode_event(r, out, &skip)) {
+			fail(r, TS_CAPR_DAMAGED,
+			     "bad record %u in chunk frame at byte offset %zu", r->nev - r->left,
+			     r->chunk_off);
+			return 0;
+		}
+		if (--r->left == 0 && r->rp != r->rawlen) {
+			fail(r, TS_CAPR_DAMAGED,
+			     "%zu stray bytes at the end of chunk frame at byte offset %zu",
+			     r->rawlen - r->rp, r->chunk_off);
+			return 0;
+		}
+		r->events_read += out->type != TS_REC_LOST;
+		r->skipped += skip;
+	} while (skip);
 	return 1;
+}
+
+uint64_t ts_capr__skipped(const struct ts_capr *r)
+{
+	return r->skipped;
 }
 
 static int read_preamble(struct ts_capr *r)

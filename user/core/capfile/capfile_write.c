@@ -392,6 +392,18 @@ static void encode(struct ts_capw *w, const struct ts_rec *r, uint32_t idx)
 			n += put_varint(p + n, r->st.srtt_us);
 			n += put_varint(p + n, r->st.err);
 		}
+		if (w->version >= 3) {
+			/* Format 3: varint length, then the detail items. */
+			uint8_t det[TS_CAP_DETAIL_MAX];
+			size_t dlen = ts_cap_details_put(det, r);
+
+			if (dlen) {
+				p[0] |= TS_CAP_EV_DETAIL;
+				n += put_varint(p + n, dlen);
+				memcpy(p + n, det, dlen);
+				n += dlen;
+			}
+		}
 	}
 	w->last_ts = r->ts_ns;
 	w->evlen += n;

@@ -35,6 +35,15 @@ struct ts_rec {
 	/* Its path under the cgroup2 mount, when the source could name it;
 	 * owned by the source (live: the name cache, replay: the reader). */
 	const char *cgroup;
+	/* TS_REC_RETRANS with what the socket said (struct ts_retrans). */
+	bool has_rtx;
+	struct ts_rtx_info rtx;
+	/* TS_REC_SYNACK_RETRANS: when the first SYN-ACK left. */
+	bool has_synack;
+	struct ts_synack_info synack;
+	/* SYN_RECV -> ESTABLISHED: the child's SYN-ACK round trip. */
+	bool has_hs;
+	struct ts_hs_info hs;
 };
 
 /*
