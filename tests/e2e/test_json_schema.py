@@ -144,7 +144,9 @@ def test_record_report_modes():
     try:
         path = os.path.join(d, "run.cap")
         with tslib.Netns("schemarec") as ns:
-            srv = tslib.Server(ns, "--count", "1", "--mode", "client-close")
+            # It waits while two recorders start: long under emulation.
+            srv = tslib.Server(ns, "--count", "1", "--mode", "client-close",
+                               "--timeout", str(60 * tslib.TIME_SCALE))
             rec = capkit.Recorder(path, ns)
             # The same traffic through a pipe: record -w - | report -.
             perr = os.path.join(d, "pipe.err")
