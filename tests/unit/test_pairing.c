@@ -153,8 +153,9 @@ static void test_orphan_from_peer(void)
 	CHECK_INT(c->steps[6].ts_ns, fin + 30 * US);
 	CHECK_STR(c->steps[6].label, "final ACK arrived (seen at the peer)");
 	CHECK_INT(ts_conn_close_step(c), 4);
-	/* The full socket's life ends at its CLOSE, not at the peer's steps. */
+	/* The full socket ended at its CLOSE; the connection at its last step. */
 	CHECK_INT(c->end_ns, t0 + 1 * MS + 60 * US);
+	CHECK_INT(c->lifetime_ns, fin + 30 * US - t0);
 	CHECK_INT(c->gaps, 0);
 	ts_tracker__get_stats(t, &st);
 	CHECK_INT(st.paired, 2);

@@ -505,6 +505,10 @@ static void complete_time_wait(struct entry *e)
 	}
 	if (c->peer && e->pv.acked && e->pv.end_ns >= tw_ns)
 		add_peer_step(c, e->pv.end_ns, TS_TIME_WAIT, TS_TIME_WAIT, tw_ns);
+	/* The connection lived on in its timewait socket: to its last step. */
+	last = &c->steps[c->nsteps - 1];
+	if (last->ts_ns > c->start_ns + c->lifetime_ns)
+		c->lifetime_ns = last->ts_ns - c->start_ns;
 }
 
 static void finalize(struct ts_tracker *t, struct entry *e)
