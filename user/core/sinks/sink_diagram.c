@@ -9,8 +9,8 @@
  *	+0.081ms  ESTABLISHED  <-------- SYN,ACK ---------  SYN_RECV   +0.095ms
  *
  * When both sockets of a connection were traced on this host (loopback,
- * two namespaces), the two finished connections are paired by their
- * reversed addresses and each column shows that socket's real states and
+ * two namespaces), the tracker paired them (ts_conn.peer) and each column
+ * shows that socket's real states and
  * times; a segment both ends saw is one row with both times.  Otherwise
  * B's states are what A's changes imply, in parentheses.
  */
@@ -796,13 +796,11 @@ static void draw_listener(struct diagram *d, const struct ts_conn *c)
 
 /* ---- pairing the two ends ---- */
 
+/* The tracker paired them (reversed addresses, lived together, the only
+ * candidate: docs/TIMELINE.md); the diagram follows its rule. */
 static bool is_peer(const struct ts_conn *a, const struct ts_conn *b)
 {
-	return a->id != b->id && a->family == b->family && a->sport && a->dport &&
-	       a->sport == b->dport && a->dport == b->sport &&
-	       !memcmp(a->saddr, b->daddr, TS_ADDR_LEN) &&
-	       !memcmp(a->daddr, b->saddr, TS_ADDR_LEN) &&
-	       a->start_ns <= b->end_ns && b->start_ns <= a->end_ns;
+	return a->id != b->id && a->peer == b->id && b->peer == a->id;
 }
 
 /* The same bucket for both ends: the two endpoints in a fixed order. */
