@@ -135,38 +135,40 @@ def test_veth_paired_and_unpaired():
     expect(" peer " not in bu.split("\n")[0], bu)
 
 
-@tl.retry_on_loss
-def test_loopback_paired():
+def loopback(tag, *filters):
+    """An orphaned close on loopback in a namespace of its own, traced with
+    the given filters; the timelines and the two ends' processes."""
     port = random.randint(20000, 60000)
-    with tslib.Netns("tpl") as ns:
-        tr = tslib.Tracer("--timeline", netns=ns)
+    with tslib.Netns(tag) as ns:
+        args = [a.replace("PORT", str(port)) for a in filters]
+        tr = tslib.Tracer("--timeline", *args, netns=ns)
         try:
             cli, srv = orphaned_close(ns, ns, "127.0.0.1", port)
             settle(ns)
             res = tl.Result(tr.stop())
         finally:
             tr.kill()
+    return res, cli, srv
+
+
+@tl.retry_on_loss
+def test_loopback_paired():
+    res, cli, srv = loopback("tpl")
     c, s = check_paired(res, cli, srv)
     expect(c["netns"] == s["netns"], "one namespace")
 
 
 @tl.retry_on_loss
-def test_port_filter_unpaired_text():
-    """The server's end filtered out by --sport: the text says why."""
-    port = random.randint(20000, 60000)
-    with tslib.Netns("tpf") as ns:
-        tr = tslib.Tracer("--timeline", "--dport", str(port), netns=ns)
-        try:
-            cli, srv = orphaned_close(ns, ns, "127.0.0.1", port)
-            settle(ns)
-            res = tl.Result(tr.stop())
-        finally:
-            tr.kill()
+def test_port_filter_unpaired():
+    """The server's end filtered out by --dport: the client says why."""
+    res, cli, _ = loopback("tpf", "--dport", "PORT")
     u = res.one("client")
-    expect(u["peer"] is None and u["time_wait_why"] == "peer_not_traced", "unpaired: %s" % u)
+    tl.check_conn(u, tl.CLIENT_ACTIVE[:4] + [("FIN_WAIT2", "CLOSE")], "active", cli.pid)
+    expect(u["peer"] is None and u["time_wait"] == "not_observable" and
+           u["time_wait_why"] == "peer_not_traced", "unpaired: %s" % u)
     expect(not res.role("server"), "the server's end passed --dport")
 
 
 if __name__ == "__main__":
     tslib.main([test_veth_paired_and_unpaired, test_loopback_paired,
-                test_port_filter_unpaired_text])
+                test_port_filter_unpaired])
