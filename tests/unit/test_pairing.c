@@ -212,6 +212,38 @@ static void test_wait_bound(void)
 	CHECK_INT(out[1].close, TS_CLOSE_OPEN);
 }
 
+/* A record that comes late for a connection already waiting for its
+ * peer leaves it waiting, on one list. */
+static void test_late_record_while_waiting(void)
+{
+	struct ts_tracker *t = tracker(0);
+
+	uint64_t t0 = 10 * MS;
+
+	push(t, &CLI, 1, t0, TS_CLOSE, TS_SYN_SENT, TS_F_FIRST, 0);
+	push(t, &CLI, 1, t0 + 100 * US, TS_SYN_SENT, TS_ESTABLISHED, 0, 0);
+	push(t, &CLI, 1, t0 + 1 * MS, TS_ESTABLISHED, TS_FIN_WAIT1, TS_F_FIN_SENT | TS_F_ORPHAN, 0);
+	push(t, &CLI, 1, t0 + 1 * MS + 60 * US, TS_FIN_WAIT2, TS_CLOSE, TS_F_FIN_SENT | TS_F_ORPHAN,
+	     0);
+	server_open(t, &SRV, 2, t0);
+	CHECK_INT(ts_tracker__advance(t, 500 * MS), 0);
+	CHECK_INT(nout, 0);
+	/* Out of order: the step before the close, pushed now. */
+	push(t, &CLI, 1, t0 + 1 * MS + 50 * US, TS_FIN_WAIT1, TS_FIN_WAIT2,
+	     TS_F_FIN_SENT | TS_F_ORPHAN, 0);
+	CHECK_INT(ts_tracker__advance(t, 600 * MS), 0);
+	CHECK_INT(nout, 0);
+	push(t, &SRV, 2, 700 * MS, TS_CLOSE_WAIT, TS_LAST_ACK, TS_F_FIN_RCVD, 0);
+	push(t, &SRV, 2, 700 * MS + 10 * US, TS_LAST_ACK, TS_CLOSE, TS_F_FIN_RCVD, 0);
+	CHECK_INT(ts_tracker__advance(t, 900 * MS), 0);
+	CHECK_INT(nout, 2);
+	CHECK_INT(by_id(1)->tw, TS_TW_FROM_PEER);
+	CHECK_INT(by_id(1)->gaps, 0);
+	CHECK_INT(by_id(1)->nsteps, 7);
+	finish(t);
+	CHECK_INT(nout, 2);
+}
+
 /* Two servers in two namespaces with the client's reversed tuple. */
 static void test_ambiguous(void)
 {
@@ -322,6 +354,7 @@ int main(void)
 	test_peer_reset();
 	test_unpaired();
 	test_wait_bound();
+	test_late_record_while_waiting();
 	test_ambiguous();
 	test_not_together();
 	test_loopback_mapped();

@@ -929,6 +929,16 @@ static void update_closed(struct ts_tracker *t, struct entry *e)
 
 	c->state = c->steps[c->nsteps - 1].to;
 	c->ended = c->state == TS_CLOSE;
+	/* A late record of a connection waiting for its peer: it keeps waiting
+	 * (one list at a time: both use the cl_ links). */
+	if (c->ended && e->on_wait) {
+		c->end_ns = c->steps[c->nsteps - 1].ts_ns;
+		return;
+	}
+	if (e->on_wait) {
+		list_unlink(&t->waiting, e, false);
+		e->on_wait = false;
+	}
 	if (c->ended) {
 		c->end_ns = c->steps[c->nsteps - 1].ts_ns;
 		if (!e->on_closed) {
