@@ -5,7 +5,7 @@
  * layouts.  The list is read from the callers of tcp_set_state() and
  * inet_sk_set_state() (net/ipv4/tcp.c, tcp_input.c, tcp_ipv4.c,
  * tcp_ipv6.c, tcp_minisocks.c, inet_connection_sock.c,
- * inet_hashtables.c; the same on 5.10, 6.1, 6.12 and 6.18), with the
+ * inet_hashtables.c; read in 5.10.44, 6.1 and 6.18), with the
  * evidence each can carry: sk_err at close and the record's flags.
  */
 #include <errno.h>

@@ -460,7 +460,7 @@ static void add_peer_step(struct ts_conn *c, uint64_t ts, uint8_t from, uint8_t 
  * Its FIN (-> LAST_ACK) reached our timewait socket, which entered
  * TIME_WAIT and acknowledged it; its clean LAST_ACK -> CLOSE is that ACK
  * arriving.  The kernel never reports any of this for a full socket
- * (5.10 to 6.18: tcp_time_wait() only sets the timewait socket's
+ * (5.10, 6.1, 6.18 read: tcp_time_wait() only sets the timewait socket's
  * substate), so no step is shown twice.
  */
 static void complete_time_wait(struct entry *e)
