@@ -117,7 +117,7 @@ static void test_states(void)
 	CHECK_STR(ts_step_label(TS_SYN_SENT, TS_SYN_RECV),
 		  "SYN received in SYN_SENT (simultaneous)");
 	CHECK_STR(ts_step_label(TS_FIN_WAIT1, TS_FIN_WAIT1),
-		  "close() after shutdown(): nothing to send");
+		  "close() after shutdown(): FIN already sent");
 	CHECK_STR(ts_step_label(TS_LISTEN, TS_ESTABLISHED), "unusual transition");
 	/* Every label fits the compact layouts; every pair of states has one. */
 	for (int l = 0; l < TS_LABELS; l++)

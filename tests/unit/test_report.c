@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include "check.h"
+#include "core/util/tally.h"
 #include "core/sinks/sink_report.h"
 #include "core/util/timearg.h"
 
@@ -186,7 +187,37 @@ static void test_summary(void)
 	CHECK(strstr(buf, "\"retrans_pct\":1.50") != NULL);
 	CHECK(strstr(buf, "\"top_retransmits\":[{\"conn\":5,") != NULL);
 	CHECK(strstr(buf, "\"retransmits\":{\"syn\":0,\"synack\":0,\"data\":3,\"fin\":0},\"retransmits_total\":3}") != NULL);
+	CHECK(strstr(buf, "\"retransmits_by_reason\":{\"syn\":{\"unknown\":1},\"synack\":{},"
+			  "\"data\":{\"unknown\":3},\"fin\":{}}") != NULL);
+	/* Three at the same moment lost no time waiting: no stall. */
+	CHECK(strstr(buf, "\"stalls\":[]") != NULL);
+	CHECK(strstr(buf, "\"drops_by_reason\":{},\"resets_sent_by_reason\":{},"
+			  "\"resets_received_by_reason\":{}") != NULL);
 	free(buf);
+}
+
+/* Reasons are counted by name, bounded: the rest are "other". */
+static void test_tally(void)
+{
+	struct ts_tally *t = calloc(1, sizeof(*t));
+	char name[32];
+
+	if (!t)
+		return;
+	ts_tally__add(t, "NO_SOCKET", 2);
+	ts_tally__add(t, "NETFILTER_DROP", 5);
+	ts_tally__add(t, "NO_SOCKET", 1);
+	for (int i = 0; i < TS_TALLY_MAX + 10; i++) {
+		snprintf(name, sizeof(name), "R%03d", i);
+		ts_tally__add(t, name, 1);
+	}
+	ts_tally__sort(t);
+	CHECK_INT(t->n, TS_TALLY_MAX);
+	CHECK_STR(t->rows[0].name, "NETFILTER_DROP");
+	CHECK_INT(t->rows[1].count, 3);
+	CHECK_INT(t->other, 12);
+	CHECK_INT(t->total, 8 + TS_TALLY_MAX + 10);
+	free(t);
 }
 
 /* report --summary as text: the columns stay aligned whatever the labels. */
@@ -259,9 +290,21 @@ static void test_summary_golden(void)
 	r[n++] = rec(TS_REC_RETRANS, 1, 1 * SEC + 9, TS_FIN_WAIT1, TS_FIN_WAIT1, 1000, 1);
 	r[n++] = rec(TS_REC_SYNACK_RETRANS, 2, 1 * SEC, TS_SYN_RECV, TS_SYN_RECV, 80, 2);
 	r[n++] = rec(TS_REC_RESET_SENT, 0, 4 * SEC, TS_CLOSE, TS_CLOSE, 9, 0);
+	/* Conn 3 stalls: its data retransmitted after 0.2 s, 0.4 s, 0.8 s. */
+	r[n++] = rec(TS_REC_RETRANS, 3, 2 * SEC, TS_ESTABLISHED, TS_ESTABLISHED, 1001, 1);
+	r[n++] = rec(TS_REC_RETRANS, 3, 2 * SEC + 400000000, TS_ESTABLISHED, TS_ESTABLISHED,
+		     1001, 1);
+	r[n++] = rec(TS_REC_RETRANS, 3, 2 * SEC + 1200000000, TS_ESTABLISHED, TS_ESTABLISHED,
+		     1001, 1);
 	CHECK_INT(ts_sink_summary__new(&s, f, &m, false), 0);
 	run(s, r, n);
 	fclose(f);
+	/* 80 columns, every line. */
+	for (char *p = buf, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		CHECK((nl ? (size_t)(nl - p) : strlen(p)) <= 80);
+	}
+	CHECK(strstr(buf, "  1200.000       3  3") != NULL);
 	snprintf(path, sizeof(path), "%s/summary.txt", TS_TEST_DATA);
 	if (getenv("TS_UPDATE_GOLDEN")) {
 		g = fopen(path, "w");
@@ -323,6 +366,7 @@ int main(void)
 	test_summary();
 	test_summary_text();
 	test_summary_golden();
+	test_tally();
 	test_parse_at();
 	return check_report();
 }

@@ -9,8 +9,8 @@
  *	+0.081ms  ESTABLISHED  <-------- SYN,ACK ---------  SYN_RECV   +0.095ms
  *
  * When both sockets of a connection were traced on this host (loopback,
- * two namespaces), the two finished connections are paired by their
- * reversed addresses and each column shows that socket's real states and
+ * two namespaces), the tracker paired them (ts_conn.peer) and each column
+ * shows that socket's real states and
  * times; a segment both ends saw is one row with both times.  Otherwise
  * B's states are what A's changes imply, in parentheses.
  */
@@ -30,7 +30,7 @@
 #define W_TIME 10
 #define W_STATE 13
 #define W_ARROW 28
-#define MAX_OBS ((TS_CONN_MAX_STEPS + 1) * 2 + TS_CONN_MAX_MARKS + 4)
+#define MAX_OBS ((TS_CONN_MAX_STEPS + 1 + TS_CONN_MAX_PEER_STEPS) * 2 + TS_CONN_MAX_MARKS + 4)
 #define MAX_HELD 4096
 #define HELD_BUCKETS 1024
 #define FLUSHES_TO_WAIT 20
@@ -331,7 +331,7 @@ static void step_obs(const struct ts_conn *c, int i, bool side_b, uint64_t ts,
 		     bool ts_known, struct obs *o, int *n, int max, int *seq)
 {
 	const struct ts_step *s = &c->steps[i];
-	bool last = c->ended && i == c->nsteps - 1;
+	bool last = i == ts_conn_close_step(c);
 	struct seg g[2];
 	int ng = step_segs(c, s, last, g);
 	struct obs *x;
@@ -344,7 +344,7 @@ static void step_obs(const struct ts_conn *c, int i, bool side_b, uint64_t ts,
 			return;
 		x->kind = SEG_NOTE;
 		x->state = s->to;
-		x->inferred = s->flags & TS_STEP_INFERRED;
+		x->inferred = s->flags & (TS_STEP_INFERRED | TS_STEP_PEER);
 		x->show_time = ts_known;
 		if (note)
 			snprintf(x->label, sizeof(x->label), "(%s)", note);
@@ -361,7 +361,7 @@ static void step_obs(const struct ts_conn *c, int i, bool side_b, uint64_t ts,
 		x->out = g[j].out;
 		x->state = s->to;
 		x->peer = g[j].peer;
-		x->inferred = s->flags & TS_STEP_INFERRED;
+		x->inferred = s->flags & (TS_STEP_INFERRED | TS_STEP_PEER);
 		x->show_time = ts_known;
 		snprintf(x->label, sizeof(x->label), "%s", seg_name(g[j].kind));
 	}
@@ -388,6 +388,10 @@ static int observe(const struct ts_conn *c, bool side_b, struct obs *o, int max)
 		/* Marks before this step (a retransmit precedes the change it causes). */
 		for (; mi < c->nmarks && c->marks[mi].ts_ns <= limit; mi++)
 			mark_obs(&c->marks[mi], side_b, o, &n, max, &seq);
+		/* The peer's own column shows its ACK arriving. */
+		if (i < c->nsteps && (c->steps[i].flags & TS_STEP_PEER) &&
+		    c->steps[i].from == c->steps[i].to)
+			continue;
 		if (i < c->nsteps)
 			step_obs(c, i, side_b, c->steps[i].ts_ns, true, o, &n, max, &seq);
 	}
@@ -792,13 +796,11 @@ static void draw_listener(struct diagram *d, const struct ts_conn *c)
 
 /* ---- pairing the two ends ---- */
 
+/* The tracker paired them (reversed addresses, lived together, the only
+ * candidate: docs/TIMELINE.md); the diagram follows its rule. */
 static bool is_peer(const struct ts_conn *a, const struct ts_conn *b)
 {
-	return a->id != b->id && a->family == b->family && a->sport && a->dport &&
-	       a->sport == b->dport && a->dport == b->sport &&
-	       !memcmp(a->saddr, b->daddr, TS_ADDR_LEN) &&
-	       !memcmp(a->daddr, b->saddr, TS_ADDR_LEN) &&
-	       a->start_ns <= b->end_ns && b->start_ns <= a->end_ns;
+	return a->id != b->id && a->peer == b->id && b->peer == a->id;
 }
 
 /* The same bucket for both ends: the two endpoints in a fixed order. */

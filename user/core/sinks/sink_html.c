@@ -245,7 +245,7 @@ static void write_conn(struct html *h, const struct ts_conn *c, bool comma)
 		ts_pic_json_str(f, ts_state_name(s->to));
 		fputc(',', f);
 		ts_pic_json_str(f, s->label ? s->label : "");
-		fputs(s->flags & TS_STEP_INFERRED ? ",1]" : ",0]", f);
+		fputs(s->flags & (TS_STEP_INFERRED | TS_STEP_PEER) ? ",1]" : ",0]", f);
 	}
 	fputs("],\"marks\":[", f);
 	for (int i = 0; i < c->nmarks; i++) {

@@ -98,6 +98,8 @@ static void slice(struct perfetto *p, const struct ts_conn *c, uint64_t tid,
 	ts_pic_json_str(f, s->label ? s->label : "");
 	if (s->flags & TS_STEP_INFERRED)
 		fputs(",\"inferred\":true", f);
+	if (s->flags & TS_STEP_PEER)
+		fputs(",\"from_peer\":true", f);
 	fputs("}}", f);
 }
 

@@ -5,12 +5,14 @@
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 #include "core/util/quantile.h"
+#include "core/util/tally.h"
 #include "core/sinks/colors.h"
 #include "core/sinks/sinks.h"
 #include "core/sinks/sink_report.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
 #include "core/stream/tracker.h"
+#include "core/stream/rtx.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,38 @@ struct rconn {
 	struct ts_rec r;
 	uint64_t count;
 	uint64_t rtx[TS_RTX_KINDS];
+	uint64_t last_ns[TS_RTX_KINDS]; /* its latest retransmission of a kind */
+	uint64_t stall_ns;		/* time lost to stalls, at least */
 };
+
+/* Longest a retransmission timer waits (TCP_RTO_MAX, 120 s): a longer gap
+ * between two retransmissions is two stalls, not one. */
+#define STALL_MAX_GAP_NS 120000000000ull
+
+/*
+ * Where the reasons of other record kinds plug in (issue 13): each returns
+ * the name a record is counted under, NULL when it gives none.  Drops have
+ * no record type yet: their tally stays empty and prints nothing.
+ */
+static const char *rtx_reason_of(const struct ts_rec *r)
+{
+	return r->has_rtx ? ts_rtx__reason_text(ts_rtx__reason(r)) : NULL;
+}
+
+static const char *reset_reason_of(const struct ts_rec *r)
+{
+	(void)r;
+	return NULL;
+}
+
+/* The wait before a retransmission when the record says it (the RTO in
+ * force for a timeout); 0 when unknown. */
+static uint64_t rtx_wait_ns(const struct ts_rec *r)
+{
+	if (!r->has_rtx || !(r->rtx.flags & TS_RTX_F_RTO) || ts_rtx__reason(r) != TS_RTXR_RTO)
+		return 0;
+	return (uint64_t)r->rtx.rto_us * 1000;
+}
 
 struct summary {
 	FILE *f;
@@ -44,13 +77,19 @@ struct summary {
 	struct rconn *rc;
 	size_t nrc, rc_cap;
 	uint64_t rc_unranked; /* retransmits of connections past the cap */
+	struct ts_tally rtx_why[TS_RTX_KINDS]; /* retransmissions by kind and reason */
+	struct ts_tally drops_why, rst_sent_why, rst_recv_why;
 };
 
 static int note_retrans(struct summary *s, const struct ts_rec *r)
 {
+	enum ts_rtx_kind k = r->type == TS_REC_SYNACK_RETRANS ? TS_RTX_SYNACK :
+							       ts_rtx_kind_of(r->new_state);
+	struct rconn *rc;
 	uint32_t idx;
 	int found;
 
+	ts_tally__add(&s->rtx_why[k], rtx_reason_of(r) ? rtx_reason_of(r) : "unknown", 1);
 	/* Memory stays bounded whatever the file holds: past the cap, a new
 	 * connection's retransmits are counted but not ranked. */
 	if (s->nrc >= TS_SUMMARY_MAX_RCONNS && !ts_connmap__find(&s->map, r->conn, &idx)) {
@@ -72,10 +111,22 @@ static int note_retrans(struct summary *s, const struct ts_rec *r)
 		}
 		memset(&s->rc[s->nrc++], 0, sizeof(s->rc[0]));
 	}
-	s->rc[idx].r = *r;
-	s->rc[idx].count++;
-	s->rc[idx].rtx[r->type == TS_REC_SYNACK_RETRANS ? TS_RTX_SYNACK :
-						       ts_rtx_kind_of(r->new_state)]++;
+	rc = &s->rc[idx];
+	rc->r = *r;
+	rc->count++;
+	rc->rtx[k]++;
+	/*
+	 * A stall: retransmissions of one kind, each within the longest RTO
+	 * of the one before; the connection waited from the first to the
+	 * last, and before the first for as long as the record says.
+	 */
+	if (rc->last_ns[k] && r->ts_ns >= rc->last_ns[k] &&
+	    r->ts_ns - rc->last_ns[k] <= STALL_MAX_GAP_NS)
+		rc->stall_ns += r->ts_ns - rc->last_ns[k];
+	else
+		rc->stall_ns += rtx_wait_ns(r);
+	if (r->ts_ns > rc->last_ns[k])
+		rc->last_ns[k] = r->ts_ns;
 	return 0;
 }
 
@@ -120,9 +171,13 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 		break;
 	case TS_REC_RESET_SENT:
 		s->reset_sent++;
+		if (reset_reason_of(r))
+			ts_tally__add(&s->rst_sent_why, reset_reason_of(r), 1);
 		break;
 	case TS_REC_RESET_RECV:
 		s->reset_recv++;
+		if (reset_reason_of(r))
+			ts_tally__add(&s->rst_recv_why, reset_reason_of(r), 1);
 		break;
 	default:
 		break;
@@ -166,6 +221,67 @@ static void rtx_by_kind(const struct summary *s, uint64_t out[TS_RTX_KINDS])
 	for (int st = 0; st < TS_STATE_MAX; st++)
 		out[ts_rtx_kind_of(st)] += s->retrans[st];
 	out[TS_RTX_SYNACK] += s->synack_retrans;
+}
+
+/* The connections that lost the most time to stalls, longest first. */
+static size_t top_stalls(const struct summary *s, const struct rconn **top)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nrc; i++) {
+		const struct rconn *rc = &s->rc[i];
+		size_t j;
+
+		if (!rc->stall_ns)
+			continue;
+		if (n == TS_SUMMARY_TOP && rc->stall_ns <= top[n - 1]->stall_ns)
+			continue;
+		if (n < TS_SUMMARY_TOP)
+			n++;
+		for (j = n - 1; j > 0 && top[j - 1]->stall_ns < rc->stall_ns; j--)
+			top[j] = top[j - 1];
+		top[j] = rc;
+	}
+	return n;
+}
+
+static void json_tally(struct ts_jsonw *w, const char *key, struct ts_tally *t)
+{
+	ts_tally__sort(t);
+	ts_jsonw__object_begin(w, key);
+	for (uint32_t i = 0; i < t->n; i++)
+		ts_jsonw__u64(w, t->rows[i].name, t->rows[i].count);
+	if (t->other)
+		ts_jsonw__u64(w, "other", t->other);
+	ts_jsonw__object_end(w);
+}
+
+static void json_why(struct ts_jsonw *w, struct summary *s)
+{
+	const struct rconn *top[TS_SUMMARY_TOP];
+	size_t n = top_stalls(s, top);
+
+	ts_jsonw__object_begin(w, "retransmits_by_reason");
+	for (int k = 0; k < TS_RTX_KINDS; k++)
+		json_tally(w, ts_rtx_name(k), &s->rtx_why[k]);
+	ts_jsonw__object_end(w);
+	ts_jsonw__array_begin(w, "stalls");
+	for (size_t i = 0; i < n; i++) {
+		const struct ts_rec *r = &top[i]->r;
+
+		ts_jsonw__object_begin(w, NULL);
+		ts_json_conn_id(w, r->conn);
+		ts_json_owner(w, r->pid, r->comm);
+		ts_json_tuple(w, r->family, r->saddr, r->sport, r->daddr, r->dport);
+		ts_jsonw__u64(w, "netns", r->netns);
+		ts_jsonw__u64(w, "stall_us", top[i]->stall_ns / 1000);
+		ts_jsonw__u64(w, "retransmits_total", top[i]->count);
+		ts_jsonw__object_end(w);
+	}
+	ts_jsonw__array_end(w);
+	json_tally(w, "drops_by_reason", &s->drops_why);
+	json_tally(w, "resets_sent_by_reason", &s->rst_sent_why);
+	json_tally(w, "resets_received_by_reason", &s->rst_recv_why);
 }
 
 static void write_json(struct summary *s)
@@ -250,18 +366,76 @@ static void write_json(struct summary *s)
 	ts_jsonw__array_end(&w);
 	if (s->rc_unranked)
 		ts_jsonw__u64(&w, "unranked_retransmits", s->rc_unranked);
+	json_why(&w, s);
 	ts_jsonw__end(&w);
 }
 
 static void text_hs(FILE *f, const char *what, struct ts_quant *v)
 {
 	if (!v->count) {
-		fprintf(f, "  %-34s %8s\n", what, "0");
+		fprintf(f, "  %-32s %5s\n", what, "0");
 		return;
 	}
-	fprintf(f, "  %-34s %8llu %10.3f %10.3f %10.3f %10.3f\n", what,
+	fprintf(f, "  %-32s %5llu %9.3f %9.3f %9.3f %9.3f\n", what,
 		(unsigned long long)v->count, ts_quant__pct(v, 0.50) / 1e6,
 		ts_quant__pct(v, 0.90) / 1e6, ts_quant__pct(v, 0.99) / 1e6, v->max / 1e6);
+}
+
+/* One "NAME  COUNT" table of a tally; nothing when it is empty. */
+static void text_tally(FILE *f, const char *title, struct ts_tally *t)
+{
+	char name[TS_ESC_LEN(TS_TALLY_NAME)];
+
+	if (!t->total)
+		return;
+	ts_tally__sort(t);
+	fprintf(f, "\n%-58s %10s\n", title, "COUNT");
+	for (uint32_t i = 0; i < t->n; i++)
+		fprintf(f, "  %-56s %10llu\n", ts_escape(name, sizeof(name), t->rows[i].name),
+			(unsigned long long)t->rows[i].count);
+	if (t->other)
+		fprintf(f, "  %-56s %10llu\n", "(other reasons)", (unsigned long long)t->other);
+}
+
+/* Why: retransmissions by kind and reason, stalls, drops, resets. */
+static void text_why(FILE *f, struct summary *s)
+{
+	const struct rconn *top[TS_SUMMARY_TOP];
+	char rm[TS_ADDRSTR_LEN], name[TS_ESC_LEN(TS_TALLY_NAME)];
+	size_t n = top_stalls(s, top);
+	bool any = false;
+
+	for (int k = 0; k < TS_RTX_KINDS; k++) {
+		struct ts_tally *t = &s->rtx_why[k];
+
+		if (!t->total)
+			continue;
+		if (!any)
+			fprintf(f, "\n%-8s %-49s %10s\n", "KIND", "RETRANSMITTED BECAUSE", "COUNT");
+		any = true;
+		ts_tally__sort(t);
+		for (uint32_t i = 0; i < t->n; i++)
+			fprintf(f, "%-8s %-49s %10llu\n", ts_rtx_name(k),
+				ts_escape(name, sizeof(name), t->rows[i].name),
+				(unsigned long long)t->rows[i].count);
+		if (t->other)
+			fprintf(f, "%-8s %-49s %10llu\n", ts_rtx_name(k), "(other reasons)",
+				(unsigned long long)t->other);
+	}
+	if (n) {
+		fprintf(f, "\nTime lost to retransmission stalls (at least), top connections\n");
+		fprintf(f, "%10s %7s  %-20s %s\n", "STALL ms", "RETRANS", "CONN", "REMOTE");
+		for (size_t i = 0; i < n; i++) {
+			const struct ts_rec *r = &top[i]->r;
+
+			ts_fmt_endpoint(rm, sizeof(rm), r->family, r->daddr, r->dport);
+			fprintf(f, "%10.3f %7llu  %-20llu %s\n", top[i]->stall_ns / 1e6,
+				(unsigned long long)top[i]->count, (unsigned long long)r->conn, rm);
+		}
+	}
+	text_tally(f, "DROPS BY REASON", &s->drops_why);
+	text_tally(f, "RESETS SENT BY REASON", &s->rst_sent_why);
+	text_tally(f, "RESETS RECEIVED BY REASON", &s->rst_recv_why);
 }
 
 static void write_text(struct summary *s)
@@ -278,7 +452,7 @@ static void write_text(struct summary *s)
 	if (s->records || s->lost_recs) {
 		ts_fmt_rfc3339(t1, sizeof(t1), ts_wall_ns(s->first_ts, s->meta.wall_offset_ns));
 		ts_fmt_rfc3339(t2, sizeof(t2), ts_wall_ns(s->last_ts, s->meta.wall_offset_ns));
-		fprintf(f, ", from %s to %s", t1, t2);
+		fprintf(f, "\nfrom %s to %s", t1, t2);
 	}
 	/* Columns as wide as their widest row, whatever the labels. */
 	for (int o = 0; o < TS_STATE_MAX; o++)
@@ -323,25 +497,25 @@ static void write_text(struct summary *s)
 	if (s->segs_out) {
 		double p = 100.0 * s->total_retrans / s->segs_out;
 
-		fprintf(
-		    f,
-		    "Retransmitted segments of closed connections: %llu of %llu sent (%.2f %%)%s%s%s\n",
-		    (unsigned long long)s->total_retrans, (unsigned long long)s->segs_out, p,
-		    p > 1.0 && s->meta.color ? TS_C_ALERT : "",
-		    p > 1.0 ? "  -- above 1 %: worth a look" : "",
-		    p > 1.0 && s->meta.color ? TS_C_RESET : "");
+		fprintf(f, "Retransmitted segments of closed connections: %llu of %llu sent (%.2f %%)\n",
+			(unsigned long long)s->total_retrans, (unsigned long long)s->segs_out, p);
+		if (p > 1.0)
+			fprintf(f, "%s  above 1 %%: worth a look%s\n",
+				s->meta.color ? TS_C_ALERT : "", s->meta.color ? TS_C_RESET : "");
 	}
-	fprintf(f, "\n%-36s %8s %10s %10s %10s %10s\n", "HANDSHAKE TIME (ms)", "COUNT", "P50",
+	fprintf(f, "\n%-34s %5s %9s %9s %9s %9s\n", "HANDSHAKE TIME (ms)", "COUNT", "P50",
 		"P90", "P99", "MAX");
 	text_hs(f, "client (SYN_SENT -> ESTABLISHED)", &s->hs_client);
 	text_hs(f, "server (from its first SYN-ACK)", &s->hs_server);
 	if (s->hs_server_unknown)
-		fprintf(f, "  %-34s %8llu  (the kernel did not time them: see --timeline)\n",
-			"server, not known", (unsigned long long)s->hs_server_unknown);
-	if (!s->nrc)
+		fprintf(f, "%-34s %5llu  not timed by the kernel (--timeline)\n",
+			"server, time not known", (unsigned long long)s->hs_server_unknown);
+	if (!s->nrc) {
+		text_why(f, s);
 		return;
-	fprintf(f, "\nTop connections by retransmissions\n%8s %-7s %-16s %-26s %-26s %s\n",
-		"RETRANS", "PID", "COMM", "LOCAL", "REMOTE", "CONN");
+	}
+	fprintf(f, "\nTop connections by retransmissions\n%7s  %-7s %-16s %s\n%9s%s\n",
+		"RETRANS", "PID", "COMM", "CONN", "", "LOCAL -> REMOTE");
 	for (size_t i = 0; i < s->nrc && i < TS_SUMMARY_TOP; i++) {
 		const struct ts_rec *r = &s->rc[i].r;
 		char pid[16] = "-";
@@ -350,15 +524,16 @@ static void write_text(struct summary *s)
 		ts_fmt_endpoint(rm, sizeof(rm), r->family, r->daddr, r->dport);
 		if (r->pid)
 			snprintf(pid, sizeof(pid), "%u", r->pid);
-		fprintf(f, "%8llu %-7s %-16s %-26s %-26s %llu\n",
+		fprintf(f, "%7llu  %-7s %-16s %llu\n%9s%s -> %s\n",
 			(unsigned long long)s->rc[i].count, pid,
-			r->comm[0] ? ts_escape(comm, sizeof(comm), r->comm) : "-", l,
-			rm, (unsigned long long)r->conn);
+			r->comm[0] ? ts_escape(comm, sizeof(comm), r->comm) : "-",
+			(unsigned long long)r->conn, "", l, rm);
 	}
 	if (s->rc_unranked)
-		fprintf(f, "(%llu retransmissions of connections past the first %d that "
-			   "retransmitted are counted above, not ranked)\n",
+		fprintf(f, "(%llu retransmissions of connections past the first %d that\n"
+			   " retransmitted are counted above, not ranked)\n",
 			(unsigned long long)s->rc_unranked, TS_SUMMARY_MAX_RCONNS);
+	text_why(f, s);
 }
 
 static int sum_finish(void *priv, const struct ts_totals *t)

@@ -117,7 +117,10 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 			col ? TS_C_BOLD : "", c->id, col ? TS_C_RESET : "", c->id,
 			ts_role_name(c->role), owner, cc, ts_close_name(c->close),
 			*cc ? TS_C_RESET : "");
-		fprintf(f, "  %s -> %s\n", l, rm);
+		fprintf(f, "  %s -> %s", l, rm);
+		if (c->peer)
+			fprintf(f, "  peer %" PRIu64, c->peer);
+		fputc('\n', f);
 		fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u\n",
 			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
 			c->rtx[TS_RTX_FIN]);
@@ -132,9 +135,12 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 			fputc('\n', f);
 		}
 	} else {
-		fprintf(f, "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64 "\n",
+		fprintf(f, "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64,
 			col ? TS_C_BOLD : "", c->id, col ? TS_C_RESET : "", ts_role_name(c->role), owner,
 			l, rm, cc, ts_close_name(c->close), *cc ? TS_C_RESET : "", c->id);
+		if (c->peer)
+			fprintf(f, "  peer %" PRIu64, c->peer);
+		fputc('\n', f);
 		fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u",
 			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
 			c->rtx[TS_RTX_FIN]);
@@ -241,6 +247,8 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 			trw > 0 ? trw : 0, "", label, in_old,
 			st->flags & TS_STEP_GAP ? "  (after missing events)" : "");
 	}
+	if (c->tw == TS_TW_UNKNOWN)
+		fprintf(s->f, "  TIME_WAIT %s\n", ts_tw_why_text(c->tw_why));
 	fputc('\n', s->f);
 	return ts_sink_werr(s->f);
 }
@@ -270,6 +278,18 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 	ts_jsonw__bool(&w, "owner_from_listener", c->owner_from_listener);
 	ts_jsonw__str(&w, "role", ts_role_name(c->role));
 	ts_jsonw__str(&w, "close", ts_close_name(c->close));
+	if (c->peer)
+		ts_jsonw__u64(&w, "peer", c->peer);
+	else
+		ts_jsonw__null(&w, "peer");
+	if (ts_tw_name(c->tw))
+		ts_jsonw__str(&w, "time_wait", ts_tw_name(c->tw));
+	else
+		ts_jsonw__null(&w, "time_wait");
+	if (ts_tw_why_name(c->tw_why))
+		ts_jsonw__str(&w, "time_wait_why", ts_tw_why_name(c->tw_why));
+	else
+		ts_jsonw__null(&w, "time_wait_why");
 	if (c->handshake_ns >= 0)
 		ts_jsonw__u64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
 	else
@@ -318,6 +338,7 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 			ts_jsonw__null(&w, "in_state_us");
 		ts_jsonw__bool(&w, "inferred", st->flags & TS_STEP_INFERRED);
 		ts_jsonw__bool(&w, "gap", st->flags & TS_STEP_GAP);
+		ts_jsonw__bool(&w, "from_peer", st->flags & TS_STEP_PEER);
 		ts_jsonw__object_end(&w);
 	}
 	ts_jsonw__array_end(&w);

@@ -33,13 +33,13 @@ static const struct label labels[TS_LABELS] = {
 	[TS_L_ACTIVE_CLOSE] = { "FIN sent (active close)", TS_LC_CLOSE,
 				"ESTABLISHED -> FIN_WAIT1" },
 	[TS_L_PASSIVE_CLOSE] = { "FIN received (passive close)", TS_LC_CLOSE,
-				 "ESTABLISHED -> CLOSE_WAIT" },
+				 "ESTABLISHED or SYN_RECV -> CLOSE_WAIT" },
 	[TS_L_FIN_ACKED] = { "ACK of FIN received", TS_LC_CLOSE,
 			     "FIN_WAIT1 -> FIN_WAIT2, LAST_ACK -> CLOSE" },
 	[TS_L_SIMULTANEOUS_CLOSE] = { "FIN received before ACK (simultaneous)", TS_LC_CLOSE,
 				      "FIN_WAIT1 -> CLOSING" },
-	[TS_L_CLOSE_AGAIN] = { "close() after shutdown(): nothing to send", TS_LC_CLOSE,
-			       "FIN_WAIT1 -> FIN_WAIT1 (and any state to itself)" },
+	[TS_L_CLOSE_AGAIN] = { "close() after shutdown(): FIN already sent", TS_LC_CLOSE,
+			       "FIN_WAIT1, FIN_WAIT2, CLOSING or LAST_ACK to itself" },
 	[TS_L_FIN_TO_TIME_WAIT] = { "FIN received, ACK sent (to TIME_WAIT)", TS_LC_CLOSE,
 				    "FIN_WAIT2 -> CLOSE" },
 	[TS_L_CLOSING_TO_TIME_WAIT] = { "ACK of FIN received (to TIME_WAIT)", TS_LC_CLOSE,
@@ -59,6 +59,10 @@ static const struct label labels[TS_LABELS] = {
 					      "CLOSING -> TIME_WAIT (timelines)" },
 	[TS_L_TIME_WAIT_HANDOFF] = { "handed to a timewait socket (not traced)", TS_LC_CLOSE,
 				     "TIME_WAIT -> CLOSE (timelines)" },
+	[TS_L_TIME_WAIT_FROM_PEER] = { "FIN received, ACK sent (seen at the peer)", TS_LC_CLOSE,
+				       "FIN_WAIT2 -> TIME_WAIT (timelines, paired peer)" },
+	[TS_L_FINAL_ACK_FROM_PEER] = { "final ACK arrived (seen at the peer)", TS_LC_CLOSE,
+				       "TIME_WAIT -> TIME_WAIT (timelines, paired peer)" },
 };
 
 struct pair {
@@ -78,6 +82,8 @@ static const struct pair pairs[] = {
 	{ TS_SYN_RECV, TS_FIN_WAIT1, TS_L_FIN_BEFORE_ACK },
 	{ TS_ESTABLISHED, TS_FIN_WAIT1, TS_L_ACTIVE_CLOSE },
 	{ TS_ESTABLISHED, TS_CLOSE_WAIT, TS_L_PASSIVE_CLOSE },
+	/* tcp_fin() in SYN_RECV: a simultaneous open, or a Fast Open child. */
+	{ TS_SYN_RECV, TS_CLOSE_WAIT, TS_L_PASSIVE_CLOSE },
 	{ TS_FIN_WAIT1, TS_FIN_WAIT2, TS_L_FIN_ACKED },
 	{ TS_FIN_WAIT1, TS_CLOSING, TS_L_SIMULTANEOUS_CLOSE },
 	{ TS_CLOSE_WAIT, TS_LAST_ACK, TS_L_LAST_FIN },
@@ -140,11 +146,29 @@ enum ts_label ts_label_classify(unsigned int from, unsigned int to, unsigned int
 {
 	if (to == TS_CLOSE)
 		return close_label(from, rec_flags, err);
+	/*
+	 * close() runs tcp_close_state() in every state: after shutdown(SHUT_WR)
+	 * (FIN_WAIT1, FIN_WAIT2; LAST_ACK from CLOSE_WAIT; CLOSING) the table
+	 * keeps the state and sends nothing, and tcp_set_state() still
+	 * reports it: python's http.server shuts down, then closes.
+	 */
 	if (from == to)
-		return TS_L_CLOSE_AGAIN;
+		return from == TS_FIN_WAIT1 || from == TS_FIN_WAIT2 || from == TS_CLOSING ||
+				       from == TS_LAST_ACK ?
+			       TS_L_CLOSE_AGAIN :
+			       TS_L_OTHER;
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
 		if (pairs[i].from == from && pairs[i].to == to)
 			return pairs[i].label;
+	return TS_L_OTHER;
+}
+
+enum ts_label ts_label_classify_peer(unsigned int from, unsigned int to)
+{
+	if (from == TS_FIN_WAIT2 && to == TS_TIME_WAIT)
+		return TS_L_TIME_WAIT_FROM_PEER;
+	if (from == TS_TIME_WAIT && to == TS_TIME_WAIT)
+		return TS_L_FINAL_ACK_FROM_PEER;
 	return TS_L_OTHER;
 }
 

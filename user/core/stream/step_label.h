@@ -41,6 +41,8 @@ enum ts_label {
 	TS_L_TIME_WAIT_INFERRED,
 	TS_L_CLOSING_TIME_WAIT_INFERRED,
 	TS_L_TIME_WAIT_HANDOFF,
+	TS_L_TIME_WAIT_FROM_PEER,
+	TS_L_FINAL_ACK_FROM_PEER,
 	TS_LABELS,
 };
 
@@ -64,6 +66,12 @@ enum ts_label_class {
  */
 enum ts_label ts_label_classify(unsigned int from, unsigned int to, unsigned int rec_flags,
 				uint32_t err);
+/*
+ * The label of a step of the timewait socket deduced from the paired
+ * peer's records (FIN_WAIT2 -> TIME_WAIT: the peer's FIN arrived;
+ * TIME_WAIT -> TIME_WAIT: our ACK of it reached the peer).
+ */
+enum ts_label ts_label_classify_peer(unsigned int from, unsigned int to);
 /* The label's text ("SYN sent"); never NULL nor empty. */
 const char *ts_label_text(enum ts_label l);
 enum ts_label_class ts_label_class_of(enum ts_label l);

@@ -6,13 +6,27 @@
  * they are finished and emitted.  SYN-ACK retransmits, reported on the
  * listener's request before the connection's socket exists, wait in a small
  * table keyed by namespace and addresses until the connection appears.
+ *
+ * Both ends of a connection traced on this host (loopback, namespaces) are
+ * paired through an index by addresses (peer_index.c); each keeps a view
+ * of the other's close, from which its timewait socket's steps are told.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/stream/states.h"
+#include "core/stream/peer_index.h"
 #include "core/stream/step_label.h"
 #include "core/stream/tracker.h"
+
+/* What the paired other end's records showed, kept with each end. */
+struct peer_view {
+	uint64_t fin_ns;  /* it sent its first FIN (-> FIN_WAIT1, LAST_ACK) */
+	uint64_t end_ns;  /* it reached CLOSE, 0: not yet */
+	uint8_t end_from; /* the state it closed from */
+	bool acked;	  /* LAST_ACK -> CLOSE, clean: our ACK of its FIN came */
+};
 
 struct entry {
 	struct ts_conn c;
@@ -21,8 +35,17 @@ struct entry {
 	struct entry *lru_prev, *lru_next;
 	struct entry *cl_prev, *cl_next;
 	bool on_closed;
+	bool on_wait;	  /* closed, waiting for its peer (same links) */
 	bool want_synack; /* a server connection not yet joined */
+	bool ambiguous;	  /* more than one traced connection could be its peer */
+	uint64_t wait_until;
+	struct ts_peer_node pn;	 /* in the tracker's peer index */
+	struct entry *peer_e;	 /* the other end, while it is held */
+	struct peer_view pv;
 };
+
+#define entry_of_node(n) \
+	((struct entry *)((char *)(n) - offsetof(struct entry, pn)))
 
 struct list {
 	struct entry *head, *tail;
@@ -53,6 +76,9 @@ struct ts_tracker {
 	uint64_t now_ns;
 	struct list lru;    /* by lru_prev/lru_next */
 	struct list closed; /* by cl_prev/cl_next */
+	struct list waiting; /* by cl_prev/cl_next: closed, waiting for the peer */
+	uint64_t peer_wait_ns;
+	struct ts_peer_index pix;
 	ts_conn_fn fn;
 	void *ctx;
 	struct ts_tracker_stats st;
@@ -123,6 +149,52 @@ const char *ts_close_name(enum ts_close_kind k)
 		return "timeout";
 	default:
 		return "open";
+	}
+}
+
+const char *ts_tw_name(enum ts_tw t)
+{
+	switch (t) {
+	case TS_TW_INFERRED:
+		return "inferred";
+	case TS_TW_FROM_PEER:
+		return "from_peer";
+	case TS_TW_UNKNOWN:
+		return "not_observable";
+	default:
+		return NULL;
+	}
+}
+
+const char *ts_tw_why_name(enum ts_tw_why w)
+{
+	switch (w) {
+	case TS_TWW_NO_PEER:
+		return "peer_not_traced";
+	case TS_TWW_AMBIGUOUS:
+		return "peer_ambiguous";
+	case TS_TWW_PEER_OPEN:
+		return "peer_fin_not_seen";
+	case TS_TWW_PEER_NO_ACK:
+		return "peer_fin_not_acked";
+	default:
+		return NULL;
+	}
+}
+
+const char *ts_tw_why_text(enum ts_tw_why w)
+{
+	switch (w) {
+	case TS_TWW_NO_PEER:
+		return "not observable: peer not traced here (remote, or filtered out)";
+	case TS_TWW_AMBIGUOUS:
+		return "not observable: several traced peers match (NAT, reused ports)";
+	case TS_TWW_PEER_OPEN:
+		return "not known: the paired peer sent no FIN before the end";
+	case TS_TWW_PEER_NO_ACK:
+		return "not entered: the peer closed with its FIN unacknowledged";
+	default:
+		return "";
 	}
 }
 
@@ -205,6 +277,12 @@ static void drop(struct ts_tracker *t, struct entry *e)
 	list_unlink(&t->lru, e, true);
 	if (e->on_closed)
 		list_unlink(&t->closed, e, false);
+	if (e->on_wait)
+		list_unlink(&t->waiting, e, false);
+	ts_peer_index__del(&t->pix, &e->pn);
+	/* The other end keeps its view of this one. */
+	if (e->peer_e)
+		e->peer_e->peer_e = NULL;
 	t->st.live--;
 	t->rtx_held -= e->c.nrtx;
 	free(e->c.rtxs);
@@ -382,6 +460,82 @@ static void server_handshake(struct ts_conn *c, uint64_t est_ns)
 		c->start_ns = est_ns - (uint64_t)c->handshake_ns;
 }
 
+static void add_peer_step(struct ts_conn *c, uint64_t ts, uint8_t from, uint8_t to,
+			  uint64_t since)
+{
+	struct ts_step *s = &c->steps[c->nsteps++];
+	enum ts_label l = ts_label_classify_peer(from, to);
+
+	*s = (struct ts_step){
+		.ts_ns = ts,
+		.ns_in_old = since && ts > since ? ts - since : 0,
+		.from = from,
+		.to = to,
+		.flags = TS_STEP_PEER,
+		.label_id = (uint8_t)l,
+		.label = ts_label_text(l),
+	};
+}
+
+/*
+ * TIME_WAIT, told from what is known.  Our own closing record proves it
+ * when the peer's FIN came first (infer_time_wait()).  An orphaned socket
+ * is handed to a timewait socket still in FIN_WAIT2, which nothing traces:
+ * then only the other end can tell, when it is traced here and paired.
+ * Its FIN (-> LAST_ACK) reached our timewait socket, which entered
+ * TIME_WAIT and acknowledged it; its clean LAST_ACK -> CLOSE is that ACK
+ * arriving.  The kernel never reports any of this for a full socket
+ * (5.10, 6.1, 6.18 read: tcp_time_wait() only sets the timewait socket's
+ * substate), so no step is shown twice.
+ */
+static void complete_time_wait(struct entry *e)
+{
+	struct ts_conn *c = &e->c;
+	const struct ts_step *last;
+	uint64_t tw_ns = 0, fw2_ns = 0;
+
+	c->tw = TS_TW_NONE;
+	c->tw_why = TS_TWW_NONE;
+	if (!c->ended || !c->nsteps)
+		return;
+	last = &c->steps[c->nsteps - 1];
+	if ((last->flags & TS_STEP_INFERRED) && last->from == TS_TIME_WAIT) {
+		c->tw = TS_TW_INFERRED;
+		tw_ns = last->ts_ns;
+	} else if (last->label_id == TS_L_ORPHANED) {
+		c->tw = TS_TW_UNKNOWN;
+	} else {
+		return;
+	}
+	if (c->tw == TS_TW_UNKNOWN) {
+		if (!c->peer) {
+			c->tw_why = e->ambiguous ? TS_TWW_AMBIGUOUS : TS_TWW_NO_PEER;
+			return;
+		}
+		if (!e->pv.end_ns || !e->pv.fin_ns) {
+			c->tw_why = e->pv.end_ns ? TS_TWW_PEER_NO_ACK : TS_TWW_PEER_OPEN;
+			return;
+		}
+		if (!e->pv.acked) {
+			c->tw_why = TS_TWW_PEER_NO_ACK;
+			return;
+		}
+		for (int i = 0; i < c->nsteps; i++)
+			if (c->steps[i].to == TS_FIN_WAIT2)
+				fw2_ns = c->steps[i].ts_ns;
+		/* Its FIN reached us between its sending and its ACK. */
+		tw_ns = e->pv.fin_ns > last->ts_ns ? e->pv.fin_ns : last->ts_ns;
+		add_peer_step(c, tw_ns, TS_FIN_WAIT2, TS_TIME_WAIT, fw2_ns);
+		c->tw = TS_TW_FROM_PEER;
+	}
+	if (c->peer && e->pv.acked && e->pv.end_ns >= tw_ns)
+		add_peer_step(c, e->pv.end_ns, TS_TIME_WAIT, TS_TIME_WAIT, tw_ns);
+	/* The connection lived on in its timewait socket: to its last step. */
+	last = &c->steps[c->nsteps - 1];
+	if (last->ts_ns > c->start_ns + c->lifetime_ns)
+		c->lifetime_ns = last->ts_ns - c->start_ns;
+}
+
 static void finalize(struct ts_tracker *t, struct entry *e)
 {
 	struct ts_conn *c = &e->c;
@@ -443,6 +597,7 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 	c->rtx_total = 0;
 	for (int k = 0; k < TS_RTX_KINDS; k++)
 		c->rtx_total += c->rtx[k];
+	complete_time_wait(e);
 }
 
 static int emit(struct ts_tracker *t, struct entry *e)
@@ -715,12 +870,146 @@ static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
 	memcpy(victim->daddr, r->daddr, TS_ADDR_LEN);
 }
 
+/* ---- pairing the two ends ---- */
+
+static bool born_as(const struct ts_conn *c, int from, int to)
+{
+	return c->nsteps && c->steps[0].from == from && c->steps[0].to == to;
+}
+
+/*
+ * Could a and b be the two ends of one connection?  Their addresses are
+ * reversed (the index found them); they must also have lived at the same
+ * time, and when one connect()ed and the other was a listener's child
+ * both seen from birth, the SYN came before the child (the child is made
+ * at the final ACK).  CLOCK_MONOTONIC is one clock for every namespace.
+ */
+static bool together(const struct entry *a, const struct entry *b)
+{
+	uint64_t a_end = a->c.ended ? a->c.end_ns : UINT64_MAX;
+	uint64_t b_end = b->c.ended ? b->c.end_ns : UINT64_MAX;
+	const struct ts_conn *x = &a->c, *y = &b->c;
+
+	if (a->c.start_ns > b_end || b->c.start_ns > a_end)
+		return false;
+	if (born_as(y, TS_CLOSE, TS_SYN_SENT)) {
+		x = &b->c;
+		y = &a->c;
+	}
+	if (born_as(x, TS_CLOSE, TS_SYN_SENT) && born_as(y, TS_LISTEN, TS_SYN_RECV))
+		return x->steps[0].ts_ns <= y->steps[0].ts_ns;
+	return true;
+}
+
+/* Refresh the other end's view of b from b's steps so far. */
+static void peer_refresh(struct entry *b)
+{
+	const struct ts_conn *c = &b->c;
+	struct peer_view *pv;
+
+	if (!b->peer_e)
+		return;
+	pv = &b->peer_e->pv;
+	memset(pv, 0, sizeof(*pv));
+	for (int i = 0; i < c->nsteps; i++) {
+		const struct ts_step *s = &c->steps[i];
+
+		if (!pv->fin_ns && (s->to == TS_LAST_ACK || s->to == TS_FIN_WAIT1 ||
+				    s->to == TS_CLOSING))
+			pv->fin_ns = s->ts_ns;
+		if (s->to == TS_CLOSE) {
+			pv->end_ns = s->ts_ns;
+			pv->end_from = s->from;
+		}
+	}
+	pv->acked = pv->end_ns && pv->end_from == TS_LAST_ACK &&
+		    !(c->has_stats && c->st.err) && !c->resets_received && !c->resets_sent;
+}
+
+/*
+ * Index a connection once its tuple is complete, and pair it with the one
+ * connection whose addresses are its own reversed, if exactly one such
+ * lived at the same time.  A candidate already paired still counts: two
+ * matches mean NAT or reused ports, and then neither is claimed.
+ */
+static void index_and_pair(struct ts_tracker *t, struct entry *e)
+{
+	struct ts_conn *c = &e->c;
+	struct entry *cand = NULL;
+	int found = 0;
+
+	if (e->pn.linked || !c->family || !c->sport || !c->dport)
+		return;
+	ts_peer_key__set(&e->pn.key, c->family, c->saddr, c->sport, c->daddr, c->dport);
+	ts_peer_index__add(&t->pix, &e->pn);
+	for (struct ts_peer_node *n = ts_peer_index__reverse_chain(&t->pix, &e->pn.key); n;
+	     n = n->next) {
+		struct entry *o = entry_of_node(n);
+
+		if (o == e || !ts_peer_key__reversed(&e->pn.key, &n->key) || !together(e, o))
+			continue;
+		found++;
+		cand = o;
+	}
+	if (found > 1 || (found == 1 && (cand->peer_e || cand->c.peer))) {
+		e->ambiguous = true;
+		t->st.pair_ambiguous++;
+		return;
+	}
+	if (!found)
+		return;
+	e->peer_e = cand;
+	cand->peer_e = e;
+	c->peer = cand->c.id;
+	cand->c.peer = c->id;
+	t->st.paired += 2;
+	peer_refresh(e);
+	peer_refresh(cand);
+}
+
+/*
+ * A closed connection whose TIME_WAIT its peer can still tell: it closed
+ * from FIN_WAIT2 or CLOSING cleanly, and its peer has not closed yet.
+ */
+static bool wants_peer(const struct entry *e)
+{
+	const struct ts_conn *c = &e->c;
+	const struct ts_step *last = c->nsteps ? &c->steps[c->nsteps - 1] : NULL;
+
+	return e->peer_e && !e->pv.end_ns && last && last->to == TS_CLOSE &&
+	       (last->from == TS_FIN_WAIT2 || last->from == TS_CLOSING) &&
+	       !(c->has_stats && c->st.err) && !c->resets_received && !c->resets_sent;
+}
+
+/* b's close may be what its waiting peer needs: back in line behind b. */
+static void wake_peer(struct ts_tracker *t, struct entry *b)
+{
+	struct entry *a = b->peer_e;
+
+	if (!a || !a->on_wait)
+		return;
+	list_unlink(&t->waiting, a, false);
+	a->on_wait = false;
+	list_append(&t->closed, a, false);
+	a->on_closed = true;
+}
+
 static void update_closed(struct ts_tracker *t, struct entry *e)
 {
 	struct ts_conn *c = &e->c;
 
 	c->state = c->steps[c->nsteps - 1].to;
 	c->ended = c->state == TS_CLOSE;
+	/* A late record of a connection waiting for its peer: it keeps waiting
+	 * (one list at a time: both use the cl_ links). */
+	if (c->ended && e->on_wait) {
+		c->end_ns = c->steps[c->nsteps - 1].ts_ns;
+		return;
+	}
+	if (e->on_wait) {
+		list_unlink(&t->waiting, e, false);
+		e->on_wait = false;
+	}
 	if (c->ended) {
 		c->end_ns = c->steps[c->nsteps - 1].ts_ns;
 		if (!e->on_closed) {
@@ -776,6 +1065,7 @@ static int on_state(struct ts_tracker *t, const struct ts_rec *r)
 		e->c.has_hs = true;
 		e->c.hs = r->hs;
 	}
+	index_and_pair(t, e);
 	if (r->old_state == TS_LISTEN && r->new_state == TS_SYN_RECV)
 		e->want_synack = true;
 	/* Join once the server connection's tuple is complete. */
@@ -785,6 +1075,9 @@ static int on_state(struct ts_tracker *t, const struct ts_rec *r)
 		t->recent[t->recent_pos++ % RECENT_SERVERS] = r->conn;
 	}
 	update_closed(t, e);
+	peer_refresh(e);
+	if (e->c.ended)
+		wake_peer(t, e);
 	touch(t, e, r->ts_ns);
 	return err;
 }
@@ -831,6 +1124,8 @@ static int on_event(struct ts_tracker *t, const struct ts_rec *r)
 	default:
 		break;
 	}
+	index_and_pair(t, e);
+	peer_refresh(e);
 	touch(t, e, r->ts_ns);
 	return err;
 }
@@ -841,7 +1136,23 @@ static int expire(struct ts_tracker *t)
 
 	while (t->closed.head &&
 	       t->closed.head->c.end_ns + t->linger_ns <= t->now_ns) {
-		int e = emit(t, t->closed.head);
+		struct entry *x = t->closed.head;
+		int e;
+
+		if (wants_peer(x) && x->c.end_ns + t->peer_wait_ns > t->now_ns) {
+			list_unlink(&t->closed, x, false);
+			x->on_closed = false;
+			x->wait_until = x->c.end_ns + t->peer_wait_ns;
+			list_append(&t->waiting, x, false);
+			x->on_wait = true;
+			continue;
+		}
+		e = emit(t, x);
+		if (e && !err)
+			err = e;
+	}
+	while (t->waiting.head && t->waiting.head->wait_until <= t->now_ns) {
+		int e = emit(t, t->waiting.head);
 
 		if (e && !err)
 			err = e;
@@ -893,6 +1204,11 @@ int ts_tracker__finish(struct ts_tracker *t)
 		if (e && !err)
 			err = e;
 	}
+	while (t->waiting.head) {
+		e = emit(t, t->waiting.head);
+		if (e && !err)
+			err = e;
+	}
 	while (t->lru.head) {
 		e = emit(t, t->lru.head);
 		if (e && !err)
@@ -922,7 +1238,8 @@ int ts_tracker__new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
 	if (!t)
 		return -ENOMEM;
 	t->buckets = calloc(nb, sizeof(*t->buckets));
-	if (!t->buckets) {
+	if (!t->buckets || ts_peer_index__init(&t->pix, nb)) {
+		free(t->buckets);
 		free(t);
 		return -ENOMEM;
 	}
@@ -930,6 +1247,8 @@ int ts_tracker__new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
 	t->max_conns = max;
 	t->linger_ns = o && o->linger_ns ? o->linger_ns :
 					   TS_TRACKER_DEFAULT_LINGER_NS;
+	t->peer_wait_ns = o && o->peer_wait_ns ? o->peer_wait_ns :
+						  TS_TRACKER_DEFAULT_PEER_WAIT_NS;
 	t->fn = fn;
 	t->ctx = ctx;
 	*out = t;
@@ -953,6 +1272,7 @@ void ts_tracker__free(struct ts_tracker *t)
 		free(e->c.rtxs);
 		free(e);
 	}
+	ts_peer_index__free(&t->pix);
 	free(t->buckets);
 	free(t);
 }

@@ -18,8 +18,10 @@
 #include "core/stream/record.h"
 #include "core/stream/rtx.h"
 
-/* Room for every transition TCP makes in one life plus an inferred one. */
+/* Room for every transition TCP makes in one life plus an inferred one,
+ * and the steps of its timewait socket deduced from a paired peer. */
 #define TS_CONN_MAX_STEPS 12
+#define TS_CONN_MAX_PEER_STEPS 2
 
 enum ts_role {
 	TS_ROLE_UNKNOWN = 0, /* joined mid-life, origin not known */
@@ -54,6 +56,31 @@ enum ts_hs_basis {
 enum ts_step_flags {
 	TS_STEP_INFERRED = 1 << 0, /* not reported by the kernel: deduced */
 	TS_STEP_GAP = 1 << 1,	   /* does not follow the previous step */
+	/* Deduced from the other end's records (a paired connection): the
+	 * timewait socket's steps, after the full socket's CLOSE. */
+	TS_STEP_PEER = 1 << 2,
+};
+
+/*
+ * What is known of the connection's TIME_WAIT.  The kernel never reports
+ * it for a full socket (tcp_time_wait() hands the connection to a timewait
+ * socket and reports X -> CLOSE); see docs/TIMELINE.md.
+ */
+enum ts_tw {
+	TS_TW_NONE = 0,	 /* not an active close that leads to TIME_WAIT */
+	TS_TW_INFERRED,	 /* from its own closing record (peer's FIN seen) */
+	TS_TW_FROM_PEER, /* from the paired other end's FIN and its ACK */
+	TS_TW_UNKNOWN,	 /* handed over in FIN_WAIT2: see ts_tw_why */
+};
+
+/* Why TIME_WAIT is not known (TS_TW_UNKNOWN). */
+enum ts_tw_why {
+	TS_TWW_NONE = 0,
+	TS_TWW_NO_PEER,	    /* the other end is not traced on this host */
+	TS_TWW_AMBIGUOUS,   /* several traced connections could be it */
+	TS_TWW_PEER_OPEN,   /* paired, but the peer had not sent its FIN */
+	TS_TWW_PEER_NO_ACK, /* the peer closed without its FIN acknowledged */
+	TS_TWW_KINDS,
 };
 
 struct ts_step {
@@ -140,7 +167,15 @@ struct ts_conn {
 
 	uint8_t nsteps;
 	uint8_t steps_dropped; /* steps beyond TS_CONN_MAX_STEPS */
-	struct ts_step steps[TS_CONN_MAX_STEPS + 1];
+	struct ts_step steps[TS_CONN_MAX_STEPS + 1 + TS_CONN_MAX_PEER_STEPS];
+
+	/*
+	 * The other end of this connection when it is traced too (its
+	 * connection id, 0: none found), and what that tells of TIME_WAIT.
+	 */
+	uint64_t peer;
+	enum ts_tw tw;
+	enum ts_tw_why tw_why;
 
 	/* Retransmission steps, in time order (NULL until the first). */
 	struct ts_rtx_step *rtxs;
@@ -161,11 +196,19 @@ struct ts_tracker_opts {
 	 * 0: TS_TRACKER_DEFAULT_LINGER_NS.
 	 */
 	uint64_t linger_ns;
+	/*
+	 * How long a closed connection whose TIME_WAIT its paired peer can
+	 * still tell (an orphaned FIN_WAIT2 waiting for the peer's FIN) waits
+	 * for the peer to close.  0: TS_TRACKER_DEFAULT_PEER_WAIT_NS.
+	 */
+	uint64_t peer_wait_ns;
 };
 
 #define TS_TRACKER_DEFAULT_CONNS 65536
 #define TS_TRACKER_MAX_CONNS (1u << 22)
 #define TS_TRACKER_DEFAULT_LINGER_NS 100000000ull
+/* tcp_fin_timeout's default: an orphaned FIN_WAIT2 lives that long. */
+#define TS_TRACKER_DEFAULT_PEER_WAIT_NS 60000000000ull
 
 struct ts_tracker_stats {
 	uint64_t conns;		  /* connections emitted */
@@ -174,6 +217,8 @@ struct ts_tracker_stats {
 	uint64_t peak;		  /* most held at once */
 	uint64_t unattributed;	  /* retransmit/reset records without a conn */
 	uint64_t synack_unjoined; /* SYN-ACK retransmits never joined */
+	uint64_t paired;	  /* connections whose other end was found */
+	uint64_t pair_ambiguous;  /* left unpaired: more than one candidate */
 };
 
 /* Called for each finished connection; a non-zero return is kept. */
@@ -199,5 +244,24 @@ const char *ts_role_name(enum ts_role r);
 const char *ts_hs_basis_name(enum ts_hs_basis b);
 const char *ts_hs_basis_why(enum ts_hs_basis b);
 const char *ts_close_name(enum ts_close_kind k);
+const char *ts_tw_name(enum ts_tw t);	  /* JSON: null for TS_TW_NONE */
+const char *ts_tw_why_name(enum ts_tw_why w); /* JSON token, NULL for none */
+/* Why, in plain words after "TIME_WAIT " (at most 64 characters). */
+const char *ts_tw_why_text(enum ts_tw_why w);
+
+/*
+ * The index of the step that closed the full socket (its X -> CLOSE), or
+ * -1 when it is still open.  Steps after it are the timewait socket's,
+ * deduced from the peer (TS_STEP_PEER).
+ */
+static inline int ts_conn_close_step(const struct ts_conn *c)
+{
+	if (!c->ended)
+		return -1;
+	for (int i = c->nsteps - 1; i >= 0; i--)
+		if (!(c->steps[i].flags & TS_STEP_PEER))
+			return i;
+	return -1;
+}
 
 #endif
