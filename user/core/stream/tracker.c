@@ -454,10 +454,10 @@ static void server_handshake(struct ts_conn *c, uint64_t est_ns)
 	} else {
 		c->hs_basis = TS_HS_UNKNOWN_NO_DETAIL;
 	}
-	/* The connection began with its handshake, before its socket. */
-	if (c->handshake_ns >= 0 && (uint64_t)c->handshake_ns <= est_ns &&
-	    est_ns - (uint64_t)c->handshake_ns < c->start_ns)
-		c->start_ns = est_ns - (uint64_t)c->handshake_ns;
+	/*
+	 * The connection's start stays its first step, which its steps' times
+	 * count from (t_us); handshake_ns says how long before it began.
+	 */
 }
 
 static void add_peer_step(struct ts_conn *c, uint64_t ts, uint8_t from, uint8_t to,
