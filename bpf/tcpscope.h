@@ -96,12 +96,17 @@ struct ts_event {
 	char comm[TS_COMM_LEN];
 	__u8 flags;
 	/*
+	 * What follows the event (enum ts_detail): flags had no bit left, so
+	 * the kind of the tail is named here; TS_F_STATS stays as it was.
+	 */
+	__u8 detail;
+	/*
 	 * TS_REC_RESET_SENT: the kernel's enum sk_rst_reason + 1 (6.10+), 0
 	 * when the kernel gives none; rst_hint what the socket said then.
 	 */
 	__u8 rst_reason;
 	__u8 rst_hint; /* enum ts_rst_hint */
-	__u8 pad[5];
+	__u8 pad[4];
 	/* The owner's cgroup (v2 id, bpf_get_current_cgroup_id()); 0 unknown. */
 	__u64 cgroup_id;
 };
@@ -181,6 +186,55 @@ struct ts_tcp_stats {
 struct ts_close {
 	struct ts_event ev; /* ev.flags has TS_F_STATS */
 	struct ts_tcp_stats st;
+};
+
+/* ts_event.detail: which structure follows the event in the record. */
+enum ts_detail {
+	TS_DET_NONE = 0,
+	TS_DET_RTX = 1, /* struct ts_retrans: ts_rtx_info follows */
+};
+
+/* ts_rtx_info.flags */
+enum ts_rtx_flags {
+	/* isn holds our initial sequence number (seen at the SYN or at
+	 * the move to ESTABLISHED, before any data could be acknowledged). */
+	TS_RTX_F_ISN = 1 << 0,
+	/* rto_us holds the retransmission timeout (the kernel's HZ known). */
+	TS_RTX_F_RTO = 1 << 1,
+	/* seq/end_seq/tcp_flags/sacked/segs were read from the segment. */
+	TS_RTX_F_SKB = 1 << 2,
+};
+
+/*
+ * What the socket and the segment said when a segment was sent again
+ * (tcp:tcp_retransmit_skb).  Raw facts: user space derives the kind
+ * (SYN, SYN-ACK, data, FIN) from tcp_flags and the reason (timeout, fast
+ * retransmit, tail loss probe) from ca_state and pending.
+ */
+struct ts_rtx_info {
+	__u32 seq;	/* TCP_SKB_CB(skb)->seq: first sequence number */
+	__u32 end_seq;	/* ... one past the last (SYN and FIN count one) */
+	__u32 isn;	/* our initial sequence number (TS_RTX_F_ISN) */
+	__u32 snd_una;	/* oldest unacknowledged sequence number */
+	__u32 snd_nxt;	/* next sequence number to send */
+	__u32 rto_us;	/* icsk_rto in force, microseconds (TS_RTX_F_RTO) */
+	__u32 srtt_us;	/* smoothed RTT, microseconds (0: no sample yet) */
+	__u32 total_retrans; /* the socket's count, this one included */
+	__u16 segs;	/* segments the skb holds (tcp_skb_pcount) */
+	__u8 tcp_flags; /* TCP_SKB_CB(skb)->tcp_flags: FIN 0x01, SYN 0x02, ACK 0x10 */
+	__u8 ca_state;	/* icsk_ca_state: 0 Open .. 3 Recovery, 4 Loss */
+	__u8 pending;	/* icsk_pending: the timer armed, 0 in the RTO handler */
+	__u8 retransmits; /* icsk_retransmits: timeouts of this segment before */
+	__u8 backoff;	/* icsk_backoff: doublings of the RTO so far */
+	__u8 sacked;	/* TCP_SKB_CB(skb)->sacked (0x10: sent again before) */
+	__u8 flags;	/* enum ts_rtx_flags */
+	__u8 pad[3];
+};
+
+/* A retransmission with its detail (ev.detail == TS_DET_RTX). */
+struct ts_retrans {
+	struct ts_event ev;
+	struct ts_rtx_info info;
 };
 
 /*

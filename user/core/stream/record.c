@@ -102,6 +102,20 @@ int ts_rec_decode(const void *data, size_t len, struct ts_rec *out)
 		       sizeof(out->st));
 		out->has_stats = true;
 	}
+	switch (ev.detail) {
+	case TS_DET_NONE:
+		break;
+	case TS_DET_RTX:
+		if (ev.type != TS_REC_RETRANS || len < sizeof(struct ts_retrans))
+			return -EINVAL;
+		memcpy(&out->rtx, (const char *)data + offsetof(struct ts_retrans, info),
+		       sizeof(out->rtx));
+		out->has_rtx = true;
+		break;
+	default:
+		/* A detail this build does not know: the event stands alone. */
+		break;
+	}
 	return 0;
 }
 

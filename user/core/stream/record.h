@@ -57,6 +57,9 @@ struct ts_rec {
 	const char *reason_name;
 	const char *where;
 	uint32_t where_off; /* offset of location into 'where' */
+	/* TS_REC_RETRANS with what the socket said (struct ts_retrans). */
+	bool has_rtx;
+	struct ts_rtx_info rtx;
 };
 
 /*
