@@ -163,8 +163,10 @@ int ts_knames__read_kallsyms(struct ts_knames *k, FILE *f)
 		if ((type != 't' && type != 'T') || !addr)
 			continue;
 		err = ts_knames__add_sym(k, addr, name);
-		if (err == -EINVAL)
+		if (err == -EINVAL) {
+			err = 0; /* a name we do not print: left out */
 			continue;
+		}
 		if (err)
 			break;
 	}
@@ -191,6 +193,9 @@ const char *ts_knames__sym(const struct ts_knames *k, uint64_t addr, uint32_t *o
 		else
 			hi = mid;
 	}
+	/* Aliases at one address: the first in name order. */
+	while (lo > 0 && k->syms[lo - 1].addr == k->syms[lo].addr)
+		lo--;
 	/* Past the last function by more than any function is long. */
 	if (addr - k->syms[lo].addr > (1u << 24))
 		return NULL;
