@@ -1078,11 +1078,14 @@ static __always_inline int emit_drop(const struct sk_buff *skb, __u64 location,
 	__u32 netns = sk_netns_ino;
 	__u64 now;
 
-	if (drop_seg(skb, &g))
-		return 0;
 	dev = BPF_CORE_READ(skb, dev);
 	if (dev)
 		netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	/* Other namespaces' drops cost no header reads. */
+	if (filter_netns && netns != filter_netns)
+		return 0;
+	if (drop_seg(skb, &g))
+		return 0;
 	if (!filter_tuple(&g.t, netns) || !filter_owner(c))
 		return 0;
 	drop_count(TS_DSTAT_SEEN);

@@ -79,11 +79,11 @@ print("%.3f" % (time.monotonic() - t0))
 """
 
 
-def test_no_socket_storm():
+def no_socket_storm(*tracer_args):
     tslib.require("drop_reasons")
     n = 2000
     with tslib.Netns("drs") as ns:
-        tr = tslib.Tracer(netns=ns)
+        tr = tslib.Tracer(*tracer_args, netns=ns)
         before = tsnet.nstat(ns)
         t0 = time.monotonic()
         r = ns.run(["python3", "-c", STORM, str(n)], timeout=120 * tslib.TIME_SCALE)
@@ -123,6 +123,14 @@ def test_no_socket_storm():
           % (n, r.stdout.strip(), len(drops), counted))
 
 
+def test_no_socket_storm():
+    no_socket_storm()
+
+
+def test_no_socket_storm_classic():
+    no_socket_storm("--tp-mode", "classic")
+
+
 RESETS = """
 import socket, struct, sys, time
 mode = sys.argv[1]
@@ -150,21 +158,22 @@ time.sleep(0.1)
 """
 
 
-def reset_reason(mode):
+def reset_reason(mode, tracer_args):
     with tslib.Netns("drr") as ns:
-        tr = tslib.Tracer(netns=ns)
+        tr = tslib.Tracer(*tracer_args, netns=ns)
         ns.run(["python3", "-c", RESETS, mode], timeout=30 * tslib.TIME_SCALE)
         time.sleep(0.2)
         recs = tr.stop()
     return [x for x in recs if x["event"] in ("reset_sent", "reset_received")]
 
 
-def test_reset_reasons():
+def reset_reasons(*tracer_args):
     tslib.require("resets")
+    tslib.require_mode(tracer_args)
     kernel = tslib.probe().get("reset_reasons")
     # Refused: the client's RST received is inferred on every kernel; the
     # RST without a socket is seen where tcp_send_reset fires for it.
-    rs = reset_reason("refused")
+    rs = reset_reason("refused", tracer_args)
     got = [x for x in rs if x["event"] == "reset_received"]
     expect(len(got) == 1 and got[0]["reason"] == "connection refused" and
            got[0]["reason_inferred"], "refused: %s" % rs)
@@ -177,7 +186,7 @@ def test_reset_reasons():
     # else what the socket said, inferred.
     for mode, kname, inferred in (("unread", "TCP_ABORT_ON_CLOSE", "unread data at close"),
                                   ("linger0", None, "SO_LINGER 0")):
-        rs = reset_reason(mode)
+        rs = reset_reason(mode, tracer_args)
         sent = [x for x in rs if x["event"] == "reset_sent"]
         expect(len(sent) == 1, "%s: %s" % (mode, rs))
         if kernel:
@@ -186,6 +195,14 @@ def test_reset_reasons():
         else:
             expect(sent[0]["reason_inferred"] and sent[0]["reason"] == inferred,
                    "%s: %s" % (mode, sent))
+
+
+def test_reset_reasons():
+    reset_reasons()
+
+
+def test_reset_reasons_classic():
+    reset_reasons("--tp-mode", "classic")
 
 
 def test_no_drops_option():
@@ -202,5 +219,6 @@ def test_no_drops_option():
 
 
 if __name__ == "__main__":
-    tslib.main([test_netfilter_drops, test_no_socket_storm, test_reset_reasons,
+    tslib.main([test_netfilter_drops, test_no_socket_storm, test_no_socket_storm_classic,
+                test_reset_reasons, test_reset_reasons_classic,
                 test_no_drops_option])
