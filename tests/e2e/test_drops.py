@@ -79,6 +79,10 @@ def test_netfilter_drops():
                d["location"].split("+")[0] in ("nf_hook_slow", "nft_do_chain"),
                "location %s" % d)
         expect(0 <= d["t_us"] <= s["lifetime_us"], "drop time %s" % d)
+        # Relative to the client's initial sequence number: within the
+        # 20000 bytes it sent (the first data byte is 1).
+        expect(d["seq_rel"] is not None and 1 <= d["seq_rel"] and
+               d["seq_rel"] + d["len"] <= 20001, "seq_rel %s" % d)
     # Each dropped segment was sent again, as the client's counters say.
     expect(csegs >= dropped and c["retransmits"]["data"] == csegs,
            "retransmits %s vs TcpRetransSegs %d, %d dropped" % (c["retransmits"], csegs, dropped))

@@ -264,8 +264,8 @@ static void put_why(struct line *l, const struct ts_rec *r)
 
 	if (r->type == TS_REC_DROP) {
 		ts_drop_describe(buf, sizeof(buf), r->drop.dir, r->drop.tcp_flags,
-				 r->drop.seq, r->drop.len, false, 0, r->reason_name,
-				 r->drop.reason, r->where);
+				 r->drop.seq, r->drop.len, r->drop.has_base, r->drop.seq_base,
+				 r->reason_name, r->drop.reason, r->where);
 		put(l, "  ");
 		/* Past direction and kind, already in EVENT. */
 		put(l, strchr(strchr(buf, ' ') + 1, ' ') + 1);

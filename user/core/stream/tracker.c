@@ -883,6 +883,8 @@ static void on_drop(struct ts_tracker *t, const struct ts_rec *r)
 			.dir = r->drop.dir,
 			.tcp_flags = r->drop.tcp_flags,
 			.state = r->new_state,
+			.has_base = r->drop.has_base,
+			.seq_base = r->drop.seq_base,
 			.by_tuple = by_tuple,
 			.reason_name = r->reason_name,
 			.where = r->where,
