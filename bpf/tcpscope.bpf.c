@@ -1197,6 +1197,15 @@ static __always_inline int emit_drop(const struct sk_buff *skb, __u64 location,
 		return 0;
 	if (drop_seg(skb, &g))
 		return 0;
+	/*
+	 * A socket's queues purged when it is destroyed: a FIN (or ACK)
+	 * still queued there was received and acknowledged, not lost.  Data
+	 * purged unread is kept (the reset that follows says so too).
+	 */
+	if (!g.len && bpf_core_enum_value_exists(enum skb_drop_reason,
+						 SKB_DROP_REASON_QUEUE_PURGE) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
+		return 0;
 	if (!filter_tuple(&g.t, netns) || !filter_owner(c))
 		return 0;
 	drop_count(TS_DSTAT_SEEN);
