@@ -12,7 +12,8 @@
 /*
  * tcp_retransmit_skb used to share the tcp_event_sk_skb event class with
  * tcp_send_reset; recent kernels give it a class of its own (which added an
- * err field).  Only skaddr and state are read, and they exist in both.
+ * err field).  Only skbaddr, skaddr and state are read, and they exist
+ * in both.
  */
 struct trace_event_raw_tcp_event_sk_skb___old {
 	const void *skbaddr;
@@ -21,10 +22,20 @@ struct trace_event_raw_tcp_event_sk_skb___old {
 } __attribute__((preserve_access_index));
 
 struct trace_event_raw_tcp_retransmit_skb___new {
+	const void *skbaddr;
 	const void *skaddr;
 	int state;
 	int err; /* not in every kernel of this class: check it exists */
 } __attribute__((preserve_access_index));
+
+/*
+ * TCP_SKB_CB(skb)->tcp_flags is a u8 in 5.10 and 6.1 and a u16 in the
+ * kernels of vmlinux.h (6.18: the AccECN work made room for the AE bit).
+ * BPF_CORE_READ relocates the offset but reads vmlinux.h's two bytes; on a
+ * kernel with the u8 the second byte is 'sacked'.  The bits tcpscope uses
+ * (FIN, SYN, ACK) are in the low byte (little-endian) either way, so the
+ * read is masked rather than flavoured.
+ */
 
 /*
  * tcp_send_reset had the tcp_event_sk_skb class (above) until commit

@@ -40,6 +40,8 @@ const volatile __u64 wakeup_bytes = 0;
 const volatile bool retrans_has_err = false;
 /* tp_btf/tcp_send_reset has a third argument, reason (6.10+, from BTF). */
 const volatile bool rst_has_reason = false;
+/* The kernel's HZ (icsk_rto is in jiffies); 0 unknown: no RTO reported. */
+const volatile __u32 kernel_hz = 0;
 
 /* What the kernel keeps per connection. */
 struct conn {
@@ -50,6 +52,9 @@ struct conn {
 	__u8 rtx_known; /* rtx_seen holds the socket's total_retrans */
 	__u8 born_flags; /* flags of the held LISTEN -> SYN_RECV record */
 	__u32 rtx_seen;
+	/* Our initial sequence number (isn_known): see note_isn(). */
+	__u32 isn;
+	__u8 isn_known;
 	/* A passive child whose LISTEN -> SYN_RECV fired before its
 	 * addresses and cookie were set (child_born_early()): the record
 	 * is held until the next event of the connection; its time. */
@@ -233,6 +238,7 @@ static __always_inline void fill_event(struct ts_event *e, __u8 type,
 	e->flags = flags;
 	e->rst_reason = 0;
 	e->rst_hint = 0;
+	e->detail = TS_DET_NONE;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 }
 
@@ -328,6 +334,113 @@ static __always_inline bool rtx_counted(struct conn *c, const struct sock *sk,
 }
 
 /*
+ * Our initial sequence number, for sequence numbers relative to it (as
+ * Wireshark shows them).  No kernel keeps it in the socket; it is known
+ * at the move to ESTABLISHED, when our SYN (one sequence number) is
+ * acknowledged and nothing else yet: snd_una - 1.  A client that sent
+ * data in its SYN (TCP Fast Open, tp->syn_data) may have had it
+ * acknowledged too: no ISN then, rather than a wrong one.  A SYN sent
+ * again gives it directly (retransmit_info()).
+ */
+static __always_inline void note_isn(struct conn *c, const struct sock *sk,
+				     int old, int new)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	if (old == TS_CLOSE && new == TS_SYN_SENT)
+		c->isn_known = 0;
+	if (new != TS_ESTABLISHED ||
+	    (old != TS_SYN_SENT && old != TS_SYN_RECV))
+		return;
+	if (bpf_core_field_exists(tp->syn_data) &&
+	    BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data))
+		return;
+	c->isn = BPF_CORE_READ(tp, snd_una) - 1;
+	c->isn_known = 1;
+}
+
+/* TCP_SKB_CB(skb)->sacked and tcp_flags: skb->cb is struct tcp_skb_cb. */
+#define TCPHDR_SYN 0x02
+
+/*
+ * What the socket says as it sends skb again.  Raw facts only: user space
+ * names the kind and the reason (docs/TIMELINE.md).  icsk_pending is 0
+ * while the retransmission timer's handler runs (tcp_write_timer_handler()
+ * clears it before tcp_retransmit_timer()), ICSK_TIME_LOSS_PROBE during a
+ * tail loss probe; icsk_backoff is raised after the timer's retransmission
+ * (icsk_retransmits before it on some kernels: see user/core/stream/rtx.c).
+ */
+static __always_inline void retransmit_info(struct ts_rtx_info *x,
+					    const struct sock *sk,
+					    const struct sk_buff *skb,
+					    struct conn *c)
+{
+	const struct inet_connection_sock *icsk = (const void *)sk;
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct tcp_skb_cb *cb;
+	__u32 rto;
+
+	__builtin_memset(x, 0, sizeof(*x));
+	x->snd_una = BPF_CORE_READ(tp, snd_una);
+	x->snd_nxt = BPF_CORE_READ(tp, snd_nxt);
+	x->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	x->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	x->ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
+	x->pending = BPF_CORE_READ(icsk, icsk_pending);
+	x->retransmits = BPF_CORE_READ(icsk, icsk_retransmits);
+	x->backoff = BPF_CORE_READ(icsk, icsk_backoff);
+	rto = BPF_CORE_READ(icsk, icsk_rto);
+	if (kernel_hz) {
+		x->rto_us = (__u32)((__u64)rto * 1000000 / kernel_hz);
+		x->flags |= TS_RTX_F_RTO;
+	}
+	if (skb) {
+		/* skb->cb is an array inside the skb: TCP_SKB_CB(skb). */
+		cb = (struct tcp_skb_cb *)((const char *)skb +
+					   bpf_core_field_offset(skb->cb));
+		x->seq = BPF_CORE_READ(cb, seq);
+		x->end_seq = BPF_CORE_READ(cb, end_seq);
+		/* See core_fixes.bpf.h: u8 or u16, the low byte. */
+		x->tcp_flags = BPF_CORE_READ(cb, tcp_flags) & 0xff;
+		x->sacked = BPF_CORE_READ(cb, sacked);
+		x->segs = BPF_CORE_READ(cb, tcp_gso_segs);
+		x->flags |= TS_RTX_F_SKB;
+		/* A SYN's sequence number is the ISN itself. */
+		if (c && (x->tcp_flags & TCPHDR_SYN)) {
+			c->isn = x->seq;
+			c->isn_known = 1;
+		}
+	}
+	if (c && c->isn_known) {
+		x->isn = c->isn;
+		x->flags |= TS_RTX_F_ISN;
+	}
+}
+
+/* A retransmission that was sent, with its detail. */
+static __always_inline int emit_retrans(const struct sock *sk,
+					const struct sk_buff *skb,
+					const struct tuple *t, __u32 netns,
+					struct conn *c, __u64 id, int state)
+{
+	struct ts_retrans *r;
+
+	if (!filter_owner(c))
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(DROP_RING);
+		return 0;
+	}
+	fill_event(&r->ev, TS_REC_RETRANS, t, netns, c, id, bpf_ktime_get_ns(),
+		   0, state, state, 0);
+	r->ev.detail = TS_DET_RTX;
+	retransmit_info(&r->info, sk, skb, c);
+	bpf_ringbuf_submit(r, submit_flags());
+	return 0;
+}
+
+/*
  * The held LISTEN -> SYN_RECV record of a child born early, now that its
  * addresses (and, for the btf variant, its cookie) are its own.
  */
@@ -384,6 +497,7 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 	if (!(old == TS_LISTEN && new == TS_SYN_RECV))
 		owner_settle(c, sk);
 	rtx_baseline(c, sk, old, new);
+	note_isn(c, sk, old, new);
 	if (!filter_owner(c))
 		return 0;
 
@@ -412,6 +526,22 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 			   in_old, old, new, flags | TS_F_STATS);
 		read_stats(&r->st, sk, typed);
 		bpf_ringbuf_submit(r, submit_flags());
+	} else if (old == TS_SYN_RECV && new == TS_ESTABLISHED) {
+		/* A passive handshake completes: what the child knows of it. */
+		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+		struct ts_state_hs *h;
+
+		h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
+		if (!h) {
+			count_drop(DROP_RING);
+			return 0;
+		}
+		fill_event(&h->ev, TS_REC_STATE, t, netns, c, c->id, ts, in_old,
+			   old, new, flags);
+		h->ev.detail = TS_DET_HS;
+		h->hs.synack_rtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+		h->hs.synack_retrans = BPF_CORE_READ(tp, total_retrans);
+		bpf_ringbuf_submit(h, submit_flags());
 	} else {
 		struct ts_event *e;
 
@@ -424,6 +554,34 @@ static __always_inline int emit_state(const struct sock *sk, bool typed,
 			   old, new, flags);
 		bpf_ringbuf_submit(e, submit_flags());
 	}
+	return 0;
+}
+
+/*
+ * A SYN-ACK sent again, with when the first one left: the server's
+ * handshake is measured from there (the SYN arrived microseconds before).
+ */
+static __always_inline int emit_synack(const struct tuple *t, __u32 netns,
+				       const struct conn *c,
+				       const struct request_sock *req)
+{
+	const struct tcp_request_sock *treq = (const void *)req;
+	struct ts_synack_retrans *r;
+
+	if (!filter_owner(c))
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(DROP_RING);
+		return 0;
+	}
+	fill_event(&r->ev, TS_REC_SYNACK_RETRANS, t, netns, c, 0,
+		   bpf_ktime_get_ns(), 0, TS_SYN_RECV, TS_SYN_RECV, 0);
+	r->ev.detail = TS_DET_SYNACK;
+	r->info.first_synack_ns = BPF_CORE_READ(treq, snt_synack) * 1000;
+	r->info.num_retrans = BPF_CORE_READ(req, num_retrans);
+	r->info.pad = 0;
+	bpf_ringbuf_submit(r, submit_flags());
 	return 0;
 }
 
@@ -660,7 +818,7 @@ int BPF_PROG(btf_state_nested, const struct sock *sk, const int oldstate,
  * The test of a constant removes the ctx[2] read where err is absent.
  */
 SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(btf_retrans, const struct sock *sk)
+int BPF_PROG(btf_retrans, const struct sock *sk, const struct sk_buff *skb)
 {
 	struct tuple t;
 	struct conn *c;
@@ -675,9 +833,9 @@ int BPF_PROG(btf_retrans, const struct sock *sk)
 	owner_settle(c, sk);
 	if (!rtx_counted(c, sk, retrans_has_err ? (int)ctx[2] : 0))
 		return 0;
-	return emit_simple(TS_REC_RETRANS, &t, netns, c,
-			   bpf_get_socket_cookie((struct sock *)sk),
-			   sk->__sk_common.skc_state);
+	return emit_retrans(sk, skb, &t, netns, c,
+			    bpf_get_socket_cookie((struct sock *)sk),
+			    sk->__sk_common.skc_state);
 }
 
 /*
@@ -699,8 +857,7 @@ int BPF_PROG(btf_synack, const struct sock *sk, const struct request_sock *req)
 	if (!filter_tuple(&t, netns))
 		return 0;
 	c = btf_conn(sk, false, false, &flags);
-	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns,
-			   synack_owner(c, netns, &t, &tmp), 0, TS_SYN_RECV);
+	return emit_synack(&t, netns, synack_owner(c, netns, &t, &tmp), req);
 }
 
 SEC("tp_btf/tcp_receive_reset")
@@ -870,6 +1027,7 @@ int tp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 SEC("tracepoint/tcp/tcp_retransmit_skb")
 int tp_retrans(void *ctx)
 {
+	const struct sk_buff *skb;
 	const struct sock *sk;
 	struct tuple t;
 	struct conn *c;
@@ -883,11 +1041,13 @@ int tp_retrans(void *ctx)
 		if (bpf_core_field_exists(r->err))
 			err = BPF_CORE_READ(r, err);
 		sk = BPF_CORE_READ(r, skaddr);
+		skb = BPF_CORE_READ(r, skbaddr);
 		state = BPF_CORE_READ(r, state);
 	} else {
 		struct trace_event_raw_tcp_event_sk_skb___old *r = ctx;
 
 		sk = BPF_CORE_READ(r, skaddr);
+		skb = BPF_CORE_READ(r, skbaddr);
 		state = BPF_CORE_READ(r, state);
 	}
 	sk_tuple(sk, false, &t);
@@ -899,7 +1059,7 @@ int tp_retrans(void *ctx)
 	owner_settle(c, sk);
 	if (!rtx_counted(c, sk, err))
 		return 0;
-	return emit_simple(TS_REC_RETRANS, &t, netns, c, c ? c->id : 0, state);
+	return emit_retrans(sk, skb, &t, netns, c, c ? c->id : 0, state);
 }
 
 /*
@@ -992,9 +1152,8 @@ int tp_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 	netns = sk_netns(sk, false);
 	if (!filter_tuple(&t, netns))
 		return 0;
-	return emit_simple(TS_REC_SYNACK_RETRANS, &t, netns,
-			   synack_owner(classic_conn(sk), netns, &t, &tmp), 0,
-			   TS_SYN_RECV);
+	return emit_synack(&t, netns, synack_owner(classic_conn(sk), netns, &t, &tmp),
+			   (const struct request_sock *)req);
 }
 
 

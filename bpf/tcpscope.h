@@ -198,6 +198,38 @@ struct ts_close {
 enum ts_detail {
 	TS_DET_NONE = 0,
 	TS_DET_RTX = 1, /* struct ts_retrans: ts_rtx_info follows */
+	TS_DET_SYNACK = 2, /* struct ts_synack_retrans: ts_synack_info follows */
+	TS_DET_HS = 3,	   /* struct ts_state_hs: ts_hs_info follows */
+};
+
+/* What the request socket says as a SYN-ACK is sent again. */
+struct ts_synack_info {
+	/* tcp_rsk(req)->snt_synack: when the first SYN-ACK left, in ns of
+	 * CLOCK_MONOTONIC (the kernel keeps microseconds); 0 unknown. */
+	__u64 first_synack_ns;
+	__u32 num_retrans; /* req->num_retrans: SYN-ACKs sent again before */
+	__u32 pad;
+};
+
+struct ts_synack_retrans {
+	struct ts_event ev; /* TS_REC_SYNACK_RETRANS */
+	struct ts_synack_info info;
+};
+
+/*
+ * A passive connection's SYN_RECV -> ESTABLISHED: what the child socket
+ * says of its handshake.  The request socket is gone by then; the child
+ * keeps the SYN-ACK's round trip (tcp_synack_rtt_meas(), taken only when
+ * no SYN-ACK was sent again) and, in total_retrans, how many were.
+ */
+struct ts_hs_info {
+	__u32 synack_rtt_us;  /* srtt at ESTABLISHED: the SYN-ACK's RTT; 0 none */
+	__u32 synack_retrans; /* total_retrans at ESTABLISHED: req->num_retrans */
+};
+
+struct ts_state_hs {
+	struct ts_event ev; /* SYN_RECV -> ESTABLISHED */
+	struct ts_hs_info hs;
 };
 
 /* ts_rtx_info.flags */

@@ -94,7 +94,9 @@ def test_label_table_is_the_schema_enum():
 def test_trace_modes():
     with tslib.Netns("schema") as ns:
         # A socket from before tracing, for --snapshot's known marker.
-        srv = tslib.Server(ns, "--count", "1", "--mode", "client-close")
+        # It waits while three tracers start: minutes under emulation.
+        srv = tslib.Server(ns, "--count", "1", "--mode", "client-close",
+                           "--timeout", str(60 * tslib.TIME_SCALE))
         tr = tslib.Tracer(netns=ns)
         tl = tslib.Tracer("--timeline", netns=ns)
         sn = tslib.Tracer("--snapshot", "--interval", "1", netns=ns)

@@ -99,7 +99,10 @@ static bool same(const struct ts_rec *a, const struct ts_rec *b)
 	       !memcmp(a->daddr, b->daddr, sizeof(a->daddr)) && !strcmp(a->comm, b->comm) &&
 	       a->has_stats == b->has_stats &&
 	       (!a->has_stats || !memcmp(&a->st, &b->st, sizeof(a->st))) &&
-	       a->has_rtx == b->has_rtx && (!a->has_rtx || !memcmp(&a->rtx, &b->rtx, sizeof(a->rtx)));
+	       a->has_rtx == b->has_rtx && (!a->has_rtx || !memcmp(&a->rtx, &b->rtx, sizeof(a->rtx))) &&
+	       a->has_synack == b->has_synack &&
+	       (!a->has_synack || !memcmp(&a->synack, &b->synack, sizeof(a->synack))) &&
+	       a->has_hs == b->has_hs && (!a->has_hs || !memcmp(&a->hs, &b->hs, sizeof(a->hs)));
 }
 
 /* Write the records again and read them back: the round trip is exact. */

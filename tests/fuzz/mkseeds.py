@@ -94,16 +94,16 @@ def name(n):
 
 
 def drop_item(reason, seq, base, rname, where):
-    """Format 3 detail item 2: a drop, 35 bytes and two names."""
+    """Format 3 detail item 4: a drop, 35 bytes and two names."""
     b = struct.pack("<IBBIIIQIIB", reason, 1, 0x18, seq, 7, 1000, 0xffffffff81c0009a, 0x9a,
                     base, 1) + name(rname) + name(where)
-    return bytes([2]) + varint(len(b)) + b
+    return bytes([4]) + varint(len(b)) + b
 
 
 def rst_item(reason, hint, rname):
-    """Format 3 detail item 3: a reset's reason."""
+    """Format 3 detail item 5: a reset's reason."""
     b = bytes([reason, hint]) + name(rname)
-    return bytes([3]) + varint(len(b)) + b
+    return bytes([5]) + varint(len(b)) + b
 
 
 def trailer(events, lost, chunks):

@@ -84,6 +84,25 @@ static void make_rec(struct ts_rec *r, int i, uint64_t *ts)
 		r->st.srtt_us = 55;
 		r->st.err = 104; /* ECONNRESET: must survive the round trip */
 	}
+	/* Handshake details (format 3): SYN-ACK retransmissions with the
+	 * first SYN-ACK's time, a server's SYN_RECV -> ESTABLISHED. */
+	if (r->type == TS_REC_STATE && i % 37 == 3 && !r->has_stats) {
+		r->old_state = TS_SYN_RECV;
+		r->new_state = TS_ESTABLISHED;
+		r->has_hs = true;
+		r->hs.synack_rtt_us = (uint32_t)(rnd() % 100000);
+		r->hs.synack_retrans = (uint32_t)(i % 3);
+	}
+	if (r->type == TS_REC_STATE && i % 53 == 7) {
+		r->type = TS_REC_SYNACK_RETRANS;
+		r->old_state = r->new_state = TS_SYN_RECV;
+		r->has_stats = false;
+		r->flags &= (uint8_t)~TS_F_STATS;
+		r->has_hs = false;
+		r->has_synack = i % 2;
+		r->synack.first_synack_ns = *ts - 1000000000ULL;
+		r->synack.num_retrans = (uint32_t)(i % 4);
+	}
 	/* Retransmission details (format 3): on most retransmits. */
 	if (r->type == TS_REC_RETRANS && i % 2 == 0) {
 		struct ts_rtx_info *x = &r->rtx;
@@ -127,10 +146,13 @@ static bool rec_equal(const struct ts_rec *a, const struct ts_rec *b)
 		return ok && a->lost == b->lost;
 	/* Formats before 3 have no details: they read back without. */
 	if (write_version && write_version < 3)
-		ok = ok && !a->has_rtx;
+		ok = ok && !a->has_rtx && !a->has_synack && !a->has_hs;
 	else
 		ok = ok && a->has_rtx == b->has_rtx &&
-		     (!a->has_rtx || !memcmp(&a->rtx, &b->rtx, sizeof(a->rtx)));
+		     (!a->has_rtx || !memcmp(&a->rtx, &b->rtx, sizeof(a->rtx))) &&
+		     a->has_synack == b->has_synack &&
+		     (!a->has_synack || !memcmp(&a->synack, &b->synack, sizeof(a->synack))) &&
+		     a->has_hs == b->has_hs && (!a->has_hs || !memcmp(&a->hs, &b->hs, sizeof(a->hs)));
 	return ok && a->family == b->family && a->old_state == b->old_state &&
 	       a->new_state == b->new_state && a->flags == b->flags &&
 	       a->sport == b->sport && a->dport == b->dport && a->pid == b->pid &&

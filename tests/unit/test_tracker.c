@@ -188,7 +188,47 @@ static void test_server_passive(void)
 	CHECK_INT(out[0].role, TS_ROLE_SERVER);
 	CHECK_INT(out[0].close, TS_CLOSE_PASSIVE);
 	CHECK_INT(out[0].dport, 80);
-	CHECK_INT(out[0].handshake_ns, 20 * US);
+	/* The child's 20 us are kernel work, not the handshake: without what
+	 * the kernel says of the SYN-ACK (an older capture), unknown. */
+	CHECK_INT(out[0].handshake_ns, -1);
+	CHECK_INT(out[0].hs_basis, TS_HS_UNKNOWN_NO_DETAIL);
+
+	/* The child's SYN-ACK round trip, its one SYN-ACK: that. */
+	t = tracker(0);
+	r[1].has_hs = true;
+	r[1].hs.synack_rtt_us = 150;
+	push_all(t, r, 5);
+	finish(t);
+	CHECK_INT(out[0].handshake_ns, 150 * US);
+	CHECK_INT(out[0].hs_basis, TS_HS_SYNACK_RTT);
+
+	/* SYN-ACK sent again (no round trip taken) and no record said when
+	 * the first left: unknown, never the 20 us. */
+	t = tracker(0);
+	r[1].hs.synack_rtt_us = 0;
+	r[1].hs.synack_retrans = 1;
+	push_all(t, r, 5);
+	finish(t);
+	CHECK_INT(out[0].handshake_ns, -1);
+	CHECK_INT(out[0].hs_basis, TS_HS_UNKNOWN_RETRANS);
+	CHECK(ts_hs_basis_why(out[0].hs_basis) != NULL);
+
+	/* The SYN-ACK retransmission's record tells when the first left
+	 * (900 us before the final ACK): the handshake counts from there. */
+	t = tracker(0);
+	{
+		struct ts_rec sa = rec(TS_REC_SYNACK_RETRANS, 0, 1 * MS - 10 * US, TS_SYN_RECV,
+				       TS_SYN_RECV, 0);
+
+		sa.has_synack = true;
+		sa.synack.first_synack_ns = 1 * MS + 20 * US - 900 * US;
+		CHECK_INT(ts_tracker__push(t, &sa), 0);
+	}
+	push_all(t, r, 5);
+	finish(t);
+	CHECK_INT(out[0].rtx[TS_RTX_SYNACK], 1);
+	CHECK_INT(out[0].handshake_ns, 900 * US);
+	CHECK_INT(out[0].hs_basis, TS_HS_FIRST_SYNACK);
 }
 
 static void test_client_passive_server_active(void)

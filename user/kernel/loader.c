@@ -212,6 +212,9 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 		ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
 	skel->rodata->rst_has_reason =
 		ts_probe__tp_btf_nargs(vmlinux, "tcp_send_reset") >= 3;
+	skel->rodata->kernel_hz = ts_probe__kernel_hz();
+	ts_info("kernel HZ %u%s", skel->rodata->kernel_hz,
+		skel->rodata->kernel_hz ? "" : " (unknown: retransmission timeouts not shown)");
 
 	/* Tests only: the btf variant as if socket storage were refused. */
 	skel->rodata->test_no_storage = getenv("TCPSCOPE_TEST_NO_STORAGE") != NULL;

@@ -8,6 +8,7 @@
 #include <bpf/btf.h>
 #include "kernel/probe.h"
 #include "core/util/log.h"
+#include "core/util/hz.h"
 
 /* Entries are NAME (both forms) or btf:NAME / classic:NAME. */
 static bool tp_hidden(const char *tp, bool btf_form)
@@ -129,4 +130,32 @@ int ts_probe__iterators(bool pids)
 	}
 	btf__free(vmlinux);
 	return err;
+}
+
+/* /proc/timer_list prints the clock and jiffies (read as root). */
+uint32_t ts_probe__kernel_hz(void)
+{
+	static char buf[65536];
+	uint64_t now, jiffies;
+	ssize_t n;
+	int fd = open("/proc/timer_list", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	/* A seq_file hands out a page or so a read(): read to the end. */
+	size_t len = 0;
+
+	while (len < sizeof(buf) - 1) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (ts_hz__parse_timer_list(buf, &now, &jiffies))
+		return 0;
+	return ts_hz__guess(now, jiffies);
 }

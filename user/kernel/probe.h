@@ -8,6 +8,7 @@
 #define TS_PROBE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct btf;
 
@@ -35,5 +36,7 @@ bool ts_probe__drop_reasons(const struct btf *vmlinux);
  * naming the kernel needed.
  */
 int ts_probe__iterators(bool pids);
+/* The kernel's HZ (for icsk_rto, in jiffies), 0 when it cannot be told. */
+uint32_t ts_probe__kernel_hz(void);
 
 #endif

@@ -177,6 +177,17 @@ static size_t item(uint8_t *p, uint8_t tag, size_t len)
 	return 2 + len;
 }
 
+/* struct ts_synack_info: u64 first_synack_ns, u32 num_retrans. */
+#define SYNACK_LEN 12
+/* struct ts_hs_info: u32 synack_rtt_us, u32 synack_retrans. */
+#define HS_LEN 8
+
+static bool is_established_from_syn_recv(const struct ts_rec *r)
+{
+	return r->type == TS_REC_STATE && r->old_state == TS_SYN_RECV &&
+	       r->new_state == TS_ESTABLISHED;
+}
+
 size_t ts_cap_details_put(uint8_t *p, const struct ts_rec *r)
 {
 	size_t n = 0;
@@ -189,6 +200,16 @@ size_t ts_cap_details_put(uint8_t *p, const struct ts_rec *r)
 		n += item_long(p + n, TS_CAPD_DROP, buf, drop_put(buf, r));
 	if (r->type == TS_REC_RESET_SENT && (r->rst_reason || r->rst_hint || r->reason_name))
 		n += item_long(p + n, TS_CAPD_RST, buf, rst_put(buf, r));
+	if (r->has_synack && r->type == TS_REC_SYNACK_RETRANS) {
+		put_u64(p + n + 2, r->synack.first_synack_ns);
+		put_u32(p + n + 10, r->synack.num_retrans);
+		n += item(p + n, TS_CAPD_SYNACK, SYNACK_LEN);
+	}
+	if (r->has_hs && is_established_from_syn_recv(r)) {
+		put_u32(p + n + 2, r->hs.synack_rtt_us);
+		put_u32(p + n + 6, r->hs.synack_retrans);
+		n += item(p + n, TS_CAPD_HS, HS_LEN);
+	}
 	return n;
 }
 
@@ -241,6 +262,22 @@ int ts_cap_details_get(const uint8_t *p, size_t len, struct ts_rec *out,
 			    rst_get(p, (size_t)ilen, out, r))
 				return -EINVAL;
 			rst = true;
+			break;
+		case TS_CAPD_SYNACK:
+			if (ilen < SYNACK_LEN || out->type != TS_REC_SYNACK_RETRANS ||
+			    out->has_synack)
+				return -EINVAL;
+			memset(&out->synack, 0, sizeof(out->synack));
+			out->synack.first_synack_ns = get_u64(p);
+			out->synack.num_retrans = get_u32(p + 8);
+			out->has_synack = true;
+			break;
+		case TS_CAPD_HS:
+			if (ilen < HS_LEN || !is_established_from_syn_recv(out) || out->has_hs)
+				return -EINVAL;
+			out->hs.synack_rtt_us = get_u32(p);
+			out->hs.synack_retrans = get_u32(p + 4);
+			out->has_hs = true;
 			break;
 		default:
 			/* A detail from a later tcpscope: skipped. */

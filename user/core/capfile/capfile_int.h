@@ -95,9 +95,11 @@ static inline int64_t unzigzag(uint64_t v)
 
 /* Detail item tags (docs/CAPTURE_FORMAT.md); 0 is never used. */
 enum ts_cap_detail_tag {
-	TS_CAPD_RTX = 1, /* struct ts_rtx_info of a retransmission */
-	TS_CAPD_DROP = 2, /* a dropped segment, with its reason's and place's names */
-	TS_CAPD_RST = 3,  /* a reset's reason (value, hints, name) */
+	TS_CAPD_RTX = 1,    /* struct ts_rtx_info of a retransmission */
+	TS_CAPD_SYNACK = 2, /* struct ts_synack_info of a SYN-ACK retransmission */
+	TS_CAPD_HS = 3,	    /* struct ts_hs_info of SYN_RECV -> ESTABLISHED */
+	TS_CAPD_DROP = 4,   /* a dropped segment, with its reason's and place's names */
+	TS_CAPD_RST = 5,    /* a reset's reason (value, hints, name) */
 };
 
 struct ts_capr;

@@ -894,6 +894,8 @@ static int diagram_conn(void *priv, const struct ts_conn *c)
 		return check(d);
 	}
 	h->c = *c;
+	h->c.rtxs = NULL; /* the tracker's, freed after this call */
+	h->c.nrtx = 0;
 	uint32_t b = pair_hash(c);
 
 	h->hnext = d->buckets[b];

@@ -149,11 +149,16 @@ static int html_conn(void *priv, const struct ts_conn *c)
 		h->hs[b]++;
 	}
 	if (h->nheap < h->max) {
-		h->heap[h->nheap++] = *c;
+		h->heap[h->nheap] = *c;
+		/* The tracker's, freed after this call. */
+		h->heap[h->nheap].rtxs = NULL;
+		h->heap[h->nheap++].nrtx = 0;
 		sift_up(h, h->nheap - 1);
 	} else if (worse(c, &h->heap[0]) > 0) {
 		add_rest(h, &h->heap[0]);
 		h->heap[0] = *c;
+		h->heap[0].rtxs = NULL;
+		h->heap[0].nrtx = 0;
 		sift_down(h, 0);
 	} else {
 		add_rest(h, c);

@@ -8,6 +8,7 @@
 #include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
+#include "core/stream/rtx.h"
 
 struct json_sink {
 	FILE *f;
@@ -147,6 +148,8 @@ void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 	ts_jsonw__bool(&w, "accepted", r->flags & TS_F_ACCEPTED);
 	if (r->has_stats)
 		ts_json_stats(&w, &r->st);
+	if (r->has_rtx)
+		ts_rtx__json(&w, r);
 	ts_jsonw__end(&w);
 }
 

@@ -73,6 +73,7 @@ struct summary {
 	uint64_t close_kind[TS_CLOSE_TIMEOUT + 1];
 	uint64_t conns;
 	struct ts_quant hs_client, hs_server; /* handshake times, ns */
+	uint64_t hs_server_unknown; /* server handshakes the kernel did not time */
 	struct ts_connmap map;
 	struct rconn *rc;
 	size_t nrc, rc_cap;
@@ -144,12 +145,10 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 	switch (r->type) {
 	case TS_REC_STATE:
 		s->trans[r->old_state][r->new_state][ts_rec_label(r)]++;
-		if (r->new_state == TS_ESTABLISHED && r->ns_in_old) {
-			if (r->old_state == TS_SYN_SENT)
-				err = ts_quant__push(&s->hs_client, r->ns_in_old);
-			else if (r->old_state == TS_SYN_RECV)
-				err = ts_quant__push(&s->hs_server, r->ns_in_old);
-		}
+		/* A server's handshake is the tracker's (sum_conn_end): its
+		 * SYN_RECV -> ESTABLISHED is microseconds of kernel work. */
+		if (r->new_state == TS_ESTABLISHED && r->ns_in_old && r->old_state == TS_SYN_SENT)
+			err = ts_quant__push(&s->hs_client, r->ns_in_old);
 		if (r->has_stats) {
 			s->closes_with_stats++;
 			s->segs_out += r->st.segs_out;
@@ -292,6 +291,7 @@ static void write_json(struct summary *s)
 	ts_jsonw__object_begin(&w, "handshake");
 	json_hs(&w, "client", &s->hs_client);
 	json_hs(&w, "server", &s->hs_server);
+	ts_jsonw__u64(&w, "server_unknown", s->hs_server_unknown);
 	ts_jsonw__object_end(&w);
 	ts_jsonw__u64(&w, "closes_with_stats", s->closes_with_stats);
 	ts_jsonw__u64(&w, "segs_out", s->segs_out);
@@ -427,7 +427,10 @@ static void write_text(struct summary *s)
 	fprintf(f, "\n%-36s %8s %10s %10s %10s %10s\n", "HANDSHAKE TIME (ms)", "COUNT", "P50",
 		"P90", "P99", "MAX");
 	text_hs(f, "client (SYN_SENT -> ESTABLISHED)", &s->hs_client);
-	text_hs(f, "server (SYN_RECV -> ESTABLISHED)", &s->hs_server);
+	text_hs(f, "server (from its first SYN-ACK)", &s->hs_server);
+	if (s->hs_server_unknown)
+		fprintf(f, "  %-34s %8llu  (the kernel did not time them: see --timeline)\n",
+			"server, not known", (unsigned long long)s->hs_server_unknown);
 	if (!s->nrc)
 		return;
 	fprintf(f, "\nTop connections by retransmissions\n%8s %-7s %-16s %-26s %-26s %s\n",
@@ -493,6 +496,12 @@ static int sum_conn_end(void *priv, const struct ts_conn *c)
 	if ((unsigned int)c->close <= TS_CLOSE_TIMEOUT)
 		s->close_kind[c->close]++;
 	s->conns++;
+	/* Measured from the first SYN-ACK where the kernel told it;
+	 * unknown ones are counted apart, never guessed. */
+	if (c->role == TS_ROLE_SERVER && c->handshake_ns >= 0)
+		return ts_quant__push(&s->hs_server, (uint64_t)c->handshake_ns);
+	if (c->role == TS_ROLE_SERVER && ts_hs_basis_why(c->hs_basis))
+		s->hs_server_unknown++;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
+#include "core/stream/rtx.h"
 #include "core/sinks/colors.h"
 
 /* Endpoint columns fit any IPv4 endpoint and most IPv6 ones; a wider
@@ -289,6 +290,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	struct line l = { .n = 0 };
 	const char *step;
 	size_t start, len, evlen;
+	char rtx[160];
 
 	ts_fmt_clock(t, sizeof(t), ts_wall_ns(r->ts_ns, m->wall_offset_ns));
 	if (r->type == TS_REC_DROP_SUPPRESSED) {
@@ -347,6 +349,10 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	else
 		put_right(&l, "-", 9);
 	step = r->type == TS_REC_STATE ? ts_rec_step_label(r) : "";
+	if (r->has_rtx) {
+		ts_rtx__describe(rtx, sizeof(rtx), r);
+		step = rtx;
+	}
 	/* No trailing blanks when there is no step to show. */
 	if (*step) {
 		put(&l, "  ");

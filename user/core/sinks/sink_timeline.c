@@ -15,6 +15,7 @@
 #include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
+#include "core/stream/rtx.h"
 
 struct timeline_sink {
 	FILE *f;
@@ -75,7 +76,7 @@ static const char *close_color(enum ts_close_kind k)
 
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 {
-	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[32], life[32], pct[32];
+	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[64], life[32], pct[32];
 	char owner[2 * TS_ESC_LEN(TS_COMM_LEN) + 64];
 	char comm[TS_ESC_LEN(TS_COMM_LEN)];
 	char lcomm[TS_ESC_LEN(TS_COMM_LEN)];
@@ -90,6 +91,11 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 		fmt_ms(hs, sizeof(hs), (uint64_t)c->handshake_ns);
 	else
 		snprintf(hs, sizeof(hs), "-");
+	/* A server's handshake counts from its first SYN-ACK: say so. */
+	if (c->hs_basis == TS_HS_FIRST_SYNACK || c->hs_basis == TS_HS_SYNACK_RTT)
+		snprintf(hs + strlen(hs), sizeof(hs) - strlen(hs), "%s",
+			 c->hs_basis == TS_HS_FIRST_SYNACK ? " (from the first SYN-ACK)" :
+							    " (SYN-ACK round trip)");
 	fmt_ms(life, sizeof(life), c->lifetime_ns);
 	if (p >= 0)
 		snprintf(pct, sizeof(pct), "%.2f%%", p);
@@ -143,7 +149,7 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 		fputc('\n', f);
 	}
 	if (c->joined_late || c->gaps || c->lost_events || c->evicted ||
-	    c->steps_dropped) {
+	    c->steps_dropped || c->rtx_not_kept || ts_hs_basis_why(c->hs_basis)) {
 		fprintf(f, "  note:");
 		if (c->joined_late)
 			fprintf(f, " joined late (began before tracing or its first events were lost);");
@@ -155,6 +161,10 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 			fprintf(f, " evicted (--max-conns reached), still open;");
 		if (c->steps_dropped)
 			fprintf(f, " %u step(s) not kept;", c->steps_dropped);
+		if (c->rtx_not_kept)
+			fprintf(f, " %u retransmission step(s) not kept;", c->rtx_not_kept);
+		if (ts_hs_basis_why(c->hs_basis))
+			fprintf(f, " handshake time unknown: %s;", ts_hs_basis_why(c->hs_basis));
 		fputc('\n', f);
 	}
 }
@@ -185,19 +195,62 @@ static void text_resets(struct timeline_sink *s, const struct ts_conn *c)
 				w[i]->inferred ? " (inferred)" : "");
 }
 
+/*
+ * A retransmission step: when, what and why, and the wait since the
+ * previous retransmission of the connection (the backoff shows there).
+ */
+static void text_rtx(struct timeline_sink *s, const struct ts_conn *c, int k, uint64_t t0)
+{
+	const struct ts_rtx_step *x = &c->rtxs[k];
+	const char *on = s->meta.color ? TS_C_YELLOW : "";
+	char t[32], what[160], since[48], tr[32];
+	struct ts_rec r;
+	int trw;
+
+	ts_rtx__rec(&r, x);
+	ts_rtx__describe(what, sizeof(what), &r);
+	snprintf(t, sizeof(t), "+%.3fms", (x->ts_ns - (x->ts_ns < t0 ? x->ts_ns : t0)) / 1e6);
+	snprintf(tr, sizeof(tr), "RETRANSMIT in %s", s->meta.compact ? "" : ts_state_name(x->state));
+	if (s->meta.compact) {
+		fprintf(s->f, "  %10s %sRETRANSMIT%s %s\n", t, on, *on ? TS_C_RESET : "", what);
+		return;
+	}
+	if (k)
+		snprintf(since, sizeof(since), "%.3fms after the previous",
+			 (x->ts_ns - c->rtxs[k - 1].ts_ns) / 1e6);
+	else
+		snprintf(since, sizeof(since), "-");
+	trw = 26 - (int)strlen(tr);
+	fprintf(s->f, "  %12s  %s%s%s%*s %-52s %s\n", t, on, tr, *on ? TS_C_RESET : "",
+		trw > 0 ? trw : 0, "", what, since);
+}
+
 static int timeline_text_conn(void *priv, const struct ts_conn *c)
 {
 	struct timeline_sink *s = priv;
 	uint64_t t0 = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
-	int di = 0;
+	int k = 0, di = 0;
 
 	text_header(s, c);
 	text_resets(s, c);
-	for (int i = 0; i < c->nsteps; i++) {
-		const struct ts_step *st = &c->steps[i];
+	for (int i = 0; i <= c->nsteps; i++) {
+		/* Retransmissions and drops before this step, in time order. */
+		for (;;) {
+			bool rtx = k < c->nrtx &&
+				   (i == c->nsteps || c->rtxs[k].ts_ns < c->steps[i].ts_ns);
+			bool drop = di < c->ndrops &&
+				    (i == c->nsteps || c->drops[di].ts_ns <= c->steps[i].ts_ns);
 
-		for (; di < c->ndrops && c->drops[di].ts_ns <= st->ts_ns; di++)
-			text_drop(s, &c->drops[di], t0);
+			if (rtx && (!drop || c->rtxs[k].ts_ns <= c->drops[di].ts_ns))
+				text_rtx(s, c, k++, t0);
+			else if (drop)
+				text_drop(s, &c->drops[di++], t0);
+			else
+				break;
+		}
+		if (i == c->nsteps)
+			break;
+		const struct ts_step *st = &c->steps[i];
 		const char *label = st->label ? st->label : ts_step_label(st->from, st->to);
 		const char *on = s->meta.color ?
 					 ts_label_color(ts_label_class_of((enum ts_label)st->label_id)) :
@@ -226,8 +279,6 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 			trw > 0 ? trw : 0, "", label, in_old,
 			st->flags & TS_STEP_GAP ? "  (after missing events)" : "");
 	}
-	for (; di < c->ndrops; di++)
-		text_drop(s, &c->drops[di], t0);
 	if (c->drops_total > c->ndrops)
 		fprintf(s->f, "  (%u more drops not kept)\n", c->drops_total - c->ndrops);
 	fputc('\n', s->f);
@@ -276,6 +327,14 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 		ts_jsonw__u64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
 	else
 		ts_jsonw__null(&w, "handshake_us");
+	if (ts_hs_basis_name(c->hs_basis))
+		ts_jsonw__str(&w, "handshake_from", ts_hs_basis_name(c->hs_basis));
+	else
+		ts_jsonw__null(&w, "handshake_from");
+	if (ts_hs_basis_why(c->hs_basis))
+		ts_jsonw__str(&w, "handshake_unknown", ts_hs_basis_why(c->hs_basis));
+	else
+		ts_jsonw__null(&w, "handshake_unknown");
 	ts_jsonw__u64(&w, "lifetime_us", c->lifetime_ns / 1000);
 	ts_jsonw__object_begin(&w, "retransmits");
 	for (int k = 0; k < TS_RTX_KINDS; k++)
@@ -330,6 +389,25 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 		ts_jsonw__object_end(&w);
 	}
 	ts_jsonw__array_end(&w);
+	/* Retransmission steps, timed like the steps (t_us). */
+	ts_jsonw__array_begin(&w, "retransmissions");
+	for (int k = 0; k < c->nrtx; k++) {
+		const struct ts_rtx_step *x = &c->rtxs[k];
+		struct ts_rec r;
+
+		ts_rtx__rec(&r, x);
+		ts_jsonw__object_begin(&w, NULL);
+		ts_jsonw__u64(&w, "t_us", x->ts_ns > t0 ? (x->ts_ns - t0) / 1000 : 0);
+		ts_jsonw__str(&w, "state", ts_state_name(x->state));
+		if (k)
+			ts_jsonw__u64(&w, "since_previous_us", (x->ts_ns - c->rtxs[k - 1].ts_ns) / 1000);
+		else
+			ts_jsonw__null(&w, "since_previous_us");
+		ts_rtx__json(&w, &r);
+		ts_jsonw__object_end(&w);
+	}
+	ts_jsonw__array_end(&w);
+	ts_jsonw__u64(&w, "retransmissions_not_kept", c->rtx_not_kept);
 	ts_jsonw__end(&w);
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/sock/snaprec.h"
 #include "core/stream/states.h"
+#include "core/util/hz.h"
 
 _Static_assert(sizeof(struct ts_snap_sock) == TS_SNAP_REC_SIZE,
 	       "socket record size is ABI");
@@ -15,24 +16,10 @@ _Static_assert((int)TS_SNAP_TIMER_PROBE == (int)TS_TIMER_PROBE &&
 
 unsigned int ts_snap_infer_hz(uint64_t jiffies, uint64_t mono_ns)
 {
-	static const unsigned int cand[] = { 100, 250, 300, 1000 };
-	double secs = (double)mono_ns / 1e9;
-	double best_err = 0;
-	unsigned int best = 250;
+	unsigned int hz = ts_hz__guess(mono_ns, jiffies);
 
-	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
-		double hz = cand[i];
-		double expect = 4294967296.0 - 300.0 * hz + secs * hz;
-		double err = (double)jiffies - expect;
-
-		if (err < 0)
-			err = -err;
-		if (i == 0 || err < best_err) {
-			best_err = err;
-			best = cand[i];
-		}
-	}
-	return best;
+	/* Within seconds of the wrap every HZ fits: Debian's. */
+	return hz ? hz : 250;
 }
 
 int ts_snap_check_end(const struct ts_snap_end *h)

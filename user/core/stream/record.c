@@ -114,6 +114,21 @@ int ts_rec_decode(const void *data, size_t len, struct ts_rec *out)
 		       sizeof(out->rtx));
 		out->has_rtx = true;
 		break;
+	case TS_DET_SYNACK:
+		if (ev.type != TS_REC_SYNACK_RETRANS || len < sizeof(struct ts_synack_retrans))
+			return -EINVAL;
+		memcpy(&out->synack, (const char *)data + offsetof(struct ts_synack_retrans, info),
+		       sizeof(out->synack));
+		out->has_synack = true;
+		break;
+	case TS_DET_HS:
+		if (ev.type != TS_REC_STATE || ev.old_state != TS_SYN_RECV ||
+		    ev.new_state != TS_ESTABLISHED || len < sizeof(struct ts_state_hs))
+			return -EINVAL;
+		memcpy(&out->hs, (const char *)data + offsetof(struct ts_state_hs, hs),
+		       sizeof(out->hs));
+		out->has_hs = true;
+		break;
 	default:
 		/* A detail this build does not know: the event stands alone. */
 		break;

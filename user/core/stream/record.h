@@ -62,6 +62,12 @@ struct ts_rec {
 	/* TS_REC_RETRANS with what the socket said (struct ts_retrans). */
 	bool has_rtx;
 	struct ts_rtx_info rtx;
+	/* TS_REC_SYNACK_RETRANS: when the first SYN-ACK left. */
+	bool has_synack;
+	struct ts_synack_info synack;
+	/* SYN_RECV -> ESTABLISHED: the child's SYN-ACK round trip. */
+	bool has_hs;
+	struct ts_hs_info hs;
 };
 
 /*

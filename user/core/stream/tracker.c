@@ -38,6 +38,7 @@ struct pending_synack {
 	uint32_t netns;
 	uint32_t count;
 	uint64_t ts_ns;
+	uint64_t first_synack_ns; /* from the records' detail, 0 unknown */
 	uint8_t saddr[TS_ADDR_LEN];
 	uint8_t daddr[TS_ADDR_LEN];
 };
@@ -61,6 +62,7 @@ struct ts_tracker {
 	struct pending_synack synack[SYNACK_SLOTS];
 	uint64_t recent[RECENT_SERVERS]; /* ids of the newest server conns */
 	uint32_t recent_pos;
+	uint64_t rtx_held; /* retransmission steps of the live connections */
 };
 
 const char *ts_role_name(enum ts_role r)
@@ -74,6 +76,34 @@ const char *ts_role_name(enum ts_role r)
 		return "listener";
 	default:
 		return "unknown";
+	}
+}
+
+const char *ts_hs_basis_name(enum ts_hs_basis b)
+{
+	switch (b) {
+	case TS_HS_SYN:
+		return "syn";
+	case TS_HS_FIRST_SYNACK:
+		return "first_synack";
+	case TS_HS_SYNACK_RTT:
+		return "synack_rtt";
+	default:
+		return NULL;
+	}
+}
+
+const char *ts_hs_basis_why(enum ts_hs_basis b)
+{
+	switch (b) {
+	case TS_HS_UNKNOWN_RETRANS:
+		return "the SYN-ACK was sent again and no record told when the first one left";
+	case TS_HS_UNKNOWN_NO_SAMPLE:
+		return "the kernel took no round trip of the SYN-ACK (SYN cookies?)";
+	case TS_HS_UNKNOWN_NO_DETAIL:
+		return "the record of the handshake's end says nothing of the SYN-ACK (older tcpscope)";
+	default:
+		return NULL;
 	}
 }
 
@@ -96,34 +126,6 @@ const char *ts_close_name(enum ts_close_kind k)
 		return "timeout";
 	default:
 		return "open";
-	}
-}
-
-const char *ts_rtx_name(enum ts_rtx_kind k)
-{
-	static const char *const names[TS_RTX_KINDS] = {
-		[TS_RTX_SYN] = "syn",
-		[TS_RTX_SYNACK] = "synack",
-		[TS_RTX_DATA] = "data",
-		[TS_RTX_FIN] = "fin",
-	};
-
-	return (unsigned int)k < TS_RTX_KINDS ? names[k] : "?";
-}
-
-enum ts_rtx_kind ts_rtx_kind_of(unsigned int state)
-{
-	switch (state) {
-	case TS_SYN_SENT:
-		return TS_RTX_SYN;
-	case TS_SYN_RECV:
-		return TS_RTX_SYNACK;
-	case TS_FIN_WAIT1:
-	case TS_CLOSING:
-	case TS_LAST_ACK:
-		return TS_RTX_FIN;
-	default:
-		return TS_RTX_DATA;
 	}
 }
 
@@ -268,6 +270,8 @@ static void drop(struct ts_tracker *t, struct entry *e)
 	if (e->on_closed)
 		list_unlink(&t->closed, e, false);
 	t->st.live--;
+	t->rtx_held -= e->c.nrtx;
+	free(e->c.rtxs);
 	free(e);
 }
 
@@ -421,6 +425,27 @@ static void set_label(const struct ts_conn *c, struct ts_step *s, bool closing)
 	s->label = ts_label_text(l);
 }
 
+/* A server's handshake, ended at est_ns (docs/TIMELINE.md). */
+static void server_handshake(struct ts_conn *c, uint64_t est_ns)
+{
+	if (c->first_synack_ns && est_ns >= c->first_synack_ns) {
+		c->handshake_ns = (int64_t)(est_ns - c->first_synack_ns);
+		c->hs_basis = TS_HS_FIRST_SYNACK;
+	} else if (c->has_hs && !c->hs.synack_retrans && c->hs.synack_rtt_us) {
+		c->handshake_ns = (int64_t)c->hs.synack_rtt_us * 1000;
+		c->hs_basis = TS_HS_SYNACK_RTT;
+	} else if (c->has_hs) {
+		c->hs_basis = c->hs.synack_retrans ? TS_HS_UNKNOWN_RETRANS :
+						     TS_HS_UNKNOWN_NO_SAMPLE;
+	} else {
+		c->hs_basis = TS_HS_UNKNOWN_NO_DETAIL;
+	}
+	/* The connection began with its handshake, before its socket. */
+	if (c->handshake_ns >= 0 && (uint64_t)c->handshake_ns <= est_ns &&
+	    est_ns - (uint64_t)c->handshake_ns < c->start_ns)
+		c->start_ns = est_ns - (uint64_t)c->handshake_ns;
+}
+
 static void finalize(struct ts_tracker *t, struct entry *e)
 {
 	struct ts_conn *c = &e->c;
@@ -450,15 +475,27 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 		set_label(c, &c->steps[i], c->ended && i == c->nsteps - 1);
 
 	c->handshake_ns = -1;
+	c->hs_basis = TS_HS_NONE;
 	if (c->role == TS_ROLE_CLIENT) {
 		a = find_step(c, TS_CLOSE, TS_SYN_SENT);
 		b = find_step(c, TS_SYN_SENT, TS_ESTABLISHED);
-	} else {
-		a = find_step(c, TS_LISTEN, TS_SYN_RECV);
+		if (a && b && b->ts_ns >= a->ts_ns) {
+			c->handshake_ns = (int64_t)(b->ts_ns - a->ts_ns);
+			c->hs_basis = TS_HS_SYN;
+		}
+	} else if (c->role == TS_ROLE_SERVER) {
+		/*
+		 * The server's socket is born at the final ACK: LISTEN ->
+		 * SYN_RECV to ESTABLISHED is microseconds of the kernel's
+		 * work, not the handshake.  It counts from the first SYN-ACK
+		 * (the SYN came microseconds before it): exactly when a
+		 * SYN-ACK retransmission told when the first one left, else the
+		 * kernel's round trip of the one SYN-ACK.  Otherwise unknown.
+		 */
 		b = find_step(c, TS_SYN_RECV, TS_ESTABLISHED);
+		if (b)
+			server_handshake(c, b->ts_ns);
 	}
-	if (a && b && b->ts_ns >= a->ts_ns)
-		c->handshake_ns = (int64_t)(b->ts_ns - a->ts_ns);
 	if (c->nsteps)
 		c->start_ns = c->steps[0].ts_ns < c->start_ns ?
 				      c->steps[0].ts_ns : c->start_ns;
@@ -572,6 +609,31 @@ static void add_step(struct ts_conn *c, const struct ts_rec *r)
 	c->nsteps++;
 }
 
+/* A retransmission with its detail, in time order, within the bounds. */
+static void add_rtx_step(struct ts_tracker *t, struct ts_conn *c, const struct ts_rec *r)
+{
+	int i;
+
+	if (c->nrtx >= TS_CONN_MAX_RTX || t->rtx_held >= TS_TRACKER_MAX_RTX) {
+		c->rtx_not_kept++;
+		return;
+	}
+	if (!c->rtxs) {
+		c->rtxs = malloc(TS_CONN_MAX_RTX * sizeof(*c->rtxs));
+		if (!c->rtxs) {
+			c->rtx_not_kept++;
+			return;
+		}
+	}
+	for (i = c->nrtx; i > 0 && c->rtxs[i - 1].ts_ns > r->ts_ns; i--)
+		c->rtxs[i] = c->rtxs[i - 1];
+	c->rtxs[i].ts_ns = r->ts_ns;
+	c->rtxs[i].state = r->new_state;
+	c->rtxs[i].info = r->rtx;
+	c->nrtx++;
+	t->rtx_held++;
+}
+
 /* Keep the time of a retransmit or reset, in time order, while room lasts. */
 static void add_mark(struct ts_conn *c, uint64_t ts, uint8_t type,
 		     uint8_t state, uint32_t count)
@@ -636,6 +698,7 @@ static void join_synack(struct ts_tracker *t, struct ts_conn *c)
 
 		if (same_tuple(p, &key)) {
 			c->rtx[TS_RTX_SYNACK] += p->count;
+			c->first_synack_ns = p->first_synack_ns;
 			add_mark(c, p->ts_ns, TS_REC_SYNACK_RETRANS, TS_SYN_RECV,
 				 p->count);
 			p->used = false;
@@ -663,6 +726,10 @@ static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
 
 		if (e && e->c.start_ns >= r->ts_ns && conn_matches(&e->c, r)) {
 			e->c.rtx[TS_RTX_SYNACK]++;
+			if (r->has_synack && r->synack.first_synack_ns &&
+			    (!e->c.first_synack_ns ||
+			     r->synack.first_synack_ns < e->c.first_synack_ns))
+				e->c.first_synack_ns = r->synack.first_synack_ns;
 			add_mark(&e->c, r->ts_ns, TS_REC_SYNACK_RETRANS,
 				 TS_SYN_RECV, 1);
 			return;
@@ -672,6 +739,9 @@ static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
 		p = &t->synack[(h + i) & (SYNACK_SLOTS - 1)];
 		if (same_tuple(p, r)) {
 			p->count++;
+			if (r->has_synack && r->synack.first_synack_ns &&
+			    (!p->first_synack_ns || r->synack.first_synack_ns < p->first_synack_ns))
+				p->first_synack_ns = r->synack.first_synack_ns;
 			return;
 		}
 		if (!p->used) {
@@ -692,6 +762,7 @@ static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
 		.netns = r->netns,
 		.count = 1,
 		.ts_ns = r->ts_ns,
+		.first_synack_ns = r->has_synack ? r->synack.first_synack_ns : 0,
 	};
 	memcpy(victim->saddr, r->saddr, TS_ADDR_LEN);
 	memcpy(victim->daddr, r->daddr, TS_ADDR_LEN);
@@ -754,6 +825,10 @@ static int on_state(struct ts_tracker *t, const struct ts_rec *r)
 		e->c.has_stats = true;
 		e->c.st = r->st;
 	}
+	if (r->has_hs) {
+		e->c.has_hs = true;
+		e->c.hs = r->hs;
+	}
 	if (r->old_state == TS_LISTEN && r->new_state == TS_SYN_RECV)
 		e->want_synack = true;
 	/* Join once the server connection's tuple is complete. */
@@ -795,7 +870,9 @@ static int on_event(struct ts_tracker *t, const struct ts_rec *r)
 	add_mark(&e->c, r->ts_ns, (uint8_t)r->type, r->new_state, 1);
 	switch (r->type) {
 	case TS_REC_RETRANS:
-		e->c.rtx[ts_rtx_kind_of(r->new_state)]++;
+		e->c.rtx[ts_rtx__kind(r)]++;
+		if (r->has_rtx)
+			add_rtx_step(t, &e->c, r);
 		break;
 	case TS_REC_RESET_SENT:
 		if (!e->c.resets_sent++) {
@@ -1008,6 +1085,7 @@ void ts_tracker__free(struct ts_tracker *t)
 		struct entry *e = t->lru.head;
 
 		t->lru.head = e->lru_next;
+		free(e->c.rtxs);
 		free(e);
 	}
 	free(t->buckets);

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "core/stream/record.h"
+#include "core/stream/rtx.h"
 
 /* Room for every transition TCP makes in one life plus an inferred one. */
 #define TS_CONN_MAX_STEPS 12
@@ -38,12 +39,15 @@ enum ts_close_kind {
 	TS_CLOSE_TIMEOUT,	/* handshake never completed, or retries ran out */
 };
 
-enum ts_rtx_kind {
-	TS_RTX_SYN = 0, /* in SYN_SENT */
-	TS_RTX_SYNACK,	/* SYN-ACK from the listener's request (or SYN_RECV) */
-	TS_RTX_DATA,	/* in ESTABLISHED or CLOSE_WAIT */
-	TS_RTX_FIN,	/* in FIN_WAIT1, CLOSING or LAST_ACK */
-	TS_RTX_KINDS,
+/* What a connection's handshake time is measured from (or why it is not). */
+enum ts_hs_basis {
+	TS_HS_NONE = 0,		/* no complete handshake */
+	TS_HS_SYN,		/* client: from its SYN (CLOSE -> SYN_SENT) */
+	TS_HS_FIRST_SYNACK,	/* server: from the first SYN-ACK (a retransmission told it) */
+	TS_HS_SYNACK_RTT,	/* server: the kernel's round trip of its one SYN-ACK */
+	TS_HS_UNKNOWN_RETRANS,	/* server: SYN-ACK sent again, the first sending not seen */
+	TS_HS_UNKNOWN_NO_SAMPLE, /* server: the kernel took no SYN-ACK round trip */
+	TS_HS_UNKNOWN_NO_DETAIL, /* server: the record says nothing (older capture) */
 };
 
 /* ts_step.flags */
@@ -106,6 +110,15 @@ struct ts_rst_why {
 	bool inferred;
 };
 
+/*
+ * A retransmission with what the socket said (the record's detail): a
+ * timed step of the connection's timeline.  At most TS_CONN_MAX_RTX a
+ * connection and TS_TRACKER_MAX_RTX in the whole tracker are kept; the
+ * counts stay exact beyond.
+ */
+#define TS_CONN_MAX_RTX 64
+#define TS_TRACKER_MAX_RTX (1u << 18)
+
 struct ts_conn {
 	uint64_t id;
 	uint32_t netns;
@@ -136,6 +149,12 @@ struct ts_conn {
 	uint64_t start_ns; /* first step (or record) */
 	uint64_t end_ns;   /* CLOSE, or the last record if still open */
 	int64_t handshake_ns; /* -1 when there was no complete handshake */
+	enum ts_hs_basis hs_basis; /* where handshake_ns counts from, or why -1 */
+	/* Server: when its first SYN-ACK left (from a SYN-ACK retransmission
+	 * record; 0 unknown), and what the child said at ESTABLISHED. */
+	uint64_t first_synack_ns;
+	bool has_hs;
+	struct ts_hs_info hs;
 	uint64_t lifetime_ns;
 
 	uint32_t rtx[TS_RTX_KINDS];
@@ -157,6 +176,11 @@ struct ts_conn {
 	uint8_t nsteps;
 	uint8_t steps_dropped; /* steps beyond TS_CONN_MAX_STEPS */
 	struct ts_step steps[TS_CONN_MAX_STEPS + 1];
+
+	/* Retransmission steps, in time order (NULL until the first). */
+	struct ts_rtx_step *rtxs;
+	uint16_t nrtx;
+	uint32_t rtx_not_kept; /* beyond the bounds above */
 
 	uint8_t nmarks;		/* in time order */
 	uint16_t marks_dropped; /* beyond TS_CONN_MAX_MARKS */
@@ -206,15 +230,16 @@ void ts_tracker__get_stats(const struct ts_tracker *t,
 void ts_tracker__free(struct ts_tracker *t);
 
 const char *ts_role_name(enum ts_role r);
+/* JSON "handshake_from" ("syn", "first_synack", "synack_rtt"; NULL when
+ * unknown) and the sentence that says why it is unknown (NULL if known). */
+const char *ts_hs_basis_name(enum ts_hs_basis b);
+const char *ts_hs_basis_why(enum ts_hs_basis b);
 const char *ts_close_name(enum ts_close_kind k);
-const char *ts_rtx_name(enum ts_rtx_kind k);
 /*
  * Why a reset was sent or received: the name the source gave the kernel's
  * reason, else one inferred from the record (no socket, unread data at
  * close, SO_LINGER 0, a refused connect).
  */
 struct ts_rst_why ts_rst_why_of(const struct ts_rec *r);
-/* The kind of a retransmission made in state (the record's state). */
-enum ts_rtx_kind ts_rtx_kind_of(unsigned int state);
 
 #endif

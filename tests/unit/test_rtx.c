@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Retransmissions explained: the reason from what the socket said, the
+ * kind from the segment, the relative sequence range, the text and JSON
+ * that every view shares, the ring-buffer record with its detail, the
+ * timeline's retransmission steps (golden: tests/data/timeline_rtx.txt,
+ * timeline_rtx.jsonl; TS_UPDATE_GOLDEN=1 rewrites them) and their bounds,
+ * and the kernel's HZ told from jiffies.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "check.h"
+#include "core/sinks/sinks.h"
+#include "core/stream/rtx.h"
+#include "core/stream/tracker.h"
+#include "core/util/hz.h"
+#include "core/util/jsonw.h"
+
+#define US 1000ull
+#define MS 1000000ull
+#define ISN 4000000000u /* the range wraps past 2^32: relative still right */
+
+static struct ts_rec rtx_rec(uint64_t ts, uint8_t pending, uint8_t ca, uint8_t backoff,
+			     uint32_t rel, uint32_t len, uint8_t flags)
+{
+	struct ts_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = TS_REC_RETRANS;
+	r.family = 4;
+	r.conn = 7;
+	r.ts_ns = ts;
+	r.old_state = r.new_state = TS_ESTABLISHED;
+	r.sport = 40000;
+	r.dport = 80;
+	r.pid = 1234;
+	r.netns = 4026531840u;
+	r.saddr[0] = 198, r.saddr[1] = 18, r.saddr[3] = 1;
+	r.daddr[0] = 198, r.daddr[1] = 18, r.daddr[3] = 2;
+	snprintf(r.comm, sizeof(r.comm), "curl");
+	r.has_rtx = true;
+	r.rtx.seq = ISN + rel;
+	r.rtx.end_seq = ISN + rel + len + !!(flags & 0x03);
+	r.rtx.isn = ISN;
+	r.rtx.snd_una = ISN + 1;
+	r.rtx.snd_nxt = ISN + 1 + 20000;
+	r.rtx.rto_us = 204000u << backoff;
+	r.rtx.srtt_us = 36;
+	r.rtx.total_retrans = 1 + backoff;
+	r.rtx.segs = 1;
+	r.rtx.tcp_flags = flags;
+	r.rtx.ca_state = ca;
+	r.rtx.pending = pending;
+	r.rtx.retransmits = backoff;
+	r.rtx.backoff = backoff;
+	r.rtx.flags = TS_RTX_F_ISN | TS_RTX_F_RTO | TS_RTX_F_SKB;
+	return r;
+}
+
+static void test_reason_kind(void)
+{
+	static const struct {
+		uint8_t pending, ca;
+		enum ts_rtx_reason want;
+	} cases[] = {
+		{ 0, TS_CA_LOSS, TS_RTXR_RTO },	/* the RTO handler cleared pending */
+		{ 0, 0, TS_RTXR_RTO },
+		{ TS_ICSK_TIME_LOSS_PROBE, 0, TS_RTXR_TLP },
+		/* the TLP timer is armed in Recovery too: fast retransmit */
+		{ TS_ICSK_TIME_LOSS_PROBE, TS_CA_RECOVERY, TS_RTXR_FAST },
+		{ TS_ICSK_TIME_RETRANS, TS_CA_RECOVERY, TS_RTXR_FAST },
+		{ TS_ICSK_TIME_REO_TIMEOUT, TS_CA_RECOVERY, TS_RTXR_FAST },
+		{ TS_ICSK_TIME_RETRANS, TS_CA_LOSS, TS_RTXR_AFTER_RTO },
+		{ TS_ICSK_TIME_RETRANS, 0, TS_RTXR_OTHER },
+	};
+	struct ts_rec r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = rtx_rec(0, cases[i].pending, cases[i].ca, 0, 1, 100, 0x18);
+		CHECK_INT(ts_rtx__reason(&r), cases[i].want);
+	}
+	r.has_rtx = false;
+	CHECK_INT(ts_rtx__reason(&r), TS_RTXR_UNKNOWN);
+	/* Without a detail the kind comes from the state, as before. */
+	r.new_state = TS_FIN_WAIT1;
+	CHECK_INT(ts_rtx__kind(&r), TS_RTX_FIN);
+	r = rtx_rec(0, 0, 0, 0, 0, 0, 0x02);
+	CHECK_INT(ts_rtx__kind(&r), TS_RTX_SYN);
+	CHECK_INT(ts_rtx__len(&r.rtx), 0);
+	r.rtx.tcp_flags = 0x12;
+	CHECK_INT(ts_rtx__kind(&r), TS_RTX_SYNACK);
+	r = rtx_rec(0, 0, 0, 0, 1001, 500, 0x19); /* data and FIN */
+	CHECK_INT(ts_rtx__kind(&r), TS_RTX_FIN);
+	CHECK_INT(ts_rtx__len(&r.rtx), 500);
+	r = rtx_rec(0, 0, TS_CA_LOSS, 2, 1, 600, 0x18);
+	CHECK_INT(ts_rtx__kind(&r), TS_RTX_DATA);
+	CHECK_INT(ts_rtx__timeout_nr(&r), 3);
+	r.rtx.pending = TS_ICSK_TIME_RETRANS;
+	CHECK_INT(ts_rtx__timeout_nr(&r), 0);
+}
+
+static void test_describe(void)
+{
+	struct ts_rec r = rtx_rec(0, 0, TS_CA_LOSS, 1, 1, 600, 0x18);
+	char buf[160];
+
+	ts_rtx__describe(buf, sizeof(buf), &r);
+	CHECK_STR(buf, "data 1:601 (600 B) timeout #2, RTO 408 ms, backoff 1, srtt 0.036 ms");
+	r.rtx.flags &= (uint8_t)~(TS_RTX_F_ISN | TS_RTX_F_RTO);
+	r.rtx.srtt_us = 0;
+	ts_rtx__describe(buf, sizeof(buf), &r);
+	CHECK_STR(buf, "data 4000000001:4000000601 abs (600 B) timeout #2, backoff 1");
+	r = rtx_rec(0, 0, 0, 0, 0, 0, 0x02);
+	ts_rtx__describe(buf, sizeof(buf), &r);
+	CHECK_STR(buf, "SYN seq 0 (0 B) timeout #1, RTO 204 ms, backoff 0, srtt 0.036 ms");
+	r = rtx_rec(0, TS_ICSK_TIME_RETRANS, TS_CA_RECOVERY, 0, 14481, 2896, 0x10);
+	r.rtx.segs = 2;
+	ts_rtx__describe(buf, sizeof(buf), &r);
+	CHECK_STR(buf, "data 14481:17377 (2896 B, 2 segs) fast retransmit, RTO 204 ms, backoff 0, srtt 0.036 ms");
+	/* A buffer too small is cut, never overrun, and stays a string. */
+	ts_rtx__describe(buf, 12, &r);
+	CHECK(strlen(buf) < 12);
+	r.has_rtx = false;
+	CHECK_INT(ts_rtx__describe(buf, sizeof(buf), &r), 0);
+	CHECK_STR(buf, "");
+}
+
+static void test_json(void)
+{
+	struct ts_rec r = rtx_rec(0, 0, TS_CA_LOSS, 1, 1, 600, 0x18);
+	struct ts_jsonw w;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ts_jsonw__begin(&w, f);
+	ts_rtx__json(&w, &r);
+	r.rtx.flags = TS_RTX_F_SKB;
+	r.rtx.pending = TS_ICSK_TIME_LOSS_PROBE;
+	r.rtx.ca_state = 0;
+	ts_rtx__json(&w, &r);
+	ts_jsonw__end(&w);
+	fclose(f);
+	CHECK_STR(buf, "{\"retransmit\":{\"kind\":\"data\",\"reason\":\"rto\",\"seq\":1,\"end_seq\":601,"
+		       "\"seq_abs\":4000000001,\"end_seq_abs\":4000000601,\"len\":600,\"segs\":1,"
+		       "\"isn\":4000000000,\"snd_una\":1,\"timeout_nr\":2,\"rto_us\":408000,"
+		       "\"backoff\":1,\"icsk_retransmits\":1,\"srtt_us\":36,\"ca_state\":\"loss\","
+		       "\"timer\":\"none\",\"total_retrans\":2},"
+		       "\"retransmit\":{\"kind\":\"data\",\"reason\":\"tlp\",\"seq\":null,"
+		       "\"end_seq\":null,\"seq_abs\":4000000001,\"end_seq_abs\":4000000601,"
+		       "\"len\":600,\"segs\":1,\"isn\":null,\"snd_una\":4000000001,"
+		       "\"timeout_nr\":null,\"rto_us\":null,\"backoff\":1,\"icsk_retransmits\":1,"
+		       "\"srtt_us\":36,\"ca_state\":\"open\",\"timer\":\"loss_probe\","
+		       "\"total_retrans\":2}}\n");
+	free(buf);
+}
+
+static void test_ring_record(void)
+{
+	struct ts_retrans raw;
+	struct ts_rec r;
+
+	memset(&raw, 0, sizeof(raw));
+	raw.ev.type = TS_REC_RETRANS;
+	raw.ev.family = 4;
+	raw.ev.old_state = raw.ev.new_state = TS_ESTABLISHED;
+	raw.ev.conn = 9;
+	raw.ev.detail = TS_DET_RTX;
+	raw.info.seq = 101;
+	raw.info.end_seq = 201;
+	raw.info.backoff = 3;
+	CHECK_INT(ts_rec_decode(&raw, sizeof(raw), &r), 0);
+	CHECK(r.has_rtx);
+	CHECK_INT(r.rtx.seq, 101);
+	CHECK_INT(r.rtx.end_seq, 201);
+	CHECK_INT(r.rtx.backoff, 3);
+	/* Too short for its detail, or a detail on another type: refused. */
+	CHECK_INT(ts_rec_decode(&raw, sizeof(raw) - 1, &r), -EINVAL);
+	raw.ev.type = TS_REC_RESET_SENT;
+	CHECK_INT(ts_rec_decode(&raw, sizeof(raw), &r), -EINVAL);
+	/* A detail this build does not know: the event alone. */
+	raw.ev.type = TS_REC_RETRANS;
+	raw.ev.detail = 200;
+	CHECK_INT(ts_rec_decode(&raw, sizeof(raw.ev), &r), 0);
+	CHECK(!r.has_rtx);
+	/* The plain event of older kernels' programs: no detail. */
+	raw.ev.detail = TS_DET_NONE;
+	CHECK_INT(ts_rec_decode(&raw, sizeof(raw.ev), &r), 0);
+	CHECK(!r.has_rtx);
+}
+
+/* ---- the timeline ---- */
+
+struct golden {
+	FILE *text, *json;
+	struct ts_sink ts, js;
+	int conns;
+	struct ts_conn last;
+};
+
+static int to_sinks(void *ctx, const struct ts_conn *c)
+{
+	struct golden *g = ctx;
+
+	g->conns++;
+	g->last = *c;
+	if (g->text) {
+		g->ts.ops->conn_end(g->ts.priv, c);
+		g->js.ops->conn_end(g->js.priv, c);
+	}
+	return 0;
+}
+
+static struct ts_rec state(uint64_t ts, int from, int to)
+{
+	struct ts_rec r = rtx_rec(ts, 0, 0, 0, 0, 0, 0);
+
+	r.type = TS_REC_STATE;
+	r.has_rtx = false;
+	r.old_state = (uint8_t)from;
+	r.new_state = (uint8_t)to;
+	return r;
+}
+
+static void push(struct ts_tracker *t, struct ts_rec r)
+{
+	CHECK_INT(ts_tracker__push(t, &r), 0);
+}
+
+static void test_timeline(void)
+{
+	struct ts_meta m = { .wall_offset_ns = 1700000000ll * 1000000000ll };
+	struct ts_tracker_opts o = { 0 };
+	struct ts_tracker *t = NULL;
+	struct golden g = { 0 };
+	char *tb = NULL, *jb = NULL;
+	size_t tl = 0, jl = 0;
+
+	g.text = open_memstream(&tb, &tl);
+	g.json = open_memstream(&jb, &jl);
+	CHECK_INT(ts_sink_timeline_text__new(&g.ts, g.text, &m), 0);
+	CHECK_INT(ts_sink_timeline_json__new(&g.js, g.json, &m), 0);
+	CHECK_INT(ts_tracker__new(&o, to_sinks, &g, &t), 0);
+	push(t, state(10 * MS, TS_CLOSE, TS_SYN_SENT));
+	push(t, state(10 * MS + 80 * US, TS_SYN_SENT, TS_ESTABLISHED));
+	/* A tail loss probe, three timeouts (RTO doubling), then, after
+	 * recovery, a fast retransmit of another segment; one record
+	 * arrives out of order (another CPU). */
+	push(t, rtx_rec(10 * MS + 300 * US, TS_ICSK_TIME_LOSS_PROBE, 0, 0, 1, 600, 0x18));
+	push(t, rtx_rec(214 * MS + 400 * US, 0, TS_CA_LOSS, 0, 1, 600, 0x18));
+	push(t, rtx_rec(1438 * MS + 400 * US, 0, TS_CA_LOSS, 2, 1, 600, 0x18));
+	push(t, rtx_rec(622 * MS + 400 * US, 0, TS_CA_LOSS, 1, 1, 600, 0x18));
+	push(t, rtx_rec(1500 * MS, TS_ICSK_TIME_RETRANS, TS_CA_RECOVERY, 0, 14481, 1448, 0x10));
+	push(t, state(1600 * MS, TS_ESTABLISHED, TS_FIN_WAIT1));
+	push(t, state(1601 * MS, TS_FIN_WAIT1, TS_FIN_WAIT2));
+	CHECK_INT(ts_tracker__finish(t), 0);
+	fclose(g.text);
+	fclose(g.json);
+	check_golden(tb, tl, "timeline_rtx.txt");
+	check_golden(jb, jl, "timeline_rtx.jsonl");
+	CHECK_INT(g.last.rtx[TS_RTX_DATA], 5);
+	g.ts.ops->destroy(g.ts.priv);
+	g.js.ops->destroy(g.js.priv);
+	ts_tracker__free(t);
+	free(tb);
+	free(jb);
+}
+
+/* A retransmission storm keeps TS_CONN_MAX_RTX steps; the count stays. */
+static void test_bounds(void)
+{
+	struct ts_tracker_opts o = { 0 };
+	struct ts_tracker *t = NULL;
+	struct golden g = { 0 };
+
+	CHECK_INT(ts_tracker__new(&o, to_sinks, &g, &t), 0);
+	push(t, state(MS, TS_CLOSE, TS_SYN_SENT));
+	for (int i = 0; i < TS_CONN_MAX_RTX + 36; i++)
+		push(t, rtx_rec(2 * MS + (uint64_t)i * US, TS_ICSK_TIME_RETRANS, TS_CA_RECOVERY, 0,
+				1 + 1448 * (uint32_t)i, 1448, 0x10));
+	CHECK_INT(ts_tracker__finish(t), 0);
+	CHECK_INT(g.conns, 1);
+	CHECK_INT(g.last.rtx[TS_RTX_DATA], TS_CONN_MAX_RTX + 36);
+	CHECK_INT(g.last.rtx_not_kept, 36);
+	ts_tracker__free(t);
+}
+
+static void test_hz(void)
+{
+	static const char tl[] = "Timer List Version: v0.10\nHRTIMER_MAX_CLOCK_BASES: 8\n"
+				 "now at 8650647339594 nsecs\n\ncpu: 0\n clock 0:\n"
+				 "jiffies: 4297054930\n";
+	uint64_t now = 0, j = 0;
+
+	CHECK_INT(ts_hz__parse_timer_list(tl, &now, &j), 0);
+	CHECK(now == 8650647339594ull && j == 4297054930ull);
+	/* This machine: HZ 250, 8650 s after boot, 0.1 s between clocks;
+	 * later 9868 s with 6 s of ticks lost (a busy VM). */
+	CHECK_INT(ts_hz__guess(9867569662208ull, 4297357641ull), 250);
+	CHECK_INT(ts_hz__guess(now, j), 250);
+	/* A guest 20 s after boot, before jiffies wrapped (HZ 250, 1000). */
+	CHECK_INT(ts_hz__guess(20 * 1000000000ull, (1ull << 32) - 280 * 250), 250);
+	CHECK_INT(ts_hz__guess(20 * 1000000000ull, (1ull << 32) - 280 * 1000 + 3), 1000);
+	CHECK_INT(ts_hz__guess(3600 * 1000000000ull, (1ull << 32) + 3300 * 100ull), 100);
+	CHECK_INT(ts_hz__guess(3600 * 1000000000ull, (1ull << 32) + 3300 * 300ull - 40), 300);
+	/* Near the wrap every HZ fits; and a jiffies no HZ explains. */
+	CHECK_INT(ts_hz__guess(302 * 1000000000ull, (1ull << 32) + 500), 0);
+	CHECK_INT(ts_hz__guess(3600 * 1000000000ull, (1ull << 32) + 3300 * 175ull), 0);
+	CHECK_INT(ts_hz__parse_timer_list("now at x nsecs\njiffies: 5\n", &now, &j), -EINVAL);
+	CHECK_INT(ts_hz__parse_timer_list("now at 5 nsecs\n", &now, &j), -EINVAL);
+}
+
+int main(void)
+{
+	test_reason_kind();
+	test_describe();
+	test_json();
+	test_ring_record();
+	test_timeline();
+	test_bounds();
+	test_hz();
+	return check_report();
+}
