@@ -58,8 +58,14 @@ def client(a, ready_tmp):
             ka = c.getsockname()[1]
     for _ in range(2):
         conn("::1", a.port + 1)
-    # TIME_WAIT here: close first, the server closes on EOF.
+    # TIME_WAIT here: our FIN first, the server closes on EOF; waiting for
+    # its FIN makes the TIME_WAIT certain before --ready (a bare close()
+    # leaves an orphan in FIN_WAIT2 until the server's loop gets to it).
     tw = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
+    tw.shutdown(socket.SHUT_WR)
+    tw.settimeout(max(0.1, deadline - time.monotonic()))
+    if tw.recv(1) != b"":
+        sys.exit("expected EOF from the server")
     tw.close()
     # CLOSE_WAIT here: ask the server to close, never close this end.
     cw = conn("127.0.0.1", a.port)

@@ -138,7 +138,7 @@ def client(ns, *args, timeout=60):
 class Tracer:
     """The real tcpscope, started with --json on one namespace."""
 
-    def __init__(self, *args, netns=None, cmd="trace"):
+    def __init__(self, *args, netns=None, cmd="trace", env=None):
         self.dir = tempfile.mkdtemp(prefix="tstrace")
         self.out = os.path.join(self.dir, "out")
         self.err = os.path.join(self.dir, "err")
@@ -149,7 +149,8 @@ class Tracer:
         argv += list(args)
         self.argv = argv
         self.proc = subprocess.Popen(argv, stdout=open(self.out, "w"),
-                                     stderr=open(self.err, "w"))
+                                     stderr=open(self.err, "w"),
+                                     env=dict(os.environ, **env) if env else None)
         wait_until(lambda: "tracing (" in self.stderr() or self.proc.poll() is not None,
                    20, "the tracer to attach")
         if self.proc.poll() is not None:

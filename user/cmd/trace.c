@@ -297,6 +297,16 @@ cleanup:
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
 			(unsigned long long)pipe.totals.records,
 			(unsigned long long)pipe.totals.lost);
+	if (st.live && !closed) {
+		struct ts_losses d;
+
+		if (!ts_loader__losses(st.loader, &d) && (pipe.totals.lost || d.rescued))
+			ts_info("lost: %llu ring reservations refused, %llu without connection state, "
+				"%llu runs the kernel skipped (a program already running on that CPU); "
+				"%llu such runs taken over by the second program",
+				(unsigned long long)d.ring, (unsigned long long)d.state,
+				(unsigned long long)d.nested, (unsigned long long)d.rescued);
+	}
 	if (st.live && pipe.totals.conns_evicted)
 		ts_warn("%llu connections evicted (raise --max-conns)",
 			(unsigned long long)pipe.totals.conns_evicted);

@@ -41,6 +41,9 @@ struct prog_desc {
 	struct bpf_link **(*link)(struct tcpscope_bpf *s);
 };
 
+/* Connections the btf variant can keep outside socket storage. */
+#define TS_STORAGE_FALLBACK_MAX 8192
+
 #define PROG(name)                                                            \
 	static struct bpf_program *get_##name(struct tcpscope_bpf *s)         \
 	{                                                                     \
@@ -51,6 +54,7 @@ struct prog_desc {
 		return &s->links.name;                                        \
 	}
 PROG(btf_state)
+PROG(btf_state_nested)
 PROG(btf_retrans)
 PROG(btf_synack)
 PROG(btf_rst_recv)
@@ -65,6 +69,9 @@ PROG(tp_accept)
 
 static const struct prog_desc progs[] = {
 	{ "sock", "inet_sock_set_state", true, TS_TP_BTF, get_btf_state, link_btf_state },
+	/* Runs only where the kernel skipped btf_state (tcpscope.bpf.c). */
+	{ "sock", "inet_sock_set_state", true, TS_TP_BTF, get_btf_state_nested,
+	  link_btf_state_nested },
 	{ "tcp", "tcp_retransmit_skb", true, TS_TP_BTF, get_btf_retrans, link_btf_retrans },
 	{ "tcp", "tcp_retransmit_synack", false, TS_TP_BTF, get_btf_synack, link_btf_synack },
 	{ "tcp", "tcp_receive_reset", false, TS_TP_BTF, get_btf_rst_recv, link_btf_rst_recv },
@@ -161,10 +168,16 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 	skel->rodata->retrans_has_err =
 		ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
 
+	/* Tests only: the btf variant as if socket storage were refused. */
+	skel->rodata->test_no_storage = getenv("TCPSCOPE_TEST_NO_STORAGE") != NULL;
+
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)o->ring_bytes);
-	/* The per-socket map of the other variant is not used: keep it tiny. */
+	/*
+	 * The btf variant keeps connections in socket storage; conn_lru holds
+	 * only those whose storage the kernel refused (btf_conn()).
+	 */
 	if (!err && mode == TS_TP_BTF)
-		err = bpf_map__set_max_entries(skel->maps.conn_lru, 1);
+		err = bpf_map__set_max_entries(skel->maps.conn_lru, TS_STORAGE_FALLBACK_MAX);
 	if (err)
 		return err;
 	return choose_programs(skel, o->mode, mode, vmlinux);
@@ -631,6 +644,9 @@ static uint64_t recursion_misses(const struct ts_loader *l)
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(p);
 
+		/* Its skips lose nothing: btf_state has run for those events. */
+		if (p == l->skel->progs.btf_state_nested)
+			continue;
 		memset(&info, 0, sizeof(info));
 		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
 			sum += info.recursion_misses;
@@ -638,17 +654,35 @@ static uint64_t recursion_misses(const struct ts_loader *l)
 	return sum;
 }
 
+int ts_loader__losses(const struct ts_loader *l, struct ts_losses *out)
+{
+	int fd = bpf_map__fd(l->skel->maps.drops);
+	uint64_t vals[l->ncpu];
+	uint64_t rescued = 0, misses;
+	uint64_t *slot[] = { &out->ring, &out->state, &rescued };
+
+	memset(out, 0, sizeof(*out));
+	for (__u32 k = 0; k < sizeof(slot) / sizeof(slot[0]); k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			return -errno;
+		for (int i = 0; i < l->ncpu; i++)
+			*slot[k] += vals[i];
+	}
+	/* The misses of btf_state that btf_state_nested took over are not lost. */
+	misses = recursion_misses(l);
+	out->nested = misses > rescued ? misses - rescued : 0;
+	out->rescued = rescued;
+	return 0;
+}
+
 int ts_loader__drops(const struct ts_loader *l, uint64_t *out)
 {
-	uint64_t vals[l->ncpu];
-	__u32 zero = 0;
-	uint64_t sum = 0;
+	struct ts_losses d;
+	int err = ts_loader__losses(l, &d);
 
-	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.drops), &zero, vals))
-		return -errno;
-	for (int i = 0; i < l->ncpu; i++)
-		sum += vals[i];
-	*out = sum + recursion_misses(l);
+	if (err)
+		return err;
+	*out = d.ring + d.state + d.nested;
 	return 0;
 }
 

@@ -48,6 +48,15 @@ int ts_loader__ring_fd(const struct ts_loader *l);
 /* Events lost: failed reservations (per-CPU sum) plus the programs'
  * recursion misses. */
 int ts_loader__drops(const struct ts_loader *l, uint64_t *out);
+/* The same, by cause. */
+struct ts_losses {
+	uint64_t ring;	 /* ring-buffer reservations refused */
+	uint64_t state;	 /* no per-connection state could be made */
+	uint64_t nested; /* runs the kernel skipped: a program already ran
+			  * on that CPU (recursion misses), none taking over */
+	uint64_t rescued; /* skipped state changes btf_state_nested made */
+};
+int ts_loader__losses(const struct ts_loader *l, struct ts_losses *out);
 /* The variant loaded (never TS_TP_AUTO), and its name for messages. */
 enum ts_tp_mode ts_loader__mode(const struct ts_loader *l);
 const char *ts_loader__mode_name(const struct ts_loader *l);
