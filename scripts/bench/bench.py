@@ -64,10 +64,12 @@ LIBBPF_TOOLS = [("tcpstates", "libbpf-tools tcpstates > file"),
 # The product's BPF programs, for the per-program cost table: the name the
 # kernel shows (15 characters at most), where it is attached, what it
 # pays for.  A new program is one more entry here; a program missing from
-# this list still gets its row, with its hook unknown.
+# this list still gets its row, with its hook unknown.  Names compare on
+# their first 15 characters (BPF_OBJ_NAME_LEN: older bpftool prints them
+# cut, newer ones the whole name from BTF).
 PROGRAMS = [
     ("btf_state", "tp_btf sock:inet_sock_set_state", "every state change"),
-    ("btf_state_neste", "tp_btf sock:inet_sock_set_state",
+    ("btf_state_nested", "tp_btf sock:inet_sock_set_state",
      "state changes the kernel skips while btf_state runs on that CPU (issue 13)"),
     ("tp_state", "tracepoint sock:inet_sock_set_state", "every state change (classic)"),
     ("tp_accept4", "tracepoint syscalls:sys_exit_accept4",
@@ -436,6 +438,7 @@ class Features:
         except OSError:
             pass
         self.timeline = "--timeline" in help_text
+        self.no_drops = "--no-drops" in help_text
         self.record = works([ts, "record", "--help"])
         self.report = works([ts, "report", "--help"])
         # The peers are required (preflight) unless left out by option.
@@ -466,6 +469,12 @@ def tracer_specs(cfg, feat, workdir):
         specs.append({"key": "baseline", "name": "baseline: %s trace > /dev/null" %
                       cfg.baseline_name, "kind": "tcpscope",
                       "argv": [cfg.baseline, "trace"], "out": "null", "ready": "links"})
+    if feat.no_drops:
+        # The drop program's cost: the same tracer without it (the issue
+        # wants the difference within 2 % of the churn rate).
+        specs.append({"key": "nodrops", "name": "tcpscope trace --no-drops > /dev/null",
+                      "kind": "tcpscope", "argv": [ts, "trace", "--no-drops"], "out": "null",
+                      "ready": "links"})
     specs.append({"key": "json", "name": "tcpscope trace --json > file", "kind": "tcpscope",
                   "argv": [ts, "trace", "--json"], "out": "file", "ready": "links"})
     if feat.timeline:
@@ -826,12 +835,13 @@ def program_table(runs, keys):
                 a["t"] += t
                 a["n"] += n
                 a["conns"] += conns
-    known = {p[0]: p for p in PROGRAMS}
-    order = [p[0] for p in PROGRAMS if p[0] in acc] + sorted(n for n in acc if n not in known)
+    known = {p[0][:15]: p for p in PROGRAMS}
+    order = sorted(acc, key=lambda n: (0, PROGRAMS.index(known[n[:15]])) if n[:15] in known
+                   else (1, n))
     rows = []
     for name in order:
         a = acc[name]
-        _, hook, what = known.get(name, (name, "?", "(not in bench.py's PROGRAMS yet)"))
+        _, hook, what = known.get(name[:15], (name, "?", "(not in bench.py's PROGRAMS yet)"))
         rows.append(["`%s`" % name, hook, what, fmt(a["n"] / a["conns"] if a["conns"] else None,
                                                      "%.2f"),
                      fmt(median(a["per_run"]), "%.0f"),

@@ -98,7 +98,8 @@ static bool same(const struct ts_rec *a, const struct ts_rec *b)
 	       !memcmp(a->saddr, b->saddr, sizeof(a->saddr)) &&
 	       !memcmp(a->daddr, b->daddr, sizeof(a->daddr)) && !strcmp(a->comm, b->comm) &&
 	       a->has_stats == b->has_stats &&
-	       (!a->has_stats || !memcmp(&a->st, &b->st, sizeof(a->st)));
+	       (!a->has_stats || !memcmp(&a->st, &b->st, sizeof(a->st))) &&
+	       a->has_rtx == b->has_rtx && (!a->has_rtx || !memcmp(&a->rtx, &b->rtx, sizeof(a->rtx)));
 }
 
 /* Write the records again and read them back: the round trip is exact. */

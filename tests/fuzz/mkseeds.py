@@ -53,26 +53,40 @@ def zz(v):
     return (v << 1) ^ (v >> 63) if v >= 0 else ((-v) << 1) - 1
 
 
-def chunk_raw(base, events, descs):
+def chunk_raw(base, events, descs, version=1):
     d = b""
     for conn, fam, sport, dport, pid, comm in descs:
         alen = 16 if fam == 6 else 4
         d += struct.pack("<QBHHII", conn, fam, sport, dport, pid, 4026531840)
         d += bytes([1] * alen) + bytes([2] * alen) + bytes([len(comm)]) + comm
+        if version >= 2:  # cgroup id and path
+            d += struct.pack("<QH", 77, 5) + b"/a/b1"
     e = b""
     last = base
-    for typ, flags, idx, ts, states, nio, stats in events:
+    for ev in events:
+        typ, flags, idx, ts, states, nio, stats = ev[:7]
+        detail = ev[7] if len(ev) > 7 else b""
         if typ == 64:
             e += bytes([typ, 0]) + varint(zz(ts - last)) + varint(idx)
         else:
-            e += bytes([typ, flags]) + varint(idx) + varint(zz(ts - last)) + bytes([states])
+            e += bytes([typ | (0x80 if detail else 0), flags]) + varint(idx)
+            e += varint(zz(ts - last)) + bytes([states])
             e += varint(nio) + b"".join(varint(x) for x in stats)
+            if detail:  # format 3: section length, then tag/length/bytes items
+                e += varint(len(detail)) + detail
         last = ts
     return struct.pack("<QII", base, len(events), len(descs)) + d + e
 
 
-def chunk(base, events, descs):
-    return frame(b"CHNK", chunk_raw(base, events, descs), True)
+def chunk(base, events, descs, version=1):
+    return frame(b"CHNK", chunk_raw(base, events, descs, version), True)
+
+
+def rtx_item(seq, end, isn, rto_us, retransmits, backoff, ca_state=0, pending=0, flags=7):
+    """Format 3 detail item 1: struct ts_rtx_info, 41 bytes."""
+    b = struct.pack("<IIIIIIIIHBBBBBBB", seq, end, isn, seq, end, rto_us, 1500, 1, 1, 0x18,
+                    ca_state, pending, retransmits, backoff, 0, flags)
+    return bytes([1, len(b)]) + b
 
 
 def trailer(events, lost, chunks):
@@ -94,15 +108,29 @@ def main(out):
         + trailer(5, 7, 1),
         "killed.cap": head() + frame(b"SNAP", struct.pack("<I", 0), True) + chunk(5, ev1, descs),
     }
+    # Format 3: retransmissions with details (RTO backoff, a fast
+    # retransmit), an unknown detail tag and an unknown record type.
+    ev3 = [(1, 2, 0, 10, 0x72, 0, []), (1, 0, 1, 20, 0x21, 10, []),
+           (2, 0, 1, 25, 0x11, 0, [], rtx_item(1001, 2001, 1000, 204000, 0, 0)),
+           (2, 0, 1, 230, 0x11, 0, [], rtx_item(1001, 2001, 1000, 408000, 1, 1)),
+           (2, 0, 1, 240, 0x11, 0, [], bytes([99, 2, 0, 0]) + rtx_item(5001, 6001, 1000, 204000,
+                                                                   0, 0, 3, 1)),
+           (9, 0, 1, 245, 0x11, 0, [], bytes([50, 1, 7])),
+           (1, 0x21, 2, 300, 0x57, 3, [1, 2, 3, 4, 0, 1, 55, 104])]
+    files["details.cap"] = (head() + frame(b"SNAP", struct.pack("<I", 0), True)
+                            + chunk(5, ev3, descs, 3) + trailer(7, 0, 1))
     for name, body in files.items():
+        version = 3 if name == "details.cap" else 1
         with open(os.path.join(out, name), "wb") as f:
-            f.write(b"\0" + MAGIC + struct.pack("<II", 1, 0) + body)
+            f.write(b"\0" + MAGIC + struct.pack("<II", version, 0) + body)
     clocks = {"": struct.pack("<QqQ", 1000, 1700000000 * 10**9, 10**9),
               "_maxclock": struct.pack("<QqQ", 2**64 - 1, 2**63 - 1, 2**64 - 1),
               "_minclock": struct.pack("<QqQ", 0, -2**63, 2**63)}
     for tag, c in clocks.items():
         with open(os.path.join(out, "chunk%s.raw" % tag), "wb") as f:
             f.write(b"\1" + c + chunk_raw(5, ev1, descs))
+        with open(os.path.join(out, "chunk3%s.raw" % tag), "wb") as f:
+            f.write(b"\1" + c + chunk_raw(5, ev3, descs, 3))
         with open(os.path.join(out, "snap%s.raw" % tag), "wb") as f:
             f.write(b"\2" + c + struct.pack("<I", 3) + sock(0, 4) + sock(1, 6) + sock(2, 4))
 

@@ -84,6 +84,28 @@ static void make_rec(struct ts_rec *r, int i, uint64_t *ts)
 		r->st.srtt_us = 55;
 		r->st.err = 104; /* ECONNRESET: must survive the round trip */
 	}
+	/* Retransmission details (format 3): on most retransmits. */
+	if (r->type == TS_REC_RETRANS && i % 2 == 0) {
+		struct ts_rtx_info *x = &r->rtx;
+
+		r->has_rtx = true;
+		x->seq = (uint32_t)rnd();
+		x->end_seq = x->seq + 1000;
+		x->isn = x->seq - 1 - (uint32_t)(rnd() % 100000);
+		x->snd_una = x->seq;
+		x->snd_nxt = x->end_seq + 5000;
+		x->rto_us = 204000u << (i % 4);
+		x->srtt_us = 1234;
+		x->total_retrans = (uint32_t)i;
+		x->segs = (uint16_t)(1 + i % 3);
+		x->tcp_flags = 0x18;
+		x->ca_state = (uint8_t)(i % 5);
+		x->pending = (uint8_t)(i % 6);
+		x->retransmits = (uint8_t)(i % 4);
+		x->backoff = (uint8_t)(i % 4);
+		x->sacked = 0x10;
+		x->flags = TS_RTX_F_ISN | TS_RTX_F_RTO | TS_RTX_F_SKB;
+	}
 }
 
 /* Format of the captures write_capture() makes (0: current). */
@@ -103,6 +125,12 @@ static bool rec_equal(const struct ts_rec *a, const struct ts_rec *b)
 
 	if (a->type == TS_REC_LOST)
 		return ok && a->lost == b->lost;
+	/* Formats before 3 have no details: they read back without. */
+	if (write_version && write_version < 3)
+		ok = ok && !a->has_rtx;
+	else
+		ok = ok && a->has_rtx == b->has_rtx &&
+		     (!a->has_rtx || !memcmp(&a->rtx, &b->rtx, sizeof(a->rtx)));
 	return ok && a->family == b->family && a->old_state == b->old_state &&
 	       a->new_state == b->new_state && a->flags == b->flags &&
 	       a->sport == b->sport && a->dport == b->dport && a->pid == b->pid &&
@@ -261,16 +289,18 @@ static void test_round_trip(void)
 	free(p);
 	close(fd);
 
-	/* A file of format 1 (before owners had cgroups) still reads. */
-	write_version = 1;
-	fd = write_capture(recs, NREC, 8192, NULL, 0);
-	p = file_bytes(fd, &len);
-	CHECK_INT(get_u32(p + 8), 1);
-	CHECK_INT(read_all(p, len, recs, NREC, &r), NREC);
-	CHECK_INT(ts_capr__status(r), TS_CAPR_OK);
-	ts_capr__close(r);
-	free(p);
-	close(fd);
+	/* Files of format 1 (before owners had cgroups) and 2 (before
+	 * details) still read. */
+	for (write_version = 1; write_version <= 2; write_version++) {
+		fd = write_capture(recs, NREC, 8192, NULL, 0);
+		p = file_bytes(fd, &len);
+		CHECK_INT(get_u32(p + 8), write_version);
+		CHECK_INT(read_all(p, len, recs, NREC, &r), NREC);
+		CHECK_INT(ts_capr__status(r), TS_CAPR_OK);
+		ts_capr__close(r);
+		free(p);
+		close(fd);
+	}
 	write_version = 0;
 }
 
@@ -328,9 +358,9 @@ static void test_bad_files(void)
 		   "truncated preamble: the file ends at byte offset 5, a capture starts with 16 bytes");
 
 	memcpy(q, p, len);
-	put_u32(q + 8, 3);
+	put_u32(q + 8, 4);
 	expect_bad(q, len, TS_CAPR_BAD, 0,
-		   "format version 3 at byte offset 8 is newer than this tcpscope reads (2): use a newer tcpscope");
+		   "format version 4 at byte offset 8 is newer than this tcpscope reads (3): use a newer tcpscope");
 	put_u32(q + 8, 0);
 	expect_bad(q, len, TS_CAPR_BAD, 0, "bad format version 0 at byte offset 8");
 
@@ -463,6 +493,148 @@ static void test_bad_chunk_content(void)
 	free(p);
 }
 
+/* Frame raw[0..n) as a chunk at g + off; returns the frame's length. */
+static size_t put_chunk(uint8_t *g, size_t off, const uint8_t *raw, size_t n)
+{
+	uLongf clen = 4096;
+
+	CHECK(compress2(g + off + 16, &clen, raw, n, 6) == Z_OK);
+	put_u32(g + off, TS_FR_CHNK);
+	put_u32(g + off + 4, (uint32_t)clen);
+	put_u32(g + off + 8, (uint32_t)n);
+	fix_crc(g, off);
+	return 16 + clen;
+}
+
+/*
+ * Format 3 extends without a new version: a record type and a detail tag
+ * this build does not know are skipped, a known detail longer than this
+ * build's layout keeps its known fields.  The chunk is made by hand, as a
+ * later tcpscope would write it.
+ */
+static void test_unknown_details(void)
+{
+	static struct ts_rec recs[1];
+	uint8_t raw[512], *p, *g;
+	size_t len, offs[1], n, flen, d;
+	struct ts_capr *r;
+	struct ts_rec rec;
+	int fd = write_capture(recs, 1, 0, NULL, 0);
+
+	p = file_bytes(fd, &len);
+	close(fd);
+	CHECK_INT(get_u32(p + 8), 3);
+	CHECK_INT(frame_offsets(p, len, TS_FR_CHNK, offs, 1), 1);
+	put_u64(raw, 5000);
+	put_u32(raw + 8, 3);
+	put_u32(raw + 12, 1);
+	n = 16;
+	/* v4 descriptor: conn 77, ports 1234 -> 80, comm "c". */
+	memset(raw + n, 0, 41);
+	put_u64(raw + n, 77);
+	raw[n + 8] = 4;
+	put_u16(raw + n + 9, 1234);
+	put_u16(raw + n + 11, 80);
+	raw[n + 29] = 1;
+	raw[n + 30] = 'c';
+	n += 31 + 10; /* cgroup id 0, empty path */
+	/* 1: a state change, plain. */
+	raw[n++] = TS_REC_STATE;
+	raw[n++] = 0;
+	raw[n++] = 0;
+	raw[n++] = 2;
+	raw[n++] = 0x21; /* SYN_SENT -> ESTABLISHED */
+	raw[n++] = 3;
+	/* 2: record type 9, unknown, with a detail of an unknown tag. */
+	raw[n++] = 9 | TS_CAP_EV_DETAIL;
+	raw[n++] = 0;
+	raw[n++] = 0;
+	raw[n++] = 2;
+	raw[n++] = 0xff; /* states of an unknown type are not checked */
+	raw[n++] = 0;
+	raw[n++] = 5;	 /* section length */
+	raw[n++] = 77;	 /* tag */
+	raw[n++] = 3;	 /* item length */
+	n += 3;
+	/* 3: a retransmission: an unknown item, then its rtx item with two
+	 * bytes more than this build knows. */
+	raw[n++] = TS_REC_RETRANS | TS_CAP_EV_DETAIL;
+	raw[n++] = 0;
+	raw[n++] = 0;
+	raw[n++] = 2;
+	raw[n++] = 0x11;
+	raw[n++] = 0;
+	raw[n++] = 4 + 2 + 43;
+	raw[n++] = 200;
+	raw[n++] = 2;
+	n += 2;
+	raw[n++] = 1; /* TS_CAPD_RTX */
+	raw[n++] = 43;
+	d = n;
+	memset(raw + n, 0, 43);
+	put_u32(raw + d, 1001);	     /* seq */
+	put_u32(raw + d + 4, 2001);  /* end_seq */
+	put_u32(raw + d + 8, 1000);  /* isn */
+	put_u32(raw + d + 20, 400000); /* rto_us */
+	raw[d + 37] = 1;	     /* retransmits */
+	raw[d + 40] = TS_RTX_F_ISN | TS_RTX_F_RTO;
+	n += 43;
+
+	g = malloc(offs[0] + 4096 + 64);
+	memcpy(g, p, offs[0]);
+	flen = put_chunk(g, offs[0], raw, n);
+	/* Trailer: 3 events (the skipped one counts: it was written). */
+	put_u32(g + offs[0] + flen, TS_FR_TRLR);
+	put_u32(g + offs[0] + flen + 4, 32);
+	put_u32(g + offs[0] + flen + 8, 32);
+	memset(g + offs[0] + flen + 16, 0, 32);
+	put_u64(g + offs[0] + flen + 16, 3);
+	put_u64(g + offs[0] + flen + 32, 1);
+	fix_crc(g, offs[0] + flen);
+	CHECK_INT(ts_capr__open_mem(g, offs[0] + flen + 48, &r), 0);
+	CHECK_INT(ts_capr__next(r, &rec), 1);
+	CHECK_INT(rec.type, TS_REC_STATE);
+	CHECK_INT(rec.ts_ns, 5001); /* zigzag(1) */
+	CHECK(!rec.has_rtx);
+	CHECK_INT(ts_capr__next(r, &rec), 1);
+	CHECK_INT(rec.type, TS_REC_RETRANS);
+	CHECK_INT(rec.ts_ns, 5003); /* the skipped record's delta counted */
+	CHECK(rec.has_rtx);
+	CHECK_INT(rec.rtx.seq, 1001);
+	CHECK_INT(rec.rtx.end_seq, 2001);
+	CHECK_INT(rec.rtx.isn, 1000);
+	CHECK_INT(rec.rtx.rto_us, 400000);
+	CHECK_INT(rec.rtx.retransmits, 1);
+	CHECK_INT(rec.rtx.flags, TS_RTX_F_ISN | TS_RTX_F_RTO);
+	CHECK_INT(ts_capr__next(r, &rec), 0);
+	CHECK_INT(ts_capr__status(r), TS_CAPR_OK);
+	CHECK_STR(ts_capr__error(r), "");
+	CHECK_INT(ts_capr__skipped(r), 1);
+	ts_capr__close(r);
+
+	/* A detail on a record that cannot have it, a short rtx item, an
+	 * item past its section: bad records. */
+	raw[d - 2 - 4 - 6 - 1] = TS_REC_STATE | TS_CAP_EV_DETAIL; /* rtx on a state change */
+	memcpy(g, p, offs[0]);
+	flen = put_chunk(g, offs[0], raw, n);
+	CHECK_INT(ts_capr__open_mem(g, offs[0] + flen, &r), 0);
+	CHECK_INT(ts_capr__next(r, &rec), 1);
+	CHECK_INT(ts_capr__next(r, &rec), 0);
+	CHECK_INT(ts_capr__status(r), TS_CAPR_DAMAGED);
+	ts_capr__close(r);
+	raw[d - 2 - 4 - 6 - 1] = TS_REC_RETRANS | TS_CAP_EV_DETAIL;
+	raw[d - 1] = 40; /* shorter than the rtx layout */
+	raw[d - 2 - 4 - 1] = 4 + 2 + 40;
+	flen = put_chunk(g, offs[0], raw, n - 3);
+	CHECK_INT(ts_capr__open_mem(g, offs[0] + flen, &r), 0);
+	CHECK_INT(ts_capr__next(r, &rec), 1);
+	CHECK_INT(ts_capr__next(r, &rec), 0);
+	CHECK_INT(ts_capr__status(r), TS_CAPR_DAMAGED);
+	ts_capr__close(r);
+	free(g);
+	free(p);
+}
+
 static void test_size_limit(void)
 {
 	struct ts_capw_opts o = { .path = "limited", .max_bytes = 20000, .chunk_raw = 4096 };
@@ -567,6 +739,7 @@ int main(void)
 	test_round_trip();
 	test_bad_files();
 	test_bad_chunk_content();
+	test_unknown_details();
 	test_size_limit();
 	test_create_mode();
 	test_snapshot_skips_bad();

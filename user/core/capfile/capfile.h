@@ -19,8 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 2: descriptors carry the owner's cgroup (id and path); 1 still reads. */
-#define TS_CAP_VERSION 2
+/*
+ * 3: events may carry a detail section (retransmission details, ...);
+ * 2: descriptors carry the owner's cgroup (id and path).  1 and 2 still
+ * read.
+ */
+#define TS_CAP_VERSION 3
 /* Longest cgroup path a descriptor keeps (a longer one is stored empty). */
 #define TS_CAP_MAX_CGROUP 1024
 #define TS_CAP_PREAMBLE_LEN 16
@@ -68,7 +72,7 @@ struct ts_capw_opts {
 	uint64_t max_bytes; /* stop before the file grows past this; 0 none */
 	uint64_t flush_ns;  /* longest time a record waits in memory */
 	size_t chunk_raw;   /* 0: TS_CAP_CHUNK_RAW */
-	uint32_t version;   /* 0: TS_CAP_VERSION; 1: the old layout (tests) */
+	uint32_t version;   /* 0: TS_CAP_VERSION; 1, 2: the old layouts (tests) */
 };
 
 /*
@@ -143,6 +147,8 @@ void ts_capr__snapshot(const struct ts_capr *r, const struct ts_sock **socks, si
  */
 int ts_capr__next(struct ts_capr *r, struct ts_rec *out);
 enum ts_capr_status ts_capr__status(const struct ts_capr *r);
+/* Records of a type this build does not know (format 3), skipped. */
+uint64_t ts_capr__skipped(const struct ts_capr *r);
 /* What is wrong and at which byte offset ("" when nothing). */
 const char *ts_capr__error(const struct ts_capr *r);
 /* The trailer, if the file has one. */

@@ -29,7 +29,12 @@ extern const uint8_t ts_cap_magic[8];
 #define TS_CAP_DESC_FIXED 21 /* conn, family, ports, pid, netns */
 #define TS_CAP_DESC_MIN 30   /* v4 descriptor with an empty comm */
 #define TS_CAP_DESC_MAX (70 + 10 + TS_CAP_MAX_CGROUP) /* v6, 16-byte comm, cgroup */
-#define TS_CAP_EVENT_MAX 120 /* type, flags, 3 varints, states, 8 stats */
+/* Format 3: an event's type byte with this bit carries a detail section
+ * (varint length, then items: tag, varint length, bytes). */
+#define TS_CAP_EV_DETAIL 0x80
+#define TS_CAP_DETAIL_MAX 1024 /* bytes of one event's detail section */
+/* type, flags, 3 varints, states, 8 stats, the detail section */
+#define TS_CAP_EVENT_MAX (120 + 2 + TS_CAP_DETAIL_MAX)
 #define TS_CAP_EVENT_MIN 4   /* loss record: type, flags, 1-byte varints */
 
 static inline void put_u16(uint8_t *p, uint16_t v)
@@ -87,6 +92,32 @@ static inline int64_t unzigzag(uint64_t v)
 {
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
+
+/* Detail item tags (docs/CAPTURE_FORMAT.md); 0 is never used. */
+enum ts_cap_detail_tag {
+	TS_CAPD_RTX = 1, /* struct ts_rtx_info of a retransmission */
+	TS_CAPD_DROP = 2, /* a dropped segment, with its reason's and place's names */
+	TS_CAPD_RST = 3,  /* a reset's reason (value, hints, name) */
+};
+
+struct ts_capr;
+/*
+ * A kernel name (reason, function) read from a capture: checked
+ * (ts_kname_ok), interned for the reader's life; NULL when refused or
+ * when the reader already holds TS_CAPR_MAX_NAMES distinct ones.
+ */
+#define TS_CAPR_MAX_NAMES 1024
+const char *ts_capr__intern_name(struct ts_capr *r, const uint8_t *p, size_t len);
+
+/*
+ * The detail items of r at p (at most TS_CAP_DETAIL_MAX bytes); returns
+ * their length, 0 when r has none.
+ */
+size_t ts_cap_details_put(uint8_t *p, const struct ts_rec *r);
+/* Read the items of a detail section into out (whose type is set);
+ * unknown tags are skipped.  Returns 0 or -EINVAL. */
+int ts_cap_details_get(const uint8_t *p, size_t len, struct ts_rec *out,
+		       struct ts_capr *r);
 
 /* Serialise one socket into TS_CAP_SOCK_LEN bytes and back. */
 void ts_cap_sock_put(uint8_t *p, const struct ts_sock *s);

@@ -10,6 +10,7 @@
  * delivered.
  */
 #include "core/capfile/capfile_int.h"
+#include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,7 @@ struct ts_capr {
 	bool has_trailer;
 	struct ts_cap_trailer trailer;
 	uint64_t events_read;
+	uint64_t skipped; /* records of types this build does not know */
 
 	/* current chunk */
 	size_t chunk_off;
@@ -61,6 +63,9 @@ struct ts_capr {
 	/* cgroup paths of the records, interned: they live until close. */
 	char **paths;
 	size_t npaths, paths_cap;
+	/* Kernel names of drops and resets (ts_capr__intern_name). */
+	char *names[TS_CAPR_MAX_NAMES];
+	size_t nnames;
 	size_t tmpl_cap;
 	uint64_t last_ts;
 	z_stream z;
@@ -548,32 +553,65 @@ static bool decode_stats(const uint8_t **p, const uint8_t *end, struct ts_tcp_st
 	       get_u32v(p, end, &st->srtt_us) && get_u32v(p, end, &st->err);
 }
 
-/* Decode the next event of the current chunk; false when it is bad. */
-static bool decode_event(struct ts_capr *r, struct ts_rec *out)
+const char *ts_capr__intern_name(struct ts_capr *r, const uint8_t *p, size_t len)
+{
+	if (!ts_kname_ok((const char *)p, len))
+		return NULL;
+	for (size_t i = 0; i < r->nnames; i++)
+		if (strlen(r->names[i]) == len && !memcmp(r->names[i], p, len))
+			return r->names[i];
+	if (r->nnames == TS_CAPR_MAX_NAMES)
+		return NULL;
+	r->names[r->nnames] = strndup((const char *)p, len);
+	return r->names[r->nnames] ? r->names[r->nnames++] : NULL;
+}
+
+/*
+ * Decode the next event of the current chunk; false when it is bad.
+ * *skip is set for a record of a type this build does not know.
+ */
+static bool decode_event(struct ts_capr *r, struct ts_rec *out, bool *skip)
 {
 	const uint8_t *p = r->raw + r->rp, *end = r->raw + r->rawlen;
 	uint64_t idx, delta, v;
 	uint8_t type, flags, states;
+	bool has_detail = false, known = true;
 
 	if (end - p < 2)
 		return false;
 	type = p[0];
 	flags = p[1];
 	p += 2;
-	if (type == TS_REC_LOST) {
+	if (type == TS_REC_LOST || (type == TS_REC_DROP_SUPPRESSED && r->h.version >= 3)) {
 		if (!get_varint(&p, end, &delta) || !get_varint(&p, end, &v))
 			return false;
 		r->last_ts += (uint64_t)unzigzag(delta);
 		ts_rec_lost(out, r->last_ts, v);
+		out->type = type;
 		goto done;
 	}
-	if (type < TS_REC_STATE || type > TS_REC_RESET_RECV)
+	if (r->h.version >= 3) {
+		has_detail = type & TS_CAP_EV_DETAIL;
+		type &= (uint8_t)~TS_CAP_EV_DETAIL;
+		/* A record type from a later tcpscope: the common fields
+		 * are read (its time counts for the next delta), the
+		 * record is skipped. */
+		known = type >= TS_REC_STATE && type <= TS_REC_DROP;
+		if (!known && (type == 0 || type == TS_REC_LOST))
+			return false;
+	} else if (type < TS_REC_STATE || type > TS_REC_RESET_RECV) {
 		return false;
+	}
 	if (!get_varint(&p, end, &idx) || idx >= r->ndesc || !get_varint(&p, end, &delta) ||
 	    p == end)
 		return false;
 	states = *p++;
-	if (!ts_state_valid(states >> 4) || !ts_state_valid(states & 0xf))
+	/* A drop's socket state is 0 when the kernel named no socket. */
+	if (known && type == TS_REC_DROP ?
+		    (states >> 4 != (states & 0xf) || ((states & 0xf) && !ts_state_valid(states & 0xf))) :
+		    known && (!ts_state_valid(states >> 4) || !ts_state_valid(states & 0xf)))
+		return false;
+	if (type == TS_REC_DROP && !has_detail)
 		return false;
 	memcpy(out, &r->tmpl[idx], sizeof(*out));
 	r->last_ts += (uint64_t)unzigzag(delta);
@@ -585,10 +623,20 @@ static bool decode_event(struct ts_capr *r, struct ts_rec *out)
 	if (!get_varint(&p, end, &out->ns_in_old))
 		return false;
 	if (flags & TS_F_STATS) {
-		if (type != TS_REC_STATE || !decode_stats(&p, end, &out->st))
+		if ((known && type != TS_REC_STATE) || !decode_stats(&p, end, &out->st))
 			return false;
 		out->has_stats = true;
 	}
+	if (has_detail) {
+		uint64_t dlen;
+
+		if (!get_varint(&p, end, &dlen) || !dlen || dlen > TS_CAP_DETAIL_MAX ||
+		    dlen > (uint64_t)(end - p) || ts_cap_details_get(p, (size_t)dlen, out, r))
+			return false;
+		p += dlen;
+	}
+	if (!known)
+		*skip = true;
 done:
 	r->rp = (size_t)(p - r->raw);
 	return true;
@@ -596,25 +644,37 @@ done:
 
 int ts_capr__next(struct ts_capr *r, struct ts_rec *out)
 {
-	if (!r->left) {
-		int err = next_chunk(r);
+	bool skip;
 
-		if (err <= 0)
-			return err;
-	}
-	if (!decode_event(r, out)) {
-		fail(r, TS_CAPR_DAMAGED, "bad record %u in chunk frame at byte offset %zu",
-		     r->nev - r->left, r->chunk_off);
-		return 0;
-	}
-	if (--r->left == 0 && r->rp != r->rawlen) {
-		fail(r, TS_CAPR_DAMAGED,
-		     "%zu stray bytes at the end of chunk frame at byte offset %zu",
-		     r->rawlen - r->rp, r->chunk_off);
-		return 0;
-	}
-	r->events_read += out->type != TS_REC_LOST;
+	do {
+		if (!r->left) {
+			int err = next_chunk(r);
+
+			if (err <= 0)
+				return err;
+		}
+		skip = false;
+		if (!decode_event(r, out, &skip)) {
+			fail(r, TS_CAPR_DAMAGED,
+			     "bad record %u in chunk frame at byte offset %zu", r->nev - r->left,
+			     r->chunk_off);
+			return 0;
+		}
+		if (--r->left == 0 && r->rp != r->rawlen) {
+			fail(r, TS_CAPR_DAMAGED,
+			     "%zu stray bytes at the end of chunk frame at byte offset %zu",
+			     r->rawlen - r->rp, r->chunk_off);
+			return 0;
+		}
+		r->events_read += out->type != TS_REC_LOST;
+		r->skipped += skip;
+	} while (skip);
 	return 1;
+}
+
+uint64_t ts_capr__skipped(const struct ts_capr *r)
+{
+	return r->skipped;
 }
 
 static int read_preamble(struct ts_capr *r)
@@ -819,5 +879,7 @@ void ts_capr__close(struct ts_capr *r)
 	for (size_t i = 0; i < r->npaths; i++)
 		free(r->paths[i]);
 	free(r->paths);
+	for (size_t i = 0; i < r->nnames; i++)
+		free(r->names[i]);
 	free(r);
 }

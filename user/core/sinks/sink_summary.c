@@ -8,6 +8,7 @@
 #include "core/sinks/colors.h"
 #include "core/sinks/sinks.h"
 #include "core/sinks/sink_report.h"
+#include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
 #include "core/stream/tracker.h"
@@ -21,6 +22,39 @@ struct rconn {
 	uint64_t count;
 	uint64_t rtx[TS_RTX_KINDS];
 };
+
+/* Counts by reason name; the names are the source's (stable) strings. */
+#define REASON_ROWS 64
+
+struct reason_row {
+	const char *name; /* NULL: not named */
+	bool inferred;
+	uint64_t count;
+};
+
+struct reasons {
+	struct reason_row rows[REASON_ROWS];
+	size_t n;
+	uint64_t other; /* past REASON_ROWS distinct names */
+};
+
+static void reasons_add(struct reasons *t, const char *name, bool inferred)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct reason_row *w = &t->rows[i];
+
+		if (w->inferred == inferred &&
+		    (w->name == name || (w->name && name && !strcmp(w->name, name)))) {
+			w->count++;
+			return;
+		}
+	}
+	if (t->n == REASON_ROWS) {
+		t->other++;
+		return;
+	}
+	t->rows[t->n++] = (struct reason_row){ name, inferred, 1 };
+}
 
 struct summary {
 	FILE *f;
@@ -43,6 +77,8 @@ struct summary {
 	struct rconn *rc;
 	size_t nrc, rc_cap;
 	uint64_t rc_unranked; /* retransmits of connections past the cap */
+	uint64_t drops, drops_suppressed;
+	struct reasons drop_why, rst_sent_why, rst_recv_why;
 };
 
 static int note_retrans(struct summary *s, const struct ts_rec *r)
@@ -92,7 +128,16 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 		s->lost_recs++;
 		return 0;
 	}
+	if (r->type == TS_REC_DROP_SUPPRESSED) {
+		s->drops_suppressed += r->lost;
+		return 0;
+	}
 	s->records++;
+	if (r->type == TS_REC_DROP) {
+		s->drops++;
+		reasons_add(&s->drop_why, r->reason_name, false);
+		return 0;
+	}
 	/* States come from a decoder that checked them; check again anyway. */
 	if (!ts_state_valid(r->old_state) || !ts_state_valid(r->new_state))
 		return 0;
@@ -121,9 +166,11 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 		break;
 	case TS_REC_RESET_SENT:
 		s->reset_sent++;
+		reasons_add(&s->rst_sent_why, ts_rst_why_of(r).name, ts_rst_why_of(r).inferred);
 		break;
 	case TS_REC_RESET_RECV:
 		s->reset_recv++;
+		reasons_add(&s->rst_recv_why, ts_rst_why_of(r).name, ts_rst_why_of(r).inferred);
 		break;
 	default:
 		break;
@@ -167,6 +214,24 @@ static void rtx_by_kind(const struct summary *s, uint64_t out[TS_RTX_KINDS])
 	for (int st = 0; st < TS_STATE_MAX; st++)
 		out[ts_rtx_kind_of(st)] += s->retrans[st];
 	out[TS_RTX_SYNACK] += s->synack_retrans;
+}
+
+static void json_reasons(struct ts_jsonw *w, const char *key, const struct reasons *t,
+			 bool with_inferred)
+{
+	ts_jsonw__array_begin(w, key);
+	for (size_t i = 0; i < t->n; i++) {
+		ts_jsonw__object_begin(w, NULL);
+		if (t->rows[i].name)
+			ts_jsonw__str(w, "reason", t->rows[i].name);
+		else
+			ts_jsonw__null(w, "reason");
+		if (with_inferred)
+			ts_jsonw__bool(w, "inferred", t->rows[i].name && t->rows[i].inferred);
+		ts_jsonw__u64(w, "count", t->rows[i].count);
+		ts_jsonw__object_end(w);
+	}
+	ts_jsonw__array_end(w);
 }
 
 static void write_json(struct summary *s)
@@ -219,6 +284,11 @@ static void write_json(struct summary *s)
 	ts_jsonw__object_end(&w);
 	ts_jsonw__u64(&w, "resets_sent", s->reset_sent);
 	ts_jsonw__u64(&w, "resets_received", s->reset_recv);
+	json_reasons(&w, "resets_sent_by_reason", &s->rst_sent_why, true);
+	json_reasons(&w, "resets_received_by_reason", &s->rst_recv_why, true);
+	ts_jsonw__u64(&w, "drops", s->drops);
+	ts_jsonw__u64(&w, "drops_suppressed", s->drops_suppressed);
+	json_reasons(&w, "drops_by_reason", &s->drop_why, false);
 	ts_jsonw__object_begin(&w, "handshake");
 	json_hs(&w, "client", &s->hs_client);
 	json_hs(&w, "server", &s->hs_server);
@@ -262,6 +332,22 @@ static void text_hs(FILE *f, const char *what, struct ts_quant *v)
 	fprintf(f, "  %-34s %8llu %10.3f %10.3f %10.3f %10.3f\n", what,
 		(unsigned long long)v->count, ts_quant__pct(v, 0.50) / 1e6,
 		ts_quant__pct(v, 0.90) / 1e6, ts_quant__pct(v, 0.99) / 1e6, v->max / 1e6);
+}
+
+static void text_reasons(FILE *f, const char *title, const struct reasons *t)
+{
+	if (!t->n)
+		return;
+	fprintf(f, "  %s\n", title);
+	for (size_t i = 0; i < t->n; i++) {
+		char name[TS_KNAME_MAX + 16];
+
+		snprintf(name, sizeof(name), "%s%s", t->rows[i].name ? t->rows[i].name : "(unknown)",
+			 t->rows[i].name && t->rows[i].inferred ? " (inferred)" : "");
+		fprintf(f, "    %-38s %10llu\n", name, (unsigned long long)t->rows[i].count);
+	}
+	if (t->other)
+		fprintf(f, "    %-38s %10llu\n", "(other reasons)", (unsigned long long)t->other);
 }
 
 static void write_text(struct summary *s)
@@ -320,6 +406,13 @@ static void write_text(struct summary *s)
 	fprintf(f, ")\n");
 	fprintf(f, "Resets: %llu sent, %llu received\n", (unsigned long long)s->reset_sent,
 		(unsigned long long)s->reset_recv);
+	text_reasons(f, "sent, by reason:", &s->rst_sent_why);
+	text_reasons(f, "received, by reason:", &s->rst_recv_why);
+	if (s->drops || s->drops_suppressed) {
+		fprintf(f, "Drops: %llu recorded, %llu more only counted (the kernel's bound)\n",
+			(unsigned long long)s->drops, (unsigned long long)s->drops_suppressed);
+		text_reasons(f, "recorded, by reason:", &s->drop_why);
+	}
 	if (s->segs_out) {
 		double p = 100.0 * s->total_retrans / s->segs_out;
 

@@ -11,6 +11,7 @@
 #include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/sinks/sinks.h"
+#include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
 #include "core/sinks/colors.h"
@@ -169,6 +170,7 @@ static size_t put_event(struct line *l, const struct ts_rec *r, bool color, bool
 	const char *(*name)(unsigned int) = compact ? short_state : ts_state_name;
 	const char *on = "", *a = "", *b = "", *c = "";
 	size_t start, len;
+	char kind[16];
 
 	switch (r->type) {
 	case TS_REC_STATE:
@@ -201,6 +203,14 @@ static size_t put_event(struct line *l, const struct ts_rec *r, bool color, bool
 		a = compact ? "RST rcvd " : "RST received in ";
 		b = name(r->new_state);
 		on = TS_C_RED;
+		break;
+	case TS_REC_DROP:
+		a = compact ? "DROP " : "DROPPED ";
+		b = ts_drop_dir_name(r->drop.dir, compact);
+		snprintf(kind, sizeof(kind), " %s",
+			 ts_tcp_seg_kind(r->drop.tcp_flags, r->drop.len));
+		c = kind;
+		on = TS_C_MAGENTA;
 		break;
 	default:
 		a = "?";
@@ -331,6 +341,29 @@ static void put_markers(struct line *l, const struct ts_rec *r, unsigned int sho
 	}
 }
 
+/* A drop's reason and place, a reset's reason: after the time column. */
+static void put_why(struct line *l, const struct ts_rec *r)
+{
+	char buf[TS_KNAME_MAX * 2 + 64];
+
+	if (r->type == TS_REC_DROP) {
+		ts_drop_describe(buf, sizeof(buf), r->drop.dir, r->drop.tcp_flags,
+				 r->drop.seq, r->drop.len, false, 0, r->reason_name,
+				 r->drop.reason, r->where);
+		put(l, "  ");
+		/* Past direction and kind, already in EVENT. */
+		put(l, strchr(strchr(buf, ' ') + 1, ' ') + 1);
+	} else if (r->type == TS_REC_RESET_SENT || r->type == TS_REC_RESET_RECV) {
+		struct ts_rst_why w = ts_rst_why_of(r);
+
+		if (!w.name)
+			return;
+		snprintf(buf, sizeof(buf), "  reason %s%s", w.name,
+			 w.inferred ? " (inferred)" : "");
+		put(l, buf);
+	}
+}
+
 /* comm_esc: the process name already escaped (full layout), or NULL. */
 static void write_rec(FILE *f, const struct ts_rec *r,
 		      const struct ts_meta *m, const struct endpoints *e,
@@ -402,6 +435,8 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	if (*step) {
 		put(&l, "  ");
 		put(&l, step);
+	} else {
+		put_why(&l, r);
 	}
 	put_markers(&l, r, show);
 	put(&l, "\n");

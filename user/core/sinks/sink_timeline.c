@@ -12,6 +12,7 @@
 #include "core/util/jsonw.h"
 #include "core/sinks/sinks.h"
 #include "core/sinks/colors.h"
+#include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
 
@@ -158,14 +159,45 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 	}
 }
 
+/* A dropped segment, in the place its time gives it among the steps. */
+static void text_drop(struct timeline_sink *s, const struct ts_conn_drop *d, uint64_t t0)
+{
+	char t[32], what[TS_KNAME_MAX * 2 + 64];
+	const char *on = s->meta.color ? TS_C_MAGENTA : "";
+
+	snprintf(t, sizeof(t), "%s%.3fms", d->ts_ns >= t0 ? "+" : "-",
+		 (d->ts_ns >= t0 ? d->ts_ns - t0 : t0 - d->ts_ns) / 1e6);
+	ts_drop_describe(what, sizeof(what), d->dir, d->tcp_flags, d->seq, d->len, false, 0,
+			 d->reason_name, d->reason, d->where);
+	fprintf(s->f, "  %*s  %sDROPPED%s %s\n", s->meta.compact ? 10 : 12, t, on,
+		*on ? TS_C_RESET : "", what);
+}
+
+/* Why the first reset sent / received, when known. */
+static void text_resets(struct timeline_sink *s, const struct ts_conn *c)
+{
+	const struct ts_rst_why *w[2] = { &c->rst_sent_why, &c->rst_recv_why };
+	const char *what[2] = { "sent", "received" };
+
+	for (int i = 0; i < 2; i++)
+		if (w[i]->name)
+			fprintf(s->f, "  rst %s: %s%s\n", what[i], w[i]->name,
+				w[i]->inferred ? " (inferred)" : "");
+}
+
 static int timeline_text_conn(void *priv, const struct ts_conn *c)
 {
 	struct timeline_sink *s = priv;
 	uint64_t t0 = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
+	int di = 0;
 
 	text_header(s, c);
+	text_resets(s, c);
 	for (int i = 0; i < c->nsteps; i++) {
 		const struct ts_step *st = &c->steps[i];
+
+		for (; di < c->ndrops && c->drops[di].ts_ns <= st->ts_ns; di++)
+			text_drop(s, &c->drops[di], t0);
 		const char *label = st->label ? st->label : ts_step_label(st->from, st->to);
 		const char *on = s->meta.color ?
 					 ts_label_color(ts_label_class_of((enum ts_label)st->label_id)) :
@@ -194,8 +226,25 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 			trw > 0 ? trw : 0, "", label, in_old,
 			st->flags & TS_STEP_GAP ? "  (after missing events)" : "");
 	}
+	for (; di < c->ndrops; di++)
+		text_drop(s, &c->drops[di], t0);
+	if (c->drops_total > c->ndrops)
+		fprintf(s->f, "  (%u more drops not kept)\n", c->drops_total - c->ndrops);
 	fputc('\n', s->f);
 	return ts_sink_werr(s->f);
+}
+
+/* {"name": ..., "inferred": ...} or null. */
+static void json_rst(struct ts_jsonw *w, const char *key, const struct ts_rst_why *why)
+{
+	if (!why->name) {
+		ts_jsonw__null(w, key);
+		return;
+	}
+	ts_jsonw__object_begin(w, key);
+	ts_jsonw__str(w, "name", why->name);
+	ts_jsonw__bool(w, "inferred", why->inferred);
+	ts_jsonw__object_end(w);
 }
 
 void ts_json_write_conn(FILE *f, const struct ts_conn *c,
@@ -234,6 +283,21 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 	ts_jsonw__object_end(&w);
 	ts_jsonw__u64(&w, "resets_sent", c->resets_sent);
 	ts_jsonw__u64(&w, "resets_received", c->resets_received);
+	json_rst(&w, "reset_sent_reason", &c->rst_sent_why);
+	json_rst(&w, "reset_received_reason", &c->rst_recv_why);
+	ts_jsonw__u64(&w, "drops_total", c->drops_total);
+	ts_jsonw__array_begin(&w, "drops");
+	for (int i = 0; i < c->ndrops; i++) {
+		const struct ts_conn_drop *d = &c->drops[i];
+
+		ts_jsonw__object_begin(&w, NULL);
+		ts_jsonw__i64(&w, "t_us", ((int64_t)d->ts_ns - (int64_t)t0) / 1000);
+		ts_json_drop(&w, d->dir, d->tcp_flags, d->seq, d->len, d->reason_name,
+			     d->reason, d->where, d->where_off);
+		ts_jsonw__bool(&w, "by_addresses", d->by_tuple);
+		ts_jsonw__object_end(&w);
+	}
+	ts_jsonw__array_end(&w);
 	ts_json_stats(&w, c->has_stats ? &c->st : NULL);
 	if (c->has_stats)
 		ts_jsonw__u64(&w, "sk_err", c->st.err);
@@ -289,6 +353,9 @@ static int timeline_text_finish(void *priv, const struct ts_totals *t)
 	struct timeline_sink *s = priv;
 
 	fprintf(s->f, "%" PRIu64 " connections", t->conns);
+	if (t->drops || t->drops_suppressed)
+		fprintf(s->f, "; %" PRIu64 " drops recorded, %" PRIu64 " more only counted (over %u/s per CPU)",
+			t->drops, t->drops_suppressed, TS_DROP_PER_SEC);
 	if (t->conns_evicted && s->meta.compact)
 		fprintf(s->f, "; %" PRIu64 " evicted (over %u open: raise --max-conns)",
 			t->conns_evicted, t->max_conns);
@@ -311,6 +378,8 @@ static int timeline_json_finish(void *priv, const struct ts_totals *t)
 	ts_jsonw__u64(&w, "connections", t->conns);
 	ts_jsonw__u64(&w, "evicted", t->conns_evicted);
 	ts_jsonw__u64(&w, "max_conns", t->max_conns);
+	ts_jsonw__u64(&w, "drops", t->drops);
+	ts_jsonw__u64(&w, "drops_suppressed", t->drops_suppressed);
 	ts_jsonw__end(&w);
 	return fflush(s->f) ? -errno : 0;
 }

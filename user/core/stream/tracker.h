@@ -77,6 +77,33 @@ struct ts_mark {
 	uint16_t count; /* > 1: SYN-ACK retransmits joined from the request */
 };
 
+/*
+ * A segment of this connection the kernel dropped (TS_REC_DROP), joined by
+ * socket cookie or, without one, by namespace and addresses.  Names are
+ * the source's strings (they outlive the tracker's callbacks).
+ */
+#define TS_CONN_MAX_DROPS 8
+
+struct ts_conn_drop {
+	uint64_t ts_ns;
+	uint32_t reason;
+	uint32_t seq;
+	uint32_t len;
+	uint8_t dir; /* enum ts_drop_dir */
+	uint8_t tcp_flags;
+	uint8_t state; /* the socket's, 0 unknown */
+	bool by_tuple; /* joined by addresses: the kernel gave no socket */
+	const char *reason_name; /* NULL: unknown to the source */
+	const char *where;
+	uint32_t where_off;
+};
+
+/* A reset's reason: the kernel's (6.10+), or what tcpscope infers. */
+struct ts_rst_why {
+	const char *name; /* NULL: none known */
+	bool inferred;
+};
+
 struct ts_conn {
 	uint64_t id;
 	uint32_t netns;
@@ -115,6 +142,12 @@ struct ts_conn {
 	uint32_t resets_received;
 	uint64_t rst_sent_ns; /* first one, 0: none */
 	uint64_t rst_recv_ns;
+	struct ts_rst_why rst_sent_why; /* of the first reset sent */
+	struct ts_rst_why rst_recv_why; /* of the first reset received */
+
+	uint32_t drops_total; /* drop records joined to it */
+	uint8_t ndrops;	      /* kept, in time order */
+	struct ts_conn_drop drops[TS_CONN_MAX_DROPS];
 
 	bool has_stats; /* the closing record carried the counters */
 	struct ts_tcp_stats st;
@@ -150,6 +183,7 @@ struct ts_tracker_stats {
 	uint64_t peak;		  /* most held at once */
 	uint64_t unattributed;	  /* retransmit/reset records without a conn */
 	uint64_t synack_unjoined; /* SYN-ACK retransmits never joined */
+	uint64_t drops_unattributed; /* drop records of no traced connection */
 };
 
 /* Called for each finished connection; a non-zero return is kept. */
@@ -172,6 +206,12 @@ void ts_tracker__free(struct ts_tracker *t);
 const char *ts_role_name(enum ts_role r);
 const char *ts_close_name(enum ts_close_kind k);
 const char *ts_rtx_name(enum ts_rtx_kind k);
+/*
+ * Why a reset was sent or received: the name the source gave the kernel's
+ * reason, else one inferred from the record (no socket, unread data at
+ * close, SO_LINGER 0, a refused connect).
+ */
+struct ts_rst_why ts_rst_why_of(const struct ts_rec *r);
 /* The kind of a retransmission made in state (the record's state). */
 enum ts_rtx_kind ts_rtx_kind_of(unsigned int state);
 
