@@ -24,7 +24,11 @@ ip link set lo up
 echo "TSKERNEL $(uname -r)"
 # What tcpscope itself finds on this kernel: the same probes decide the
 # variant it loads and which tests skip.
-echo "TSPROBE $("$TCPSCOPE" probe --json 2>/dev/null | tr -d "\n")"
+# Tests read it from TS_PROBE_FILE rather than probing again (a probe
+# loads every program: seconds under emulation, for each test file).
+"$TCPSCOPE" probe --json >/tmp/ts-probe.json 2>/dev/null
+[[ -s /tmp/ts-probe.json ]] && export TS_PROBE_FILE=/tmp/ts-probe.json
+echo "TSPROBE $(tr -d "\n" </tmp/ts-probe.json)"
 for t in $TESTS; do
 	file=${t%%:*}
 	only=
