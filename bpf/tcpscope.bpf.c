@@ -1155,10 +1155,34 @@ static __always_inline bool not_a_drop(__u32 reason)
 	return false;
 }
 
+/*
+ * The peer's initial sequence number, from a full socket that received
+ * the segment: rcv_nxt starts at irs + 1 (both ends set it so at the
+ * handshake) and bytes_received counts every advance of rcv_nxt since
+ * (tcp_rcv_nxt_update(), FIN included), so irs = rcv_nxt - bytes_received
+ * - 1.  Not for a listener, a SYN_SENT socket (no irs yet), or a timewait
+ * or request socket (no tcp_sock fields).
+ */
+static __always_inline bool peer_isn(const struct sock *sk, int state, __u32 *irs)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	if (!sk || state == TS_LISTEN || state == TS_SYN_SENT || state == TS_TIME_WAIT ||
+	    state == TS_NEW_SYN_RECV || state == TS_CLOSE || !state)
+		return false;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return false;
+	*irs = BPF_CORE_READ(tp, rcv_nxt) - (__u32)BPF_CORE_READ(tp, bytes_received) - 1;
+	return true;
+}
+
 static __always_inline int emit_drop(const struct sk_buff *skb, __u64 location,
 				     __u32 reason, const struct conn *c,
-				     __u64 id, __u32 sk_netns_ino, int state)
+				     __u64 id, __u32 sk_netns_ino, int state,
+				     const struct sock *sk)
 {
+	__u32 irs = 0;
+	bool base;
 	struct net_device *dev;
 	struct ts_drop *d;
 	struct seg g;
@@ -1172,6 +1196,15 @@ static __always_inline int emit_drop(const struct sk_buff *skb, __u64 location,
 	if (filter_netns && netns != filter_netns)
 		return 0;
 	if (drop_seg(skb, &g))
+		return 0;
+	/*
+	 * A socket's queues purged when it is destroyed: a FIN (or ACK)
+	 * still queued there was received and acknowledged, not lost.  Data
+	 * purged unread is kept (the reset that follows says so too).
+	 */
+	if (!g.len && bpf_core_enum_value_exists(enum skb_drop_reason,
+						 SKB_DROP_REASON_QUEUE_PURGE) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
 		return 0;
 	if (!filter_tuple(&g.t, netns) || !filter_owner(c))
 		return 0;
@@ -1201,6 +1234,10 @@ static __always_inline int emit_drop(const struct sk_buff *skb, __u64 location,
 	d->ack = g.ack;
 	d->len = g.len;
 	d->state = state;
+	base = g.dir == TS_DROP_IN && peer_isn(sk, state, &irs);
+	d->has_base = base;
+	d->seq_base = irs;
+	d->pad2 = 0;
 	__builtin_memset(d->pad, 0, sizeof(d->pad));
 	__builtin_memcpy(d->saddr, g.t.saddr, TS_ADDR_LEN);
 	__builtin_memcpy(d->daddr, g.t.daddr, TS_ADDR_LEN);
@@ -1244,7 +1281,7 @@ static __always_inline int btf_drop_common(struct sk_buff *skb, void *location,
 		state = BPF_CORE_READ(sk, __sk_common.skc_state);
 		netns = sk_netns(sk, false);
 	}
-	return emit_drop(skb, (__u64)location, reason, c, id, netns, state);
+	return emit_drop(skb, (__u64)location, reason, c, id, netns, state, sk);
 }
 
 SEC("tp_btf/kfree_skb")
@@ -1294,5 +1331,5 @@ int tp_drop(struct trace_event_raw_kfree_skb___rx *ctx)
 			id = c->id;
 	}
 	return emit_drop(skb, (__u64)BPF_CORE_READ(ctx, location), reason, c,
-			 id, netns, state);
+			 id, netns, state, sk);
 }

@@ -146,7 +146,13 @@ struct ts_drop {
 	__u32 ack;
 	__u32 len; /* payload bytes */
 	__u8 state; /* the socket's state, 0 when no socket was known */
-	__u8 pad[3];
+	/* seq_base holds the peer's initial sequence number (an incoming
+	 * segment of a full socket): seq - seq_base is Wireshark's relative
+	 * sequence number. */
+	__u8 has_base;
+	__u8 pad[2];
+	__u32 seq_base;
+	__u32 pad2;
 	__u8 saddr[TS_ADDR_LEN];
 	__u8 daddr[TS_ADDR_LEN];
 };

@@ -9,13 +9,33 @@ the rest is counted (records + counted == the kernel's TcpOutRsts);
 reset reasons are the kernel's where tcp_send_reset has them (6.10+) and
 inferred elsewhere (refused connect, unread data at close, SO_LINGER 0).
 What a kernel lacks is skipped by the probe ("drop_reasons", "resets")."""
+import json
 import os
+import tempfile
 import time
+
+import jsonschema
 
 import timeline as tl
 import tsnet
 import tslib
 from tslib import expect
+
+
+SCHEMA = json.load(open(os.path.join(tslib.SRC, "docs", "schema", "tcpscope.schema.json")))
+VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
+
+
+def validate(objs, per_kind=20):
+    """Objects against docs/schema/tcpscope.schema.json: the first
+    per_kind of each event kind (a whole storm would take minutes)."""
+    seen = {}
+    for o in objs:
+        seen[o.get("event")] = seen.get(o.get("event"), 0) + 1
+        if seen[o.get("event")] > per_kind:
+            continue
+        errs = list(VALIDATOR.iter_errors(o))
+        expect(not errs, "%s: %s" % (o.get("event"), "; ".join(e.message for e in errs[:2])))
 
 
 def nft_dropped(ns, table="tstl"):
@@ -45,6 +65,7 @@ def test_netfilter_drops():
         csegs = p.retrans_segs(p.c)
         rc, rs = p.stop()
     c, s = rc.one("client"), rs.one("server")
+    validate(rc.recs + rs.recs)
     expect(dropped >= 1, "the rule dropped nothing")
     # Every segment the rule dropped is a drop of the server's connection.
     expect(s["drops_total"] == dropped,
@@ -58,6 +79,10 @@ def test_netfilter_drops():
                d["location"].split("+")[0] in ("nf_hook_slow", "nft_do_chain"),
                "location %s" % d)
         expect(0 <= d["t_us"] <= s["lifetime_us"], "drop time %s" % d)
+        # Relative to the client's initial sequence number: within the
+        # 20000 bytes it sent (the first data byte is 1).
+        expect(d["seq_rel"] is not None and 1 <= d["seq_rel"] and
+               d["seq_rel"] + d["len"] <= 20001, "seq_rel %s" % d)
     # Each dropped segment was sent again, as the client's counters say.
     expect(csegs >= dropped and c["retransmits"]["data"] == csegs,
            "retransmits %s vs TcpRetransSegs %d, %d dropped" % (c["retransmits"], csegs, dropped))
@@ -92,6 +117,7 @@ def no_socket_storm(*tracer_args):
         time.sleep(0.3)
         recs = tr.stop()
     rsts = tsnet.delta(before, after, "TcpOutRsts")
+    validate(recs)
     summ = [x for x in recs if x["event"] == "summary"][-1]
     if summ["lost"]:
         raise tl.EventsLost("events lost: %s" % summ)
@@ -125,6 +151,33 @@ def no_socket_storm(*tracer_args):
 
 def test_no_socket_storm():
     no_socket_storm()
+
+
+def test_drops_in_capture():
+    """trace -w: the capture holds the drops with their names and the
+    counted ones; report shows what trace showed."""
+    tslib.require("drop_reasons")
+    cap = os.path.join(tempfile.mkdtemp(prefix="tsdrcap"), "d.cap")
+    with tslib.Netns("drc") as ns:
+        tr = tslib.Tracer("-w", cap, netns=ns)
+        ns.run(["python3", "-c", STORM, "1200"], timeout=120 * tslib.TIME_SCALE)
+        time.sleep(0.3)
+        live = tr.stop()
+    rep = tslib.run([tslib.TCPSCOPE, "report", "--json", cap]).stdout
+    objs = [json.loads(l) for l in rep.splitlines() if l.strip()][1:]
+    validate(objs)
+    key = lambda o: (o["ts_ns"], o["sport"], o["dport"], o["seq"], o["reason"], o["location"])
+    ld = sorted(key(o) for o in live if o["event"] == "drop")
+    rd = sorted(key(o) for o in objs if o["event"] == "drop")
+    expect(ld and ld == rd, "report's drops differ from trace's: %d vs %d" % (len(ld), len(rd)))
+    lsum = [o for o in live if o["event"] == "summary"][-1]
+    summ = json.loads(tslib.run([tslib.TCPSCOPE, "report", "--summary", "--json", cap])
+                      .stdout.splitlines()[-1])
+    validate([summ])
+    expect(summ["drops"] == lsum["drops"] and summ["drops_suppressed"] == lsum["drops_suppressed"],
+           "report --summary %s vs trace %s" % (summ, lsum))
+    by = {r["reason"]: r["count"] for r in summ["drops_by_reason"]}
+    expect(by.get("NO_SOCKET") == lsum["drops"], "drops by reason %s" % by)
 
 
 def test_no_socket_storm_classic():
@@ -220,5 +273,6 @@ def test_no_drops_option():
 
 if __name__ == "__main__":
     tslib.main([test_netfilter_drops, test_no_socket_storm, test_no_socket_storm_classic,
+                test_drops_in_capture,
                 test_reset_reasons, test_reset_reasons_classic,
                 test_no_drops_option])

@@ -97,6 +97,8 @@ static struct ts_drop sample_drop(void)
 		.ack = 77,
 		.len = 1000,
 		.state = 0,
+		.has_base = 1,
+		.seq_base = 1000,
 	};
 
 	d.saddr[0] = 198, d.saddr[1] = 18, d.saddr[3] = 2;
@@ -118,6 +120,8 @@ static void test_decode_drop(void)
 	CHECK_INT(r.drop.dir, TS_DROP_IN);
 	CHECK(r.drop.location == 0xffffffff81c0009aull);
 	CHECK_INT(r.new_state, 0);
+	CHECK(r.drop.has_base);
+	CHECK_INT(r.drop.seq_base, 1000);
 	CHECK_STR(ts_rec_type_name(r.type), "drop");
 	CHECK_INT(ts_rec_decode(&d, sizeof(d) - 1, &r), -EINVAL);
 	d.dir = 3;
@@ -297,6 +301,8 @@ static void test_capture(void)
 			CHECK_STR(out.reason_name, "NETFILTER_DROP");
 			CHECK_STR(out.where, "nf_hook_slow");
 			CHECK_INT(out.where_off, 0x9a);
+			CHECK(out.drop.has_base);
+			CHECK_INT(out.drop.seq_base, 1000);
 		} else if (n == 1) {
 			CHECK_INT(out.type, TS_REC_RESET_SENT);
 			CHECK_INT(out.rst_reason, 12);

@@ -87,9 +87,10 @@ static void view(struct probe_view *v)
 	v->synack = k->chosen != TS_TP_AUTO && tp[TS_PROBE_SYNACK];
 	snprintf(v->synack_why, sizeof(v->synack_why), "%s tcp_retransmit_synack%s",
 		 form, v->synack ? "" : " missing");
-	v->drops = k->chosen != TS_TP_AUTO && k->drop_reasons;
+	v->drops = k->chosen != TS_TP_AUTO && k->drop_reasons && !k->drops_refused;
 	snprintf(v->drops_why, sizeof(v->drops_why), "%s",
 		 !k->drop_reasons ? "skb:kfree_skb has no drop reason before 5.17: drops are not observable" :
+		 k->drops_refused ? "the verifier refused the drop program (tcpscope probe -v): drops are off" :
 		 k->drop_rx_sk ? "skb:kfree_skb with reason and rx_sk (6.11+)" :
 				 "skb:kfree_skb with reason (5.17+)");
 	v->rst_reasons = v->resets && k->reset_reasons;

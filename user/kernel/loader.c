@@ -229,8 +229,8 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 }
 
 /* Open, configure and load one variant; on failure nothing is left. */
-static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
-			const struct btf *vmlinux, struct tcpscope_bpf **out)
+static int load_once(const struct ts_loader_opts *o, enum ts_tp_mode mode,
+		     const struct btf *vmlinux, struct tcpscope_bpf **out)
 {
 	struct tcpscope_bpf *skel = NULL;
 	int err;
@@ -249,6 +249,31 @@ static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
 	return 0;
 }
 
+/*
+ * The drop program is optional: a kernel whose verifier refuses it (a
+ * variant of skb:kfree_skb not seen here) still gets everything else of
+ * the variant, without drops (*no_drops set, -v says why).
+ */
+static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
+			const struct btf *vmlinux, struct tcpscope_bpf **out, bool *no_drops)
+{
+	struct ts_loader_opts without = *o;
+	int err = load_once(o, mode, vmlinux, out);
+
+	if (no_drops)
+		*no_drops = o->no_drops;
+	if (!err || o->no_drops || err == -ENOENT || !ts_probe__drop_reasons(vmlinux))
+		return err;
+	without.no_drops = true;
+	if (load_once(&without, mode, vmlinux, out))
+		return err;
+	ts_info("the %s variant loads only without its drop program (%s): drops are off",
+		mode_name(mode), strerror(-err));
+	if (no_drops)
+		*no_drops = true;
+	return 0;
+}
+
 /* Auto mode: btf when the kernel has its tracepoints and it loads. */
 static void try_btf(struct ts_loader *l, const struct ts_loader_opts *o,
 		    const struct btf *vmlinux)
@@ -260,7 +285,7 @@ static void try_btf(struct ts_loader *l, const struct ts_loader_opts *o,
 		ts_info("kernel BTF has no tp_btf tracepoint types: using classic tracepoints");
 		return;
 	}
-	err = load_variant(o, TS_TP_BTF, vmlinux, &l->skel);
+	err = load_variant(o, TS_TP_BTF, vmlinux, &l->skel, NULL);
 	if (err) {
 		/* E.g. 5.8-5.11: no socket cookie or socket storage in
 		 * tracing programs.  A refusal for want of privilege fails
@@ -303,7 +328,7 @@ static int load_programs(struct ts_loader *l, const struct ts_loader_opts *o,
 	}
 	if (l->mode == TS_TP_CLASSIC)
 		ts_preflight__tracefs();
-	err = load_variant(o, l->mode, vmlinux, &l->skel);
+	err = load_variant(o, l->mode, vmlinux, &l->skel, NULL);
 	if (err) {
 		if (err != -ENOENT)
 			report_load_error(err);
@@ -637,7 +662,7 @@ const char *const ts_probe_tp_names[TS_PROBE_NTP] = {
 };
 
 static int probe_variant(enum ts_tp_mode mode, const struct btf *vmlinux,
-			 char *why, size_t len)
+			 char *why, size_t len, bool *no_drops)
 {
 	struct ts_loader_opts o = { .ring_bytes = 1 << 16, .mode = mode };
 	struct tcpscope_bpf *skel = NULL;
@@ -645,7 +670,7 @@ static int probe_variant(enum ts_tp_mode mode, const struct btf *vmlinux,
 
 	why[0] = '\0';
 	ts_preflight__verifier_reason(why, len);
-	err = load_variant(&o, mode, vmlinux, &skel);
+	err = load_variant(&o, mode, vmlinux, &skel, no_drops);
 	ts_preflight__verifier_reason(NULL, 0);
 	if (err == -ENOENT && !why[0])
 		snprintf(why, len, "kernel lacks a required tracepoint in %s form",
@@ -659,6 +684,7 @@ static int probe_variant(enum ts_tp_mode mode, const struct btf *vmlinux,
 int ts_loader__probe(struct ts_kernel_probe *p)
 {
 	struct btf *vmlinux = NULL;
+	bool nd_btf = false, nd_classic = false;
 	int err;
 
 	memset(p, 0, sizeof(*p));
@@ -685,13 +711,17 @@ int ts_loader__probe(struct ts_kernel_probe *p)
 	p->memcg_accounting = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER,
 						      BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
 	p->btf_err = probe_variant(TS_TP_BTF, vmlinux, p->btf_why,
-				   sizeof(p->btf_why));
+				   sizeof(p->btf_why), &nd_btf);
 	p->classic_err = probe_variant(TS_TP_CLASSIC, vmlinux, p->classic_why,
-				       sizeof(p->classic_why));
+				       sizeof(p->classic_why), &nd_classic);
 	/* The same order as ts_loader__open() with --tp-mode auto. */
 	p->chosen = !p->btf_err	    ? TS_TP_BTF :
 		    !p->classic_err ? TS_TP_CLASSIC :
 				      TS_TP_AUTO;
+	/* Reasons in the record, but the chosen variant's drop program
+	 * refused: drops are off there. */
+	p->drops_refused = p->drop_reasons &&
+			   (p->chosen == TS_TP_BTF ? nd_btf : p->chosen == TS_TP_CLASSIC && nd_classic);
 	btf__free(vmlinux);
 	return 0;
 }

@@ -101,6 +101,7 @@ struct ts_kernel_probe {
 	/* skb:kfree_skb has a drop reason (5.17+); and the receiving socket
 	 * (6.11+); tcp_send_reset has a reset reason (6.10+). */
 	bool drop_reasons;
+	bool drops_refused; /* the chosen variant loads only without drops */
 	bool drop_rx_sk;
 	bool reset_reasons;
 };

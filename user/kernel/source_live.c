@@ -60,7 +60,8 @@ int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
 	lv->batch = calloc(BATCH, sizeof(*lv->batch));
 	err = lv->batch ? ts_cgnames__new(NULL, &lv->cgnames) : -ENOMEM;
 	if (!err)
-		err = ts_knames__from_kernel(&lv->knames);
+		err = ts_knames__from_kernel(ts_loader__drops_state(l) == TS_DROPS_ON,
+					     &lv->knames);
 	if (err)
 		goto fail;
 	lv->rb = ring_buffer__new(ts_loader__ring_fd(l), on_sample, lv, NULL);

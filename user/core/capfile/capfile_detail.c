@@ -59,12 +59,13 @@ static void rtx_get(const uint8_t *p, struct ts_rtx_info *x)
 
 /*
  * A drop: u32 reason, u8 dir, u8 tcp_flags, u32 seq, ack, len, u64
- * location, u32 where_off (30 bytes), then the reason's name and the
+ * location, u32 where_off, u32 seq_base, u8 flags (1: seq_base known)
+ * (35 bytes), then the reason's name and the
  * function's, each u8 length and bytes (0: unknown).  Names travel with
  * the records so that a report elsewhere names them as the recording
  * kernel did.
  */
-#define DROP_LEN 30
+#define DROP_LEN 35
 
 static size_t put_name(uint8_t *p, const char *name)
 {
@@ -89,6 +90,8 @@ static size_t drop_put(uint8_t *p, const struct ts_rec *r)
 	put_u32(p + 14, r->drop.len);
 	put_u64(p + 18, r->drop.location);
 	put_u32(p + 26, r->where ? r->where_off : 0);
+	put_u32(p + 30, r->drop.seq_base);
+	p[34] = r->drop.has_base ? 1 : 0;
 	n += put_name(p + n, r->reason_name);
 	n += put_name(p + n, r->where);
 	return n;
@@ -124,6 +127,8 @@ static int drop_get(const uint8_t *p, size_t len, struct ts_rec *out, struct ts_
 	out->drop.len = get_u32(p + 14);
 	out->drop.location = get_u64(p + 18);
 	out->where_off = get_u32(p + 26);
+	out->drop.seq_base = get_u32(p + 30);
+	out->drop.has_base = p[34] & 1;
 	if (out->drop.dir != TS_DROP_IN && out->drop.dir != TS_DROP_OUT)
 		return -EINVAL;
 	if (!get_name(&q, end, r, &out->reason_name) || !get_name(&q, end, r, &out->where))

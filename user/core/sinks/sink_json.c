@@ -65,14 +65,18 @@ void ts_json_cgroup(struct ts_jsonw *w, uint64_t id, const char *path)
 }
 
 void ts_json_drop(struct ts_jsonw *w, uint8_t dir, uint8_t tcp_flags, uint32_t seq,
-		  uint32_t len, const char *reason_name, uint32_t reason,
-		  const char *where, uint32_t where_off)
+		  uint32_t len, bool has_base, uint32_t seq_base, const char *reason_name,
+		  uint32_t reason, const char *where, uint32_t where_off)
 {
 	char loc[TS_KNAME_MAX + 16];
 
 	ts_jsonw__str(w, "direction", ts_drop_dir_name(dir, false));
 	ts_jsonw__str(w, "segment", ts_tcp_seg_kind(tcp_flags, len));
 	ts_jsonw__u64(w, "seq", seq);
+	if (has_base)
+		ts_jsonw__u64(w, "seq_rel", (uint32_t)(seq - seq_base));
+	else
+		ts_jsonw__null(w, "seq_rel");
 	ts_jsonw__u64(w, "len", len);
 	ts_jsonw__u64(w, "tcp_flags", tcp_flags);
 	if (reason_name)
@@ -129,7 +133,8 @@ void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		else
 			ts_jsonw__null(&w, "state");
 		ts_json_drop(&w, r->drop.dir, r->drop.tcp_flags, r->drop.seq, r->drop.len,
-			     r->reason_name, r->drop.reason, r->where, r->where_off);
+			     r->drop.has_base, r->drop.seq_base, r->reason_name, r->drop.reason,
+			     r->where, r->where_off);
 		ts_jsonw__end(&w);
 		return;
 	} else {

@@ -348,8 +348,8 @@ static void put_why(struct line *l, const struct ts_rec *r)
 
 	if (r->type == TS_REC_DROP) {
 		ts_drop_describe(buf, sizeof(buf), r->drop.dir, r->drop.tcp_flags,
-				 r->drop.seq, r->drop.len, false, 0, r->reason_name,
-				 r->drop.reason, r->where);
+				 r->drop.seq, r->drop.len, r->drop.has_base, r->drop.seq_base,
+				 r->reason_name, r->drop.reason, r->where);
 		put(l, "  ");
 		/* Past direction and kind, already in EVENT. */
 		put(l, strchr(strchr(buf, ' ') + 1, ' ') + 1);
@@ -376,6 +376,11 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	size_t start, len, evlen;
 
 	ts_fmt_clock(t, sizeof(t), ts_wall_ns(r->ts_ns, m->wall_offset_ns));
+	if (r->type == TS_REC_DROP_SUPPRESSED) {
+		fprintf(f, "%-12s %" PRIu64 " more drops only counted (over %u a second per CPU)\n", t,
+			r->lost, TS_DROP_PER_SEC);
+		return;
+	}
 	if (r->type == TS_REC_LOST) {
 		fprintf(f, "%-12s %s%" PRIu64 " events LOST (ring buffer full: try a larger --ring-size%s)%s\n",
 			t, m->color ? TS_C_ALERT : "", r->lost,
@@ -448,7 +453,7 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 {
 	struct endpoints e = {};
 
-	if (r->type != TS_REC_LOST)
+	if (r->type != TS_REC_LOST && r->type != TS_REC_DROP_SUPPRESSED)
 		fmt_endpoints(&e, r);
 	write_rec(f, r, m, &e, NULL, m->compact ? C_ADDR_W : ADDR_W, m->wide ? SHOW_CG : 0);
 }
@@ -462,7 +467,7 @@ static int text_rec(void *priv, const struct ts_rec *r)
 	struct ep_entry *c;
 	int w;
 
-	if (r->type != TS_REC_LOST) {
+	if (r->type != TS_REC_LOST && r->type != TS_REC_DROP_SUPPRESSED) {
 		if (!s->first_ns)
 			s->first_ns = r->netns;
 		else if (r->netns != s->first_ns)

@@ -167,8 +167,8 @@ static void text_drop(struct timeline_sink *s, const struct ts_conn_drop *d, uin
 
 	snprintf(t, sizeof(t), "%s%.3fms", d->ts_ns >= t0 ? "+" : "-",
 		 (d->ts_ns >= t0 ? d->ts_ns - t0 : t0 - d->ts_ns) / 1e6);
-	ts_drop_describe(what, sizeof(what), d->dir, d->tcp_flags, d->seq, d->len, false, 0,
-			 d->reason_name, d->reason, d->where);
+	ts_drop_describe(what, sizeof(what), d->dir, d->tcp_flags, d->seq, d->len, d->has_base,
+			 d->seq_base, d->reason_name, d->reason, d->where);
 	fprintf(s->f, "  %*s  %sDROPPED%s %s\n", s->meta.compact ? 10 : 12, t, on,
 		*on ? TS_C_RESET : "", what);
 }
@@ -292,8 +292,8 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 
 		ts_jsonw__object_begin(&w, NULL);
 		ts_jsonw__i64(&w, "t_us", ((int64_t)d->ts_ns - (int64_t)t0) / 1000);
-		ts_json_drop(&w, d->dir, d->tcp_flags, d->seq, d->len, d->reason_name,
-			     d->reason, d->where, d->where_off);
+		ts_json_drop(&w, d->dir, d->tcp_flags, d->seq, d->len, d->has_base, d->seq_base,
+			     d->reason_name, d->reason, d->where, d->where_off);
 		ts_jsonw__bool(&w, "by_addresses", d->by_tuple);
 		ts_jsonw__object_end(&w);
 	}

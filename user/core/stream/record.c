@@ -52,6 +52,8 @@ static int decode_drop(const void *data, size_t len, struct ts_rec *out)
 		.ack = d.ack,
 		.len = d.len,
 		.location = d.location,
+		.has_base = d.has_base != 0,
+		.seq_base = d.seq_base,
 	};
 	return 0;
 }

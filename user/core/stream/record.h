@@ -48,6 +48,8 @@ struct ts_rec {
 		uint32_t ack;
 		uint32_t len;
 		uint64_t location; /* kernel address */
+		bool has_base;	   /* seq_base is the peer's initial sequence */
+		uint32_t seq_base;
 	} drop;
 	/*
 	 * Names of the kernel's values, set by the source from its name

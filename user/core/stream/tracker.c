@@ -616,18 +616,7 @@ static bool same_tuple(const struct pending_synack *p, const struct ts_rec *r)
 
 static uint32_t tuple_hash(const struct ts_rec *r)
 {
-	uint64_t h = ((uint64_t)r->netns << 32) ^ ((uint64_t)r->sport << 16) ^
-		     r->dport;
-
-	for (int i = 0; i < TS_ADDR_LEN; i += 4) {
-		uint32_t a, b;
-
-		memcpy(&a, r->saddr + i, 4);
-		memcpy(&b, r->daddr + i, 4);
-		h = (h ^ a) * 0x100000001b3ULL;
-		h = (h ^ b) * 0x100000001b3ULL;
-	}
-	return hash_id(h);
+	return conn_tuple_hash(r->netns, r->sport, r->dport, r->saddr, r->daddr);
 }
 
 /* The new server connection takes the SYN-ACK retransmits of its request. */
@@ -835,10 +824,11 @@ static int on_event(struct ts_tracker *t, const struct ts_rec *r)
 static struct entry *find_by_tuple(const struct ts_tracker *t, const struct ts_rec *r)
 {
 	struct entry *e, *best = NULL;
+	int walked = 0;
 
-	e = t->tbuckets[conn_tuple_hash(r->netns, r->sport, r->dport, r->saddr,
-					r->daddr) & t->mask];
-	for (; e; e = e->tnext) {
+	e = t->tbuckets[tuple_hash(r) & t->mask];
+	/* Bounded: a capture could hold thousands of one tuple's lives. */
+	for (; e && walked < 64; e = e->tnext, walked++) {
 		if (!conn_matches(&e->c, r))
 			continue;
 		if (!best || (best->c.ended && !e->c.ended) ||
@@ -883,6 +873,8 @@ static void on_drop(struct ts_tracker *t, const struct ts_rec *r)
 			.dir = r->drop.dir,
 			.tcp_flags = r->drop.tcp_flags,
 			.state = r->new_state,
+			.has_base = r->drop.has_base,
+			.seq_base = r->drop.seq_base,
 			.by_tuple = by_tuple,
 			.reason_name = r->reason_name,
 			.where = r->where,

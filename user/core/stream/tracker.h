@@ -92,6 +92,8 @@ struct ts_conn_drop {
 	uint8_t dir; /* enum ts_drop_dir */
 	uint8_t tcp_flags;
 	uint8_t state; /* the socket's, 0 unknown */
+	bool has_base; /* seq_base: the peer's initial sequence number */
+	uint32_t seq_base;
 	bool by_tuple; /* joined by addresses: the kernel gave no socket */
 	const char *reason_name; /* NULL: unknown to the source */
 	const char *where;
