@@ -123,4 +123,18 @@ static __always_inline struct timer_list *tcp_keepalive_timer(struct sock *sk)
 	return &sk->sk_timer;
 }
 
+/*
+ * skb:kfree_skb's record: reason came with "net: skb: introduce
+ * kfree_skb_reason()" (5.17), rx_sk with "net: add rx_sk to
+ * trace_kfree_skb" (6.11).  Read each only where
+ * bpf_core_field_exists() finds it; without reason the program is not
+ * loaded at all (user/kernel/loader.c).
+ */
+struct trace_event_raw_kfree_skb___rx {
+	void *skbaddr;
+	void *location;
+	void *rx_sk;
+	enum skb_drop_reason reason;
+} __attribute__((preserve_access_index));
+
 #endif /* TCPSCOPE_CORE_FIXES_BPF_H */

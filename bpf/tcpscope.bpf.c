@@ -38,6 +38,8 @@ const volatile __u8 filter_family = 0;
 const volatile __u64 wakeup_bytes = 0;
 /* tp_btf/tcp_retransmit_skb has a third argument, err (set from BTF). */
 const volatile bool retrans_has_err = false;
+/* tp_btf/tcp_send_reset has a third argument, reason (6.10+, from BTF). */
+const volatile bool rst_has_reason = false;
 /* The kernel's HZ (icsk_rto is in jiffies); 0 unknown: no RTO reported. */
 const volatile __u32 kernel_hz = 0;
 
@@ -234,6 +236,8 @@ static __always_inline void fill_event(struct ts_event *e, __u8 type,
 		flags |= TS_F_NO_OWNER;
 	}
 	e->flags = flags;
+	e->rst_reason = 0;
+	e->rst_hint = 0;
 	e->detail = TS_DET_NONE;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 }
@@ -581,9 +585,9 @@ static __always_inline int emit_synack(const struct tuple *t, __u32 netns,
 	return 0;
 }
 
-static __always_inline int emit_simple(__u8 type, const struct tuple *t,
-				       __u32 netns, const struct conn *c,
-				       __u64 id, int state)
+static __always_inline int emit_rec(__u8 type, const struct tuple *t,
+				    __u32 netns, const struct conn *c, __u64 id,
+				    int state, __u8 rst_reason, __u8 rst_hint)
 {
 	struct ts_event *e;
 
@@ -596,8 +600,43 @@ static __always_inline int emit_simple(__u8 type, const struct tuple *t,
 	}
 	fill_event(e, type, t, netns, c, id, bpf_ktime_get_ns(), 0, state,
 		   state, 0);
+	e->rst_reason = rst_reason;
+	e->rst_hint = rst_hint;
 	bpf_ringbuf_submit(e, submit_flags());
 	return 0;
+}
+
+static __always_inline int emit_simple(__u8 type, const struct tuple *t,
+				       __u32 netns, const struct conn *c,
+				       __u64 id, int state)
+{
+	return emit_rec(type, t, netns, c, id, state, 0, 0);
+}
+
+/*
+ * What the socket says when it sends a reset, for kernels that give no
+ * reason (and as a check where they do): __tcp_close() purges unread data
+ * without moving copied_seq, so rcv_nxt != copied_seq; SO_LINGER with a
+ * zero time aborts through tcp_disconnect().  Only a full socket has
+ * these fields (not a timewait or request socket).
+ */
+static __always_inline __u8 rst_hint_of(const struct sock *sk, int state)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	unsigned long skflags;
+	__u8 hint = 0;
+
+	if (!sk)
+		return TS_RST_NO_SOCKET;
+	if (state == TS_TIME_WAIT || state == TS_NEW_SYN_RECV)
+		return 0;
+	if (BPF_CORE_READ(tp, rcv_nxt) != BPF_CORE_READ(tp, copied_seq))
+		hint |= TS_RST_UNREAD;
+	skflags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	if ((skflags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_LINGER))) &&
+	    !BPF_CORE_READ(sk, sk_lingertime))
+		hint |= TS_RST_LINGER0;
+	return hint;
 }
 
 /* ---- BTF variant: the socket is a typed, trusted pointer. ---- */
@@ -878,9 +917,11 @@ static __always_inline int skb_tuple(const struct sk_buff *skb,
 	return 0;
 }
 
+/* sk_rst_reason + 1 (0: none) from the third argument, 6.10+. */
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(btf_rst_sent, const struct sock *sk, const struct sk_buff *skb)
 {
+	__u8 reason = rst_has_reason ? (__u8)((int)ctx[2] + 1) : 0;
 	struct conn *c = NULL;
 	struct tuple t;
 	__u8 flags = 0;
@@ -906,7 +947,8 @@ int BPF_PROG(btf_rst_sent, const struct sock *sk, const struct sk_buff *skb)
 	}
 	if (!filter_tuple(&t, netns))
 		return 0;
-	return emit_simple(TS_REC_RESET_SENT, &t, netns, c, id, state);
+	return emit_rec(TS_REC_RESET_SENT, &t, netns, c, id, state, reason,
+			rst_hint_of(sk, state));
 }
 
 /* ---- Classic variant: untyped tracepoint records. ---- */
@@ -1041,12 +1083,15 @@ int tp_rst_sent(void *ctx)
 	struct tuple t;
 	__u32 netns = 0;
 	int state = TS_CLOSE;
+	__u8 reason = 0;
 
 	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset)) {
 		struct trace_event_raw_tcp_send_reset *r = ctx;
 
 		sk = BPF_CORE_READ(r, skaddr);
 		skb = BPF_CORE_READ(r, skbaddr);
+		if (bpf_core_field_exists(r->reason))
+			reason = (__u8)(BPF_CORE_READ(r, reason) + 1);
 	} else {
 		struct trace_event_raw_tcp_event_sk_skb___old *r = ctx;
 
@@ -1069,7 +1114,8 @@ int tp_rst_sent(void *ctx)
 	}
 	if (!filter_tuple(&t, netns))
 		return 0;
-	return emit_simple(TS_REC_RESET_SENT, &t, netns, c, c ? c->id : 0, state);
+	return emit_rec(TS_REC_RESET_SENT, &t, netns, c, c ? c->id : 0, state,
+			reason, rst_hint_of(sk, state));
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
@@ -1108,4 +1154,341 @@ int tp_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 		return 0;
 	return emit_synack(&t, netns, synack_owner(classic_conn(sk), netns, &t, &tmp),
 			   (const struct request_sock *)req);
+}
+
+
+/* ---- Drops: skb:kfree_skb with a reason (5.17+), both variants. ---- */
+
+struct drop_bucket {
+	__u64 credit_ns; /* time credit: one record costs DROP_COST_NS */
+	__u64 last_ns;
+};
+
+#define DROP_COST_NS (1000000000ull / TS_DROP_PER_SEC)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct drop_bucket);
+} drop_bucket SEC(".maps");
+
+/* enum ts_drop_stat, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TS_DSTAT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} drop_stats SEC(".maps");
+
+static __always_inline void drop_count(__u32 which)
+{
+	__u64 *n = bpf_map_lookup_elem(&drop_stats, &which);
+
+	if (n)
+		*n += 1;
+}
+
+/*
+ * A token bucket per CPU, kept as time credit: it fills at one record per
+ * DROP_COST_NS up to TS_DROP_BURST records.  A SYN flood or a port scan
+ * (NO_SOCKET drops by the thousand) then costs at most TS_DROP_PER_SEC
+ * records a second per CPU; the rest is counted.  Per CPU, so no atomics.
+ */
+static __always_inline bool drop_take(__u64 now)
+{
+	__u32 zero = 0;
+	struct drop_bucket *b = bpf_map_lookup_elem(&drop_bucket, &zero);
+	__u64 credit, max = TS_DROP_BURST * DROP_COST_NS;
+
+	if (!b)
+		return false;
+	credit = b->credit_ns + (now - b->last_ns);
+	if (credit > max || now < b->last_ns)
+		credit = max;
+	b->last_ns = now;
+	if (credit < DROP_COST_NS) {
+		b->credit_ns = credit;
+		return false;
+	}
+	b->credit_ns = credit - DROP_COST_NS;
+	return true;
+}
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+
+/* A segment as the drop program reads it, before filters decide. */
+struct seg {
+	struct tuple t;
+	__u32 seq;
+	__u32 ack;
+	__u32 len;
+	__u8 flags;
+	__u8 dir;
+};
+
+/*
+ * Read the IP and TCP headers of a dropped skb (CO-RE, by probe: the skb
+ * may be anywhere on its path).  Only IPv4/IPv6 carrying TCP directly
+ * (no IPv6 extension header, no IPv4 fragment) with both headers set.
+ * The direction: skb_iif is set when a device received the skb (also
+ * loopback's receive half) and 0 on a locally made skb on its way out.
+ */
+static __always_inline int drop_seg(const struct sk_buff *skb, struct seg *g)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	struct tcphdr tcp;
+	__u8 src[TS_ADDR_LEN] = {}, dst[TS_ADDR_LEN] = {};
+	__u32 iplen;
+	bool in;
+
+	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
+		return -1;
+	if (th == (__u16)~0U || nh == (__u16)~0U || th <= nh)
+		return -1;
+	if (proto == ETH_P_IP) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return -1;
+		if (ip.version != 4 || ip.protocol != IPPROTO_TCP ||
+		    (bpf_ntohs(ip.frag_off) & 0x1fff))
+			return -1;
+		g->t.family = 4;
+		__builtin_memcpy(src, &ip.saddr, 4);
+		__builtin_memcpy(dst, &ip.daddr, 4);
+		iplen = bpf_ntohs(ip.tot_len);
+		iplen = iplen > ip.ihl * 4u ? iplen - ip.ihl * 4u : 0;
+	} else {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return -1;
+		if (ip6.nexthdr != IPPROTO_TCP)
+			return -1;
+		g->t.family = 6;
+		__builtin_memcpy(src, &ip6.saddr, TS_ADDR_LEN);
+		__builtin_memcpy(dst, &ip6.daddr, TS_ADDR_LEN);
+		iplen = bpf_ntohs(ip6.payload_len);
+	}
+	if (bpf_probe_read_kernel(&tcp, sizeof(tcp), head + th))
+		return -1;
+	in = BPF_CORE_READ(skb, skb_iif) != 0;
+	g->dir = in ? TS_DROP_IN : TS_DROP_OUT;
+	if (in) {
+		__builtin_memcpy(g->t.saddr, dst, TS_ADDR_LEN);
+		__builtin_memcpy(g->t.daddr, src, TS_ADDR_LEN);
+		g->t.sport = bpf_ntohs(tcp.dest);
+		g->t.dport = bpf_ntohs(tcp.source);
+	} else {
+		__builtin_memcpy(g->t.saddr, src, TS_ADDR_LEN);
+		__builtin_memcpy(g->t.daddr, dst, TS_ADDR_LEN);
+		g->t.sport = bpf_ntohs(tcp.source);
+		g->t.dport = bpf_ntohs(tcp.dest);
+	}
+	g->seq = bpf_ntohl(tcp.seq);
+	g->ack = bpf_ntohl(tcp.ack_seq);
+	g->flags = ((__u8 *)&tcp)[13];
+	iplen = iplen > tcp.doff * 4u ? iplen - tcp.doff * 4u : 0;
+	g->len = iplen;
+	return 0;
+}
+
+/*
+ * Reasons that are not drops: SKB_CONSUMED (6.0+; later kernels send it
+ * to consume_skb instead) and SKB_NOT_DROPPED_YET.  Values differ between
+ * kernels: CO-RE gives this kernel's.
+ */
+static __always_inline bool not_a_drop(__u32 reason)
+{
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+		return true;
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_NOT_DROPPED_YET) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_NOT_DROPPED_YET))
+		return true;
+	return false;
+}
+
+/*
+ * The peer's initial sequence number, from a full socket that received
+ * the segment: rcv_nxt starts at irs + 1 (both ends set it so at the
+ * handshake) and bytes_received counts every advance of rcv_nxt since
+ * (tcp_rcv_nxt_update(), FIN included), so irs = rcv_nxt - bytes_received
+ * - 1.  Not for a listener, a SYN_SENT socket (no irs yet), or a timewait
+ * or request socket (no tcp_sock fields).
+ */
+static __always_inline bool peer_isn(const struct sock *sk, int state, __u32 *irs)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	if (!sk || state == TS_LISTEN || state == TS_SYN_SENT || state == TS_TIME_WAIT ||
+	    state == TS_NEW_SYN_RECV || state == TS_CLOSE || !state)
+		return false;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return false;
+	*irs = BPF_CORE_READ(tp, rcv_nxt) - (__u32)BPF_CORE_READ(tp, bytes_received) - 1;
+	return true;
+}
+
+static __always_inline int emit_drop(const struct sk_buff *skb, __u64 location,
+				     __u32 reason, const struct conn *c,
+				     __u64 id, __u32 sk_netns_ino, int state,
+				     const struct sock *sk)
+{
+	__u32 irs = 0;
+	bool base;
+	struct net_device *dev;
+	struct ts_drop *d;
+	struct seg g;
+	__u32 netns = sk_netns_ino;
+	__u64 now;
+
+	dev = BPF_CORE_READ(skb, dev);
+	if (dev)
+		netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	/* Other namespaces' drops cost no header reads. */
+	if (filter_netns && netns != filter_netns)
+		return 0;
+	if (drop_seg(skb, &g))
+		return 0;
+	/*
+	 * A socket's queues purged when it is destroyed: a FIN (or ACK)
+	 * still queued there was received and acknowledged, not lost.  Data
+	 * purged unread is kept (the reset that follows says so too).
+	 */
+	if (!g.len && bpf_core_enum_value_exists(enum skb_drop_reason,
+						 SKB_DROP_REASON_QUEUE_PURGE) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
+		return 0;
+	if (!filter_tuple(&g.t, netns) || !filter_owner(c))
+		return 0;
+	drop_count(TS_DSTAT_SEEN);
+	now = bpf_ktime_get_ns();
+	if (!drop_take(now)) {
+		drop_count(TS_DSTAT_SUPPRESSED);
+		return 0;
+	}
+	d = bpf_ringbuf_reserve(&events, sizeof(*d), 0);
+	if (!d) {
+		count_drop(DROP_RING);
+		return 0;
+	}
+	d->type = TS_REC_DROP;
+	d->family = g.t.family;
+	d->dir = g.dir;
+	d->tcp_flags = g.flags;
+	d->sport = g.t.sport;
+	d->dport = g.t.dport;
+	d->netns = netns;
+	d->reason = reason;
+	d->ts_ns = now;
+	d->conn = id;
+	d->location = location;
+	d->seq = g.seq;
+	d->ack = g.ack;
+	d->len = g.len;
+	d->state = state;
+	base = g.dir == TS_DROP_IN && peer_isn(sk, state, &irs);
+	d->has_base = base;
+	d->seq_base = irs;
+	d->pad2 = 0;
+	__builtin_memset(d->pad, 0, sizeof(d->pad));
+	__builtin_memcpy(d->saddr, g.t.saddr, TS_ADDR_LEN);
+	__builtin_memcpy(d->daddr, g.t.daddr, TS_ADDR_LEN);
+	bpf_ringbuf_submit(d, submit_flags());
+	return 0;
+}
+
+/*
+ * The btf variant: the socket the kernel names (rx_sk, 6.11+, on the
+ * receive path once a socket was found) is a trusted pointer and gives
+ * the cookie and the owner.  skb->sk (the sender's socket on the way out,
+ * the early-demuxed one on the way in) is an RCU pointer that the cookie
+ * and storage helpers refuse: only its state and namespace are read, and
+ * user space joins such drops by addresses.
+ */
+static __always_inline int btf_drop_common(struct sk_buff *skb, void *location,
+					   __u32 reason, struct sock *rx_sk)
+{
+	const struct sock *sk = rx_sk;
+	struct conn *c = NULL;
+	__u32 netns = 0;
+	__u64 id = 0;
+	int state = 0;
+
+	if (not_a_drop(reason))
+		return 0;
+	if (rx_sk) {
+		if (rx_sk->__sk_common.skc_family != AF_INET &&
+		    rx_sk->__sk_common.skc_family != AF_INET6)
+			return 0;
+		id = bpf_get_socket_cookie(rx_sk);
+		c = bpf_sk_storage_get(&conn_store, rx_sk, 0, 0);
+	} else {
+		sk = BPF_CORE_READ(skb, sk);
+	}
+	if (sk) {
+		__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+		if (fam != AF_INET && fam != AF_INET6)
+			return 0;
+		state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		netns = sk_netns(sk, false);
+	}
+	return emit_drop(skb, (__u64)location, reason, c, id, netns, state, sk);
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(btf_drop, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	return btf_drop_common(skb, location, reason, NULL);
+}
+
+/* 6.11+ ("net: add rx_sk to trace_kfree_skb"): the receiving socket. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(btf_drop_rx, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason, struct sock *rx_sk)
+{
+	return btf_drop_common(skb, location, reason, rx_sk);
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int tp_drop(struct trace_event_raw_kfree_skb___rx *ctx)
+{
+	const struct sk_buff *skb = BPF_CORE_READ(ctx, skbaddr);
+	const struct sock *sk = NULL;
+	struct conn *c = NULL;
+	__u32 reason = 0, netns = 0;
+	__u64 key, id = 0;
+	int state = 0;
+
+	if (!bpf_core_field_exists(ctx->reason))
+		return 0;
+	reason = BPF_CORE_READ(ctx, reason);
+	if (not_a_drop(reason) || !skb)
+		return 0;
+	if (bpf_core_field_exists(ctx->rx_sk))
+		sk = BPF_CORE_READ(ctx, rx_sk);
+	if (!sk)
+		sk = BPF_CORE_READ(skb, sk);
+	if (sk) {
+		__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+		if (fam != AF_INET && fam != AF_INET6)
+			return 0;
+		state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		netns = sk_netns(sk, false);
+		key = (__u64)sk;
+		c = bpf_map_lookup_elem(&conn_lru, &key);
+		if (c)
+			id = c->id;
+	}
+	return emit_drop(skb, (__u64)BPF_CORE_READ(ctx, location), reason, c,
+			 id, netns, state, sk);
 }

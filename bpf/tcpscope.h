@@ -40,8 +40,11 @@ enum ts_rec_type {
 	TS_REC_SYNACK_RETRANS = 3, /* tcp:tcp_retransmit_synack (request sock) */
 	TS_REC_RESET_SENT = 4,	  /* tcp:tcp_send_reset */
 	TS_REC_RESET_RECV = 5,	  /* tcp:tcp_receive_reset */
+	TS_REC_DROP = 6,	  /* skb:kfree_skb of a TCP segment (struct ts_drop) */
 	/* Records below are made in user space, never by BPF. */
 	TS_REC_LOST = 64, /* ring-buffer reservations that failed */
+	/* Drop records the kernel's bucket held back (TS_DROP_BURST). */
+	TS_REC_DROP_SUPPRESSED = 65,
 };
 
 /* ts_event.flags */
@@ -97,9 +100,76 @@ struct ts_event {
 	 * the kind of the tail is named here; TS_F_STATS stays as it was.
 	 */
 	__u8 detail;
-	__u8 pad[6];
+	/*
+	 * TS_REC_RESET_SENT: the kernel's enum sk_rst_reason + 1 (6.10+), 0
+	 * when the kernel gives none; rst_hint what the socket said then.
+	 */
+	__u8 rst_reason;
+	__u8 rst_hint; /* enum ts_rst_hint */
+	__u8 pad[4];
 	/* The owner's cgroup (v2 id, bpf_get_current_cgroup_id()); 0 unknown. */
 	__u64 cgroup_id;
+};
+
+/* ts_event.rst_hint: the socket's fields when it sent a reset. */
+enum ts_rst_hint {
+	TS_RST_NO_SOCKET = 1 << 0,   /* the segment found no full socket */
+	TS_RST_UNREAD = 1 << 1,      /* received data the application never read */
+	TS_RST_LINGER0 = 1 << 2,     /* SO_LINGER with a zero timeout */
+};
+
+/* ts_drop.dir */
+enum ts_drop_dir {
+	TS_DROP_IN = 1,	 /* the segment was received (skb->skb_iif set) */
+	TS_DROP_OUT = 2, /* the segment was being sent by this host */
+};
+
+/*
+ * A TCP segment the kernel dropped (skb:kfree_skb with a reason).  The
+ * tuple is seen from this host's end: saddr/sport local, as in ts_event.
+ * conn is the id of the socket the kernel gave (0: none known); user space
+ * then joins by addresses.
+ */
+struct ts_drop {
+	__u8 type; /* TS_REC_DROP */
+	__u8 family;
+	__u8 dir;	/* enum ts_drop_dir */
+	__u8 tcp_flags; /* the segment's flags byte (FIN 0x01 ... CWR 0x80) */
+	__u16 sport;
+	__u16 dport;
+	__u32 netns;
+	__u32 reason; /* enum skb_drop_reason of the running kernel */
+	__u64 ts_ns;
+	__u64 conn;
+	__u64 location; /* kernel address that dropped it */
+	__u32 seq;	/* the segment's sequence number (host order) */
+	__u32 ack;
+	__u32 len; /* payload bytes */
+	__u8 state; /* the socket's state, 0 when no socket was known */
+	/* seq_base holds the peer's initial sequence number (an incoming
+	 * segment of a full socket): seq - seq_base is Wireshark's relative
+	 * sequence number. */
+	__u8 has_base;
+	__u8 pad[2];
+	__u32 seq_base;
+	__u32 pad2;
+	__u8 saddr[TS_ADDR_LEN];
+	__u8 daddr[TS_ADDR_LEN];
+};
+
+/*
+ * Drop records are bounded in the kernel by a per-CPU token bucket: at
+ * most TS_DROP_BURST at once and TS_DROP_PER_SEC a second per CPU; those
+ * beyond it are only counted (drop_stats[TS_DSTAT_SUPPRESSED]).
+ */
+#define TS_DROP_BURST 256
+#define TS_DROP_PER_SEC 1000
+
+/* Indexes of the per-CPU drop_stats array. */
+enum ts_drop_stat {
+	TS_DSTAT_SEEN = 0,	 /* TCP drops that passed the filters */
+	TS_DSTAT_SUPPRESSED = 1, /* of which over the bucket: counted only */
+	TS_DSTAT_NR = 2,
 };
 
 /* Counters read from struct tcp_sock when a connection enters CLOSE. */

@@ -343,6 +343,7 @@ class Features:
         except OSError:
             pass
         self.timeline = "--timeline" in help_text
+        self.no_drops = "--no-drops" in help_text
         self.record = works([ts, "record", "--help"])
         self.report = works([ts, "report", "--help"])
         self.bpftrace = shutil.which("bpftrace") is not None and not cfg.no_bpftrace
@@ -369,6 +370,12 @@ def tracer_specs(cfg, feat, workdir):
         specs.append({"key": "baseline", "name": "baseline: %s trace > /dev/null" %
                       cfg.baseline_name, "kind": "tcpscope",
                       "argv": [cfg.baseline, "trace"], "out": "null", "ready": "links"})
+    if feat.no_drops:
+        # The drop program's cost: the same tracer without it (the issue
+        # wants the difference within 2 % of the churn rate).
+        specs.append({"key": "nodrops", "name": "tcpscope trace --no-drops > /dev/null",
+                      "kind": "tcpscope", "argv": [ts, "trace", "--no-drops"], "out": "null",
+                      "ready": "links"})
     specs.append({"key": "json", "name": "tcpscope trace --json > file", "kind": "tcpscope",
                   "argv": [ts, "trace", "--json"], "out": "file", "ready": "links"})
     if feat.timeline:

@@ -66,7 +66,7 @@ def chunk_raw(base, events, descs, version=1):
     for ev in events:
         typ, flags, idx, ts, states, nio, stats = ev[:7]
         detail = ev[7] if len(ev) > 7 else b""
-        if typ == 64:
+        if typ in (64, 65):  # loss and (format 3) suppressed drops
             e += bytes([typ, 0]) + varint(zz(ts - last)) + varint(idx)
         else:
             e += bytes([typ | (0x80 if detail else 0), flags]) + varint(idx)
@@ -87,6 +87,23 @@ def rtx_item(seq, end, isn, rto_us, retransmits, backoff, ca_state=0, pending=0,
     b = struct.pack("<IIIIIIIIHBBBBBBB", seq, end, isn, seq, end, rto_us, 1500, 1, 1, 0x18,
                     ca_state, pending, retransmits, backoff, 0, flags)
     return bytes([1, len(b)]) + b
+
+
+def name(n):
+    return bytes([len(n)]) + n
+
+
+def drop_item(reason, seq, base, rname, where):
+    """Format 3 detail item 4: a drop, 35 bytes and two names."""
+    b = struct.pack("<IBBIIIQIIB", reason, 1, 0x18, seq, 7, 1000, 0xffffffff81c0009a, 0x9a,
+                    base, 1) + name(rname) + name(where)
+    return bytes([4]) + varint(len(b)) + b
+
+
+def rst_item(reason, hint, rname):
+    """Format 3 detail item 5: a reset's reason."""
+    b = bytes([reason, hint]) + name(rname)
+    return bytes([5]) + varint(len(b)) + b
 
 
 def trailer(events, lost, chunks):
@@ -116,9 +133,14 @@ def main(out):
            (2, 0, 1, 240, 0x11, 0, [], bytes([99, 2, 0, 0]) + rtx_item(5001, 6001, 1000, 204000,
                                                                    0, 0, 3, 1)),
            (9, 0, 1, 245, 0x11, 0, [], bytes([50, 1, 7])),
+           (6, 4, 1, 250, 0x11, 0, [], drop_item(12, 2001, 1000, b"NETFILTER_DROP",
+                                                  b"nf_hook_slow")),
+           (6, 4, 1, 251, 0x00, 0, [], drop_item(3, 77, 0, b"NO_SOCKET", b"")),
+           (65, 0, 1234, 252, 0, 0, []),
+           (4, 0, 1, 260, 0x11, 0, [], rst_item(12, 2, b"TCP_ABORT_ON_CLOSE")),
            (1, 0x21, 2, 300, 0x57, 3, [1, 2, 3, 4, 0, 1, 55, 104])]
     files["details.cap"] = (head() + frame(b"SNAP", struct.pack("<I", 0), True)
-                            + chunk(5, ev3, descs, 3) + trailer(7, 0, 1))
+                            + chunk(5, ev3, descs, 3) + trailer(11, 0, 1))
     for name, body in files.items():
         version = 3 if name == "details.cap" else 1
         with open(os.path.join(out, name), "wb") as f:

@@ -127,11 +127,12 @@ def feature_row(k):
     return [meta.get("suite", "?"), meta.get("abi", "?"),
             pr.get("variant", "?"), yn(pr.get("resets")), yn(pr.get("synack_retransmits")),
             yn(pr.get("socket_cookies")), yn(pr.get("iterators")),
-            pr.get("snapshot_loader", "?")]
+            pr.get("snapshot_loader", "?"), yn(pr.get("drop_reasons")),
+            yn(pr.get("reset_reasons"))]
 
 
 FEATURE_HEAD = ["suite", "kernel", "variant", "resets", "synack rtx", "cookies",
-                "iterators", "snapshot loader"]
+                "iterators", "snapshot loader", "drops", "rst reasons"]
 
 
 def cell(r):

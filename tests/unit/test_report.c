@@ -191,8 +191,68 @@ static void test_summary(void)
 			  "\"data\":{\"unknown\":3},\"fin\":{}}") != NULL);
 	/* Three at the same moment lost no time waiting: no stall. */
 	CHECK(strstr(buf, "\"stalls\":[]") != NULL);
-	CHECK(strstr(buf, "\"drops_by_reason\":{},\"resets_sent_by_reason\":{},"
-			  "\"resets_received_by_reason\":{}") != NULL);
+	CHECK(strstr(buf, "\"drops_by_reason\":[],\"resets_sent_by_reason\":[],"
+			  "\"resets_received_by_reason\":[]") != NULL);
+	free(buf);
+}
+
+/* Drops and resets by reason: the kernel's names, inferred ones apart. */
+static void test_summary_reasons(void)
+{
+	struct ts_meta m = {};
+	struct ts_rec r[8];
+	struct ts_sink s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int n = 0;
+
+	r[n] = rec(TS_REC_RESET_SENT, 1, 1 * SEC, TS_ESTABLISHED, TS_CLOSE, 1000, 1);
+	r[n++].reason_name = "TCP_ABORT_ON_CLOSE";
+	r[n] = rec(TS_REC_RESET_SENT, 0, 2 * SEC, TS_CLOSE, TS_CLOSE, 1001, 0);
+	r[n++].rst_hint = TS_RST_NO_SOCKET;
+	r[n] = rec(TS_REC_RESET_SENT, 0, 2 * SEC, TS_CLOSE, TS_CLOSE, 1002, 0);
+	r[n++].rst_hint = TS_RST_NO_SOCKET;
+	r[n++] = rec(TS_REC_RESET_RECV, 2, 3 * SEC, TS_SYN_SENT, TS_SYN_SENT, 1003, 1);
+	r[n] = rec(TS_REC_DROP, 3, 4 * SEC, TS_ESTABLISHED, TS_ESTABLISHED, 1004, 1);
+	r[n++].reason_name = "NETFILTER_DROP";
+	r[n++] = rec(TS_REC_DROP, 3, 4 * SEC, TS_ESTABLISHED, TS_ESTABLISHED, 1004, 1);
+	r[n] = rec(TS_REC_DROP_SUPPRESSED, 0, 5 * SEC, TS_CLOSE, TS_CLOSE, 0, 0);
+	r[n++].lost = 7;
+
+	f = open_memstream(&buf, &len);
+	CHECK_INT(ts_sink_summary__new(&s, f, &m, true), 0);
+	run(s, r, n);
+	fclose(f);
+	CHECK(strstr(buf, "\"drops\":2,\"drops_suppressed\":7,") != NULL);
+	/* Equal counts: by name, the unnamed ("") first. */
+	CHECK(strstr(buf, "\"drops_by_reason\":[{\"reason\":null,\"count\":1},"
+			  "{\"reason\":\"NETFILTER_DROP\",\"count\":1}]") != NULL);
+	CHECK(strstr(buf, "\"resets_sent_by_reason\":[{\"reason\":\"no socket\",\"inferred\":true,"
+			  "\"count\":2},{\"reason\":\"TCP_ABORT_ON_CLOSE\",\"inferred\":false,"
+			  "\"count\":1}]") != NULL);
+	CHECK(strstr(buf, "\"resets_received_by_reason\":[{\"reason\":\"connection refused\","
+			  "\"inferred\":true,\"count\":1}]") != NULL);
+	free(buf);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	CHECK_INT(ts_sink_summary__new(&s, f, &m, false), 0);
+	run(s, r, n);
+	fclose(f);
+	CHECK(strstr(buf, "Drops: 2 recorded, 7 more only counted") != NULL);
+	for (int i = 0; i < 4; i++) {
+		static const char *const rows[][2] = {
+			{ "no socket (inferred)", "2" },
+			{ "TCP_ABORT_ON_CLOSE", "1" },
+			{ "connection refused (inferred)", "1" },
+			{ "(unknown)", "1" },
+		};
+		char want[128];
+
+		snprintf(want, sizeof(want), "\n  %-56s %10s\n", rows[i][0], rows[i][1]);
+		CHECK(strstr(buf, want) != NULL);
+	}
 	free(buf);
 }
 
@@ -207,6 +267,8 @@ static void test_tally(void)
 	ts_tally__add(t, "NO_SOCKET", 2);
 	ts_tally__add(t, "NETFILTER_DROP", 5);
 	ts_tally__add(t, "NO_SOCKET", 1);
+	/* The same name inferred is a row of its own. */
+	ts_tally__add_inferred(t, "NO_SOCKET", 4);
 	for (int i = 0; i < TS_TALLY_MAX + 10; i++) {
 		snprintf(name, sizeof(name), "R%03d", i);
 		ts_tally__add(t, name, 1);
@@ -214,9 +276,13 @@ static void test_tally(void)
 	ts_tally__sort(t);
 	CHECK_INT(t->n, TS_TALLY_MAX);
 	CHECK_STR(t->rows[0].name, "NETFILTER_DROP");
-	CHECK_INT(t->rows[1].count, 3);
-	CHECK_INT(t->other, 12);
-	CHECK_INT(t->total, 8 + TS_TALLY_MAX + 10);
+	CHECK_STR(t->rows[1].name, "NO_SOCKET");
+	CHECK(t->rows[1].inferred);
+	CHECK_INT(t->rows[1].count, 4);
+	CHECK(!t->rows[2].inferred);
+	CHECK_INT(t->rows[2].count, 3);
+	CHECK_INT(t->other, 13);
+	CHECK_INT(t->total, 12 + TS_TALLY_MAX + 10);
 	free(t);
 }
 
@@ -367,6 +433,7 @@ int main(void)
 	test_summary_text();
 	test_summary_golden();
 	test_tally();
+	test_summary_reasons();
 	test_parse_at();
 	return check_report();
 }

@@ -12,6 +12,7 @@ enum {
 	OPT_FLUSH,
 	OPT_MODE,
 	OPT_FORCE,
+	OPT_NO_DROPS,
 };
 
 static const struct argp_option options[] = {
@@ -27,6 +28,8 @@ static const struct argp_option options[] = {
 	  "the events; tracing stops if FILE cannot be written; record: '-' writes "
 	  "the capture to stdout, for 'tcpscope report -')", 2 },
 	{ "force", OPT_FORCE, NULL, 0, "Replace FILE (-w) if it exists", 2 },
+	{ "no-drops", OPT_NO_DROPS, NULL, 0,
+	  "Do not trace the TCP segments the kernel drops (skb:kfree_skb)", 2 },
 	{ "verbose", 'v', NULL, 0,
 	  "Say which programs were loaded and why (-vv: libbpf debug output)", 2 },
 	{},
@@ -55,6 +58,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FORCE:
 		o->cap.force = true;
+		break;
+	case OPT_NO_DROPS:
+		o->no_drops = true;
 		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
@@ -88,5 +94,6 @@ void ts_live_opts__loader(const struct ts_live_opts *o, const struct ts_filter *
 		 * used, so bursts cannot overrun it between two polls. */
 		.wakeup_bytes = o->ring_bytes / 8,
 		.mode = o->mode,
+		.no_drops = o->no_drops,
 	};
 }

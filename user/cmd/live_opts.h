@@ -2,7 +2,7 @@
 /*
  * The options of the commands that trace live (trace, record): one argp
  * child, next to the filter child (filter_opts.h), parsing --ring-size,
- * --tp-mode, --flush-ms, -d, -v, -w and --force into one struct.
+ * --tp-mode, --flush-ms, --no-drops, -d, -v, -w and --force into one struct.
  */
 #ifndef TS_LIVE_OPTS_H
 #define TS_LIVE_OPTS_H
@@ -17,6 +17,7 @@ struct ts_live_opts {
 	uint64_t flush_ms;	/* longest wait between two drains */
 	uint64_t duration_ns;	/* 0: until Ctrl-C */
 	enum ts_tp_mode mode;
+	bool no_drops; /* --no-drops */
 	struct ts_capture_opts cap; /* -w, --force (record adds --max-size) */
 };
 

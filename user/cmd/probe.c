@@ -50,8 +50,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 struct probe_view {
 	struct ts_kernel_probe k;
 	const char *variant;
-	bool resets, synack, cookies;
+	bool resets, synack, cookies, drops, rst_reasons;
 	char resets_why[256], synack_why[256], cookies_why[256];
+	char drops_why[160], rst_reasons_why[160];
 	bool iter, iter_files, iter_cookie_helper;
 	const char *iter_loader;
 	char iter_why[120];
@@ -86,6 +87,16 @@ static void view(struct probe_view *v)
 	v->synack = k->chosen != TS_TP_AUTO && tp[TS_PROBE_SYNACK];
 	snprintf(v->synack_why, sizeof(v->synack_why), "%s tcp_retransmit_synack%s",
 		 form, v->synack ? "" : " missing");
+	v->drops = k->chosen != TS_TP_AUTO && k->drop_reasons && !k->drops_refused;
+	snprintf(v->drops_why, sizeof(v->drops_why), "%s",
+		 !k->drop_reasons ? "skb:kfree_skb has no drop reason before 5.17: drops are not observable" :
+		 k->drops_refused ? "the verifier refused the drop program (tcpscope probe -v): drops are off" :
+		 k->drop_rx_sk ? "skb:kfree_skb with reason and rx_sk (6.11+)" :
+				 "skb:kfree_skb with reason (5.17+)");
+	v->rst_reasons = v->resets && k->reset_reasons;
+	snprintf(v->rst_reasons_why, sizeof(v->rst_reasons_why), "%s",
+		 v->rst_reasons ? "tcp_send_reset has reason (6.10+)" :
+				  "tcp_send_reset has no reason before 6.10: reasons are inferred");
 	v->cookies = btf;
 	if (btf)
 		snprintf(v->cookies_why, sizeof(v->cookies_why),
@@ -142,6 +153,10 @@ static void print_json(const struct probe_view *v, const char *release)
 	ts_jsonw__object_end(&w);
 	ts_jsonw__bool(&w, "resets", v->resets);
 	ts_jsonw__str(&w, "resets_why", v->resets_why);
+	ts_jsonw__bool(&w, "drop_reasons", v->drops);
+	ts_jsonw__str(&w, "drop_reasons_why", v->drops_why);
+	ts_jsonw__bool(&w, "reset_reasons", v->rst_reasons);
+	ts_jsonw__str(&w, "reset_reasons_why", v->rst_reasons_why);
 	ts_jsonw__bool(&w, "synack_retransmits", v->synack);
 	ts_jsonw__str(&w, "synack_retransmits_why", v->synack_why);
 	ts_jsonw__bool(&w, "socket_cookies", v->cookies);
@@ -179,6 +194,8 @@ static void print_text(const struct probe_view *v, const char *release)
 				     "charged to RLIMIT_MEMLOCK: capabilities alone need CAP_SYS_RESOURCE too");
 	printf("resets                     %s  %s\n", yes(v->resets), v->resets_why);
 	printf("SYN-ACK retransmits        %s  %s\n", yes(v->synack), v->synack_why);
+	printf("drops (with reasons)       %s  %s\n", yes(v->drops), v->drops_why);
+	printf("reset reasons (kernel's)   %s  %s\n", yes(v->rst_reasons), v->rst_reasons_why);
 	printf("snapshot iterators         %s  %s (loader: %s, cookies: %s)\n",
 	       yes(v->iter), v->iter_why, v->iter_loader,
 	       v->iter_cookie_helper ? "bpf_get_socket_cookie()" : "cached");

@@ -29,6 +29,7 @@ struct ts_loader {
 	struct tcpscope_bpf *skel;
 	enum ts_tp_mode mode;
 	int ncpu;
+	enum ts_drops_state drops;
 };
 
 /* A program, the tracepoint it needs, and whether tcpscope needs it. */
@@ -39,6 +40,8 @@ struct prog_desc {
 	enum ts_tp_mode mode;
 	struct bpf_program *(*get)(struct tcpscope_bpf *s);
 	struct bpf_link **(*link)(struct tcpscope_bpf *s);
+	/* Loaded only when this says so too (NULL: always). */
+	bool (*want)(const struct ts_loader_opts *o, const struct btf *vmlinux);
 };
 
 /* Connections the btf variant can keep outside socket storage. */
@@ -66,6 +69,30 @@ PROG(tp_rst_recv)
 PROG(tp_rst_sent)
 PROG(tp_accept4)
 PROG(tp_accept)
+PROG(btf_drop)
+PROG(btf_drop_rx)
+PROG(tp_drop)
+
+/*
+ * skb:kfree_skb: only where it has a reason (5.17+), checked in the
+ * kernel's BTF: the tp_btf prototype's arguments (skb, location, reason
+ * and from 6.11 rx_sk) choose between btf_drop and btf_drop_rx; the
+ * classic record's struct has a reason member.
+ */
+static bool drops_btf3(const struct ts_loader_opts *o, const struct btf *vmlinux)
+{
+	return !o->no_drops && ts_probe__tp_btf_nargs(vmlinux, "kfree_skb") == 3;
+}
+
+static bool drops_btf4(const struct ts_loader_opts *o, const struct btf *vmlinux)
+{
+	return !o->no_drops && ts_probe__tp_btf_nargs(vmlinux, "kfree_skb") >= 4;
+}
+
+static bool drops_classic(const struct ts_loader_opts *o, const struct btf *vmlinux)
+{
+	return !o->no_drops && ts_probe__drop_reasons(vmlinux);
+}
 
 static const struct prog_desc progs[] = {
 	{ "sock", "inet_sock_set_state", true, TS_TP_BTF, get_btf_state, link_btf_state },
@@ -85,7 +112,15 @@ static const struct prog_desc progs[] = {
 	 * connection keeps its listener's owner (docs/DESIGN.md). */
 	{ "syscalls", "sys_exit_accept4", false, TS_TP_AUTO, get_tp_accept4, link_tp_accept4 },
 	{ "syscalls", "sys_exit_accept", false, TS_TP_AUTO, get_tp_accept, link_tp_accept },
+	{ "skb", "kfree_skb", false, TS_TP_BTF, get_btf_drop, link_btf_drop, drops_btf3 },
+	{ "skb", "kfree_skb", false, TS_TP_BTF, get_btf_drop_rx, link_btf_drop_rx, drops_btf4 },
+	{ "skb", "kfree_skb", false, TS_TP_CLASSIC, get_tp_drop, link_tp_drop, drops_classic },
 };
+
+static bool is_drop_prog(const struct prog_desc *d)
+{
+	return !strcmp(d->tp, "kfree_skb");
+}
 
 #define NPROGS (sizeof(progs) / sizeof(progs[0]))
 
@@ -124,13 +159,21 @@ static int phase_open(struct tcpscope_bpf **out)
 
 /* Which programs of the variant load: those whose tracepoint exists; a
  * required one missing is an error. */
-static int choose_programs(struct tcpscope_bpf *skel, enum ts_tp_mode asked,
+static int choose_programs(struct tcpscope_bpf *skel, const struct ts_loader_opts *o,
 			   enum ts_tp_mode mode, const struct btf *vmlinux)
 {
+	enum ts_tp_mode asked = o->mode;
+
 	for (size_t i = 0; i < NPROGS; i++) {
 		const struct prog_desc *d = &progs[i];
 		bool mine = d->mode == mode || d->mode == TS_TP_AUTO;
 		bool on = mine && tp_exists(vmlinux, d);
+
+		if (d->want) {
+			/* Optional by choice or kernel: said once, below. */
+			bpf_program__set_autoload(d->get(skel), on && d->want(o, vmlinux));
+			continue;
+		}
 
 		if (mine && !on && d->required) {
 			if (asked == TS_TP_AUTO)
@@ -167,6 +210,8 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 	skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	skel->rodata->retrans_has_err =
 		ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
+	skel->rodata->rst_has_reason =
+		ts_probe__tp_btf_nargs(vmlinux, "tcp_send_reset") >= 3;
 	skel->rodata->kernel_hz = ts_probe__kernel_hz();
 	ts_info("kernel HZ %u%s", skel->rodata->kernel_hz,
 		skel->rodata->kernel_hz ? "" : " (unknown: retransmission timeouts not shown)");
@@ -183,12 +228,12 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 		err = bpf_map__set_max_entries(skel->maps.conn_lru, TS_STORAGE_FALLBACK_MAX);
 	if (err)
 		return err;
-	return choose_programs(skel, o->mode, mode, vmlinux);
+	return choose_programs(skel, o, mode, vmlinux);
 }
 
 /* Open, configure and load one variant; on failure nothing is left. */
-static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
-			const struct btf *vmlinux, struct tcpscope_bpf **out)
+static int load_once(const struct ts_loader_opts *o, enum ts_tp_mode mode,
+		     const struct btf *vmlinux, struct tcpscope_bpf **out)
 {
 	struct tcpscope_bpf *skel = NULL;
 	int err;
@@ -207,6 +252,31 @@ static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
 	return 0;
 }
 
+/*
+ * The drop program is optional: a kernel whose verifier refuses it (a
+ * variant of skb:kfree_skb not seen here) still gets everything else of
+ * the variant, without drops (*no_drops set, -v says why).
+ */
+static int load_variant(const struct ts_loader_opts *o, enum ts_tp_mode mode,
+			const struct btf *vmlinux, struct tcpscope_bpf **out, bool *no_drops)
+{
+	struct ts_loader_opts without = *o;
+	int err = load_once(o, mode, vmlinux, out);
+
+	if (no_drops)
+		*no_drops = o->no_drops;
+	if (!err || o->no_drops || err == -ENOENT || !ts_probe__drop_reasons(vmlinux))
+		return err;
+	without.no_drops = true;
+	if (load_once(&without, mode, vmlinux, out))
+		return err;
+	ts_info("the %s variant loads only without its drop program (%s): drops are off",
+		mode_name(mode), strerror(-err));
+	if (no_drops)
+		*no_drops = true;
+	return 0;
+}
+
 /* Auto mode: btf when the kernel has its tracepoints and it loads. */
 static void try_btf(struct ts_loader *l, const struct ts_loader_opts *o,
 		    const struct btf *vmlinux)
@@ -218,7 +288,7 @@ static void try_btf(struct ts_loader *l, const struct ts_loader_opts *o,
 		ts_info("kernel BTF has no tp_btf tracepoint types: using classic tracepoints");
 		return;
 	}
-	err = load_variant(o, TS_TP_BTF, vmlinux, &l->skel);
+	err = load_variant(o, TS_TP_BTF, vmlinux, &l->skel, NULL);
 	if (err) {
 		/* E.g. 5.8-5.11: no socket cookie or socket storage in
 		 * tracing programs.  A refusal for want of privilege fails
@@ -261,7 +331,7 @@ static int load_programs(struct ts_loader *l, const struct ts_loader_opts *o,
 	}
 	if (l->mode == TS_TP_CLASSIC)
 		ts_preflight__tracefs();
-	err = load_variant(o, l->mode, vmlinux, &l->skel);
+	err = load_variant(o, l->mode, vmlinux, &l->skel, NULL);
 	if (err) {
 		if (err != -ENOENT)
 			report_load_error(err);
@@ -274,6 +344,8 @@ static int load_programs(struct ts_loader *l, const struct ts_loader_opts *o,
 /* Phase attach: every program that loaded; an optional one may fail. */
 static int phase_attach(struct ts_loader *l)
 {
+	bool drops = false;
+
 	for (size_t i = 0; i < NPROGS; i++) {
 		const struct prog_desc *d = &progs[i];
 		struct bpf_program *p = d->get(l->skel);
@@ -282,6 +354,7 @@ static int phase_attach(struct ts_loader *l)
 		if (!bpf_program__autoload(p))
 			continue;
 		link = bpf_program__attach(p);
+		drops |= link && is_drop_prog(d);
 		if (!link) {
 			int err = -errno;
 
@@ -298,7 +371,27 @@ static int phase_attach(struct ts_loader *l)
 		ts_info("attached %s:%s (%s)", d->category, d->tp,
 			mode_name(d->mode == TS_TP_AUTO ? TS_TP_CLASSIC : d->mode));
 	}
+	if (!drops && l->drops == TS_DROPS_ON)
+		l->drops = TS_DROPS_NOT_LOADED;
 	return 0;
+}
+
+/* Before attach: why drops will not be seen, said once with -v. */
+static void drops_plan(struct ts_loader *l, const struct ts_loader_opts *o,
+		       const struct btf *vmlinux)
+{
+	if (o->no_drops) {
+		l->drops = TS_DROPS_OFF;
+		ts_info("drops: off (--no-drops)");
+	} else if (!ts_probe__drop_reasons(vmlinux)) {
+		l->drops = TS_DROPS_NO_REASONS;
+		ts_info("drops: not observable on this kernel (skb:kfree_skb has no drop reason before 5.17)");
+	} else {
+		l->drops = TS_DROPS_ON;
+		ts_info("drops: skb:kfree_skb with reasons%s",
+			ts_probe__tp_btf_nargs(vmlinux, "kfree_skb") >= 4 ?
+				" and the receiving socket" : "");
+	}
 }
 
 /* --cgroup: the kernel side tests bpf_current_task_under_cgroup(). */
@@ -351,6 +444,7 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 		ts_err("cannot count CPUs: %s", strerror(-err));
 		goto cleanup;
 	}
+	drops_plan(l, o, vmlinux);
 	err = load_programs(l, o, vmlinux);
 	if (!err)
 		err = set_cgroup_filter(l, &o->filter);
@@ -571,7 +665,7 @@ const char *const ts_probe_tp_names[TS_PROBE_NTP] = {
 };
 
 static int probe_variant(enum ts_tp_mode mode, const struct btf *vmlinux,
-			 char *why, size_t len)
+			 char *why, size_t len, bool *no_drops)
 {
 	struct ts_loader_opts o = { .ring_bytes = 1 << 16, .mode = mode };
 	struct tcpscope_bpf *skel = NULL;
@@ -579,7 +673,7 @@ static int probe_variant(enum ts_tp_mode mode, const struct btf *vmlinux,
 
 	why[0] = '\0';
 	ts_preflight__verifier_reason(why, len);
-	err = load_variant(&o, mode, vmlinux, &skel);
+	err = load_variant(&o, mode, vmlinux, &skel, no_drops);
 	ts_preflight__verifier_reason(NULL, 0);
 	if (err == -ENOENT && !why[0])
 		snprintf(why, len, "kernel lacks a required tracepoint in %s form",
@@ -593,6 +687,7 @@ static int probe_variant(enum ts_tp_mode mode, const struct btf *vmlinux,
 int ts_loader__probe(struct ts_kernel_probe *p)
 {
 	struct btf *vmlinux = NULL;
+	bool nd_btf = false, nd_classic = false;
 	int err;
 
 	memset(p, 0, sizeof(*p));
@@ -613,16 +708,23 @@ int ts_loader__probe(struct ts_kernel_probe *p)
 	}
 	p->socketless_resets = btf__find_by_name_kind(vmlinux, "trace_event_raw_tcp_send_reset",
 						      BTF_KIND_STRUCT) > 0;
+	p->drop_reasons = ts_probe__drop_reasons(vmlinux);
+	p->drop_rx_sk = ts_probe__tp_btf_nargs(vmlinux, "kfree_skb") >= 4;
+	p->reset_reasons = ts_probe__tp_btf_nargs(vmlinux, "tcp_send_reset") >= 3;
 	p->memcg_accounting = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER,
 						      BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
 	p->btf_err = probe_variant(TS_TP_BTF, vmlinux, p->btf_why,
-				   sizeof(p->btf_why));
+				   sizeof(p->btf_why), &nd_btf);
 	p->classic_err = probe_variant(TS_TP_CLASSIC, vmlinux, p->classic_why,
-				       sizeof(p->classic_why));
+				       sizeof(p->classic_why), &nd_classic);
 	/* The same order as ts_loader__open() with --tp-mode auto. */
 	p->chosen = !p->btf_err	    ? TS_TP_BTF :
 		    !p->classic_err ? TS_TP_CLASSIC :
 				      TS_TP_AUTO;
+	/* Reasons in the record, but the chosen variant's drop program
+	 * refused: drops are off there. */
+	p->drops_refused = p->drop_reasons &&
+			   (p->chosen == TS_TP_BTF ? nd_btf : p->chosen == TS_TP_CLASSIC && nd_classic);
 	btf__free(vmlinux);
 	return 0;
 }
@@ -686,6 +788,29 @@ int ts_loader__drops(const struct ts_loader *l, uint64_t *out)
 	if (err)
 		return err;
 	*out = d.ring + d.state + d.nested;
+	return 0;
+}
+
+enum ts_drops_state ts_loader__drops_state(const struct ts_loader *l)
+{
+	return l->drops;
+}
+
+int ts_loader__drop_stats(const struct ts_loader *l, uint64_t *seen,
+			  uint64_t *suppressed)
+{
+	uint64_t vals[l->ncpu];
+	int fd = bpf_map__fd(l->skel->maps.drop_stats);
+	uint64_t sum[TS_DSTAT_NR] = {};
+
+	for (__u32 k = 0; k < TS_DSTAT_NR; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			return -errno;
+		for (int i = 0; i < l->ncpu; i++)
+			sum[k] += vals[i];
+	}
+	*seen = sum[TS_DSTAT_SEEN];
+	*suppressed = sum[TS_DSTAT_SUPPRESSED];
 	return 0;
 }
 

@@ -24,6 +24,7 @@ struct ts_loader_opts {
 	uint64_t ring_bytes;   /* power of two, multiple of the page size */
 	uint64_t wakeup_bytes; /* wake the reader past this backlog; 0 never */
 	enum ts_tp_mode mode;
+	bool no_drops; /* --no-drops: skb:kfree_skb is not loaded */
 };
 
 struct ts_loader;
@@ -48,6 +49,17 @@ int ts_loader__ring_fd(const struct ts_loader *l);
 /* Events lost: failed reservations (per-CPU sum) plus the programs'
  * recursion misses. */
 int ts_loader__drops(const struct ts_loader *l, uint64_t *out);
+/* Whether drops are traced, and if not, why (docs/TIMELINE.md). */
+enum ts_drops_state {
+	TS_DROPS_ON = 0,
+	TS_DROPS_OFF,	     /* --no-drops */
+	TS_DROPS_NO_REASONS, /* skb:kfree_skb has no reason (before 5.17) */
+	TS_DROPS_NOT_LOADED, /* it has, but the program could not attach */
+};
+enum ts_drops_state ts_loader__drops_state(const struct ts_loader *l);
+/* Drops seen (past the filters) and suppressed by the kernel's bucket. */
+int ts_loader__drop_stats(const struct ts_loader *l, uint64_t *seen,
+			  uint64_t *suppressed);
 /* The same, by cause. */
 struct ts_losses {
 	uint64_t ring;	 /* ring-buffer reservations refused */
@@ -86,6 +98,12 @@ struct ts_kernel_probe {
 	 * (5.11; probed as libbpf does, by a helper of the same release):
 	 * without it CAP_BPF alone cannot create the maps. */
 	bool memcg_accounting;
+	/* skb:kfree_skb has a drop reason (5.17+); and the receiving socket
+	 * (6.11+); tcp_send_reset has a reset reason (6.10+). */
+	bool drop_reasons;
+	bool drops_refused; /* the chosen variant loads only without drops */
+	bool drop_rx_sk;
+	bool reset_reasons;
 };
 
 /* Fills p; 0, or a negative errno when nothing can be probed (no

@@ -86,6 +86,28 @@ int ts_probe__tp_btf_nargs(const struct btf *vmlinux, const char *tp)
 	return btf_vlen(t) - 1;
 }
 
+bool ts_probe__drop_reasons(const struct btf *vmlinux)
+{
+	const struct btf_type *t;
+	const struct btf_member *m;
+	int id;
+
+	if (!vmlinux || tp_hidden("kfree_skb", false) || tp_hidden("kfree_skb", true))
+		return false;
+	id = btf__find_by_name_kind(vmlinux, "trace_event_raw_kfree_skb", BTF_KIND_STRUCT);
+	t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
+	if (!t)
+		return false;
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *name = btf__name_by_offset(vmlinux, m->name_off);
+
+		if (name && !strcmp(name, "reason"))
+			return true;
+	}
+	return false;
+}
+
 /* The iterator targets exist in the kernel's BTF exactly when the kernel
  * has them (DEFINE_BPF_ITER_FUNC defines struct bpf_iter__<target>). */
 int ts_probe__iterators(bool pids)

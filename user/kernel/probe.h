@@ -25,6 +25,12 @@ bool ts_probe__tp_btf(const struct btf *vmlinux, const char *tp);
 /* Arguments of BTF tracepoint TP (without its data pointer); -1 if unknown. */
 int ts_probe__tp_btf_nargs(const struct btf *vmlinux, const char *tp);
 /*
+ * skb:kfree_skb carries enum skb_drop_reason (5.17+): its classic record
+ * has a reason member (the tp_btf form then has it as third argument).
+ */
+bool ts_probe__drop_reasons(const struct btf *vmlinux);
+
+/*
  * The BPF iterators the snapshot needs: iter/tcp, and iter/task_file when
  * pids.  0, or -EOPNOTSUPP (or the BTF read's -errno) after an error line
  * naming the kernel needed.

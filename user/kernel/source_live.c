@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "kernel/source_live.h"
+#include "kernel/knames_btf.h"
 #include "core/util/signals.h"
 #include "core/util/cgroup.h"
 #include "core/util/fmt.h"
@@ -23,6 +24,8 @@ struct ts_live {
 	uint64_t drops_seen;
 	uint64_t bad;
 	struct ts_cgnames *cgnames; /* cgroup ids to paths */
+	struct ts_knames *knames;   /* reasons and kernel functions */
+	uint64_t suppressed_seen;   /* drop records the kernel held back */
 };
 
 static int on_sample(void *ctx, void *data, size_t len)
@@ -37,6 +40,7 @@ static int on_sample(void *ctx, void *data, size_t len)
 	}
 	if (r->cgroup_id)
 		r->cgroup = ts_cgnames__path(lv->cgnames, r->cgroup_id);
+	ts_knames__name(lv->knames, r);
 	/* The sample is consumed even when we stop here: keep it. */
 	if (++lv->n == BATCH)
 		return -BATCH_FULL;
@@ -55,6 +59,9 @@ int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
 	lv->pipe = p;
 	lv->batch = calloc(BATCH, sizeof(*lv->batch));
 	err = lv->batch ? ts_cgnames__new(NULL, &lv->cgnames) : -ENOMEM;
+	if (!err)
+		err = ts_knames__from_kernel(ts_loader__drops_state(l) == TS_DROPS_ON,
+					     &lv->knames);
 	if (err)
 		goto fail;
 	lv->rb = ring_buffer__new(ts_loader__ring_fd(l), on_sample, lv, NULL);
@@ -80,13 +87,30 @@ static int push_batch(struct ts_live *lv)
 	return err;
 }
 
+/* Drop records the kernel's bucket held back since the last look. */
+static int check_suppressed(struct ts_live *lv)
+{
+	uint64_t seen, supp;
+	struct ts_rec r;
+
+	if (ts_loader__drops_state(lv->loader) != TS_DROPS_ON ||
+	    ts_loader__drop_stats(lv->loader, &seen, &supp) ||
+	    supp <= lv->suppressed_seen)
+		return 0;
+	ts_rec_lost(&r, ts_now_mono_ns(), supp - lv->suppressed_seen);
+	r.type = TS_REC_DROP_SUPPRESSED;
+	lv->suppressed_seen = supp;
+	return ts_pipeline__push(lv->pipe, &r);
+}
+
 static int check_drops(struct ts_live *lv)
 {
 	uint64_t drops;
 	struct ts_rec r;
+	int err = check_suppressed(lv);
 
-	if (ts_loader__drops(lv->loader, &drops) || drops <= lv->drops_seen)
-		return 0;
+	if (err || ts_loader__drops(lv->loader, &drops) || drops <= lv->drops_seen)
+		return err;
 	ts_rec_lost(&r, ts_now_mono_ns(), drops - lv->drops_seen);
 	lv->drops_seen = drops;
 	return ts_pipeline__push(lv->pipe, &r);
@@ -161,6 +185,7 @@ void ts_live__free(struct ts_live *lv)
 		return;
 	ring_buffer__free(lv->rb);
 	ts_cgnames__free(lv->cgnames);
+	ts_knames__free(lv->knames);
 	free(lv->batch);
 	free(lv);
 }

@@ -98,7 +98,18 @@ enum ts_cap_detail_tag {
 	TS_CAPD_RTX = 1,    /* struct ts_rtx_info of a retransmission */
 	TS_CAPD_SYNACK = 2, /* struct ts_synack_info of a SYN-ACK retransmission */
 	TS_CAPD_HS = 3,	    /* struct ts_hs_info of SYN_RECV -> ESTABLISHED */
+	TS_CAPD_DROP = 4,   /* a dropped segment, with its reason's and place's names */
+	TS_CAPD_RST = 5,    /* a reset's reason (value, hints, name) */
 };
+
+struct ts_capr;
+/*
+ * A kernel name (reason, function) read from a capture: checked
+ * (ts_kname_ok), interned for the reader's life; NULL when refused or
+ * when the reader already holds TS_CAPR_MAX_NAMES distinct ones.
+ */
+#define TS_CAPR_MAX_NAMES 1024
+const char *ts_capr__intern_name(struct ts_capr *r, const uint8_t *p, size_t len);
 
 /*
  * The detail items of r at p (at most TS_CAP_DETAIL_MAX bytes); returns
@@ -107,7 +118,8 @@ enum ts_cap_detail_tag {
 size_t ts_cap_details_put(uint8_t *p, const struct ts_rec *r);
 /* Read the items of a detail section into out (whose type is set);
  * unknown tags are skipped.  Returns 0 or -EINVAL. */
-int ts_cap_details_get(const uint8_t *p, size_t len, struct ts_rec *out);
+int ts_cap_details_get(const uint8_t *p, size_t len, struct ts_rec *out,
+		       struct ts_capr *r);
 
 /* Serialise one socket into TS_CAP_SOCK_LEN bytes and back. */
 void ts_cap_sock_put(uint8_t *p, const struct ts_sock *s);

@@ -10,6 +10,7 @@
  * delivered.
  */
 #include "core/capfile/capfile_int.h"
+#include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +63,9 @@ struct ts_capr {
 	/* cgroup paths of the records, interned: they live until close. */
 	char **paths;
 	size_t npaths, paths_cap;
+	/* Kernel names of drops and resets (ts_capr__intern_name). */
+	char *names[TS_CAPR_MAX_NAMES];
+	size_t nnames;
 	size_t tmpl_cap;
 	uint64_t last_ts;
 	z_stream z;
@@ -549,6 +553,19 @@ static bool decode_stats(const uint8_t **p, const uint8_t *end, struct ts_tcp_st
 	       get_u32v(p, end, &st->srtt_us) && get_u32v(p, end, &st->err);
 }
 
+const char *ts_capr__intern_name(struct ts_capr *r, const uint8_t *p, size_t len)
+{
+	if (!ts_kname_ok((const char *)p, len))
+		return NULL;
+	for (size_t i = 0; i < r->nnames; i++)
+		if (strlen(r->names[i]) == len && !memcmp(r->names[i], p, len))
+			return r->names[i];
+	if (r->nnames == TS_CAPR_MAX_NAMES)
+		return NULL;
+	r->names[r->nnames] = strndup((const char *)p, len);
+	return r->names[r->nnames] ? r->names[r->nnames++] : NULL;
+}
+
 /*
  * Decode the next event of the current chunk; false when it is bad.
  * *skip is set for a record of a type this build does not know.
@@ -565,11 +582,12 @@ static bool decode_event(struct ts_capr *r, struct ts_rec *out, bool *skip)
 	type = p[0];
 	flags = p[1];
 	p += 2;
-	if (type == TS_REC_LOST) {
+	if (type == TS_REC_LOST || (type == TS_REC_DROP_SUPPRESSED && r->h.version >= 3)) {
 		if (!get_varint(&p, end, &delta) || !get_varint(&p, end, &v))
 			return false;
 		r->last_ts += (uint64_t)unzigzag(delta);
 		ts_rec_lost(out, r->last_ts, v);
+		out->type = type;
 		goto done;
 	}
 	if (r->h.version >= 3) {
@@ -578,7 +596,7 @@ static bool decode_event(struct ts_capr *r, struct ts_rec *out, bool *skip)
 		/* A record type from a later tcpscope: the common fields
 		 * are read (its time counts for the next delta), the
 		 * record is skipped. */
-		known = type >= TS_REC_STATE && type <= TS_REC_RESET_RECV;
+		known = type >= TS_REC_STATE && type <= TS_REC_DROP;
 		if (!known && (type == 0 || type == TS_REC_LOST))
 			return false;
 	} else if (type < TS_REC_STATE || type > TS_REC_RESET_RECV) {
@@ -588,7 +606,12 @@ static bool decode_event(struct ts_capr *r, struct ts_rec *out, bool *skip)
 	    p == end)
 		return false;
 	states = *p++;
-	if (known && (!ts_state_valid(states >> 4) || !ts_state_valid(states & 0xf)))
+	/* A drop's socket state is 0 when the kernel named no socket. */
+	if (known && type == TS_REC_DROP ?
+		    (states >> 4 != (states & 0xf) || ((states & 0xf) && !ts_state_valid(states & 0xf))) :
+		    known && (!ts_state_valid(states >> 4) || !ts_state_valid(states & 0xf)))
+		return false;
+	if (type == TS_REC_DROP && !has_detail)
 		return false;
 	memcpy(out, &r->tmpl[idx], sizeof(*out));
 	r->last_ts += (uint64_t)unzigzag(delta);
@@ -608,7 +631,7 @@ static bool decode_event(struct ts_capr *r, struct ts_rec *out, bool *skip)
 		uint64_t dlen;
 
 		if (!get_varint(&p, end, &dlen) || !dlen || dlen > TS_CAP_DETAIL_MAX ||
-		    dlen > (uint64_t)(end - p) || ts_cap_details_get(p, (size_t)dlen, out))
+		    dlen > (uint64_t)(end - p) || ts_cap_details_get(p, (size_t)dlen, out, r))
 			return false;
 		p += dlen;
 	}
@@ -856,5 +879,7 @@ void ts_capr__close(struct ts_capr *r)
 	for (size_t i = 0; i < r->npaths; i++)
 		free(r->paths[i]);
 	free(r->paths);
+	for (size_t i = 0; i < r->nnames; i++)
+		free(r->names[i]);
 	free(r);
 }

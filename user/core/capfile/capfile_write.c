@@ -372,6 +372,11 @@ static void encode(struct ts_capw *w, const struct ts_rec *r, uint32_t idx)
 		n += put_varint(p + n, r->lost);
 		w->pend_lost += r->lost;
 		w->pend_lost_recs++;
+	} else if (r->type == TS_REC_DROP_SUPPRESSED) {
+		/* Laid out as a loss record; an event like the others. */
+		p[n++] = 0;
+		n += put_varint(p + n, zigzag(delta));
+		n += put_varint(p + n, r->lost);
 	} else {
 		uint8_t flags = r->flags & (uint8_t)~TS_F_STATS;
 
@@ -436,7 +441,9 @@ int ts_capw__add(struct ts_capw *w, const struct ts_rec *r)
 		w->last_ts = r->ts_ns;
 		w->chunk_born = ts_now_mono_ns();
 	}
-	if (r->type != TS_REC_LOST) {
+	if (r->type == TS_REC_DROP_SUPPRESSED && w->version < 3)
+		return 0; /* older formats have no place for it */
+	if (r->type != TS_REC_LOST && r->type != TS_REC_DROP_SUPPRESSED) {
 		err = desc_index(w, r, &idx);
 		if (err) {
 			set_err(w, err, "encode a record for");

@@ -140,6 +140,9 @@ static int at_rec(void *priv, const struct ts_rec *r)
 		s->lost_before += r->lost;
 		return 0;
 	}
+	/* A drop changes no socket's state. */
+	if (r->type == TS_REC_DROP || r->type == TS_REC_DROP_SUPPRESSED)
+		return 0;
 	if (!ts_state_valid(r->new_state))
 		return 0;
 	/* conn 0: a reset answering a segment that found no socket (a SYN

@@ -5,6 +5,7 @@
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 #include "core/sinks/sinks.h"
+#include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
 #include "core/stream/rtx.h"
@@ -64,6 +65,43 @@ void ts_json_cgroup(struct ts_jsonw *w, uint64_t id, const char *path)
 		ts_jsonw__null(w, "container");
 }
 
+void ts_json_drop(struct ts_jsonw *w, uint8_t dir, uint8_t tcp_flags, uint32_t seq,
+		  uint32_t len, bool has_base, uint32_t seq_base, const char *reason_name,
+		  uint32_t reason, const char *where, uint32_t where_off)
+{
+	char loc[TS_KNAME_MAX + 16];
+
+	ts_jsonw__str(w, "direction", ts_drop_dir_name(dir, false));
+	ts_jsonw__str(w, "segment", ts_tcp_seg_kind(tcp_flags, len));
+	ts_jsonw__u64(w, "seq", seq);
+	if (has_base)
+		ts_jsonw__u64(w, "seq_rel", (uint32_t)(seq - seq_base));
+	else
+		ts_jsonw__null(w, "seq_rel");
+	ts_jsonw__u64(w, "len", len);
+	ts_jsonw__u64(w, "tcp_flags", tcp_flags);
+	if (reason_name)
+		ts_jsonw__str(w, "reason", reason_name);
+	else
+		ts_jsonw__null(w, "reason");
+	ts_jsonw__u64(w, "reason_code", reason);
+	if (where) {
+		snprintf(loc, sizeof(loc), "%s+0x%x", where, where_off);
+		ts_jsonw__str(w, "location", loc);
+	} else {
+		ts_jsonw__null(w, "location");
+	}
+}
+
+void ts_json_rst_why(struct ts_jsonw *w, struct ts_rst_why why)
+{
+	if (why.name)
+		ts_jsonw__str(w, "reason", why.name);
+	else
+		ts_jsonw__null(w, "reason");
+	ts_jsonw__bool(w, "reason_inferred", why.name && why.inferred);
+}
+
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m)
 {
@@ -72,7 +110,7 @@ void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 	ts_jsonw__begin(&w, f);
 	ts_jsonw__str(&w, "event", ts_rec_type_name(r->type));
 	ts_json_time(&w, "", r->ts_ns, m->wall_offset_ns);
-	if (r->type == TS_REC_LOST) {
+	if (r->type == TS_REC_LOST || r->type == TS_REC_DROP_SUPPRESSED) {
 		ts_jsonw__u64(&w, "count", r->lost);
 		ts_jsonw__end(&w);
 		return;
@@ -90,8 +128,20 @@ void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 			ts_jsonw__u64(&w, "in_state_us", r->ns_in_old / 1000);
 		else
 			ts_jsonw__null(&w, "in_state_us");
+	} else if (r->type == TS_REC_DROP) {
+		if (r->new_state)
+			ts_jsonw__str(&w, "state", ts_state_name(r->new_state));
+		else
+			ts_jsonw__null(&w, "state");
+		ts_json_drop(&w, r->drop.dir, r->drop.tcp_flags, r->drop.seq, r->drop.len,
+			     r->drop.has_base, r->drop.seq_base, r->reason_name, r->drop.reason,
+			     r->where, r->where_off);
+		ts_jsonw__end(&w);
+		return;
 	} else {
 		ts_jsonw__str(&w, "state", ts_state_name(r->new_state));
+		if (r->type == TS_REC_RESET_SENT || r->type == TS_REC_RESET_RECV)
+			ts_json_rst_why(&w, ts_rst_why_of(r));
 	}
 	ts_jsonw__bool(&w, "owner_from_listener",
 		       (r->flags & TS_F_OWNER_LISTENER) && !(r->flags & TS_F_ACCEPTED));
@@ -127,6 +177,8 @@ static int json_finish(void *priv, const struct ts_totals *t)
 	ts_jsonw__str(&w, "event", "summary");
 	ts_jsonw__u64(&w, "records", t->records);
 	ts_jsonw__u64(&w, "lost", t->lost);
+	ts_jsonw__u64(&w, "drops", t->drops);
+	ts_jsonw__u64(&w, "drops_suppressed", t->drops_suppressed);
 	ts_jsonw__end(&w);
 	return fflush(s->f) ? -errno : 0;
 }

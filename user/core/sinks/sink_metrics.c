@@ -224,6 +224,10 @@ static int metrics_rec(void *priv, const struct ts_rec *r)
 		m->events++;
 		m->resets_received++;
 		break;
+	case TS_REC_DROP:
+	case TS_REC_DROP_SUPPRESSED:
+		/* Not connection events: not in tcpscope_events_total. */
+		break;
 	default:
 		m->events++;
 	}

@@ -30,20 +30,22 @@ struct rconn {
  * between two retransmissions is two stalls, not one. */
 #define STALL_MAX_GAP_NS 120000000000ull
 
-/*
- * Where the reasons of other record kinds plug in (issue 13): each returns
- * the name a record is counted under, NULL when it gives none.  Drops have
- * no record type yet: their tally stays empty and prints nothing.
- */
+/* The name a retransmission is counted under, NULL when it gives none. */
 static const char *rtx_reason_of(const struct ts_rec *r)
 {
 	return r->has_rtx ? ts_rtx__reason_text(ts_rtx__reason(r)) : NULL;
 }
 
-static const char *reset_reason_of(const struct ts_rec *r)
+/* A reset by its reason: the kernel's name, else the one inferred, else
+ * unnamed (""). */
+static void tally_reset(struct ts_tally *t, const struct ts_rec *r)
 {
-	(void)r;
-	return NULL;
+	struct ts_rst_why w = ts_rst_why_of(r);
+
+	if (w.name && w.inferred)
+		ts_tally__add_inferred(t, w.name, 1);
+	else
+		ts_tally__add(t, w.name, 1);
 }
 
 /* The wait before a retransmission when the record says it (the RTO in
@@ -79,6 +81,7 @@ struct summary {
 	uint64_t rc_unranked; /* retransmits of connections past the cap */
 	struct ts_tally rtx_why[TS_RTX_KINDS]; /* retransmissions by kind and reason */
 	struct ts_tally drops_why, rst_sent_why, rst_recv_why;
+	uint64_t drops, drops_suppressed;
 };
 
 static int note_retrans(struct summary *s, const struct ts_rec *r)
@@ -144,7 +147,16 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 		s->lost_recs++;
 		return 0;
 	}
+	if (r->type == TS_REC_DROP_SUPPRESSED) {
+		s->drops_suppressed += r->lost;
+		return 0;
+	}
 	s->records++;
+	if (r->type == TS_REC_DROP) {
+		s->drops++;
+		ts_tally__add(&s->drops_why, r->reason_name, 1);
+		return 0;
+	}
 	/* States come from a decoder that checked them; check again anyway. */
 	if (!ts_state_valid(r->old_state) || !ts_state_valid(r->new_state))
 		return 0;
@@ -171,13 +183,11 @@ static int sum_rec(void *priv, const struct ts_rec *r)
 		break;
 	case TS_REC_RESET_SENT:
 		s->reset_sent++;
-		if (reset_reason_of(r))
-			ts_tally__add(&s->rst_sent_why, reset_reason_of(r), 1);
+		tally_reset(&s->rst_sent_why, r);
 		break;
 	case TS_REC_RESET_RECV:
 		s->reset_recv++;
-		if (reset_reason_of(r))
-			ts_tally__add(&s->rst_recv_why, reset_reason_of(r), 1);
+		tally_reset(&s->rst_recv_why, r);
 		break;
 	default:
 		break;
@@ -256,6 +266,33 @@ static void json_tally(struct ts_jsonw *w, const char *key, struct ts_tally *t)
 	ts_jsonw__object_end(w);
 }
 
+/* [{reason, inferred, count}]: reason null when unnamed, "other" past
+ * TS_TALLY_MAX names; inferred only where a source can infer one. */
+static void json_reasons(struct ts_jsonw *w, const char *key, struct ts_tally *t,
+			 bool with_inferred)
+{
+	ts_tally__sort(t);
+	ts_jsonw__array_begin(w, key);
+	for (uint32_t i = 0; i <= t->n; i++) {
+		const struct ts_tally_row *row = i < t->n ? &t->rows[i] : NULL;
+
+		if (!row && !t->other)
+			break;
+		ts_jsonw__object_begin(w, NULL);
+		if (!row)
+			ts_jsonw__str(w, "reason", "other");
+		else if (row->name[0])
+			ts_jsonw__str(w, "reason", row->name);
+		else
+			ts_jsonw__null(w, "reason");
+		if (with_inferred)
+			ts_jsonw__bool(w, "inferred", row && row->name[0] && row->inferred);
+		ts_jsonw__u64(w, "count", row ? row->count : t->other);
+		ts_jsonw__object_end(w);
+	}
+	ts_jsonw__array_end(w);
+}
+
 static void json_why(struct ts_jsonw *w, struct summary *s)
 {
 	const struct rconn *top[TS_SUMMARY_TOP];
@@ -279,9 +316,9 @@ static void json_why(struct ts_jsonw *w, struct summary *s)
 		ts_jsonw__object_end(w);
 	}
 	ts_jsonw__array_end(w);
-	json_tally(w, "drops_by_reason", &s->drops_why);
-	json_tally(w, "resets_sent_by_reason", &s->rst_sent_why);
-	json_tally(w, "resets_received_by_reason", &s->rst_recv_why);
+	json_reasons(w, "drops_by_reason", &s->drops_why, false);
+	json_reasons(w, "resets_sent_by_reason", &s->rst_sent_why, true);
+	json_reasons(w, "resets_received_by_reason", &s->rst_recv_why, true);
 }
 
 static void write_json(struct summary *s)
@@ -334,6 +371,8 @@ static void write_json(struct summary *s)
 	ts_jsonw__object_end(&w);
 	ts_jsonw__u64(&w, "resets_sent", s->reset_sent);
 	ts_jsonw__u64(&w, "resets_received", s->reset_recv);
+	ts_jsonw__u64(&w, "drops", s->drops);
+	ts_jsonw__u64(&w, "drops_suppressed", s->drops_suppressed);
 	ts_jsonw__object_begin(&w, "handshake");
 	json_hs(&w, "client", &s->hs_client);
 	json_hs(&w, "server", &s->hs_server);
@@ -390,9 +429,18 @@ static void text_tally(FILE *f, const char *title, struct ts_tally *t)
 		return;
 	ts_tally__sort(t);
 	fprintf(f, "\n%-58s %10s\n", title, "COUNT");
-	for (uint32_t i = 0; i < t->n; i++)
-		fprintf(f, "  %-56s %10llu\n", ts_escape(name, sizeof(name), t->rows[i].name),
-			(unsigned long long)t->rows[i].count);
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct ts_tally_row *row = &t->rows[i];
+		int pad;
+
+		if (!row->name[0])
+			snprintf(name, sizeof(name), "(unknown)");
+		else
+			ts_escape(name, sizeof(name), row->name);
+		pad = 56 - (int)strlen(name);
+		fprintf(f, "  %s%-*s %10llu\n", name, pad > 0 ? pad : 0,
+			row->inferred ? " (inferred)" : "", (unsigned long long)row->count);
+	}
 	if (t->other)
 		fprintf(f, "  %-56s %10llu\n", "(other reasons)", (unsigned long long)t->other);
 }
@@ -494,6 +542,9 @@ static void write_text(struct summary *s)
 	fprintf(f, ")\n");
 	fprintf(f, "Resets: %llu sent, %llu received\n", (unsigned long long)s->reset_sent,
 		(unsigned long long)s->reset_recv);
+	if (s->drops || s->drops_suppressed)
+		fprintf(f, "Drops: %llu recorded, %llu more only counted (the kernel's bound)\n",
+			(unsigned long long)s->drops, (unsigned long long)s->drops_suppressed);
 	if (s->segs_out) {
 		double p = 100.0 * s->total_retrans / s->segs_out;
 

@@ -7,6 +7,7 @@
 #include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/sinks/sinks.h"
+#include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
 #include "core/stream/rtx.h"
@@ -114,6 +115,7 @@ static size_t put_event(struct line *l, const struct ts_rec *r, bool color, bool
 	const char *(*name)(unsigned int) = compact ? short_state : ts_state_name;
 	const char *on = "", *a = "", *b = "", *c = "";
 	size_t start, len;
+	char kind[16];
 
 	switch (r->type) {
 	case TS_REC_STATE:
@@ -146,6 +148,14 @@ static size_t put_event(struct line *l, const struct ts_rec *r, bool color, bool
 		a = compact ? "RST rcvd " : "RST received in ";
 		b = name(r->new_state);
 		on = TS_C_RED;
+		break;
+	case TS_REC_DROP:
+		a = compact ? "DROP " : "DROPPED ";
+		b = ts_drop_dir_name(r->drop.dir, compact);
+		snprintf(kind, sizeof(kind), " %s",
+			 ts_tcp_seg_kind(r->drop.tcp_flags, r->drop.len));
+		c = kind;
+		on = TS_C_MAGENTA;
 		break;
 	default:
 		a = "?";
@@ -248,6 +258,29 @@ static void put_markers(struct line *l, const struct ts_rec *r, unsigned int sho
 	}
 }
 
+/* A drop's reason and place, a reset's reason: after the time column. */
+static void put_why(struct line *l, const struct ts_rec *r)
+{
+	char buf[TS_KNAME_MAX * 2 + 64];
+
+	if (r->type == TS_REC_DROP) {
+		ts_drop_describe(buf, sizeof(buf), r->drop.dir, r->drop.tcp_flags,
+				 r->drop.seq, r->drop.len, r->drop.has_base, r->drop.seq_base,
+				 r->reason_name, r->drop.reason, r->where);
+		put(l, "  ");
+		/* Past direction and kind, already in EVENT. */
+		put(l, strchr(strchr(buf, ' ') + 1, ' ') + 1);
+	} else if (r->type == TS_REC_RESET_SENT || r->type == TS_REC_RESET_RECV) {
+		struct ts_rst_why w = ts_rst_why_of(r);
+
+		if (!w.name)
+			return;
+		snprintf(buf, sizeof(buf), "  reason %s%s", w.name,
+			 w.inferred ? " (inferred)" : "");
+		put(l, buf);
+	}
+}
+
 static void write_rec(FILE *f, const struct ts_rec *r,
 		      const struct ts_meta *m, const struct endpoints *e,
 		      int aw, unsigned int show)
@@ -260,6 +293,11 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	char rtx[160];
 
 	ts_fmt_clock(t, sizeof(t), ts_wall_ns(r->ts_ns, m->wall_offset_ns));
+	if (r->type == TS_REC_DROP_SUPPRESSED) {
+		fprintf(f, "%-12s %" PRIu64 " more drops only counted (over %u a second per CPU)\n", t,
+			r->lost, TS_DROP_PER_SEC);
+		return;
+	}
 	if (r->type == TS_REC_LOST) {
 		fprintf(f, "%-12s %s%" PRIu64 " events LOST (ring buffer full: try a larger --ring-size%s)%s\n",
 			t, m->color ? TS_C_ALERT : "", r->lost,
@@ -319,6 +357,8 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 	if (*step) {
 		put(&l, "  ");
 		put(&l, step);
+	} else {
+		put_why(&l, r);
 	}
 	put_markers(&l, r, show);
 	put(&l, "\n");
@@ -330,7 +370,7 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 {
 	struct endpoints e = {};
 
-	if (r->type != TS_REC_LOST)
+	if (r->type != TS_REC_LOST && r->type != TS_REC_DROP_SUPPRESSED)
 		fmt_endpoints(&e, r);
 	write_rec(f, r, m, &e, m->compact ? C_ADDR_W : ADDR_W, m->wide ? SHOW_CG : 0);
 }
@@ -341,7 +381,7 @@ static int text_rec(void *priv, const struct ts_rec *r)
 	struct endpoints e = {};
 	int w;
 
-	if (r->type != TS_REC_LOST) {
+	if (r->type != TS_REC_LOST && r->type != TS_REC_DROP_SUPPRESSED) {
 		if (!s->first_ns)
 			s->first_ns = r->netns;
 		else if (r->netns != s->first_ns)

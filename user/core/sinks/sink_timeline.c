@@ -12,6 +12,7 @@
 #include "core/util/jsonw.h"
 #include "core/sinks/sinks.h"
 #include "core/sinks/colors.h"
+#include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include "core/stream/step_label.h"
 #include "core/stream/rtx.h"
@@ -174,6 +175,32 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 	}
 }
 
+/* A dropped segment, in the place its time gives it among the steps. */
+static void text_drop(struct timeline_sink *s, const struct ts_conn_drop *d, uint64_t t0)
+{
+	char t[32], what[TS_KNAME_MAX * 2 + 64];
+	const char *on = s->meta.color ? TS_C_MAGENTA : "";
+
+	snprintf(t, sizeof(t), "%s%.3fms", d->ts_ns >= t0 ? "+" : "-",
+		 (d->ts_ns >= t0 ? d->ts_ns - t0 : t0 - d->ts_ns) / 1e6);
+	ts_drop_describe(what, sizeof(what), d->dir, d->tcp_flags, d->seq, d->len, d->has_base,
+			 d->seq_base, d->reason_name, d->reason, d->where);
+	fprintf(s->f, "  %*s  %sDROPPED%s %s\n", s->meta.compact ? 10 : 12, t, on,
+		*on ? TS_C_RESET : "", what);
+}
+
+/* Why the first reset sent / received, when known. */
+static void text_resets(struct timeline_sink *s, const struct ts_conn *c)
+{
+	const struct ts_rst_why *w[2] = { &c->rst_sent_why, &c->rst_recv_why };
+	const char *what[2] = { "sent", "received" };
+
+	for (int i = 0; i < 2; i++)
+		if (w[i]->name)
+			fprintf(s->f, "  rst %s: %s%s\n", what[i], w[i]->name,
+				w[i]->inferred ? " (inferred)" : "");
+}
+
 /*
  * A retransmission step: when, what and why, and the wait since the
  * previous retransmission of the connection (the backoff shows there).
@@ -208,14 +235,25 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 {
 	struct timeline_sink *s = priv;
 	uint64_t t0 = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
-	int k = 0;
+	int k = 0, di = 0;
 
 	text_header(s, c);
+	text_resets(s, c);
 	for (int i = 0; i <= c->nsteps; i++) {
-		/* Retransmissions before this step, in time order. */
-		for (; k < c->nrtx && (i == c->nsteps || c->rtxs[k].ts_ns < c->steps[i].ts_ns);
-		     k++)
-			text_rtx(s, c, k, t0);
+		/* Retransmissions and drops before this step, in time order. */
+		for (;;) {
+			bool rtx = k < c->nrtx &&
+				   (i == c->nsteps || c->rtxs[k].ts_ns < c->steps[i].ts_ns);
+			bool drop = di < c->ndrops &&
+				    (i == c->nsteps || c->drops[di].ts_ns <= c->steps[i].ts_ns);
+
+			if (rtx && (!drop || c->rtxs[k].ts_ns <= c->drops[di].ts_ns))
+				text_rtx(s, c, k++, t0);
+			else if (drop)
+				text_drop(s, &c->drops[di++], t0);
+			else
+				break;
+		}
 		if (i == c->nsteps)
 			break;
 		const struct ts_step *st = &c->steps[i];
@@ -247,10 +285,25 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 			trw > 0 ? trw : 0, "", label, in_old,
 			st->flags & TS_STEP_GAP ? "  (after missing events)" : "");
 	}
+	if (c->drops_total > c->ndrops)
+		fprintf(s->f, "  (%u more drops not kept)\n", c->drops_total - c->ndrops);
 	if (c->tw == TS_TW_UNKNOWN)
 		fprintf(s->f, "  TIME_WAIT %s\n", ts_tw_why_text(c->tw_why));
 	fputc('\n', s->f);
 	return ts_sink_werr(s->f);
+}
+
+/* {"name": ..., "inferred": ...} or null. */
+static void json_rst(struct ts_jsonw *w, const char *key, const struct ts_rst_why *why)
+{
+	if (!why->name) {
+		ts_jsonw__null(w, key);
+		return;
+	}
+	ts_jsonw__object_begin(w, key);
+	ts_jsonw__str(w, "name", why->name);
+	ts_jsonw__bool(w, "inferred", why->inferred);
+	ts_jsonw__object_end(w);
 }
 
 void ts_json_write_conn(FILE *f, const struct ts_conn *c,
@@ -309,6 +362,21 @@ void ts_json_write_conn(FILE *f, const struct ts_conn *c,
 	ts_jsonw__object_end(&w);
 	ts_jsonw__u64(&w, "resets_sent", c->resets_sent);
 	ts_jsonw__u64(&w, "resets_received", c->resets_received);
+	json_rst(&w, "reset_sent_reason", &c->rst_sent_why);
+	json_rst(&w, "reset_received_reason", &c->rst_recv_why);
+	ts_jsonw__u64(&w, "drops_total", c->drops_total);
+	ts_jsonw__array_begin(&w, "drops");
+	for (int i = 0; i < c->ndrops; i++) {
+		const struct ts_conn_drop *d = &c->drops[i];
+
+		ts_jsonw__object_begin(&w, NULL);
+		ts_jsonw__i64(&w, "t_us", ((int64_t)d->ts_ns - (int64_t)t0) / 1000);
+		ts_json_drop(&w, d->dir, d->tcp_flags, d->seq, d->len, d->has_base, d->seq_base,
+			     d->reason_name, d->reason, d->where, d->where_off);
+		ts_jsonw__bool(&w, "by_addresses", d->by_tuple);
+		ts_jsonw__object_end(&w);
+	}
+	ts_jsonw__array_end(&w);
 	ts_json_stats(&w, c->has_stats ? &c->st : NULL);
 	if (c->has_stats)
 		ts_jsonw__u64(&w, "sk_err", c->st.err);
@@ -384,6 +452,9 @@ static int timeline_text_finish(void *priv, const struct ts_totals *t)
 	struct timeline_sink *s = priv;
 
 	fprintf(s->f, "%" PRIu64 " connections", t->conns);
+	if (t->drops || t->drops_suppressed)
+		fprintf(s->f, "; %" PRIu64 " drops recorded, %" PRIu64 " more only counted (over %u/s per CPU)",
+			t->drops, t->drops_suppressed, TS_DROP_PER_SEC);
 	if (t->conns_evicted && s->meta.compact)
 		fprintf(s->f, "; %" PRIu64 " evicted (over %u open: raise --max-conns)",
 			t->conns_evicted, t->max_conns);
@@ -406,6 +477,8 @@ static int timeline_json_finish(void *priv, const struct ts_totals *t)
 	ts_jsonw__u64(&w, "connections", t->conns);
 	ts_jsonw__u64(&w, "evicted", t->conns_evicted);
 	ts_jsonw__u64(&w, "max_conns", t->max_conns);
+	ts_jsonw__u64(&w, "drops", t->drops);
+	ts_jsonw__u64(&w, "drops_suppressed", t->drops_suppressed);
 	ts_jsonw__end(&w);
 	return fflush(s->f) ? -errno : 0;
 }

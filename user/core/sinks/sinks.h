@@ -48,6 +48,14 @@ void ts_json_stats(struct ts_jsonw *w, const struct ts_tcp_stats *st);
 
 /* cgroup_id, cgroup and container (null when unknown). */
 void ts_json_cgroup(struct ts_jsonw *w, uint64_t id, const char *path);
+/* A dropped segment's fields: direction, segment, seq, seq_rel (null
+ * without the peer's initial sequence number), len, tcp_flags,
+ * reason (null unknown), reason_code, location ("func+0xOFF", null). */
+void ts_json_drop(struct ts_jsonw *w, uint8_t dir, uint8_t tcp_flags, uint32_t seq,
+		  uint32_t len, bool has_base, uint32_t seq_base, const char *reason_name,
+		  uint32_t reason, const char *where, uint32_t where_off);
+/* A reset's "reason" (null unknown) and "reason_inferred". */
+void ts_json_rst_why(struct ts_jsonw *w, struct ts_rst_why why);
 /* Print one record as JSON (shared with other JSON sinks). */
 void ts_json_write_rec(FILE *f, const struct ts_rec *r,
 		       const struct ts_meta *m);

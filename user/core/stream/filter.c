@@ -8,7 +8,7 @@
 
 bool ts_filter_match(const struct ts_filter *f, const struct ts_rec *r)
 {
-	if (r->type == TS_REC_LOST)
+	if (r->type == TS_REC_LOST || r->type == TS_REC_DROP_SUPPRESSED)
 		return true;
 	if (f->family && r->family != f->family)
 		return false;
@@ -20,6 +20,11 @@ bool ts_filter_match(const struct ts_filter *f, const struct ts_rec *r)
 		return false;
 	if (f->port && r->sport != f->port && r->dport != f->port)
 		return false;
+	/* A drop has no owner of its own: with -p or --cgroup the kernel
+	 * passed only those of a matching socket, and replay keeps those
+	 * that join a connection the filter kept. */
+	if (r->type == TS_REC_DROP)
+		return true;
 	if (f->pid && r->pid != f->pid)
 		return false;
 	if (f->cgroup && r->cgroup_id != f->cgroup_id &&

@@ -123,8 +123,12 @@ static int deliver(struct ts_pipeline *p, const struct ts_rec *r)
 
 	if (r->type == TS_REC_LOST)
 		p->totals.lost += r->lost;
+	else if (r->type == TS_REC_DROP_SUPPRESSED)
+		p->totals.drops_suppressed += r->lost;
 	else
 		p->totals.records++;
+	if (r->type == TS_REC_DROP)
+		p->totals.drops++;
 	for (int i = 0; i < p->nsinks; i++) {
 		const struct ts_sink_ops *o = p->sinks[i].ops;
 		int e = o->rec ? o->rec(p->sinks[i].priv, r) : 0;

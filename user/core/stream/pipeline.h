@@ -31,6 +31,9 @@ struct ts_totals {
 	uint64_t records; /* records that passed the filter */
 	uint64_t lost;	  /* ring-buffer reservations that failed */
 	uint64_t end_ns;  /* the source's end (a capture's trailer), 0: unknown */
+	uint64_t drops;	  /* drop records (TS_REC_DROP) */
+	/* Drops the kernel's bucket only counted (TS_REC_DROP_SUPPRESSED). */
+	uint64_t drops_suppressed;
 	/* With the tracker stage (ts_pipeline__track): */
 	bool tracking;
 	uint64_t conns;	       /* connections emitted */

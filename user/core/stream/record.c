@@ -18,10 +18,52 @@ static bool valid_type(uint8_t type)
 	}
 }
 
+static int decode_drop(const void *data, size_t len, struct ts_rec *out)
+{
+	struct ts_drop d;
+
+	if (len < sizeof(d))
+		return -EINVAL;
+	memcpy(&d, data, sizeof(d));
+	if (d.family != 4 && d.family != 6)
+		return -EINVAL;
+	if (d.dir != TS_DROP_IN && d.dir != TS_DROP_OUT)
+		return -EINVAL;
+	if (d.state && !ts_state_valid(d.state))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->type = TS_REC_DROP;
+	out->family = d.family;
+	out->old_state = d.state;
+	out->new_state = d.state;
+	out->sport = d.sport;
+	out->dport = d.dport;
+	out->netns = d.netns;
+	out->ts_ns = d.ts_ns;
+	out->conn = d.conn;
+	out->flags = TS_F_NO_OWNER;
+	memcpy(out->saddr, d.saddr, sizeof(out->saddr));
+	memcpy(out->daddr, d.daddr, sizeof(out->daddr));
+	out->drop = (struct ts_rec_drop){
+		.reason = d.reason,
+		.dir = d.dir,
+		.tcp_flags = d.tcp_flags,
+		.seq = d.seq,
+		.ack = d.ack,
+		.len = d.len,
+		.location = d.location,
+		.has_base = d.has_base != 0,
+		.seq_base = d.seq_base,
+	};
+	return 0;
+}
+
 int ts_rec_decode(const void *data, size_t len, struct ts_rec *out)
 {
 	struct ts_event ev;
 
+	if (len >= 1 && *(const uint8_t *)data == TS_REC_DROP)
+		return decode_drop(data, len, out);
 	if (len < sizeof(ev))
 		return -EINVAL;
 	memcpy(&ev, data, sizeof(ev));
@@ -50,6 +92,10 @@ int ts_rec_decode(const void *data, size_t len, struct ts_rec *out)
 	memcpy(out->daddr, ev.daddr, sizeof(out->daddr));
 	memcpy(out->comm, ev.comm, TS_COMM_LEN);
 	out->comm[TS_COMM_LEN] = '\0';
+	if (ev.type == TS_REC_RESET_SENT) {
+		out->rst_reason = ev.rst_reason;
+		out->rst_hint = ev.rst_hint;
+	}
 
 	if (ev.flags & TS_F_STATS) {
 		if (ev.type != TS_REC_STATE || len < sizeof(struct ts_close))
@@ -111,6 +157,10 @@ const char *ts_rec_type_name(enum ts_rec_type type)
 		return "reset_sent";
 	case TS_REC_RESET_RECV:
 		return "reset_received";
+	case TS_REC_DROP:
+		return "drop";
+	case TS_REC_DROP_SUPPRESSED:
+		return "drops_suppressed";
 	case TS_REC_LOST:
 		return "lost";
 	}

@@ -35,6 +35,30 @@ struct ts_rec {
 	/* Its path under the cgroup2 mount, when the source could name it;
 	 * owned by the source (live: the name cache, replay: the reader). */
 	const char *cgroup;
+	/* TS_REC_RESET_SENT: the kernel's sk_rst_reason + 1 (0: none given)
+	 * and what the socket said (enum ts_rst_hint). */
+	uint8_t rst_reason;
+	uint8_t rst_hint;
+	/* TS_REC_DROP (old_state = new_state: the socket's state, 0 none). */
+	struct ts_rec_drop {
+		uint32_t reason; /* the recording kernel's enum skb_drop_reason */
+		uint8_t dir;	 /* enum ts_drop_dir */
+		uint8_t tcp_flags;
+		uint32_t seq;
+		uint32_t ack;
+		uint32_t len;
+		uint64_t location; /* kernel address */
+		bool has_base;	   /* seq_base is the peer's initial sequence */
+		uint32_t seq_base;
+	} drop;
+	/*
+	 * Names of the kernel's values, set by the source from its name
+	 * tables (ts_knames__name) and owned by it; NULL when unknown:
+	 * the drop's or the reset's reason, the drop location's function.
+	 */
+	const char *reason_name;
+	const char *where;
+	uint32_t where_off; /* offset of location into 'where' */
 	/* TS_REC_RETRANS with what the socket said (struct ts_retrans). */
 	bool has_rtx;
 	struct ts_rtx_info rtx;

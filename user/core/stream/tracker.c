@@ -42,6 +42,8 @@ struct entry {
 	struct ts_peer_node pn;	 /* in the tracker's peer index */
 	struct entry *peer_e;	 /* the other end, while it is held */
 	struct peer_view pv;
+	bool tindexed;	  /* on the tuple index (tnext) */
+	struct entry *tnext;
 };
 
 #define entry_of_node(n) \
@@ -70,6 +72,7 @@ struct pending_synack {
 
 struct ts_tracker {
 	struct entry **buckets;
+	struct entry **tbuckets; /* by tuple (drops without a socket) */
 	uint32_t mask;
 	uint32_t max_conns;
 	uint64_t linger_ns;
@@ -198,6 +201,25 @@ const char *ts_tw_why_text(enum ts_tw_why w)
 	}
 }
 
+struct ts_rst_why ts_rst_why_of(const struct ts_rec *r)
+{
+	struct ts_rst_why w = { NULL, true };
+
+	if (r->type == TS_REC_RESET_SENT) {
+		if (r->reason_name)
+			return (struct ts_rst_why){ r->reason_name, false };
+		if (r->rst_hint & TS_RST_NO_SOCKET)
+			w.name = "no socket";
+		else if (r->rst_hint & TS_RST_UNREAD)
+			w.name = "unread data at close";
+		else if (r->rst_hint & TS_RST_LINGER0)
+			w.name = "SO_LINGER 0";
+	} else if (r->type == TS_REC_RESET_RECV && r->new_state == TS_SYN_SENT) {
+		w.name = "connection refused";
+	}
+	return w;
+}
+
 /* ---- containers ---- */
 
 static uint32_t hash_id(uint64_t id)
@@ -266,6 +288,41 @@ static void touch(struct ts_tracker *t, struct entry *e, uint64_t ts)
 	list_append(&t->lru, e, true);
 }
 
+static uint32_t conn_tuple_hash(uint32_t netns, uint16_t sport, uint16_t dport,
+				const uint8_t *saddr, const uint8_t *daddr)
+{
+	uint64_t h = ((uint64_t)netns << 32) ^ ((uint64_t)sport << 16) ^ dport;
+
+	for (int i = 0; i < TS_ADDR_LEN; i += 4) {
+		uint32_t a, b;
+
+		memcpy(&a, saddr + i, 4);
+		memcpy(&b, daddr + i, 4);
+		h = (h ^ a) * 0x100000001b3ULL;
+		h = (h ^ b) * 0x100000001b3ULL;
+	}
+	return hash_id(h);
+}
+
+static struct entry **tuple_bucket(const struct ts_tracker *t, const struct ts_conn *c)
+{
+	return &t->tbuckets[conn_tuple_hash(c->netns, c->sport, c->dport, c->saddr,
+					    c->daddr) & t->mask];
+}
+
+/* Once its tuple is complete, a connection can be found by it. */
+static void tuple_index(struct ts_tracker *t, struct entry *e)
+{
+	struct entry **b;
+
+	if (e->tindexed || !e->c.sport || !e->c.dport)
+		return;
+	b = tuple_bucket(t, &e->c);
+	e->tnext = *b;
+	*b = e;
+	e->tindexed = true;
+}
+
 static void drop(struct ts_tracker *t, struct entry *e)
 {
 	struct entry **pp = &t->buckets[hash_id(e->c.id) & t->mask];
@@ -274,6 +331,13 @@ static void drop(struct ts_tracker *t, struct entry *e)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = e->hnext;
+	if (e->tindexed) {
+		pp = tuple_bucket(t, &e->c);
+		while (*pp && *pp != e)
+			pp = &(*pp)->tnext;
+		if (*pp)
+			*pp = e->tnext;
+	}
 	list_unlink(&t->lru, e, true);
 	if (e->on_closed)
 		list_unlink(&t->closed, e, false);
@@ -769,18 +833,7 @@ static bool same_tuple(const struct pending_synack *p, const struct ts_rec *r)
 
 static uint32_t tuple_hash(const struct ts_rec *r)
 {
-	uint64_t h = ((uint64_t)r->netns << 32) ^ ((uint64_t)r->sport << 16) ^
-		     r->dport;
-
-	for (int i = 0; i < TS_ADDR_LEN; i += 4) {
-		uint32_t a, b;
-
-		memcpy(&a, r->saddr + i, 4);
-		memcpy(&b, r->daddr + i, 4);
-		h = (h ^ a) * 0x100000001b3ULL;
-		h = (h ^ b) * 0x100000001b3ULL;
-	}
-	return hash_id(h);
+	return conn_tuple_hash(r->netns, r->sport, r->dport, r->saddr, r->daddr);
 }
 
 /* The new server connection takes the SYN-ACK retransmits of its request. */
@@ -1078,6 +1131,7 @@ static int on_state(struct ts_tracker *t, const struct ts_rec *r)
 	peer_refresh(e);
 	if (e->c.ended)
 		wake_peer(t, e);
+	tuple_index(t, e);
 	touch(t, e, r->ts_ns);
 	return err;
 }
@@ -1114,20 +1168,93 @@ static int on_event(struct ts_tracker *t, const struct ts_rec *r)
 			add_rtx_step(t, &e->c, r);
 		break;
 	case TS_REC_RESET_SENT:
-		if (!e->c.resets_sent++)
+		if (!e->c.resets_sent++) {
 			e->c.rst_sent_ns = r->ts_ns;
+			e->c.rst_sent_why = ts_rst_why_of(r);
+		}
 		break;
 	case TS_REC_RESET_RECV:
-		if (!e->c.resets_received++)
+		if (!e->c.resets_received++) {
 			e->c.rst_recv_ns = r->ts_ns;
+			e->c.rst_recv_why = ts_rst_why_of(r);
+		}
 		break;
 	default:
 		break;
 	}
 	index_and_pair(t, e);
 	peer_refresh(e);
+	tuple_index(t, e);
 	touch(t, e, r->ts_ns);
 	return err;
+}
+
+/*
+ * The connection a socketless drop belongs to: same namespace and tuple;
+ * among several (a port reused), one still open, else the newest.
+ */
+static struct entry *find_by_tuple(const struct ts_tracker *t, const struct ts_rec *r)
+{
+	struct entry *e, *best = NULL;
+	int walked = 0;
+
+	e = t->tbuckets[tuple_hash(r) & t->mask];
+	/* Bounded: a capture could hold thousands of one tuple's lives. */
+	for (; e && walked < 64; e = e->tnext, walked++) {
+		if (!conn_matches(&e->c, r))
+			continue;
+		if (!best || (best->c.ended && !e->c.ended) ||
+		    (best->c.ended == e->c.ended && e->c.start_ns > best->c.start_ns))
+			best = e;
+	}
+	return best;
+}
+
+/*
+ * A dropped segment joins its connection, by the socket the kernel named
+ * (cookie) or by addresses; it never creates one, so that a storm of
+ * drops (a SYN flood, a port scan) cannot fill the tracker.
+ */
+static void on_drop(struct ts_tracker *t, const struct ts_rec *r)
+{
+	struct entry *e = r->conn ? find(t, r->conn) : NULL;
+	bool by_tuple = false;
+	struct ts_conn *c;
+	int i;
+
+	if (e && !conn_matches(&e->c, r) && e->c.sport && e->c.dport)
+		e = NULL; /* the cookie of a listener, say: not this flow */
+	if (!e) {
+		e = find_by_tuple(t, r);
+		by_tuple = true;
+	}
+	if (!e) {
+		t->st.drops_unattributed++;
+		return;
+	}
+	c = &e->c;
+	c->drops_total++;
+	if (c->ndrops < TS_CONN_MAX_DROPS) {
+		for (i = c->ndrops; i > 0 && c->drops[i - 1].ts_ns > r->ts_ns; i--)
+			c->drops[i] = c->drops[i - 1];
+		c->drops[i] = (struct ts_conn_drop){
+			.ts_ns = r->ts_ns,
+			.reason = r->drop.reason,
+			.seq = r->drop.seq,
+			.len = r->drop.len,
+			.dir = r->drop.dir,
+			.tcp_flags = r->drop.tcp_flags,
+			.state = r->new_state,
+			.has_base = r->drop.has_base,
+			.seq_base = r->drop.seq_base,
+			.by_tuple = by_tuple,
+			.reason_name = r->reason_name,
+			.where = r->where,
+			.where_off = r->where_off,
+		};
+		c->ndrops++;
+	}
+	touch(t, e, r->ts_ns);
 }
 
 static int expire(struct ts_tracker *t)
@@ -1177,6 +1304,11 @@ int ts_tracker__push(struct ts_tracker *t, const struct ts_rec *r)
 		break;
 	case TS_REC_SYNACK_RETRANS:
 		on_synack(t, r);
+		break;
+	case TS_REC_DROP:
+		on_drop(t, r);
+		break;
+	case TS_REC_DROP_SUPPRESSED:
 		break;
 	case TS_REC_LOST:
 		/* Whatever was open may miss records from now on. */
@@ -1238,8 +1370,10 @@ int ts_tracker__new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
 	if (!t)
 		return -ENOMEM;
 	t->buckets = calloc(nb, sizeof(*t->buckets));
-	if (!t->buckets || ts_peer_index__init(&t->pix, nb)) {
+	t->tbuckets = calloc(nb, sizeof(*t->tbuckets));
+	if (!t->buckets || !t->tbuckets || ts_peer_index__init(&t->pix, nb)) {
 		free(t->buckets);
+		free(t->tbuckets);
 		free(t);
 		return -ENOMEM;
 	}
@@ -1274,5 +1408,6 @@ void ts_tracker__free(struct ts_tracker *t)
 	}
 	ts_peer_index__free(&t->pix);
 	free(t->buckets);
+	free(t->tbuckets);
 	free(t);
 }

@@ -109,6 +109,35 @@ struct ts_mark {
 };
 
 /*
+ * A segment of this connection the kernel dropped (TS_REC_DROP), joined by
+ * socket cookie or, without one, by namespace and addresses.  Names are
+ * the source's strings (they outlive the tracker's callbacks).
+ */
+#define TS_CONN_MAX_DROPS 8
+
+struct ts_conn_drop {
+	uint64_t ts_ns;
+	uint32_t reason;
+	uint32_t seq;
+	uint32_t len;
+	uint8_t dir; /* enum ts_drop_dir */
+	uint8_t tcp_flags;
+	uint8_t state; /* the socket's, 0 unknown */
+	bool has_base; /* seq_base: the peer's initial sequence number */
+	uint32_t seq_base;
+	bool by_tuple; /* joined by addresses: the kernel gave no socket */
+	const char *reason_name; /* NULL: unknown to the source */
+	const char *where;
+	uint32_t where_off;
+};
+
+/* A reset's reason: the kernel's (6.10+), or what tcpscope infers. */
+struct ts_rst_why {
+	const char *name; /* NULL: none known */
+	bool inferred;
+};
+
+/*
  * A retransmission with what the socket said (the record's detail): a
  * timed step of the connection's timeline.  At most TS_CONN_MAX_RTX a
  * connection and TS_TRACKER_MAX_RTX in the whole tracker are kept; the
@@ -161,6 +190,12 @@ struct ts_conn {
 	uint32_t resets_received;
 	uint64_t rst_sent_ns; /* first one, 0: none */
 	uint64_t rst_recv_ns;
+	struct ts_rst_why rst_sent_why; /* of the first reset sent */
+	struct ts_rst_why rst_recv_why; /* of the first reset received */
+
+	uint32_t drops_total; /* drop records joined to it */
+	uint8_t ndrops;	      /* kept, in time order */
+	struct ts_conn_drop drops[TS_CONN_MAX_DROPS];
 
 	bool has_stats; /* the closing record carried the counters */
 	struct ts_tcp_stats st;
@@ -219,6 +254,7 @@ struct ts_tracker_stats {
 	uint64_t synack_unjoined; /* SYN-ACK retransmits never joined */
 	uint64_t paired;	  /* connections whose other end was found */
 	uint64_t pair_ambiguous;  /* left unpaired: more than one candidate */
+	uint64_t drops_unattributed; /* drop records of no traced connection */
 };
 
 /* Called for each finished connection; a non-zero return is kept. */
@@ -263,5 +299,11 @@ static inline int ts_conn_close_step(const struct ts_conn *c)
 			return i;
 	return -1;
 }
+/*
+ * Why a reset was sent or received: the name the source gave the kernel's
+ * reason, else one inferred from the record (no socket, unread data at
+ * close, SO_LINGER 0, a refused connect).
+ */
+struct ts_rst_why ts_rst_why_of(const struct ts_rec *r);
 
 #endif

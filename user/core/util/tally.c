@@ -4,14 +4,14 @@
 #include <string.h>
 #include "core/util/tally.h"
 
-void ts_tally__add(struct ts_tally *t, const char *name, uint64_t count)
+static void tally_add(struct ts_tally *t, const char *name, bool inferred, uint64_t count)
 {
 	char key[TS_TALLY_NAME];
 
 	snprintf(key, sizeof(key), "%s", name ? name : "");
 	t->total += count;
 	for (uint32_t i = 0; i < t->n; i++)
-		if (!strcmp(t->rows[i].name, key)) {
+		if (t->rows[i].inferred == inferred && !strcmp(t->rows[i].name, key)) {
 			t->rows[i].count += count;
 			return;
 		}
@@ -20,16 +20,29 @@ void ts_tally__add(struct ts_tally *t, const char *name, uint64_t count)
 		return;
 	}
 	memcpy(t->rows[t->n].name, key, sizeof(key));
+	t->rows[t->n].inferred = inferred;
 	t->rows[t->n++].count = count;
+}
+
+void ts_tally__add(struct ts_tally *t, const char *name, uint64_t count)
+{
+	tally_add(t, name, false, count);
+}
+
+void ts_tally__add_inferred(struct ts_tally *t, const char *name, uint64_t count)
+{
+	tally_add(t, name, true, count);
 }
 
 static int cmp_row(const void *a, const void *b)
 {
 	const struct ts_tally_row *x = a, *y = b;
+	int c;
 
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
-	return strcmp(x->name, y->name);
+	c = strcmp(x->name, y->name);
+	return c ? c : (int)x->inferred - (int)y->inferred;
 }
 
 void ts_tally__sort(struct ts_tally *t)
