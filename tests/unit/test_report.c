@@ -256,6 +256,33 @@ static void test_summary_reasons(void)
 	free(buf);
 }
 
+/* Past TS_TALLY_MAX reasons, the summary's JSON ends with one "other" row. */
+static void test_summary_reasons_other(void)
+{
+	static char names[TS_TALLY_MAX + 2][8];
+	struct ts_meta m = {};
+	struct ts_sink s;
+	struct ts_totals tot = {};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK_INT(ts_sink_summary__new(&s, f, &m, true), 0);
+	for (int i = 0; i < TS_TALLY_MAX + 2; i++) {
+		struct ts_rec r = rec(TS_REC_DROP, 1, SEC, TS_ESTABLISHED, TS_ESTABLISHED, 1000, 1);
+
+		snprintf(names[i], sizeof(names[i]), "R%03d", i);
+		r.reason_name = names[i];
+		CHECK_INT(s.ops->rec(s.priv, &r), 0);
+	}
+	CHECK_INT(s.ops->finish(s.priv, &tot), 0);
+	s.ops->destroy(s.priv);
+	fclose(f);
+	CHECK(strstr(buf, "{\"reason\":\"R063\",\"count\":1},{\"reason\":\"other\",\"count\":2}],"
+			  "\"resets_sent_by_reason\":[]") != NULL);
+	free(buf);
+}
+
 /* Reasons are counted by name, bounded: the rest are "other". */
 static void test_tally(void)
 {
@@ -434,6 +461,7 @@ int main(void)
 	test_summary_golden();
 	test_tally();
 	test_summary_reasons();
+	test_summary_reasons_other();
 	test_parse_at();
 	return check_report();
 }
