@@ -1070,7 +1070,8 @@ def main(argv):
                 results["rate"][other] = bench_rate(cfg, ns, specs, workdir, other,
                                                     cfg.other_rounds)
             if "cost" in cfg.only:
-                cost_specs = [s for s in specs if s["kind"] in ("floor", "bpftrace")
+                cost_specs = [s for s in specs
+                              if s["kind"] in ("floor", "bpftrace", "libbpf-tools")
                               or s["key"] in ("trace", "baseline")]
                 classic = {"key": "classic",
                            "name": "tcpscope trace --tp-mode classic > /dev/null",
