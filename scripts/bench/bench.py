@@ -67,6 +67,8 @@ LIBBPF_TOOLS = [("tcpstates", "libbpf-tools tcpstates > file"),
 # this list still gets its row, with its hook unknown.
 PROGRAMS = [
     ("btf_state", "tp_btf sock:inet_sock_set_state", "every state change"),
+    ("btf_state_neste", "tp_btf sock:inet_sock_set_state",
+     "state changes the kernel skips while btf_state runs on that CPU (issue 13)"),
     ("tp_state", "tracepoint sock:inet_sock_set_state", "every state change (classic)"),
     ("tp_accept4", "tracepoint syscalls:sys_exit_accept4",
      "every accept4() on the machine: owner of passive connections"),
@@ -80,6 +82,9 @@ PROGRAMS = [
     ("tp_rst_recv", "tracepoint tcp:tcp_receive_reset", "reset received (classic)"),
     ("btf_rst_sent", "tp_btf tcp:tcp_send_reset", "reset sent"),
     ("tp_rst_sent", "tracepoint tcp:tcp_send_reset", "reset sent (classic)"),
+    ("btf_drop", "tp_btf skb:kfree_skb", "every freed packet with a drop reason (issue 13)"),
+    ("btf_drop_rx", "tp_btf skb:kfree_skb", "the same, with the receiving socket (6.11+)"),
+    ("tp_drop", "tracepoint skb:kfree_skb", "every freed packet (classic)"),
 ]
 
 # bpftrace's equivalent of `tcpscope trace`: one line per state change and
