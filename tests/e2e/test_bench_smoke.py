@@ -79,8 +79,10 @@ def test_quick_run():
         progs = {r[0]: r for r in table_rows(text, "### Cost of each BPF program")}
         for want in ("`btf_state`", "`tp_state`", "`tp_accept`"):
             expect(want in progs, "no %s row per program: %s" % (want, sorted(progs)))
-        # Ten state changes per connection, one accept() per connection.
-        expect(progs["`btf_state`"][3] == "10.00", "btf_state runs: %s" % progs["`btf_state`"])
+        # Ten state changes per connection, one accept() per connection
+        # (more when the rest of the machine makes connections too; a
+        # few fewer when btf_state_nested took some over).
+        expect(float(progs["`btf_state`"][3]) >= 9.5, "btf_state runs: %s" % progs["`btf_state`"])
         expect(float(progs["`tp_accept`"][3]) >= 1, "tp_accept runs: %s" % progs["`tp_accept`"])
         for heading in ("Connections held open", "CPUs: churn", "Event rate: churn"):
             rows = table_rows(text, heading)
