@@ -17,7 +17,8 @@ One run measures, side by side:
   - snapshot against ss/netstat, when scripts/bench/snapshot.sh exists;
   - the peers in the same alternating rounds: bpftrace and the packaged
     libbpf-tools (tcpstates, tcplife);
-  - each BPF program's own cost (one row per program of PROGRAMS);
+  - each BPF program's own cost (one row per program the tracer loaded:
+    a program this build lacks has none; PROGRAMS names the hooks);
   - scale: cost against connections held open while churning, CPUs
     (taskset) and the event rate (churn -r).
 
@@ -64,10 +65,12 @@ LIBBPF_TOOLS = [("tcpstates", "libbpf-tools tcpstates > file"),
 # The product's BPF programs, for the per-program cost table: the name the
 # kernel shows (15 characters at most), where it is attached, what it
 # pays for.  A new program is one more entry here; a program missing from
-# this list still gets its row, with its hook unknown.
+# this list still gets its row, with its hook unknown.  Names compare on
+# their first 15 characters (BPF_OBJ_NAME_LEN: older bpftool prints them
+# cut, newer ones the whole name from BTF).
 PROGRAMS = [
     ("btf_state", "tp_btf sock:inet_sock_set_state", "every state change"),
-    ("btf_state_neste", "tp_btf sock:inet_sock_set_state",
+    ("btf_state_nested", "tp_btf sock:inet_sock_set_state",
      "state changes the kernel skips while btf_state runs on that CPU (issue 13)"),
     ("tp_state", "tracepoint sock:inet_sock_set_state", "every state change (classic)"),
     ("tp_accept4", "tracepoint syscalls:sys_exit_accept4",
@@ -840,12 +843,13 @@ def program_table(runs, keys):
                 a["t"] += t
                 a["n"] += n
                 a["conns"] += conns
-    known = {p[0]: p for p in PROGRAMS}
-    order = [p[0] for p in PROGRAMS if p[0] in acc] + sorted(n for n in acc if n not in known)
+    known = {p[0][:15]: p for p in PROGRAMS}
+    order = sorted(acc, key=lambda n: (0, PROGRAMS.index(known[n[:15]])) if n[:15] in known
+                   else (1, n))
     rows = []
     for name in order:
         a = acc[name]
-        _, hook, what = known.get(name, (name, "?", "(not in bench.py's PROGRAMS yet)"))
+        _, hook, what = known.get(name[:15], (name, "?", "(not in bench.py's PROGRAMS yet)"))
         rows.append(["`%s`" % name, hook, what, fmt(a["n"] / a["conns"] if a["conns"] else None,
                                                      "%.2f"),
                      fmt(median(a["per_run"]), "%.0f"),
