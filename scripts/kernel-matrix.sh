@@ -230,7 +230,8 @@ build_initramfs() {
 
 # The tests a kernel runs: --tests; else every e2e test (--full, or the
 # list "full" of matrix.conf) but those of host-only.list, which check this
-# machine rather than the kernel; else tests/kernels/NAME.list.
+# machine rather than the kernel; else the lists tests/kernels/NAME.list
+# of NAME+NAME (each entry once, in order).
 tests_for() {
 	local list=$1
 	if [[ -n $tests_override ]]; then
@@ -240,7 +241,13 @@ tests_for() {
 			grep -vxF -f <(grep -v '^#' "$KDIR/host-only.list" | awk 'NF { print $1 }') |
 			tr '\n' ' ')
 	else
-		grep -v '^#' "$KDIR/$list.list" | awk 'NF { print $1 }' | tr '\n' ' '
+		local names=() n
+		IFS=+ read -ra names <<<"$list"
+		for n in "${names[@]}"; do
+			[[ -f $KDIR/$n.list ]] ||
+				{ echo "kernel-matrix: no list $KDIR/$n.list" >&2; exit 1; }
+			grep -v '^#' "$KDIR/$n.list"
+		done | awk 'NF && !seen[$1]++ { print $1 }' | tr '\n' ' '
 	fi
 }
 
@@ -275,7 +282,7 @@ run_kernel() {
 		-smp "${TS_KERNEL_CPUS:-2}" -m 2048 -nodefaults -no-reboot \
 		-display none -monitor none -no-user-config \
 		-kernel "$K_VMLINUZ" -initrd "$out/initrd.gz" \
-		-append "console=ttyS0 panic=-1 loglevel=4 ${TS_KERNEL_APPEND:-} ts.guest=$KDIR/guest.sh ts.plan=$out/plan" \
+		-append "console=ttyS0 panic=-1 loglevel=5 softlockup_panic=1 ${TS_KERNEL_APPEND:-} ts.guest=$KDIR/guest.sh ts.plan=$out/plan" \
 		-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
 		-serial "file:$out/console.log" -serial "file:$out/results.log" \
 		>"$out/qemu.log" 2>&1 || rc=$?

@@ -14,8 +14,10 @@ PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool time
 # kernels under qemu, an initramfs of busybox and modules; nginx-light,
 # redis-server and curl for the owner tests; chromium opens the HTML page
 # of 'report --html' in tests/e2e/test_pictures.py)
+# --bench: the peers scripts/bench.sh compares with, bpftrace and
+# libbpf-tools (bcc's tcpstates and tcplife, packaged).
 if [[ "${1:-}" == "--bench" ]]; then
-	PKGS+=(bpftrace)
+	PKGS+=(bpftrace libbpf-tools)
 fi
 
 missing=()

@@ -14,7 +14,17 @@ One run measures, side by side:
     for the default and smaller ring buffers;
   - user-space cost of each tracer: CPU seconds per million events, peak RSS;
   - capture size and report speed, when `tcpscope record`/`report` exist;
-  - snapshot against ss/netstat, when scripts/bench/snapshot.sh exists.
+  - snapshot against ss/netstat, when scripts/bench/snapshot.sh exists;
+  - the peers in the same alternating rounds: bpftrace and the packaged
+    libbpf-tools (tcpstates, tcplife);
+  - each BPF program's own cost (one row per program the tracer loaded:
+    a program this build lacks has none; PROGRAMS names the hooks);
+  - scale: cost against connections held open while churning, CPUs
+    (taskset) and the event rate (churn -r).
+
+It refuses to start without root, without its tools, or on a busy machine
+(--force), and always removes its namespaces, stops its processes and
+restores the sysctls it changed, also on SIGINT/SIGTERM/SIGHUP.
 
 Commands that are not built yet (record, report, trace --timeline) are
 detected and skipped, so the same script measures whatever exists.
@@ -42,6 +52,43 @@ BEGIN_MARK = "<!-- bench:begin -->"
 END_MARK = "<!-- bench:end -->"
 # "N events, M lost" (trace) or "recorded N events (M lost)" (record).
 SUMMARY_RE = re.compile(r"(\d+) events,? \(?(\d+) lost")
+# libbpf-tools' perf-buffer loss message, one per CPU and batch.
+PEER_LOST_RE = re.compile(r"lost (\d+) events on CPU")
+
+# The packaged peer: bcc's libbpf-tools (Debian package libbpf-tools, in
+# /usr/sbin).  tcpstates prints one line per state change, as `tcpscope
+# trace` does; tcplife one line per closed socket.  (Bookworm's 0.26 has no
+# tcpretrans: bpftrace's one-liner covers retransmissions.)
+LIBBPF_TOOLS = [("tcpstates", "libbpf-tools tcpstates > file"),
+                ("tcplife", "libbpf-tools tcplife > file")]
+
+# The product's BPF programs, for the per-program cost table: the name the
+# kernel shows (15 characters at most), where it is attached, what it
+# pays for.  A new program is one more entry here; a program missing from
+# this list still gets its row, with its hook unknown.  Names compare on
+# their first 15 characters (BPF_OBJ_NAME_LEN: older bpftool prints them
+# cut, newer ones the whole name from BTF).
+PROGRAMS = [
+    ("btf_state", "tp_btf sock:inet_sock_set_state", "every state change"),
+    ("btf_state_nested", "tp_btf sock:inet_sock_set_state",
+     "state changes the kernel skips while btf_state runs on that CPU (issue 13)"),
+    ("tp_state", "tracepoint sock:inet_sock_set_state", "every state change (classic)"),
+    ("tp_accept4", "tracepoint syscalls:sys_exit_accept4",
+     "every accept4() on the machine: owner of passive connections"),
+    ("tp_accept", "tracepoint syscalls:sys_exit_accept",
+     "every accept() on the machine: owner of passive connections"),
+    ("btf_retrans", "tp_btf tcp:tcp_retransmit_skb", "retransmission"),
+    ("tp_retrans", "tracepoint tcp:tcp_retransmit_skb", "retransmission (classic)"),
+    ("btf_synack", "tp_btf tcp:tcp_retransmit_synack", "SYN-ACK retransmission"),
+    ("tp_synack", "tracepoint tcp:tcp_retransmit_synack", "SYN-ACK retransmission (classic)"),
+    ("btf_rst_recv", "tp_btf tcp:tcp_receive_reset", "reset received"),
+    ("tp_rst_recv", "tracepoint tcp:tcp_receive_reset", "reset received (classic)"),
+    ("btf_rst_sent", "tp_btf tcp:tcp_send_reset", "reset sent"),
+    ("tp_rst_sent", "tracepoint tcp:tcp_send_reset", "reset sent (classic)"),
+    ("btf_drop", "tp_btf skb:kfree_skb", "every freed packet with a drop reason (issue 13)"),
+    ("btf_drop_rx", "tp_btf skb:kfree_skb", "the same, with the receiving socket (6.11+)"),
+    ("tp_drop", "tracepoint skb:kfree_skb", "every freed packet (classic)"),
+]
 
 # bpftrace's equivalent of `tcpscope trace`: one line per state change and
 # per retransmission, on the same two tracepoints.
@@ -55,6 +102,42 @@ BPFTRACE_SCRIPT = (
 
 class BenchError(Exception):
     pass
+
+
+class Interrupted(BaseException):
+    """SIGINT/SIGTERM/SIGHUP: unwinds through every cleanup on the way out."""
+
+
+def on_signal(signum, frame):
+    # Once: the cleanup that follows (namespaces, sysctls, processes) must
+    # not be cut short by a second signal.
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_IGN)
+    raise Interrupted(signal.Signals(signum).name)
+
+
+class Sysctls:
+    """The sysctls the benchmark changes, each restored on the way out."""
+
+    def __init__(self):
+        self.saved = []
+
+    def set(self, path, value):
+        with open(path) as f:
+            old = f.read().strip()
+        if path not in [p for p, _ in self.saved]:
+            self.saved.append((path, old))
+        with open(path, "w") as f:
+            f.write(value)
+
+    def restore(self):
+        while self.saved:
+            path, old = self.saved.pop()
+            try:
+                with open(path, "w") as f:
+                    f.write(old)
+            except OSError as e:
+                log("could not restore %s to %s: %s" % (path, old, e))
 
 
 def log(msg):
@@ -135,9 +218,14 @@ class Netns:
         return int(vals["ActiveOpens"]), int(vals["PassiveOpens"])
 
 
-def churn(cfg, ns, mode=None, count=None, ms=None):
+def churn(cfg, ns, mode=None, count=None, ms=None, rate=None, cpus=None):
+    """One churn run; rate paces it (connections/s), cpus pins it (taskset)."""
     argv = [cfg.churn, "-n", str(count or cfg.churn_max), "-d", str(ms or cfg.churn_ms),
             "-c", str(cfg.threads), "-s", str(cfg.threads), "-m", mode or cfg.mode]
+    if rate:
+        argv += ["-r", str(rate)]
+    if cpus:
+        argv = ["taskset", "-c", cpus] + argv
     before = ns.opens()
     p = subprocess.run(ns.exec_argv(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True, timeout=(ms or cfg.churn_ms) / 1000 + 120)
@@ -146,7 +234,7 @@ def churn(cfg, ns, mode=None, count=None, ms=None):
     if p.returncode != 0 or not m:
         raise BenchError("churn failed: %s" % (p.stderr.strip() or p.stdout.strip()))
     res = dict(kv.split("=", 1) for kv in m.group(1).split())
-    return {"rate": float(res["rate"]), "conns": int(res["conns"]),
+    return {"rate": float(res["rate"]), "conns": int(res["conns"]), "secs": float(res["secs"]),
             "active": after[0] - before[0], "passive": after[1] - before[1]}
 
 
@@ -302,6 +390,14 @@ class Tracer:
             pass
         if events is None and self.spec["kind"] == "bpftrace" and self.spec["out"] == "file":
             events = count_lines(self.out_path, skip_prefix="Attaching")
+        if events is None and self.spec["kind"] == "libbpf-tools":
+            # Lines written, but the column header.
+            events = max(0, count_lines(self.out_path) - 1)
+            try:
+                with open(self.err_path) as f:
+                    lost = sum(int(n) for n in PEER_LOST_RE.findall(f.read()))
+            except OSError:
+                pass
         ru = self.rusage
         return {"events": events, "lost": lost,
                 "cpu": (ru.ru_utime + ru.ru_stime) if ru else None,
@@ -346,7 +442,9 @@ class Features:
         self.no_drops = "--no-drops" in help_text
         self.record = works([ts, "record", "--help"])
         self.report = works([ts, "report", "--help"])
-        self.bpftrace = shutil.which("bpftrace") is not None and not cfg.no_bpftrace
+        # The peers are required (preflight) unless left out by option.
+        self.bpftrace = not cfg.no_bpftrace
+        self.libbpf_tools = [t for t in LIBBPF_TOOLS if not cfg.no_libbpf_tools]
         self.floor = os.access(cfg.floor, os.X_OK)
         self.snapshot_script = os.path.join(HERE, "snapshot.sh")
         self.snapshot = os.path.exists(self.snapshot_script)
@@ -355,6 +453,8 @@ class Features:
         have = lambda b: "yes" if b else "no (skipped)"
         return [("trace --timeline", have(self.timeline)), ("record -w", have(self.record)),
                 ("report", have(self.report)), ("bpftrace", have(self.bpftrace)),
+                ("libbpf-tools (%s)" % ", ".join(t for t, _ in LIBBPF_TOOLS),
+                 have(self.libbpf_tools)),
                 ("scripts/bench/snapshot.sh", have(self.snapshot))]
 
 
@@ -390,6 +490,9 @@ def tracer_specs(cfg, feat, workdir):
         specs.append({"key": "bpftrace", "name": "bpftrace one-liner > file", "kind": "bpftrace",
                       "argv": ["bpftrace", "-e", BPFTRACE_SCRIPT], "out": "file",
                       "ready": "attaching"})
+    for tool, name in feat.libbpf_tools:
+        specs.append({"key": tool, "name": name, "kind": "libbpf-tools",
+                      "argv": [shutil.which(tool) or tool], "out": "file", "ready": "links"})
     return specs
 
 
@@ -424,28 +527,37 @@ def read_prog_stats(ids):
     return total_ns, total_cnt, per
 
 
-def bench_kernel_cost(cfg, ns, specs, workdir, rounds):
-    with open(STATS_SYSCTL) as f:
-        saved = f.read().strip()
+def state_cost(per):
+    """(run_time_ns, events) on sock:inet_sock_set_state from a tracer's
+    programs: the sum of tcpscope's programs attached there (btf_state and
+    btf_state_nested both run on every event), per event; for a peer,
+    whose programs PROGRAMS does not know, the program that ran most."""
+    hooks = {p[0][:15]: p[1] for p in PROGRAMS}
+    state = [(t, n) for name, t, n in per
+             if hooks.get(name[:15], "").endswith("sock:inet_sock_set_state")]
+    if state:
+        return sum(t for t, _ in state), max(n for _, n in state)
+    _, t, n = max(per, key=lambda p: p[2], default=("", 0, 0))
+    return t, n
+
+
+def bench_kernel_cost(cfg, ns, sysctls, specs, workdir, rounds):
+    """Per tracer and round: (ns per event of the program on
+    inet_sock_set_state, [(program, run_time_ns, run_cnt)], connections)."""
     runs = {s["key"]: [] for s in specs}
-    try:
-        with open(STATS_SYSCTL, "w") as f:
-            f.write("1")
-        for r in range(rounds):
-            for s in specs:
-                def body(tr):
-                    churn(cfg, ns)
-                    return read_prog_stats(tr.prog_ids())
-                (t, n, per), _ = with_tracer(s, workdir, body)
-                # The churn's events all go to the program on
-                # inet_sock_set_state, the one that ran most.
-                name, t, n = max(per, key=lambda p: p[2], default=("", 0, 0))
-                if n:
-                    runs[s["key"]].append((t / n, per))
-            log("kernel cost: round %d/%d done" % (r + 1, rounds))
-    finally:
-        with open(STATS_SYSCTL, "w") as f:
-            f.write(saved)
+    sysctls.set(STATS_SYSCTL, "1")
+    for r in range(rounds):
+        for s in specs:
+            def body(tr):
+                c = churn(cfg, ns)
+                return c["conns"], read_prog_stats(tr.prog_ids())
+            (conns, (t, n, per)), _ = with_tracer(s, workdir, body)
+            # The churn's events all go to the programs on
+            # inet_sock_set_state.
+            t, n = state_cost(per)
+            if n:
+                runs[s["key"]].append((t / n, per, conns))
+        log("kernel cost: round %d/%d done" % (r + 1, rounds))
     return runs
 
 
@@ -542,6 +654,117 @@ def capture_in(cfg, ns, feat, workdir):
     return out
 
 
+def proc_cpu(pid):
+    """CPU seconds (user + system) a live process has used so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Holders:
+    """scripts/bench/sockhold.py in a namespace: n loopback connections held
+    open (both ends) by as many processes as the fd limit needs (20000 per
+    process here: 9000 connections, 18000 fds each).  The group is killed
+    on the way out, whatever happens."""
+
+    PER_PROC = 9000
+
+    def __init__(self, ns, n, workdir):
+        self.ns, self.n, self.proc = ns, n, None
+        self.ready = os.path.join(workdir, "held.%d" % n)
+
+    def __enter__(self):
+        procs = max(1, -(-self.n // self.PER_PROC))
+        argv = self.ns.exec_argv([sys.executable, os.path.join(HERE, "sockhold.py"),
+                                  "--conns", str(self.n), "--procs", str(procs),
+                                  "--ready", self.ready, "--timeout", "1200"])
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 300
+            while not os.path.exists(self.ready):
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise BenchError("could not hold %d connections open: %s" % (
+                        self.n, self.proc.stderr.read().decode(errors="replace")[-300:]
+                        if self.proc.poll() is not None else "timed out"))
+                time.sleep(0.1)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+            self.proc.stderr.close()
+            self.proc = None
+
+
+def scale_point(cfg, ns, workdir, rounds, **kw):
+    """No tracer and `trace > /dev/null`, alternating, `rounds` runs each,
+    kernel statistics on for both; churn options in kw (rate, cpus).  The
+    tracer's CPU is counted while churn runs only (not its start, which
+    seeds every connection already open)."""
+    none, traced = [], []
+    argv = [cfg.tcpscope, "trace"]
+    if kw.get("cpus"):
+        argv = ["taskset", "-c", kw["cpus"]] + argv
+    spec = {"key": "scale", "name": "tcpscope trace > /dev/null", "kind": "tcpscope",
+            "argv": argv, "out": "null", "ready": "links"}
+    for _ in range(rounds):
+        none.append(churn(cfg, ns, **kw))
+
+        def body(tr):
+            cpu0 = proc_cpu(tr.proc.pid)
+            c = churn(cfg, ns, **kw)
+            cpu1 = proc_cpu(tr.proc.pid)
+            return c, cpu1 - cpu0, read_prog_stats(tr.prog_ids())
+        (c, cpu, (_, _, per)), res = with_tracer(spec, workdir, body)
+        t, n = state_cost(per)
+        traced.append({"rate": c["rate"], "secs": c["secs"], "ns": t / n if n else None,
+                       "cpu": cpu, "events": res["events"] or 0,
+                       # Ten events per connection: the churn's own, in
+                       # the window measured.
+                       "churn_events": 10 * c["conns"]})
+    base = median([c["rate"] for c in none])
+    rate = median([t["rate"] for t in traced])
+    cpu = sum(t["cpu"] for t in traced)
+    ev = sum(t["churn_events"] for t in traced)
+    return {"none": base, "traced": rate, "ratio": rate / base if base else None,
+            "ns": median([t["ns"] for t in traced if t["ns"]]),
+            "cpu_per_m": cpu / (ev / 1e6) if ev else None,
+            "cpu_share": cpu / sum(t["secs"] for t in traced),
+            "events_s": 10 * rate}
+
+
+def bench_scale(cfg, sysctls, workdir):
+    """Cost against connections held open, CPUs, and the event rate; each
+    in a namespace of its own (the held sockets must not stay in the
+    others')."""
+    out = {"held": [], "cpus": [], "rate": []}
+    sysctls.set(STATS_SYSCTL, "1")
+    for n in cfg.scale_held:
+        with Netns("held") as ns, Holders(ns, n, workdir):
+            out["held"].append((n, scale_point(cfg, ns, workdir, cfg.scale_rounds)))
+        log("scale: %d connections held: done" % n)
+    with Netns("cpu") as ns:
+        for cpus in cfg.scale_cpus:
+            out["cpus"].append((cpus, scale_point(cfg, ns, workdir, cfg.scale_rounds,
+                                                  cpus=cpus)))
+        log("scale: CPUs done")
+        for r in cfg.scale_rates:
+            out["rate"].append((r, scale_point(cfg, ns, workdir, cfg.scale_rounds, rate=r)))
+        log("scale: event rates done")
+    return out
+
+
 def bench_snapshot(cfg, feat, workdir):
     if not feat.snapshot:
         return None
@@ -593,15 +816,15 @@ def rate_table(specs, runs):
 
 
 def cost_table(specs, runs):
-    floor = median([c for c, _ in runs.get("floor", [])])
+    floor = median([c[0] for c in runs.get("floor", [])])
     rows = []
     for s in specs:
-        costs = [c for c, _ in runs.get(s["key"], [])]
+        costs = [c[0] for c in runs.get(s["key"], [])]
         if not costs:
             continue
         med = median(costs)
         progs = {}
-        for _, per in runs[s["key"]]:
+        for _, per, _ in runs[s["key"]]:
             for name, t, n in per:
                 a = progs.setdefault(name, [0, 0])
                 a[0] += t
@@ -612,6 +835,44 @@ def cost_table(specs, runs):
                      fmt(med / floor if floor else None, "%.1f×"), detail])
     return table(["tracer", "ns per event (median)", "vs floor",
                   "all programs (ns/run, runs)"], rows)
+
+
+def program_table(runs, keys):
+    """One row per BPF program of the tcpscope runs in keys: PROGRAMS'
+    order, then any program PROGRAMS does not know yet."""
+    acc = {}
+    for key in keys:
+        for _, per, conns in runs.get(key, []):
+            for name, t, n in per:
+                a = acc.setdefault(name, {"per_run": [], "t": 0, "n": 0, "conns": 0})
+                if n:
+                    a["per_run"].append(t / n)
+                a["t"] += t
+                a["n"] += n
+                a["conns"] += conns
+    known = {p[0][:15]: p for p in PROGRAMS}
+    order = sorted(acc, key=lambda n: (0, PROGRAMS.index(known[n[:15]])) if n[:15] in known
+                   else (1, n))
+    rows = []
+    for name in order:
+        a = acc[name]
+        _, hook, what = known.get(name[:15], (name, "?", "(not in bench.py's PROGRAMS yet)"))
+        rows.append(["`%s`" % name, hook, what, fmt(a["n"] / a["conns"] if a["conns"] else None,
+                                                     "%.2f"),
+                     fmt(median(a["per_run"]), "%.0f"),
+                     fmt(a["t"] / a["conns"] if a["conns"] else None, "%.0f")])
+    return table(["program", "attached to", "runs on", "runs per connection",
+                  "ns per run (median)", "ns per connection"], rows)
+
+
+def scale_table(first, points, label):
+    rows = [[label(k), fmt(p["none"]), fmt(p["traced"]),
+             fmt(100 * p["ratio"] if p["ratio"] else None, "%.1f %%"),
+             fmt(p["events_s"]), fmt(p["ns"]), fmt(p["cpu_per_m"], "%.2f"),
+             fmt(100 * p["cpu_share"], "%.1f %%")] for k, p in points]
+    return table([first, "conn/s, no tracer", "conn/s, `trace`", "ratio", "events/s",
+                  "kernel ns/event", "tracer CPU s / M events", "tracer CPU, % of one CPU"],
+                 rows)
 
 
 def loss_table(rows):
@@ -625,8 +886,11 @@ def report(cfg, mach, feat, specs, results):
     L = ["## Results", "",
          "Measured %s on commit %s with `scripts/bench.sh %s`." % (
              mach["date"], mach["commit"], " ".join(cfg.argv_shown)), "",
-         "Machine: %s, %d cores, %.1f GB RAM, kernel %s." % (
-             mach["cpu"], mach["cores"], mach["mem_gb"], mach["kernel"]), "",
+         "Machine: %s, %d cores, %.1f GB RAM, kernel %s; load average %.2f at the "
+         "start%s." % (mach["cpu"], mach["cores"], mach["mem_gb"], mach["kernel"],
+                       mach["load"], " (above --max-load %.2f: run with --force, the "
+                       "figures are noisier)" % cfg.max_load
+                       if mach["load"] >= cfg.max_load else ""), "",
          "Churn: `churn -c %d -s %d`, %d ms per run (at most %d connections), in a "
          "network namespace of its own; %d alternating rounds in %s mode, %d in the "
          "other." % (cfg.threads, cfg.threads, cfg.churn_ms, cfg.churn_max, cfg.rounds,
@@ -641,18 +905,44 @@ def report(cfg, mach, feat, specs, results):
     if results.get("cost"):
         L += ["### Kernel cost per event", "",
               "`kernel.bpf_stats_enabled=1`; run_time_ns / run_cnt of each tracer's "
-              "program on sock:inet_sock_set_state, which gets all the churn's events "
+              "programs on sock:inet_sock_set_state (summed per event when there are "
+              "two: btf_state and btf_state_nested), which get all the churn's events "
               "(median of %d rounds, %s churn). The other programs ran only on "
               "whatever else the machine did (other tests' retransmissions and resets)."
               % (cfg.cost_rounds, cfg.mode), ""]
         L += cost_table([s for s in specs if s["kind"] != "none"] + results["cost_extra"],
                         results["cost"]) + [""]
+        L += ["### Cost of each BPF program", "",
+              "Each of tcpscope's programs, from the same runs (`trace` and `trace "
+              "--tp-mode classic`): how often it ran per churn connection, its average "
+              "run, and what it adds per connection. Programs on syscalls or the whole "
+              "stack also count what the rest of the machine did while churn ran.", ""]
+        L += program_table(results["cost"], ["trace", "classic"]) + [""]
     if results.get("loss"):
         L += ["### Losses at the highest churn rate (%s)" % cfg.mode, "",
               "Opens expected are the namespace's TcpActiveOpens + TcpPassiveOpens deltas; "
               "opens seen are CLOSE→SYN_SENT plus LISTEN→SYN_RECV events delivered "
               "(`--netns` filter).", ""]
         L += loss_table(results["loss"]) + [""]
+    sc = results.get("scale")
+    if sc:
+        L += ["### Scale", "",
+              "`trace > /dev/null` against no tracer, alternating, %d runs each per line "
+              "(medians), kernel statistics on for both; %s churn. Tracer CPU is "
+              "counted while churn runs (not the start, which seeds the connections "
+              "already open); per million of the churn's events (ten per connection)."
+              % (cfg.scale_rounds, cfg.mode), ""]
+        L += ["Connections held open (both ends, by `scripts/bench/sockhold.py`, "
+              "%d per process: the fd limit) in the churn's namespace while it "
+              "churns:" % Holders.PER_PROC, ""]
+        L += scale_table("held open", sc["held"], lambda n: "%d" % n) + [""]
+        L += ["CPUs: churn and tracer pinned with `taskset -c` (both on CPU 0, or both "
+              "free on 0 and 1):", ""]
+        L += scale_table("CPUs", sc["cpus"],
+                         lambda c: "%d (`%s`)" % (len(c.split(",")), c)) + [""]
+        L += ["Event rate: churn paced with `churn -r` (connections per second; ten "
+              "events each):", ""]
+        L += scale_table("paced conn/s", sc["rate"], lambda r: "%d" % r) + [""]
     cap = results.get("capture")
     if cap:
         L += ["### Capture file and report", ""]
@@ -681,6 +971,32 @@ def write_docs(path, text):
         f.write(doc)
 
 
+SECTIONS = ["rate", "cost", "loss", "capture", "scale", "snapshot"]
+
+
+def preflight(cfg, feat):
+    """Why the benchmark cannot run here, in one line; None when it can."""
+    if os.geteuid() != 0:
+        return "needs root (BPF, network namespaces, sysctls): run it with sudo"
+    for b in (cfg.tcpscope, cfg.churn):
+        if not os.access(b, os.X_OK):
+            return "%s is missing: build first (scripts/build.sh)" % b
+    tools = ["ip", "bpftool", "taskset"]
+    if feat.bpftrace:
+        tools.append("bpftrace")
+    tools += [t for t, _ in feat.libbpf_tools]
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        return ("missing tools: %s (scripts/setup.sh --bench installs them; "
+                "--no-peers leaves the peers out)" % ", ".join(missing))
+    load = os.getloadavg()[0]
+    if load >= cfg.max_load and not cfg.force:
+        return ("machine busy: load average %.2f over the last minute, at or above %.2f: "
+                "the figures would measure the other work too; wait, or use --force "
+                "(TS_BENCH_FORCE=1)" % (load, cfg.max_load))
+    return None
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(description="tcpscope benchmark (run as root)")
     ap.add_argument("--build", default=os.environ.get("TS_BUILD", os.path.join(SRC, "build")),
@@ -698,19 +1014,40 @@ def parse_args(argv):
     ap.add_argument("--capture-events", type=int, default=5000000)
     ap.add_argument("--quick", action="store_true",
                     help="tiny sizes: proves the script works, measures nothing")
-    ap.add_argument("--no-bpftrace", action="store_true")
+    ap.add_argument("--no-bpftrace", action="store_true", help="leave the bpftrace peer out")
+    ap.add_argument("--no-libbpf-tools", action="store_true",
+                    help="leave the libbpf-tools peers (tcpstates, tcplife) out")
+    ap.add_argument("--no-peers", action="store_true",
+                    help="leave every peer out (--no-bpftrace --no-libbpf-tools)")
+    ap.add_argument("--force", action="store_true",
+                    default=os.environ.get("TS_BENCH_FORCE", "") not in ("", "0"),
+                    help="run even on a busy machine (or TS_BENCH_FORCE=1); the "
+                    "results say so")
+    ap.add_argument("--max-load", type=float, default=None,
+                    help="refuse to run when the 1-minute load average is at or above "
+                    "this (default $TS_BENCH_MAX_LOAD or half the CPUs)")
+    ap.add_argument("--scale-rounds", type=int, default=3,
+                    help="runs per line of the scale tables (default 3)")
     ap.add_argument("--baseline", metavar="TCPSCOPE",
                     help="another tcpscope binary (e.g. built from an older commit) to "
                     "measure alongside: before/after in one run")
     ap.add_argument("--baseline-name", default="baseline",
                     help="what to call it in the tables")
-    ap.add_argument("--only", default="rate,cost,loss,capture,snapshot",
-                    help="comma-separated sections to run (default: all of "
-                    "rate,cost,loss,capture,snapshot)")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="comma-separated sections to run (default: all of %s)"
+                    % ",".join(SECTIONS))
     cfg = ap.parse_args(argv)
     cfg.argv_shown = argv
     cfg.only = set(cfg.only.split(","))
-    bad = cfg.only - {"rate", "cost", "loss", "capture", "snapshot"}
+    if cfg.no_peers:
+        cfg.no_bpftrace = cfg.no_libbpf_tools = True
+    if cfg.max_load is None:
+        env = os.environ.get("TS_BENCH_MAX_LOAD")
+        try:
+            cfg.max_load = float(env) if env else 0.5 * (os.cpu_count() or 1)
+        except ValueError:
+            ap.error("TS_BENCH_MAX_LOAD=%r is not a number" % env)
+    bad = cfg.only - set(SECTIONS)
     if bad:
         ap.error("unknown section(s) in --only: %s" % ",".join(sorted(bad)))
     cfg.churn_ms = max(1, int(cfg.secs * 1000))
@@ -719,6 +1056,9 @@ def parse_args(argv):
     cfg.report_rounds = 3
     cfg.capture_ms = 120000
     cfg.other_rounds = max(1, cfg.rounds * 3 // 5)
+    cfg.scale_held = [1000, 10000, 100000]
+    cfg.scale_cpus = ["0", "0,1"]
+    cfg.scale_rates = [1000, 4000, 16000]
     if cfg.quick:
         cfg.rounds = cfg.cost_rounds = cfg.other_rounds = cfg.report_rounds = 1
         cfg.churn_ms = min(cfg.churn_ms, 300)
@@ -726,6 +1066,10 @@ def parse_args(argv):
         cfg.capture_events = min(cfg.capture_events, 20000)
         cfg.capture_ms = 10000
         cfg.small_rings = ["64K"]
+        cfg.scale_rounds = 1
+        cfg.scale_held = [200]
+        cfg.scale_cpus = ["0"]
+        cfg.scale_rates = [500]
     cfg.build = os.path.abspath(cfg.build)
     cfg.tcpscope = os.path.join(cfg.build, "tcpscope")
     cfg.churn = os.path.join(cfg.build, "churn")
@@ -735,18 +1079,19 @@ def parse_args(argv):
 
 def main(argv):
     cfg = parse_args(argv)
-    if os.geteuid() != 0:
-        print("bench: needs root (BPF, network namespaces)", file=sys.stderr)
-        return 1
-    for b in (cfg.tcpscope, cfg.churn):
-        if not os.access(b, os.X_OK):
-            print("bench: %s is missing: build first (scripts/build.sh)" % b, file=sys.stderr)
-            return 1
-    mach = machine()
     feat = Features(cfg)
+    why = preflight(cfg, feat)
+    if why:
+        print("bench: " + why, file=sys.stderr)
+        return 1
+    mach = machine()
+    mach["load"] = os.getloadavg()[0]
     other = "client-close" if cfg.mode == "server-close" else "server-close"
     results = {"rate": {}}
     t0 = time.monotonic()
+    sysctls = Sysctls()
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
     try:
         with tempfile.TemporaryDirectory(prefix="tsbench.") as workdir, Netns() as ns:
             specs = tracer_specs(cfg, feat, workdir)
@@ -756,25 +1101,36 @@ def main(argv):
                 results["rate"][other] = bench_rate(cfg, ns, specs, workdir, other,
                                                     cfg.other_rounds)
             if "cost" in cfg.only:
-                cost_specs = [s for s in specs if s["kind"] in ("floor", "bpftrace")
+                cost_specs = [s for s in specs
+                              if s["kind"] in ("floor", "bpftrace", "libbpf-tools")
                               or s["key"] in ("trace", "baseline")]
                 classic = {"key": "classic",
                            "name": "tcpscope trace --tp-mode classic > /dev/null",
                            "kind": "tcpscope", "out": "null", "ready": "links",
                            "argv": [cfg.tcpscope, "trace", "--tp-mode", "classic"]}
                 results["cost_extra"] = [classic]
-                results["cost"] = bench_kernel_cost(cfg, ns, cost_specs + [classic], workdir,
-                                                    cfg.cost_rounds)
+                results["cost"] = bench_kernel_cost(cfg, ns, sysctls, cost_specs + [classic],
+                                                    workdir, cfg.cost_rounds)
+                sysctls.restore()
             if "loss" in cfg.only:
                 results["loss"] = bench_losses(cfg, ns, feat, workdir)
                 log("losses done")
             if "capture" in cfg.only:
                 results["capture"] = bench_capture(cfg, feat, workdir)
+            if "scale" in cfg.only:
+                results["scale"] = bench_scale(cfg, sysctls, workdir)
+                sysctls.restore()
         if "snapshot" in cfg.only:
             results["snapshot"] = bench_snapshot(cfg, feat, workdir)
     except BenchError as e:
         print("bench: %s" % e, file=sys.stderr)
         return 1
+    except Interrupted as e:
+        print("bench: interrupted (%s): namespaces removed, sysctls restored" % e,
+              file=sys.stderr)
+        return 130 if str(e) == "SIGINT" else 143
+    finally:
+        sysctls.restore()
     text = report(cfg, mach, feat, specs, results)
     text += "\nThe whole run took %.0f s.\n" % (time.monotonic() - t0)
     sys.stdout.write(text)

@@ -36,6 +36,7 @@ enum close_mode { CLIENT_CLOSE, SERVER_CLOSE };
 struct churn_opts {
 	uint64_t count;	   /* connections to make in total */
 	uint64_t limit_ms; /* stop starting new ones after this long */
+	uint64_t rate;	   /* connections per second at most; 0: as fast as possible */
 	unsigned int clients;
 	unsigned int servers;
 	enum close_mode mode;
@@ -47,6 +48,7 @@ struct churn {
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	int lfd;
+	uint64_t start_ns;
 	uint64_t deadline_ns;
 	atomic_uint_fast64_t claimed;	/* connections handed to clients */
 	atomic_uint_fast64_t done;	/* connections completed by clients */
@@ -157,6 +159,23 @@ static void *client_main(void *arg)
 
 		if (i >= c->o.count || now_ns() >= c->deadline_ns)
 			break;
+		/*
+		 * Paced: connection i starts no earlier than i / rate seconds
+		 * in, so the event rate is the benchmark's, not the machine's.
+		 */
+		if (c->o.rate) {
+			uint64_t due = c->start_ns + i * 1000000000ULL / c->o.rate;
+			uint64_t t = now_ns();
+
+			if (due >= c->deadline_ns)
+				break;
+			if (due > t) {
+				struct timespec d = { .tv_sec = (due - t) / 1000000000ULL,
+						      .tv_nsec = (due - t) % 1000000000ULL };
+
+				nanosleep(&d, NULL);
+			}
+		}
 		err = one_connection(c);
 		if (err)
 			note_error(c, &c->failed, -err);
@@ -182,9 +201,11 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: churn [-n COUNT] [-d MS] [-c CLIENTS] [-s SERVERS] [-m client-close|server-close] [-a ADDR]\n"
+		"usage: churn [-n COUNT] [-d MS] [-r RATE] [-c CLIENTS] [-s SERVERS] [-m client-close|server-close] [-a ADDR]\n"
 		"  -n COUNT   connections to make (default 100000)\n"
 		"  -d MS      time limit in milliseconds (default 10000)\n"
+		"  -r RATE    at most RATE connections per second, evenly paced\n"
+		"             (default: as fast as the machine goes)\n"
 		"  -c N       client threads (default 4)\n"
 		"  -s N       server threads (default 4)\n"
 		"  -m MODE    which side closes first (default client-close)\n"
@@ -196,7 +217,7 @@ static int parse_args(int argc, char **argv, struct churn_opts *o)
 	uint64_t v;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "n:d:c:s:m:a:h")) != -1) {
+	while ((ch = getopt(argc, argv, "n:d:r:c:s:m:a:h")) != -1) {
 		switch (ch) {
 		case 'n':
 			if (parse_u64(optarg, 1, 1000000000ULL, &o->count))
@@ -204,6 +225,10 @@ static int parse_args(int argc, char **argv, struct churn_opts *o)
 			break;
 		case 'd':
 			if (parse_u64(optarg, 1, 3600000, &o->limit_ms))
+				goto bad;
+			break;
+		case 'r':
+			if (parse_u64(optarg, 1, 10000000, &o->rate))
 				goto bad;
 			break;
 		case 'c':
@@ -302,6 +327,7 @@ int main(int argc, char **argv)
 		}
 	}
 	start = now_ns();
+	c.start_ns = start;
 	c.deadline_ns = start + c.o.limit_ms * 1000000ULL;
 	for (; ncli < c.o.clients; ncli++) {
 		err = pthread_create(&cli[ncli], NULL, client_main, &c);

@@ -3,12 +3,16 @@
 """scripts/bench.sh --quick works end to end: it runs every section at a
 tiny size, prints the tables, writes them into a copy of the docs between
 the markers, restores kernel.bpf_stats_enabled and removes its namespace.
-The figures themselves are not checked: benchmarks are never pass/fail."""
+The figures themselves are not checked: benchmarks are never pass/fail.
+It refuses, with one line, to run without root, without its tools or on a
+busy machine, and cleans up when interrupted."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 
 import tslib
 from tslib import expect
@@ -48,7 +52,8 @@ def test_quick_run():
         shutil.copy(os.path.join(tslib.SRC, "docs", "BENCHMARKS.md"), docs)
         out = os.path.join(tmp, "results.md")
         env = dict(os.environ, TS_BENCH_NO_BUILD="1", TS_BUILD=BUILD)
-        p = subprocess.run([BENCH, "--quick", "--out", out, "--docs", docs], env=env,
+        # --force: the suite runs on a shared, busy machine.
+        p = subprocess.run([BENCH, "--quick", "--force", "--out", out, "--docs", docs], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=150 * tslib.TIME_SCALE)
         expect(p.returncode == 0, "bench.sh exit %d: %s" % (p.returncode, p.stderr[-2000:]))
@@ -58,7 +63,9 @@ def test_quick_run():
         rates = table_rows(text, "### Connection rate (server-close)")
         names = [r[0] for r in rates]
         for want in ("no tracer", "`floor (empty tp_btf programs)`",
-                     "`tcpscope trace > /dev/null`", "`tcpscope trace --json > file`"):
+                     "`tcpscope trace > /dev/null`", "`tcpscope trace --json > file`",
+                     "`bpftrace one-liner > file`", "`libbpf-tools tcpstates > file`",
+                     "`libbpf-tools tcplife > file`"):
             expect(want in names, "rate table lacks %s: %s" % (want, names))
         for r in rates:
             expect(re.fullmatch(r"\d+", r[1]) and int(r[1]) > 0, "bad rate row %s" % r)
@@ -67,6 +74,20 @@ def test_quick_run():
         expect(any(r[0].startswith("`floor") and r[2] == "1.0×" for r in costs),
                "no floor row in the cost table: %s" % costs)
         expect(any("btf_state" in r[3] for r in costs), "no btf_state cost: %s" % costs)
+        expect(any(r[0].startswith("`libbpf-tools tcpstates") for r in costs),
+               "no libbpf-tools row in the cost table: %s" % costs)
+        progs = {r[0]: r for r in table_rows(text, "### Cost of each BPF program")}
+        for want in ("`btf_state`", "`tp_state`", "`tp_accept`"):
+            expect(want in progs, "no %s row per program: %s" % (want, sorted(progs)))
+        # Ten state changes per connection, one accept() per connection
+        # (more when the rest of the machine makes connections too; a
+        # few fewer when btf_state_nested took some over).
+        expect(float(progs["`btf_state`"][3]) >= 9.5, "btf_state runs: %s" % progs["`btf_state`"])
+        expect(float(progs["`tp_accept`"][3]) >= 1, "tp_accept runs: %s" % progs["`tp_accept`"])
+        for heading in ("Connections held open", "CPUs: churn", "Event rate: churn"):
+            rows = table_rows(text, heading)
+            expect(len(rows) == 1 and int(rows[0][1]) > 0 and int(rows[0][5]) > 0,
+                   "scale table %r: %s" % (heading, rows))
         losses = table_rows(text, "### Losses at the highest churn rate")
         expect(len(losses) >= 2, "loss table: %s" % losses)
         for r in losses:
@@ -82,5 +103,99 @@ def test_quick_run():
     left = netns_names(); expect(left == ns_before, "bench left a namespace behind: %s -> %s" % (sorted(ns_before), sorted(left)))
 
 
+def bench(args, env_extra=None, user=None, timeout=60):
+    env = dict(os.environ, TS_BENCH_NO_BUILD="1", TS_BUILD=BUILD)
+    env.update(env_extra or {})
+    argv = [BENCH] + args
+    if user:
+        argv = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + argv
+    return subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=timeout * tslib.TIME_SCALE)
+
+
+def refused(p, what):
+    """Exit 1, nothing on stdout, one line on stderr that says what."""
+    expect(p.returncode == 1, "exit %d, not 1 (%s): %s" % (p.returncode, what, p.stderr))
+    lines = p.stderr.splitlines()
+    expect(len(lines) == 1 and what in lines[0] and not p.stdout,
+           "not one line saying %r: stdout %r, stderr %r" % (what, p.stdout, p.stderr))
+
+
+def test_refuses():
+    ns_before = netns_names()
+    refused(bench(["--quick"], user=65534), "needs root")
+    refused(bench(["--quick"], {"TS_BUILD": "/nonexistent"}), "build first")
+    # A tool it needs that is not on PATH (the peers are found there).
+    path = tempfile.mkdtemp(prefix="tsbench-path.")
+    try:
+        for tool in ("ip", "bpftool", "taskset", "bpftrace", "python3", "bash", "git",
+                     "setpriv", "dirname", "id"):
+            where = shutil.which(tool)
+            if where:
+                os.symlink(where, os.path.join(path, tool))
+        refused(bench(["--quick", "--force"], {"PATH": path}), "missing tools: tcpstates, tcplife")
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+    # A load average is never below 0: always "busy".
+    refused(bench(["--quick"], {"TS_BENCH_MAX_LOAD": "0"}), "machine busy: load average")
+    left = netns_names()
+    expect(left == ns_before, "a refusal left a namespace: %s" % sorted(left - ns_before))
+
+
+def test_interrupted():
+    """SIGTERM in the middle of the kernel-cost runs (statistics switched
+    on, a tracer attached, churn running in the namespace): the namespace
+    goes, the sysctl comes back, no process of the run stays."""
+    with open(STATS) as f:
+        stats_before = f.read().strip()
+    ns_before = netns_names()
+    env = dict(os.environ, TS_BENCH_NO_BUILD="1", TS_BUILD=BUILD)
+    # Not --quick: runs long enough to be caught in the middle (5 s each).
+    p = subprocess.Popen([BENCH, "--force", "--only", "cost", "--cost-rounds", "1",
+                          "--secs", "5"],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ns = "tsbench%d" % p.pid
+        tslib.wait_until(lambda: ns in netns_names() or p.poll() is not None, 30,
+                         "the benchmark's namespace")
+        if p.poll() is not None:
+            raise tslib.TestFailure("bench ended early (exit %s): %s" % (p.returncode,
+                                                                         p.stderr.read()))
+
+        def kids():
+            return subprocess.run(["pgrep", "-P", str(p.pid)], stdout=subprocess.PIPE,
+                                  text=True).stdout.split()
+
+        def stats_on():
+            with open(STATS) as f:
+                return f.read().strip() == "1"
+        # The cost runs have begun: statistics on, a tracer (or churn) started.
+        tslib.wait_until(lambda: (stats_on() and kids()) or p.poll() is not None, 60,
+                         "the kernel-cost runs")
+        if p.poll() is not None:
+            raise tslib.TestFailure("bench ended early (exit %s): %s" % (p.returncode,
+                                                                         p.stderr.read()))
+        time.sleep(0.5)
+        run_kids = kids()
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60 * tslib.TIME_SCALE)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    expect(p.returncode == 143, "exit %d after SIGTERM: %s" % (p.returncode, err))
+    expect("interrupted (SIGTERM)" in err, "no word of the interruption: %s" % err)
+    with open(STATS) as f:
+        expect(f.read().strip() == stats_before, "kernel.bpf_stats_enabled not restored")
+    left = netns_names()
+    expect(left == ns_before, "bench left a namespace behind: %s" % sorted(left - ns_before))
+    deadline = time.monotonic() + 5
+    alive = [k for k in run_kids if os.path.exists("/proc/%s" % k)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [k for k in run_kids if os.path.exists("/proc/%s" % k)]
+    expect(not alive, "processes of the run still alive: %s" % alive)
+
+
 if __name__ == "__main__":
-    tslib.main([test_quick_run])
+    tslib.main([test_refuses, test_interrupted, test_quick_run])

@@ -156,20 +156,26 @@ def controlling_tty():
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def on_terminal(args, stop_after):
-    """Run with stderr on a pseudo-terminal, type Ctrl-C after stop_after
-    seconds; returns (rc, what the terminal showed)."""
+def on_terminal(args, stop_after, ready):
+    """Run with stderr on a pseudo-terminal, type Ctrl-C stop_after seconds
+    after the terminal first shows ready (a slow machine takes seconds to
+    load the programs); returns (rc, what the terminal showed)."""
     master, slave = pty.openpty()
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave, stdin=slave,
                          close_fds=True, preexec_fn=controlling_tty)
     os.close(slave)
     out = b""
-    deadline = time.monotonic() + stop_after
+    deadline = None  # when to type Ctrl-C
+    give_up = time.monotonic() + 30 * tslib.TIME_SCALE
+    end = None  # Ctrl-C typed: how long to wait for the exit
     try:
-        while time.monotonic() < deadline + 10 and p.poll() is None:
-            if time.monotonic() >= deadline:
+        while p.poll() is None and (end is None or time.monotonic() < end):
+            now = time.monotonic()
+            if deadline is None and ready in out:
+                deadline = now + stop_after
+            if end is None and (now >= give_up or (deadline is not None and now >= deadline)):
                 os.write(master, b"\x03")
-                deadline = float("inf")
+                end = now + 10 * tslib.TIME_SCALE
             r, _, _ = select.select([master], [], [], 0.1)
             if r:
                 try:
@@ -199,14 +205,15 @@ def on_terminal(args, stop_after):
 def test_signs_of_life_on_a_terminal():
     d = tempfile.mkdtemp(prefix="tscli")
     with tslib.Netns("clitty") as ns:
-        rc, text = on_terminal([T, "trace", "--netns", ns.path], 2.0)
+        rc, text = on_terminal([T, "trace", "--netns", ns.path], 1.0, b"Ctrl-C to stop")
         expect(rc == 0 and "tracing (" in text and "Ctrl-C to stop" in text, "trace: %r" % text)
         expect("^C" in text and "^Ctcpscope" not in text and
                "\ntcpscope: 0 events" in text.replace("\r", ""), "totals glued: %r" % text)
         rc, err = rc_err(["trace", "--netns", ns.path, "-d", "1"])
         expect("tracing (" not in err, "the note went to a file: %r" % err)
         cap = os.path.join(d, "tty.cap")
-        rc, text = on_terminal([T, "record", "-w", cap, "--netns", ns.path], 3.5)
+        rc, text = on_terminal([T, "record", "-w", cap, "--netns", ns.path], 3.5,
+                               b"\rtcpscope: 00:00:0")
         expect(rc == 0 and text.count("\rtcpscope: 00:00:0") >= 2 and " bytes" in text,
                "record status line: %r" % text)
         expect("^Ctcpscope" not in text and "\ntcpscope: recorded" in text.replace("\r", ""),

@@ -223,7 +223,10 @@ def synack_case(mode):
     if lost:
         raise ReportedLoss("%d records lost" % lost)
     conns = [c for c in recs if c.get("event") == "connection" and c["role"] == "server"]
-    expect(len(conns) == 1, "%d server connections" % len(conns))
+    expect(len(conns) == 1, "%d server connections; all connections: %s" % (
+        len(conns), [(c.get("role"), c.get("close"), [(s["from"], s["to"]) for s in
+                                                     c.get("steps", [])][:4])
+                     for c in recs if c.get("event") == "connection"]))
     c = conns[0]
     segs = tsnet.delta(before, after, "TcpRetransSegs")
     expect(c["retransmits"]["synack"] >= 1, "no SYN-ACK retransmission: %s" % c["retransmits"])

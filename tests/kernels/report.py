@@ -75,6 +75,19 @@ def parse(d):
     return k
 
 
+def kernel_bug(d):
+    """The guest kernel's first complaint (a soft lockup panics the guest:
+    kernel-matrix.sh boots it with softlockup_panic=1), as a one-line list."""
+    try:
+        with open(os.path.join(d, "console.log"), errors="replace") as f:
+            for line in f:
+                if re.search(r"BUG:|Kernel panic|self-detected stall|Oops", line):
+                    return [line.strip()]
+    except OSError:
+        pass
+    return []
+
+
 def verdict(k):
     """(passed, reason) for one kernel."""
     meta = k["meta"]
@@ -89,8 +102,10 @@ def verdict(k):
     if not k["done"]:
         running = k["order"][-1] if k["order"] else "before the tests"
         if rc in (124, 137):
-            return False, "guest hung: killed at its %ss limit during %s" % (meta.get("limit"), running)
-        last = tail(os.path.join(k["dir"], "console.log"), 1)
+            bug = kernel_bug(k["dir"])
+            return False, "guest hung: killed at its %ss limit during %s%s" % (
+                meta.get("limit"), running, ": " + bug[0][:120] if bug else "")
+        last = kernel_bug(k["dir"]) or tail(os.path.join(k["dir"], "console.log"), 1)
         return False, "guest stopped during %s (qemu exit %d)%s" % (
             running, rc, ": " + last[0][:120] if last else "")
     bad = []

@@ -13,22 +13,7 @@
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
 #include "core/stream/tracker.h"
-
-#define US 1000ull
-#define MS 1000000ull
-#define MAXOUT 16
-
-static struct ts_conn out[MAXOUT];
-static int nout;
-
-static int collect(void *ctx, const struct ts_conn *c)
-{
-	(void)ctx;
-	if (nout < MAXOUT)
-		out[nout] = *c;
-	nout++;
-	return 0;
-}
+#include "collect.h"
 
 static struct ts_tracker *tracker(uint32_t max)
 {

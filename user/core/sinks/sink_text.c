@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* fwrite_unlocked (a GNU extension): one writer per stream, no lock per line. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -26,6 +30,35 @@
 #define C_ADDR_W 21
 #define C_EVENT_W 21
 
+struct endpoints {
+	char local[TS_ADDRSTR_LEN];
+	char remote[TS_ADDRSTR_LEN];
+	size_t llen, rlen;
+};
+
+/*
+ * The endpoints of recent connections, formatted: a connection's later
+ * events repeat its tuple (five state changes per side), and formatting
+ * two addresses and ports was a fifth of `report`'s time.  Direct-mapped
+ * by connection id; an entry serves only a record whose whole tuple it
+ * matches, so the text is always what the record itself would give.
+ */
+#define EP_CACHE 256
+
+struct ep_entry {
+	uint64_t conn;
+	uint16_t sport, dport;
+	uint8_t family;
+	bool valid;
+	uint8_t saddr[TS_ADDR_LEN];
+	uint8_t daddr[TS_ADDR_LEN];
+	struct endpoints e;
+	/* The process name as it came and escaped, for the full layout. */
+	char comm[TS_COMM_LEN + 1];
+	char comm_esc[TS_ESC_LEN(TS_COMM_LEN)];
+	bool comm_valid;
+};
+
 struct text_sink {
 	FILE *f;
 	struct ts_meta meta;
@@ -37,6 +70,7 @@ struct text_sink {
 	uint64_t first_cg;
 	bool show_ns;
 	bool show_cg;
+	struct ep_entry ep[EP_CACHE];
 };
 
 enum { SHOW_NS = 1, SHOW_CG = 2 };
@@ -81,6 +115,36 @@ static void put(struct line *l, const char *s)
 		len = sizeof(l->buf) - l->n;
 	memcpy(l->buf + l->n, s, len);
 	l->n += len;
+}
+
+/* The end of a line: a newline even when the line was cut to the buffer. */
+static void put_eol(struct line *l)
+{
+	if (l->n == sizeof(l->buf))
+		l->n--;
+	l->buf[l->n++] = '\n';
+}
+
+static void put_n(struct line *l, const char *s, size_t len)
+{
+	if (len > sizeof(l->buf) - l->n)
+		len = sizeof(l->buf) - l->n;
+	memcpy(l->buf + l->n, s, len);
+	l->n += len;
+}
+
+/* s (len bytes) left-aligned in 'width' columns, then 'gap' spaces. */
+static void put_col_n(struct line *l, const char *s, size_t len, size_t width, size_t gap)
+{
+	size_t start = l->n, pad;
+
+	put_n(l, s, len);
+	pad = l->n - start < width ? width - (l->n - start) : 0;
+	pad += gap;
+	if (pad > sizeof(l->buf) - l->n)
+		pad = sizeof(l->buf) - l->n;
+	memset(l->buf + l->n, ' ', pad);
+	l->n += pad;
 }
 
 /* s left-aligned in 'width' columns (like "%-*s"), then 'gap' spaces. */
@@ -210,22 +274,50 @@ static void put_ms3(struct line *l, uint64_t ns)
 	put_right(l, tmp, 9);
 }
 
-struct endpoints {
-	char local[TS_ADDRSTR_LEN];
-	char remote[TS_ADDRSTR_LEN];
-};
-
 static int fmt_endpoints(struct endpoints *e, const struct ts_rec *r)
 {
-	size_t l, rm;
-
 	ts_fmt_endpoint(e->local, sizeof(e->local), r->family, r->saddr,
 			r->sport);
 	ts_fmt_endpoint(e->remote, sizeof(e->remote), r->family, r->daddr,
 			r->dport);
-	l = strlen(e->local);
-	rm = strlen(e->remote);
-	return (int)(l > rm ? l : rm);
+	e->llen = strlen(e->local);
+	e->rlen = strlen(e->remote);
+	return (int)(e->llen > e->rlen ? e->llen : e->rlen);
+}
+
+/* The record's cache entry, its endpoints filled in (from the cache when
+ * its tuple is there). */
+static struct ep_entry *cached_endpoints(struct text_sink *s, const struct ts_rec *r)
+{
+	struct ep_entry *c = &s->ep[r->conn % EP_CACHE];
+
+	if (!c->valid || c->conn != r->conn || c->family != r->family ||
+	    c->sport != r->sport || c->dport != r->dport ||
+	    memcmp(c->saddr, r->saddr, sizeof(c->saddr)) ||
+	    memcmp(c->daddr, r->daddr, sizeof(c->daddr))) {
+		c->conn = r->conn;
+		c->family = r->family;
+		c->sport = r->sport;
+		c->dport = r->dport;
+		memcpy(c->saddr, r->saddr, sizeof(c->saddr));
+		memcpy(c->daddr, r->daddr, sizeof(c->daddr));
+		fmt_endpoints(&c->e, r);
+		c->valid = true;
+		c->comm_valid = false;
+	}
+	return c;
+}
+
+/* The record's process name escaped for the full layout, from the entry
+ * when it is the same name. */
+static const char *cached_comm(struct ep_entry *c, const struct ts_rec *r)
+{
+	if (!c->comm_valid || strcmp(c->comm, r->comm)) {
+		memcpy(c->comm, r->comm, sizeof(c->comm));
+		ts_escape(c->comm_esc, sizeof(c->comm_esc), r->comm);
+		c->comm_valid = true;
+	}
+	return c->comm_esc;
 }
 
 /* " ns=INODE", " cg=PATH", " ctr=ID" at the end of a line. */
@@ -281,9 +373,10 @@ static void put_why(struct line *l, const struct ts_rec *r)
 	}
 }
 
+/* comm_esc: the process name already escaped (full layout), or NULL. */
 static void write_rec(FILE *f, const struct ts_rec *r,
 		      const struct ts_meta *m, const struct endpoints *e,
-		      int aw, unsigned int show)
+		      const char *comm_esc, int aw, unsigned int show)
 {
 	char t[TS_TIMESTR_LEN];
 	char comm[TS_ESC_LEN(TS_COMM_LEN)];
@@ -323,7 +416,7 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 		else
 			put(&l, "*");
 		put_col(&l, "", 5 > l.n - start ? 5 - (l.n - start) : 0, 1);
-		put_col(&l, e->remote, (size_t)aw, 1);
+		put_col_n(&l, e->remote, e->rlen, (size_t)aw, 1);
 		len = l.n; /* no colour before EVENT: bytes are columns */
 		evlen = put_event(&l, r, m->color, true);
 		/* The step too, when the reader's width is known to have room
@@ -335,13 +428,17 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 			put(&l, step);
 		}
 		put_markers(&l, r, show);
-		put(&l, "\n");
-		fwrite(l.buf, 1, l.n, f);
+		put_eol(&l);
+		fwrite_unlocked(l.buf, 1, l.n, f);
 		return;
 	}
-	put_col(&l, r->comm[0] ? ts_escape(comm, sizeof(comm), r->comm) : "-", 16, 1);
-	put_col(&l, e->local, (size_t)aw, 1);
-	put_col(&l, e->remote, (size_t)aw, 1);
+	if (!r->comm[0])
+		comm_esc = "-";
+	else if (!comm_esc)
+		comm_esc = ts_escape(comm, sizeof(comm), r->comm);
+	put_col(&l, comm_esc, 16, 1);
+	put_col_n(&l, e->local, e->llen, (size_t)aw, 1);
+	put_col_n(&l, e->remote, e->rlen, (size_t)aw, 1);
 	len = put_event(&l, r, m->color, false);
 	put_col(&l, "", len < 28 ? 28 - len : 0, 1);
 	if (r->type == TS_REC_STATE && r->ns_in_old)
@@ -361,8 +458,8 @@ static void write_rec(FILE *f, const struct ts_rec *r,
 		put_why(&l, r);
 	}
 	put_markers(&l, r, show);
-	put(&l, "\n");
-	fwrite(l.buf, 1, l.n, f);
+	put_eol(&l);
+	fwrite_unlocked(l.buf, 1, l.n, f);
 }
 
 void ts_text_write_rec(FILE *f, const struct ts_rec *r,
@@ -372,13 +469,16 @@ void ts_text_write_rec(FILE *f, const struct ts_rec *r,
 
 	if (r->type != TS_REC_LOST && r->type != TS_REC_DROP_SUPPRESSED)
 		fmt_endpoints(&e, r);
-	write_rec(f, r, m, &e, m->compact ? C_ADDR_W : ADDR_W, m->wide ? SHOW_CG : 0);
+	write_rec(f, r, m, &e, NULL, m->compact ? C_ADDR_W : ADDR_W, m->wide ? SHOW_CG : 0);
 }
 
 static int text_rec(void *priv, const struct ts_rec *r)
 {
 	struct text_sink *s = priv;
-	struct endpoints e = {};
+	static const struct endpoints none;
+	const struct endpoints *e = &none;
+	const char *comm_esc = NULL;
+	struct ep_entry *c;
 	int w;
 
 	if (r->type != TS_REC_LOST && r->type != TS_REC_DROP_SUPPRESSED) {
@@ -390,9 +490,13 @@ static int text_rec(void *priv, const struct ts_rec *r)
 			s->first_cg = r->cgroup_id;
 		else if (r->cgroup_id && r->cgroup_id != s->first_cg)
 			s->show_cg = true;
-		w = fmt_endpoints(&e, r);
+		c = cached_endpoints(s, r);
+		e = &c->e;
+		if (!s->meta.compact && r->comm[0])
+			comm_esc = cached_comm(c, r);
+		w = (int)(e->llen > e->rlen ? e->llen : e->rlen);
 		if (s->meta.compact)
-			w = (int)strlen(e.remote);
+			w = (int)e->rlen;
 		if (w > s->addr_w) {
 			s->addr_w = w;
 			s->header_done = false;
@@ -402,7 +506,7 @@ static int text_rec(void *priv, const struct ts_rec *r)
 		write_header(s->f, s->addr_w, s->meta.compact);
 		s->header_done = true;
 	}
-	write_rec(s->f, r, &s->meta, &e, s->addr_w,
+	write_rec(s->f, r, &s->meta, e, comm_esc, s->addr_w,
 		  (s->show_ns ? SHOW_NS : 0) |
 			  ((s->show_cg && s->meta.cgroup_filtered) || s->meta.wide ? SHOW_CG : 0));
 	return ts_sink_werr(s->f);

@@ -201,10 +201,15 @@ void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr
 void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_t wall_offset_ns)
 {
 	char key[32], buf[TS_TIMESTR_LEN];
+	size_t n = strlen(prefix);
 
-	snprintf(key, sizeof(key), "%sts_ns", prefix);
+	/* The keys without snprintf: every record has them. */
+	if (n > sizeof(key) - sizeof("ts_ns"))
+		n = sizeof(key) - sizeof("ts_ns");
+	memcpy(key, prefix, n);
+	memcpy(key + n, "ts_ns", sizeof("ts_ns"));
 	ts_jsonw__u64(w, key, ts_ns);
-	snprintf(key, sizeof(key), "%stime", prefix);
+	memcpy(key + n, "time", sizeof("time"));
 	ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(ts_ns, wall_offset_ns));
 	ts_jsonw__str(w, key, buf);
 }
@@ -222,10 +227,15 @@ void ts_json_owner(struct ts_jsonw *w, uint32_t pid, const char *comm)
 
 void ts_json_conn_id(struct ts_jsonw *w, uint64_t conn)
 {
-	char hex[24];
+	char hex[24], *p = hex + sizeof(hex) - 1;
 
 	ts_jsonw__u64(w, "conn", conn);
-	/* As 'ss -e' prints the socket cookie ("sk:1a2b"), without "sk:". */
-	snprintf(hex, sizeof(hex), "%llx", (unsigned long long)conn);
-	ts_jsonw__str(w, "sk", hex);
+	/* As 'ss -e' prints the socket cookie ("sk:1a2b"), without "sk:";
+	 * lower-case hex digits as "%llx" gives them, without printf. */
+	*p = '\0';
+	do {
+		*--p = "0123456789abcdef"[conn & 15];
+		conn >>= 4;
+	} while (conn);
+	ts_jsonw__str(w, "sk", p);
 }

@@ -16,6 +16,15 @@ void ts_signals_install(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	/*
+	 * Restart interrupted writes: a signal arriving while a write to a
+	 * full pipe (trace | less) blocks must not turn into a write error
+	 * (stdio would keep EINTR as its error, and the command end with
+	 * "Input/output error"); the main loop's waits (epoll_wait, poll,
+	 * nanosleep) still return EINTR whatever this says, so stopping stays
+	 * prompt.
+	 */
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
