@@ -1405,6 +1405,21 @@ static __always_inline int emit_drop(const struct sk_buff *skb, __u64 location,
 }
 
 /*
+ * A dropped segment's socket: its state and namespace; non-zero when it
+ * is not an inet socket (the drop is not ours).
+ */
+static __always_inline int drop_sock_of(const struct sock *sk, int *state, __u32 *netns)
+{
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (fam != AF_INET && fam != AF_INET6)
+		return -1;
+	*state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	*netns = sk_netns(sk, false);
+	return 0;
+}
+
+/*
  * The btf variant: the socket the kernel names (rx_sk, 6.11+, on the
  * receive path once a socket was found) is a trusted pointer and gives
  * the cookie and the owner.  skb->sk (the sender's socket on the way out,
@@ -1432,14 +1447,8 @@ static __always_inline int btf_drop_common(struct sk_buff *skb, void *location,
 	} else {
 		sk = BPF_CORE_READ(skb, sk);
 	}
-	if (sk) {
-		__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-		if (fam != AF_INET && fam != AF_INET6)
-			return 0;
-		state = BPF_CORE_READ(sk, __sk_common.skc_state);
-		netns = sk_netns(sk, false);
-	}
+	if (sk && drop_sock_of(sk, &state, &netns))
+		return 0;
 	return emit_drop(skb, (__u64)location, reason, c, id, netns, state, sk);
 }
 
@@ -1478,12 +1487,8 @@ int tp_drop(struct trace_event_raw_kfree_skb___rx *ctx)
 	if (!sk)
 		sk = BPF_CORE_READ(skb, sk);
 	if (sk) {
-		__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-		if (fam != AF_INET && fam != AF_INET6)
+		if (drop_sock_of(sk, &state, &netns))
 			return 0;
-		state = BPF_CORE_READ(sk, __sk_common.skc_state);
-		netns = sk_netns(sk, false);
 		key = (__u64)sk;
 		c = bpf_map_lookup_elem(&conn_lru, &key);
 		if (c)

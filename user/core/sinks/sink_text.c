@@ -107,16 +107,6 @@ struct line {
 	size_t n;
 };
 
-static void put(struct line *l, const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len > sizeof(l->buf) - l->n)
-		len = sizeof(l->buf) - l->n;
-	memcpy(l->buf + l->n, s, len);
-	l->n += len;
-}
-
 /* The end of a line: a newline even when the line was cut to the buffer. */
 static void put_eol(struct line *l)
 {
@@ -131,6 +121,11 @@ static void put_n(struct line *l, const char *s, size_t len)
 		len = sizeof(l->buf) - l->n;
 	memcpy(l->buf + l->n, s, len);
 	l->n += len;
+}
+
+static void put(struct line *l, const char *s)
+{
+	put_n(l, s, strlen(s));
 }
 
 /* s (len bytes) left-aligned in 'width' columns, then 'gap' spaces. */
@@ -150,15 +145,7 @@ static void put_col_n(struct line *l, const char *s, size_t len, size_t width, s
 /* s left-aligned in 'width' columns (like "%-*s"), then 'gap' spaces. */
 static void put_col(struct line *l, const char *s, size_t width, size_t gap)
 {
-	size_t start = l->n, pad;
-
-	put(l, s);
-	pad = l->n - start < width ? width - (l->n - start) : 0;
-	pad += gap;
-	if (pad > sizeof(l->buf) - l->n)
-		pad = sizeof(l->buf) - l->n;
-	memset(l->buf + l->n, ' ', pad);
-	l->n += pad;
+	put_col_n(l, s, strlen(s), width, gap);
 }
 
 /* s right-aligned in 'width' columns (like "%*s"). */
