@@ -134,8 +134,25 @@ class Result:
             raise EventsLost("the tracker reports missing steps: %s"
                              % [(c["role"], steps(c)) for c in gaps])
 
+        # Two CPUs that took one request's final ACK at once each made a
+        # child; the kernel kept one and closed the other at once.  The
+        # tracker names that child "duplicate": it must be exactly that.
+        for c in self.conns:
+            if c["close"] != "duplicate":
+                continue
+            expect(steps(c) == [("LISTEN", "SYN_RECV"), ("SYN_RECV", "CLOSE")]
+                   and c["steps"][-1]["step"] == "duplicate child discarded by the kernel"
+                   and c["peer"] is None,
+                   "a duplicate child must be LISTEN -> SYN_RECV -> CLOSE, unpaired: %s" % c)
+            sib = [o for o in self.conns if o is not c and o["role"] == "server"
+                   and o["close"] != "duplicate"
+                   and all(o[k] == c[k] for k in ("saddr", "sport", "daddr", "dport", "netns"))]
+            expect(len(sib) == 1, "a duplicate child without its sibling: %s" % c)
+
     def role(self, role):
-        return [c for c in self.conns if c["role"] == role]
+        """The connections of a role; the kernel's discarded duplicate
+        children are no connections (checked above)."""
+        return [c for c in self.conns if c["role"] == role and c["close"] != "duplicate"]
 
     def one(self, role):
         cs = self.role(role)

@@ -333,6 +333,87 @@ static void test_index_keys(void)
 	CHECK(!ts_peer_key__reversed(&a, &b));
 }
 
+/*
+ * Two CPUs took one request's final ACK at once: two children, the one
+ * that lost closes at once (SYN_RECV -> CLOSE).  It is "duplicate", its
+ * sibling is the connection and the client's peer, whichever child was
+ * seen first and whether the client was indexed before or after them.
+ */
+static void duplicate_child(bool loser_first, bool client_late)
+{
+	struct ts_tracker *t = tracker(0);
+	uint64_t t0 = 10 * MS, fin = t0 + 2 * MS;
+	const struct ts_conn *c, *s, *d;
+	struct ts_tracker_stats st;
+
+	push(t, &CLI, 1, t0, TS_CLOSE, TS_SYN_SENT, TS_F_FIRST, 0);
+	if (!client_late)
+		push(t, &CLI, 1, t0 + 100 * US, TS_SYN_SENT, TS_ESTABLISHED, 0, 0);
+	push(t, &SRV, loser_first ? 3 : 2, t0 + 150 * US, TS_LISTEN, TS_SYN_RECV,
+	     TS_F_FIRST | TS_F_OWNER_LISTENER, 0);
+	push(t, &SRV, loser_first ? 2 : 3, t0 + 151 * US, TS_LISTEN, TS_SYN_RECV,
+	     TS_F_FIRST | TS_F_OWNER_LISTENER, 0);
+	push(t, &SRV, 3, t0 + 155 * US, TS_SYN_RECV, TS_CLOSE, TS_F_OWNER_LISTENER, 0);
+	push(t, &SRV, 2, t0 + 160 * US, TS_SYN_RECV, TS_ESTABLISHED, TS_F_OWNER_LISTENER, 0);
+	if (client_late)
+		push(t, &CLI, 1, t0 + 170 * US, TS_SYN_SENT, TS_ESTABLISHED, 0, 0);
+	push(t, &CLI, 1, t0 + 1 * MS, TS_ESTABLISHED, TS_FIN_WAIT1, TS_F_FIN_SENT, 0);
+	push(t, &SRV, 2, t0 + 1 * MS + 40 * US, TS_ESTABLISHED, TS_CLOSE_WAIT, TS_F_FIN_RCVD, 0);
+	push(t, &CLI, 1, t0 + 1 * MS + 50 * US, TS_FIN_WAIT1, TS_FIN_WAIT2, TS_F_FIN_SENT, 0);
+	push(t, &SRV, 2, fin, TS_CLOSE_WAIT, TS_LAST_ACK, TS_F_FIN_RCVD | TS_F_FIN_SENT, 0);
+	push(t, &CLI, 1, fin + 20 * US, TS_FIN_WAIT2, TS_CLOSE, TS_F_FIN_SENT | TS_F_FIN_RCVD, 0);
+	push(t, &SRV, 2, fin + 30 * US, TS_LAST_ACK, TS_CLOSE, TS_F_FIN_RCVD, 0);
+	CHECK_INT(ts_tracker__advance(t, fin + 500 * MS), 0);
+	CHECK_INT(nout, 3);
+	ts_tracker__get_stats(t, &st);
+	CHECK_INT(st.duplicates, 1);
+	CHECK_INT(st.paired, 2);
+	CHECK_INT(st.pair_ambiguous, 0);
+	finish(t);
+	c = by_id(1);
+	s = by_id(2);
+	d = by_id(3);
+	CHECK_INT(d->close, TS_CLOSE_DUPLICATE);
+	CHECK_STR(ts_close_name(d->close), "duplicate");
+	CHECK_INT(d->role, TS_ROLE_SERVER);
+	CHECK_INT(d->peer, 0);
+	CHECK_INT(d->nsteps, 2);
+	CHECK_STR(d->steps[1].label, "duplicate child discarded by the kernel");
+	CHECK_INT(s->close, TS_CLOSE_PASSIVE);
+	CHECK_INT(s->peer, 1);
+	CHECK_INT(c->peer, 2);
+	CHECK_INT(c->close, TS_CLOSE_ACTIVE);
+	CHECK_INT(c->tw, TS_TW_INFERRED);
+	CHECK_STR(c->steps[c->nsteps - 1].label, "final ACK arrived (seen at the peer)");
+}
+
+/* A child that closed in SYN_RECV with no sibling is a handshake that
+ * ended there, not a duplicate. */
+static void test_lone_syn_recv_close(void)
+{
+	struct ts_tracker *t = tracker(0);
+
+	push(t, &SRV, 3, 10 * MS, TS_LISTEN, TS_SYN_RECV, TS_F_FIRST | TS_F_OWNER_LISTENER, 0);
+	push(t, &SRV, 3, 11 * MS, TS_SYN_RECV, TS_CLOSE, TS_F_OWNER_LISTENER, 0);
+	/* A later connection with the same addresses (a reused port). */
+	push(t, &SRV, 4, 20 * MS, TS_LISTEN, TS_SYN_RECV, TS_F_FIRST | TS_F_OWNER_LISTENER, 0);
+	push(t, &SRV, 4, 20 * MS + 10 * US, TS_SYN_RECV, TS_ESTABLISHED, TS_F_OWNER_LISTENER, 0);
+	finish(t);
+	CHECK_INT(nout, 2);
+	CHECK_INT(by_id(3)->close, TS_CLOSE_TIMEOUT);
+	CHECK_STR(by_id(3)->steps[1].label, "handshake aborted");
+	CHECK_INT(by_id(4)->close, TS_CLOSE_OPEN);
+}
+
+static void test_duplicate_child(void)
+{
+	duplicate_child(false, false);
+	duplicate_child(true, false);
+	duplicate_child(false, true);
+	duplicate_child(true, true);
+	test_lone_syn_recv_close();
+}
+
 int main(void)
 {
 	test_orphan_from_peer();
@@ -346,5 +427,6 @@ int main(void)
 	test_self_connect();
 	test_inferred_gets_final_ack();
 	test_index_keys();
+	test_duplicate_child();
 	return check_report();
 }

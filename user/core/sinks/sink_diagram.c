@@ -232,6 +232,8 @@ static const char *step_note(const struct ts_conn *c, const struct ts_step *s,
 		return "listener closed";
 	if (s->from == TS_TIME_WAIT && s->to == TS_CLOSE)
 		return "2 MSL, not traced";
+	if (last && c->close == TS_CLOSE_DUPLICATE)
+		return "duplicate, discarded";
 	if (last && c->close == TS_CLOSE_TIMEOUT)
 		return s->from == TS_SYN_SENT ? "no answer: gave up" : "timed out";
 	if (last && (c->close == TS_CLOSE_RESET_SENT || c->close == TS_CLOSE_RESET_RECEIVED ||

@@ -42,13 +42,13 @@ struct html {
 	uint32_t nheap;
 
 	uint64_t total, lost;
-	uint64_t close[TS_CLOSE_TIMEOUT + 1];
+	uint64_t close[TS_CLOSE_KINDS];
 	bool have_base;
 	uint64_t base_ns, last_ns;
 	uint64_t hs[HS_BUCKETS]; /* handshakes by log2 of microseconds */
 
 	uint64_t rest;		     /* connections not drawn */
-	uint64_t rest_close[TS_CLOSE_TIMEOUT + 1];
+	uint64_t rest_close[TS_CLOSE_KINDS];
 	uint64_t opened[REST_BUCKETS]; /* of those, opened per bucket */
 	uint64_t bucket_ns;
 
@@ -134,7 +134,7 @@ static int html_conn(void *priv, const struct ts_conn *c)
 	int err = h->summary.ops->conn_end(h->summary.priv, c);
 
 	h->total++;
-	if ((unsigned int)c->close <= TS_CLOSE_TIMEOUT)
+	if ((unsigned int)c->close < TS_CLOSE_KINDS)
 		h->close[c->close]++;
 	if (c->end_ns > h->last_ns)
 		h->last_ns = c->end_ns;
@@ -283,7 +283,7 @@ static void write_page(struct html *h, const struct ts_totals *t)
 	fputs(",\"start\":", f);
 	ts_pic_json_str(f, when);
 	fputs(",\"close\":{", f);
-	for (int k = TS_CLOSE_OPEN; k <= TS_CLOSE_TIMEOUT; k++) {
+	for (int k = TS_CLOSE_OPEN; k < TS_CLOSE_KINDS; k++) {
 		fputs(k ? "," : "", f);
 		ts_pic_json_str(f, ts_close_name(k));
 		fprintf(f, ":%" PRIu64, h->close[k]);

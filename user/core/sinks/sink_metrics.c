@@ -10,7 +10,7 @@
 
 #define ROLES 2 /* histograms and opens: client, server */
 #define LABEL_LEN (TS_COMM_LEN + 1)
-#define NCLOSE (TS_CLOSE_TIMEOUT + 1)
+#define NCLOSE (TS_CLOSE_KINDS)
 #define NROLE (TS_ROLE_LISTENER + 1)
 
 /* Upper bounds of the histogram buckets, in nanoseconds (+Inf implied). */

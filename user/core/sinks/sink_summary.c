@@ -71,7 +71,7 @@ struct summary {
 	uint64_t reset_sent, reset_recv;
 	uint64_t closes_with_stats, segs_out, total_retrans;
 	/* From the tracker: how connections ended (index: ts_close_kind). */
-	uint64_t close_kind[TS_CLOSE_TIMEOUT + 1];
+	uint64_t close_kind[TS_CLOSE_KINDS];
 	uint64_t conns;
 	struct ts_quant hs_client, hs_server; /* handshake times, ns */
 	uint64_t hs_server_unknown; /* server handshakes the kernel did not time */
@@ -355,7 +355,7 @@ static void write_json(struct summary *s)
 	ts_jsonw__array_end(&w);
 	ts_jsonw__u64(&w, "connections", s->conns);
 	ts_jsonw__object_begin(&w, "closes");
-	for (int k = 0; k <= TS_CLOSE_TIMEOUT; k++)
+	for (int k = 0; k < TS_CLOSE_KINDS; k++)
 		if (s->close_kind[k])
 			ts_jsonw__u64(&w, ts_close_name(k), s->close_kind[k]);
 	ts_jsonw__object_end(&w);
@@ -528,7 +528,7 @@ static void write_text(struct summary *s)
 			}
 	if (s->conns) {
 		fprintf(f, "\n%-40s %10s\n", "HOW CONNECTIONS ENDED", "COUNT");
-		for (int k = 0; k <= TS_CLOSE_TIMEOUT; k++)
+		for (int k = 0; k < TS_CLOSE_KINDS; k++)
 			if (s->close_kind[k])
 				fprintf(f, "%-40s %10llu\n", ts_close_name(k),
 					(unsigned long long)s->close_kind[k]);
@@ -626,7 +626,7 @@ static int sum_conn_end(void *priv, const struct ts_conn *c)
 	struct summary *s = priv;
 
 	/* The tracker's own enum: still range-check before indexing. */
-	if ((unsigned int)c->close <= TS_CLOSE_TIMEOUT)
+	if ((unsigned int)c->close < TS_CLOSE_KINDS)
 		s->close_kind[c->close]++;
 	s->conns++;
 	/* Measured from the first SYN-ACK where the kernel told it;

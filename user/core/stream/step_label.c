@@ -63,6 +63,8 @@ static const struct label labels[TS_LABELS] = {
 				       "FIN_WAIT2 -> TIME_WAIT (timelines, paired peer)" },
 	[TS_L_FINAL_ACK_FROM_PEER] = { "final ACK arrived (seen at the peer)", TS_LC_CLOSE,
 				       "TIME_WAIT -> TIME_WAIT (timelines, paired peer)" },
+	[TS_L_DUPLICATE_CHILD] = { "duplicate child discarded by the kernel", TS_LC_PLAIN,
+				   "SYN_RECV -> CLOSE, a sibling took the request (timelines)" },
 };
 
 struct pair {

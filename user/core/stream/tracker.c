@@ -44,6 +44,7 @@ struct entry {
 	struct peer_view pv;
 	bool tindexed;	  /* on the tuple index (tnext) */
 	struct entry *tnext;
+	bool duplicate;	  /* a child that lost its request to a sibling */
 };
 
 #define entry_of_node(n) \
@@ -150,6 +151,8 @@ const char *ts_close_name(enum ts_close_kind k)
 		return "refused";
 	case TS_CLOSE_TIMEOUT:
 		return "timeout";
+	case TS_CLOSE_DUPLICATE:
+		return "duplicate";
 	default:
 		return "open";
 	}
@@ -424,12 +427,14 @@ static void infer_time_wait(struct ts_conn *c)
 	last->ns_in_old = 0;
 }
 
-static enum ts_close_kind find_close(const struct ts_conn *c, uint8_t from)
+static enum ts_close_kind find_close(const struct ts_conn *c, uint8_t from, bool dup)
 {
 	uint32_t err = c->has_stats ? c->st.err : 0;
 
 	if (!c->ended)
 		return TS_CLOSE_OPEN;
+	if (dup)
+		return TS_CLOSE_DUPLICATE;
 	if (c->role == TS_ROLE_LISTENER || from == TS_LISTEN)
 		return TS_CLOSE_ACTIVE;
 	if (from == TS_SYN_SENT)
@@ -498,6 +503,9 @@ static void set_label(const struct ts_conn *c, struct ts_step *s, bool closing)
 {
 	enum ts_label l = ts_label_classify(s->from, s->to, s->rec_flags,
 					    closing ? close_err(c) : 0);
+
+	if (closing && c->close == TS_CLOSE_DUPLICATE)
+		l = TS_L_DUPLICATE_CHILD;
 
 	s->label_id = (uint8_t)l;
 	s->label = ts_label_text(l);
@@ -622,7 +630,7 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 	if (c->ended) {
 		close_from = c->steps[c->nsteps - 1].from;
 	}
-	c->close = find_close(c, close_from);
+	c->close = find_close(c, close_from, e->duplicate);
 	if (c->ended)
 		infer_time_wait(c);
 	for (int i = 0; i < c->nsteps; i++)
@@ -664,10 +672,19 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 	complete_time_wait(e);
 }
 
+static struct entry *duplicate_of(const struct ts_tracker *t, const struct entry *e);
+static void give_peer_back(struct ts_tracker *t, struct entry *e, struct entry *sib);
+
 static int emit(struct ts_tracker *t, struct entry *e)
 {
+	struct entry *sib = duplicate_of(t, e);
 	int err;
 
+	if (sib) {
+		e->duplicate = true;
+		t->st.duplicates++;
+		give_peer_back(t, e, sib);
+	}
 	finalize(t, e);
 	t->st.conns++;
 	if (e->c.evicted)
@@ -985,16 +1002,12 @@ static void peer_refresh(struct entry *b)
  * lived at the same time.  A candidate already paired still counts: two
  * matches mean NAT or reused ports, and then neither is claimed.
  */
-static void index_and_pair(struct ts_tracker *t, struct entry *e)
+static void pair_search(struct ts_tracker *t, struct entry *e)
 {
 	struct ts_conn *c = &e->c;
 	struct entry *cand = NULL;
 	int found = 0;
 
-	if (e->pn.linked || !c->family || !c->sport || !c->dport)
-		return;
-	ts_peer_key__set(&e->pn.key, c->family, c->saddr, c->sport, c->daddr, c->dport);
-	ts_peer_index__add(&t->pix, &e->pn);
 	for (struct ts_peer_node *n = ts_peer_index__reverse_chain(&t->pix, &e->pn.key); n;
 	     n = n->next) {
 		struct entry *o = entry_of_node(n);
@@ -1018,6 +1031,87 @@ static void index_and_pair(struct ts_tracker *t, struct entry *e)
 	t->st.paired += 2;
 	peer_refresh(e);
 	peer_refresh(cand);
+}
+
+static void index_and_pair(struct ts_tracker *t, struct entry *e)
+{
+	struct ts_conn *c = &e->c;
+
+	if (e->pn.linked || !c->family || !c->sport || !c->dport)
+		return;
+	ts_peer_key__set(&e->pn.key, c->family, c->saddr, c->sport, c->daddr, c->dport);
+	ts_peer_index__add(&t->pix, &e->pn);
+	pair_search(t, e);
+}
+
+static bool same_addrs(const struct ts_conn *a, const struct ts_conn *b)
+{
+	return a->netns == b->netns && a->family == b->family && a->sport == b->sport &&
+	       a->dport == b->dport && !memcmp(a->saddr, b->saddr, TS_ADDR_LEN) &&
+	       !memcmp(a->daddr, b->daddr, TS_ADDR_LEN);
+}
+
+/*
+ * Two CPUs can take the final ACK of one request at once (or the ACK and
+ * the segment after it): each makes a child, LISTEN -> SYN_RECV, and the
+ * one that finds the request already gone closes its own at once
+ * (inet_ehash_nolisten(): SYN_RECV -> CLOSE).  That child is no
+ * connection: its sibling, same namespace and addresses, born before it
+ * closed, is.  Known when it is emitted (linger_ns after its close), by
+ * when the sibling has its addresses and its next step.
+ */
+static struct entry *duplicate_of(const struct ts_tracker *t, const struct entry *e)
+{
+	const struct ts_conn *c = &e->c;
+	int walked = 0;
+
+	if (c->nsteps != 2 || !born_as(c, TS_LISTEN, TS_SYN_RECV) ||
+	    c->steps[1].from != TS_SYN_RECV || c->steps[1].to != TS_CLOSE || !e->tindexed ||
+	    c->resets_sent || c->resets_received)
+		return NULL;
+	for (struct entry *o = *tuple_bucket(t, c); o && walked < 64; o = o->tnext, walked++) {
+		const struct ts_conn *s = &o->c;
+
+		if (o == e || o->duplicate || !same_addrs(c, s) ||
+		    !born_as(s, TS_LISTEN, TS_SYN_RECV) || s->steps[0].ts_ns > c->steps[1].ts_ns)
+			continue;
+		/* The sibling went on: it is the one the kernel kept. */
+		if (s->nsteps > 2 || (s->nsteps == 2 && s->steps[1].to != TS_CLOSE))
+			return o;
+	}
+	return NULL;
+}
+
+/* The discarded child gives its peer back to the sibling that lives on. */
+static void give_peer_back(struct ts_tracker *t, struct entry *e, struct entry *sib)
+{
+	struct entry *p = e->peer_e;
+
+	if (p) {
+		p->peer_e = NULL;
+		p->c.peer = 0;
+		p->pv = (struct peer_view){ 0 };
+		e->peer_e = NULL;
+		e->c.peer = 0;
+		t->st.paired -= 2;
+	}
+	if (e->ambiguous) {
+		e->ambiguous = false;
+		t->st.pair_ambiguous--;
+	}
+	ts_peer_index__del(&t->pix, &e->pn);
+	if (sib->peer_e || !sib->pn.linked)
+		return;
+	if (sib->ambiguous) {
+		sib->ambiguous = false;
+		t->st.pair_ambiguous--;
+	}
+	pair_search(t, sib);
+	/* The peer found two children when it came: now it has one. */
+	if (sib->peer_e && sib->peer_e->ambiguous) {
+		sib->peer_e->ambiguous = false;
+		t->st.pair_ambiguous--;
+	}
 }
 
 /*

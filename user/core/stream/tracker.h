@@ -39,6 +39,9 @@ enum ts_close_kind {
 	TS_CLOSE_RESET_RECEIVED, /* the peer aborted with RST */
 	TS_CLOSE_REFUSED,	/* RST answered our SYN */
 	TS_CLOSE_TIMEOUT,	/* handshake never completed, or retries ran out */
+	TS_CLOSE_DUPLICATE,	/* a second child of one request, discarded by
+				 * the kernel: its sibling is the connection */
+	TS_CLOSE_KINDS,
 };
 
 /* What a connection's handshake time is measured from (or why it is not). */
@@ -255,6 +258,7 @@ struct ts_tracker_stats {
 	uint64_t paired;	  /* connections whose other end was found */
 	uint64_t pair_ambiguous;  /* left unpaired: more than one candidate */
 	uint64_t drops_unattributed; /* drop records of no traced connection */
+	uint64_t duplicates;	  /* children discarded for a sibling (close "duplicate") */
 };
 
 /* Called for each finished connection; a non-zero return is kept. */
