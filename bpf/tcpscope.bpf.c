@@ -1335,6 +1335,20 @@ static __always_inline bool peer_isn(const struct sock *sk, int state, __u32 *ir
 	return true;
 }
 
+/*
+ * A socket's queues purged when it is destroyed: a FIN (or ACK) still
+ * queued there was received and acknowledged, not lost.  One per closed
+ * connection, so it is decided before any other read: in a socket's
+ * queue the headers are pulled and skb->len is the payload.  Data purged
+ * unread is kept (the reset that follows says so too).
+ */
+static __always_inline bool purged_empty(const struct sk_buff *skb, __u32 reason)
+{
+	return bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	       BPF_CORE_READ(skb, len) == 0;
+}
+
 static __always_inline int emit_drop(const struct sk_buff *skb, __u64 location,
 				     __u32 reason, const struct conn *c,
 				     __u64 id, __u32 sk_netns_ino, int state,
@@ -1436,7 +1450,7 @@ static __always_inline int btf_drop_common(struct sk_buff *skb, void *location,
 	__u64 id = 0;
 	int state = 0;
 
-	if (not_a_drop(reason))
+	if (not_a_drop(reason) || purged_empty(skb, reason))
 		return 0;
 	if (rx_sk) {
 		if (rx_sk->__sk_common.skc_family != AF_INET &&
@@ -1480,7 +1494,7 @@ int tp_drop(struct trace_event_raw_kfree_skb___rx *ctx)
 	if (!bpf_core_field_exists(ctx->reason))
 		return 0;
 	reason = BPF_CORE_READ(ctx, reason);
-	if (not_a_drop(reason) || !skb)
+	if (not_a_drop(reason) || !skb || purged_empty(skb, reason))
 		return 0;
 	if (bpf_core_field_exists(ctx->rx_sk))
 		sk = BPF_CORE_READ(ctx, rx_sk);
