@@ -1072,7 +1072,7 @@ static struct entry *duplicate_of(const struct ts_tracker *t, const struct entry
 	for (struct entry *o = *tuple_bucket(t, c); o && walked < 64; o = o->tnext, walked++) {
 		const struct ts_conn *s = &o->c;
 
-		if (o == e || o->duplicate || !same_addrs(c, s) ||
+		if (o == e || !same_addrs(c, s) ||
 		    !born_as(s, TS_LISTEN, TS_SYN_RECV) || s->steps[0].ts_ns > c->steps[1].ts_ns)
 			continue;
 		/* The sibling went on: it is the one the kernel kept. */
@@ -1080,6 +1080,15 @@ static struct entry *duplicate_of(const struct ts_tracker *t, const struct entry
 			return o;
 	}
 	return NULL;
+}
+
+/* One that counted as ambiguous no longer is. */
+static void unambiguous(struct ts_tracker *t, struct entry *e)
+{
+	if (e->ambiguous) {
+		e->ambiguous = false;
+		t->st.pair_ambiguous--;
+	}
 }
 
 /* The discarded child gives its peer back to the sibling that lives on. */
@@ -1095,23 +1104,15 @@ static void give_peer_back(struct ts_tracker *t, struct entry *e, struct entry *
 		e->c.peer = 0;
 		t->st.paired -= 2;
 	}
-	if (e->ambiguous) {
-		e->ambiguous = false;
-		t->st.pair_ambiguous--;
-	}
+	unambiguous(t, e);
 	ts_peer_index__del(&t->pix, &e->pn);
 	if (sib->peer_e || !sib->pn.linked)
 		return;
-	if (sib->ambiguous) {
-		sib->ambiguous = false;
-		t->st.pair_ambiguous--;
-	}
+	unambiguous(t, sib);
 	pair_search(t, sib);
 	/* The peer found two children when it came: now it has one. */
-	if (sib->peer_e && sib->peer_e->ambiguous) {
-		sib->peer_e->ambiguous = false;
-		t->st.pair_ambiguous--;
-	}
+	if (sib->peer_e)
+		unambiguous(t, sib->peer_e);
 }
 
 /*
