@@ -222,8 +222,12 @@ static __always_inline void owner_from_listener(struct conn *c,
 	struct ts_listener *lo = listener_find(netns, t);
 	__u64 key = (__u64)sk;
 
-	/* A socket address reused: what accept() left for it is stale. */
-	bpf_map_delete_elem(&accepts, &key);
+	/*
+	 * A socket address reused: what accept() left for it is stale.  Looked
+	 * up first: a miss is the rule, and an LRU delete takes its lock.
+	 */
+	if (bpf_map_lookup_elem(&accepts, &key))
+		bpf_map_delete_elem(&accepts, &key);
 	c->flags &= ~TS_F_ACCEPTED;
 	if (lo) {
 		c->owner = lo->owner;

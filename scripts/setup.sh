@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool time
-      libelf-dev zlib1g-dev iproute2 nftables python3 net-tools netbase
+      libelf-dev zlib1g-dev libzstd-dev iproute2 nftables python3 net-tools netbase
       util-linux man-db groff-base libclang-rt-14-dev
       libmicrohttpd-dev prometheus python3-jsonschema dpkg-dev file systemd
       qemu-system-x86 busybox-static cpio kmod xz-utils zstd

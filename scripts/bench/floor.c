@@ -1,12 +1,24 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tcpscope-floor: load and attach the empty floor programs, then wait for
- * SIGINT or SIGTERM.  "attached" on stdout tells the benchmark that the
- * programs are in place.
+ * tcpscope-floor: load and attach the floor programs, then wait for SIGINT
+ * or SIGTERM.  "attached" on stdout tells the benchmark that the programs
+ * are in place.
+ *
+ *   tcpscope-floor              empty programs (the floor)
+ *   tcpscope-floor --ring N     a ring-buffer record of N bytes per state
+ *                               change (32, 64, 96, 128), read and dropped
+ *   tcpscope-floor --storage N  the same, with per-socket storage
+ *   tcpscope-floor --lru N      the same, with the value in an LRU hash
+ *   tcpscope-floor --perf       a 96-byte record through a perf buffer
+ *                               (one per CPU, 256 pages each)
+ *
+ * The ring's reader works as tcpscope's does: woken once an eighth of the
+ * ring waits (checked once in 32 records per CPU), else every 100 ms.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -27,27 +39,75 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return vfprintf(stderr, fmt, ap);
 }
 
-int main(void)
+static int on_rec(void *ctx, void *data, size_t len)
+{
+	(void)data;
+	*(unsigned long long *)ctx += len ? 1 : 0;
+	return 0;
+}
+
+static void on_perf(void *ctx, int cpu, void *data, __u32 len)
+{
+	(void)cpu;
+	(void)data;
+	*(unsigned long long *)ctx += len ? 1 : 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: tcpscope-floor [--ring BYTES | --storage BYTES | --lru BYTES | --perf] "
+			"(BYTES: 32, 64, 96 or 128)\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	sigset_t block, old;
+	unsigned long long recs = 0;
+	struct ring_buffer *rb = NULL;
+	struct perf_buffer *pb = NULL;
 	struct floor_bpf *skel;
-	int err;
+	sigset_t block, old;
+	int err, mode = 0;
+	long size = 0;
 
+	if (argc == 2 && !strcmp(argv[1], "--perf")) {
+		mode = 3;
+	} else if (argc == 3 && (!strcmp(argv[1], "--ring") || !strcmp(argv[1], "--storage") ||
+				 !strcmp(argv[1], "--lru"))) {
+		mode = argv[1][2] == 'r' ? 1 : argv[1][2] == 's' ? 2 : 4;
+		size = strtol(argv[2], NULL, 10);
+		if (size != 32 && size != 64 && size != 96 && size != 128)
+			return usage();
+	} else if (argc != 1) {
+		return usage();
+	}
 	libbpf_set_print(quiet);
-	/* Blocked until sigsuspend(): a signal cannot slip in before the wait. */
+	/* Blocked until the wait: a signal cannot slip in before it. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	skel = floor_bpf__open_and_load();
+	skel = floor_bpf__open();
 	if (!skel) {
-		err = -errno;
+		fprintf(stderr, "tcpscope-floor: opening failed: %s\n", strerror(errno));
+		return 1;
+	}
+	bpf_program__set_autoload(skel->progs.floor_state, mode == 0);
+	bpf_program__set_autoload(skel->progs.floor_retrans, mode == 0);
+	bpf_program__set_autoload(skel->progs.ring_state, mode == 1);
+	bpf_program__set_autoload(skel->progs.store_state, mode == 2);
+	bpf_program__set_autoload(skel->progs.perf_state, mode == 3);
+	bpf_program__set_autoload(skel->progs.lru_state, mode == 4);
+	skel->rodata->rec_size = (__u32)size;
+	skel->rodata->wakeup_bytes = (16u << 20) / 8;
+	err = floor_bpf__load(skel);
+	if (err) {
 		fprintf(stderr, "tcpscope-floor: loading failed: %s (run as root)\n",
 			strerror(-err));
-		return 1;
+		goto cleanup;
 	}
 	err = floor_bpf__attach(skel);
 	if (err) {
@@ -55,11 +115,43 @@ int main(void)
 			strerror(-err));
 		goto cleanup;
 	}
+	if (mode == 3) {
+		pb = perf_buffer__new(bpf_map__fd(skel->maps.perf), 256, on_perf, NULL,
+				      &recs, NULL);
+		if (!pb) {
+			err = -errno;
+			fprintf(stderr, "tcpscope-floor: perf buffer: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	} else if (mode) {
+		rb = ring_buffer__new(bpf_map__fd(skel->maps.ring), on_rec, &recs, NULL);
+		if (!rb) {
+			err = -errno;
+			fprintf(stderr, "tcpscope-floor: ring: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
 	printf("attached\n");
 	fflush(stdout);
-	while (!stop)
-		sigsuspend(&old);
+	while (!stop) {
+		if (!rb && !pb) {
+			sigsuspend(&old);
+			continue;
+		}
+		err = rb ? ring_buffer__poll(rb, 100) : perf_buffer__poll(pb, 100);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "tcpscope-floor: ring: %s\n", strerror(-err));
+			break;
+		}
+		err = 0;
+	}
+	if (rb || pb)
+		fprintf(stderr, "tcpscope-floor: %llu records\n", recs);
 cleanup:
+	ring_buffer__free(rb);
+	perf_buffer__free(pb);
 	floor_bpf__destroy(skel);
 	return err ? 1 : 0;
 }

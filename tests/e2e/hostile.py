@@ -12,6 +12,8 @@ samples.cap       16 million handshake times (--summary keeps samples)
 conns.cap         a million connections that never close (--at keeps them)
 zipbomb.cap       a chunk of 4 MiB that deflates to 4 KiB
 liar.cap          a chunk whose data inflates past the length its frame states
+zliar.cap         the same in format 4: a zstd frame of 8 MiB (RLE blocks)
+zbomb.cap         format 4: a zstd frame of 4 MiB in 192 bytes (RLE blocks)
 clock_max.cap     header clock offset INT64_MAX (and clock_min.cap: INT64_MIN)"""
 import os
 import random
@@ -137,6 +139,28 @@ def liar(path):
                 + trailer(1, 1))
 
 
+def zliar(path):
+    """Format 4: a zstd frame (mkseeds' writer: a 1000-byte raw block, then
+    RLE blocks) that decompresses to 8 MiB, in a frame stating 60000."""
+    rnd = random.Random(4)
+    data = bytes(rnd.getrandbits(8) for _ in range(1000)) + b"\0" * (8 * 1024 * 1024)
+    with open(path, "wb") as f:
+        f.write(MAGIC + struct.pack("<II", 4, 0) + head()
+                + mkseeds.frame(b"SNAP", struct.pack("<I", 0), "zstd")
+                + raw_frame(b"CHNK", mkseeds.zstd_frame(data), 60000) + trailer(1, 1))
+
+
+def zbomb(path):
+    """Format 4: 4 MiB of zeros after one real chunk header, stored in
+    192 bytes (RLE blocks)."""
+    raw = struct.pack("<QII", 5, 1, 1) + desc(1) + bytes([1, 0, 0, 0, 0x72, 0])
+    raw += b"\0" * (4 * 1024 * 1024 - len(raw))
+    with open(path, "wb") as f:
+        f.write(MAGIC + struct.pack("<II", 4, 0) + head()
+                + mkseeds.frame(b"SNAP", struct.pack("<I", 0), "zstd")
+                + mkseeds.frame(b"CHNK", raw, "zstd") + trailer(1, 1))
+
+
 def clock(path, offset):
     ds = [(1, 4, 40000, 80, 42, b"curl")]
     ev = [(1, 0, 0, 10, 0x72, 0, []), (1, 0, 0, 20, 0x21, 10, []),
@@ -155,6 +179,8 @@ def main(out):
     conns(p("conns.cap"))
     zipbomb(p("zipbomb.cap"))
     liar(p("liar.cap"))
+    zliar(p("zliar.cap"))
+    zbomb(p("zbomb.cap"))
     clock(p("clock_max.cap"), 2**63 - 1)
     clock(p("clock_min.cap"), -2**63)
 

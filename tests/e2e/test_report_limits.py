@@ -116,6 +116,13 @@ def test_hostile_files():
         expect(len(out) < 1000, "output of a zip bomb: %d bytes" % len(out))
         rc, out, err, rss = report(p("liar.cap"), want_rc=3)
         one_damage_line(err, "inflates past the 60000 bytes")
+        # The same in format 4 (zstd).
+        rc, out, err, rss = report(p("zbomb.cap"), want_rc=3)
+        one_damage_line(err, "claims to decompress", "decompression bomb", "offset 125")
+        expect(len(out) < 1000, "output of a zstd bomb: %d bytes" % len(out))
+        rc, out, err, rss = report(p("zliar.cap"), want_rc=3)
+        one_damage_line(err, "decompresses past the 60000 bytes")
+        under_bound("zliar", rss)
     finally:
         shutil.rmtree(d)
 

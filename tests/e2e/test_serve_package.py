@@ -41,7 +41,7 @@ def test_deb():
     deb = r.stdout.strip().splitlines()[-1]
     expect(deb.endswith(".deb") and os.path.exists(deb), "package.sh printed %r" % r.stdout)
     info = tslib.run(["dpkg-deb", "-f", deb, "Depends"]).stdout
-    for dep in ("libbpf1", "libmicrohttpd12", "libc6", "zlib1g"):
+    for dep in ("libbpf1", "libmicrohttpd12", "libc6", "zlib1g", "libzstd1"):
         expect(dep in info, "Depends lacks %s: %s" % (dep, info))
     files = tslib.run(["dpkg-deb", "-c", deb]).stdout
     for f in ("./usr/sbin/tcpscope", "./usr/share/man/man8/tcpscope.8", "." + UNIT,

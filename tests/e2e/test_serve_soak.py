@@ -9,8 +9,9 @@ serve's resident memory and scrapes /metrics every couple of seconds.
  - every scrape during the churn answers within a second (the HTTP thread
    never waits for the tracing loop beyond a copy under the mutex);
  - the counters agree with the kernel's: the opens equal the namespace's
-   TcpActiveOpens and TcpPassiveOpens deltas (when no event was lost; a
-   loss must then show in tcpscope_events_lost_total).
+   TcpActiveOpens and TcpPassiveOpens deltas (when no event was lost;
+   otherwise the opens missing are no more than
+   tcpscope_events_lost_total).
 The figures are printed for docs/SERVE.md."""
 import os
 import re
@@ -88,8 +89,13 @@ def test_soak():
         expect(opened_c == active and opened_s == passive,
                "opens %d/%d, kernel %d/%d" % (opened_c, opened_s, active, passive))
     else:
-        expect(opened_c < active or opened_s < passive,
-               "%d events lost but every open counted" % lost)
+        # A loss may be any record (a close, a drop): the opens missing are
+        # no more than the loss said, and none is counted twice.
+        expect(opened_c <= active and opened_s <= passive,
+               "opens %d/%d, more than the kernel's %d/%d" % (opened_c, opened_s, active, passive))
+        expect((active - opened_c) + (passive - opened_s) <= lost,
+               "opens %d/%d, kernel %d/%d: more missing than the %d said lost"
+               % (opened_c, opened_s, active, passive, lost))
 
 
 if __name__ == "__main__":

@@ -79,6 +79,8 @@ def test_connect_timeout():
         rc, rs = p.stop()
     c = rc.one("client")
     tl.check_conn(c, [("CLOSE", "SYN_SENT"), ("SYN_SENT", "CLOSE")], "timeout", cli.pid)
+    if c["retransmits"]["syn"] < segs == 1:
+        tl.missing_only("SYN retransmits", c["retransmits"], segs)
     expect(c["retransmits"]["syn"] == segs == 1, "SYN retransmits %s, kernel %d"
            % (c["retransmits"], segs))
     expect(rs.conns == [], "server side: %s" % rs.conns)

@@ -32,16 +32,6 @@ def orphaned_close(cns, sns, addr, port):
     return cli, srv
 
 
-def settle(*nss):
-    def quiet():
-        for ns in nss:
-            for l in ns.run(["ss", "-Htan"]).stdout.split("\n"):
-                if l.split() and l.split()[0] not in ("TIME-WAIT", "LISTEN"):
-                    return False
-        return True
-    tslib.wait_until(quiet, 10, "the connections to close")
-
-
 def check_paired(res, cli, srv):
     c, s = res.one("client"), res.one("server")
     tl.check_conn(c, ORPHAN_CLIENT, "active", cli.pid)
@@ -106,7 +96,7 @@ def test_veth_paired_and_unpaired():
         try:
             alone = tslib.Tracer("--timeline", "--port", str(port), "-w", cap_c, netns=cns)
             cli, srv = orphaned_close(cns, sns, tl.V4[1], port)
-            settle(cns, sns)
+            tslib.settle(cns, sns)
             res, res_c = tl.Result(both.stop()), tl.Result(alone.stop())
         finally:
             both.kill()
@@ -144,7 +134,7 @@ def loopback(tag, *filters):
         tr = tslib.Tracer("--timeline", *args, netns=ns)
         try:
             cli, srv = orphaned_close(ns, ns, "127.0.0.1", port)
-            settle(ns)
+            tslib.settle(ns)
             res = tl.Result(tr.stop())
         finally:
             tr.kill()

@@ -24,6 +24,7 @@ def check_run(addr, family, mode="btf"):
                                "--mode", "client-close")
             expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
             expect(srv.wait() == 0, "server failed")
+            tslib.settle(ns)
             cli_pid = cli.pid  # ip netns exec execs python in place
             recs = tr.stop()
         finally:

@@ -4,6 +4,8 @@
 CLOSE -> SYN_SENT events equals the kernel's TcpActiveOpens delta and
 LISTEN -> SYN_RECV equals TcpPassiveOpens, as nstat reports them inside the
 namespace, with no event lost."""
+import re
+
 import tslib
 import tsnet
 from tslib import expect
@@ -16,7 +18,39 @@ def count(recs, old, new):
                and r["to"] == new)
 
 
-def _check_counts(addr, mode, env=None):
+CLIENT = [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"), ("ESTABLISHED", "FIN_WAIT1"),
+          ("FIN_WAIT1", "FIN_WAIT2"), ("FIN_WAIT2", "CLOSE")]
+SERVER = [("LISTEN", "SYN_RECV"), ("SYN_RECV", "ESTABLISHED"), ("ESTABLISHED", "CLOSE_WAIT"),
+          ("CLOSE_WAIT", "LAST_ACK"), ("LAST_ACK", "CLOSE")]
+
+
+def subsequence(got, of):
+    it = iter(of)
+    return all(any(step == o for o in it) for step in got)
+
+
+def check_accounted(recs, summary):
+    """Where a loss was reported: every socket's steps are its life's, in
+    order, none twice, and the steps missing are no more than the count
+    reported lost (a loss said, never a silent one)."""
+    conns = tslib.by_conn(recs)
+    missing = 0
+    socks = 0
+    for k, c in conns.items():
+        got = tslib.transitions(c)
+        if got and got[0] == ("CLOSE", "LISTEN"):
+            continue
+        socks += 1
+        expect(subsequence(got, CLIENT) or subsequence(got, SERVER),
+               "socket %s: steps %s are no life's" % (k, got))
+        missing += 5 - len(got)
+    missing += 5 * max(0, 2 * CONNS - socks)
+    expect(socks <= 2 * CONNS, "%d sockets for %d connections" % (socks, CONNS))
+    expect(missing <= summary["lost"], "%d steps missing, %d said lost: a silent loss"
+           % (missing, summary["lost"]))
+
+
+def _check_counts(addr, mode, env=None, loss_ok=False):
     with tslib.Netns("counts") as ns:
         tr = tslib.Tracer("--tp-mode", mode, netns=ns, env=env)
         try:
@@ -26,6 +60,7 @@ def _check_counts(addr, mode, env=None):
                                "--count", str(CONNS), timeout=90)
             expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
             expect(srv.wait() == 0, "server failed")
+            tslib.settle(ns)
             after = tsnet.nstat(ns)
             recs = tr.stop()
         finally:
@@ -40,7 +75,10 @@ def _check_counts(addr, mode, env=None):
            % (active, passive, CONNS))
     summary = recs[-1]
     expect(summary["event"] == "summary", "no summary line: %s" % summary)
-    why = [ln for ln in tr.stderr().splitlines() if "lost:" in ln]
+    why = [ln for ln in tr.stderr().splitlines() if "lost:" in ln or "skipped, by" in ln]
+    if loss_ok and summary["lost"]:
+        check_accounted(recs, summary)
+        return tr.stderr()
     expect(summary["lost"] == 0, "events lost: %s %s" % (summary, why))
     expect(not [r for r in recs if r.get("event") == "lost"], "lost records in the stream")
     syn_sent = count(recs, "CLOSE", "SYN_SENT")
@@ -56,19 +94,21 @@ def _check_counts(addr, mode, env=None):
              if not (len(c) == 5 and c[-1]["to"] == "CLOSE")]
     expect(len(whole) >= 2 * CONNS, "%d of %d sockets seen from start to CLOSE; the others: %s"
            % (len(whole), 2 * CONNS, other[:4]))
+    return tr.stderr()
 
 
-def check_counts(addr, mode, env=None):
+def check_counts(addr, mode, env=None, loss_ok=False):
     """Once more, and only once, when the tracer itself reported lost
     records (ring reservations the kernel refused, seen under emulation on
-    7.2): a loss is said, never silent, but the counts must then hold."""
+    7.2): a loss is said, never silent, but the counts must then hold.
+    With loss_ok a reported loss is checked against what is missing."""
     try:
-        _check_counts(addr, mode, env)
+        return _check_counts(addr, mode, env, loss_ok)
     except tslib.TestFailure as e:
         if not str(e).startswith("events lost"):
             raise
         print("retry: the tracer reported a loss (%s)" % e)
-        _check_counts(addr, mode, env)
+        return _check_counts(addr, mode, env, loss_ok)
 
 
 def test_ipv4_btf():
@@ -86,6 +126,21 @@ def test_storage_refused_btf():
     check_counts("127.0.0.1", "btf", {"TCPSCOPE_TEST_NO_STORAGE": "1"})
 
 
+def test_skipped_state_program_btf():
+    """The kernel skips btf_state where it is already running on the CPU
+    (a softirq, or a task preempted inside it, holds it): btf_state_nested
+    takes each such change over, once.  Here btf_state leaves half of them
+    at random: every count is still the kernel's, none twice.  Where the
+    kernel skipped btf_state_nested too (7.2 under emulation: a dozen runs
+    in 4 000), half of those changes are lost: said, and then only the
+    steps missing must be no more than the loss said."""
+    err = check_counts("127.0.0.1", "btf", {"TCPSCOPE_TEST_SKIP_STATE": "1"}, loss_ok=True)
+    m = re.search(r"(\d+) such runs taken over by the second program", err)
+    # About half of 10 changes per connection, both ends.
+    expect(m and int(m.group(1)) >= 2 * CONNS, "the second program took over %s changes: %s"
+           % (m.group(1) if m else "no", err[-400:]))
+
+
 def test_ipv4_classic():
     check_counts("127.0.0.1", "classic")
 
@@ -95,5 +150,5 @@ def test_ipv6_classic():
 
 
 if __name__ == "__main__":
-    tslib.main([test_ipv4_btf, test_ipv6_btf, test_storage_refused_btf, test_ipv4_classic,
-                test_ipv6_classic])
+    tslib.main([test_ipv4_btf, test_ipv6_btf, test_storage_refused_btf,
+                test_skipped_state_program_btf, test_ipv4_classic, test_ipv6_classic])

@@ -33,7 +33,10 @@ class EventsLost(tslib.TestFailure):
     skipped because it fired while already running on that CPU — which
     other tests' traffic on this shared machine can cause), or the tracker
     reported a connection with missing steps (seen here, rarely: a state
-    change that ftrace shows but no BPF program received)."""
+    change that ftrace shows but no BPF program received), or fewer steps
+    or retransmits than the kernel's own truth with nothing wrong in those
+    it has (the same gap at a connection's end, where the tracker cannot
+    see a hole: about one scenario in a hundred in CI runs)."""
 
 
 def retry_on_loss(fn):
@@ -156,14 +159,26 @@ class Result:
 
     def one(self, role):
         cs = self.role(role)
+        # Enough to tell a tracker's mistake from the kernel's doing.
         expect(len(cs) == 1, "expected one %s connection, got %d: %s"
-               % (role, len(cs), [(c["role"], c["close"], steps(c)) for c in self.conns]))
+               % (role, len(cs), [(c["role"], c["close"], c["conn"], c["sport"], c["dport"],
+                                   c["ts_ns"], c["resets_sent"], c["resets_received"],
+                                   [(s["from"], s["to"], s["t_us"]) for s in c["steps"]])
+                                  for c in self.conns]))
         return cs[0]
 
 
+def missing_only(what, got, want):
+    """got fell short of want, the kernel's truth, with nothing wrong in
+    what it has (EventsLost's docstring): the scenario runs again once."""
+    raise EventsLost("%s: %s, the kernel's %s (events missing, none wrong)" % (what, got, want))
+
+
 def check_conn(c, want_steps, close, pid=None):
-    expect(steps(c) == want_steps, "%s steps %s, expected %s"
-           % (c["role"], steps(c), want_steps))
+    got = steps(c)
+    if len(got) < len(want_steps) and got == want_steps[:len(got)]:
+        missing_only("%s steps" % c["role"], got, want_steps)
+    expect(got == want_steps, "%s steps %s, expected %s" % (c["role"], got, want_steps))
     expect(c["close"] == close, "%s close %s, expected %s (steps %s)"
            % (c["role"], c["close"], close, [s["step"] for s in c["steps"]]))
     expect(not c["joined_late"] and c["missing_steps"] == 0,
@@ -188,6 +203,8 @@ def check_retrans_total(c, kernel_segs, kind=None):
     total = sum(rt.values())
     if kind:
         expect(rt[kind] >= 1, "no %s retransmit: %s" % (kind, rt))
+    if total < c["total_retrans"] == kernel_segs:
+        missing_only("%s retransmits" % c["role"], rt, kernel_segs)
     expect(total == c["total_retrans"],
            "%s: timeline %s vs socket total_retrans %s" % (c["role"], rt, c["total_retrans"]))
     expect(total == kernel_segs,

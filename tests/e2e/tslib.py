@@ -58,6 +58,21 @@ def wait_until(pred, timeout, what, step=0.05):
     raise TestFailure("timed out after %.1fs waiting for %s" % (timeout, what))
 
 
+def settle(*nss, timeout=10):
+    """Wait until every connection in the namespaces has closed (TIME_WAIT
+    and LISTEN sockets aside).  A process's exit does not wait for its
+    sockets: the last segments of a close, and on an emulated kernel the
+    softirq work that handles them, may come after; so may a FIN sent
+    again.  Stop a tracer only after this, or its last events are missed."""
+    def quiet():
+        for ns in nss:
+            for l in ns.run(["ss", "-Htan"]).stdout.split("\n"):
+                if l.split() and l.split()[0] not in ("TIME-WAIT", "LISTEN"):
+                    return False
+        return True
+    wait_until(quiet, timeout, "the connections to close")
+
+
 class Netns:
     """A network namespace with loopback up; removed on exit."""
     count = 0

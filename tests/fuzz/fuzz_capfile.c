@@ -7,12 +7,16 @@
  * arithmetic) or a hang.  The records are also written again with the
  * writer and read back: they must come out the same.
  *
- * The first input byte picks what the rest is.  CRCs and zlib shield the
+ * The first input byte picks what the rest is.  CRCs and zstd shield the
  * decoders from blind mutation, so besides whole files (mode 0) the
  * fuzzer also feeds raw chunk payloads (1) and raw snapshot payloads (2),
  * which this target frames, compresses and checksums itself, behind a
  * header whose clocks (start, wall-clock offset) and --at moment come
  * from the input's next 24 bytes: extreme clocks are the fuzzer's choice.
+ * A chunk with bit 0x10 of the mode byte set is not compressed by the
+ * target: its first 4 bytes are the frame's raw length and the rest goes
+ * in as the stored payload (behind a right CRC), so the fuzzer meets the
+ * zstd frame checks (one frame, exact length, bombs) head on.
  */
 #define _GNU_SOURCE
 #include "core/capfile/capfile.h"
@@ -27,6 +31,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #define MAX_KEEP 512
 
@@ -37,11 +42,13 @@ static uint8_t *wrapped;
 /* Append a frame whose CRC is right; payload compressed when z. */
 static size_t put_frame(uint8_t *out, uint32_t type, const uint8_t *p, size_t len, bool z)
 {
-	uLongf stored = compressBound((uLong)len);
+	size_t stored;
 	uint32_t crc;
 
 	if (z) {
-		if (compress2(out + TS_CAP_FRAME_HDR_LEN, &stored, p, (uLong)len, 1) != Z_OK)
+		/* Format TS_CAP_VERSION: a zstd frame. */
+		stored = ZSTD_compress(out + TS_CAP_FRAME_HDR_LEN, ZSTD_compressBound(len), p, len, 1);
+		if (ZSTD_isError(stored))
 			abort();
 	} else {
 		memcpy(out + TS_CAP_FRAME_HDR_LEN, p, len);
@@ -56,8 +63,27 @@ static size_t put_frame(uint8_t *out, uint32_t type, const uint8_t *p, size_t le
 	return TS_CAP_FRAME_HDR_LEN + stored;
 }
 
-/* A valid file around one raw payload (mode 1: chunk, 2: snapshot). */
-static size_t wrap(int mode, const uint8_t *p, size_t len, const struct ts_cap_header *hc)
+/* A frame whose payload p[4..len) is stored as it is, raw length get_u32(p). */
+static size_t put_stored_frame(uint8_t *out, uint32_t type, const uint8_t *p, size_t len)
+{
+	uint32_t crc;
+
+	if (len < 4)
+		return put_frame(out, type, p, len, false);
+	memcpy(out + TS_CAP_FRAME_HDR_LEN, p + 4, len - 4);
+	put_u32(out, type);
+	put_u32(out + 4, (uint32_t)(len - 4));
+	put_u32(out + 8, get_u32(p));
+	crc = (uint32_t)crc32(0, out, 12);
+	crc = (uint32_t)crc32(crc, out + TS_CAP_FRAME_HDR_LEN, (uInt)(len - 4));
+	put_u32(out + 12, crc);
+	return TS_CAP_FRAME_HDR_LEN + len - 4;
+}
+
+/* A valid file around one raw payload (mode 1: chunk, 2: snapshot; with
+ * stored, the chunk's payload as put_stored_frame takes it). */
+static size_t wrap(int mode, bool stored, const uint8_t *p, size_t len,
+		   const struct ts_cap_header *hc)
 {
 	static const uint8_t chunk[] = {1, 0, 0, 0, 0, 0, 0,	       0, 1, 0,
 					0, 0, 0, 0, 0, 0, TS_REC_LOST, 0, 2, 5};
@@ -79,7 +105,8 @@ static size_t wrap(int mode, const uint8_t *p, size_t len, const struct ts_cap_h
 		n += put_frame(wrapped + n, TS_FR_CHNK, chunk, sizeof(chunk), true);
 	} else {
 		n += put_frame(wrapped + n, TS_FR_SNAP, empty_snap, sizeof(empty_snap), true);
-		n += put_frame(wrapped + n, TS_FR_CHNK, p, len, true);
+		n += stored ? put_stored_frame(wrapped + n, TS_FR_CHNK, p, len)
+			    : put_frame(wrapped + n, TS_FR_CHNK, p, len, true);
 	}
 	n += put_frame(wrapped + n, TS_FR_TRLR, trl, sizeof(trl), false);
 	return n;
@@ -178,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= 24;
 	}
 	if (mode % 3 && size <= TS_CAP_MAX_RAW) {
-		size = wrap(mode % 3, data, size, &hc);
+		size = wrap(mode % 3, mode & 0x10, data, size, &hc);
 		data = wrapped;
 	}
 	if (ts_capr__open_mem(data, size, &r)) {

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libFuzzer target for what a user types and what the kernel names: the
- * option parsers (core/util/parse.c, timearg.c) and the one escaping of
- * untrusted strings (core/util/escape.c, the JSON writer).
+ * option parsers (core/util/parse.c, timearg.c), the one escaping of
+ * untrusted strings (core/util/escape.c, the JSON writer) and the
+ * kallsyms reader (core/stream/knames.c).
  *
  * Input: one selector byte, 16 bytes of clocks for --at, then the string.
  * Checks beyond "no crash, no UB": a parsed value is in its documented
  * range; escaped text holds no control byte, no C1 control and only
  * well-formed UTF-8; JSON strings are well-formed UTF-8 with no raw
- * control byte.
+ * control byte; every function kept from kallsyms text has a non-zero
+ * address and a clean name, in (address, name) order, and is found at
+ * its own address.
  */
 #define _GNU_SOURCE
+#include "core/stream/knames.h"
 #include "core/util/escape.h"
 #include "core/util/jsonw.h"
 #include "core/util/parse.h"
@@ -86,6 +90,42 @@ static void fuzz_escape(const char *s)
 	free(json);
 }
 
+static void fuzz_kallsyms(const char *s)
+{
+	struct ts_knames *k = NULL;
+	FILE *f = s[0] ? fmemopen((void *)s, strlen(s), "r") : NULL;
+	uint64_t prev = 0, addr;
+	const char *pname = NULL;
+	int n;
+
+	if (!f)
+		return;
+	if (ts_knames__new(&k)) {
+		fclose(f);
+		return;
+	}
+	n = ts_knames__read_kallsyms(k, f);
+	fclose(f);
+	if (n < 0 || (size_t)n != ts_knames__sym_count(k))
+		abort();
+	for (int i = 0; i < n; i++) {
+		const char *name = ts_knames__sym_nth(k, (size_t)i, &addr), *at;
+		uint32_t off;
+
+		if (!name || !addr || !ts_kname_ok(name, strlen(name)))
+			abort();
+		if (pname && (addr < prev || (addr == prev && strcmp(pname, name) > 0)))
+			abort();
+		/* At its address: it, or an alias before it in name order. */
+		at = ts_knames__sym(k, addr, &off);
+		if (!at || off || strcmp(at, name) > 0)
+			abort();
+		prev = addr;
+		pname = name;
+	}
+	ts_knames__free(k);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char s[MAX_IN + 1];
@@ -102,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data + 17, size - 17);
 	s[size - 17] = '\0';
 
-	switch (sel % 6) {
+	switch (sel % 7) {
 	case 0:
 		if (!ts_parse_u64(s, 1, 65535, &v) && (v < 1 || v > 65535))
 			abort();
@@ -121,8 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!ts_parse_at(s, start, offset, &v) && s[0] == '+' && v < start)
 			abort(); /* an offset from the start cannot go back */
 		break;
-	default:
+	case 5:
 		fuzz_escape(s);
+		break;
+	default:
+		fuzz_kallsyms(s);
 		break;
 	}
 	return 0;

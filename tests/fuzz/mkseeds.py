@@ -3,8 +3,9 @@
 """Write seeds for fuzz_capfile into DIR: capture files built straight from
 docs/CAPTURE_FORMAT.md (a second, independent writer), each prefixed with
 the target's mode byte: 0 a whole file, 1 a raw chunk payload, 2 a raw
-snapshot payload; modes 1 and 2 then carry 24 bytes of header clocks
-(start, wall-clock offset, --at delta) before the payload.
+snapshot payload, 0x10 a chunk's raw length and stored zstd frame; modes
+1, 2 and 0x10 then carry 24 bytes of header clocks (start, wall-clock
+offset, --at delta) before the payload.
 
     mkseeds.py DIR [fuzz_parse]   the seeds of fuzz_parse instead"""
 import os
@@ -15,9 +16,42 @@ import zlib
 MAGIC = b"\x89TSCAP\r\n"
 
 
+def zstd_frame(payload):
+    """One zstd frame (RFC 8878) of Raw and RLE blocks: no entropy coding,
+    so no zstd library is needed; a run of 16 or more equal bytes becomes
+    an RLE block.  Single segment, 4-byte content size, no checksum."""
+    blocks, i, lit = [], 0, b""  # (Block_Type, Block_Size, Block_Content)
+    while i <= len(payload):
+        j = i
+        while j < len(payload) and payload[j] == payload[i] and j - i < 1 << 17:
+            j += 1
+        if j - i >= 16 or j == len(payload):
+            lit += payload[i:j] if j - i < 16 else b""
+            for k in range(0, len(lit), 1 << 17):  # Block_Maximum_Size 128 KiB
+                blocks.append((0, len(lit[k:k + (1 << 17)]), lit[k:k + (1 << 17)]))
+            lit = b""
+            if j - i >= 16:
+                blocks.append((1, j - i, payload[i:i + 1]))
+            if j == len(payload):
+                break
+        else:
+            lit += payload[i:j]
+        i = j
+    if not blocks:
+        blocks.append((0, 0, b""))
+    out = struct.pack("<IBI", 0xFD2FB528, 0xA0, len(payload))
+    for n, (typ, size, content) in enumerate(blocks):
+        hdr = (size << 3) | (typ << 1) | (n == len(blocks) - 1)
+        out += struct.pack("<I", hdr)[:3] + content
+    return out
+
+
 def frame(typ, payload, compress):
     raw = len(payload)
-    stored = zlib.compress(payload, 6) if compress else payload
+    if compress == "zstd":
+        stored = zstd_frame(payload)
+    else:
+        stored = zlib.compress(payload, 6) if compress else payload
     hdr = typ + struct.pack("<II", len(stored), raw)
     crc = zlib.crc32(stored, zlib.crc32(hdr))
     return hdr + struct.pack("<I", crc) + stored
@@ -79,7 +113,9 @@ def chunk_raw(base, events, descs, version=1):
 
 
 def chunk(base, events, descs, version=1):
-    return frame(b"CHNK", chunk_raw(base, events, descs, version), True)
+    """Format 4 on: the payload is a zstd frame (1 to 3: zlib)."""
+    return frame(b"CHNK", chunk_raw(base, events, descs, min(version, 3)),
+                 "zstd" if version >= 4 else True)
 
 
 def rtx_item(seq, end, isn, rto_us, retransmits, backoff, ca_state=0, pending=0, flags=7):
@@ -141,8 +177,13 @@ def main(out):
            (1, 0x21, 2, 300, 0x57, 3, [1, 2, 3, 4, 0, 1, 55, 104])]
     files["details.cap"] = (head() + frame(b"SNAP", struct.pack("<I", 0), True)
                             + chunk(5, ev3, descs, 3) + trailer(11, 0, 1))
+    # Format 4: zstd frames (zstd_frame: Raw and RLE blocks).
+    files["details4.cap"] = (head() + frame(b"SNAP", struct.pack("<I", 3) + sock(0, 4)
+                                            + sock(1, 6) + sock(2, 4), "zstd")
+                             + chunk(5, ev3, descs, 4) + chunk(300, ev1[:2], descs[:2], 4)
+                             + trailer(13, 0, 2))
     for name, body in files.items():
-        version = 3 if name == "details.cap" else 1
+        version = {"details.cap": 3, "details4.cap": 4}.get(name, 1)
         with open(os.path.join(out, name), "wb") as f:
             f.write(b"\0" + MAGIC + struct.pack("<II", version, 0) + body)
     clocks = {"": struct.pack("<QqQ", 1000, 1700000000 * 10**9, 10**9),
@@ -153,6 +194,11 @@ def main(out):
             f.write(b"\1" + c + chunk_raw(5, ev1, descs))
         with open(os.path.join(out, "chunk3%s.raw" % tag), "wb") as f:
             f.write(b"\1" + c + chunk_raw(5, ev3, descs, 3))
+        # Mode 0x10 (a chunk, 16 % 3 == 1): raw length, then a stored zstd
+        # frame the target does not compress again.
+        raw3 = chunk_raw(5, ev3, descs, 3)
+        with open(os.path.join(out, "zchunk%s.raw" % tag), "wb") as f:
+            f.write(b"\x10" + c + struct.pack("<I", len(raw3)) + zstd_frame(raw3))
         with open(os.path.join(out, "snap%s.raw" % tag), "wb") as f:
             f.write(b"\2" + c + struct.pack("<I", 3) + sock(0, 4) + sock(1, 6) + sock(2, 4))
 
@@ -164,7 +210,12 @@ def parse_seeds(out):
     seeds = [(0, "8080"), (1, "65535"), (2, "16M"), (2, "1G"), (3, "1.5"), (3, "250ms"),
              (4, "+5s"), (4, "2026-11-21T12:00:05Z"), (4, "2026-11-21T13:00:05.25+01:00"),
              (4, "2300-01-01T00:00:00Z"), (5, "curl"), (5, "\x1b]0;pwn\x07\x1b[2J\xff\xc3"),
-             (5, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d \xc2\x9b")]
+             (5, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d \xc2\x9b"),
+             (6, "ffffffff81000000 T _stext\nffffffff81000000 T startup_64\n"
+                 "ffffffff81a00100 t tcp_v4_rcv\nffffffff81b00000 D some_data\n"
+                 "0000000000000000 T hidden\nffffffffc0001000 t nft_do_chain\t[nf_tables]\n"
+                 "ffffffff81a00000 T ip_rcv\ngarbage\nffffffff81c00000 t bad\x1bname\n"
+                 "ffffffff81f00000 T last")]
     for i, (sel, text) in enumerate(seeds):
         with open(os.path.join(out, "seed%02d" % i), "wb") as f:
             f.write(bytes([sel]) + c + text.encode("latin-1"))

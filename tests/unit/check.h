@@ -3,11 +3,23 @@
 #ifndef TS_CHECK_H
 #define TS_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int check_passed, check_failed;
+
+/* xorshift64*: the same sequence on every run from one seed. */
+static uint64_t check_rnd_state = 0x9e3779b97f4a7c15ULL;
+
+static inline uint64_t check_rnd(void)
+{
+	check_rnd_state ^= check_rnd_state >> 12;
+	check_rnd_state ^= check_rnd_state << 25;
+	check_rnd_state ^= check_rnd_state >> 27;
+	return check_rnd_state * 0x2545f4914f6cdd1dULL;
+}
 
 #define CHECK(cond)                                                           \
 	do {                                                                  \

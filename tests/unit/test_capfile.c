@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include <zstd.h>
 #include "check.h"
 #include "core/capfile/capfile.h"
 #include "core/capfile/capfile_int.h"
@@ -311,9 +312,9 @@ static void test_round_trip(void)
 	free(p);
 	close(fd);
 
-	/* Files of format 1 (before owners had cgroups) and 2 (before
-	 * details) still read. */
-	for (write_version = 1; write_version <= 2; write_version++) {
+	/* Files of format 1 (before owners had cgroups), 2 (before
+	 * details) and 3 (zlib, before zstd) still read. */
+	for (write_version = 1; write_version <= 3; write_version++) {
 		fd = write_capture(recs, NREC, 8192, NULL, 0);
 		p = file_bytes(fd, &len);
 		CHECK_INT(get_u32(p + 8), write_version);
@@ -380,9 +381,9 @@ static void test_bad_files(void)
 		   "truncated preamble: the file ends at byte offset 5, a capture starts with 16 bytes");
 
 	memcpy(q, p, len);
-	put_u32(q + 8, 4);
+	put_u32(q + 8, 5);
 	expect_bad(q, len, TS_CAPR_BAD, 0,
-		   "format version 4 at byte offset 8 is newer than this tcpscope reads (3): use a newer tcpscope");
+		   "format version 5 at byte offset 8 is newer than this tcpscope reads (4): use a newer tcpscope");
 	put_u32(q + 8, 0);
 	expect_bad(q, len, TS_CAPR_BAD, 0, "bad format version 0 at byte offset 8");
 
@@ -483,7 +484,7 @@ static void test_bad_chunk_content(void)
 	uint8_t raw[64], frame[256];
 	uint8_t *p, *g;
 	size_t len, offs[1], n = 0;
-	uLongf clen = sizeof(frame) - 16;
+	size_t clen;
 	char msg[200];
 	int fd = write_capture(recs, 10, 0, NULL, 0);
 
@@ -501,7 +502,8 @@ static void test_bad_chunk_content(void)
 	raw[n++] = 0;
 	raw[n++] = 0x12;
 	raw[n++] = 0;
-	CHECK(compress2(frame + 16, &clen, raw, n, 6) == Z_OK);
+	clen = ZSTD_compress(frame + 16, sizeof(frame) - 16, raw, n, 3);
+	CHECK(!ZSTD_isError(clen));
 	put_u32(frame, TS_FR_CHNK);
 	put_u32(frame + 4, (uint32_t)clen);
 	put_u32(frame + 8, (uint32_t)n);
@@ -518,9 +520,9 @@ static void test_bad_chunk_content(void)
 /* Frame raw[0..n) as a chunk at g + off; returns the frame's length. */
 static size_t put_chunk(uint8_t *g, size_t off, const uint8_t *raw, size_t n)
 {
-	uLongf clen = 4096;
+	size_t clen = ZSTD_compress(g + off + 16, 4096, raw, n, 3);
 
-	CHECK(compress2(g + off + 16, &clen, raw, n, 6) == Z_OK);
+	CHECK(!ZSTD_isError(clen));
 	put_u32(g + off, TS_FR_CHNK);
 	put_u32(g + off + 4, (uint32_t)clen);
 	put_u32(g + off + 8, (uint32_t)n);
@@ -545,7 +547,7 @@ static void test_unknown_details(void)
 
 	p = file_bytes(fd, &len);
 	close(fd);
-	CHECK_INT(get_u32(p + 8), 3);
+	CHECK_INT(get_u32(p + 8), TS_CAP_VERSION);
 	CHECK_INT(frame_offsets(p, len, TS_FR_CHNK, offs, 1), 1);
 	put_u64(raw, 5000);
 	put_u32(raw + 8, 3);
@@ -756,11 +758,168 @@ static void test_snapshot_skips_bad(void)
 	close(fd);
 }
 
+/* p[0..off) followed by one chunk frame of stored bytes claiming raw. */
+static void expect_chunk_bad(const uint8_t *p, size_t off, const uint8_t *stored, size_t n,
+			     uint32_t raw, const char *msg)
+{
+	uint8_t *g = malloc(off + 16 + n);
+
+	memcpy(g, p, off);
+	memcpy(g + off + 16, stored, n);
+	put_u32(g + off, TS_FR_CHNK);
+	put_u32(g + off + 4, (uint32_t)n);
+	put_u32(g + off + 8, raw);
+	fix_crc(g, off);
+	expect_bad(g, off + 16 + n, TS_CAPR_DAMAGED, 0, msg);
+	free(g);
+}
+
+/*
+ * Format 4: chunks are zstd frames.  Whatever a frame says about its own
+ * length, it decompresses to exactly the raw length of the frame header
+ * or is refused; bombs are refused before anything is decompressed.
+ * Format 3 files (zlib) keep their messages.
+ */
+static void test_zstd_frames(void)
+{
+	static struct ts_rec recs[10];
+	size_t len, offs[1], n, z1, cap = 200000;
+	uint8_t *p, *src = calloc(1, cap), *dst = malloc(ZSTD_compressBound(cap) + 64);
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	char msg[300];
+	int fd;
+
+	write_version = 0;
+	fd = write_capture(recs, 10, 0, NULL, 0);
+	p = file_bytes(fd, &len);
+	close(fd);
+	CHECK_INT(get_u32(p + 8), 4);
+	CHECK_INT(frame_offsets(p, len, TS_FR_CHNK, offs, 1), 1);
+	CHECK_INT(get_u32(p + offs[0] + 16), ZSTD_MAGICNUMBER);
+
+	/* Zeros: a tiny frame that claims 4 MiB. */
+	n = ZSTD_compress(dst, ZSTD_compressBound(cap), src, 100000, 1);
+	CHECK(!ZSTD_isError(n) && n < 1000);
+	snprintf(msg, sizeof(msg),
+		 "chunk frame at byte offset %zu claims to decompress %zu bytes to 4194304 (more "
+		 "than 64:1): a decompression bomb, not a recording", offs[0], n);
+	expect_chunk_bad(p, offs[0], dst, n, 4194304, msg);
+
+	/* Data that does not compress, more of it than the header states:
+	 * with its content size (refused from the frame header) and without
+	 * (refused while decompressing). */
+	for (size_t i = 0; i < cap; i++)
+		src[i] = (uint8_t)(rnd() >> 24);
+	snprintf(msg, sizeof(msg),
+		 "compressed data in chunk frame at byte offset %zu decompresses past the 60000 "
+		 "bytes its header states: a decompression bomb or a corrupt frame", offs[0]);
+	for (int fcs = 1; fcs >= 0; fcs--) {
+		ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
+		ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, fcs);
+		n = ZSTD_compress2(cc, dst, ZSTD_compressBound(cap), src, 70000);
+		CHECK(!ZSTD_isError(n) && n > 60000);
+		expect_chunk_bad(p, offs[0], dst, n, 60000, msg);
+	}
+
+	/* One frame and nothing else: not zlib, no trailing bytes, not two
+	 * frames, not a skippable frame. */
+	n = ZSTD_compress(dst, ZSTD_compressBound(cap), src, 1000, 1);
+	z1 = n;
+	snprintf(msg, sizeof(msg),
+		 "bad compressed data in chunk frame at byte offset %zu (data after the zstd frame)",
+		 offs[0]);
+	memcpy(dst + n, "abc", 3);
+	expect_chunk_bad(p, offs[0], dst, n + 3, 1000, msg);
+	n += ZSTD_compress(dst + z1, ZSTD_compressBound(cap), src, 1000, 1);
+	expect_chunk_bad(p, offs[0], dst, n, 1000, msg);
+	snprintf(msg, sizeof(msg),
+		 "bad compressed data in chunk frame at byte offset %zu (not a zstd frame)", offs[0]);
+	{
+		uLongf zn = (uLongf)ZSTD_compressBound(cap);
+
+		CHECK(compress2(dst, &zn, src, 1000, 1) == Z_OK);
+		expect_chunk_bad(p, offs[0], dst, zn, 1000, msg);
+	}
+	put_u32(dst, 0x184D2A50); /* a skippable frame of 8 bytes */
+	put_u32(dst + 4, 8);
+	memset(dst + 8, 0, 8);
+	expect_chunk_bad(p, offs[0], dst, 16, 0, msg);
+	expect_chunk_bad(p, offs[0], dst, 3, 0, msg);
+
+	/* A damaged frame (CRC made valid): its first block of the reserved
+	 * type.  zstd names the damage. */
+	for (size_t i = 0; i < 1000; i++)
+		src[i] = (uint8_t)"tcpscope"[i % 8] ^ (uint8_t)(i / 97);
+	n = ZSTD_compress(dst, ZSTD_compressBound(cap), src, 1000, 3);
+	CHECK(n < 500);
+	{
+		/* RFC 8878 3.1.1.1: magic, descriptor, window, dictionary id,
+		 * content size. */
+		static const size_t did[4] = {0, 1, 2, 4}, fcs[4] = {0, 2, 4, 8};
+		uint8_t fhd = dst[4];
+		bool single = fhd & 0x20;
+
+		z1 = 5 + !single + did[fhd & 3] + (fhd >> 6 ? fcs[fhd >> 6] : single);
+	}
+	CHECK(z1 < n);
+	dst[z1] |= 0x06;
+	{
+		uint8_t *g = malloc(offs[0] + 16 + n);
+		struct ts_capr *r;
+
+		memcpy(g, p, offs[0]);
+		memcpy(g + offs[0] + 16, dst, n);
+		put_u32(g + offs[0], TS_FR_CHNK);
+		put_u32(g + offs[0] + 4, (uint32_t)n);
+		put_u32(g + offs[0] + 8, 1000);
+		fix_crc(g, offs[0]);
+		snprintf(msg, sizeof(msg), "bad compressed data in chunk frame at byte offset %zu (",
+			 offs[0]);
+		CHECK(read_all(g, offs[0] + 16 + n, NULL, 0, &r) <= 0);
+		CHECK_INT(ts_capr__status(r), TS_CAPR_DAMAGED);
+		CHECK(!strncmp(ts_capr__error(r), msg, strlen(msg)));
+		ts_capr__close(r);
+		free(g);
+	}
+	free(p);
+
+	/* Format 3: zlib, and the zlib words. */
+	write_version = 3;
+	fd = write_capture(recs, 10, 0, NULL, 0);
+	p = file_bytes(fd, &len);
+	close(fd);
+	CHECK_INT(get_u32(p + 8), 3);
+	CHECK_INT(frame_offsets(p, len, TS_FR_CHNK, offs, 1), 1);
+	CHECK_INT(p[offs[0] + 16], 0x78); /* zlib's CMF byte */
+	{
+		uLongf zn = (uLongf)ZSTD_compressBound(cap);
+
+		memset(src, 0, cap);
+		CHECK(compress2(dst, &zn, src, 100000, 9) == Z_OK);
+		snprintf(msg, sizeof(msg),
+			 "chunk frame at byte offset %zu claims to inflate %lu bytes to 4194304 "
+			 "(more than 64:1): a decompression bomb, not a recording",
+			 offs[0], (unsigned long)zn);
+		expect_chunk_bad(p, offs[0], dst, zn, 4194304, msg);
+		snprintf(msg, sizeof(msg),
+			 "compressed data in chunk frame at byte offset %zu inflates past the "
+			 "2000 bytes its header states: a decompression bomb or a corrupt frame",
+			 offs[0]);
+		expect_chunk_bad(p, offs[0], dst, zn, 2000, msg);
+	}
+	write_version = 0;
+	free(p);
+	free(src);
+	free(dst);
+	ZSTD_freeCCtx(cc);
+}
+
 int main(void)
 {
 	test_round_trip();
 	test_bad_files();
 	test_bad_chunk_content();
+	test_zstd_frames();
 	test_unknown_details();
 	test_size_limit();
 	test_create_mode();

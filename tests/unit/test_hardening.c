@@ -56,6 +56,70 @@ static void test_json_utf8(void)
 	free(out);
 }
 
+/*
+ * The JSON writer buffers an object: strings longer than its buffer, and
+ * escapes where the buffer fills, come out as one unbuffered writer would
+ * write them (here: built by hand, byte by byte).
+ */
+static void test_json_buffer(void)
+{
+	size_t big = 3 * TS_JSONW_BUF + 7, k = 0;
+	char *s = malloc(big + 1), *want = malloc(6 * big + 64), *out = NULL;
+	struct ts_jsonw w;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	CHECK(s && want && f);
+	if (!s || !want || !f)
+		return;
+	for (size_t i = 0; i < big; i++)
+		s[i] = i % 97 == 0 ? '"' : i % 89 == 0 ? '\x01' : (char)('a' + i % 26);
+	s[big] = '\0';
+	k += (size_t)sprintf(want + k, "{\"n\":18446744073709551615,\"big\":\"");
+	for (size_t i = 0; i < big; i++) {
+		if (s[i] == '"')
+			k += (size_t)sprintf(want + k, "\\\"");
+		else if (s[i] == '\x01')
+			k += (size_t)sprintf(want + k, "\\u0001");
+		else
+			want[k++] = s[i];
+	}
+	k += (size_t)sprintf(want + k, "\",\"ip\":\"10.0.0.1\",\"z\":0,\"neg\":-9223372036854775808}\n");
+	ts_jsonw__begin(&w, f);
+	TS_JSONW_U64(&w, "n", UINT64_MAX);
+	ts_jsonw__str(&w, "big", s);
+	TS_JSONW_KEY(&w, "ip");
+	ts_jsonw__plain(&w, NULL, "10.0.0.1", 8);
+	ts_jsonw__u64(&w, "z", 0);
+	ts_jsonw__i64(&w, "neg", INT64_MIN);
+	ts_jsonw__end(&w);
+	fclose(f);
+	CHECK_INT(len, k);
+	CHECK(len == k && !memcmp(out, want, k));
+	free(out);
+	free(want);
+	free(s);
+}
+
+/* ts_put_u64 as "%llu" prints, at every length. */
+static void test_put_u64(void)
+{
+	char got[32], want[32];
+	uint64_t p = 1;
+
+	for (int i = 0; i < 20; i++, p *= 10) {
+		uint64_t v[] = { p - 1, p, p + 1, p * 7 + 3 };
+
+		for (size_t j = 0; j < sizeof(v) / sizeof(v[0]); j++) {
+			got[ts_put_u64(got, v[j])] = '\0';
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)v[j]);
+			CHECK_STR(got, want);
+		}
+	}
+	got[ts_put_u64(got, UINT64_MAX)] = '\0';
+	CHECK_STR(got, "18446744073709551615");
+}
+
 static void test_time(void)
 {
 	char buf[TS_TIMESTR_LEN];
@@ -256,6 +320,8 @@ int main(void)
 {
 	test_escape();
 	test_json_utf8();
+	test_json_buffer();
+	test_put_u64();
 	test_time();
 	test_netns_zero();
 	test_quantile();

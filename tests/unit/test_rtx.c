@@ -256,6 +256,9 @@ static void test_timeline(void)
 	push(t, state(1600 * MS, TS_ESTABLISHED, TS_FIN_WAIT1));
 	push(t, state(1601 * MS, TS_FIN_WAIT1, TS_FIN_WAIT2));
 	CHECK_INT(ts_tracker__finish(t), 0);
+	/* The end of the batch, as the pipeline says it: the sinks write. */
+	CHECK_INT(g.ts.ops->flush(g.ts.priv), 0);
+	CHECK_INT(g.js.ops->flush(g.js.priv), 0);
 	fclose(g.text);
 	fclose(g.json);
 	check_golden(tb, tl, "timeline_rtx.txt");
@@ -308,6 +311,15 @@ static void test_hz(void)
 	/* Near the wrap every HZ fits; and a jiffies no HZ explains. */
 	CHECK_INT(ts_hz__guess(302 * 1000000000ull, (1ull << 32) + 500), 0);
 	CHECK_INT(ts_hz__guess(3600 * 1000000000ull, (1ull << 32) + 3300 * 175ull), 0);
+	/* Near the wrap: the rate of two readings decides. */
+	CHECK_INT(ts_hz__from_rate(200000000ull, 50), 250);
+	CHECK_INT(ts_hz__from_rate(200000000ull, 51), 250);
+	CHECK_INT(ts_hz__from_rate(200000000ull, 60), 300);
+	CHECK_INT(ts_hz__from_rate(200000000ull, 20), 100);
+	CHECK_INT(ts_hz__from_rate(250000000ull, 250), 1000);
+	CHECK_INT(ts_hz__from_rate(200000000ull, 55), 0);
+	CHECK_INT(ts_hz__from_rate(50000000ull, 50), 0);
+	CHECK_INT(ts_hz__from_rate(200000000ull, 0), 0);
 	CHECK_INT(ts_hz__parse_timer_list("now at x nsecs\njiffies: 5\n", &now, &j), -EINVAL);
 	CHECK_INT(ts_hz__parse_timer_list("now at 5 nsecs\n", &now, &j), -EINVAL);
 }

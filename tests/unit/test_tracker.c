@@ -12,6 +12,7 @@
 #include "check.h"
 #include "core/sinks/sinks.h"
 #include "core/stream/states.h"
+#include "core/stream/step_label.h"
 #include "core/stream/tracker.h"
 #include "collect.h"
 
@@ -572,6 +573,119 @@ static int count_only(void *ctx, const struct ts_conn *c)
  * tracker holds at most max_conns, evicts only the never-ending, and every
  * complete one comes out whole.
  */
+/*
+ * Thousands of connections held at once: the tables by id, by tuple and
+ * by addresses grow from their first size while connections come and go.
+ * Each end is found again by id (a retransmission), paired with its own
+ * other end, and emitted once.
+ */
+#define GROW_PAIRS 3000
+
+struct grow_seen {
+	uint64_t peer[2 * GROW_PAIRS + 1];
+	uint32_t times[2 * GROW_PAIRS + 1];
+	uint32_t rtx[2 * GROW_PAIRS + 1];
+	uint32_t drops[2 * GROW_PAIRS + 1];
+	uint32_t bad;
+};
+
+static int grow_collect(void *ctx, const struct ts_conn *c)
+{
+	struct grow_seen *g = ctx;
+
+	if (!c->id || c->id > 2 * GROW_PAIRS) {
+		g->bad++;
+		return 0;
+	}
+	g->times[c->id]++;
+	g->peer[c->id] = c->peer;
+	g->rtx[c->id] = c->rtx_total;
+	g->drops[c->id] = c->drops_total;
+	return 0;
+}
+
+static struct ts_rec grow_rec(uint64_t id, uint64_t ts, int from, int to, uint8_t flags)
+{
+	struct ts_rec r = state(id, ts, from, to, flags);
+	uint16_t cport = (uint16_t)(20000 + (id - 1) / 2);
+
+	if (id % 2) { /* the client, 198.18.0.1:cport -> 198.18.0.2:80 */
+		r.sport = cport;
+	} else { /* the server's child: the same, reversed */
+		memcpy(r.saddr, r.daddr, TS_ADDR_LEN);
+		inet_pton(AF_INET, "198.18.0.1", r.daddr);
+		r.sport = 80;
+		r.dport = cport;
+	}
+	return r;
+}
+
+static void test_tables_grow(void)
+{
+	static struct grow_seen g;
+	struct ts_tracker_stats st;
+	struct ts_tracker *t = NULL;
+	uint64_t ts = 1000 * MS;
+	struct ts_rec r;
+	uint32_t bad = 0;
+
+	memset(&g, 0, sizeof(g));
+	CHECK_INT(ts_tracker__new(NULL, grow_collect, &g, &t), 0);
+	for (uint64_t i = 0; i < GROW_PAIRS; i++) {
+		uint64_t c = 2 * i + 1, s = 2 * i + 2;
+
+		push(t, grow_rec(c, ts++, TS_CLOSE, TS_SYN_SENT, TS_F_FIRST));
+		push(t, grow_rec(s, ts++, TS_LISTEN, TS_SYN_RECV, 0));
+		push(t, grow_rec(c, ts++, TS_SYN_SENT, TS_ESTABLISHED, 0));
+		push(t, grow_rec(s, ts++, TS_SYN_RECV, TS_ESTABLISHED, 0));
+	}
+	ts_tracker__get_stats(t, &st);
+	CHECK_INT(st.live, 2 * GROW_PAIRS);
+	CHECK_INT(st.paired, 2 * GROW_PAIRS);
+	CHECK_INT(st.pair_ambiguous, 0);
+	/* Found by id after the growth: one data retransmission each client. */
+	for (uint64_t i = 0; i < GROW_PAIRS; i++) {
+		r = grow_rec(2 * i + 1, ts++, TS_ESTABLISHED, TS_ESTABLISHED, 0);
+		r.type = TS_REC_RETRANS;
+		push(t, r);
+	}
+	/* Found by tuple: a segment dropped with no socket, every tenth client. */
+	for (uint64_t i = 0; i < GROW_PAIRS; i += 10) {
+		r = grow_rec(2 * i + 1, ts++, TS_ESTABLISHED, TS_ESTABLISHED, 0);
+		r.type = TS_REC_DROP;
+		r.conn = 0;
+		push(t, r);
+	}
+	ts_tracker__get_stats(t, &st);
+	CHECK_INT(st.live, 2 * GROW_PAIRS);
+	CHECK_INT(st.drops_unattributed, 0);
+	for (uint64_t i = 0; i < GROW_PAIRS; i++) {
+		uint64_t c = 2 * i + 1, s = 2 * i + 2;
+
+		push(t, grow_rec(c, ts++, TS_ESTABLISHED, TS_FIN_WAIT1, TS_F_FIN_SENT));
+		push(t, grow_rec(s, ts++, TS_ESTABLISHED, TS_CLOSE_WAIT, TS_F_FIN_RCVD));
+		push(t, grow_rec(c, ts++, TS_FIN_WAIT1, TS_FIN_WAIT2, TS_F_FIN_SENT));
+		push(t, grow_rec(s, ts++, TS_CLOSE_WAIT, TS_LAST_ACK, TS_F_FIN_SENT));
+		r = grow_rec(c, ts++, TS_FIN_WAIT2, TS_CLOSE, TS_F_FIN_SENT | TS_F_FIN_RCVD);
+		push(t, r);
+		push(t, grow_rec(s, ts++, TS_LAST_ACK, TS_CLOSE, TS_F_FIN_SENT));
+	}
+	CHECK_INT(ts_tracker__finish(t), 0);
+	ts_tracker__get_stats(t, &st);
+	CHECK_INT(st.conns, 2 * GROW_PAIRS);
+	CHECK_INT(st.live, 0);
+	CHECK_INT(g.bad, 0);
+	for (uint64_t id = 1; id <= 2 * GROW_PAIRS; id++) {
+		uint64_t other = id % 2 ? id + 1 : id - 1;
+
+		if (g.times[id] != 1 || g.peer[id] != other || g.rtx[id] != (id % 2 ? 1u : 0u) ||
+		    g.drops[id] != (id % 20 == 1 ? 1u : 0u))
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	ts_tracker__free(t);
+}
+
 static void test_eviction_bound(void)
 {
 	struct ts_tracker_opts o = { .max_conns = 1000 };
@@ -610,6 +724,50 @@ static void test_eviction_bound(void)
 	CHECK(counts[1] > 0 && counts[1] <= n / 100);
 	CHECK_INT(st.live, 0);
 	ts_tracker__free(t);
+}
+
+/*
+ * The tracker keeps the entries of emitted connections for the next ones:
+ * a connection made in a kept entry starts from nothing, whatever the one
+ * before held (resets, retransmissions, its peer, its steps).
+ */
+static void test_entry_reuse(void)
+{
+	struct ts_tracker *t = tracker(0);
+	struct ts_rec r[8];
+	uint64_t t0 = 1 * MS;
+
+	/* Both ends, paired, with a reset and retransmissions. */
+	push(t, state(20, t0, TS_CLOSE, TS_SYN_SENT, 0));
+	push(t, state(20, t0 + 1 * MS, TS_SYN_SENT, TS_ESTABLISHED, 0));
+	push(t, rec(TS_REC_RETRANS, 20, t0 + 2 * MS, TS_ESTABLISHED, TS_ESTABLISHED, 0));
+	push(t, rec(TS_REC_RETRANS, 20, t0 + 3 * MS, TS_ESTABLISHED, TS_ESTABLISHED, 0));
+	push(t, rec(TS_REC_RESET_RECV, 20, t0 + 4 * MS, TS_ESTABLISHED, TS_ESTABLISHED, 0));
+	push(t, closing(20, t0 + 4 * MS + 1 * US, TS_ESTABLISHED, 0, ECONNRESET));
+	/* Ten plain ones, a second apart: each is made after the one before
+	 * was emitted, in its entry. */
+	for (int i = 0; i < 10; i++) {
+		int n = client_active(r, 100 + (uint64_t)i, (uint64_t)(i + 1) * 1000 * MS);
+
+		push_all(t, r, n);
+	}
+	finish(t);
+	CHECK_INT(nout, 11);
+	CHECK_INT(out[0].close, TS_CLOSE_RESET_RECEIVED);
+	CHECK_INT(out[0].rtx_total, 2);
+	for (int i = 1; i < 11; i++) {
+		CHECK_INT(out[i].id, 100 + (uint64_t)i - 1);
+		CHECK_INT(out[i].close, TS_CLOSE_ACTIVE);
+		CHECK_STR(steps_str(&out[i]), "CLOSE>SYN_SENT,SYN_SENT>ESTABLISHED,"
+					      "ESTABLISHED>FIN_WAIT1,FIN_WAIT1>FIN_WAIT2,"
+					      "FIN_WAIT2>TIME_WAIT,TIME_WAIT>CLOSE");
+		CHECK_INT(out[i].resets_received, 0);
+		CHECK_INT(out[i].rtx_total, 0);
+		CHECK_INT(out[i].nrtx, 0);
+		CHECK_INT(out[i].ndrops, 0);
+		CHECK_INT(out[i].peer, 0);
+		CHECK(!out[i].lost_events && !out[i].evicted && !out[i].joined_late);
+	}
 }
 
 /* ---- golden output ---- */
@@ -747,6 +905,94 @@ static void golden_run(bool compact, bool color, const char *txt, const char *js
 	free(jb);
 }
 
+/*
+ * The timeline sinks make each kind of step's text once and copy it after
+ * (a direct-mapped cache, slots shared by kinds that collide).  Every
+ * kind of step (all state pairs, with and without flags), rendered by one
+ * sink for all connections, must come out as a fresh sink per connection
+ * (nothing cached) writes it: in each layout and in JSON.
+ */
+static size_t render(const struct ts_meta *m, bool json, const struct ts_conn *c, int n,
+		     bool fresh, char **buf)
+{
+	struct ts_sink sk = { 0 };
+	size_t len = 0;
+	FILE *f = open_memstream(buf, &len);
+
+	CHECK(f != NULL);
+	for (int i = 0; i < n; i++) {
+		if (!sk.ops || fresh) {
+			if (sk.ops) {
+				sk.ops->flush(sk.priv);
+				sk.ops->destroy(sk.priv);
+			}
+			CHECK_INT(json ? ts_sink_timeline_json__new(&sk, f, m) :
+					 ts_sink_timeline_text__new(&sk, f, m),
+				  0);
+		}
+		CHECK_INT(sk.ops->conn_end(sk.priv, &c[i]), 0);
+	}
+	sk.ops->flush(sk.priv);
+	sk.ops->destroy(sk.priv);
+	fclose(f);
+	return len;
+}
+
+static void test_step_cache(void)
+{
+	enum { NC = TS_STATE_MAX * TS_STATE_MAX };
+	static struct ts_conn c[NC];
+	const struct {
+		bool compact, color, json;
+	} modes[] = { { false, false, false }, { true, false, false }, { false, true, false },
+		      { true, true, false },   { false, false, true } };
+
+	for (int i = 0; i < NC; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].id = 1000 + (uint64_t)i;
+		c[i].family = 4;
+		c[i].handshake_ns = -1;
+		/* This pair, then it again with each flag and a record flag. */
+		for (int k = 0; k < 4; k++) {
+			struct ts_step *st = &c[i].steps[c[i].nsteps++];
+			enum ts_label l = ts_label_classify(i / TS_STATE_MAX, i % TS_STATE_MAX,
+							    k == 3 ? TS_F_FIN_RCVD : 0, 0);
+
+			st->ts_ns = (uint64_t)(i * 10 + k) * US;
+			st->ns_in_old = k ? 7 * US : 0;
+			st->from = (uint8_t)(i / TS_STATE_MAX);
+			st->to = (uint8_t)(i % TS_STATE_MAX);
+			st->flags = k == 1 ? TS_STEP_GAP : k == 2 ? TS_STEP_INFERRED | TS_STEP_PEER : 0;
+			st->label_id = (uint8_t)l;
+			st->label = ts_label_text(l);
+		}
+	}
+	for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+		struct ts_meta m = { .compact = modes[k].compact, .color = modes[k].color };
+		char *a = NULL, *b = NULL;
+		size_t la, lb;
+
+		la = render(&m, modes[k].json, c, NC, true, &a);
+		lb = render(&m, modes[k].json, c, NC, false, &b);
+		CHECK(la > 0 && la == lb && !memcmp(a, b, la));
+		free(a);
+		free(b);
+		b = NULL;
+		{
+			/* The same sink again over every connection: all hits. */
+			static struct ts_conn twice[2 * NC];
+
+			memcpy(twice, c, sizeof(c));
+			memcpy(twice + NC, c, sizeof(c));
+			la = render(&m, modes[k].json, twice, 2 * NC, true, &a);
+			lb = render(&m, modes[k].json, twice, 2 * NC, false, &b);
+			CHECK(la == lb && !memcmp(a, b, la));
+			free(a);
+			free(b);
+		}
+	}
+}
+
 static void test_golden(void)
 {
 	golden_run(false, false, "timeline.txt", "timeline.jsonl");
@@ -771,6 +1017,9 @@ int main(void)
 	test_id_reuse_and_open();
 	test_lost_marks_open();
 	test_eviction_bound();
+	test_tables_grow();
+	test_entry_reuse();
+	test_step_cache();
 	test_golden();
 	return check_report();
 }

@@ -44,6 +44,7 @@ int ts_capture__attach(const struct ts_capture_opts *o, int argc, char **argv,
 	    .path = o->path,
 	    .force = o->force,
 	    .max_bytes = o->max_bytes,
+	    .version = o->format,
 	};
 	char *args[MAX_ARGS + 1];
 	struct ts_cap_header *h = NULL;

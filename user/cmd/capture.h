@@ -16,6 +16,7 @@ struct ts_capture_opts {
 	const char *path; /* NULL: no recording */
 	bool force;	  /* replace an existing file */
 	uint64_t max_bytes;
+	uint32_t format; /* capture format version; 0: the newest (record --format) */
 };
 
 /*

@@ -28,11 +28,15 @@ struct record_opts {
 
 enum {
 	OPT_MAX_SIZE = 0x2000,
+	OPT_FORMAT,
 };
 
 static const struct argp_option options[] = {
 	{ "max-size", OPT_MAX_SIZE, "SIZE", 0,
 	  "Stop before FILE grows past SIZE (e.g. 100M); the file stays complete", 0 },
+	{ "format", OPT_FORMAT, "N", 0,
+	  "Capture format: 4 (default, zstd) or 3 (zlib, for tcpscope builds from before "
+	  "format 4)", 0 },
 	{},
 };
 
@@ -49,6 +53,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_SIZE:
 		if (ts_parse_size(arg, &o->live.cap.max_bytes) || o->live.cap.max_bytes < 4096)
 			ts_usage_error(state, "invalid --max-size '%s': at least 4K", arg);
+		break;
+	case OPT_FORMAT:
+		if (strcmp(arg, "3") && strcmp(arg, "4"))
+			ts_usage_error(state, "invalid --format '%s': 3 or 4", arg);
+		o->live.cap.format = (uint32_t)(arg[0] - '0');
 		break;
 	case ARGP_KEY_ARG:
 		ts_usage_error(state, "unexpected argument '%s'", arg);

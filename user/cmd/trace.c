@@ -299,8 +299,12 @@ cleanup:
 			(unsigned long long)pipe.totals.lost);
 	if (st.live && !closed) {
 		struct ts_losses d;
+		char skipped[256];
 
-		if (!ts_loader__losses(st.loader, &d) && (pipe.totals.lost || d.rescued))
+		ts_loader__skipped(st.loader, skipped, sizeof(skipped));
+		if (skipped[0])
+			ts_info("runs the kernel skipped, by program: %s", skipped);
+		if (!ts_live__losses(st.live, &d) && (pipe.totals.lost || d.rescued))
 			ts_info("lost: %llu ring reservations refused, %llu without connection state, "
 				"%llu runs the kernel skipped (a program already running on that CPU); "
 				"%llu such runs taken over by the second program",

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <bpf/btf.h>
 #include "kernel/knames_btf.h"
-#include "kernel/preflight.h"
 #include "core/util/log.h"
 
 /* Each enumerator of enum ENUM, its PREFIX stripped, into table kind. */
@@ -37,37 +36,42 @@ static int from_enum(struct ts_knames *k, const struct btf *btf, const char *enu
 	return n;
 }
 
-int ts_knames__from_kernel(bool functions, struct ts_knames **out)
+int ts_knames__from_btf(const struct btf *vmlinux, struct ts_knames **out)
 {
 	struct ts_knames *k = NULL;
-	struct btf *btf = NULL;
-	FILE *f;
-	int err, nd = 0, nr = 0, ns = 0;
+	int err, nd = 0, nr = 0;
 
+	*out = NULL;
 	err = ts_knames__new(&k);
 	if (err)
 		return err;
-	if (!ts_preflight__kernel_btf(&btf)) {
-		nd = from_enum(k, btf, "skb_drop_reason", "SKB_DROP_REASON_", TS_KN_DROP);
-		nr = from_enum(k, btf, "sk_rst_reason", "SK_RST_REASON_", TS_KN_RST);
-		btf__free(btf);
+	if (vmlinux) {
+		nd = from_enum(k, vmlinux, "skb_drop_reason", "SKB_DROP_REASON_", TS_KN_DROP);
+		nr = from_enum(k, vmlinux, "sk_rst_reason", "SK_RST_REASON_", TS_KN_RST);
 		if (nd < 0 || nr < 0) {
 			ts_knames__free(k);
 			return -ENOMEM;
 		}
 	}
-	f = functions ? fopen("/proc/kallsyms", "re") : NULL;
-	if (f) {
-		ns = ts_knames__read_kallsyms(k, f);
-		fclose(f);
-		if (ns == -ENOMEM) {
-			ts_knames__free(k);
-			return ns;
-		}
-	}
-	ts_info("kernel names: %d drop reasons, %d reset reasons (BTF), %d functions (/proc/kallsyms%s)",
-		nd, nr, ns > 0 ? ns : 0, !functions ? ": not read, no drops" :
-					 ns > 0 ? "" : ": no addresses shown");
+	ts_info("kernel names: %d drop reasons, %d reset reasons (BTF)", nd, nr);
 	*out = k;
 	return 0;
+}
+
+int ts_knames__read_functions(struct ts_knames *k)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	int n;
+
+	if (!f) {
+		ts_info("kernel functions: cannot read /proc/kallsyms: %s", strerror(errno));
+		return 0;
+	}
+	n = ts_knames__read_kallsyms(k, f);
+	fclose(f);
+	if (n == -ENOMEM)
+		return n;
+	ts_info("kernel functions: %d (/proc/kallsyms%s)", n > 0 ? n : 0,
+		n > 0 ? "" : ": no addresses shown");
+	return n > 0 ? n : 0;
 }

@@ -17,6 +17,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kernel/loader.h"
+#include "kernel/knames_btf.h"
 #include "kernel/preflight.h"
 #include "kernel/probe.h"
 #include "core/sock/sock.h"
@@ -30,6 +31,8 @@ struct ts_loader {
 	enum ts_tp_mode mode;
 	int ncpu;
 	enum ts_drops_state drops;
+	/* Reason names from the BTF parsed here, for the live source. */
+	struct ts_knames *knames;
 };
 
 /* A program, the tracepoint it needs, and whether tcpscope needs it. */
@@ -218,6 +221,7 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 
 	/* Tests only: the btf variant as if socket storage were refused. */
 	skel->rodata->test_no_storage = getenv("TCPSCOPE_TEST_NO_STORAGE") != NULL;
+	skel->rodata->test_skip_state = getenv("TCPSCOPE_TEST_SKIP_STATE") != NULL;
 
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)o->ring_bytes);
 	/*
@@ -448,6 +452,10 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 	err = load_programs(l, o, vmlinux);
 	if (!err)
 		err = set_cgroup_filter(l, &o->filter);
+	/* While the BTF is here: parsing it again costs as much as libbpf's
+	 * CO-RE pass (some 15 ms). */
+	if (!err)
+		err = ts_knames__from_btf(vmlinux, &l->knames);
 	if (!err)
 		err = phase_attach(l);
 	if (err)
@@ -734,37 +742,68 @@ int ts_loader__ring_fd(const struct ts_loader *l)
 	return bpf_map__fd(l->skel->maps.events);
 }
 
+/* The runs of p the kernel skipped; 0 when its information is not there. */
+static uint64_t prog_misses(const struct bpf_program *p)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
 /*
  * A tracing program that fires while the same program already runs on this
- * CPU (a softirq interrupting it in process context) is skipped by the
- * kernel and only counted in recursion_misses: those events are lost too.
+ * CPU (a softirq interrupting it, a task preempted inside it) is skipped by
+ * the kernel and only counted in recursion_misses: those events are lost,
+ * except btf_state's that btf_state_nested took over.  Every change
+ * btf_state missed is either taken over (counted: RESCUED) or was missed
+ * by btf_state_nested too, so btf_state's misses less the takeovers are
+ * exactly those lost; btf_state_nested's own misses lose nothing (btf_state
+ * ran for those changes).
  */
 static uint64_t recursion_misses(const struct ts_loader *l)
 {
 	struct bpf_program *p;
 	uint64_t sum = 0;
 
-	bpf_object__for_each_program(p, l->skel->obj) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(p);
-
-		/* Its skips lose nothing: btf_state has run for those events. */
-		if (p == l->skel->progs.btf_state_nested)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			sum += info.recursion_misses;
-	}
+	bpf_object__for_each_program(p, l->skel->obj)
+		if (p != l->skel->progs.btf_state_nested)
+			sum += prog_misses(p);
 	return sum;
+}
+
+void ts_loader__skipped(const struct ts_loader *l, char *buf, size_t len)
+{
+	struct bpf_program *p;
+	size_t n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	bpf_object__for_each_program(p, l->skel->obj) {
+		uint64_t misses = prog_misses(p);
+		int w;
+
+		if (!misses || n >= len)
+			continue;
+		w = snprintf(buf + n, len - n, "%s%s %llu", n ? ", " : "",
+			     bpf_program__name(p), (unsigned long long)misses);
+		if (w > 0)
+			n += (size_t)w < len - n ? (size_t)w : len - n - 1;
+	}
 }
 
 int ts_loader__losses(const struct ts_loader *l, struct ts_losses *out)
 {
 	int fd = bpf_map__fd(l->skel->maps.drops);
 	uint64_t vals[l->ncpu];
-	uint64_t rescued = 0, misses;
-	uint64_t *slot[] = { &out->ring, &out->state, &rescued };
+	uint64_t test_skipped = 0;
+	uint64_t *slot[] = { &out->ring, &out->state, &out->rescued,
+			     &test_skipped };
+	uint64_t misses;
 
 	memset(out, 0, sizeof(*out));
 	for (__u32 k = 0; k < sizeof(slot) / sizeof(slot[0]); k++) {
@@ -773,21 +812,10 @@ int ts_loader__losses(const struct ts_loader *l, struct ts_losses *out)
 		for (int i = 0; i < l->ncpu; i++)
 			*slot[k] += vals[i];
 	}
-	/* The misses of btf_state that btf_state_nested took over are not lost. */
-	misses = recursion_misses(l);
-	out->nested = misses > rescued ? misses - rescued : 0;
-	out->rescued = rescued;
-	return 0;
-}
-
-int ts_loader__drops(const struct ts_loader *l, uint64_t *out)
-{
-	struct ts_losses d;
-	int err = ts_loader__losses(l, &d);
-
-	if (err)
-		return err;
-	*out = d.ring + d.state + d.nested;
+	/* The tests' skipped runs (TCPSCOPE_TEST_SKIP_STATE) count as the
+	 * kernel's. */
+	misses = recursion_misses(l) + test_skipped;
+	out->nested = misses > out->rescued ? misses - out->rescued : 0;
 	return 0;
 }
 
@@ -832,5 +860,14 @@ void ts_loader__free(struct ts_loader *l)
 		ts_info("%llu listen() calls got no owner entry (a user's listener budget was spent, docs/DESIGN.md)",
 			(unsigned long long)l->skel->bss->listen_refused);
 	tcpscope_bpf__destroy(l->skel);
+	ts_knames__free(l->knames);
 	free(l);
+}
+
+struct ts_knames *ts_loader__take_knames(struct ts_loader *l)
+{
+	struct ts_knames *k = l->knames;
+
+	l->knames = NULL;
+	return k;
 }

@@ -27,6 +27,7 @@ struct ts_loader_opts {
 	bool no_drops; /* --no-drops: skb:kfree_skb is not loaded */
 };
 
+struct ts_knames;
 struct ts_loader;
 struct ts_sock;
 
@@ -46,9 +47,6 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out);
 void ts_loader__seed(struct ts_loader *l, const struct ts_filter *f,
 		     const struct ts_sock *socks, size_t n);
 int ts_loader__ring_fd(const struct ts_loader *l);
-/* Events lost: failed reservations (per-CPU sum) plus the programs'
- * recursion misses. */
-int ts_loader__drops(const struct ts_loader *l, uint64_t *out);
 /* Whether drops are traced, and if not, why (docs/TIMELINE.md). */
 enum ts_drops_state {
 	TS_DROPS_ON = 0,
@@ -60,18 +58,24 @@ enum ts_drops_state ts_loader__drops_state(const struct ts_loader *l);
 /* Drops seen (past the filters) and suppressed by the kernel's bucket. */
 int ts_loader__drop_stats(const struct ts_loader *l, uint64_t *seen,
 			  uint64_t *suppressed);
-/* The same, by cause. */
+/* Events lost, by cause (their sum is what is lost). */
 struct ts_losses {
 	uint64_t ring;	 /* ring-buffer reservations refused */
 	uint64_t state;	 /* no per-connection state could be made */
 	uint64_t nested; /* runs the kernel skipped: a program already ran
 			  * on that CPU (recursion misses), none taking over */
-	uint64_t rescued; /* skipped state changes btf_state_nested made */
+	uint64_t rescued; /* state changes btf_state_nested made for btf_state */
 };
 int ts_loader__losses(const struct ts_loader *l, struct ts_losses *out);
+/* The programs the kernel skipped runs of, "name count, ...", in buf; ""
+ * when none. */
+void ts_loader__skipped(const struct ts_loader *l, char *buf, size_t len);
 /* The variant loaded (never TS_TP_AUTO), and its name for messages. */
 enum ts_tp_mode ts_loader__mode(const struct ts_loader *l);
 const char *ts_loader__mode_name(const struct ts_loader *l);
+/* The drop and reset reason names of this kernel (read from the BTF the
+ * load used), now the caller's to free; NULL when already taken. */
+struct ts_knames *ts_loader__take_knames(struct ts_loader *l);
 void ts_loader__free(struct ts_loader *l);
 
 /* Optional tracepoints, in the order of ts_kernel_probe's arrays. */

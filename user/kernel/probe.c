@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/btf.h>
 #include "kernel/probe.h"
@@ -133,15 +134,14 @@ int ts_probe__iterators(bool pids)
 }
 
 /* /proc/timer_list prints the clock and jiffies (read as root). */
-uint32_t ts_probe__kernel_hz(void)
+static int read_timer_list(uint64_t *now, uint64_t *jiffies)
 {
 	static char buf[65536];
-	uint64_t now, jiffies;
 	ssize_t n;
 	int fd = open("/proc/timer_list", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return 0;
+		return -errno;
 	/* A seq_file hands out a page or so a read(): read to the end. */
 	size_t len = 0;
 
@@ -155,7 +155,25 @@ uint32_t ts_probe__kernel_hz(void)
 	}
 	close(fd);
 	buf[len] = '\0';
-	if (ts_hz__parse_timer_list(buf, &now, &jiffies))
+	return ts_hz__parse_timer_list(buf, now, jiffies);
+}
+
+uint32_t ts_probe__kernel_hz(void)
+{
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	uint64_t now, jiffies, now2, jiffies2;
+	uint32_t hz;
+
+	if (read_timer_list(&now, &jiffies))
 		return 0;
-	return ts_hz__guess(now, jiffies);
+	hz = ts_hz__guess(now, jiffies);
+	/*
+	 * Near five minutes of uptime (jiffies' wrap) one reading fits every
+	 * HZ: a second one 0.2 s later measures the rate.  Rare (20 s of a
+	 * machine's life), so the pause is too.
+	 */
+	if (hz || nanosleep(&pause, NULL) || read_timer_list(&now2, &jiffies2) ||
+	    now2 <= now)
+		return hz;
+	return ts_hz__from_rate(now2 - now, jiffies2 - jiffies);
 }

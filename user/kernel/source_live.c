@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "kernel/source_live.h"
 #include "kernel/knames_btf.h"
@@ -22,9 +23,13 @@ struct ts_live {
 	struct ts_rec *batch;
 	int n;
 	uint64_t drops_seen;
+	uint64_t nested_prev;	    /* skipped runs not taken over, a look */
+	uint64_t nested_prev_ns;    /* taken then, SETTLE_NS or more ago */
+	uint64_t nested_counted;    /* those counted lost */
 	uint64_t bad;
 	struct ts_cgnames *cgnames; /* cgroup ids to paths */
 	struct ts_knames *knames;   /* reasons and kernel functions */
+	bool functions_due;	    /* kallsyms not read yet, drops traced */
 	uint64_t suppressed_seen;   /* drop records the kernel held back */
 };
 
@@ -40,7 +45,6 @@ static int on_sample(void *ctx, void *data, size_t len)
 	}
 	if (r->cgroup_id)
 		r->cgroup = ts_cgnames__path(lv->cgnames, r->cgroup_id);
-	ts_knames__name(lv->knames, r);
 	/* The sample is consumed even when we stop here: keep it. */
 	if (++lv->n == BATCH)
 		return -BATCH_FULL;
@@ -59,9 +63,10 @@ int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
 	lv->pipe = p;
 	lv->batch = calloc(BATCH, sizeof(*lv->batch));
 	err = lv->batch ? ts_cgnames__new(NULL, &lv->cgnames) : -ENOMEM;
-	if (!err)
-		err = ts_knames__from_kernel(ts_loader__drops_state(l) == TS_DROPS_ON,
-					     &lv->knames);
+	lv->knames = ts_loader__take_knames(l);
+	if (!err && !lv->knames)
+		err = ts_knames__new(&lv->knames);
+	lv->functions_due = ts_loader__drops_state(l) == TS_DROPS_ON;
 	if (err)
 		goto fail;
 	lv->rb = ring_buffer__new(ts_loader__ring_fd(l), on_sample, lv, NULL);
@@ -77,12 +82,35 @@ fail:
 	return err;
 }
 
+/*
+ * Name a record's reason and, for a drop, the function it happened in.
+ * /proc/kallsyms is read at the first drop, not at start: most runs see
+ * none, and reading it is most of what starting costs.  Every drop is
+ * named from the same table as before; the first waits for it (some
+ * 50-100 ms, after libbpf's callback: the ring holds what arrives).
+ */
+static int name_record(struct ts_live *lv, struct ts_rec *r)
+{
+	if (r->type == TS_REC_DROP && lv->functions_due) {
+		int n = ts_knames__read_functions(lv->knames);
+
+		lv->functions_due = false;
+		if (n < 0)
+			return n;
+	}
+	ts_knames__name(lv->knames, r);
+	return 0;
+}
+
 static int push_batch(struct ts_live *lv)
 {
 	int err = 0;
 
-	for (int i = 0; i < lv->n && !err; i++)
-		err = ts_pipeline__push(lv->pipe, &lv->batch[i]);
+	for (int i = 0; i < lv->n && !err; i++) {
+		err = name_record(lv, &lv->batch[i]);
+		if (!err)
+			err = ts_pipeline__push(lv->pipe, &lv->batch[i]);
+	}
 	lv->n = 0;
 	return err;
 }
@@ -103,15 +131,36 @@ static int check_suppressed(struct ts_live *lv)
 	return ts_pipeline__push(lv->pipe, &r);
 }
 
+/*
+ * A run the kernel skipped is counted when skipped, and its takeover a
+ * moment later, by the program after it (later still when the task is
+ * preempted in between): a look in between sees a loss that is not one.
+ * So a skipped run counts once it is still not taken over at a look
+ * SETTLE_NS or more later.
+ */
+#define SETTLE_NS (10 * 1000 * 1000ULL)
+
 static int check_drops(struct ts_live *lv)
 {
-	uint64_t drops;
+	struct ts_losses d;
+	uint64_t drops, nested, now;
 	struct ts_rec r;
 	int err = check_suppressed(lv);
 
-	if (err || ts_loader__drops(lv->loader, &drops) || drops <= lv->drops_seen)
+	if (err || ts_loader__losses(lv->loader, &d))
 		return err;
-	ts_rec_lost(&r, ts_now_mono_ns(), drops - lv->drops_seen);
+	nested = d.nested < lv->nested_prev ? d.nested : lv->nested_prev;
+	now = ts_now_mono_ns();
+	if (now - lv->nested_prev_ns >= SETTLE_NS) {
+		lv->nested_prev = d.nested;
+		lv->nested_prev_ns = now;
+	}
+	if (nested > lv->nested_counted)
+		lv->nested_counted = nested;
+	drops = d.ring + d.state + lv->nested_counted;
+	if (drops <= lv->drops_seen)
+		return 0;
+	ts_rec_lost(&r, now, drops - lv->drops_seen);
 	lv->drops_seen = drops;
 	return ts_pipeline__push(lv->pipe, &r);
 }
@@ -171,7 +220,30 @@ int ts_live__run(struct ts_live *lv, const struct ts_live_run_opts *o)
 		if (o->duration_ns && ts_now_mono_ns() - start >= o->duration_ns)
 			break;
 	}
-	return poll_once(lv, 0);
+	err = poll_once(lv, 0);
+	if (err)
+		return err;
+	/* The last skipped runs: a look now, and one SETTLE_NS later. */
+	lv->nested_prev_ns = 0;
+	err = check_drops(lv);
+	if (!err) {
+		usleep(SETTLE_NS / 1000);
+		err = check_drops(lv);
+	}
+	if (!err)
+		err = ts_pipeline__flush(lv->pipe);
+	if (err < 0 && err != -EPIPE)
+		ts_err("reading events failed: %s", strerror(-err));
+	return err;
+}
+
+int ts_live__losses(const struct ts_live *lv, struct ts_losses *out)
+{
+	int err = ts_loader__losses(lv->loader, out);
+
+	if (!err)
+		out->nested = lv->nested_counted;
+	return err;
 }
 
 uint64_t ts_live__bad_records(const struct ts_live *lv)

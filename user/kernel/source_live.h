@@ -42,6 +42,9 @@ int ts_live__run(struct ts_live *lv, const struct ts_live_run_opts *o);
 
 /* Records that failed to decode (counted, never shown as events). */
 uint64_t ts_live__bad_records(const struct ts_live *lv);
+/* The losses by cause as counted in the stream (a skipped run counts once
+ * it was still not taken over at the next look). */
+int ts_live__losses(const struct ts_live *lv, struct ts_losses *out);
 void ts_live__free(struct ts_live *lv);
 
 #endif

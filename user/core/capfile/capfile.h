@@ -20,11 +20,12 @@
 #include <stdint.h>
 
 /*
+ * 4: SNAP and CHNK payloads are zstd frames (1 to 3: zlib streams);
  * 3: events may carry a detail section (retransmission details, ...);
  * 2: descriptors carry the owner's cgroup (id and path).  1 and 2 still
  * read.
  */
-#define TS_CAP_VERSION 3
+#define TS_CAP_VERSION 4
 /* Longest cgroup path a descriptor keeps (a longer one is stored empty). */
 #define TS_CAP_MAX_CGROUP 1024
 #define TS_CAP_PREAMBLE_LEN 16
@@ -68,11 +69,11 @@ struct ts_capw;
 struct ts_capw_opts {
 	const char *path;
 	bool force;	    /* replace an existing file */
-	int level;	    /* zlib level; 0 means the default (1: cheapest) */
+	int level;	    /* zstd level (zlib for version <= 3); 0: the default */
 	uint64_t max_bytes; /* stop before the file grows past this; 0 none */
 	uint64_t flush_ns;  /* longest time a record waits in memory */
 	size_t chunk_raw;   /* 0: TS_CAP_CHUNK_RAW */
-	uint32_t version;   /* 0: TS_CAP_VERSION; 1, 2: the old layouts (tests) */
+	uint32_t version;   /* 0: TS_CAP_VERSION; 1-3: the old layouts, zlib */
 };
 
 /*
@@ -151,6 +152,9 @@ enum ts_capr_status ts_capr__status(const struct ts_capr *r);
 uint64_t ts_capr__skipped(const struct ts_capr *r);
 /* What is wrong and at which byte offset ("" when nothing). */
 const char *ts_capr__error(const struct ts_capr *r);
+/* Is the capture read as a stream (a pipe, stdin), where the next read
+ * may wait for the writer, rather than mapped or in memory? */
+bool ts_capr__is_stream(const struct ts_capr *r);
 /* The trailer, if the file has one. */
 bool ts_capr__trailer(const struct ts_capr *r, struct ts_cap_trailer *t);
 void ts_capr__close(struct ts_capr *r);

@@ -10,6 +10,7 @@
  * delivered.
  */
 #include "core/capfile/capfile_int.h"
+#include "core/capfile/capfile_codec.h"
 #include "core/stream/knames.h"
 #include "core/stream/states.h"
 #include <errno.h>
@@ -23,7 +24,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* Largest stored payload: zlib's worst case for the largest raw chunk. */
+/* Largest stored payload: above zlib's and zstd's worst case for the
+ * largest raw chunk. */
 #define MAX_STORED (TS_CAP_MAX_RAW + TS_CAP_MAX_RAW / 64 + 1024)
 #define READ_CHUNK (64 << 10)
 
@@ -68,8 +70,7 @@ struct ts_capr {
 	size_t nnames;
 	size_t tmpl_cap;
 	uint64_t last_ts;
-	z_stream z;
-	bool z_ready;
+	struct ts_capz *codec; /* made once the version is known */
 };
 
 struct frame {
@@ -226,46 +227,46 @@ static int ensure_raw(struct ts_capr *r, size_t n)
 	return 0;
 }
 
-/* Inflate a frame into r->raw; returns 0, -ENOMEM, or -1 after fail(). */
+/* Decompress a frame into r->raw; returns 0, -ENOMEM, or -1 after fail(). */
 static int inflate_frame(struct ts_capr *r, const struct frame *f)
 {
-	int zr;
+	const char *why;
+	int err;
 
+	if (!r->codec) {
+		err = ts_capz__new(r->h.version, 0, false, &r->codec);
+		if (err)
+			return -ENOMEM;
+	}
 	/*
-	 * zlib inflates at most ~1032:1; real chunks shrink 2-6 times.  A
-	 * frame claiming far more is built to multiply the output of report
-	 * (every event is a line of text), not recorded by tcpscope.  With
-	 * the frame header counted, no frame inflates more than 64 times the
-	 * bytes it takes in the file, small ones included.
+	 * zlib inflates at most ~1032:1, zstd far more; real chunks shrink
+	 * 2-6 times.  A frame claiming far more is built to multiply the
+	 * output of report (every event is a line of text), not recorded by
+	 * tcpscope.  With the frame header counted, no frame decompresses to
+	 * more than 64 times the bytes it takes in the file, small ones
+	 * included.
 	 */
 	if ((uint64_t)f->raw > ((uint64_t)f->stored + TS_CAP_FRAME_HDR_LEN) * TS_CAP_MAX_RATIO) {
 		fail(r, TS_CAPR_DAMAGED,
-		     "%s frame at byte offset %zu claims to inflate %u bytes to %u (more than "
+		     "%s frame at byte offset %zu claims to %s %u bytes to %u (more than "
 		     "%d:1): a decompression bomb, not a recording",
-		     frame_name(f->type), r->pos, f->stored, f->raw, TS_CAP_MAX_RATIO);
+		     frame_name(f->type), r->pos, ts_capz__verb(r->codec), f->stored, f->raw,
+		     TS_CAP_MAX_RATIO);
 		return -1;
 	}
 	if (ensure_raw(r, f->raw ? f->raw : 1))
 		return -ENOMEM;
-	inflateReset(&r->z);
-	r->z.next_in = (Bytef *)f->payload;
-	r->z.avail_in = f->stored;
-	r->z.next_out = r->raw;
-	r->z.avail_out = f->raw;
-	zr = inflate(&r->z, Z_FINISH);
-	if (zr != Z_STREAM_END && r->z.avail_out == 0 && r->z.avail_in) {
+	err = ts_capz__decompress(r->codec, r->raw, f->raw, f->payload, f->stored, &why);
+	if (err == -EOVERFLOW) {
 		fail(r, TS_CAPR_DAMAGED,
-		     "compressed data in %s frame at byte offset %zu inflates past the %u bytes "
+		     "compressed data in %s frame at byte offset %zu %s past the %u bytes "
 		     "its header states: a decompression bomb or a corrupt frame",
-		     frame_name(f->type), r->pos, f->raw);
+		     frame_name(f->type), r->pos, ts_capz__verbs(r->codec), f->raw);
 		return -1;
 	}
-	if (zr != Z_STREAM_END || r->z.total_out != f->raw || r->z.avail_in) {
+	if (err) {
 		fail(r, TS_CAPR_DAMAGED, "bad compressed data in %s frame at byte offset %zu (%s)",
-		     frame_name(f->type), r->pos,
-		     zr == Z_STREAM_END ? "length differs from its header"
-		     : r->z.msg		? r->z.msg
-					: "ends early");
+		     frame_name(f->type), r->pos, why);
 		return -1;
 	}
 	r->rawlen = f->raw;
@@ -752,11 +753,6 @@ static int capr_new(struct ts_capr **out)
 
 	if (!r)
 		return -ENOMEM;
-	if (inflateInit(&r->z) != Z_OK) {
-		free(r);
-		return -ENOMEM;
-	}
-	r->z_ready = true;
 	r->fd = -1;
 	*out = r;
 	return 0;
@@ -855,6 +851,11 @@ const char *ts_capr__error(const struct ts_capr *r)
 	return r->err;
 }
 
+bool ts_capr__is_stream(const struct ts_capr *r)
+{
+	return r->fd >= 0;
+}
+
 bool ts_capr__trailer(const struct ts_capr *r, struct ts_cap_trailer *t)
 {
 	if (r->has_trailer && t)
@@ -871,8 +872,7 @@ void ts_capr__close(struct ts_capr *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->owned);
-	if (r->z_ready)
-		inflateEnd(&r->z);
+	ts_capz__free(r->codec);
 	free(r->socks);
 	free(r->raw);
 	free(r->tmpl);

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* mkostemp */
 #endif
 #include "core/capfile/capfile_int.h"
+#include "core/capfile/capfile_codec.h"
 #include "core/util/fmt.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <zlib.h> /* crc32 */
 
 #define DEFAULT_FLUSH_NS 1000000000ULL
 #define MIN_SLOTS 1024
@@ -50,7 +51,6 @@ struct ts_capw {
 	int fd;
 	bool stream; /* a pipe (-w -): write() in order, no undo */
 	char path[256];
-	int level;
 	uint64_t max_bytes;
 	uint64_t flush_ns;
 	size_t chunk_raw;
@@ -88,8 +88,7 @@ struct ts_capw {
 	uint8_t *raw; /* chunk header + descriptors + events */
 	uint8_t *out; /* frame header + compressed payload */
 	size_t out_cap;
-	z_stream z;
-	bool z_ready;
+	struct ts_capz *codec;
 };
 
 static void set_err(struct ts_capw *w, int err, const char *what)
@@ -174,21 +173,16 @@ static int ensure_out(struct ts_capw *w, size_t need)
 /* Compress raw[0..len) into one frame of the given type. */
 static int write_zframe(struct ts_capw *w, uint32_t type, const uint8_t *raw, size_t len)
 {
-	size_t bound = deflateBound(&w->z, (uLong)len);
-	int err, zr;
+	size_t bound = ts_capz__bound(w->codec, len), stored;
+	int err;
 
 	err = ensure_out(w, TS_CAP_FRAME_HDR_LEN + bound);
 	if (err)
 		return err;
-	deflateReset(&w->z);
-	w->z.next_in = (Bytef *)raw;
-	w->z.avail_in = (uInt)len;
-	w->z.next_out = w->out + TS_CAP_FRAME_HDR_LEN;
-	w->z.avail_out = (uInt)bound;
-	zr = deflate(&w->z, Z_FINISH);
-	if (zr != Z_STREAM_END)
-		return -EIO;
-	return write_frame(w, type, w->out, w->z.total_out, len);
+	err = ts_capz__compress(w->codec, w->out + TS_CAP_FRAME_HDR_LEN, bound, raw, len, &stored);
+	if (err)
+		return err;
+	return write_frame(w, type, w->out, stored, len);
 }
 
 static void reset_chunk(struct ts_capw *w)
@@ -453,12 +447,12 @@ int ts_capw__add(struct ts_capw *w, const struct ts_rec *r)
 	encode(w, r, idx);
 	/*
 	 * Near the size limit, write what we have while it surely fits
-	 * (deflateBound is the worst case) and stop: a record accepted is a
+	 * (the codec's bound is the worst case) and stop: a record accepted is a
 	 * record in the file.
 	 */
 	if (w->max_bytes && w->bytes + TS_CAP_FRAME_HDR_LEN +
-				    deflateBound(&w->z, (uLong)(pending_raw(w) + TS_CAP_DESC_MAX +
-								TS_CAP_EVENT_MAX)) +
+				    ts_capz__bound(w->codec, pending_raw(w) + TS_CAP_DESC_MAX +
+								 TS_CAP_EVENT_MAX) +
 				    trailer_frame_len() >
 				w->max_bytes) {
 		err = write_chunk(w);
@@ -502,8 +496,7 @@ static int write_trailer(struct ts_capw *w)
 
 static void free_writer(struct ts_capw *w)
 {
-	if (w->z_ready)
-		deflateEnd(&w->z);
+	ts_capz__free(w->codec);
 	free(w->ev);
 	free(w->desc);
 	free(w->raw);
@@ -624,7 +617,6 @@ int ts_capw__open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_h
 	w->fd = fd;
 	w->stream = lseek(fd, 0, SEEK_CUR) < 0 && errno == ESPIPE;
 	snprintf(w->path, sizeof(w->path), "%s", o->path ? o->path : "capture");
-	w->level = o->level ? o->level : 1;
 	w->max_bytes = o->max_bytes;
 	w->flush_ns = o->flush_ns ? o->flush_ns : DEFAULT_FLUSH_NS;
 	w->chunk_raw = o->chunk_raw ? o->chunk_raw : TS_CAP_CHUNK_RAW;
@@ -646,11 +638,9 @@ int ts_capw__open_fd(int fd, const struct ts_capw_opts *o, const struct ts_cap_h
 		err = -ENOMEM;
 		goto fail;
 	}
-	if (deflateInit(&w->z, w->level) != Z_OK) {
-		err = -ENOMEM;
+	err = ts_capz__new(w->version, o->level, true, &w->codec);
+	if (err)
 		goto fail;
-	}
-	w->z_ready = true;
 
 	memcpy(pre, ts_cap_magic, 8);
 	put_u32(pre + 8, w->version);

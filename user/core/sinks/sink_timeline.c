@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
-#include "core/util/escape.h"
 #include <string.h>
+#include "core/util/escape.h"
 #include "core/util/fmt.h"
+#include "core/util/fmt_fixed.h"
+#include "core/util/tbuf.h"
 #include "core/util/jsonw.h"
 #include "core/sinks/sinks.h"
 #include "core/sinks/colors.h"
@@ -17,9 +19,50 @@
 #include "core/stream/step_label.h"
 #include "core/stream/rtx.h"
 
+/*
+ * The text is built in the sink's buffer (core/util/tbuf.h) and written
+ * when the buffer fills and when the pipeline flushes (after each batch
+ * of records, live or from a file), not at the end of each connection:
+ * stdio's work per write was 5 % of the sink's.  printf's
+ * format parsing and its floating-point conversions were two thirds of
+ * the tracer's CPU time under connection churn.  Every piece is written
+ * byte for byte as the format strings of the older code wrote it (the
+ * comments give them).
+ */
+
+/* A process name and its escaped text: most connections share a few. */
+struct esc_cache {
+	bool valid;
+	char raw[TS_COMM_LEN + 1];
+	char esc[TS_ESC_LEN(TS_COMM_LEN)];
+	size_t len;
+};
+
+/*
+ * The middle of a step line, from the transition's colour to the label
+ * (and its padding): the same bytes for every step of one kind, so each
+ * kind is made once and copied after.  Direct-mapped by (from, to, label);
+ * a slot is replaced when another kind maps to it, and a text that does
+ * not fit (never, with the tracker's labels) is made each time.
+ * Memory: STEP_SLOTS * sizeof(struct step_text), about 50 KiB a sink.
+ */
+#define STEP_SLOTS 256
+#define STEP_TEXT_MAX 192
+
+struct step_text {
+	const char *label; /* NULL: empty slot; the tracker's labels are static */
+	uint8_t from, to, label_id;
+	uint8_t len;
+	char text[STEP_TEXT_MAX];
+};
+
 struct timeline_sink {
 	FILE *f;
 	struct ts_meta meta;
+	struct esc_cache comm[2]; /* the owner's, the listener's */
+	struct ts_tbuf out;
+	bool json; /* the steps' texts are JSON's */
+	struct step_text steps[STEP_SLOTS];
 };
 
 /* Retransmitted / sent segments, in percent; < 0 when unknown. */
@@ -30,9 +73,40 @@ static double retrans_pct(const struct ts_conn *c)
 	return 100.0 * c->st.total_retrans / c->st.segs_out;
 }
 
-static void fmt_ms(char *buf, size_t len, uint64_t ns)
+/* sign "%.3fms" of ns / 1e6 into t (room for TS_FIXED_LEN + 3). */
+static size_t time_text(char *t, char sign, uint64_t ns)
 {
-	snprintf(buf, len, "%.3fms", ns / 1e6);
+	size_t n = 1;
+
+	t[0] = sign;
+	n += ts_put_ms3(t + n, ns);
+	t[n++] = 'm';
+	t[n++] = 's';
+	return n;
+}
+
+/* A process name escaped for the terminal, from the cache when it is
+ * the name before; returns its length. */
+static const char *escaped(struct esc_cache *e, const char *comm, size_t *len)
+{
+	if (!e->valid || strcmp(e->raw, comm)) {
+		size_t n = strnlen(comm, TS_COMM_LEN);
+
+		memcpy(e->raw, comm, n);
+		e->raw[n] = '\0';
+		/* A longer name (never, from the tracker) is not cached. */
+		if (comm[n]) {
+			e->valid = false;
+			ts_escape(e->esc, sizeof(e->esc), comm);
+			*len = strlen(e->esc);
+			return e->esc;
+		}
+		ts_escape(e->esc, sizeof(e->esc), e->raw);
+		e->len = strlen(e->esc);
+		e->valid = true;
+	}
+	*len = e->len;
+	return e->esc;
 }
 
 static int timeline_rec(void *priv, const struct ts_rec *r)
@@ -41,6 +115,8 @@ static int timeline_rec(void *priv, const struct ts_rec *r)
 
 	if (r->type != TS_REC_LOST)
 		return 0;
+	/* After the connections before it. */
+	ts_tbuf__flush(&s->out);
 	ts_text_write_rec(s->f, r, &s->meta);
 	return ts_sink_werr(s->f);
 }
@@ -74,161 +150,501 @@ static const char *close_color(enum ts_close_kind k)
 	}
 }
 
+/*
+ * "%s[%u] (listener %s[%u])", "%s[%u]" or "-" into o (room for
+ * OWNER_LEN); returns its length.
+ */
+#define OWNER_LEN (2 * TS_ESC_LEN(TS_COMM_LEN) + 64)
+
+static size_t owner_text(struct timeline_sink *s, char *o, const struct ts_conn *c)
+{
+	const char *e;
+	size_t n = 0, len;
+
+	if (!c->pid) {
+		o[0] = '-';
+		return 1;
+	}
+	e = escaped(&s->comm[0], c->comm, &len);
+	memcpy(o, e, len);
+	n = len;
+	o[n++] = '[';
+	n += ts_put_u64(o + n, c->pid);
+	o[n++] = ']';
+	if (c->listener_pid && c->listener_pid != c->pid) {
+		memcpy(o + n, " (listener ", 11);
+		n += 11;
+		e = escaped(&s->comm[1], c->listener_comm, &len);
+		memcpy(o + n, e, len);
+		n += len;
+		o[n++] = '[';
+		n += ts_put_u64(o + n, c->listener_pid);
+		o[n++] = ']';
+		o[n++] = ')';
+	}
+	return n;
+}
+
+/* "%sconn %" PRIu64 "%s": the connection's number, bold in colour. */
+static void out_conn_id(struct timeline_sink *s, const struct ts_conn *c)
+{
+	if (s->meta.color)
+		ts_tbuf__lit(&s->out, TS_C_BOLD);
+	ts_tbuf__lit(&s->out, "conn ");
+	ts_tbuf__u64(&s->out, c->id);
+	if (s->meta.color)
+		ts_tbuf__lit(&s->out, TS_C_RESET);
+}
+
+/* "close=%s%s%s": the close kind in its colour. */
+static void out_close(struct timeline_sink *s, const struct ts_conn *c)
+{
+	const char *cc = s->meta.color ? close_color(c->close) : "";
+
+	ts_tbuf__lit(&s->out, "close=");
+	ts_tbuf__puts(&s->out, cc);
+	ts_tbuf__puts(&s->out, ts_close_name(c->close));
+	if (*cc)
+		ts_tbuf__lit(&s->out, TS_C_RESET);
+}
+
+/* "%s -> %s" of the two endpoints; "  peer %" PRIu64 when paired. */
+static void out_tuple(struct timeline_sink *s, const struct ts_conn *c, bool peer)
+{
+	char *p = ts_tbuf__room(&s->out, 2 * TS_ENDPOINT_LEN(0) + 4);
+	size_t n;
+
+	n = ts_put_endpoint(p, c->family, c->saddr, c->sport, NULL);
+	memcpy(p + n, " -> ", 4);
+	n += 4;
+	n += ts_put_endpoint(p + n, c->family, c->daddr, c->dport, NULL);
+	s->out.n += n;
+	if (peer && c->peer) {
+		ts_tbuf__lit(&s->out, "  peer ");
+		ts_tbuf__u64(&s->out, c->peer);
+	}
+}
+
+/*
+ * "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u
+ * fin=%u"; the handshake "%.3fms" or "-", and what it counts from.
+ */
+static void out_times(struct timeline_sink *s, const struct ts_conn *c)
+{
+	ts_tbuf__lit(&s->out, "  handshake ");
+	if (c->handshake_ns >= 0)
+		ts_tbuf__ms(&s->out, (uint64_t)c->handshake_ns);
+	else
+		ts_tbuf__putc(&s->out, '-');
+	/* A server's handshake counts from its first SYN-ACK: say so. */
+	if (c->hs_basis == TS_HS_FIRST_SYNACK)
+		ts_tbuf__lit(&s->out, " (from the first SYN-ACK)");
+	else if (c->hs_basis == TS_HS_SYNACK_RTT)
+		ts_tbuf__lit(&s->out, " (SYN-ACK round trip)");
+	ts_tbuf__lit(&s->out, "  lifetime ");
+	ts_tbuf__ms(&s->out, c->lifetime_ns);
+	ts_tbuf__lit(&s->out, "  retransmits syn=");
+	ts_tbuf__u64(&s->out, c->rtx[TS_RTX_SYN]);
+	ts_tbuf__lit(&s->out, " synack=");
+	ts_tbuf__u64(&s->out, c->rtx[TS_RTX_SYNACK]);
+	ts_tbuf__lit(&s->out, " data=");
+	ts_tbuf__u64(&s->out, c->rtx[TS_RTX_DATA]);
+	ts_tbuf__lit(&s->out, " fin=");
+	ts_tbuf__u64(&s->out, c->rtx[TS_RTX_FIN]);
+}
+
+/*
+ * "  rst sent=%u received=%u" when there were resets, "  segs_out %u
+ * retrans %s%s%s%s" with the counters ("%.2f%%" or "-", flagged over 1 %);
+ * returns whether it wrote anything.
+ */
+static bool out_counts(struct timeline_sink *s, const struct ts_conn *c)
+{
+	bool hot = retrans_pct(c) > 1.0, col = s->meta.color;
+
+	if (c->resets_sent || c->resets_received) {
+		ts_tbuf__lit(&s->out, "  rst sent=");
+		ts_tbuf__u64(&s->out, c->resets_sent);
+		ts_tbuf__lit(&s->out, " received=");
+		ts_tbuf__u64(&s->out, c->resets_received);
+	}
+	if (c->has_stats) {
+		ts_tbuf__lit(&s->out, "  segs_out ");
+		ts_tbuf__u64(&s->out, c->st.segs_out);
+		ts_tbuf__lit(&s->out, "  retrans ");
+		if (hot && col)
+			ts_tbuf__lit(&s->out, TS_C_ALERT);
+		if (c->st.segs_out) {
+			char *p = ts_tbuf__room(&s->out, TS_FIXED_LEN + 1);
+			size_t n = ts_put_pct2(p, c->st.total_retrans, c->st.segs_out);
+
+			p[n++] = '%';
+			s->out.n += n;
+		} else {
+			ts_tbuf__putc(&s->out, '-');
+		}
+		if (hot)
+			ts_tbuf__lit(&s->out, " (>1%: needs a look)");
+		if (hot && col)
+			ts_tbuf__lit(&s->out, TS_C_RESET);
+	}
+	return c->resets_sent || c->resets_received || c->has_stats;
+}
+
+static void out_notes(struct timeline_sink *s, const struct ts_conn *c)
+{
+	const char *why = ts_hs_basis_why(c->hs_basis);
+
+	if (!(c->joined_late || c->gaps || c->lost_events || c->evicted || c->steps_dropped ||
+	      c->rtx_not_kept || why))
+		return;
+	ts_tbuf__lit(&s->out, "  note:");
+	if (c->joined_late)
+		ts_tbuf__lit(&s->out,
+			     " joined late (began before tracing or its first events were lost);");
+	if (c->gaps) {
+		ts_tbuf__putc(&s->out, ' ');
+		ts_tbuf__u64(&s->out, c->gaps);
+		ts_tbuf__lit(&s->out, " transition(s) missing;");
+	}
+	if (c->lost_events)
+		ts_tbuf__lit(&s->out, " events were lost while it was open;");
+	if (c->evicted)
+		ts_tbuf__lit(&s->out, " evicted (--max-conns reached), still open;");
+	if (c->steps_dropped) {
+		ts_tbuf__putc(&s->out, ' ');
+		ts_tbuf__u64(&s->out, c->steps_dropped);
+		ts_tbuf__lit(&s->out, " step(s) not kept;");
+	}
+	if (c->rtx_not_kept) {
+		ts_tbuf__putc(&s->out, ' ');
+		ts_tbuf__u64(&s->out, c->rtx_not_kept);
+		ts_tbuf__lit(&s->out, " retransmission step(s) not kept;");
+	}
+	if (why) {
+		ts_tbuf__lit(&s->out, " handshake time unknown: ");
+		ts_tbuf__puts(&s->out, why);
+		ts_tbuf__putc(&s->out, ';');
+	}
+	ts_tbuf__putc(&s->out, '\n');
+}
+
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 {
-	char l[TS_ADDRSTR_LEN], rm[TS_ADDRSTR_LEN], hs[64], life[32], pct[32];
-	char owner[2 * TS_ESC_LEN(TS_COMM_LEN) + 64];
-	char comm[TS_ESC_LEN(TS_COMM_LEN)];
-	char lcomm[TS_ESC_LEN(TS_COMM_LEN)];
-	double p = retrans_pct(c);
-	bool hot = p > 1.0, col = s->meta.color;
-	const char *cc = col ? close_color(c->close) : "";
-	FILE *f = s->f;
+	char owner[OWNER_LEN];
+	size_t olen = owner_text(s, owner, c);
 
-	ts_fmt_endpoint(l, sizeof(l), c->family, c->saddr, c->sport);
-	ts_fmt_endpoint(rm, sizeof(rm), c->family, c->daddr, c->dport);
-	if (c->handshake_ns >= 0)
-		fmt_ms(hs, sizeof(hs), (uint64_t)c->handshake_ns);
-	else
-		snprintf(hs, sizeof(hs), "-");
-	/* A server's handshake counts from its first SYN-ACK: say so. */
-	if (c->hs_basis == TS_HS_FIRST_SYNACK || c->hs_basis == TS_HS_SYNACK_RTT)
-		snprintf(hs + strlen(hs), sizeof(hs) - strlen(hs), "%s",
-			 c->hs_basis == TS_HS_FIRST_SYNACK ? " (from the first SYN-ACK)" :
-							    " (SYN-ACK round trip)");
-	fmt_ms(life, sizeof(life), c->lifetime_ns);
-	if (p >= 0)
-		snprintf(pct, sizeof(pct), "%.2f%%", p);
-	else
-		snprintf(pct, sizeof(pct), "-");
-
-	if (c->pid && c->listener_pid && c->listener_pid != c->pid)
-		snprintf(owner, sizeof(owner), "%s[%u] (listener %s[%u])",
-			 ts_escape(comm, sizeof(comm), c->comm), c->pid,
-			 ts_escape(lcomm, sizeof(lcomm), c->listener_comm),
-			 c->listener_pid);
-	else if (c->pid)
-		snprintf(owner, sizeof(owner), "%s[%u]",
-			 ts_escape(comm, sizeof(comm), c->comm), c->pid);
-	else
-		snprintf(owner, sizeof(owner), "-");
 	if (s->meta.compact) {
-		/* Three short lines instead of two long ones. */
-		fprintf(f, "%sconn %" PRIu64 "%s sk:%" PRIx64 "  %s  %s  close=%s%s%s\n",
-			col ? TS_C_BOLD : "", c->id, col ? TS_C_RESET : "", c->id,
-			ts_role_name(c->role), owner, cc, ts_close_name(c->close),
-			*cc ? TS_C_RESET : "");
-		fprintf(f, "  %s -> %s", l, rm);
-		if (c->peer)
-			fprintf(f, "  peer %" PRIu64, c->peer);
-		fputc('\n', f);
-		fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u\n",
-			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
-			c->rtx[TS_RTX_FIN]);
-		if (c->resets_sent || c->resets_received || c->has_stats) {
-			if (c->resets_sent || c->resets_received)
-				fprintf(f, "  rst sent=%u received=%u", c->resets_sent,
-					c->resets_received);
-			if (c->has_stats)
-				fprintf(f, "  segs_out %u  retrans %s%s%s%s", c->st.segs_out,
-					hot && col ? TS_C_ALERT : "", pct,
-					hot ? " (>1%: needs a look)" : "", hot && col ? TS_C_RESET : "");
-			fputc('\n', f);
-		}
+		/* Three short lines instead of two long ones:
+		 * "%sconn %" PRIu64 "%s sk:%" PRIx64 "  %s  %s  close=%s%s%s\n" */
+		out_conn_id(s, c);
+		ts_tbuf__lit(&s->out, " sk:");
+		ts_tbuf__x64(&s->out, c->id);
+		ts_tbuf__lit(&s->out, "  ");
+		ts_tbuf__puts(&s->out, ts_role_name(c->role));
+		ts_tbuf__lit(&s->out, "  ");
+		ts_tbuf__put(&s->out, owner, olen);
+		ts_tbuf__lit(&s->out, "  ");
+		out_close(s, c);
+		ts_tbuf__lit(&s->out, "\n  ");
+		out_tuple(s, c, true);
+		ts_tbuf__putc(&s->out, '\n');
+		out_times(s, c);
+		ts_tbuf__putc(&s->out, '\n');
+		if (out_counts(s, c))
+			ts_tbuf__putc(&s->out, '\n');
 	} else {
-		fprintf(f, "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64,
-			col ? TS_C_BOLD : "", c->id, col ? TS_C_RESET : "", ts_role_name(c->role), owner,
-			l, rm, cc, ts_close_name(c->close), *cc ? TS_C_RESET : "", c->id);
-		if (c->peer)
-			fprintf(f, "  peer %" PRIu64, c->peer);
-		fputc('\n', f);
-		fprintf(f, "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u fin=%u",
-			hs, life, c->rtx[TS_RTX_SYN], c->rtx[TS_RTX_SYNACK], c->rtx[TS_RTX_DATA],
-			c->rtx[TS_RTX_FIN]);
-		if (c->resets_sent || c->resets_received)
-			fprintf(f, "  rst sent=%u received=%u", c->resets_sent,
-				c->resets_received);
-		if (c->has_stats)
-			fprintf(f, "  segs_out %u  retrans %s%s%s%s", c->st.segs_out,
-				hot && col ? TS_C_ALERT : "", pct, hot ? " (>1%: needs a look)" : "",
-				hot && col ? TS_C_RESET : "");
-		fputc('\n', f);
+		/* "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64 */
+		out_conn_id(s, c);
+		ts_tbuf__lit(&s->out, "  ");
+		ts_tbuf__left(&s->out, ts_role_name(c->role), 8);
+		ts_tbuf__putc(&s->out, ' ');
+		ts_tbuf__put(&s->out, owner, olen);
+		if (olen < 24)
+			ts_tbuf__pad(&s->out, 24 - olen);
+		ts_tbuf__putc(&s->out, ' ');
+		out_tuple(s, c, false);
+		ts_tbuf__lit(&s->out, "  ");
+		out_close(s, c);
+		ts_tbuf__lit(&s->out, "  sk:");
+		ts_tbuf__x64(&s->out, c->id);
+		if (c->peer) {
+			ts_tbuf__lit(&s->out, "  peer ");
+			ts_tbuf__u64(&s->out, c->peer);
+		}
+		ts_tbuf__putc(&s->out, '\n');
+		out_times(s, c);
+		out_counts(s, c);
+		ts_tbuf__putc(&s->out, '\n');
 	}
-	if (c->joined_late || c->gaps || c->lost_events || c->evicted ||
-	    c->steps_dropped || c->rtx_not_kept || ts_hs_basis_why(c->hs_basis)) {
-		fprintf(f, "  note:");
-		if (c->joined_late)
-			fprintf(f, " joined late (began before tracing or its first events were lost);");
-		if (c->gaps)
-			fprintf(f, " %u transition(s) missing;", c->gaps);
-		if (c->lost_events)
-			fprintf(f, " events were lost while it was open;");
-		if (c->evicted)
-			fprintf(f, " evicted (--max-conns reached), still open;");
-		if (c->steps_dropped)
-			fprintf(f, " %u step(s) not kept;", c->steps_dropped);
-		if (c->rtx_not_kept)
-			fprintf(f, " %u retransmission step(s) not kept;", c->rtx_not_kept);
-		if (ts_hs_basis_why(c->hs_basis))
-			fprintf(f, " handshake time unknown: %s;", ts_hs_basis_why(c->hs_basis));
-		fputc('\n', f);
-	}
+	out_notes(s, c);
 }
 
-/* A dropped segment, in the place its time gives it among the steps. */
+/* A dropped segment, in the place its time gives it among the steps:
+ * "  %*s  %sDROPPED%s %s\n". */
 static void text_drop(struct timeline_sink *s, const struct ts_conn_drop *d, uint64_t t0)
 {
-	char t[32], what[TS_KNAME_MAX * 2 + 64];
+	char t[TS_FIXED_LEN + 3], what[TS_KNAME_MAX * 2 + 64];
 	const char *on = s->meta.color ? TS_C_MAGENTA : "";
+	size_t tn;
 
-	snprintf(t, sizeof(t), "%s%.3fms", d->ts_ns >= t0 ? "+" : "-",
-		 (d->ts_ns >= t0 ? d->ts_ns - t0 : t0 - d->ts_ns) / 1e6);
+	tn = time_text(t, d->ts_ns >= t0 ? '+' : '-',
+		       d->ts_ns >= t0 ? d->ts_ns - t0 : t0 - d->ts_ns);
 	ts_drop_describe(what, sizeof(what), d->dir, d->tcp_flags, d->seq, d->len, d->has_base,
 			 d->seq_base, d->reason_name, d->reason, d->where);
-	fprintf(s->f, "  %*s  %sDROPPED%s %s\n", s->meta.compact ? 10 : 12, t, on,
-		*on ? TS_C_RESET : "", what);
+	ts_tbuf__lit(&s->out, "  ");
+	ts_tbuf__right(&s->out, t, tn, s->meta.compact ? 10 : 12);
+	ts_tbuf__lit(&s->out, "  ");
+	ts_tbuf__puts(&s->out, on);
+	ts_tbuf__lit(&s->out, "DROPPED");
+	if (*on)
+		ts_tbuf__lit(&s->out, TS_C_RESET);
+	ts_tbuf__putc(&s->out, ' ');
+	ts_tbuf__puts(&s->out, what);
+	ts_tbuf__putc(&s->out, '\n');
 }
 
-/* Why the first reset sent / received, when known. */
+/* Why the first reset sent / received, when known: "  rst %s: %s%s\n". */
 static void text_resets(struct timeline_sink *s, const struct ts_conn *c)
 {
 	const struct ts_rst_why *w[2] = { &c->rst_sent_why, &c->rst_recv_why };
 	const char *what[2] = { "sent", "received" };
 
-	for (int i = 0; i < 2; i++)
-		if (w[i]->name)
-			fprintf(s->f, "  rst %s: %s%s\n", what[i], w[i]->name,
-				w[i]->inferred ? " (inferred)" : "");
+	for (int i = 0; i < 2; i++) {
+		if (!w[i]->name)
+			continue;
+		ts_tbuf__lit(&s->out, "  rst ");
+		ts_tbuf__puts(&s->out, what[i]);
+		ts_tbuf__lit(&s->out, ": ");
+		ts_tbuf__puts(&s->out, w[i]->name);
+		if (w[i]->inferred)
+			ts_tbuf__lit(&s->out, " (inferred)");
+		ts_tbuf__putc(&s->out, '\n');
+	}
+}
+
+/*
+ * The middle of a step line, "%s%s%s%*s ": the transition (a b c) in its
+ * colour, padded to 'width' columns, and a space.
+ */
+static void out_transition(struct timeline_sink *s, const char *on, const char *a,
+			   const char *b, const char *c, size_t width)
+{
+	size_t len;
+
+	ts_tbuf__puts(&s->out, on);
+	len = ts_tbuf__puts(&s->out, a);
+	len += ts_tbuf__puts(&s->out, b);
+	len += ts_tbuf__puts(&s->out, c);
+	if (*on)
+		ts_tbuf__lit(&s->out, TS_C_RESET);
+	ts_tbuf__pad(&s->out, (len < width ? width - len : 0) + 1);
 }
 
 /*
  * A retransmission step: when, what and why, and the wait since the
  * previous retransmission of the connection (the backoff shows there).
+ * Compact "  %10s %sRETRANSMIT%s %s\n", wide "  %12s  %s%s%s%*s %-52s %s\n"
+ * with "RETRANSMIT in <state>" in 26 columns.
  */
 static void text_rtx(struct timeline_sink *s, const struct ts_conn *c, int k, uint64_t t0)
 {
 	const struct ts_rtx_step *x = &c->rtxs[k];
 	const char *on = s->meta.color ? TS_C_YELLOW : "";
-	char t[32], what[160], since[48], tr[32];
+	char t[TS_FIXED_LEN + 3], what[160];
 	struct ts_rec r;
-	int trw;
+	size_t tn;
 
 	ts_rtx__rec(&r, x);
 	ts_rtx__describe(what, sizeof(what), &r);
-	snprintf(t, sizeof(t), "+%.3fms", (x->ts_ns - (x->ts_ns < t0 ? x->ts_ns : t0)) / 1e6);
-	snprintf(tr, sizeof(tr), "RETRANSMIT in %s", s->meta.compact ? "" : ts_state_name(x->state));
+	tn = time_text(t, '+', x->ts_ns - (x->ts_ns < t0 ? x->ts_ns : t0));
+	ts_tbuf__lit(&s->out, "  ");
 	if (s->meta.compact) {
-		fprintf(s->f, "  %10s %sRETRANSMIT%s %s\n", t, on, *on ? TS_C_RESET : "", what);
+		ts_tbuf__right(&s->out, t, tn, 10);
+		ts_tbuf__putc(&s->out, ' ');
+		ts_tbuf__puts(&s->out, on);
+		ts_tbuf__lit(&s->out, "RETRANSMIT");
+		if (*on)
+			ts_tbuf__lit(&s->out, TS_C_RESET);
+		ts_tbuf__putc(&s->out, ' ');
+		ts_tbuf__puts(&s->out, what);
+		ts_tbuf__putc(&s->out, '\n');
 		return;
 	}
-	if (k)
-		snprintf(since, sizeof(since), "%.3fms after the previous",
-			 (x->ts_ns - c->rtxs[k - 1].ts_ns) / 1e6);
-	else
-		snprintf(since, sizeof(since), "-");
-	trw = 26 - (int)strlen(tr);
-	fprintf(s->f, "  %12s  %s%s%s%*s %-52s %s\n", t, on, tr, *on ? TS_C_RESET : "",
-		trw > 0 ? trw : 0, "", what, since);
+	ts_tbuf__right(&s->out, t, tn, 12);
+	ts_tbuf__lit(&s->out, "  ");
+	out_transition(s, on, "RETRANSMIT in ", ts_state_name(x->state), "", 26);
+	ts_tbuf__left(&s->out, what, 52);
+	ts_tbuf__putc(&s->out, ' ');
+	if (k) {
+		ts_tbuf__ms(&s->out, x->ts_ns - c->rtxs[k - 1].ts_ns);
+		ts_tbuf__lit(&s->out, " after the previous");
+	} else {
+		ts_tbuf__putc(&s->out, '-');
+	}
+	ts_tbuf__putc(&s->out, '\n');
+}
+
+/*
+ * What out_transition() and the label write for a step (compact
+ * "%s%s%s%s%*s %s", wide "%s%s%s%s%*s %-52s "), into t (STEP_TEXT_MAX);
+ * returns its length, or 0 when it does not fit.
+ */
+static size_t step_text_make(const struct timeline_sink *s, char *t, const char *on,
+			     const char *from, const char *to, const char *label)
+{
+	size_t lon = strlen(on), lf = strlen(from), lt = strlen(to), ll = strlen(label);
+	size_t width = s->meta.compact ? 24 : 26, tr = lf + 4 + lt, n = 0;
+	size_t pad = (tr < width ? width - tr : 0) + 1;
+	size_t lpad = !s->meta.compact && ll < 52 ? 52 - ll : 0;
+	size_t need = lon + tr + (lon ? sizeof(TS_C_RESET) - 1 : 0) + pad + ll + lpad + 1;
+
+	if (need > STEP_TEXT_MAX || need > UINT8_MAX)
+		return 0;
+	memcpy(t + n, on, lon);
+	n += lon;
+	memcpy(t + n, from, lf);
+	n += lf;
+	memcpy(t + n, " -> ", 4);
+	n += 4;
+	memcpy(t + n, to, lt);
+	n += lt;
+	if (lon) {
+		memcpy(t + n, TS_C_RESET, sizeof(TS_C_RESET) - 1);
+		n += sizeof(TS_C_RESET) - 1;
+	}
+	memset(t + n, ' ', pad);
+	n += pad;
+	memcpy(t + n, label, ll);
+	n += ll;
+	if (!s->meta.compact) {
+		memset(t + n, ' ', lpad + 1);
+		n += lpad + 1;
+	}
+	return n;
+}
+
+/* Nothing in s that a JSON string escapes (jsonw.c's stop_tab). */
+static bool json_plain(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '"' ||
+		    *s == '\\')
+			return false;
+	return true;
+}
+
+/*
+ * What the JSON writer writes for a step after its "t_us":
+ * ,"from":"%s","to":"%s","step":"%s" into t (STEP_TEXT_MAX); returns its
+ * length, or 0 when it does not fit or a name would need escaping.
+ */
+static size_t step_json_make(char *t, const char *from, const char *to, const char *label)
+{
+	const char *part[6] = { ",\"from\":\"", from, "\",\"to\":\"", to, "\",\"step\":\"", label };
+	size_t n = 0;
+
+	if (!json_plain(from) || !json_plain(to) || !json_plain(label))
+		return 0;
+	for (int i = 0; i < 6; i++) {
+		size_t len = strlen(part[i]);
+
+		if (n + len + 1 > STEP_TEXT_MAX || n + len + 1 > UINT8_MAX)
+			return 0;
+		memcpy(t + n, part[i], len);
+		n += len;
+	}
+	t[n++] = '"';
+	return n;
+}
+
+/* The step's middle text from the cache, made on a miss; NULL when it
+ * cannot be kept. */
+static const struct step_text *step_text(struct timeline_sink *s, const struct ts_step *st,
+					 const char *label)
+{
+	uint32_t h = (uint32_t)st->from * 0x9e3779b1u ^ (uint32_t)st->to * 0x85ebca6bu ^
+		     (uint32_t)st->label_id * 0xc2b2ae35u;
+	struct step_text *x = &s->steps[(h ^ (h >> 16)) & (STEP_SLOTS - 1)];
+	const char *on;
+	size_t n;
+
+	if (!label)
+		return NULL;
+	if (x->label == label && x->from == st->from && x->to == st->to &&
+	    x->label_id == st->label_id)
+		return x;
+	if (s->json) {
+		n = step_json_make(x->text, ts_state_name(st->from), ts_state_name(st->to), label);
+	} else {
+		on = s->meta.color ?
+			     ts_label_color(ts_label_class_of((enum ts_label)st->label_id)) :
+			     "";
+		n = step_text_make(s, x->text, on, ts_state_name(st->from),
+				   ts_state_name(st->to), label);
+	}
+	if (!n) {
+		x->label = NULL;
+		return NULL;
+	}
+	x->label = label;
+	x->from = st->from;
+	x->to = st->to;
+	x->label_id = st->label_id;
+	x->len = (uint8_t)n;
+	return x;
+}
+
+/*
+ * A state change.  Compact "  %10s %s%s%s%*s %s%s\n" (the transition in
+ * 24 columns: 2 + 10 + 1 + 24 + 1 + the label, at most 42: 80); wide
+ * "  %12s  %s%s%s%*s %-52s %s%s\n" (26 columns, then the time in the old
+ * state "%.3fms in %s" or "-").
+ */
+static void text_step(struct timeline_sink *s, const struct ts_step *st, uint64_t t0)
+{
+	const char *label = st->label ? st->label : ts_step_label(st->from, st->to);
+	const struct step_text *x = step_text(s, st, label);
+	const char *from = ts_state_name(st->from), *to = ts_state_name(st->to), *on = "";
+	char t[TS_FIXED_LEN + 3];
+	size_t tn = time_text(t, '+', st->ts_ns - t0);
+
+	if (!x && s->meta.color)
+		on = ts_label_color(ts_label_class_of((enum ts_label)st->label_id));
+	ts_tbuf__lit(&s->out, "  ");
+	if (s->meta.compact) {
+		ts_tbuf__right(&s->out, t, tn, 10);
+		ts_tbuf__putc(&s->out, ' ');
+		if (x) {
+			ts_tbuf__put(&s->out, x->text, x->len);
+		} else {
+			out_transition(s, on, from, " -> ", to, 24);
+			ts_tbuf__puts(&s->out, label);
+		}
+		if (st->flags & TS_STEP_GAP)
+			ts_tbuf__lit(&s->out, " (gap)");
+		ts_tbuf__putc(&s->out, '\n');
+		return;
+	}
+	ts_tbuf__right(&s->out, t, tn, 12);
+	ts_tbuf__lit(&s->out, "  ");
+	if (x) {
+		ts_tbuf__put(&s->out, x->text, x->len);
+	} else {
+		out_transition(s, on, from, " -> ", to, 26);
+		ts_tbuf__left(&s->out, label, 52);
+		ts_tbuf__putc(&s->out, ' ');
+	}
+	if (st->ns_in_old) {
+		ts_tbuf__ms(&s->out, st->ns_in_old);
+		ts_tbuf__lit(&s->out, " in ");
+		ts_tbuf__puts(&s->out, from);
+	} else {
+		ts_tbuf__putc(&s->out, '-');
+	}
+	if (st->flags & TS_STEP_GAP)
+		ts_tbuf__lit(&s->out, "  (after missing events)");
+	ts_tbuf__putc(&s->out, '\n');
 }
 
 static int timeline_text_conn(void *priv, const struct ts_conn *c)
@@ -256,40 +672,19 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 		}
 		if (i == c->nsteps)
 			break;
-		const struct ts_step *st = &c->steps[i];
-		const char *label = st->label ? st->label : ts_step_label(st->from, st->to);
-		const char *on = s->meta.color ?
-					 ts_label_color(ts_label_class_of((enum ts_label)st->label_id)) :
-					 "";
-		char t[32], in_old[48], tr[32];
-		int trw;
-
-		snprintf(t, sizeof(t), "+%.3fms", (st->ts_ns - t0) / 1e6);
-		snprintf(tr, sizeof(tr), "%s -> %s", ts_state_name(st->from),
-			 ts_state_name(st->to));
-		if (s->meta.compact) {
-			/* 2 + 10 + 1 + 24 + 1 + the label (at most 42): 80. */
-			trw = 24 - (int)strlen(tr);
-			fprintf(s->f, "  %10s %s%s%s%*s %s%s\n", t, on, tr, *on ? TS_C_RESET : "",
-				trw > 0 ? trw : 0, "", label,
-				st->flags & TS_STEP_GAP ? " (gap)" : "");
-			continue;
-		}
-		if (st->ns_in_old)
-			snprintf(in_old, sizeof(in_old), "%.3fms in %s",
-				 st->ns_in_old / 1e6, ts_state_name(st->from));
-		else
-			snprintf(in_old, sizeof(in_old), "-");
-		trw = 26 - (int)strlen(tr);
-		fprintf(s->f, "  %12s  %s%s%s%*s %-52s %s%s\n", t, on, tr, *on ? TS_C_RESET : "",
-			trw > 0 ? trw : 0, "", label, in_old,
-			st->flags & TS_STEP_GAP ? "  (after missing events)" : "");
+		text_step(s, &c->steps[i], t0);
 	}
-	if (c->drops_total > c->ndrops)
-		fprintf(s->f, "  (%u more drops not kept)\n", c->drops_total - c->ndrops);
-	if (c->tw == TS_TW_UNKNOWN)
-		fprintf(s->f, "  TIME_WAIT %s\n", ts_tw_why_text(c->tw_why));
-	fputc('\n', s->f);
+	if (c->drops_total > c->ndrops) {
+		ts_tbuf__lit(&s->out, "  (");
+		ts_tbuf__u64(&s->out, c->drops_total - c->ndrops);
+		ts_tbuf__lit(&s->out, " more drops not kept)\n");
+	}
+	if (c->tw == TS_TW_UNKNOWN) {
+		ts_tbuf__lit(&s->out, "  TIME_WAIT ");
+		ts_tbuf__puts(&s->out, ts_tw_why_text(c->tw_why));
+		ts_tbuf__putc(&s->out, '\n');
+	}
+	ts_tbuf__putc(&s->out, '\n');
 	return ts_sink_werr(s->f);
 }
 
@@ -301,142 +696,198 @@ static void json_rst(struct ts_jsonw *w, const char *key, const struct ts_rst_wh
 		return;
 	}
 	ts_jsonw__object_begin(w, key);
-	ts_jsonw__str(w, "name", why->name);
-	ts_jsonw__bool(w, "inferred", why->inferred);
+	TS_JSONW_STR(w, "name", why->name);
+	TS_JSONW_BOOL(w, "inferred", why->inferred);
 	ts_jsonw__object_end(w);
 }
 
-void ts_json_write_conn(FILE *f, const struct ts_conn *c,
-			const struct ts_meta *m)
+/*
+ * A constant key and "%.2f" of 100.0 * num / den (den > 0), as
+ * ts_jsonw__double() wrote it, in integer arithmetic (fmt_fixed.h).
+ */
+#define json_pct2(w, key, num, den) (TS_JSONW_KEY(w, key), put_pct2(w, num, den))
+
+static void put_pct2(struct ts_jsonw *w, uint32_t num, uint32_t den)
+{
+	/* The writer's buffer is at least TS_JSONW_BUF bytes. */
+	if (w->n + TS_FIXED_LEN > TS_JSONW_BUF)
+		ts_jsonw__flush(w);
+	w->n += ts_put_pct2(w->buf + w->n, num, den);
+	w->need_comma = true;
+}
+
+/* Text made by the program, put in the writer as it is; a value ends it. */
+static void json_raw(struct ts_jsonw *w, const char *t, size_t len)
+{
+	/* The writer's buffer is at least TS_JSONW_BUF bytes; len is less. */
+	if (w->n + len > TS_JSONW_BUF)
+		ts_jsonw__flush(w);
+	memcpy(w->buf + w->n, t, len);
+	w->n += len;
+	w->need_comma = true;
+}
+
+/* The end of a step's object, by its flags (bit 0 inferred, 1 gap, 2 from_peer). */
+#define STEP_TAIL(i, g, p) ",\"inferred\":" #i ",\"gap\":" #g ",\"from_peer\":" #p "}"
+static const char *const step_json_tail[8] = {
+	STEP_TAIL(false, false, false), STEP_TAIL(true, false, false),
+	STEP_TAIL(false, true, false),	STEP_TAIL(true, true, false),
+	STEP_TAIL(false, false, true),	STEP_TAIL(true, false, true),
+	STEP_TAIL(false, true, true),	STEP_TAIL(true, true, true),
+};
+
+/* A connection as JSON; s (may be NULL) keeps the steps' texts. */
+static void json_conn(struct timeline_sink *s, FILE *f, const struct ts_conn *c,
+		      const struct ts_meta *m)
 {
 	uint64_t t0 = c->nsteps ? c->steps[0].ts_ns : c->start_ns;
-	double p = retrans_pct(c);
 	struct ts_jsonw w;
 
 	ts_jsonw__begin(&w, f);
-	ts_jsonw__str(&w, "event", "connection");
+	TS_JSONW_STR(&w, "event", "connection");
 	ts_json_time(&w, "", c->start_ns, m->wall_offset_ns);
 	ts_json_conn_id(&w, c->id);
 	ts_json_owner(&w, c->pid, c->comm);
 	ts_json_tuple(&w, c->family, c->saddr, c->sport, c->daddr, c->dport);
-	ts_jsonw__u64(&w, "netns", c->netns);
+	TS_JSONW_U64(&w, "netns", c->netns);
 	if (c->listener_pid) {
-		ts_jsonw__u64(&w, "listener_pid", c->listener_pid);
-		ts_jsonw__str(&w, "listener_comm", c->listener_comm);
+		TS_JSONW_U64(&w, "listener_pid", c->listener_pid);
+		TS_JSONW_STR(&w, "listener_comm", c->listener_comm);
 	} else {
-		ts_jsonw__null(&w, "listener_pid");
-		ts_jsonw__null(&w, "listener_comm");
+		TS_JSONW_NULL(&w, "listener_pid");
+		TS_JSONW_NULL(&w, "listener_comm");
 	}
 	ts_json_cgroup(&w, c->cgroup_id, c->cgroup);
-	ts_jsonw__bool(&w, "owner_from_listener", c->owner_from_listener);
-	ts_jsonw__str(&w, "role", ts_role_name(c->role));
-	ts_jsonw__str(&w, "close", ts_close_name(c->close));
+	TS_JSONW_BOOL(&w, "owner_from_listener", c->owner_from_listener);
+	TS_JSONW_STR(&w, "role", ts_role_name(c->role));
+	TS_JSONW_STR(&w, "close", ts_close_name(c->close));
 	if (c->peer)
-		ts_jsonw__u64(&w, "peer", c->peer);
+		TS_JSONW_U64(&w, "peer", c->peer);
 	else
-		ts_jsonw__null(&w, "peer");
+		TS_JSONW_NULL(&w, "peer");
 	if (ts_tw_name(c->tw))
-		ts_jsonw__str(&w, "time_wait", ts_tw_name(c->tw));
+		TS_JSONW_STR(&w, "time_wait", ts_tw_name(c->tw));
 	else
-		ts_jsonw__null(&w, "time_wait");
+		TS_JSONW_NULL(&w, "time_wait");
 	if (ts_tw_why_name(c->tw_why))
-		ts_jsonw__str(&w, "time_wait_why", ts_tw_why_name(c->tw_why));
+		TS_JSONW_STR(&w, "time_wait_why", ts_tw_why_name(c->tw_why));
 	else
-		ts_jsonw__null(&w, "time_wait_why");
+		TS_JSONW_NULL(&w, "time_wait_why");
 	if (c->handshake_ns >= 0)
-		ts_jsonw__u64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
+		TS_JSONW_U64(&w, "handshake_us", (uint64_t)c->handshake_ns / 1000);
 	else
-		ts_jsonw__null(&w, "handshake_us");
+		TS_JSONW_NULL(&w, "handshake_us");
 	if (ts_hs_basis_name(c->hs_basis))
-		ts_jsonw__str(&w, "handshake_from", ts_hs_basis_name(c->hs_basis));
+		TS_JSONW_STR(&w, "handshake_from", ts_hs_basis_name(c->hs_basis));
 	else
-		ts_jsonw__null(&w, "handshake_from");
+		TS_JSONW_NULL(&w, "handshake_from");
 	if (ts_hs_basis_why(c->hs_basis))
-		ts_jsonw__str(&w, "handshake_unknown", ts_hs_basis_why(c->hs_basis));
+		TS_JSONW_STR(&w, "handshake_unknown", ts_hs_basis_why(c->hs_basis));
 	else
-		ts_jsonw__null(&w, "handshake_unknown");
-	ts_jsonw__u64(&w, "lifetime_us", c->lifetime_ns / 1000);
-	ts_jsonw__object_begin(&w, "retransmits");
-	for (int k = 0; k < TS_RTX_KINDS; k++)
-		ts_jsonw__u64(&w, ts_rtx_name(k), c->rtx[k]);
+		TS_JSONW_NULL(&w, "handshake_unknown");
+	TS_JSONW_U64(&w, "lifetime_us", c->lifetime_ns / 1000);
+	TS_JSONW_KEY(&w, "retransmits");
+	ts_jsonw__object_begin(&w, NULL);
+	/* ts_rtx_name()'s, in its order. */
+	TS_JSONW_U64(&w, "syn", c->rtx[TS_RTX_SYN]);
+	TS_JSONW_U64(&w, "synack", c->rtx[TS_RTX_SYNACK]);
+	TS_JSONW_U64(&w, "data", c->rtx[TS_RTX_DATA]);
+	TS_JSONW_U64(&w, "fin", c->rtx[TS_RTX_FIN]);
 	ts_jsonw__object_end(&w);
-	ts_jsonw__u64(&w, "resets_sent", c->resets_sent);
-	ts_jsonw__u64(&w, "resets_received", c->resets_received);
+	TS_JSONW_U64(&w, "resets_sent", c->resets_sent);
+	TS_JSONW_U64(&w, "resets_received", c->resets_received);
 	json_rst(&w, "reset_sent_reason", &c->rst_sent_why);
 	json_rst(&w, "reset_received_reason", &c->rst_recv_why);
-	ts_jsonw__u64(&w, "drops_total", c->drops_total);
-	ts_jsonw__array_begin(&w, "drops");
+	TS_JSONW_U64(&w, "drops_total", c->drops_total);
+	TS_JSONW_KEY(&w, "drops");
+	ts_jsonw__array_begin(&w, NULL);
 	for (int i = 0; i < c->ndrops; i++) {
 		const struct ts_conn_drop *d = &c->drops[i];
 
 		ts_jsonw__object_begin(&w, NULL);
-		ts_jsonw__i64(&w, "t_us", ((int64_t)d->ts_ns - (int64_t)t0) / 1000);
+		TS_JSONW_KEY(&w, "t_us");
+		ts_jsonw__i64(&w, NULL, ((int64_t)d->ts_ns - (int64_t)t0) / 1000);
 		ts_json_drop(&w, d->dir, d->tcp_flags, d->seq, d->len, d->has_base, d->seq_base,
 			     d->reason_name, d->reason, d->where, d->where_off);
-		ts_jsonw__bool(&w, "by_addresses", d->by_tuple);
+		TS_JSONW_BOOL(&w, "by_addresses", d->by_tuple);
 		ts_jsonw__object_end(&w);
 	}
 	ts_jsonw__array_end(&w);
 	ts_json_stats(&w, c->has_stats ? &c->st : NULL);
 	if (c->has_stats)
-		ts_jsonw__u64(&w, "sk_err", c->st.err);
+		TS_JSONW_U64(&w, "sk_err", c->st.err);
 	else
-		ts_jsonw__null(&w, "sk_err");
-	if (p >= 0)
-		ts_jsonw__double(&w, "retrans_pct", p, 2);
+		TS_JSONW_NULL(&w, "sk_err");
+	if (c->has_stats && c->st.segs_out)
+		json_pct2(&w, "retrans_pct", c->st.total_retrans, c->st.segs_out);
 	else
-		ts_jsonw__null(&w, "retrans_pct");
-	ts_jsonw__bool(&w, "joined_late", c->joined_late);
-	ts_jsonw__u64(&w, "missing_steps", c->gaps);
-	ts_jsonw__bool(&w, "lost_events", c->lost_events);
-	ts_jsonw__bool(&w, "evicted", c->evicted);
-	ts_jsonw__u64(&w, "steps_dropped", c->steps_dropped);
-	ts_jsonw__array_begin(&w, "steps");
+		TS_JSONW_NULL(&w, "retrans_pct");
+	TS_JSONW_BOOL(&w, "joined_late", c->joined_late);
+	TS_JSONW_U64(&w, "missing_steps", c->gaps);
+	TS_JSONW_BOOL(&w, "lost_events", c->lost_events);
+	TS_JSONW_BOOL(&w, "evicted", c->evicted);
+	TS_JSONW_U64(&w, "steps_dropped", c->steps_dropped);
+	TS_JSONW_KEY(&w, "steps");
+	ts_jsonw__array_begin(&w, NULL);
 	for (int i = 0; i < c->nsteps; i++) {
 		const struct ts_step *st = &c->steps[i];
+		const char *label = st->label ? st->label : ts_step_label(st->from, st->to);
+		const struct step_text *x = s ? step_text(s, st, label) : NULL;
+		const char *tail;
 
 		ts_jsonw__object_begin(&w, NULL);
-		ts_jsonw__u64(&w, "t_us", (st->ts_ns - t0) / 1000);
-		ts_jsonw__str(&w, "from", ts_state_name(st->from));
-		ts_jsonw__str(&w, "to", ts_state_name(st->to));
-		ts_jsonw__str(&w, "step", st->label ? st->label : ts_step_label(st->from, st->to));
+		TS_JSONW_U64(&w, "t_us", (st->ts_ns - t0) / 1000);
+		if (x) {
+			json_raw(&w, x->text, x->len);
+		} else {
+			TS_JSONW_STR(&w, "from", ts_state_name(st->from));
+			TS_JSONW_STR(&w, "to", ts_state_name(st->to));
+			TS_JSONW_STR(&w, "step", label);
+		}
 		if (st->ns_in_old)
-			ts_jsonw__u64(&w, "in_state_us", st->ns_in_old / 1000);
+			TS_JSONW_U64(&w, "in_state_us", st->ns_in_old / 1000);
 		else
-			ts_jsonw__null(&w, "in_state_us");
-		ts_jsonw__bool(&w, "inferred", st->flags & TS_STEP_INFERRED);
-		ts_jsonw__bool(&w, "gap", st->flags & TS_STEP_GAP);
-		ts_jsonw__bool(&w, "from_peer", st->flags & TS_STEP_PEER);
-		ts_jsonw__object_end(&w);
+			TS_JSONW_NULL(&w, "in_state_us");
+		/* "inferred", "gap", "from_peer" and the object's end. */
+		tail = step_json_tail[(st->flags & TS_STEP_INFERRED ? 1 : 0) |
+				      (st->flags & TS_STEP_GAP ? 2 : 0) |
+				      (st->flags & TS_STEP_PEER ? 4 : 0)];
+		json_raw(&w, tail, strlen(tail));
 	}
 	ts_jsonw__array_end(&w);
 	/* Retransmission steps, timed like the steps (t_us). */
-	ts_jsonw__array_begin(&w, "retransmissions");
+	TS_JSONW_KEY(&w, "retransmissions");
+	ts_jsonw__array_begin(&w, NULL);
 	for (int k = 0; k < c->nrtx; k++) {
 		const struct ts_rtx_step *x = &c->rtxs[k];
 		struct ts_rec r;
 
 		ts_rtx__rec(&r, x);
 		ts_jsonw__object_begin(&w, NULL);
-		ts_jsonw__u64(&w, "t_us", x->ts_ns > t0 ? (x->ts_ns - t0) / 1000 : 0);
-		ts_jsonw__str(&w, "state", ts_state_name(x->state));
+		TS_JSONW_U64(&w, "t_us", x->ts_ns > t0 ? (x->ts_ns - t0) / 1000 : 0);
+		TS_JSONW_STR(&w, "state", ts_state_name(x->state));
 		if (k)
-			ts_jsonw__u64(&w, "since_previous_us", (x->ts_ns - c->rtxs[k - 1].ts_ns) / 1000);
+			TS_JSONW_U64(&w, "since_previous_us", (x->ts_ns - c->rtxs[k - 1].ts_ns) / 1000);
 		else
-			ts_jsonw__null(&w, "since_previous_us");
+			TS_JSONW_NULL(&w, "since_previous_us");
 		ts_rtx__json(&w, &r);
 		ts_jsonw__object_end(&w);
 	}
 	ts_jsonw__array_end(&w);
-	ts_jsonw__u64(&w, "retransmissions_not_kept", c->rtx_not_kept);
+	TS_JSONW_U64(&w, "retransmissions_not_kept", c->rtx_not_kept);
 	ts_jsonw__end(&w);
+}
+
+void ts_json_write_conn(FILE *f, const struct ts_conn *c, const struct ts_meta *m)
+{
+	json_conn(NULL, f, c, m);
 }
 
 static int timeline_json_conn(void *priv, const struct ts_conn *c)
 {
 	struct timeline_sink *s = priv;
 
-	ts_json_write_conn(s->f, c, &s->meta);
+	json_conn(s, s->f, c, &s->meta);
 	return ts_sink_werr(s->f);
 }
 
@@ -444,6 +895,7 @@ static int timeline_flush(void *priv)
 {
 	struct timeline_sink *s = priv;
 
+	ts_tbuf__flush(&s->out);
 	return fflush(s->f) ? -errno : 0;
 }
 
@@ -451,6 +903,7 @@ static int timeline_text_finish(void *priv, const struct ts_totals *t)
 {
 	struct timeline_sink *s = priv;
 
+	ts_tbuf__flush(&s->out);
 	fprintf(s->f, "%" PRIu64 " connections", t->conns);
 	if (t->drops || t->drops_suppressed)
 		fprintf(s->f, "; %" PRIu64 " drops recorded, %" PRIu64 " more only counted (over %u/s per CPU)",
@@ -515,6 +968,8 @@ static int timeline_new(struct ts_sink *out, FILE *f, const struct ts_meta *m,
 		return -ENOMEM;
 	s->f = f;
 	s->meta = *m;
+	s->json = ops == &timeline_json_ops;
+	ts_tbuf__init(&s->out, f);
 	out->ops = ops;
 	out->priv = s;
 	return 0;

@@ -44,7 +44,8 @@ uint32_t ts_knames__count(const struct ts_knames *k, enum ts_kname_kind kind);
 
 /*
  * Read kallsyms lines ("ADDR TYPE NAME [MODULE]") from f: text symbols
- * (t, T) with a non-zero address, at most TS_KSYMS_MAX of them, sorted.
+ * (t, T) with a non-zero address and a name ts_kname_ok() takes, at most
+ * TS_KSYMS_MAX of them, sorted; a line of more than 510 bytes is left out.
  * Returns the number kept (0 when the file shows no addresses: not root),
  * or a negative errno.  Replaces what was read before.
  */
@@ -52,6 +53,10 @@ int ts_knames__read_kallsyms(struct ts_knames *k, FILE *f);
 /* Add one function (a capture's stored symbol); call ts_knames__sort after. */
 int ts_knames__add_sym(struct ts_knames *k, uint64_t addr, const char *name);
 void ts_knames__sort(struct ts_knames *k);
+/* Functions held, and the i-th of them (address order once sorted): its
+ * name and *addr, or NULL past the end. */
+size_t ts_knames__sym_count(const struct ts_knames *k);
+const char *ts_knames__sym_nth(const struct ts_knames *k, size_t i, uint64_t *addr);
 /* The function holding addr and the offset into it, or NULL. */
 const char *ts_knames__sym(const struct ts_knames *k, uint64_t addr, uint32_t *off);
 

@@ -63,17 +63,26 @@ bool ts_peer_key__reversed(const struct ts_peer_key *a, const struct ts_peer_key
 	       !memcmp(a->raddr, b->laddr, TS_ADDR_LEN);
 }
 
+/* One endpoint, four 32-bit words of address and the port at a time. */
+static uint64_t end_hash(const uint8_t *addr, uint16_t port)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (int i = 0; i < TS_ADDR_LEN; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, addr + i, 4);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	return (h ^ port) * 0x100000001b3ull;
+}
+
 /* Both ends of a connection hash alike: the two endpoints in a fixed order. */
 static uint32_t key_hash(const struct ts_peer_key *k)
 {
-	uint64_t x = 1469598103934665603ull, y = 1469598103934665603ull, h;
+	uint64_t x = end_hash(k->laddr, k->lport), y = end_hash(k->raddr, k->rport), h;
 
-	for (int i = 0; i < TS_ADDR_LEN; i++) {
-		x = (x ^ k->laddr[i]) * 1099511628211ull;
-		y = (y ^ k->raddr[i]) * 1099511628211ull;
-	}
-	x = (x ^ k->lport) * 1099511628211ull;
-	y = (y ^ k->rport) * 1099511628211ull;
 	h = (x < y ? x : y) * 0x9e3779b97f4a7c15ull ^ (x < y ? y : x);
 	h ^= h >> 31;
 	h *= 0xff51afd7ed558ccdull;
@@ -82,10 +91,12 @@ static uint32_t key_hash(const struct ts_peer_key *k)
 
 void ts_peer_index__add(struct ts_peer_index *ix, struct ts_peer_node *n)
 {
-	struct ts_peer_node **b = &ix->buckets[key_hash(&n->key) & ix->mask];
+	struct ts_peer_node **b;
 
 	if (n->linked)
 		return;
+	n->hash = key_hash(&n->key);
+	b = &ix->buckets[n->hash & ix->mask];
 	n->next = *b;
 	*b = n;
 	n->linked = true;
@@ -97,13 +108,47 @@ void ts_peer_index__del(struct ts_peer_index *ix, struct ts_peer_node *n)
 
 	if (!n->linked)
 		return;
-	pp = &ix->buckets[key_hash(&n->key) & ix->mask];
+	pp = &ix->buckets[n->hash & ix->mask];
 	while (*pp && *pp != n)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = n->next;
 	n->linked = false;
 	n->next = NULL;
+}
+
+int ts_peer_index__grow(struct ts_peer_index *ix, uint32_t nbuckets)
+{
+	uint32_t old = ix->mask + 1, nb = old;
+	struct ts_peer_node **b;
+
+	while (nb < nbuckets && nb < (1u << 24))
+		nb <<= 1;
+	if (nb == old)
+		return 0;
+	b = calloc(nb, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	/* Each old chain goes to the tails of the new ones in its order: a
+	 * chain holds the same nodes, in the same order, as if the index had
+	 * been this large from the start. */
+	for (uint32_t i = 0; i < old; i++) {
+		struct ts_peer_node *n = ix->buckets[i], *next;
+
+		for (; n; n = next) {
+			struct ts_peer_node **pp = &b[n->hash & (nb - 1)];
+
+			next = n->next;
+			while (*pp)
+				pp = &(*pp)->next;
+			n->next = NULL;
+			*pp = n;
+		}
+	}
+	free(ix->buckets);
+	ix->buckets = b;
+	ix->mask = nb - 1;
+	return 0;
 }
 
 struct ts_peer_node *ts_peer_index__reverse_chain(const struct ts_peer_index *ix,

@@ -8,7 +8,8 @@
  * address (an IPv6 socket's IPv4 peer) is the IPv4 address.
  *
  * The index does not own its nodes: each is embedded in the object it
- * indexes and is removed with it.  Memory: one pointer per bucket.
+ * indexes and is removed with it.  Memory: one pointer per bucket; the
+ * owner grows the buckets with its nodes (ts_peer_index__grow).
  */
 #ifndef TS_PEER_INDEX_H
 #define TS_PEER_INDEX_H
@@ -27,6 +28,7 @@ struct ts_peer_key {
 struct ts_peer_node {
 	struct ts_peer_node *next;
 	struct ts_peer_key key;
+	uint32_t hash; /* of key, while linked */
 	bool linked;
 };
 
@@ -38,6 +40,10 @@ struct ts_peer_index {
 /* nbuckets: rounded up to a power of two. */
 int ts_peer_index__init(struct ts_peer_index *ix, uint32_t nbuckets);
 void ts_peer_index__free(struct ts_peer_index *ix);
+/* Rehash into at least nbuckets buckets (a power of two, never fewer than
+ * now).  The nodes keep their order within each chain.  0 or -ENOMEM (the
+ * index is then unchanged and still whole). */
+int ts_peer_index__grow(struct ts_peer_index *ix, uint32_t nbuckets);
 
 /* The key of one end: its family, local and remote endpoints. */
 void ts_peer_key__set(struct ts_peer_key *k, uint8_t family, const uint8_t *saddr,
@@ -51,5 +57,12 @@ void ts_peer_index__del(struct ts_peer_index *ix, struct ts_peer_node *n);
  * ->next and test each with ts_peer_key__reversed(). */
 struct ts_peer_node *ts_peer_index__reverse_chain(const struct ts_peer_index *ix,
 						  const struct ts_peer_key *k);
+/* The same for a linked node's own key (both ends hash alike), without
+ * hashing it again. */
+static inline struct ts_peer_node *ts_peer_index__chain_of(const struct ts_peer_index *ix,
+							   const struct ts_peer_node *n)
+{
+	return ix->buckets[n->hash & ix->mask];
+}
 
 #endif

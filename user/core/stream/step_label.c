@@ -67,31 +67,30 @@ static const struct label labels[TS_LABELS] = {
 				   "SYN_RECV -> CLOSE, a sibling took the request (timelines)" },
 };
 
-struct pair {
-	uint8_t from, to;
-	enum ts_label label;
-};
-
-/* Transitions whose label does not depend on the evidence. */
-static const struct pair pairs[] = {
-	{ TS_CLOSE, TS_SYN_SENT, TS_L_SYN_SENT },
-	{ TS_SYN_SENT, TS_ESTABLISHED, TS_L_CONNECTED },
-	{ TS_SYN_SENT, TS_SYN_RECV, TS_L_SIMULTANEOUS_OPEN },
-	{ TS_CLOSE, TS_LISTEN, TS_L_LISTEN },
-	{ TS_LISTEN, TS_CLOSE, TS_L_LISTENER_CLOSED },
-	{ TS_LISTEN, TS_SYN_RECV, TS_L_SYN_RECEIVED },
-	{ TS_SYN_RECV, TS_ESTABLISHED, TS_L_ACK_RECEIVED },
-	{ TS_SYN_RECV, TS_FIN_WAIT1, TS_L_FIN_BEFORE_ACK },
-	{ TS_ESTABLISHED, TS_FIN_WAIT1, TS_L_ACTIVE_CLOSE },
-	{ TS_ESTABLISHED, TS_CLOSE_WAIT, TS_L_PASSIVE_CLOSE },
+/*
+ * Transitions whose label does not depend on the evidence, by (from, to):
+ * a lookup, not a search (the tracker labels every step it emits).  Any
+ * pair not listed is TS_L_OTHER (0).
+ */
+static const uint8_t pair_label[TS_STATE_MAX][TS_STATE_MAX] = {
+	[TS_CLOSE][TS_SYN_SENT] = TS_L_SYN_SENT,
+	[TS_SYN_SENT][TS_ESTABLISHED] = TS_L_CONNECTED,
+	[TS_SYN_SENT][TS_SYN_RECV] = TS_L_SIMULTANEOUS_OPEN,
+	[TS_CLOSE][TS_LISTEN] = TS_L_LISTEN,
+	[TS_LISTEN][TS_CLOSE] = TS_L_LISTENER_CLOSED,
+	[TS_LISTEN][TS_SYN_RECV] = TS_L_SYN_RECEIVED,
+	[TS_SYN_RECV][TS_ESTABLISHED] = TS_L_ACK_RECEIVED,
+	[TS_SYN_RECV][TS_FIN_WAIT1] = TS_L_FIN_BEFORE_ACK,
+	[TS_ESTABLISHED][TS_FIN_WAIT1] = TS_L_ACTIVE_CLOSE,
+	[TS_ESTABLISHED][TS_CLOSE_WAIT] = TS_L_PASSIVE_CLOSE,
 	/* tcp_fin() in SYN_RECV: a simultaneous open, or a Fast Open child. */
-	{ TS_SYN_RECV, TS_CLOSE_WAIT, TS_L_PASSIVE_CLOSE },
-	{ TS_FIN_WAIT1, TS_FIN_WAIT2, TS_L_FIN_ACKED },
-	{ TS_FIN_WAIT1, TS_CLOSING, TS_L_SIMULTANEOUS_CLOSE },
-	{ TS_CLOSE_WAIT, TS_LAST_ACK, TS_L_LAST_FIN },
-	{ TS_FIN_WAIT2, TS_TIME_WAIT, TS_L_TIME_WAIT_INFERRED },
-	{ TS_CLOSING, TS_TIME_WAIT, TS_L_CLOSING_TIME_WAIT_INFERRED },
-	{ TS_TIME_WAIT, TS_CLOSE, TS_L_TIME_WAIT_HANDOFF },
+	[TS_SYN_RECV][TS_CLOSE_WAIT] = TS_L_PASSIVE_CLOSE,
+	[TS_FIN_WAIT1][TS_FIN_WAIT2] = TS_L_FIN_ACKED,
+	[TS_FIN_WAIT1][TS_CLOSING] = TS_L_SIMULTANEOUS_CLOSE,
+	[TS_CLOSE_WAIT][TS_LAST_ACK] = TS_L_LAST_FIN,
+	[TS_FIN_WAIT2][TS_TIME_WAIT] = TS_L_TIME_WAIT_INFERRED,
+	[TS_CLOSING][TS_TIME_WAIT] = TS_L_CLOSING_TIME_WAIT_INFERRED,
+	[TS_TIME_WAIT][TS_CLOSE] = TS_L_TIME_WAIT_HANDOFF,
 };
 
 /*
@@ -159,10 +158,9 @@ enum ts_label ts_label_classify(unsigned int from, unsigned int to, unsigned int
 				       from == TS_LAST_ACK ?
 			       TS_L_CLOSE_AGAIN :
 			       TS_L_OTHER;
-	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
-		if (pairs[i].from == from && pairs[i].to == to)
-			return pairs[i].label;
-	return TS_L_OTHER;
+	if (from >= TS_STATE_MAX || to >= TS_STATE_MAX)
+		return TS_L_OTHER;
+	return (enum ts_label)pair_label[from][to];
 }
 
 enum ts_label ts_label_classify_peer(unsigned int from, unsigned int to)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/stream/states.h"
+#include "core/stream/id_index.h"
 #include "core/stream/peer_index.h"
 #include "core/stream/step_label.h"
 #include "core/stream/tracker.h"
@@ -28,24 +29,39 @@ struct peer_view {
 	bool acked;	  /* LAST_ACK -> CLOSE, clean: our ACK of its FIN came */
 };
 
+/*
+ * An entry's first cache line is what finding it by id, ordering and
+ * expiring touch; the connection's own fields follow, those every record
+ * and the emit read first (struct ts_conn keeps its rarely filled arrays
+ * last, and a reused entry zeroes only what comes before them).  Under
+ * churn a thousand or more entries live at once: each record and each
+ * emit should bring in a few cache lines, not the 1.5 KiB.
+ */
 struct entry {
-	struct ts_conn c;
-	uint64_t last_ns; /* newest record time */
-	struct entry *hnext;
+	uint64_t id; /* c.id */
+	struct entry *hnext; /* on the free list */
 	struct entry *lru_prev, *lru_next;
 	struct entry *cl_prev, *cl_next;
+	uint64_t last_ns; /* newest record time */
+	uint64_t wait_until;
+
 	bool on_closed;
 	bool on_wait;	  /* closed, waiting for its peer (same links) */
 	bool want_synack; /* a server connection not yet joined */
 	bool ambiguous;	  /* more than one traced connection could be its peer */
-	uint64_t wait_until;
-	struct ts_peer_node pn;	 /* in the tracker's peer index */
+	bool tindexed;	  /* on the tuple index (tnext) */
+	bool duplicate;	  /* a child that lost its request to a sibling */
+	uint32_t thash;	  /* of its tuple, while tindexed */
+	struct entry *tnext;
 	struct entry *peer_e;	 /* the other end, while it is held */
 	struct peer_view pv;
-	bool tindexed;	  /* on the tuple index (tnext) */
-	struct entry *tnext;
-	bool duplicate;	  /* a child that lost its request to a sibling */
-};
+	struct ts_peer_node pn;	 /* in the tracker's peer index */
+	struct ts_conn c;
+} __attribute__((aligned(64)));
+
+/* What entry_new() zeroes: all but the connection's arrays, which are
+ * filled one element at a time and read only up to their counts. */
+#define ENTRY_ZERO (offsetof(struct entry, c) + offsetof(struct ts_conn, steps))
 
 #define entry_of_node(n) \
 	((struct entry *)((char *)(n) - offsetof(struct entry, pn)))
@@ -72,9 +88,10 @@ struct pending_synack {
 #define RECENT_SERVERS 64
 
 struct ts_tracker {
-	struct entry **buckets;
+	struct ts_id_index ids;
 	struct entry **tbuckets; /* by tuple (drops without a socket) */
 	uint32_t mask;
+	uint32_t max_buckets; /* the tables grow up to this many */
 	uint32_t max_conns;
 	uint64_t linger_ns;
 	uint64_t now_ns;
@@ -87,10 +104,21 @@ struct ts_tracker {
 	void *ctx;
 	struct ts_tracker_stats st;
 	struct pending_synack synack[SYNACK_SLOTS];
+	uint32_t nsynack; /* slots used: none, and a new server has nothing to join */
 	uint64_t recent[RECENT_SERVERS]; /* ids of the newest server conns */
 	uint32_t recent_pos;
 	uint64_t rtx_held; /* retransmission steps of the live connections */
+	/* Entries of emitted connections kept for the next ones (by hnext):
+	 * under churn one is freed for each one made, and calloc and free of
+	 * 1.5 KiB were a tenth of the tracker's instructions (the zeroing,
+	 * which stays, included).  At most FREE_MAX (1.6 MiB): the emits of a
+	 * batch of records come in bursts of hundreds. */
+	struct entry *free_list;
+	uint32_t nfree;
 };
+
+#define FREE_MAX 1024
+#define INITIAL_BUCKETS 256 /* power of two */
 
 const char *ts_role_name(enum ts_role r)
 {
@@ -276,11 +304,7 @@ static void list_unlink(struct list *l, struct entry *e, bool lru)
 
 static struct entry *find(const struct ts_tracker *t, uint64_t id)
 {
-	struct entry *e = t->buckets[hash_id(id) & t->mask];
-
-	while (e && e->c.id != id)
-		e = e->hnext;
-	return e;
+	return ts_id_index__find(&t->ids, id);
 }
 
 static void touch(struct ts_tracker *t, struct entry *e, uint64_t ts)
@@ -307,12 +331,6 @@ static uint32_t conn_tuple_hash(uint32_t netns, uint16_t sport, uint16_t dport,
 	return hash_id(h);
 }
 
-static struct entry **tuple_bucket(const struct ts_tracker *t, const struct ts_conn *c)
-{
-	return &t->tbuckets[conn_tuple_hash(c->netns, c->sport, c->dport, c->saddr,
-					    c->daddr) & t->mask];
-}
-
 /* Once its tuple is complete, a connection can be found by it. */
 static void tuple_index(struct ts_tracker *t, struct entry *e)
 {
@@ -320,7 +338,9 @@ static void tuple_index(struct ts_tracker *t, struct entry *e)
 
 	if (e->tindexed || !e->c.sport || !e->c.dport)
 		return;
-	b = tuple_bucket(t, &e->c);
+	e->thash = conn_tuple_hash(e->c.netns, e->c.sport, e->c.dport, e->c.saddr,
+				   e->c.daddr);
+	b = &t->tbuckets[e->thash & t->mask];
 	e->tnext = *b;
 	*b = e;
 	e->tindexed = true;
@@ -328,14 +348,11 @@ static void tuple_index(struct ts_tracker *t, struct entry *e)
 
 static void drop(struct ts_tracker *t, struct entry *e)
 {
-	struct entry **pp = &t->buckets[hash_id(e->c.id) & t->mask];
+	struct entry **pp;
 
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
+	ts_id_index__del(&t->ids, e->id);
 	if (e->tindexed) {
-		pp = tuple_bucket(t, &e->c);
+		pp = &t->tbuckets[e->thash & t->mask];
 		while (*pp && *pp != e)
 			pp = &(*pp)->tnext;
 		if (*pp)
@@ -353,7 +370,69 @@ static void drop(struct ts_tracker *t, struct entry *e)
 	t->st.live--;
 	t->rtx_held -= e->c.nrtx;
 	free(e->c.rtxs);
+	if (t->nfree < FREE_MAX) {
+		e->hnext = t->free_list;
+		t->free_list = e;
+		t->nfree++;
+		return;
+	}
 	free(e);
+}
+
+/*
+ * The tables by tuple and by addresses (and the one by id, id_index.c)
+ * start small and double with the connections held (one per two buckets
+ * on average: an entry's removal walks past the newer ones on its chain,
+ * a cache miss each), up to the size the bound needs: a thousand
+ * connections held under churn then look up in a few KiB, not in tables
+ * sized for max_conns.  Chains keep their order, so bounded walks see what
+ * they would in a table this large from the start.  A failed allocation
+ * keeps the tables as they are.
+ */
+static void grow(struct ts_tracker *t)
+{
+	uint32_t old = t->mask + 1, nb = old * 2;
+	struct entry **tb;
+
+	if (old >= t->max_buckets || 2 * t->st.live <= old)
+		return;
+	tb = calloc(nb, sizeof(*tb));
+	if (!tb || ts_peer_index__grow(&t->pix, nb)) {
+		free(tb);
+		return;
+	}
+	for (uint32_t i = 0; i < old; i++) {
+		struct entry *e, *next, **tail[2] = { &tb[i], &tb[i + old] };
+
+		for (e = t->tbuckets[i]; e; e = next) {
+			struct entry ***tp = &tail[(e->thash & old) ? 1 : 0];
+
+			next = e->tnext;
+			e->tnext = NULL;
+			**tp = e;
+			*tp = &e->tnext;
+		}
+	}
+	free(t->tbuckets);
+	t->tbuckets = tb;
+	t->mask = nb - 1;
+}
+
+/* A zeroed entry: a kept one, or a new one. */
+static struct entry *entry_new(struct ts_tracker *t)
+{
+	struct entry *e = t->free_list;
+
+	if (!e) {
+		e = aligned_alloc(_Alignof(struct entry), sizeof(*e));
+		if (e)
+			memset(e, 0, sizeof(*e));
+		return e;
+	}
+	t->free_list = e->hnext;
+	t->nfree--;
+	memset(e, 0, ENTRY_ZERO);
+	return e;
 }
 
 /* ---- finishing a connection ---- */
@@ -699,7 +778,8 @@ static int emit(struct ts_tracker *t, struct entry *e)
 static struct entry *create(struct ts_tracker *t, const struct ts_rec *r,
 			    int *err)
 {
-	struct entry *e, **b;
+	struct entry *e;
+	int e2;
 
 	*err = 0;
 	if (t->st.live >= t->max_conns && t->lru.head) {
@@ -709,21 +789,26 @@ static struct entry *create(struct ts_tracker *t, const struct ts_rec *r,
 			e->c.evicted = true;
 		*err = emit(t, e);
 	}
-	e = calloc(1, sizeof(*e));
+	e = entry_new(t);
 	if (!e) {
 		*err = -ENOMEM;
 		return NULL;
 	}
+	e2 = ts_id_index__add(&t->ids, r->conn, e);
+	if (e2) {
+		free(e);
+		*err = e2;
+		return NULL;
+	}
+	e->id = r->conn;
 	e->c.id = r->conn;
 	e->c.start_ns = r->ts_ns;
 	e->c.end_ns = r->ts_ns;
 	e->last_ns = r->ts_ns;
-	b = &t->buckets[hash_id(r->conn) & t->mask];
-	e->hnext = *b;
-	*b = e;
 	list_append(&t->lru, e, true);
 	if (++t->st.live > t->st.peak)
 		t->st.peak = t->st.live;
+	grow(t);
 	return e;
 }
 
@@ -743,7 +828,7 @@ static void take_identity(struct ts_conn *c, const struct ts_rec *r)
 		memcpy(c->saddr, r->saddr, TS_ADDR_LEN);
 		memcpy(c->daddr, r->daddr, TS_ADDR_LEN);
 	}
-	if (r->pid && (!c->pid || strcmp(c->comm, r->comm) || c->pid != r->pid)) {
+	if (r->pid && (c->pid != r->pid || !c->pid || strcmp(c->comm, r->comm))) {
 		c->pid = r->pid;
 		memcpy(c->comm, r->comm, sizeof(c->comm));
 	}
@@ -874,6 +959,7 @@ static void join_synack(struct ts_tracker *t, struct ts_conn *c)
 			add_mark(c, p->ts_ns, TS_REC_SYNACK_RETRANS, TS_SYN_RECV,
 				 p->count);
 			p->used = false;
+			t->nsynack--;
 			return;
 		}
 	}
@@ -926,6 +1012,8 @@ static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
 	/* Table full here: the oldest request gives way, counted. */
 	if (victim->used)
 		t->st.synack_unjoined += victim->count;
+	else
+		t->nsynack++;
 	*victim = (struct pending_synack){
 		.used = true,
 		.family = r->family,
@@ -1008,7 +1096,7 @@ static void pair_search(struct ts_tracker *t, struct entry *e)
 	struct entry *cand = NULL;
 	int found = 0;
 
-	for (struct ts_peer_node *n = ts_peer_index__reverse_chain(&t->pix, &e->pn.key); n;
+	for (struct ts_peer_node *n = ts_peer_index__chain_of(&t->pix, &e->pn); n;
 	     n = n->next) {
 		struct entry *o = entry_of_node(n);
 
@@ -1069,7 +1157,8 @@ static struct entry *duplicate_of(const struct ts_tracker *t, const struct entry
 	    c->steps[1].from != TS_SYN_RECV || c->steps[1].to != TS_CLOSE || !e->tindexed ||
 	    c->resets_sent || c->resets_received)
 		return NULL;
-	for (struct entry *o = *tuple_bucket(t, c); o && walked < 64; o = o->tnext, walked++) {
+	for (struct entry *o = t->tbuckets[e->thash & t->mask]; o && walked < 64;
+	     o = o->tnext, walked++) {
 		const struct ts_conn *s = &o->c;
 
 		if (o == e || !same_addrs(c, s) ||
@@ -1219,11 +1308,17 @@ static int on_state(struct ts_tracker *t, const struct ts_rec *r)
 	/* Join once the server connection's tuple is complete. */
 	if (e->want_synack && e->c.sport && e->c.dport) {
 		e->want_synack = false;
-		join_synack(t, &e->c);
+		/* Most have none waiting: no key to build, no slots to read. */
+		if (t->nsynack)
+			join_synack(t, &e->c);
 		t->recent[t->recent_pos++ % RECENT_SERVERS] = r->conn;
 	}
 	update_closed(t, e);
-	peer_refresh(e);
+	/* What the other end's view is made of (peer_refresh()): a FIN, the
+	 * CLOSE and the counters; another step leaves it as it is. */
+	if (r->has_stats || r->new_state == TS_CLOSE || r->new_state == TS_LAST_ACK ||
+	    r->new_state == TS_FIN_WAIT1 || r->new_state == TS_CLOSING)
+		peer_refresh(e);
 	if (e->c.ended)
 		wake_peer(t, e);
 	tuple_index(t, e);
@@ -1352,6 +1447,20 @@ static void on_drop(struct ts_tracker *t, const struct ts_rec *r)
 	touch(t, e, r->ts_ns);
 }
 
+/*
+ * What the emit reads of an entry: its links and flags, the connection's
+ * fields and its first steps.  Entries expire in the order they closed, a
+ * tenth of a second after their last record, long out of the cache: the
+ * next one is fetched while this one is finished and printed.
+ */
+#define ENTRY_EMIT_BYTES (ENTRY_ZERO + 6 * sizeof(struct ts_step))
+
+static void prefetch_entry(const struct entry *e)
+{
+	for (size_t off = 0; off < ENTRY_EMIT_BYTES; off += 64)
+		__builtin_prefetch((const char *)e + off);
+}
+
 static int expire(struct ts_tracker *t)
 {
 	int err = 0;
@@ -1369,12 +1478,18 @@ static int expire(struct ts_tracker *t)
 			x->on_wait = true;
 			continue;
 		}
+		if (x->cl_next)
+			prefetch_entry(x->cl_next);
 		e = emit(t, x);
 		if (e && !err)
 			err = e;
 	}
 	while (t->waiting.head && t->waiting.head->wait_until <= t->now_ns) {
-		int e = emit(t, t->waiting.head);
+		int e;
+
+		if (t->waiting.head->cl_next)
+			prefetch_entry(t->waiting.head->cl_next);
+		e = emit(t, t->waiting.head);
 
 		if (e && !err)
 			err = e;
@@ -1446,6 +1561,7 @@ int ts_tracker__finish(struct ts_tracker *t)
 			t->st.synack_unjoined += t->synack[i].count;
 			t->synack[i].used = false;
 		}
+	t->nsynack = 0;
 	return err;
 }
 
@@ -1454,25 +1570,27 @@ int ts_tracker__new(const struct ts_tracker_opts *o, ts_conn_fn fn, void *ctx,
 {
 	struct ts_tracker *t;
 	uint32_t max = o && o->max_conns ? o->max_conns : TS_TRACKER_DEFAULT_CONNS;
-	uint32_t nb = 16;
+	uint32_t nb = 16, max_nb = 16;
 
 	*out = NULL;
 	if (max > TS_TRACKER_MAX_CONNS)
 		return -EINVAL;
-	while (nb < max / 2)
-		nb <<= 1;
+	while (max_nb < max / 2)
+		max_nb <<= 1;
+	nb = max_nb < INITIAL_BUCKETS ? max_nb : INITIAL_BUCKETS;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->buckets = calloc(nb, sizeof(*t->buckets));
 	t->tbuckets = calloc(nb, sizeof(*t->tbuckets));
-	if (!t->buckets || !t->tbuckets || ts_peer_index__init(&t->pix, nb)) {
-		free(t->buckets);
+	if (ts_id_index__init(&t->ids, max) || !t->tbuckets ||
+	    ts_peer_index__init(&t->pix, nb)) {
+		ts_id_index__free(&t->ids);
 		free(t->tbuckets);
 		free(t);
 		return -ENOMEM;
 	}
 	t->mask = nb - 1;
+	t->max_buckets = max_nb;
 	t->max_conns = max;
 	t->linger_ns = o && o->linger_ns ? o->linger_ns :
 					   TS_TRACKER_DEFAULT_LINGER_NS;
@@ -1501,8 +1619,14 @@ void ts_tracker__free(struct ts_tracker *t)
 		free(e->c.rtxs);
 		free(e);
 	}
+	while (t->free_list) {
+		struct entry *e = t->free_list;
+
+		t->free_list = e->hnext;
+		free(e);
+	}
 	ts_peer_index__free(&t->pix);
-	free(t->buckets);
+	ts_id_index__free(&t->ids);
 	free(t->tbuckets);
 	free(t);
 }

@@ -8,7 +8,8 @@
  * newest record time it has seen, or a clock the source gives it
  * (ts_tracker__advance), so live tracing and replay behave the same.
  * Memory is bounded: at most max_conns connections are held; past that the
- * least recently active one is emitted early and counted as evicted.
+ * least recently active one is emitted early and counted as evicted.  The
+ * entries of up to 1024 emitted connections are kept for reuse.
  */
 #ifndef TS_TRACKER_H
 #define TS_TRACKER_H
@@ -149,63 +150,55 @@ struct ts_rst_why {
 #define TS_CONN_MAX_RTX 64
 #define TS_TRACKER_MAX_RTX (1u << 18)
 
+/*
+ * The fields are in the order the tracker touches them: those every record
+ * and the emit read first, the steps, then the arrays that most
+ * connections never fill (marks, drops).  The arrays are valid up to their
+ * counts only.
+ */
 struct ts_conn {
 	uint64_t id;
+	uint64_t start_ns; /* first step (or record) */
+	uint64_t end_ns;   /* CLOSE, or the last record if still open */
 	uint32_t netns;
 	uint8_t family;
-	uint8_t saddr[TS_ADDR_LEN];
-	uint8_t daddr[TS_ADDR_LEN];
+	uint8_t state;	  /* last known state */
+	bool ended;	  /* reached CLOSE */
+	bool joined_late; /* the first record seen was mid-life */
 	uint16_t sport;
 	uint16_t dport;
+	uint8_t nsteps;
+	uint8_t steps_dropped; /* steps beyond TS_CONN_MAX_STEPS */
+	bool evicted;	  /* emitted early to bound memory */
+	bool lost_events; /* the ring buffer lost records while it was open */
+	uint8_t saddr[TS_ADDR_LEN];
+	uint8_t daddr[TS_ADDR_LEN];
 	uint32_t pid;
 	char comm[TS_COMM_LEN + 1];
 	bool owner_from_listener;
+	bool has_stats; /* the closing record carried the counters */
+	bool has_hs;
 	/* A passive connection's listener owner, before accept() named the
 	 * holder (0: none seen). */
 	uint32_t listener_pid;
 	char listener_comm[TS_COMM_LEN + 1];
+	uint8_t ndrops;	      /* kept, in time order */
+	uint8_t nmarks;	      /* in time order */
+	uint16_t marks_dropped; /* beyond TS_CONN_MAX_MARKS */
 	uint64_t cgroup_id;  /* the (last) owner's cgroup, 0 unknown */
 	const char *cgroup; /* its path, owned by the source; NULL unknown */
 
+	struct ts_tcp_stats st;
+	struct ts_hs_info hs;
 	enum ts_role role;
 	enum ts_close_kind close;
-	uint8_t state;	  /* last known state */
-	bool ended;	  /* reached CLOSE */
-	bool joined_late; /* the first record seen was mid-life */
-	bool evicted;	  /* emitted early to bound memory */
-	bool lost_events; /* the ring buffer lost records while it was open */
 	uint32_t gaps;	  /* transitions missing between steps */
-
-	uint64_t start_ns; /* first step (or record) */
-	uint64_t end_ns;   /* CLOSE, or the last record if still open */
 	int64_t handshake_ns; /* -1 when there was no complete handshake */
 	enum ts_hs_basis hs_basis; /* where handshake_ns counts from, or why -1 */
 	/* Server: when its first SYN-ACK left (from a SYN-ACK retransmission
 	 * record; 0 unknown), and what the child said at ESTABLISHED. */
 	uint64_t first_synack_ns;
-	bool has_hs;
-	struct ts_hs_info hs;
 	uint64_t lifetime_ns;
-
-	uint32_t rtx[TS_RTX_KINDS];
-	uint32_t rtx_total;
-	uint32_t resets_sent;
-	uint32_t resets_received;
-	uint64_t rst_sent_ns; /* first one, 0: none */
-	uint64_t rst_recv_ns;
-	struct ts_rst_why rst_sent_why; /* of the first reset sent */
-	struct ts_rst_why rst_recv_why; /* of the first reset received */
-
-	uint32_t drops_total; /* drop records joined to it */
-	uint8_t ndrops;	      /* kept, in time order */
-	struct ts_conn_drop drops[TS_CONN_MAX_DROPS];
-
-	bool has_stats; /* the closing record carried the counters */
-	struct ts_tcp_stats st;
-
-	uint8_t nsteps;
-	uint8_t steps_dropped; /* steps beyond TS_CONN_MAX_STEPS */
-	struct ts_step steps[TS_CONN_MAX_STEPS + 1 + TS_CONN_MAX_PEER_STEPS];
 
 	/*
 	 * The other end of this connection when it is traced too (its
@@ -215,14 +208,24 @@ struct ts_conn {
 	enum ts_tw tw;
 	enum ts_tw_why tw_why;
 
+	uint32_t rtx[TS_RTX_KINDS];
+	uint32_t rtx_total;
+	uint32_t resets_sent;
+	uint32_t resets_received;
+	uint32_t drops_total; /* drop records joined to it */
+	uint64_t rst_sent_ns; /* first one, 0: none */
+	uint64_t rst_recv_ns;
+	struct ts_rst_why rst_sent_why; /* of the first reset sent */
+	struct ts_rst_why rst_recv_why; /* of the first reset received */
+
 	/* Retransmission steps, in time order (NULL until the first). */
 	struct ts_rtx_step *rtxs;
 	uint16_t nrtx;
 	uint32_t rtx_not_kept; /* beyond the bounds above */
 
-	uint8_t nmarks;		/* in time order */
-	uint16_t marks_dropped; /* beyond TS_CONN_MAX_MARKS */
+	struct ts_step steps[TS_CONN_MAX_STEPS + 1 + TS_CONN_MAX_PEER_STEPS];
 	struct ts_mark marks[TS_CONN_MAX_MARKS];
+	struct ts_conn_drop drops[TS_CONN_MAX_DROPS];
 };
 
 struct ts_tracker_opts {

@@ -7,25 +7,104 @@
 #include <time.h>
 #include "core/util/fmt.h"
 
+/* "00" to "99": two digits per division. */
+static const char digits2[] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* How many decimal digits v has (1 to 20), without dividing. */
+static size_t digits_of(uint64_t v)
+{
+	static const uint64_t pow10[20] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+		10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+		100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+		100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+		100000000000000000ULL, 1000000000000000000ULL,
+		10000000000000000000ULL,
+	};
+	/* log10(2) ~ 1233 / 4096: the digits of 2^bits, one too few at most. */
+	size_t bits = 64 - (size_t)__builtin_clzll(v | 1);
+	size_t n = (bits * 1233) >> 12;
+
+	if (v < 10)
+		return 1;
+	return n + (n < 20 && v >= pow10[n]);
+}
+
 size_t ts_put_u64(char *p, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
+	size_t n = digits_of(v), i = n;
 
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	for (size_t i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
+	/* From the last digit back, two per division. */
+	while (v >= 100) {
+		size_t d = (size_t)(v % 100) * 2;
+
+		v /= 100;
+		p[--i] = digits2[d + 1];
+		p[--i] = digits2[d];
+	}
+	if (v >= 10) {
+		p[--i] = digits2[v * 2 + 1];
+		p[--i] = digits2[v * 2];
+	} else {
+		p[--i] = (char)('0' + v);
+	}
 	return n;
+}
+
+/* v < 10^9 as nine digits, in 32-bit arithmetic: a second's fraction in
+ * ns, twice in every JSON record. */
+static void put9(char *p, uint32_t v)
+{
+	uint32_t hi = v / 10000, lo = v % 10000;
+
+	memcpy(p + 5, digits2 + (lo / 100) * 2, 2);
+	memcpy(p + 7, digits2 + (lo % 100) * 2, 2);
+	p[0] = (char)('0' + hi / 10000);
+	hi %= 10000;
+	memcpy(p + 1, digits2 + (hi / 100) * 2, 2);
+	memcpy(p + 3, digits2 + (hi % 100) * 2, 2);
+}
+
+size_t ts_put_ns(char *p, uint64_t ns)
+{
+	static __thread struct {
+		bool valid;
+		uint64_t sec;
+		size_t len;
+		char text[20];
+	} c;
+	uint64_t sec = ns / 1000000000;
+
+	/* sec's digits then nine of the remainder, zero-padded: ns's own. */
+	if (!sec)
+		return ts_put_u64(p, ns);
+	if (!c.valid || c.sec != sec) {
+		c.len = ts_put_u64(c.text, sec);
+		c.sec = sec;
+		c.valid = true;
+	}
+	memcpy(p, c.text, c.len);
+	put9(p + c.len, (uint32_t)(ns % 1000000000));
+	return c.len + 9;
 }
 
 void ts_put_u64_fixed(char *p, uint64_t v, size_t width)
 {
-	while (width--) {
-		p[width] = (char)('0' + v % 10);
-		v /= 10;
+	/* Two digits per division, from the last one back. */
+	while (width >= 2) {
+		size_t d = (size_t)(v % 100) * 2;
+
+		v /= 100;
+		p[--width] = digits2[d + 1];
+		p[--width] = digits2[d];
 	}
+	if (width)
+		p[0] = (char)('0' + v % 10);
 }
 
 /* Copy n bytes of s into buf as a string, truncated to fit like snprintf. */
@@ -37,6 +116,66 @@ static void copy_out(char *buf, size_t len, const char *s, size_t n)
 		n = len - 1;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
+}
+
+/* Lower-case hex digits of a 16-bit group, no leading zeros ("%x"). */
+static size_t put_hex16(char *p, unsigned int v)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = v >= 0x1000 ? 4 : v >= 0x100 ? 3 : v >= 0x10 ? 2 : 1;
+
+	for (size_t i = n; i-- > 0; v >>= 4)
+		p[i] = hex[v & 15];
+	return n;
+}
+
+/*
+ * An IPv6 address as glibc's inet_ntop() writes it (RFC 5952 but for its
+ * IPv4 forms), without its sprintf per group: the first longest run of
+ * two or more zero groups as "::", "::ffff:a.b.c.d" for a v4-mapped and
+ * "::a.b.c.d" for a v4-compatible address (a run of exactly six zero
+ * groups at the start).
+ */
+static size_t put_ip6(char *p, const uint8_t *a)
+{
+	unsigned int g[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
+	size_t n = 0;
+
+	for (int i = 0; i < 8; i++) {
+		g[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+		if (!g[i]) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			if (++cur_len > best_len)
+				best = cur, best_len = cur_len;
+		} else {
+			cur = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				p[n++] = ':';
+			continue;
+		}
+		if (i)
+			p[n++] = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && g[5] == 0xffff))) {
+			for (int k = 12; k < 16; k++) {
+				if (k > 12)
+					p[n++] = '.';
+				n += ts_put_u64(p + n, a[k]);
+			}
+			return n;
+		}
+		n += put_hex16(p + n, g[i]);
+	}
+	if (best >= 0 && best + best_len == 8)
+		p[n++] = ':';
+	return n;
 }
 
 size_t ts_put_ip(char *p, int family, const uint8_t *addr)
@@ -52,11 +191,7 @@ size_t ts_put_ip(char *p, int family, const uint8_t *addr)
 		}
 		return n;
 	}
-	if (!inet_ntop(AF_INET6, addr, p, INET6_ADDRSTRLEN)) {
-		p[0] = '?';
-		return 1;
-	}
-	return strlen(p);
+	return put_ip6(p, addr);
 }
 
 size_t ts_put_endpoint(char *p, int family, const uint8_t *addr, uint16_t port,
@@ -107,12 +242,11 @@ struct sec_cache {
 	size_t len;
 };
 
-void ts_fmt_rfc3339(char *buf, size_t len, int64_t wall_ns)
+size_t ts_put_rfc3339(char *p, int64_t wall_ns)
 {
 	static __thread struct sec_cache c;
 	time_t sec = (time_t)(wall_ns / 1000000000);
 	long nsec = (long)(wall_ns % 1000000000);
-	char out[64];
 	struct tm tm;
 
 	if (nsec < 0) {
@@ -132,18 +266,25 @@ void ts_fmt_rfc3339(char *buf, size_t len, int64_t wall_ns)
 		c.sec = sec;
 		c.valid = true;
 	}
-	memcpy(out, c.text, c.len);
-	ts_put_u64_fixed(out + c.len, (uint64_t)nsec, 9);
-	out[c.len + 9] = 'Z';
-	copy_out(buf, len, out, c.len + 10);
+	/* Within the second only the fraction changes. */
+	memcpy(p, c.text, c.len);
+	put9(p + c.len, (uint32_t)nsec);
+	p[c.len + 9] = 'Z';
+	return c.len + 10;
 }
 
-void ts_fmt_clock(char *buf, size_t len, int64_t wall_ns)
+void ts_fmt_rfc3339(char *buf, size_t len, int64_t wall_ns)
+{
+	char out[48];
+
+	copy_out(buf, len, out, ts_put_rfc3339(out, wall_ns));
+}
+
+size_t ts_put_clock(char *p, int64_t wall_ns)
 {
 	static __thread struct sec_cache c;
 	time_t sec = (time_t)(wall_ns / 1000000000);
 	long ms = (long)((wall_ns % 1000000000) / 1000000);
-	char out[48];
 	struct tm tm;
 
 	if (ms < 0) {
@@ -160,9 +301,16 @@ void ts_fmt_clock(char *buf, size_t len, int64_t wall_ns)
 		c.sec = sec;
 		c.valid = true;
 	}
-	memcpy(out, c.text, c.len);
-	ts_put_u64_fixed(out + c.len, (uint64_t)ms, 3);
-	copy_out(buf, len, out, c.len + 3);
+	memcpy(p, c.text, c.len);
+	ts_put_u64_fixed(p + c.len, (uint64_t)ms, 3);
+	return c.len + 3;
+}
+
+void ts_fmt_clock(char *buf, size_t len, int64_t wall_ns)
+{
+	char out[48];
+
+	copy_out(buf, len, out, ts_put_clock(out, wall_ns));
 }
 
 int64_t ts_wall_ns(uint64_t mono_ns, int64_t wall_offset_ns)

@@ -40,6 +40,22 @@ uint32_t ts_hz__guess(uint64_t now_ns, uint64_t jiffies)
 	return pick;
 }
 
+uint32_t ts_hz__from_rate(uint64_t dt_ns, uint64_t djiffies)
+{
+	static const uint32_t hz[] = { 100, 250, 300, 1000 };
+	double rate;
+
+	/* Under 0.1 s a tick or two off is too much of the count. */
+	if (dt_ns < 100000000ull)
+		return 0;
+	rate = (double)djiffies * 1e9 / (double)dt_ns;
+	/* Neighbours differ by 20 % at least (250 against 300): 8 % each way. */
+	for (size_t i = 0; i < sizeof(hz) / sizeof(hz[0]); i++)
+		if (rate > hz[i] * 0.92 && rate < hz[i] * 1.08)
+			return hz[i];
+	return 0;
+}
+
 int ts_hz__parse_timer_list(const char *text, uint64_t *now_ns, uint64_t *jiffies)
 {
 	const char *now = strstr(text, "now at "), *j = strstr(text, "\njiffies: ");

@@ -17,6 +17,13 @@
  */
 uint32_t ts_hz__guess(uint64_t now_ns, uint64_t jiffies);
 
+/*
+ * HZ from two readings dt_ns apart that saw djiffies ticks: what
+ * ts_hz__guess() cannot tell near the wrap.  0 when dt_ns is under 0.1 s
+ * or the rate is within 8 % of no candidate (100, 250, 300, 1000).
+ */
+uint32_t ts_hz__from_rate(uint64_t dt_ns, uint64_t djiffies);
+
 /* "now at N nsecs" and "jiffies: N" from /proc/timer_list text; 0 or
  * -EINVAL when either is missing. */
 int ts_hz__parse_timer_list(const char *text, uint64_t *now_ns, uint64_t *jiffies);

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * A record is a few dozen small writes to a stream that one thread owns:
- * the unlocked stdio calls skip taking the stream's lock for each of them
- * (fputs_unlocked and fwrite_unlocked are GNU extensions).
+ * A record is built in the writer's buffer and written with one
+ * fwrite_unlocked (a GNU extension: the stream has one writer, no lock).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -14,173 +13,299 @@
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
 
-/* Does c need escaping inside a JSON string? (ASCII only) */
-static bool plain(unsigned char c)
+/*
+ * Bytes that do not go out as they are inside a JSON string: NUL (the
+ * end), controls, '"', '\\', DEL and bytes >= 0x80 (UTF-8 to check).  A
+ * table: one load per byte in the loop that copies runs.
+ */
+static const bool stop_tab[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f ... 0xff] = 1,
+};
+
+static inline bool plain(unsigned char c)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	return !stop_tab[c];
 }
+
+void ts_jsonw__flush(struct ts_jsonw *w)
+{
+	if (w->n)
+		fwrite_unlocked(w->buf, 1, w->n, w->f);
+	w->n = 0;
+	w->flushes++;
+}
+
+/* Room for k more bytes (k much smaller than the buffer). */
+static inline char *room(struct ts_jsonw *w, size_t k)
+{
+	if (k > w->cap - w->n)
+		ts_jsonw__flush(w);
+	return w->buf + w->n;
+}
+
+static inline void put_c(struct ts_jsonw *w, char c)
+{
+	*room(w, 1) = c;
+	w->n++;
+}
+
+static void put_n(struct ts_jsonw *w, const char *s, size_t len)
+{
+	if (len > w->cap - w->n) {
+		ts_jsonw__flush(w);
+		if (len > w->cap) {
+			fwrite_unlocked(s, 1, len, w->f);
+			return;
+		}
+	}
+	memcpy(w->buf + w->n, s, len);
+	w->n += len;
+}
+
+/* A string constant of the program: its length is known at compile time. */
+#define put_lit(w, s) put_n(w, s, sizeof(s) - 1)
 
 /*
  * Strings come from the kernel (process names) and from files: the output
  * must be valid UTF-8 whatever they hold.  Well-formed UTF-8 passes as it
  * is; every byte that is not part of a well-formed sequence is written as
  * \u00XX, i.e. read as Latin-1 (ts_utf8_seq decides what is well-formed).
+ *
+ * Plain bytes are copied as they are scanned, with no strlen first: the
+ * strings are short (keys, addresses, names) and most are all plain.
  */
-void ts_json_quote(FILE *f, const char *s)
+static void quote(struct ts_jsonw *w, const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
 
-	putc_unlocked('"', f);
-	while (n) {
-		const unsigned char *run = p;
+	put_c(w, '"');
+	for (;;) {
+		/* Room for a run, and for the longest escape (6 bytes) or
+		 * UTF-8 sequence (4) after it. */
+		char *o = room(w, 64), *lim = w->buf + w->cap - 6;
 		size_t seq;
 
-		/* Runs of plain bytes go out in one call. */
-		for (;;) {
-			if (n && plain(*p)) {
-				seq = 1;
-			} else if (n && *p >= 0x80 && (seq = ts_utf8_seq(p, n)) > 0) {
-				/* well-formed multi-byte sequence */
-			} else {
-				break;
-			}
-			p += seq;
-			n -= seq;
-		}
-		if (p > run)
-			fwrite_unlocked(run, 1, (size_t)(p - run), f);
-		if (!n)
+		while (o < lim && plain(*p))
+			*o++ = (char)*p++;
+		w->n = (size_t)(o - w->buf);
+		if (plain(*p))
+			continue; /* the buffer filled up */
+		if (!*p)
 			break;
+		/* Reading at most 4 bytes stops at the NUL: it is never a
+		 * continuation byte. */
+		if (*p >= 0x80 && (seq = ts_utf8_seq(p, 4)) > 0) {
+			memcpy(o, p, seq);
+			w->n += seq;
+			p += seq;
+			continue;
+		}
+		*o++ = '\\';
 		switch (*p) {
 		case '"':
-			fputs_unlocked("\\\"", f);
-			break;
 		case '\\':
-			fputs_unlocked("\\\\", f);
+			*o++ = (char)*p;
 			break;
 		case '\n':
-			fputs_unlocked("\\n", f);
+			*o++ = 'n';
 			break;
 		case '\t':
-			fputs_unlocked("\\t", f);
+			*o++ = 't';
 			break;
 		case '\r':
-			fputs_unlocked("\\r", f);
+			*o++ = 'r';
 			break;
 		default:
-			fprintf(f, "\\u%04x", *p);
+			/* As "\\u%04x" prints a byte. */
+			memcpy(o, "u00", 3);
+			o[3] = hex[*p >> 4];
+			o[4] = hex[*p & 0xf];
+			o += 5;
 		}
+		w->n = (size_t)(o - w->buf);
 		p++;
-		n--;
 	}
-	putc_unlocked('"', f);
+	put_c(w, '"');
+}
+
+void ts_json_quote(FILE *f, const char *s)
+{
+	struct ts_jsonw w;
+
+	ts_jsonw__init(&w, f, NULL, 0);
+	quote(&w, s);
+	ts_jsonw__flush(&w);
 }
 
 /* Decimal digits without printf: numbers are most of an event's fields. */
-static void put_u64(FILE *f, uint64_t v, bool neg)
+static void put_u64(struct ts_jsonw *w, uint64_t v, bool neg)
 {
-	char tmp[24];
-	size_t n = 0;
+	char *o = room(w, 21);
 
 	if (neg)
-		tmp[n++] = '-';
-	n += ts_put_u64(tmp + n, v);
-	fwrite_unlocked(tmp, 1, n, f);
+		*o++ = '-';
+	o += ts_put_u64(o, v);
+	w->n = (size_t)(o - w->buf);
 }
 
-static void sep(struct ts_jsonw *w)
+static inline void sep(struct ts_jsonw *w)
 {
 	if (w->need_comma)
-		putc_unlocked(',', w->f);
+		put_c(w, ',');
 	w->need_comma = true;
+}
+
+void ts_jsonw__init(struct ts_jsonw *w, FILE *f, char *buf, size_t cap)
+{
+	w->f = f;
+	w->need_comma = false;
+	w->n = 0;
+	w->flushes = 0;
+	if (buf && cap >= sizeof(w->own)) {
+		w->buf = buf;
+		w->cap = cap;
+	} else {
+		w->buf = w->own;
+		w->cap = sizeof(w->own);
+	}
+}
+
+void ts_jsonw__line_begin(struct ts_jsonw *w)
+{
+	put_c(w, '{');
+	w->need_comma = false;
+}
+
+void ts_jsonw__line_end(struct ts_jsonw *w)
+{
+	put_lit(w, "}\n");
+	w->need_comma = false;
 }
 
 void ts_jsonw__begin(struct ts_jsonw *w, FILE *f)
 {
-	w->f = f;
-	w->need_comma = false;
-	putc_unlocked('{', f);
+	ts_jsonw__init(w, f, NULL, 0);
+	put_c(w, '{');
 }
 
 void ts_jsonw__end(struct ts_jsonw *w)
 {
-	fputs_unlocked("}\n", w->f);
-	w->need_comma = false;
+	ts_jsonw__line_end(w);
+	ts_jsonw__flush(w);
+}
+
+void ts_jsonw__raw(struct ts_jsonw *w, const char *s, size_t len)
+{
+	put_n(w, s, len);
+	w->need_comma = true;
 }
 
 void ts_jsonw__key(struct ts_jsonw *w, const char *key)
 {
 	sep(w);
 	if (key) {
-		ts_json_quote(w->f, key);
-		putc_unlocked(':', w->f);
+		quote(w, key);
+		put_c(w, ':');
 	}
 }
 
 void ts_jsonw__str(struct ts_jsonw *w, const char *key, const char *val)
 {
 	ts_jsonw__key(w, key);
-	ts_json_quote(w->f, val);
+	quote(w, val);
+}
+
+void ts_jsonw__plain(struct ts_jsonw *w, const char *key, const char *s, size_t len)
+{
+	char *o;
+
+	ts_jsonw__key(w, key);
+	if (len > w->cap - 2) {
+		put_c(w, '"');
+		put_n(w, s, len);
+		put_c(w, '"');
+		return;
+	}
+	o = room(w, len + 2);
+	*o++ = '"';
+	memcpy(o, s, len);
+	o[len] = '"';
+	w->n += len + 2;
 }
 
 void ts_jsonw__u64(struct ts_jsonw *w, const char *key, uint64_t val)
 {
 	ts_jsonw__key(w, key);
-	put_u64(w->f, val, false);
+	put_u64(w, val, false);
 }
 
 void ts_jsonw__i64(struct ts_jsonw *w, const char *key, int64_t val)
 {
 	ts_jsonw__key(w, key);
 	/* Negate in unsigned arithmetic: INT64_MIN has no positive twin. */
-	put_u64(w->f, val < 0 ? -(uint64_t)val : (uint64_t)val, val < 0);
+	put_u64(w, val < 0 ? -(uint64_t)val : (uint64_t)val, val < 0);
 }
 
 void ts_jsonw__double(struct ts_jsonw *w, const char *key, double val, int prec)
 {
+	char tmp[128];
+	int k;
+
 	ts_jsonw__key(w, key);
-	if (isfinite(val))
+	if (!isfinite(val)) {
+		put_lit(w, "null");
+		return;
+	}
+	k = snprintf(tmp, sizeof(tmp), "%.*f", prec, val);
+	if (k >= 0 && (size_t)k < sizeof(tmp)) {
+		put_n(w, tmp, (size_t)k);
+	} else {
+		/* A huge number: straight to the stream, after what is
+		 * buffered. */
+		ts_jsonw__flush(w);
 		fprintf(w->f, "%.*f", prec, val);
-	else
-		fputs_unlocked("null", w->f);
+	}
 }
 
 void ts_jsonw__bool(struct ts_jsonw *w, const char *key, bool val)
 {
 	ts_jsonw__key(w, key);
-	fputs_unlocked(val ? "true" : "false", w->f);
+	if (val)
+		put_lit(w, "true");
+	else
+		put_lit(w, "false");
 }
 
 void ts_jsonw__null(struct ts_jsonw *w, const char *key)
 {
 	ts_jsonw__key(w, key);
-	fputs_unlocked("null", w->f);
+	put_lit(w, "null");
 }
 
 void ts_jsonw__array_begin(struct ts_jsonw *w, const char *key)
 {
 	ts_jsonw__key(w, key);
-	putc_unlocked('[', w->f);
+	put_c(w, '[');
 	w->need_comma = false;
 }
 
 void ts_jsonw__array_end(struct ts_jsonw *w)
 {
-	putc_unlocked(']', w->f);
+	put_c(w, ']');
 	w->need_comma = true;
 }
 
 void ts_jsonw__object_begin(struct ts_jsonw *w, const char *key)
 {
 	ts_jsonw__key(w, key);
-	putc_unlocked('{', w->f);
+	put_c(w, '{');
 	w->need_comma = false;
 }
 
 void ts_jsonw__object_end(struct ts_jsonw *w)
 {
-	putc_unlocked('}', w->f);
+	put_c(w, '}');
 	w->need_comma = true;
 }
 
@@ -189,53 +314,69 @@ void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr
 {
 	char buf[TS_ADDRSTR_LEN];
 
-	ts_jsonw__u64(w, "family", family);
-	ts_fmt_ip(buf, sizeof(buf), (int)family, saddr);
-	ts_jsonw__str(w, "saddr", buf);
-	ts_jsonw__u64(w, "sport", sport);
-	ts_fmt_ip(buf, sizeof(buf), (int)family, daddr);
-	ts_jsonw__str(w, "daddr", buf);
-	ts_jsonw__u64(w, "dport", dport);
+	/* Addresses as ts_fmt_ip() gives them, plain ASCII by making. */
+	TS_JSONW_U64(w, "family", family);
+	TS_JSONW_KEY(w, "saddr");
+	ts_jsonw__plain(w, NULL, buf, ts_put_ip(buf, (int)family, saddr));
+	TS_JSONW_U64(w, "sport", sport);
+	TS_JSONW_KEY(w, "daddr");
+	ts_jsonw__plain(w, NULL, buf, ts_put_ip(buf, (int)family, daddr));
+	TS_JSONW_U64(w, "dport", dport);
 }
 
 void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_t wall_offset_ns)
 {
 	char key[32], buf[TS_TIMESTR_LEN];
-	size_t n = strlen(prefix);
+	size_t n = prefix[0] ? strlen(prefix) : 0;
 
-	/* The keys without snprintf: every record has them. */
+	if (!n) {
+		/* Every record's: constant keys, the time made in place. */
+		char *o;
+
+		TS_JSONW_KEY(w, "ts_ns");
+		ts_jsonw__key(w, NULL);
+		o = room(w, 20 + TS_TIMESTR_LEN + sizeof(",\"time\":\"\""));
+		o += ts_put_ns(o, ts_ns);
+		memcpy(o, ",\"time\":\"", sizeof(",\"time\":\"") - 1);
+		o += sizeof(",\"time\":\"") - 1;
+		o += ts_put_rfc3339(o, ts_wall_ns(ts_ns, wall_offset_ns));
+		*o++ = '"';
+		w->n = (size_t)(o - w->buf);
+		return;
+	}
+	ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(ts_ns, wall_offset_ns));
+	/* The keys without snprintf. */
 	if (n > sizeof(key) - sizeof("ts_ns"))
 		n = sizeof(key) - sizeof("ts_ns");
 	memcpy(key, prefix, n);
 	memcpy(key + n, "ts_ns", sizeof("ts_ns"));
 	ts_jsonw__u64(w, key, ts_ns);
 	memcpy(key + n, "time", sizeof("time"));
-	ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(ts_ns, wall_offset_ns));
 	ts_jsonw__str(w, key, buf);
 }
 
 void ts_json_owner(struct ts_jsonw *w, uint32_t pid, const char *comm)
 {
 	if (pid) {
-		ts_jsonw__u64(w, "pid", pid);
-		ts_jsonw__str(w, "comm", comm);
+		TS_JSONW_U64(w, "pid", pid);
+		TS_JSONW_STR(w, "comm", comm);
 	} else {
-		ts_jsonw__null(w, "pid");
-		ts_jsonw__null(w, "comm");
+		TS_JSONW_NULL(w, "pid");
+		TS_JSONW_NULL(w, "comm");
 	}
 }
 
 void ts_json_conn_id(struct ts_jsonw *w, uint64_t conn)
 {
-	char hex[24], *p = hex + sizeof(hex) - 1;
+	char hex[24], *p = hex + sizeof(hex);
 
-	ts_jsonw__u64(w, "conn", conn);
+	TS_JSONW_U64(w, "conn", conn);
 	/* As 'ss -e' prints the socket cookie ("sk:1a2b"), without "sk:";
 	 * lower-case hex digits as "%llx" gives them, without printf. */
-	*p = '\0';
 	do {
 		*--p = "0123456789abcdef"[conn & 15];
 		conn >>= 4;
 	} while (conn);
-	ts_jsonw__str(w, "sk", p);
+	TS_JSONW_KEY(w, "sk");
+	ts_jsonw__plain(w, NULL, p, (size_t)(hex + sizeof(hex) - p));
 }

@@ -1,19 +1,44 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* A minimal writer of one-line JSON objects onto a stdio stream. */
+/*
+ * A minimal writer of one-line JSON objects onto a stdio stream.  An
+ * object is built in the writer's buffer and goes out with one fwrite at
+ * ts_jsonw__end() (or whenever the buffer fills): a record is a few dozen
+ * keys and values, and one stdio call for each was most of the JSON
+ * sink's time.  Nothing else may write to the stream between
+ * ts_jsonw__begin() and ts_jsonw__end().
+ *
+ * A writer kept across objects (ts_jsonw__init, ts_jsonw__line_begin,
+ * ts_jsonw__line_end) writes only when its buffer fills or at
+ * ts_jsonw__flush(): the records sink gives it a buffer of many objects,
+ * so a batch of records costs a few large writes, not one per record.
+ */
 #ifndef TS_JSONW_H
 #define TS_JSONW_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+
+#define TS_JSONW_BUF 4096
 
 struct ts_jsonw {
 	FILE *f;
 	bool need_comma;
+	size_t n; /* bytes in buf not yet written to f */
+	size_t cap; /* buf's size */
+	char *buf; /* own, or the one given to ts_jsonw__init */
+	unsigned int flushes; /* times buf went to f: see ts_jsonw__since */
+	char own[TS_JSONW_BUF];
 };
 
 void ts_jsonw__begin(struct ts_jsonw *w, FILE *f);		/* { */
-void ts_jsonw__end(struct ts_jsonw *w);				/* }\n */
+void ts_jsonw__end(struct ts_jsonw *w);				/* }\n, and write */
+/* A writer kept across objects, with buf (cap bytes, at least
+ * TS_JSONW_BUF) as its buffer, or its own when buf is NULL. */
+void ts_jsonw__init(struct ts_jsonw *w, FILE *f, char *buf, size_t cap);
+void ts_jsonw__line_begin(struct ts_jsonw *w);			/* { */
+void ts_jsonw__line_end(struct ts_jsonw *w);			/* }\n, kept */
 void ts_jsonw__key(struct ts_jsonw *w, const char *key);		/* "key": */
 void ts_jsonw__str(struct ts_jsonw *w, const char *key, const char *val);
 void ts_jsonw__u64(struct ts_jsonw *w, const char *key, uint64_t val);
@@ -25,6 +50,72 @@ void ts_jsonw__array_begin(struct ts_jsonw *w, const char *key);	/* "key":[ */
 void ts_jsonw__array_end(struct ts_jsonw *w);			/* ] */
 void ts_jsonw__object_begin(struct ts_jsonw *w, const char *key);	/* key may be NULL in arrays */
 void ts_jsonw__object_end(struct ts_jsonw *w);
+
+/*
+ * Keys that are string literals of the program, with nothing in them to
+ * escape (the keys of every record): the comma, the quotes and the colon
+ * are one constant, copied as it is with its length known at compile time;
+ * ts_jsonw__key() escapes the others (names read from files).  The value
+ * follows with a NULL key:  TS_JSONW_KEY(w, "pid"); ts_jsonw__u64(w, NULL, pid);
+ */
+#define TS_JSONW_KEY(w, key) \
+	ts_jsonw__lkey(w, ",\"" key "\":", sizeof(",\"" key "\":") - 1)
+#define TS_JSONW_U64(w, key, val) (TS_JSONW_KEY(w, key), ts_jsonw__u64(w, NULL, val))
+#define TS_JSONW_STR(w, key, val) (TS_JSONW_KEY(w, key), ts_jsonw__str(w, NULL, val))
+#define TS_JSONW_BOOL(w, key, val) (TS_JSONW_KEY(w, key), ts_jsonw__bool(w, NULL, val))
+#define TS_JSONW_NULL(w, key) (TS_JSONW_KEY(w, key), ts_jsonw__null(w, NULL))
+
+void ts_jsonw__flush(struct ts_jsonw *w);	/* what the buffer holds, to the stream */
+
+/* ,"key": (ckey, len bytes, comma first) with the comma only after a value. */
+static inline void ts_jsonw__lkey(struct ts_jsonw *w, const char *ckey, size_t len)
+{
+	if (len > w->cap - w->n)
+		ts_jsonw__flush(w);
+	if (w->need_comma) {
+		memcpy(w->buf + w->n, ckey, len);
+		w->n += len;
+	} else {
+		memcpy(w->buf + w->n, ckey + 1, len - 1);
+		w->n += len - 1;
+	}
+	/* The value's own separator: none. */
+	w->need_comma = false;
+}
+
+/*
+ * What the writer added since a mark, when it is all still in its buffer
+ * (not flushed in between): lets a caller keep the text of part of an
+ * object (core/sinks/json_conn.c) and put it back with ts_jsonw__raw().
+ */
+struct ts_jsonw_mark {
+	size_t n;
+	unsigned int flushes;
+};
+
+static inline struct ts_jsonw_mark ts_jsonw__mark(const struct ts_jsonw *w)
+{
+	return (struct ts_jsonw_mark){ .n = w->n, .flushes = w->flushes };
+}
+
+/* NULL when the buffer went out since m; else the text and its length. */
+static inline const char *ts_jsonw__since(const struct ts_jsonw *w, struct ts_jsonw_mark m,
+					  size_t *len)
+{
+	if (w->flushes != m.flushes || w->n < m.n)
+		return NULL;
+	*len = w->n - m.n;
+	return w->buf + m.n;
+}
+
+/* JSON text made by this writer before (keys and values with their
+ * commas), copied as it is; a value ends it, so a comma comes next. */
+void ts_jsonw__raw(struct ts_jsonw *w, const char *s, size_t len);
+
+/* A string value known to need no escaping (an address, a time, hex
+ * digits: the program made it): between quotes as it is. */
+void ts_jsonw__plain(struct ts_jsonw *w, const char *key, const char *s, size_t len);
+
 /* Write s as a JSON string literal, escaping as RFC 8259 requires. */
 void ts_json_quote(FILE *f, const char *s);
 /* "family", "saddr", "sport", "daddr", "dport", in that order: the

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * ts_put_ms3 / ts_put_pct2: the digits printf writes for "%.3f" of
+ * ns / 1e6 and "%.2f" of 100.0 * num / den, rounding included: known
+ * values (halves exact in binary go to even, halves that are not go the
+ * way the double lies; carries; hours; the largest values), then the
+ * writers against snprintf over whole ranges and random values of every
+ * magnitude.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "check.h"
+#include "core/util/fmt_fixed.h"
+
+static const char *ms3(uint64_t ns)
+{
+	static char buf[TS_FIXED_LEN + 1];
+
+	memset(buf, 'x', sizeof(buf));
+	buf[ts_put_ms3(buf, ns)] = '\0';
+	return buf;
+}
+
+static const char *pct2(uint32_t num, uint32_t den)
+{
+	static char buf[TS_FIXED_LEN + 1];
+
+	memset(buf, 'x', sizeof(buf));
+	buf[ts_put_pct2(buf, num, den)] = '\0';
+	return buf;
+}
+
+static void test_ms3_values(void)
+{
+	CHECK_STR(ms3(0), "0.000");
+	CHECK_STR(ms3(1), "0.000");
+	CHECK_STR(ms3(499), "0.000");
+	CHECK_STR(ms3(500), "0.001");	 /* 0.0005 is a little above in binary */
+	CHECK_STR(ms3(501), "0.001");
+	CHECK_STR(ms3(1500), "0.002");
+	CHECK_STR(ms3(2500), "0.003");
+	CHECK_STR(ms3(62500), "0.062");	 /* 0.0625 is exact: to even */
+	CHECK_STR(ms3(187500), "0.188"); /* 0.1875 is exact: to even */
+	CHECK_STR(ms3(999499), "0.999");
+	CHECK_STR(ms3(999500), "1.000"); /* a carry into the whole part */
+	CHECK_STR(ms3(999501), "1.000");
+	CHECK_STR(ms3(9999999), "10.000");
+	CHECK_STR(ms3(1000000), "1.000");
+	CHECK_STR(ms3(1234567), "1.235");
+	CHECK_STR(ms3(3600000000000ULL), "3600000.000"); /* an hour */
+	CHECK_STR(ms3(3600000000499ULL), "3600000.000");
+	CHECK_STR(ms3(3600000000501ULL), "3600000.001");
+	CHECK_STR(ms3(31536000000000000ULL), "31536000000.000"); /* a year */
+	CHECK_STR(ms3((1ULL << 53) - 1), "9007199254.741");
+	CHECK_STR(ms3(1ULL << 53), "9007199254.741");
+	CHECK_STR(ms3(UINT64_MAX), "18446744073709.551");
+}
+
+static void test_pct2_values(void)
+{
+	CHECK_STR(pct2(0, 1), "0.00");
+	CHECK_STR(pct2(1, 1), "100.00");
+	CHECK_STR(pct2(1, 3), "33.33");
+	CHECK_STR(pct2(2, 3), "66.67");
+	CHECK_STR(pct2(1, 8), "12.50");
+	CHECK_STR(pct2(1, 32), "3.12");	  /* 3.125 is exact: to even */
+	CHECK_STR(pct2(1, 160), "0.62");  /* 0.625 is exact: to even */
+	CHECK_STR(pct2(1, 40000), "0.00"); /* 0.0025 is a little below */
+	CHECK_STR(pct2(3, 40000), "0.01");
+	CHECK_STR(pct2(1, 200), "0.50");
+	CHECK_STR(pct2(5, 4), "125.00");
+	CHECK_STR(pct2(1, UINT32_MAX), "0.00");
+	CHECK_STR(pct2(UINT32_MAX - 1, UINT32_MAX), "100.00");
+	CHECK_STR(pct2(UINT32_MAX, UINT32_MAX), "100.00");
+	CHECK_STR(pct2(UINT32_MAX, 1), "429496729500.00");
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static int ms3_differs(uint64_t ns)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%.3f", ns / 1e6);
+	if (!strcmp(ms3(ns), want))
+		return 0;
+	fprintf(stderr, "ts_put_ms3(%" PRIu64 ") = %s, printf %s\n", ns, ms3(ns), want);
+	return 1;
+}
+
+static int pct2_differs(uint32_t num, uint32_t den)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%.2f", 100.0 * num / den);
+	if (!strcmp(pct2(num, den), want))
+		return 0;
+	fprintf(stderr, "ts_put_pct2(%u, %u) = %s, printf %s\n", num, den, pct2(num, den), want);
+	return 1;
+}
+
+/* Stop at the first few differences: one line each is enough. */
+#define SWEEP(bad, expr)                 \
+	do {                             \
+		if ((bad) < 5 && (expr)) \
+			(bad)++;         \
+	} while (0)
+
+static void test_ms3_sweep(void)
+{
+	int bad = 0;
+
+	for (uint64_t ns = 0; ns < 1000000; ns++)
+		SWEEP(bad, ms3_differs(ns));
+	/* Every magnitude; near and on the halves, and around 2^53. */
+	for (int bits = 1; bits <= 64; bits++) {
+		for (int i = 0; i < 4000; i++) {
+			uint64_t ns = bits == 64 ? next() : next() & ((1ULL << bits) - 1);
+
+			SWEEP(bad, ms3_differs(ns));
+			SWEEP(bad, ms3_differs(ns - ns % 1000 + 500));
+			SWEEP(bad, ms3_differs(ns - ns % 1000 + 499));
+			SWEEP(bad, ms3_differs(ns - ns % 1000 + 501));
+		}
+	}
+	for (uint64_t d = 0; d < 20000; d++) {
+		SWEEP(bad, ms3_differs((1ULL << 53) - d));
+		SWEEP(bad, ms3_differs((1ULL << 53) + d));
+		SWEEP(bad, ms3_differs(UINT64_MAX - d));
+	}
+	CHECK_INT(bad, 0);
+}
+
+static void test_pct2_sweep(void)
+{
+	int bad = 0;
+
+	for (uint32_t den = 1; den <= 1200; den++)
+		for (uint32_t num = 0; num <= den + 20; num++)
+			SWEEP(bad, pct2_differs(num, den));
+	for (int i = 0; i < 300000; i++) {
+		uint32_t den = (uint32_t)next() >> (next() % 32), num;
+
+		if (!den)
+			den = 1;
+		num = (uint32_t)(next() % ((uint64_t)den + 1));
+		SWEEP(bad, pct2_differs(num, den));
+		/* The halves: 10000 num / den = q + 1/2 needs den even. */
+		SWEEP(bad, pct2_differs(num / 2, den & ~1u ? den & ~1u : 2));
+		SWEEP(bad, pct2_differs((uint32_t)next(), den));
+	}
+	CHECK_INT(bad, 0);
+}
+
+int main(void)
+{
+	test_ms3_values();
+	test_pct2_values();
+	test_ms3_sweep();
+	test_pct2_sweep();
+	return check_report();
+}
