@@ -12,9 +12,14 @@
 #include "core/util/fmt.h"
 #include "core/util/log.h"
 
-/* Records are decoded into a batch in the ring-buffer callback and
- * processed after the callback returns: no output from inside libbpf. */
-#define BATCH 4096
+/*
+ * Records are decoded into a batch in the ring-buffer callback and
+ * processed after the callback returns: no output from inside libbpf.
+ * A batch small enough to stay in the CPU's cache while it is filled and
+ * read back (128 records of 320 bytes: 40 KiB); 4096 (1.3 MiB) made the
+ * decode's stores miss.  Going back to the ring costs no system call.
+ */
+#define BATCH 128
 #define BATCH_FULL 1 /* callback return: stop consuming, batch is full */
 
 struct ts_live {
