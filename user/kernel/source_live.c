@@ -29,6 +29,8 @@ struct ts_live {
 	int epfd;		    /* the ring, edge-triggered */
 	struct ts_rec *batch;
 	int n;
+	uint64_t cg_id;		    /* the last cgroup named, and its path */
+	const char *cg_path;
 	uint64_t drops_seen;
 	uint64_t nested_prev;	    /* skipped runs not taken over, a look */
 	uint64_t nested_prev_ns;    /* taken then, SETTLE_NS or more ago */
@@ -50,8 +52,17 @@ static int on_sample(void *ctx, void *data, size_t len)
 		lv->bad++;
 		return 0;
 	}
-	if (r->cgroup_id)
+	/* A run of records from one cgroup is the rule; a path once found
+	 * stays the id's (the name table only grows). */
+	if (r->cgroup_id && r->cgroup_id == lv->cg_id) {
+		r->cgroup = lv->cg_path;
+	} else if (r->cgroup_id) {
 		r->cgroup = ts_cgnames__path(lv->cgnames, r->cgroup_id);
+		if (r->cgroup) {
+			lv->cg_id = r->cgroup_id;
+			lv->cg_path = r->cgroup;
+		}
+	}
 	/* The sample is consumed even when we stop here: keep it. */
 	if (++lv->n == BATCH)
 		return -BATCH_FULL;
