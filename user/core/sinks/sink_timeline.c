@@ -142,7 +142,7 @@ static int timeline_rec(void *priv, const struct ts_rec *r)
 	/* After the connections before it. */
 	ts_tbuf__flush(&s->out);
 	ts_text_write_rec(s->f, r, &s->meta);
-	return ts_sink_werr(s->f);
+	return ts_tbuf__error(&s->out);
 }
 
 static int timeline_lost_json(void *priv, const struct ts_rec *r)
@@ -917,7 +917,7 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 		ts_tbuf__putc(&s->out, '\n');
 	}
 	ts_tbuf__putc(&s->out, '\n');
-	return ts_sink_werr(s->f);
+	return ts_tbuf__error(&s->out);
 }
 
 /* {"name": ..., "inferred": ...} or null. */
@@ -1128,7 +1128,9 @@ static int timeline_flush(void *priv)
 	struct timeline_sink *s = priv;
 
 	ts_tbuf__flush(&s->out);
-	return fflush(s->f) ? -errno : 0;
+	if (fflush(s->f))
+		return -errno;
+	return ts_tbuf__error(&s->out);
 }
 
 static int timeline_text_finish(void *priv, const struct ts_totals *t)
@@ -1147,7 +1149,9 @@ static int timeline_text_finish(void *priv, const struct ts_totals *t)
 		fprintf(s->f, "; %" PRIu64 " connections evicted (more than %u open at once: raise --max-conns)",
 			t->conns_evicted, t->max_conns);
 	fputc('\n', s->f);
-	return fflush(s->f) ? -errno : 0;
+	if (fflush(s->f))
+		return -errno;
+	return ts_tbuf__error(&s->out);
 }
 
 static int timeline_json_finish(void *priv, const struct ts_totals *t)
