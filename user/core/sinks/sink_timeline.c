@@ -47,13 +47,13 @@ struct esc_cache {
  * Memory: STEP_SLOTS * sizeof(struct step_text), about 50 KiB a sink.
  */
 #define STEP_SLOTS 256
-#define STEP_TEXT_MAX 192
+#define STEP_TEXT_MAX 192 /* a multiple of 32: copied in 32-byte blocks */
 
 #define STEP_TAIL_MAX 24
 
 struct step_text {
 	const char *label; /* NULL: empty slot; the tracker's labels are static */
-	uint8_t from, to, label_id;
+	uint32_t key;	   /* step_key() of what it was made from */
 	uint8_t len;
 	/* Text: what follows the time in the old state, "ms in %s" of the
 	 * step's first state (tail_len bytes). */
@@ -209,6 +209,22 @@ static size_t owner_text(struct timeline_sink *s, char *o, const struct ts_conn 
 	return n;
 }
 
+/* "%u" of a port: five digits (most ports a connection has) in three
+ * steps. */
+static inline size_t put_port(char *p, uint16_t v)
+{
+	uint32_t hi, lo;
+
+	if (v < 10000)
+		return ts_put_u64(p, v);
+	hi = v / 10000u;
+	lo = v - hi * 10000u;
+	p[0] = (char)('0' + hi);
+	memcpy(p + 1, ts_digit_pairs + 2 * (lo / 100), 2);
+	memcpy(p + 3, ts_digit_pairs + 2 * (lo % 100), 2);
+	return 5;
+}
+
 /* ts_put_endpoint(p, family, addr, port, NULL), the address's text from
  * the sink's cache (room for TS_ENDPOINT_LEN(0) + ADDR_TEXT_MAX). */
 static size_t put_endpoint(struct timeline_sink *s, char *p, uint8_t family,
@@ -243,7 +259,7 @@ static size_t put_endpoint(struct timeline_sink *s, char *p, uint8_t family,
 	if (!port)
 		p[n++] = '*';
 	else
-		n += ts_put_u64(p + n, port);
+		n += put_port(p + n, port);
 	return n;
 }
 
@@ -742,22 +758,19 @@ static size_t step_json_make(char *t, const char *from, const char *to, const ch
 	return n;
 }
 
-/* The step's middle text from the cache, made on a miss; NULL when it
- * cannot be kept. */
-static const struct step_text *step_text(struct timeline_sink *s, const struct ts_step *st,
-					 const char *label)
+/* What a step's kept text depends on besides its label (never 0). */
+static inline uint32_t step_key(const struct ts_step *st)
 {
-	uint32_t h = (uint32_t)st->from * 0x9e3779b1u ^ (uint32_t)st->to * 0x85ebca6bu ^
-		     (uint32_t)st->label_id * 0xc2b2ae35u;
-	struct step_text *x = &s->steps[(h ^ (h >> 16)) & (STEP_SLOTS - 1)];
+	return 1u << 24 | (uint32_t)st->label_id << 16 | (uint32_t)st->to << 8 | st->from;
+}
+
+/* Make x's texts for st; NULL when they cannot be kept. */
+static const struct step_text *step_text_fill(struct timeline_sink *s, struct step_text *x,
+					      const struct ts_step *st, const char *label)
+{
 	const char *on;
 	size_t n;
 
-	if (!label)
-		return NULL;
-	if (x->label == label && x->from == st->from && x->to == st->to &&
-	    x->label_id == st->label_id)
-		return x;
 	if (s->json) {
 		n = step_json_make(x->text, ts_state_name(st->from), ts_state_name(st->to), label);
 	} else {
@@ -774,11 +787,32 @@ static const struct step_text *step_text(struct timeline_sink *s, const struct t
 		return NULL;
 	}
 	x->label = label;
-	x->from = st->from;
-	x->to = st->to;
-	x->label_id = st->label_id;
+	x->key = step_key(st);
 	x->len = (uint8_t)n;
 	return x;
+}
+
+/* The step's middle text from the cache, made on a miss; NULL when it
+ * cannot be kept. */
+static inline const struct step_text *step_text(struct timeline_sink *s,
+						const struct ts_step *st, const char *label)
+{
+	uint32_t key = step_key(st), h = key * 0x9e3779b1u;
+	struct step_text *x = &s->steps[(h >> 16) & (STEP_SLOTS - 1)];
+
+	if (!label)
+		return NULL;
+	if (x->key == key && x->label == label)
+		return x;
+	return step_text_fill(s, x, st, label);
+}
+
+/* x's text to p: whole 32-byte blocks, the room covering STEP_TEXT_MAX. */
+static inline size_t put_step_text(char *p, const struct step_text *x)
+{
+	for (size_t i = 0; i < x->len; i += 32)
+		memcpy(p + i, x->text + i, 32);
+	return x->len;
 }
 
 /*
@@ -854,16 +888,14 @@ static void text_step(struct timeline_sink *s, const struct ts_step *st, uint64_
 	if (s->meta.compact) {
 		n = 2 + ts_put_ms_field(p + 2, '+', st->ts_ns - t0, 10);
 		p[n++] = ' ';
-		memcpy(p + n, x->text, x->len);
-		n += x->len;
+		n += put_step_text(p + n, x);
 		if (st->flags & TS_STEP_GAP)
 			PUT_LIT(p, n, " (gap)");
 	} else {
 		n = 2 + ts_put_ms_field(p + 2, '+', st->ts_ns - t0, 12);
 		p[n++] = ' ';
 		p[n++] = ' ';
-		memcpy(p + n, x->text, x->len);
-		n += x->len;
+		n += put_step_text(p + n, x);
 		if (st->ns_in_old) {
 			n += ts_put_ms3(p + n, st->ns_in_old);
 			/* A fixed-size copy: the room covers the whole tail. */

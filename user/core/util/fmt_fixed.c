@@ -93,6 +93,7 @@ size_t ts_put_ms3(char *p, uint64_t ns)
 
 size_t ts_put_ms_field(char *p, char sign, uint64_t ns, size_t width)
 {
+	static const char spaces[TS_FIXED_LEN] = "                                ";
 	char t[TS_FIXED_LEN + 3];
 	uint64_t whole;
 	uint32_t frac;
@@ -101,9 +102,10 @@ size_t ts_put_ms_field(char *p, char sign, uint64_t ns, size_t width)
 	if (width > TS_FIXED_LEN)
 		width = TS_FIXED_LEN;
 	if (ms3_split(ns, &whole, &frac) && whole < 10) {
-		/* sign, a digit, '.', three digits, "ms": 8 bytes. */
+		/* sign, a digit, '.', three digits, "ms": 8 bytes, after
+		 * spaces written as one fixed block (the room allows it). */
 		pad = width > 8 ? width - 8 : 0;
-		memset(p, ' ', pad);
+		memcpy(p, spaces, TS_FIXED_LEN);
 		p += pad;
 		p[0] = sign;
 		p[1] = (char)('0' + whole);
