@@ -40,7 +40,7 @@ static void write_out(struct ts_tbuf *b, const char *p, size_t len)
 	}
 }
 
-int ts_tbuf__error(const struct ts_tbuf *b)
+int ts_tbuf__error_of(const struct ts_tbuf *b)
 {
 	int e = b->err;
 

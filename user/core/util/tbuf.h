@@ -38,8 +38,16 @@ static inline void ts_tbuf__init(struct ts_tbuf *b, FILE *f)
 	b->err = 0;
 }
 
-/* 0, or -EPIPE / -EIO when a write failed (the stream's or the block's). */
-int ts_tbuf__error(const struct ts_tbuf *b);
+int ts_tbuf__error_of(const struct ts_tbuf *b);
+
+/* 0, or -EPIPE / -EIO when a write failed (the stream's or the block's).
+ * Once per connection: no lock taken to look. */
+static inline int ts_tbuf__error(const struct ts_tbuf *b)
+{
+	if (!b->err && !ferror_unlocked(b->f))
+		return 0;
+	return ts_tbuf__error_of(b);
+}
 
 /* Write what the buffer holds (errors show in ts_tbuf__error()). */
 void ts_tbuf__flush(struct ts_tbuf *b);
