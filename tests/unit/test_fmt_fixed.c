@@ -6,7 +6,7 @@
  * way the double lies; carries; hours; the largest values), then the
  * writers against snprintf over whole ranges and random values of every
  * magnitude; ts_put_ms_field's right-aligned field against "%*s", and
- * ts_put_u32_small against "%u".
+ * ts_put_u32_small and ts_put_u64_small against "%u" and "%" PRIu64.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -188,12 +188,40 @@ static void test_u32_small(void)
 {
 	int bad = 0;
 
-	for (uint64_t v = 0; v <= UINT32_MAX; v = v < 100000 ? v + 1 : v * 3 + 1) {
+	for (uint64_t v = 0; v <= UINT32_MAX; v = v < 200000 ? v + 1 : v * 3 + 1) {
 		char want[16], got[24];
 
 		snprintf(want, sizeof(want), "%u", (unsigned int)v);
 		got[ts_put_u32_small(got, (uint32_t)v)] = '\0';
 		SWEEP(bad, strcmp(got, want) != 0);
+	}
+	/* Around each power of ten, and random values of every size. */
+	for (uint64_t p10 = 1; p10 <= 10000000000000000000ULL; p10 *= 10) {
+		for (uint64_t d = 0; d < 3; d++) {
+			uint64_t vs[2] = { p10 - 1 + d, p10 * 5 + d };
+
+			for (int i = 0; i < 2; i++) {
+				char want[32], got[32];
+
+				snprintf(want, sizeof(want), "%" PRIu64, vs[i]);
+				got[ts_put_u64_small(got, vs[i])] = '\0';
+				SWEEP(bad, strcmp(got, want) != 0);
+			}
+		}
+		if (p10 > UINT64_MAX / 10)
+			break;
+	}
+	for (int i = 0; i < 200000; i++) {
+		uint64_t v = next() >> (next() % 64);
+		char want[32], got[32];
+
+		snprintf(want, sizeof(want), "%" PRIu64, v);
+		got[ts_put_u64_small(got, v)] = '\0';
+		SWEEP(bad, strcmp(got, want) != 0);
+		if (v <= UINT32_MAX) {
+			got[ts_put_u32_small(got, (uint32_t)v)] = '\0';
+			SWEEP(bad, strcmp(got, want) != 0);
+		}
 	}
 	CHECK_INT(bad, 0);
 }

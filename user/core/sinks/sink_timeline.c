@@ -193,7 +193,7 @@ static size_t owner_text(struct timeline_sink *s, char *o, const struct ts_conn 
 	memcpy(o, e, len);
 	n = len;
 	o[n++] = '[';
-	n += ts_put_u64(o + n, c->pid);
+	n += ts_put_u32_small(o + n, c->pid);
 	o[n++] = ']';
 	if (c->listener_pid && c->listener_pid != c->pid) {
 		memcpy(o + n, " (listener ", 11);
@@ -202,27 +202,11 @@ static size_t owner_text(struct timeline_sink *s, char *o, const struct ts_conn 
 		memcpy(o + n, e, len);
 		n += len;
 		o[n++] = '[';
-		n += ts_put_u64(o + n, c->listener_pid);
+		n += ts_put_u32_small(o + n, c->listener_pid);
 		o[n++] = ']';
 		o[n++] = ')';
 	}
 	return n;
-}
-
-/* "%u" of a port: five digits (most ports a connection has) in three
- * steps. */
-static inline size_t put_port(char *p, uint16_t v)
-{
-	uint32_t hi, lo;
-
-	if (v < 10000)
-		return ts_put_u64(p, v);
-	hi = v / 10000u;
-	lo = v - hi * 10000u;
-	p[0] = (char)('0' + hi);
-	memcpy(p + 1, ts_digit_pairs + 2 * (lo / 100), 2);
-	memcpy(p + 3, ts_digit_pairs + 2 * (lo % 100), 2);
-	return 5;
 }
 
 /* ts_put_endpoint(p, family, addr, port, NULL), the address's text from
@@ -259,7 +243,7 @@ static size_t put_endpoint(struct timeline_sink *s, char *p, uint8_t family,
 	if (!port)
 		p[n++] = '*';
 	else
-		n += put_port(p + n, port);
+		n += ts_put_u32_small(p + n, port);
 	return n;
 }
 
@@ -309,7 +293,7 @@ static void text_header_wide(struct timeline_sink *s, const struct ts_conn *c)
 	if (col)
 		PUT_LIT(p, n, TS_C_BOLD);
 	PUT_LIT(p, n, "conn ");
-	n += ts_put_u64(p + n, c->id);
+	n += ts_put_u64_small(p + n, c->id);
 	if (col)
 		PUT_LIT(p, n, TS_C_RESET);
 	PUT_LIT(p, n, "  ");
@@ -335,7 +319,7 @@ static void text_header_wide(struct timeline_sink *s, const struct ts_conn *c)
 	n += put_x64(p + n, c->id);
 	if (c->peer) {
 		PUT_LIT(p, n, "  peer ");
-		n += ts_put_u64(p + n, c->peer);
+		n += ts_put_u64_small(p + n, c->peer);
 	}
 	p[n++] = '\n';
 

@@ -104,9 +104,11 @@ static inline size_t ts_put_ms_field(char *p, char sign, uint64_t ns, size_t wid
 /* printf("%.2f", 100.0 * num / den), den > 0: a percentage. */
 size_t ts_put_pct2(char *p, uint32_t num, uint32_t den);
 
-/* "%u" of v, with the small values (most counters) written inline. */
-static inline size_t ts_put_u32_small(char *p, uint32_t v)
+/* v < 10000 as "%u" (1 to 4 digits). */
+static inline size_t ts_put_u14(char *p, uint32_t v)
 {
+	uint32_t hi;
+
 	if (v < 10) {
 		p[0] = (char)('0' + v);
 		return 1;
@@ -115,7 +117,41 @@ static inline size_t ts_put_u32_small(char *p, uint32_t v)
 		memcpy(p, ts_digit_pairs + 2 * v, 2);
 		return 2;
 	}
-	return ts_put_u64(p, v);
+	hi = v / 100;
+	v -= hi * 100;
+	if (hi < 10) {
+		p[0] = (char)('0' + hi);
+		memcpy(p + 1, ts_digit_pairs + 2 * v, 2);
+		return 3;
+	}
+	memcpy(p, ts_digit_pairs + 2 * hi, 2);
+	memcpy(p + 2, ts_digit_pairs + 2 * v, 2);
+	return 4;
+}
+
+/* "%u" of v, written inline below 10^8 (counters, ports, pids, most
+ * connection ids) in two halves of four digits. */
+static inline size_t ts_put_u32_small(char *p, uint32_t v)
+{
+	uint32_t hi;
+	size_t n;
+
+	if (v < 10000)
+		return ts_put_u14(p, v);
+	if (v >= 100000000)
+		return ts_put_u64(p, v);
+	hi = v / 10000;
+	v -= hi * 10000;
+	n = ts_put_u14(p, hi);
+	memcpy(p + n, ts_digit_pairs + 2 * (v / 100), 2);
+	memcpy(p + n + 2, ts_digit_pairs + 2 * (v % 100), 2);
+	return n + 4;
+}
+
+/* "%" PRIu64 of v, inline below 10^8 as ts_put_u32_small(). */
+static inline size_t ts_put_u64_small(char *p, uint64_t v)
+{
+	return v < 100000000 ? ts_put_u32_small(p, (uint32_t)v) : ts_put_u64(p, v);
 }
 
 #endif
