@@ -78,16 +78,6 @@ static void test_pct2_values(void)
 	CHECK_STR(pct2(UINT32_MAX, 1), "429496729500.00");
 }
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 static int ms3_differs(uint64_t ns)
 {
 	char want[64];
@@ -126,7 +116,7 @@ static void test_ms3_sweep(void)
 	/* Every magnitude; near and on the halves, and around 2^53. */
 	for (int bits = 1; bits <= 64; bits++) {
 		for (int i = 0; i < 4000; i++) {
-			uint64_t ns = bits == 64 ? next() : next() & ((1ULL << bits) - 1);
+			uint64_t ns = bits == 64 ? check_rnd() : check_rnd() & ((1ULL << bits) - 1);
 
 			SWEEP(bad, ms3_differs(ns));
 			SWEEP(bad, ms3_differs(ns - ns % 1000 + 500));
@@ -169,8 +159,8 @@ static void test_ms_field(void)
 		SWEEP(bad, field_differs('+', ns, 12));
 	for (int bits = 1; bits <= 64; bits++) {
 		for (int i = 0; i < 2000; i++) {
-			uint64_t ns = bits == 64 ? next() : next() & ((1ULL << bits) - 1);
-			int w = widths[next() % (sizeof(widths) / sizeof(widths[0]))];
+			uint64_t ns = bits == 64 ? check_rnd() : check_rnd() & ((1ULL << bits) - 1);
+			int w = widths[check_rnd() % (sizeof(widths) / sizeof(widths[0]))];
 
 			SWEEP(bad, field_differs(i & 1 ? '-' : '+', ns, w));
 			SWEEP(bad, field_differs('+', ns - ns % 1000 + 500, w));
@@ -212,7 +202,7 @@ static void test_u32_small(void)
 			break;
 	}
 	for (int i = 0; i < 200000; i++) {
-		uint64_t v = next() >> (next() % 64);
+		uint64_t v = check_rnd() >> (check_rnd() % 64);
 		char want[32], got[32];
 
 		snprintf(want, sizeof(want), "%" PRIu64, v);
@@ -234,15 +224,15 @@ static void test_pct2_sweep(void)
 		for (uint32_t num = 0; num <= den + 20; num++)
 			SWEEP(bad, pct2_differs(num, den));
 	for (int i = 0; i < 300000; i++) {
-		uint32_t den = (uint32_t)next() >> (next() % 32), num;
+		uint32_t den = (uint32_t)check_rnd() >> (check_rnd() % 32), num;
 
 		if (!den)
 			den = 1;
-		num = (uint32_t)(next() % ((uint64_t)den + 1));
+		num = (uint32_t)(check_rnd() % ((uint64_t)den + 1));
 		SWEEP(bad, pct2_differs(num, den));
 		/* The halves: 10000 num / den = q + 1/2 needs den even. */
 		SWEEP(bad, pct2_differs(num / 2, den & ~1u ? den & ~1u : 2));
-		SWEEP(bad, pct2_differs((uint32_t)next(), den));
+		SWEEP(bad, pct2_differs((uint32_t)check_rnd(), den));
 	}
 	CHECK_INT(bad, 0);
 }

@@ -13,16 +13,6 @@
 
 #define REF_MAX 4096
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 /* Every id of the reference is found with its object, and absent ones are not. */
 static int mismatches(const struct ts_id_index *ix, const uint64_t *ids, void **objs, int n)
 {
@@ -32,7 +22,7 @@ static int mismatches(const struct ts_id_index *ix, const uint64_t *ids, void **
 		if (ts_id_index__find(ix, ids[i]) != objs[i])
 			bad++;
 	for (int i = 0; i < 64; i++) {
-		uint64_t id = next_rand() | 1ull << 63; /* never one of ours */
+		uint64_t id = check_rnd() | 1ull << 63; /* never one of ours */
 
 		if (ts_id_index__find(ix, id))
 			bad++;
@@ -57,10 +47,10 @@ static void run_random(uint32_t max_objs, int rounds, uint64_t id_range)
 	CHECK_INT(ts_id_index__init(&ix, max_objs), 0);
 	for (int round = 0; round < rounds; round++) {
 		bool add = (uint32_t)n < max_objs &&
-			   (n < 2 || next_rand() % 100 < (round < rounds / 2 ? 60 : 40));
+			   (n < 2 || check_rnd() % 100 < (round < rounds / 2 ? 60 : 40));
 
 		if (add) {
-			uint64_t id = next_rand() % id_range;
+			uint64_t id = check_rnd() % id_range;
 			bool dup = false;
 
 			for (int i = 0; i < n && !dup; i++)
@@ -68,12 +58,12 @@ static void run_random(uint32_t max_objs, int rounds, uint64_t id_range)
 			if (dup)
 				continue;
 			ids[n] = id;
-			objs[n] = &mem[(size_t)(next_rand() % REF_MAX)];
+			objs[n] = &mem[(size_t)(check_rnd() % REF_MAX)];
 			if (ts_id_index__add(&ix, id, objs[n]))
 				bad++;
 			n++;
 		} else if (n) {
-			int k = (int)(next_rand() % (uint64_t)n);
+			int k = (int)(check_rnd() % (uint64_t)n);
 
 			ts_id_index__del(&ix, ids[k]);
 			if (ts_id_index__find(&ix, ids[k]))
