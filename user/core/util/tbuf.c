@@ -34,6 +34,10 @@ static void write_out(struct ts_tbuf *b, const char *p, size_t len)
 			b->err = errno ? errno : EIO;
 			return;
 		}
+		if (w == 0) { /* nothing taken: do not spin on it */
+			b->err = EIO;
+			return;
+		}
 		tries = 0;
 		p += w;
 		len -= (size_t)w;
