@@ -6,9 +6,13 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio_ext.h>
 #include <string.h>
+#include <unistd.h>
 #include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
@@ -27,19 +31,129 @@ static inline bool plain(unsigned char c)
 	return !stop_tab[c];
 }
 
+/*
+ * Direct mode: the bytes up to the next multiple of align in the file (at
+ * least TS_JSONW_BUF: room()'s callers ask for less) are written when the
+ * buffer is full; it is filled a little past them (SLACK, more than any
+ * one request for room) so that a full buffer always holds them.
+ */
+#define SLACK 1024
+
+static void set_cap(struct ts_jsonw *w)
+{
+	size_t r;
+
+	if (!w->pos_known) {
+		w->target = 0;
+		w->cap = w->size;
+		return;
+	}
+	r = w->align - (size_t)(w->pos % w->align);
+	if (r < TS_JSONW_BUF)
+		r += w->align;
+	w->target = r;
+	w->cap = r + SLACK < w->size ? r + SLACK : w->size;
+}
+
+void ts_jsonw__resync(struct ts_jsonw *w)
+{
+	off_t off;
+
+	if (w->fd < 0)
+		return;
+	if (__fpending(w->f) && fflush(w->f) && !w->err)
+		w->err = errno == EPIPE ? -EPIPE : -EIO;
+	off = lseek(w->fd, 0, SEEK_CUR);
+	w->pos_known = off >= 0;
+	w->pos = off >= 0 ? (uint64_t)off : 0;
+	set_cap(w);
+}
+
+/* All of s to the descriptor; a signal may cut a write short. */
+static void write_all(struct ts_jsonw *w, const char *s, size_t len)
+{
+	unsigned int intr = 0;
+
+	/* What f holds came first. */
+	if (__fpending(w->f))
+		ts_jsonw__resync(w);
+	while (len && !w->err) {
+		ssize_t k = write(w->fd, s, len);
+
+		if (k > 0) {
+			s += k;
+			len -= (size_t)k;
+			w->pos += (uint64_t)k;
+		} else if (k < 0 && errno == EINTR && ++intr < 1000) {
+			continue;
+		} else {
+			w->err = k < 0 && errno == EPIPE ? -EPIPE : -EIO;
+		}
+	}
+}
+
 void ts_jsonw__flush(struct ts_jsonw *w)
 {
-	if (w->n)
+	if (w->n && w->fd >= 0)
+		write_all(w, w->buf, w->n);
+	else if (w->n)
 		fwrite_unlocked(w->buf, 1, w->n, w->f);
 	w->n = 0;
 	w->flushes++;
+	if (w->fd >= 0)
+		set_cap(w);
+}
+
+void ts_jsonw__full(struct ts_jsonw *w)
+{
+	size_t k = w->target;
+
+	if (w->fd < 0 || !k || w->n <= k) {
+		ts_jsonw__flush(w);
+		return;
+	}
+	/* Up to the aligned offset; what follows starts the next buffer. */
+	write_all(w, w->buf, k);
+	memmove(w->buf, w->buf + k, w->n - k);
+	w->n -= k;
+	w->flushes++;
+	set_cap(w);
+}
+
+bool ts_jsonw__direct(struct ts_jsonw *w, size_t align)
+{
+	int fd = fileno(w->f), fl;
+
+	if (fd < 0 || !align || w->buf == w->own || w->cap < align + 2 * TS_JSONW_BUF || w->n)
+		return false;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) != O_WRONLY)
+		return false;
+	w->fd = fd;
+	w->size = w->cap;
+	w->align = align;
+	w->pos_known = false;
+	return true;
+}
+
+int ts_jsonw__error(const struct ts_jsonw *w)
+{
+	if (w->err)
+		return w->err;
+	if (!ferror(w->f))
+		return 0;
+	return errno == EPIPE ? -EPIPE : -EIO;
 }
 
 /* Room for k more bytes (k much smaller than the buffer). */
 static inline char *room(struct ts_jsonw *w, size_t k)
 {
-	if (k > w->cap - w->n)
-		ts_jsonw__flush(w);
+	if (k > w->cap - w->n) {
+		ts_jsonw__full(w);
+		/* Direct mode keeps up to SLACK bytes: all out for more. */
+		if (k > w->cap - w->n)
+			ts_jsonw__flush(w);
+	}
 	return w->buf + w->n;
 }
 
@@ -52,9 +166,14 @@ static inline void put_c(struct ts_jsonw *w, char c)
 static void put_n(struct ts_jsonw *w, const char *s, size_t len)
 {
 	if (len > w->cap - w->n) {
-		ts_jsonw__flush(w);
+		ts_jsonw__full(w);
+		if (len > w->cap - w->n)
+			ts_jsonw__flush(w);
 		if (len > w->cap) {
-			fwrite_unlocked(s, 1, len, w->f);
+			if (w->fd >= 0)
+				write_all(w, s, len);
+			else
+				fwrite_unlocked(s, 1, len, w->f);
 			return;
 		}
 	}
@@ -162,6 +281,11 @@ void ts_jsonw__init(struct ts_jsonw *w, FILE *f, char *buf, size_t cap)
 	w->need_comma = false;
 	w->n = 0;
 	w->flushes = 0;
+	w->fd = -1;
+	w->err = 0;
+	w->pos_known = false;
+	w->pos = 0;
+	w->align = 0;
 	if (buf && cap >= sizeof(w->own)) {
 		w->buf = buf;
 		w->cap = cap;
@@ -169,6 +293,7 @@ void ts_jsonw__init(struct ts_jsonw *w, FILE *f, char *buf, size_t cap)
 		w->buf = w->own;
 		w->cap = sizeof(w->own);
 	}
+	w->size = w->cap;
 }
 
 void ts_jsonw__line_begin(struct ts_jsonw *w)

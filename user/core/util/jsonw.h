@@ -26,9 +26,18 @@ struct ts_jsonw {
 	FILE *f;
 	bool need_comma;
 	size_t n; /* bytes in buf not yet written to f */
-	size_t cap; /* buf's size */
+	size_t cap; /* bytes of buf filled before it is written: its size,
+		     * or less in direct mode (see ts_jsonw__direct) */
 	char *buf; /* own, or the one given to ts_jsonw__init */
 	unsigned int flushes; /* times buf went to f: see ts_jsonw__since */
+	/* Direct mode (ts_jsonw__direct): */
+	int fd; /* f's descriptor, written with write(2); -1: through f */
+	int err; /* 0, or the first failed write's -EPIPE or -EIO */
+	bool pos_known; /* pos is the descriptor's file offset */
+	uint64_t pos;
+	size_t size; /* buf's size */
+	size_t align; /* writes end at multiples of it in the file */
+	size_t target; /* bytes of buf up to the next multiple */
 	char own[TS_JSONW_BUF];
 };
 
@@ -66,12 +75,38 @@ void ts_jsonw__object_end(struct ts_jsonw *w);
 #define TS_JSONW_NULL(w, key) (TS_JSONW_KEY(w, key), ts_jsonw__null(w, NULL))
 
 void ts_jsonw__flush(struct ts_jsonw *w);	/* what the buffer holds, to the stream */
+/* The buffer is full: what it holds to the stream, or in direct mode the
+ * bytes up to the file's next aligned offset (the rest kept). */
+void ts_jsonw__full(struct ts_jsonw *w);
+
+/*
+ * Direct mode, for a writer kept across objects with a buffer of at least
+ * align + 2 * TS_JSONW_BUF bytes: the buffer goes to f's descriptor with
+ * write(2) (after what f itself holds, so the order of the bytes is what
+ * stdio would give), and where the descriptor has a file offset, a full
+ * buffer is written up to the next multiple of align in the file.  A
+ * regular file's page cache is then filled a folio of align bytes at a
+ * time (ext4, xfs and tmpfs make large folios of aligned writes) instead
+ * of 4 KiB pages or odd sizes, and glibc's split of a large fwrite into
+ * two writes is gone.  Only where f's descriptor is open write-only
+ * (`> file`, a pipe): a stream that is also read keeps stdio's view of its
+ * offset.  False when the writer stays as it was.
+ */
+bool ts_jsonw__direct(struct ts_jsonw *w, size_t align);
+/* Direct mode: f's own buffer out, and the offset read again (another
+ * writer may have moved it); the next full buffer ends aligned. */
+void ts_jsonw__resync(struct ts_jsonw *w);
+/* 0, or the error of a write: the writer's own (direct mode) or f's. */
+int ts_jsonw__error(const struct ts_jsonw *w);
 
 /* ,"key": (ckey, len bytes, comma first) with the comma only after a value. */
 static inline void ts_jsonw__lkey(struct ts_jsonw *w, const char *ckey, size_t len)
 {
-	if (len > w->cap - w->n)
-		ts_jsonw__flush(w);
+	if (len > w->cap - w->n) {
+		ts_jsonw__full(w);
+		if (len > w->cap - w->n)
+			ts_jsonw__flush(w);
+	}
 	if (w->need_comma) {
 		memcpy(w->buf + w->n, ckey, len);
 		w->n += len;
