@@ -76,8 +76,36 @@ static void snip_keep(struct snip *sn, const struct ts_jsonw *w, struct ts_jsonw
 			TS_JSONW_NULL(w, key);           \
 	} while (0)
 
+/* A constant of the program at o; the end. */
+#define PUT_LIT(o, s) (memcpy(o, s, sizeof(s) - 1), (o) + sizeof(s) - 1)
+
 void ts_json_stats(struct ts_jsonw *w, const struct ts_tcp_stats *st)
 {
+	char *o;
+
+	if (st) {
+		/* Seven keys and numbers, with one look for room. */
+		o = ts_jsonw__room(w, 160 + 7 * 20);
+		if (w->need_comma)
+			*o++ = ',';
+		o = PUT_LIT(o, "\"segs_out\":");
+		o = ts_jsonw__digits(o, st->segs_out);
+		o = PUT_LIT(o, ",\"segs_in\":");
+		o = ts_jsonw__digits(o, st->segs_in);
+		o = PUT_LIT(o, ",\"data_segs_out\":");
+		o = ts_jsonw__digits(o, st->data_segs_out);
+		o = PUT_LIT(o, ",\"total_retrans\":");
+		o = ts_jsonw__digits(o, st->total_retrans);
+		o = PUT_LIT(o, ",\"bytes_acked\":");
+		o = ts_jsonw__digits(o, st->bytes_acked);
+		o = PUT_LIT(o, ",\"bytes_received\":");
+		o = ts_jsonw__digits(o, st->bytes_received);
+		o = PUT_LIT(o, ",\"srtt_us\":");
+		o = ts_jsonw__digits(o, st->srtt_us);
+		w->n = (size_t)(o - w->buf);
+		w->need_comma = true;
+		return;
+	}
 	JSON_STAT(w, st, "segs_out", segs_out);
 	JSON_STAT(w, st, "segs_in", segs_in);
 	JSON_STAT(w, st, "data_segs_out", data_segs_out);

@@ -145,16 +145,23 @@ int ts_jsonw__error(const struct ts_jsonw *w)
 	return errno == EPIPE ? -EPIPE : -EIO;
 }
 
+void ts_jsonw__make_room(struct ts_jsonw *w, size_t k)
+{
+	ts_jsonw__full(w);
+	/* Direct mode keeps up to SLACK bytes: all out for more. */
+	if (k > w->cap - w->n)
+		ts_jsonw__flush(w);
+}
+
 /* Room for k more bytes (k much smaller than the buffer). */
 static inline char *room(struct ts_jsonw *w, size_t k)
 {
-	if (k > w->cap - w->n) {
-		ts_jsonw__full(w);
-		/* Direct mode keeps up to SLACK bytes: all out for more. */
-		if (k > w->cap - w->n)
-			ts_jsonw__flush(w);
-	}
-	return w->buf + w->n;
+	return ts_jsonw__room(w, k);
+}
+
+char *ts_jsonw__digits(char *o, uint64_t v)
+{
+	return o + ts_put_u64(o, v);
 }
 
 static inline void put_c(struct ts_jsonw *w, char c)
@@ -163,7 +170,7 @@ static inline void put_c(struct ts_jsonw *w, char c)
 	w->n++;
 }
 
-static void put_n(struct ts_jsonw *w, const char *s, size_t len)
+void ts_jsonw__put_slow(struct ts_jsonw *w, const char *s, size_t len)
 {
 	if (len > w->cap - w->n) {
 		ts_jsonw__full(w);
@@ -179,6 +186,11 @@ static void put_n(struct ts_jsonw *w, const char *s, size_t len)
 	}
 	memcpy(w->buf + w->n, s, len);
 	w->n += len;
+}
+
+static inline void put_n(struct ts_jsonw *w, const char *s, size_t len)
+{
+	ts_jsonw__put(w, s, len);
 }
 
 /* A string constant of the program: its length is known at compile time. */
@@ -296,18 +308,6 @@ void ts_jsonw__init(struct ts_jsonw *w, FILE *f, char *buf, size_t cap)
 	w->size = w->cap;
 }
 
-void ts_jsonw__line_begin(struct ts_jsonw *w)
-{
-	put_c(w, '{');
-	w->need_comma = false;
-}
-
-void ts_jsonw__line_end(struct ts_jsonw *w)
-{
-	put_lit(w, "}\n");
-	w->need_comma = false;
-}
-
 void ts_jsonw__begin(struct ts_jsonw *w, FILE *f)
 {
 	ts_jsonw__init(w, f, NULL, 0);
@@ -318,12 +318,6 @@ void ts_jsonw__end(struct ts_jsonw *w)
 {
 	ts_jsonw__line_end(w);
 	ts_jsonw__flush(w);
-}
-
-void ts_jsonw__raw(struct ts_jsonw *w, const char *s, size_t len)
-{
-	put_n(w, s, len);
-	w->need_comma = true;
 }
 
 void ts_jsonw__key(struct ts_jsonw *w, const char *key)
@@ -434,19 +428,39 @@ void ts_jsonw__object_end(struct ts_jsonw *w)
 	w->need_comma = true;
 }
 
+/* A constant of the program at o; the end. */
+#define PUT_LIT(o, s) (memcpy(o, s, sizeof(s) - 1), (o) + sizeof(s) - 1)
+
 void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
 		   uint16_t sport, const uint8_t *daddr, uint16_t dport)
 {
-	char buf[TS_ADDRSTR_LEN];
+	ts_json_tuple_at(w, family, saddr, sport, daddr, dport);
+}
 
-	/* Addresses as ts_fmt_ip() gives them, plain ASCII by making. */
-	TS_JSONW_U64(w, "family", family);
-	TS_JSONW_KEY(w, "saddr");
-	ts_jsonw__plain(w, NULL, buf, ts_put_ip(buf, (int)family, saddr));
-	TS_JSONW_U64(w, "sport", sport);
-	TS_JSONW_KEY(w, "daddr");
-	ts_jsonw__plain(w, NULL, buf, ts_put_ip(buf, (int)family, daddr));
-	TS_JSONW_U64(w, "dport", dport);
+size_t ts_json_tuple_at(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
+			uint16_t sport, const uint8_t *daddr, uint16_t dport)
+{
+	size_t at;
+	/* The keys, two addresses as ts_fmt_ip() gives them (plain ASCII
+	 * by making: no escaping), three numbers. */
+	char *o = room(w, 128 + 2 * TS_ADDRSTR_LEN);
+
+	if (w->need_comma)
+		*o++ = ',';
+	o = PUT_LIT(o, "\"family\":");
+	o += ts_put_u64(o, family);
+	o = PUT_LIT(o, ",\"saddr\":\"");
+	o += ts_put_ip(o, (int)family, saddr);
+	o = PUT_LIT(o, "\",\"sport\":");
+	at = (size_t)(o - w->buf);
+	o += ts_put_u64(o, sport);
+	o = PUT_LIT(o, ",\"daddr\":\"");
+	o += ts_put_ip(o, (int)family, daddr);
+	o = PUT_LIT(o, "\",\"dport\":");
+	o += ts_put_u64(o, dport);
+	w->n = (size_t)(o - w->buf);
+	w->need_comma = true;
+	return at;
 }
 
 void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_t wall_offset_ns)
@@ -493,15 +507,27 @@ void ts_json_owner(struct ts_jsonw *w, uint32_t pid, const char *comm)
 
 void ts_json_conn_id(struct ts_jsonw *w, uint64_t conn)
 {
-	char hex[24], *p = hex + sizeof(hex);
+	/* Made at the end of its first half, copied as 16 bytes. */
+	char hex[32] = "", *p = hex + 16, *o;
+	size_t len;
 
-	TS_JSONW_U64(w, "conn", conn);
 	/* As 'ss -e' prints the socket cookie ("sk:1a2b"), without "sk:";
 	 * lower-case hex digits as "%llx" gives them, without printf. */
-	do {
-		*--p = "0123456789abcdef"[conn & 15];
-		conn >>= 4;
-	} while (conn);
-	TS_JSONW_KEY(w, "sk");
-	ts_jsonw__plain(w, NULL, p, (size_t)(hex + sizeof(hex) - p));
+	for (uint64_t v = conn;; v >>= 4) {
+		*--p = "0123456789abcdef"[v & 15];
+		if (v < 16)
+			break;
+	}
+	len = (size_t)(hex + 16 - p);
+	o = room(w, 64);
+	if (w->need_comma)
+		*o++ = ',';
+	o = PUT_LIT(o, "\"conn\":");
+	o += ts_put_u64(o, conn);
+	o = PUT_LIT(o, ",\"sk\":\"");
+	memcpy(o, p, 16);
+	o += len;
+	*o++ = '"';
+	w->n = (size_t)(o - w->buf);
+	w->need_comma = true;
 }
