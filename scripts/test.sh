@@ -10,7 +10,9 @@
 # TS_KERNEL_MATRIX=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# --bench: tests/e2e/test_bench_smoke.py runs the benchmark with its peers
+# (bpftrace, libbpf-tools).
+scripts/setup.sh --bench
 scripts/build.sh build
 scripts/build.sh build-asan -DTS_SANITIZE=ON
 CC=clang scripts/build.sh build-fuzz -DTS_FUZZ=ON -DTS_FUZZ_SECONDS=20

@@ -69,6 +69,10 @@ def test_quick_run():
             expect(want in names, "rate table lacks %s: %s" % (want, names))
         for r in rates:
             expect(re.fullmatch(r"\d+", r[1]) and int(r[1]) > 0, "bad rate row %s" % r)
+            if r[0].startswith("`tcpscope"):
+                # CPU per million events, and the system time within it.
+                expect(re.fullmatch(r"\d+\.\d\d", r[4]) and re.fullmatch(r"\d+\.\d\d", r[5])
+                       and float(r[5]) <= float(r[4]), "bad CPU columns %s" % r)
         table_rows(text, "### Connection rate (client-close)")
         costs = table_rows(text, "### Kernel cost per event")
         expect(any(r[0].startswith("`floor") and r[2] == "1.0×" for r in costs),

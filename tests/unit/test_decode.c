@@ -48,6 +48,38 @@ static void test_decode_ok(void)
 	CHECK(!r.has_stats);
 }
 
+/*
+ * The live source decodes into a reused batch: a record leaves nothing of
+ * the one decoded there before (what the event does not carry is zero,
+ * padding included).
+ */
+static void test_decode_reuses_slot(void)
+{
+	struct ts_event ev = sample_event();
+	struct ts_drop d;
+	struct ts_rec clean, reused;
+
+	memset(&clean, 0, sizeof(clean));
+	memset(&reused, 0xa5, sizeof(reused));
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &clean), 0);
+	CHECK_INT(ts_rec_decode(&ev, sizeof(ev), &reused), 0);
+	CHECK(memcmp(&clean, &reused, sizeof(clean)) == 0);
+	CHECK(reused.cgroup == NULL && reused.where == NULL && reused.reason_name == NULL);
+	CHECK(!reused.has_rtx && !reused.has_synack && !reused.has_hs);
+
+	memset(&d, 0, sizeof(d));
+	d.type = TS_REC_DROP;
+	d.family = 4;
+	d.dir = TS_DROP_IN;
+	d.location = 0xffffffff81000000ull;
+	memset(&clean, 0, sizeof(clean));
+	memset(&reused, 0x5a, sizeof(reused));
+	CHECK_INT(ts_rec_decode(&d, sizeof(d), &clean), 0);
+	CHECK_INT(ts_rec_decode(&d, sizeof(d), &reused), 0);
+	CHECK(memcmp(&clean, &reused, sizeof(clean)) == 0);
+	CHECK(reused.drop.location == d.location && reused.comm[0] == '\0');
+}
+
 static void test_decode_rejects(void)
 {
 	struct ts_event ev = sample_event();
@@ -429,6 +461,7 @@ static void test_text_goldens(void)
 int main(void)
 {
 	test_decode_ok();
+	test_decode_reuses_slot();
 	test_decode_rejects();
 	test_decode_close_stats();
 	test_comm_terminated();

@@ -16,8 +16,9 @@ struct ts_live;
 int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
 		 struct ts_live **out);
 /*
- * Wait up to timeout_ms for data (the BPF side wakes us only when a
- * backlog builds up), then drain everything, push loss records and flush.
+ * Wait up to timeout_ms for the BPF side's wakeup (it wakes us only when a
+ * backlog builds up; records already waiting do not end the wait), then
+ * drain everything, push loss records and flush.
  * Returns the number of records pushed, or a negative errno.
  */
 int ts_live__poll(struct ts_live *lv, int timeout_ms);

@@ -58,6 +58,12 @@ static int decode_drop(const void *data, size_t len, struct ts_rec *out)
 	return 0;
 }
 
+/*
+ * Built with -fno-builtin-memset (CMakeLists.txt): the whole record is
+ * zeroed per event, and GCC's inline "rep stos" for it cost 31 ns a record
+ * against 16 for libc's memset (AMD EPYC, decoding 256 records over and
+ * over); 46 against 32 decoding a 3 MiB ring into a 4096-record batch.
+ */
 int ts_rec_decode(const void *data, size_t len, struct ts_rec *out)
 {
 	struct ts_event ev;
