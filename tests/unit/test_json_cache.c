@@ -434,8 +434,10 @@ static void test_sink_direct(void)
 static void write_lines(struct ts_jsonw *w, FILE *mirror, int lines, int fd, size_t align,
 			int *aligned, int *full)
 {
-	static const char pad[] = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"
-				  "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz";
+	static const char pad[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+				  "0123456789abcdefghijklmnopqrstuvwxyz"
+				  "0123456789abcdefghijklmnopqrstuvwxyz"
+				  "0123456789abcdefghijklmnopqrstuvwxyz";
 	char val[sizeof(pad)];
 
 	for (int i = 0; i < lines; i++) {

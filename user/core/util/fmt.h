@@ -33,8 +33,9 @@ size_t ts_put_endpoint(char *p, int family, const uint8_t *addr, uint16_t port,
 		       const char *port_name);
 
 /* RFC 3339 UTC with nanoseconds, "2026-11-21T12:00:00.123456789Z", at p
- * (room for TS_TIMESTR_LEN, which it may write past the text); the text up to the second is kept from the
- * last call, so only the fraction is made within a second. */
+ * (room for TS_TIMESTR_LEN, which it may write past the text); the text
+ * up to the second is kept from the last call, so only the fraction is
+ * made within a second. */
 size_t ts_put_rfc3339(char *p, int64_t wall_ns);
 /* Local clock time with milliseconds, "12:00:00.123", at p (room for 34). */
 size_t ts_put_clock(char *p, int64_t wall_ns);
