@@ -5,7 +5,8 @@
  * values (halves exact in binary go to even, halves that are not go the
  * way the double lies; carries; hours; the largest values), then the
  * writers against snprintf over whole ranges and random values of every
- * magnitude.
+ * magnitude; ts_put_ms_field's right-aligned field against "%*s", and
+ * ts_put_u32_small and ts_put_u64_small against "%u" and "%" PRIu64.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -141,6 +142,90 @@ static void test_ms3_sweep(void)
 	CHECK_INT(bad, 0);
 }
 
+/* ts_put_ms_field against snprintf("%*s") of sign "%.3fms". */
+static int field_differs(char sign, uint64_t ns, int width)
+{
+	char t[64], want[96], got[TS_FIXED_LEN + 4];
+	size_t n;
+
+	snprintf(t, sizeof(t), "%c%.3fms", sign, ns / 1e6);
+	snprintf(want, sizeof(want), "%*s", width, t);
+	memset(got, 'x', sizeof(got));
+	n = ts_put_ms_field(got, sign, ns, (size_t)width);
+	got[n] = '\0';
+	if (!strcmp(got, want))
+		return 0;
+	fprintf(stderr, "ts_put_ms_field('%c', %" PRIu64 ", %d) = '%s', printf '%s'\n", sign, ns,
+		width, got, want);
+	return 1;
+}
+
+static void test_ms_field(void)
+{
+	static const int widths[] = { 0, 8, 9, 10, 12, 16, 32 };
+	int bad = 0;
+
+	for (uint64_t ns = 0; ns < 300000; ns += 7)
+		SWEEP(bad, field_differs('+', ns, 12));
+	for (int bits = 1; bits <= 64; bits++) {
+		for (int i = 0; i < 2000; i++) {
+			uint64_t ns = bits == 64 ? next() : next() & ((1ULL << bits) - 1);
+			int w = widths[next() % (sizeof(widths) / sizeof(widths[0]))];
+
+			SWEEP(bad, field_differs(i & 1 ? '-' : '+', ns, w));
+			SWEEP(bad, field_differs('+', ns - ns % 1000 + 500, w));
+			SWEEP(bad, field_differs('+', ns - ns % 1000 + 499, w));
+		}
+	}
+	/* 9.9995 ms rounds up to 10.000: a digit more, one column less. */
+	SWEEP(bad, field_differs('+', 9999500, 12));
+	SWEEP(bad, field_differs('+', 9999501, 12));
+	SWEEP(bad, field_differs('+', 9999499, 12));
+	CHECK_INT(bad, 0);
+}
+
+static void test_u32_small(void)
+{
+	int bad = 0;
+
+	for (uint64_t v = 0; v <= UINT32_MAX; v = v < 200000 ? v + 1 : v * 3 + 1) {
+		char want[16], got[24];
+
+		snprintf(want, sizeof(want), "%u", (unsigned int)v);
+		got[ts_put_u32_small(got, (uint32_t)v)] = '\0';
+		SWEEP(bad, strcmp(got, want) != 0);
+	}
+	/* Around each power of ten, and random values of every size. */
+	for (uint64_t p10 = 1; p10 <= 10000000000000000000ULL; p10 *= 10) {
+		for (uint64_t d = 0; d < 3; d++) {
+			uint64_t vs[2] = { p10 - 1 + d, p10 * 5 + d };
+
+			for (int i = 0; i < 2; i++) {
+				char want[32], got[32];
+
+				snprintf(want, sizeof(want), "%" PRIu64, vs[i]);
+				got[ts_put_u64_small(got, vs[i])] = '\0';
+				SWEEP(bad, strcmp(got, want) != 0);
+			}
+		}
+		if (p10 > UINT64_MAX / 10)
+			break;
+	}
+	for (int i = 0; i < 200000; i++) {
+		uint64_t v = next() >> (next() % 64);
+		char want[32], got[32];
+
+		snprintf(want, sizeof(want), "%" PRIu64, v);
+		got[ts_put_u64_small(got, v)] = '\0';
+		SWEEP(bad, strcmp(got, want) != 0);
+		if (v <= UINT32_MAX) {
+			got[ts_put_u32_small(got, (uint32_t)v)] = '\0';
+			SWEEP(bad, strcmp(got, want) != 0);
+		}
+	}
+	CHECK_INT(bad, 0);
+}
+
 static void test_pct2_sweep(void)
 {
 	int bad = 0;
@@ -168,5 +253,7 @@ int main(void)
 	test_pct2_values();
 	test_ms3_sweep();
 	test_pct2_sweep();
+	test_ms_field();
+	test_u32_small();
 	return check_report();
 }

@@ -47,13 +47,36 @@ struct esc_cache {
  * Memory: STEP_SLOTS * sizeof(struct step_text), about 50 KiB a sink.
  */
 #define STEP_SLOTS 256
-#define STEP_TEXT_MAX 192
+#define STEP_TEXT_MAX 192 /* a multiple of 32: copied in 32-byte blocks */
+
+#define STEP_TAIL_MAX 24
 
 struct step_text {
 	const char *label; /* NULL: empty slot; the tracker's labels are static */
-	uint8_t from, to, label_id;
+	uint32_t key;	   /* step_key() of what it was made from */
 	uint8_t len;
+	/* Text: what follows the time in the old state, "ms in %s" of the
+	 * step's first state (tail_len bytes). */
+	uint8_t tail_len;
+	char tail[STEP_TAIL_MAX];
 	char text[STEP_TEXT_MAX];
+};
+
+/*
+ * The text of an address with what surrounds it in an endpoint ("[v6]:"
+ * or "v4:"), the port left to add: most connections share a few
+ * addresses (every one of a loopback test, both ends of each).
+ * Direct-mapped by the address; each slot serves the exact family and 16
+ * bytes it was made from.  Memory: ADDR_SLOTS * 82 bytes.
+ */
+#define ADDR_SLOTS 16
+#define ADDR_TEXT_MAX 64
+
+struct addr_text {
+	uint8_t addr[TS_ADDR_LEN];
+	uint8_t family;
+	uint8_t len; /* 0: empty */
+	char text[ADDR_TEXT_MAX];
 };
 
 struct timeline_sink {
@@ -62,6 +85,7 @@ struct timeline_sink {
 	struct esc_cache comm[2]; /* the owner's, the listener's */
 	struct ts_tbuf out;
 	bool json; /* the steps' texts are JSON's */
+	struct addr_text addrs[ADDR_SLOTS];
 	struct step_text steps[STEP_SLOTS];
 };
 
@@ -118,7 +142,7 @@ static int timeline_rec(void *priv, const struct ts_rec *r)
 	/* After the connections before it. */
 	ts_tbuf__flush(&s->out);
 	ts_text_write_rec(s->f, r, &s->meta);
-	return ts_sink_werr(s->f);
+	return ts_tbuf__error(&s->out);
 }
 
 static int timeline_lost_json(void *priv, const struct ts_rec *r)
@@ -169,7 +193,7 @@ static size_t owner_text(struct timeline_sink *s, char *o, const struct ts_conn 
 	memcpy(o, e, len);
 	n = len;
 	o[n++] = '[';
-	n += ts_put_u64(o + n, c->pid);
+	n += ts_put_u32_small(o + n, c->pid);
 	o[n++] = ']';
 	if (c->listener_pid && c->listener_pid != c->pid) {
 		memcpy(o + n, " (listener ", 11);
@@ -178,11 +202,178 @@ static size_t owner_text(struct timeline_sink *s, char *o, const struct ts_conn 
 		memcpy(o + n, e, len);
 		n += len;
 		o[n++] = '[';
-		n += ts_put_u64(o + n, c->listener_pid);
+		n += ts_put_u32_small(o + n, c->listener_pid);
 		o[n++] = ']';
 		o[n++] = ')';
 	}
 	return n;
+}
+
+/* ts_put_endpoint(p, family, addr, port, NULL), the address's text from
+ * the sink's cache (room for TS_ENDPOINT_LEN(0) + ADDR_TEXT_MAX). */
+static size_t put_endpoint(struct timeline_sink *s, char *p, uint8_t family,
+			   const uint8_t *addr, uint16_t port)
+{
+	uint32_t w[TS_ADDR_LEN / 4], h = family;
+	struct addr_text *a;
+	size_t n;
+
+	memcpy(w, addr, sizeof(w));
+	for (size_t i = 0; i < TS_ADDR_LEN / 4; i++)
+		h = (h ^ w[i]) * 0x9e3779b1u;
+	a = &s->addrs[h >> 28 & (ADDR_SLOTS - 1)];
+	if (!a->len || a->family != family || memcmp(a->addr, addr, TS_ADDR_LEN)) {
+		char t[TS_ENDPOINT_LEN(0)];
+
+		/* The endpoint with port 0 ends in ":*": keep what comes
+		 * before the '*'. */
+		n = ts_put_endpoint(t, family, addr, 0, NULL) - 1;
+		if (n > ADDR_TEXT_MAX || n > UINT8_MAX) {
+			a->len = 0;
+			return ts_put_endpoint(p, family, addr, port, NULL);
+		}
+		memcpy(a->text, t, n);
+		memcpy(a->addr, addr, TS_ADDR_LEN);
+		a->family = family;
+		a->len = (uint8_t)n;
+	}
+	/* A fixed-size copy: the caller's room covers the whole slot. */
+	memcpy(p, a->text, ADDR_TEXT_MAX);
+	n = a->len;
+	if (!port)
+		p[n++] = '*';
+	else
+		n += ts_put_u32_small(p + n, port);
+	return n;
+}
+
+/* "%" PRIx64 */
+static size_t put_x64(char *p, uint64_t v)
+{
+	size_t n = (size_t)(64 - __builtin_clzll(v | 1) + 3) / 4;
+
+	for (size_t i = n; i > 0; i--, v >>= 4)
+		p[i - 1] = "0123456789abcdef"[v & 15];
+	return n;
+}
+
+/* Copy a string literal to p + n, adding its length to n. */
+#define PUT_LIT(p, n, lit)                               \
+	do {                                             \
+		memcpy((p) + (n), "" lit, sizeof(lit) - 1); \
+		(n) += sizeof(lit) - 1;                  \
+	} while (0)
+
+/* The same for a string whose length is not known when compiling. */
+static inline size_t put_str(char *p, const char *str)
+{
+	size_t len = strlen(str);
+
+	memcpy(p, str, len);
+	return len;
+}
+
+#define HEADER_ROOM 1024
+
+/*
+ * The wide header's two lines, built in one pass:
+ * "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64
+ * ["  peer %" PRIu64] "\n", then what out_times() and out_counts() write
+ * and "\n".  At most about 700 bytes (two escaped names, two IPv6
+ * endpoints, every counter at its largest).
+ */
+static void text_header_wide(struct timeline_sink *s, const struct ts_conn *c)
+{
+	static const char spaces[24] = "                        ";
+	char *p = ts_tbuf__room(&s->out, HEADER_ROOM);
+	const char *role = ts_role_name(c->role), *cc, *why_from;
+	bool col = s->meta.color;
+	size_t n = 0, len;
+
+	if (col)
+		PUT_LIT(p, n, TS_C_BOLD);
+	PUT_LIT(p, n, "conn ");
+	n += ts_put_u64_small(p + n, c->id);
+	if (col)
+		PUT_LIT(p, n, TS_C_RESET);
+	PUT_LIT(p, n, "  ");
+	/* %-8s, then %-24s of the owner: spaces, the text over them. */
+	memcpy(p + n, spaces, 8);
+	len = put_str(p + n, role);
+	n += len < 8 ? 8 : len;
+	p[n++] = ' ';
+	memcpy(p + n, spaces, 24);
+	len = owner_text(s, p + n, c);
+	n += len < 24 ? 24 : len;
+	p[n++] = ' ';
+	n += put_endpoint(s, p + n, c->family, c->saddr, c->sport);
+	PUT_LIT(p, n, " -> ");
+	n += put_endpoint(s, p + n, c->family, c->daddr, c->dport);
+	PUT_LIT(p, n, "  close=");
+	cc = col ? close_color(c->close) : "";
+	n += put_str(p + n, cc);
+	n += put_str(p + n, ts_close_name(c->close));
+	if (*cc)
+		PUT_LIT(p, n, TS_C_RESET);
+	PUT_LIT(p, n, "  sk:");
+	n += put_x64(p + n, c->id);
+	if (c->peer) {
+		PUT_LIT(p, n, "  peer ");
+		n += ts_put_u64_small(p + n, c->peer);
+	}
+	p[n++] = '\n';
+
+	/* out_times() */
+	PUT_LIT(p, n, "  handshake ");
+	if (c->handshake_ns >= 0) {
+		n += ts_put_ms3(p + n, (uint64_t)c->handshake_ns);
+		PUT_LIT(p, n, "ms");
+	} else {
+		p[n++] = '-';
+	}
+	why_from = c->hs_basis == TS_HS_FIRST_SYNACK ? " (from the first SYN-ACK)" :
+		   c->hs_basis == TS_HS_SYNACK_RTT   ? " (SYN-ACK round trip)" :
+						       "";
+	n += put_str(p + n, why_from);
+	PUT_LIT(p, n, "  lifetime ");
+	n += ts_put_ms3(p + n, c->lifetime_ns);
+	PUT_LIT(p, n, "ms  retransmits syn=");
+	n += ts_put_u32_small(p + n, c->rtx[TS_RTX_SYN]);
+	PUT_LIT(p, n, " synack=");
+	n += ts_put_u32_small(p + n, c->rtx[TS_RTX_SYNACK]);
+	PUT_LIT(p, n, " data=");
+	n += ts_put_u32_small(p + n, c->rtx[TS_RTX_DATA]);
+	PUT_LIT(p, n, " fin=");
+	n += ts_put_u32_small(p + n, c->rtx[TS_RTX_FIN]);
+
+	/* out_counts() */
+	if (c->resets_sent || c->resets_received) {
+		PUT_LIT(p, n, "  rst sent=");
+		n += ts_put_u32_small(p + n, c->resets_sent);
+		PUT_LIT(p, n, " received=");
+		n += ts_put_u32_small(p + n, c->resets_received);
+	}
+	if (c->has_stats) {
+		bool hot = retrans_pct(c) > 1.0;
+
+		PUT_LIT(p, n, "  segs_out ");
+		n += ts_put_u32_small(p + n, c->st.segs_out);
+		PUT_LIT(p, n, "  retrans ");
+		if (hot && col)
+			PUT_LIT(p, n, TS_C_ALERT);
+		if (c->st.segs_out) {
+			n += ts_put_pct2(p + n, c->st.total_retrans, c->st.segs_out);
+			p[n++] = '%';
+		} else {
+			p[n++] = '-';
+		}
+		if (hot)
+			PUT_LIT(p, n, " (>1%: needs a look)");
+		if (hot && col)
+			PUT_LIT(p, n, TS_C_RESET);
+	}
+	p[n++] = '\n';
+	s->out.n += n;
 }
 
 /* "%sconn %" PRIu64 "%s": the connection's number, bold in colour. */
@@ -332,9 +523,10 @@ static void out_notes(struct timeline_sink *s, const struct ts_conn *c)
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 {
 	char owner[OWNER_LEN];
-	size_t olen = owner_text(s, owner, c);
+	size_t olen;
 
 	if (s->meta.compact) {
+		olen = owner_text(s, owner, c);
 		/* Three short lines instead of two long ones:
 		 * "%sconn %" PRIu64 "%s sk:%" PRIx64 "  %s  %s  close=%s%s%s\n" */
 		out_conn_id(s, c);
@@ -354,28 +546,7 @@ static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 		if (out_counts(s, c))
 			ts_tbuf__putc(&s->out, '\n');
 	} else {
-		/* "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64 */
-		out_conn_id(s, c);
-		ts_tbuf__lit(&s->out, "  ");
-		ts_tbuf__left(&s->out, ts_role_name(c->role), 8);
-		ts_tbuf__putc(&s->out, ' ');
-		ts_tbuf__put(&s->out, owner, olen);
-		if (olen < 24)
-			ts_tbuf__pad(&s->out, 24 - olen);
-		ts_tbuf__putc(&s->out, ' ');
-		out_tuple(s, c, false);
-		ts_tbuf__lit(&s->out, "  ");
-		out_close(s, c);
-		ts_tbuf__lit(&s->out, "  sk:");
-		ts_tbuf__x64(&s->out, c->id);
-		if (c->peer) {
-			ts_tbuf__lit(&s->out, "  peer ");
-			ts_tbuf__u64(&s->out, c->peer);
-		}
-		ts_tbuf__putc(&s->out, '\n');
-		out_times(s, c);
-		out_counts(s, c);
-		ts_tbuf__putc(&s->out, '\n');
+		text_header_wide(s, c);
 	}
 	out_notes(s, c);
 }
@@ -524,6 +695,19 @@ static size_t step_text_make(const struct timeline_sink *s, char *t, const char 
 	return n;
 }
 
+/* "ms in %s" of from into x's tail; false when it does not fit. */
+static bool step_tail_make(struct step_text *x, const char *from)
+{
+	size_t lf = strlen(from);
+
+	if (6 + lf > STEP_TAIL_MAX)
+		return false;
+	memcpy(x->tail, "ms in ", 6);
+	memcpy(x->tail + 6, from, lf);
+	x->tail_len = (uint8_t)(6 + lf);
+	return true;
+}
+
 /* Nothing in s that a JSON string escapes (jsonw.c's stop_tab). */
 static bool json_plain(const char *s)
 {
@@ -558,22 +742,19 @@ static size_t step_json_make(char *t, const char *from, const char *to, const ch
 	return n;
 }
 
-/* The step's middle text from the cache, made on a miss; NULL when it
- * cannot be kept. */
-static const struct step_text *step_text(struct timeline_sink *s, const struct ts_step *st,
-					 const char *label)
+/* What a step's kept text depends on besides its label (never 0). */
+static inline uint32_t step_key(const struct ts_step *st)
 {
-	uint32_t h = (uint32_t)st->from * 0x9e3779b1u ^ (uint32_t)st->to * 0x85ebca6bu ^
-		     (uint32_t)st->label_id * 0xc2b2ae35u;
-	struct step_text *x = &s->steps[(h ^ (h >> 16)) & (STEP_SLOTS - 1)];
+	return 1u << 24 | (uint32_t)st->label_id << 16 | (uint32_t)st->to << 8 | st->from;
+}
+
+/* Make x's texts for st; NULL when they cannot be kept. */
+static const struct step_text *step_text_fill(struct timeline_sink *s, struct step_text *x,
+					      const struct ts_step *st, const char *label)
+{
 	const char *on;
 	size_t n;
 
-	if (!label)
-		return NULL;
-	if (x->label == label && x->from == st->from && x->to == st->to &&
-	    x->label_id == st->label_id)
-		return x;
 	if (s->json) {
 		n = step_json_make(x->text, ts_state_name(st->from), ts_state_name(st->to), label);
 	} else {
@@ -582,17 +763,40 @@ static const struct step_text *step_text(struct timeline_sink *s, const struct t
 			     "";
 		n = step_text_make(s, x->text, on, ts_state_name(st->from),
 				   ts_state_name(st->to), label);
+		if (n && !step_tail_make(x, ts_state_name(st->from)))
+			n = 0;
 	}
 	if (!n) {
 		x->label = NULL;
 		return NULL;
 	}
 	x->label = label;
-	x->from = st->from;
-	x->to = st->to;
-	x->label_id = st->label_id;
+	x->key = step_key(st);
 	x->len = (uint8_t)n;
 	return x;
+}
+
+/* The step's middle text from the cache, made on a miss; NULL when it
+ * cannot be kept. */
+static inline const struct step_text *step_text(struct timeline_sink *s,
+						const struct ts_step *st, const char *label)
+{
+	uint32_t key = step_key(st), h = key * 0x9e3779b1u;
+	struct step_text *x = &s->steps[(h >> 16) & (STEP_SLOTS - 1)];
+
+	if (!label)
+		return NULL;
+	if (x->key == key && x->label == label)
+		return x;
+	return step_text_fill(s, x, st, label);
+}
+
+/* x's text to p: whole 32-byte blocks, the room covering STEP_TEXT_MAX. */
+static inline size_t put_step_text(char *p, const struct step_text *x)
+{
+	for (size_t i = 0; i < x->len; i += 32)
+		memcpy(p + i, x->text + i, 32);
+	return x->len;
 }
 
 /*
@@ -601,10 +805,9 @@ static const struct step_text *step_text(struct timeline_sink *s, const struct t
  * "  %12s  %s%s%s%*s %-52s %s%s\n" (26 columns, then the time in the old
  * state "%.3fms in %s" or "-").
  */
-static void text_step(struct timeline_sink *s, const struct ts_step *st, uint64_t t0)
+static void text_step_slow(struct timeline_sink *s, const struct ts_step *st, uint64_t t0,
+			   const char *label, const struct step_text *x)
 {
-	const char *label = st->label ? st->label : ts_step_label(st->from, st->to);
-	const struct step_text *x = step_text(s, st, label);
 	const char *from = ts_state_name(st->from), *to = ts_state_name(st->to), *on = "";
 	char t[TS_FIXED_LEN + 3];
 	size_t tn = time_text(t, '+', st->ts_ns - t0);
@@ -647,6 +850,51 @@ static void text_step(struct timeline_sink *s, const struct ts_step *st, uint64_
 	ts_tbuf__putc(&s->out, '\n');
 }
 
+/* The longest step line text_step() builds in place. */
+#define STEP_LINE_ROOM (2 + TS_FIXED_LEN + 3 + 2 + STEP_TEXT_MAX + TS_FIXED_LEN + STEP_TAIL_MAX + 32)
+
+/* A step line as text_step_slow() writes it, built in one pass from the
+ * step's kind's kept texts. */
+static void text_step(struct timeline_sink *s, const struct ts_step *st, uint64_t t0)
+{
+	const char *label = st->label ? st->label : ts_step_label(st->from, st->to);
+	const struct step_text *x = step_text(s, st, label);
+	char *p;
+	size_t n;
+
+	if (!x) {
+		text_step_slow(s, st, t0, label, x);
+		return;
+	}
+	p = ts_tbuf__room(&s->out, STEP_LINE_ROOM);
+	p[0] = ' ';
+	p[1] = ' ';
+	if (s->meta.compact) {
+		n = 2 + ts_put_ms_field(p + 2, '+', st->ts_ns - t0, 10);
+		p[n++] = ' ';
+		n += put_step_text(p + n, x);
+		if (st->flags & TS_STEP_GAP)
+			PUT_LIT(p, n, " (gap)");
+	} else {
+		n = 2 + ts_put_ms_field(p + 2, '+', st->ts_ns - t0, 12);
+		p[n++] = ' ';
+		p[n++] = ' ';
+		n += put_step_text(p + n, x);
+		if (st->ns_in_old) {
+			n += ts_put_ms3(p + n, st->ns_in_old);
+			/* A fixed-size copy: the room covers the whole tail. */
+			memcpy(p + n, x->tail, STEP_TAIL_MAX);
+			n += x->tail_len;
+		} else {
+			p[n++] = '-';
+		}
+		if (st->flags & TS_STEP_GAP)
+			PUT_LIT(p, n, "  (after missing events)");
+	}
+	p[n++] = '\n';
+	s->out.n += n;
+}
+
 static int timeline_text_conn(void *priv, const struct ts_conn *c)
 {
 	struct timeline_sink *s = priv;
@@ -685,7 +933,7 @@ static int timeline_text_conn(void *priv, const struct ts_conn *c)
 		ts_tbuf__putc(&s->out, '\n');
 	}
 	ts_tbuf__putc(&s->out, '\n');
-	return ts_sink_werr(s->f);
+	return ts_tbuf__error(&s->out);
 }
 
 /* {"name": ..., "inferred": ...} or null. */
@@ -895,6 +1143,8 @@ static int timeline_flush(void *priv)
 {
 	struct timeline_sink *s = priv;
 
+	/* A failed write shows at the next connection (ts_tbuf__error()), as
+	 * a failed fwrite did through the stream's error flag. */
 	ts_tbuf__flush(&s->out);
 	return fflush(s->f) ? -errno : 0;
 }
@@ -915,7 +1165,9 @@ static int timeline_text_finish(void *priv, const struct ts_totals *t)
 		fprintf(s->f, "; %" PRIu64 " connections evicted (more than %u open at once: raise --max-conns)",
 			t->conns_evicted, t->max_conns);
 	fputc('\n', s->f);
-	return fflush(s->f) ? -errno : 0;
+	if (fflush(s->f))
+		return -errno;
+	return ts_tbuf__error(&s->out);
 }
 
 static int timeline_json_finish(void *priv, const struct ts_totals *t)

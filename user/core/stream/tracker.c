@@ -828,7 +828,10 @@ static void take_identity(struct ts_conn *c, const struct ts_rec *r)
 		memcpy(c->saddr, r->saddr, TS_ADDR_LEN);
 		memcpy(c->daddr, r->daddr, TS_ADDR_LEN);
 	}
-	if (r->pid && (c->pid != r->pid || !c->pid || strcmp(c->comm, r->comm))) {
+	/* Both names are NUL-terminated arrays of one size: comparing them
+	 * whole (no call) differs from strcmp() only past the NUL, where
+	 * copying the same name again changes nothing. */
+	if (r->pid && (c->pid != r->pid || !c->pid || memcmp(c->comm, r->comm, sizeof(c->comm)))) {
 		c->pid = r->pid;
 		memcpy(c->comm, r->comm, sizeof(c->comm));
 	}

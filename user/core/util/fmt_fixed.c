@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "core/util/fmt.h"
 #include "core/util/fmt_fixed.h"
+
+const char ts_digit_pairs[200] = "0001020304050607080910111213141516171819"
+				 "2021222324252627282930313233343536373839"
+				 "4041424344454647484950515253545556575859"
+				 "6061626364656667686970717273747576777879"
+				 "8081828384858687888990919293949596979899";
 
 /* whole "." frac, frac written as exactly 'decimals' digits. */
 static size_t put_fixed(char *p, uint64_t whole, uint64_t frac, size_t decimals)
@@ -28,23 +35,45 @@ static size_t put_printf(char *p, const char *fmt, double v)
 	return (size_t)n;
 }
 
-/*
- * printf rounds the double d nearest to x = ns / 10^6 (ns below 2^53
- * converts exactly, and the division is correctly rounded), so
- * |d - x| <= ulp(x) / 2 <= 2^-20 ms for x < 2^34 ms.  x itself is a whole
- * number of ns: unless it lies exactly on a rounding boundary (a remainder
- * of 500 ns), it is at least 1 ns = 10^-6 ms from one, and d rounds the
- * way x does.  On a boundary the double's own error decides (0.0625 is
- * exact and goes to even, 0.0005 is not and goes up): ask printf.
- */
-size_t ts_put_ms3(char *p, uint64_t ns)
+/* The reasoning is at ts_ms3_split() (fmt_fixed.h). */
+size_t ts_put_ms3_any(char *p, uint64_t ns)
 {
-	uint64_t us = ns / 1000, rem = ns % 1000;
+	uint64_t whole;
+	uint32_t frac;
+	size_t n;
 
-	if (rem == 500 || ns >= (1ULL << 53))
+	if (!ts_ms3_split(ns, &whole, &frac))
 		return put_printf(p, "%.3f", ns / 1e6);
-	us += rem > 500;
-	return put_fixed(p, us / 1000, us % 1000, 3);
+	/* Most times are below 100 ms: their digits without a division. */
+	if (whole < 10) {
+		p[0] = (char)('0' + whole);
+		n = 1;
+	} else if (whole < 100) {
+		memcpy(p, ts_digit_pairs + 2 * whole, 2);
+		n = 2;
+	} else {
+		n = ts_put_u64(p, whole);
+	}
+	p[n] = '.';
+	ts_put_frac3(p + n + 1, frac);
+	return n + 4;
+}
+
+size_t ts_put_ms_field_any(char *p, char sign, uint64_t ns, size_t width)
+{
+	char t[TS_FIXED_LEN + 3];
+	size_t n, pad;
+
+	if (width > TS_FIXED_LEN)
+		width = TS_FIXED_LEN;
+	t[0] = sign;
+	n = 1 + ts_put_ms3_any(t + 1, ns);
+	t[n++] = 'm';
+	t[n++] = 's';
+	pad = width > n ? width - n : 0;
+	memset(p, ' ', pad);
+	memcpy(p + pad, t, n);
+	return pad + n;
 }
 
 /*
@@ -57,6 +86,11 @@ size_t ts_put_pct2(char *p, uint32_t num, uint32_t den)
 {
 	uint64_t v = (uint64_t)num * 10000, q, r;
 
+	/* No retransmission, the usual case: 0 / den is exactly 0. */
+	if (!num && den) {
+		memcpy(p, "0.00", 4);
+		return 4;
+	}
 	if (!den || num > den)
 		return put_printf(p, "%.2f", 100.0 * num / den);
 	q = v / den;

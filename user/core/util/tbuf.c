@@ -3,14 +3,58 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
+#include <stdio_ext.h>
+#include <unistd.h>
 #include "core/util/fmt.h"
 #include "core/util/fmt_fixed.h"
 #include "core/util/tbuf.h"
 
+/* A signal may interrupt a write that has written nothing: tried again,
+ * at most this many times in a row. */
+#define EINTR_TRIES 1000
+
+/* len bytes of p to the stream, after what it holds. */
+static void write_out(struct ts_tbuf *b, const char *p, size_t len)
+{
+	int fd = fileno(b->f), tries = 0;
+
+	/* A stream of its own (a memory stream), bytes waiting in it, or an
+	 * error already: stdio keeps the order and the error. */
+	if (fd < 0 || __fpending(b->f) || ferror(b->f) || b->err) {
+		fwrite_unlocked(p, 1, len, b->f);
+		return;
+	}
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR && ++tries < EINTR_TRIES)
+				continue;
+			b->err = errno ? errno : EIO;
+			return;
+		}
+		tries = 0;
+		p += w;
+		len -= (size_t)w;
+	}
+}
+
+int ts_tbuf__error_of(const struct ts_tbuf *b)
+{
+	int e = b->err;
+
+	if (!e && !ferror(b->f))
+		return 0;
+	if (!e)
+		e = errno;
+	return e == EPIPE ? -EPIPE : -EIO;
+}
+
 void ts_tbuf__flush(struct ts_tbuf *b)
 {
 	if (b->n)
-		fwrite_unlocked(b->buf, 1, b->n, b->f);
+		write_out(b, b->buf, b->n);
 	b->n = 0;
 }
 
@@ -18,7 +62,7 @@ void ts_tbuf__put_slow(struct ts_tbuf *b, const char *p, size_t len)
 {
 	ts_tbuf__flush(b);
 	if (len > TS_TBUF_SIZE) {
-		fwrite_unlocked(p, 1, len, b->f);
+		write_out(b, p, len);
 		return;
 	}
 	memcpy(b->buf, p, len);
