@@ -58,7 +58,7 @@ size_t ts_put_u64(char *p, uint64_t v)
 
 /* v < 10^9 as nine digits, in 32-bit arithmetic: a second's fraction in
  * ns, twice in every JSON record. */
-static void put9(char *p, uint32_t v)
+static inline void put9(char *p, uint32_t v)
 {
 	uint32_t hi = v / 10000, lo = v % 10000;
 

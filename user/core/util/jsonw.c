@@ -31,6 +31,9 @@ static inline bool plain(unsigned char c)
 	return !stop_tab[c];
 }
 
+/* A constant of the program at o; the end. */
+#define PUT_LIT(o, s) (memcpy(o, s, sizeof(s) - 1), (o) + sizeof(s) - 1)
+
 /*
  * Direct mode: the bytes up to the next multiple of align in the file (at
  * least TS_JSONW_BUF: room()'s callers ask for less) are written when the
@@ -428,9 +431,6 @@ void ts_jsonw__object_end(struct ts_jsonw *w)
 	w->need_comma = true;
 }
 
-/* A constant of the program at o; the end. */
-#define PUT_LIT(o, s) (memcpy(o, s, sizeof(s) - 1), (o) + sizeof(s) - 1)
-
 void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
 		   uint16_t sport, const uint8_t *daddr, uint16_t dport)
 {
@@ -469,18 +469,20 @@ void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_
 	size_t n = prefix[0] ? strlen(prefix) : 0;
 
 	if (!n) {
-		/* Every record's: constant keys, the time made in place. */
-		char *o;
+		/* Every record's: constant keys, the time made in place,
+		 * with one look for room (ts_put_ns may write 20 bytes,
+		 * ts_put_rfc3339 TS_TIMESTR_LEN). */
+		char *o = room(w, 32 + 20 + TS_TIMESTR_LEN);
 
-		TS_JSONW_KEY(w, "ts_ns");
-		ts_jsonw__key(w, NULL);
-		o = room(w, 20 + TS_TIMESTR_LEN + sizeof(",\"time\":\"\""));
+		if (w->need_comma)
+			*o++ = ',';
+		o = PUT_LIT(o, "\"ts_ns\":");
 		o += ts_put_ns(o, ts_ns);
-		memcpy(o, ",\"time\":\"", sizeof(",\"time\":\"") - 1);
-		o += sizeof(",\"time\":\"") - 1;
+		o = PUT_LIT(o, ",\"time\":\"");
 		o += ts_put_rfc3339(o, ts_wall_ns(ts_ns, wall_offset_ns));
 		*o++ = '"';
 		w->n = (size_t)(o - w->buf);
+		w->need_comma = true;
 		return;
 	}
 	ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(ts_ns, wall_offset_ns));
