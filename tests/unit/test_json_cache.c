@@ -7,7 +7,8 @@
  * over random records, and the writers its time and addresses use
  * (ts_put_rfc3339 against gmtime_r and printf over second, minute, day,
  * month, year and leap-year boundaries; ts_put_ns; IPv6 against
- * inet_ntop).
+ * inet_ntop), and the writer's direct mode (write(2) to a write-only
+ * descriptor, full buffers ending at aligned offsets in the file).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -16,8 +17,13 @@
 #include "core/sinks/json_conn.h"
 #include "core/sinks/sinks.h"
 #include "core/util/fmt.h"
+#include "core/util/jsonw.h"
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +126,24 @@ static void test_conn_inputs(void)
 	CHANGE(q.cgroup = "/");
 	CHANGE(q.cgroup = "");
 #undef CHANGE
+	/* The local port alone, many times (the text patched in place, a
+	 * miss each time, then a hit): digits of every length. */
+	{
+		static const uint16_t ports[] = {0, 1, 65535, 9, 10, 99, 100, 40000, 0, 12345};
+
+		q = r;
+		for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+			q.sport = ports[i];
+			CHECK_INT(through(c, &q), 0);
+			CHECK_INT(through(c, &q), 1);
+		}
+		q.sport = 7;
+		q.dport = 8;
+		CHECK_INT(through(c, &q), 0);
+		CHECK_INT(through(c, &q), 1);
+		CHECK_INT(through(c, &r), 0);
+		CHECK_INT(through(c, &r), 1);
+	}
 	/* Another connection: its own slot, this one's stays. */
 	q = r;
 	q.conn = r.conn + 1;
@@ -315,6 +339,211 @@ static void test_sink_random(void)
 	free(want);
 }
 
+/* A file opened write-only (as `> file` gives stdout), and its path. */
+static FILE *wronly_file(char *path)
+{
+	int fd = mkstemp(path), wfd;
+
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	wfd = open(path, O_WRONLY | O_TRUNC);
+	return wfd < 0 ? NULL : fdopen(wfd, "w");
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, k;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	for (int i = 0; i < 100000; i++) {
+		if (n == cap) {
+			char *b = realloc(buf, cap = cap ? cap * 2 : 65536);
+
+			if (!b)
+				break;
+			buf = b;
+		}
+		k = fread(buf + n, 1, cap - n, f);
+		if (!k)
+			break;
+		n += k;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/*
+ * The sink on a write-only file writes its buffer itself: what others put
+ * in the stream (a header left in stdio's buffer, lines between batches,
+ * flushed or not) stays in its place.
+ */
+static void test_sink_direct(void)
+{
+	struct ts_meta meta = {.wall_offset_ns = 1700000000LL * 1000000000 - 7};
+	char path[] = "/tmp/test_json_direct.XXXXXX";
+	char *want = NULL, *got;
+	size_t wlen = 0, glen;
+	FILE *gf = wronly_file(path), *wf = open_memstream(&want, &wlen);
+	struct ts_totals t = {.records = 1};
+	struct ts_sink s;
+	struct ts_rec r;
+
+	CHECK(gf != NULL);
+	if (!gf)
+		return;
+	fputs("{\"event\":\"header\"}\n", gf);
+	fputs("{\"event\":\"header\"}\n", wf);
+	CHECK_INT(ts_sink_json__new(&s, gf, &meta), 0);
+	for (int i = 0; i < 60000; i++) {
+		random_rec(&r);
+		CHECK_INT(s.ops->rec(s.priv, &r), 0);
+		ts_json_write_rec(wf, &r, &meta);
+		if (i % 4999 == 0 || check_rnd() % 700 == 0) {
+			CHECK_INT(s.ops->flush(s.priv), 0);
+			if (i % 3 == 0) {
+				fprintf(gf, "{\"other\":%d}\n", i);
+				fprintf(wf, "{\"other\":%d}\n", i);
+				if (i % 2)
+					fflush(gf);
+			}
+		}
+	}
+	CHECK_INT(s.ops->finish(s.priv, &t), 0);
+	s.ops->destroy(s.priv);
+	fputs("{\"event\":\"summary\",\"records\":1,\"lost\":0,\"drops\":0,"
+	      "\"drops_suppressed\":0}\n{\"after\":1}\n",
+	      wf);
+	fputs("{\"after\":1}\n", gf);
+	CHECK_INT(fclose(gf), 0);
+	fclose(wf);
+	got = slurp(path, &glen);
+	CHECK_INT(glen, wlen);
+	CHECK(got && glen == wlen && !memcmp(got, want, glen));
+	unlink(path);
+	free(got);
+	free(want);
+}
+
+/* Lines of many lengths through a writer in direct mode. */
+static void write_lines(struct ts_jsonw *w, FILE *mirror, int lines, int fd, size_t align,
+			int *aligned, int *full)
+{
+	static const char pad[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+				  "0123456789abcdefghijklmnopqrstuvwxyz"
+				  "0123456789abcdefghijklmnopqrstuvwxyz"
+				  "0123456789abcdefghijklmnopqrstuvwxyz";
+	char val[sizeof(pad)];
+
+	for (int i = 0; i < lines; i++) {
+		unsigned int before = w->flushes;
+		size_t k = check_rnd() % sizeof(pad);
+		uint64_t x = check_rnd();
+
+		memcpy(val, pad, k);
+		val[k] = '\0';
+		ts_jsonw__line_begin(w);
+		TS_JSONW_U64(w, "i", (uint64_t)i);
+		TS_JSONW_STR(w, "s", val);
+		TS_JSONW_U64(w, "x", x);
+		ts_jsonw__line_end(w);
+		fprintf(mirror, "{\"i\":%d,\"s\":\"%s\",\"x\":%" PRIu64 "}\n", i, val, x);
+		if (w->flushes != before && fd >= 0) {
+			(*full)++;
+			*aligned += lseek(fd, 0, SEEK_CUR) % (off_t)align == 0;
+		}
+	}
+}
+
+static void test_direct_aligned(void)
+{
+	enum { ALIGN = 8192 };
+	static char buf[ALIGN + 2 * TS_JSONW_BUF];
+	char path[] = "/tmp/test_json_align.XXXXXX";
+	char *want = NULL, *got;
+	size_t wlen = 0, glen;
+	FILE *f = wronly_file(path), *mirror = open_memstream(&want, &wlen);
+	struct ts_jsonw w;
+	int aligned = 0, full = 0;
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	/* An odd offset to start from, left in stdio's buffer. */
+	fputs("start\n", f);
+	fputs("start\n", mirror);
+	ts_jsonw__init(&w, f, buf, sizeof(buf));
+	CHECK(ts_jsonw__direct(&w, ALIGN));
+	ts_jsonw__resync(&w);
+	write_lines(&w, mirror, 3000, fileno(f), ALIGN, &aligned, &full);
+	ts_jsonw__flush(&w);
+	CHECK_INT(ts_jsonw__error(&w), 0);
+	CHECK(full > 20);
+	/* Every full buffer ended at a multiple of ALIGN (the lines are
+	 * shorter than what the buffer holds past it). */
+	CHECK_INT(aligned, full);
+	CHECK_INT(fclose(f), 0);
+	fclose(mirror);
+	got = slurp(path, &glen);
+	CHECK_INT(glen, wlen);
+	CHECK(got && glen == wlen && !memcmp(got, want, glen));
+	unlink(path);
+	free(got);
+	free(want);
+
+	/* A file also read is left to stdio; so is a small buffer. */
+	f = tmpfile();
+	ts_jsonw__init(&w, f, buf, sizeof(buf));
+	CHECK(!ts_jsonw__direct(&w, ALIGN));
+	fclose(f);
+}
+
+/* A pipe has no offset: whole buffers; a reader gone is -EPIPE. */
+static void test_direct_pipe(void)
+{
+	enum { ALIGN = 8192 };
+	static char buf[ALIGN + 2 * TS_JSONW_BUF], got[65536];
+	char *want = NULL;
+	size_t wlen = 0, glen = 0;
+	FILE *mirror = open_memstream(&want, &wlen), *f;
+	struct ts_jsonw w;
+	int p[2], aligned = 0, full = 0;
+	ssize_t k;
+
+	CHECK_INT(pipe(p), 0);
+	f = fdopen(p[1], "w");
+	ts_jsonw__init(&w, f, buf, sizeof(buf));
+	CHECK(ts_jsonw__direct(&w, ALIGN));
+	ts_jsonw__resync(&w);
+	/* Less than the pipe holds: no reader needed. */
+	write_lines(&w, mirror, 250, -1, ALIGN, &aligned, &full);
+	ts_jsonw__flush(&w);
+	CHECK_INT(ts_jsonw__error(&w), 0);
+	fclose(mirror);
+	CHECK(wlen < sizeof(got));
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	while (glen < sizeof(got) && (k = read(p[0], got + glen, sizeof(got) - glen)) > 0)
+		glen += (size_t)k;
+	CHECK_INT(glen, wlen);
+	CHECK(glen == wlen && !memcmp(got, want, glen));
+	free(want);
+
+	signal(SIGPIPE, SIG_IGN);
+	close(p[0]);
+	ts_jsonw__line_begin(&w);
+	TS_JSONW_U64(&w, "n", 1);
+	ts_jsonw__line_end(&w);
+	ts_jsonw__flush(&w);
+	CHECK_INT(ts_jsonw__error(&w), -EPIPE);
+	fclose(f);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 /* ts_put_rfc3339 against gmtime_r and printf for one time. */
 static void check_rfc3339(int64_t ns)
 {
@@ -465,6 +694,9 @@ int main(void)
 	test_conn_slots();
 	test_conn_split();
 	test_sink_random();
+	test_sink_direct();
+	test_direct_aligned();
+	test_direct_pipe();
 	test_rfc3339();
 	test_put_ns();
 	test_ip6();

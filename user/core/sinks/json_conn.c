@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "core/sinks/json_conn.h"
 #include "core/sinks/sinks.h"
+#include "core/util/fmt.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,11 @@ struct slot {
 	uint8_t daddr[TS_ADDR_LEN];
 	char comm[TS_COMM_LEN + 1];
 	char cg[TS_JSON_CONN_CG_MAX + 1];
-	/* The text, from the comma before "conn" to the container's value. */
+	/* The text, from the comma before "conn" to the container's value;
+	 * where in it the digits of "sport" are (0: not known). */
 	uint16_t len;
+	uint16_t sport_off;
+	uint8_t sport_len;
 	char text[TS_JSON_CONN_TEXT_MAX];
 };
 
@@ -92,7 +96,7 @@ static void owner_fields(struct ts_json_conns *c, struct ts_jsonw *w, const stru
 	const char *text;
 	size_t len;
 
-	if (o->valid && o->pid == r->pid && !strcmp(o->comm, r->comm)) {
+	if (o->valid && o->pid == r->pid && !memcmp(o->comm, r->comm, sizeof(o->comm))) {
 		ts_jsonw__raw(w, o->text, o->len);
 		return;
 	}
@@ -138,22 +142,43 @@ static void group_fields(struct ts_json_conns *c, struct ts_jsonw *w, const stru
 	g->len = (uint16_t)len;
 }
 
-/* Whether s holds the text made from r's inputs. */
-static bool same_inputs(const struct slot *s, const struct ts_rec *r)
+/* Whether s holds the text made from r's inputs, but for the local port
+ * (a connect()'s is known from its second event on). */
+static bool same_but_sport(const struct slot *s, const struct ts_rec *r)
 {
 	if (!s->valid || s->conn != r->conn || s->pid != r->pid || s->netns != r->netns ||
-	    s->sport != r->sport || s->dport != r->dport || s->family != r->family ||
+	    s->dport != r->dport || s->family != r->family ||
 	    s->cgroup_id != r->cgroup_id || s->has_cg != (r->cgroup != NULL))
 		return false;
 	if (memcmp(s->saddr, r->saddr, sizeof(s->saddr)) ||
 	    memcmp(s->daddr, r->daddr, sizeof(s->daddr)))
 		return false;
-	/* Both NUL-terminated: equal means the same name, the same path. */
-	if (strcmp(s->comm, r->comm))
+	/* Both NUL-terminated within the array (and kept whole): equal
+	 * arrays are the same name; unequal ones only miss. */
+	if (memcmp(s->comm, r->comm, sizeof(s->comm)))
 		return false;
+	/* Equal means the same path. */
 	return !r->cgroup || !strcmp(s->cg, r->cgroup);
 }
 
+/* s's text with r's local port in place of its own (s was made from all
+ * of r's other inputs); false when s does not know where it is or the
+ * text would not fit. */
+static bool patch_sport(struct slot *s, const struct ts_rec *r)
+{
+	char digits[24];
+	size_t dl = ts_put_u64(digits, r->sport), off = s->sport_off;
+	size_t tail = (size_t)s->len - off - s->sport_len;
+
+	if (!off || (size_t)s->len - s->sport_len + dl > sizeof(s->text))
+		return false;
+	memmove(s->text + off + dl, s->text + off + s->sport_len, tail);
+	memcpy(s->text + off, digits, dl);
+	s->len = (uint16_t)(off + dl + tail);
+	s->sport_len = (uint8_t)dl;
+	s->sport = r->sport;
+	return true;
+}
 /* Keep r's inputs and text in s; false (slot left empty) when either is
  * too long for it. */
 static bool keep(struct slot *s, const struct ts_rec *r, const char *text, size_t len)
@@ -179,16 +204,30 @@ static bool keep(struct slot *s, const struct ts_rec *r, const char *text, size_
 	memcpy(s->cg, r->cgroup ? r->cgroup : "", cg_len + 1);
 	memcpy(s->text, text, len);
 	s->len = (uint16_t)len;
+	s->sport_off = 0;
+	s->sport_len = 0;
 	s->valid = true;
 	return true;
 }
 
+/* The digits of "sport" in s's text start at off (0: not known). */
+static void set_sport(struct slot *s, size_t off)
+{
+	size_t i = off;
+
+	if (!off || off >= s->len)
+		return;
+	while (i < s->len && s->text[i] >= '0' && s->text[i] <= '9')
+		i++;
+	s->sport_off = (uint16_t)off;
+	s->sport_len = (uint8_t)(i - off);
+}
 void ts_json_conns__write(struct ts_json_conns *c, struct ts_jsonw *w, const struct ts_rec *r)
 {
 	struct ts_jsonw_mark m;
 	const char *text;
 	struct slot *s;
-	size_t len;
+	size_t len, sport_at;
 
 	/* The text kept starts with the comma before "conn": only for a
 	 * writer where a value came before. */
@@ -197,18 +236,29 @@ void ts_json_conns__write(struct ts_json_conns *c, struct ts_jsonw *w, const str
 		return;
 	}
 	s = &c->slot[r->conn % TS_JSON_CONN_SLOTS];
-	if (same_inputs(s, r)) {
-		c->hits++;
-		ts_jsonw__raw(w, s->text, s->len);
-		return;
+	if (same_but_sport(s, r)) {
+		if (s->sport == r->sport) {
+			c->hits++;
+			ts_jsonw__raw(w, s->text, s->len);
+			return;
+		}
+		/* Counted as a miss: not the text as it was kept. */
+		if (patch_sport(s, r)) {
+			c->misses++;
+			ts_jsonw__raw(w, s->text, s->len);
+			return;
+		}
 	}
 	c->misses++;
 	m = ts_jsonw__mark(w);
 	/* As ts_json_conn_fields() makes them. */
 	ts_json_conn_id(w, r->conn);
 	owner_fields(c, w, r);
-	ts_json_tuple(w, r->family, r->saddr, r->sport, r->daddr, r->dport);
+	sport_at = ts_json_tuple_at(w, r->family, r->saddr, r->sport, r->daddr, r->dport);
 	group_fields(c, w, r);
 	text = ts_jsonw__since(w, m, &len);
-	keep(s, r, text, len);
+	/* Where the port is in the text, when the buffer did not go out
+	 * since m (else nothing is kept). */
+	if (keep(s, r, text, len) && sport_at > m.n)
+		set_sport(s, sport_at - m.n);
 }

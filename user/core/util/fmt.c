@@ -58,7 +58,7 @@ size_t ts_put_u64(char *p, uint64_t v)
 
 /* v < 10^9 as nine digits, in 32-bit arithmetic: a second's fraction in
  * ns, twice in every JSON record. */
-static void put9(char *p, uint32_t v)
+static inline void put9(char *p, uint32_t v)
 {
 	uint32_t hi = v / 10000, lo = v % 10000;
 
@@ -88,8 +88,10 @@ size_t ts_put_ns(char *p, uint64_t ns)
 		c.sec = sec;
 		c.valid = true;
 	}
-	memcpy(p, c.text, c.len);
-	put9(p + c.len, (uint32_t)(ns % 1000000000));
+	/* All of text (p has room for 20): a copy of a known size is a few
+	 * moves, not a call; the fraction goes over what is past the len. */
+	memcpy(p, c.text, sizeof(c.text));
+	put9(p + c.len, (uint32_t)(ns - sec * 1000000000));
 	return c.len + 9;
 }
 
@@ -178,18 +180,35 @@ static size_t put_ip6(char *p, const uint8_t *a)
 	return n;
 }
 
+/* A byte's decimal digits (1 to 3). */
+static inline size_t put_u8(char *p, unsigned int v)
+{
+	if (v < 10) {
+		p[0] = (char)('0' + v);
+		return 1;
+	}
+	if (v < 100) {
+		memcpy(p, digits2 + v * 2, 2);
+		return 2;
+	}
+	p[0] = (char)('0' + v / 100);
+	memcpy(p + 1, digits2 + (v % 100) * 2, 2);
+	return 3;
+}
+
 size_t ts_put_ip(char *p, int family, const uint8_t *addr)
 {
-	size_t n = 0;
+	size_t n;
 
 	/* inet_ntop formats IPv4 with sprintf; dotted decimal is simple. */
 	if (family != 6) {
-		for (int i = 0; i < 4; i++) {
-			if (i)
-				p[n++] = '.';
-			n += ts_put_u64(p + n, addr[i]);
-		}
-		return n;
+		n = put_u8(p, addr[0]);
+		p[n++] = '.';
+		n += put_u8(p + n, addr[1]);
+		p[n++] = '.';
+		n += put_u8(p + n, addr[2]);
+		p[n++] = '.';
+		return n + put_u8(p + n, addr[3]);
 	}
 	return put_ip6(p, addr);
 }
@@ -266,8 +285,9 @@ size_t ts_put_rfc3339(char *p, int64_t wall_ns)
 		c.sec = sec;
 		c.valid = true;
 	}
-	/* Within the second only the fraction changes. */
-	memcpy(p, c.text, c.len);
+	/* Within the second only the fraction changes.  All of text (p has
+	 * room for TS_TIMESTR_LEN), the fraction over what is past len. */
+	memcpy(p, c.text, sizeof(c.text));
 	put9(p + c.len, (uint32_t)nsec);
 	p[c.len + 9] = 'Z';
 	return c.len + 10;

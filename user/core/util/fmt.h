@@ -19,8 +19,9 @@
 
 /* Decimal digits of v at p (room for 20). */
 size_t ts_put_u64(char *p, uint64_t v);
-/* The decimal digits of a time in ns, as ts_put_u64 writes them; those
- * of its seconds are kept from the last call (times come in order). */
+/* The decimal digits of a time in ns, as ts_put_u64 writes them (room
+ * for 20, which it may write past the digits); those of its seconds are
+ * kept from the last call (times come in order). */
 size_t ts_put_ns(char *p, uint64_t ns);
 /* v as exactly width digits, zero-padded (higher digits dropped). */
 void ts_put_u64_fixed(char *p, uint64_t v, size_t width);
@@ -32,8 +33,9 @@ size_t ts_put_endpoint(char *p, int family, const uint8_t *addr, uint16_t port,
 		       const char *port_name);
 
 /* RFC 3339 UTC with nanoseconds, "2026-11-21T12:00:00.123456789Z", at p
- * (room for TS_TIMESTR_LEN); the text up to the second is kept from the
- * last call, so only the fraction is made within a second. */
+ * (room for TS_TIMESTR_LEN, which it may write past the text); the text
+ * up to the second is kept from the last call, so only the fraction is
+ * made within a second. */
 size_t ts_put_rfc3339(char *p, int64_t wall_ns);
 /* Local clock time with milliseconds, "12:00:00.123", at p (room for 34). */
 size_t ts_put_clock(char *p, int64_t wall_ns);

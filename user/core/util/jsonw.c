@@ -6,9 +6,13 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio_ext.h>
 #include <string.h>
+#include <unistd.h>
 #include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
@@ -27,20 +31,140 @@ static inline bool plain(unsigned char c)
 	return !stop_tab[c];
 }
 
+/* A constant of the program at o; the end. */
+#define PUT_LIT(o, s) (memcpy(o, s, sizeof(s) - 1), (o) + sizeof(s) - 1)
+
+/*
+ * Direct mode: the bytes up to the next multiple of align in the file (at
+ * least TS_JSONW_BUF: room()'s callers ask for less) are written when the
+ * buffer is full; it is filled a little past them (SLACK, more than any
+ * one request for room) so that a full buffer always holds them.
+ */
+#define SLACK 1024
+
+static void set_cap(struct ts_jsonw *w)
+{
+	size_t r;
+
+	if (!w->pos_known) {
+		w->target = 0;
+		w->cap = w->size;
+		return;
+	}
+	r = w->align - (size_t)(w->pos % w->align);
+	if (r < TS_JSONW_BUF)
+		r += w->align;
+	w->target = r;
+	w->cap = r + SLACK < w->size ? r + SLACK : w->size;
+}
+
+void ts_jsonw__resync(struct ts_jsonw *w)
+{
+	off_t off;
+
+	if (w->fd < 0)
+		return;
+	if (__fpending(w->f) && fflush(w->f) && !w->err)
+		w->err = errno == EPIPE ? -EPIPE : -EIO;
+	off = lseek(w->fd, 0, SEEK_CUR);
+	w->pos_known = off >= 0;
+	w->pos = off >= 0 ? (uint64_t)off : 0;
+	set_cap(w);
+}
+
+/* All of s to the descriptor; a signal may cut a write short. */
+static void write_all(struct ts_jsonw *w, const char *s, size_t len)
+{
+	unsigned int intr = 0;
+
+	/* What f holds came first. */
+	if (__fpending(w->f))
+		ts_jsonw__resync(w);
+	while (len && !w->err) {
+		ssize_t k = write(w->fd, s, len);
+
+		if (k > 0) {
+			s += k;
+			len -= (size_t)k;
+			w->pos += (uint64_t)k;
+		} else if (k < 0 && errno == EINTR && ++intr < 1000) {
+			continue;
+		} else {
+			w->err = k < 0 && errno == EPIPE ? -EPIPE : -EIO;
+		}
+	}
+}
+
 void ts_jsonw__flush(struct ts_jsonw *w)
 {
-	if (w->n)
+	if (w->n && w->fd >= 0)
+		write_all(w, w->buf, w->n);
+	else if (w->n)
 		fwrite_unlocked(w->buf, 1, w->n, w->f);
 	w->n = 0;
 	w->flushes++;
+	if (w->fd >= 0)
+		set_cap(w);
+}
+
+void ts_jsonw__full(struct ts_jsonw *w)
+{
+	size_t k = w->target;
+
+	if (w->fd < 0 || !k || w->n <= k) {
+		ts_jsonw__flush(w);
+		return;
+	}
+	/* Up to the aligned offset; what follows starts the next buffer. */
+	write_all(w, w->buf, k);
+	memmove(w->buf, w->buf + k, w->n - k);
+	w->n -= k;
+	w->flushes++;
+	set_cap(w);
+}
+
+bool ts_jsonw__direct(struct ts_jsonw *w, size_t align)
+{
+	int fd = fileno(w->f), fl;
+
+	if (fd < 0 || !align || w->buf == w->own || w->cap < align + 2 * TS_JSONW_BUF || w->n)
+		return false;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) != O_WRONLY)
+		return false;
+	w->fd = fd;
+	w->size = w->cap;
+	w->align = align;
+	w->pos_known = false;
+	return true;
+}
+
+int ts_jsonw__error(const struct ts_jsonw *w)
+{
+	if (w->err)
+		return w->err;
+	if (!ferror(w->f))
+		return 0;
+	return errno == EPIPE ? -EPIPE : -EIO;
+}
+
+void ts_jsonw__make_room(struct ts_jsonw *w, size_t k)
+{
+	ts_jsonw__full(w);
+	/* Direct mode keeps up to SLACK bytes: all out for more. */
+	if (k > w->cap - w->n)
+		ts_jsonw__flush(w);
 }
 
 /* Room for k more bytes (k much smaller than the buffer). */
 static inline char *room(struct ts_jsonw *w, size_t k)
 {
-	if (k > w->cap - w->n)
-		ts_jsonw__flush(w);
-	return w->buf + w->n;
+	return ts_jsonw__room(w, k);
+}
+
+char *ts_jsonw__digits(char *o, uint64_t v)
+{
+	return o + ts_put_u64(o, v);
 }
 
 static inline void put_c(struct ts_jsonw *w, char c)
@@ -49,17 +173,27 @@ static inline void put_c(struct ts_jsonw *w, char c)
 	w->n++;
 }
 
-static void put_n(struct ts_jsonw *w, const char *s, size_t len)
+void ts_jsonw__put_slow(struct ts_jsonw *w, const char *s, size_t len)
 {
 	if (len > w->cap - w->n) {
-		ts_jsonw__flush(w);
+		ts_jsonw__full(w);
+		if (len > w->cap - w->n)
+			ts_jsonw__flush(w);
 		if (len > w->cap) {
-			fwrite_unlocked(s, 1, len, w->f);
+			if (w->fd >= 0)
+				write_all(w, s, len);
+			else
+				fwrite_unlocked(s, 1, len, w->f);
 			return;
 		}
 	}
 	memcpy(w->buf + w->n, s, len);
 	w->n += len;
+}
+
+static inline void put_n(struct ts_jsonw *w, const char *s, size_t len)
+{
+	ts_jsonw__put(w, s, len);
 }
 
 /* A string constant of the program: its length is known at compile time. */
@@ -162,6 +296,11 @@ void ts_jsonw__init(struct ts_jsonw *w, FILE *f, char *buf, size_t cap)
 	w->need_comma = false;
 	w->n = 0;
 	w->flushes = 0;
+	w->fd = -1;
+	w->err = 0;
+	w->pos_known = false;
+	w->pos = 0;
+	w->align = 0;
 	if (buf && cap >= sizeof(w->own)) {
 		w->buf = buf;
 		w->cap = cap;
@@ -169,18 +308,7 @@ void ts_jsonw__init(struct ts_jsonw *w, FILE *f, char *buf, size_t cap)
 		w->buf = w->own;
 		w->cap = sizeof(w->own);
 	}
-}
-
-void ts_jsonw__line_begin(struct ts_jsonw *w)
-{
-	put_c(w, '{');
-	w->need_comma = false;
-}
-
-void ts_jsonw__line_end(struct ts_jsonw *w)
-{
-	put_lit(w, "}\n");
-	w->need_comma = false;
+	w->size = w->cap;
 }
 
 void ts_jsonw__begin(struct ts_jsonw *w, FILE *f)
@@ -193,12 +321,6 @@ void ts_jsonw__end(struct ts_jsonw *w)
 {
 	ts_jsonw__line_end(w);
 	ts_jsonw__flush(w);
-}
-
-void ts_jsonw__raw(struct ts_jsonw *w, const char *s, size_t len)
-{
-	put_n(w, s, len);
-	w->need_comma = true;
 }
 
 void ts_jsonw__key(struct ts_jsonw *w, const char *key)
@@ -312,16 +434,33 @@ void ts_jsonw__object_end(struct ts_jsonw *w)
 void ts_json_tuple(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
 		   uint16_t sport, const uint8_t *daddr, uint16_t dport)
 {
-	char buf[TS_ADDRSTR_LEN];
+	ts_json_tuple_at(w, family, saddr, sport, daddr, dport);
+}
 
-	/* Addresses as ts_fmt_ip() gives them, plain ASCII by making. */
-	TS_JSONW_U64(w, "family", family);
-	TS_JSONW_KEY(w, "saddr");
-	ts_jsonw__plain(w, NULL, buf, ts_put_ip(buf, (int)family, saddr));
-	TS_JSONW_U64(w, "sport", sport);
-	TS_JSONW_KEY(w, "daddr");
-	ts_jsonw__plain(w, NULL, buf, ts_put_ip(buf, (int)family, daddr));
-	TS_JSONW_U64(w, "dport", dport);
+size_t ts_json_tuple_at(struct ts_jsonw *w, unsigned int family, const uint8_t *saddr,
+			uint16_t sport, const uint8_t *daddr, uint16_t dport)
+{
+	size_t at;
+	/* The keys, two addresses as ts_fmt_ip() gives them (plain ASCII
+	 * by making: no escaping), three numbers. */
+	char *o = room(w, 128 + 2 * TS_ADDRSTR_LEN);
+
+	if (w->need_comma)
+		*o++ = ',';
+	o = PUT_LIT(o, "\"family\":");
+	o += ts_put_u64(o, family);
+	o = PUT_LIT(o, ",\"saddr\":\"");
+	o += ts_put_ip(o, (int)family, saddr);
+	o = PUT_LIT(o, "\",\"sport\":");
+	at = (size_t)(o - w->buf);
+	o += ts_put_u64(o, sport);
+	o = PUT_LIT(o, ",\"daddr\":\"");
+	o += ts_put_ip(o, (int)family, daddr);
+	o = PUT_LIT(o, "\",\"dport\":");
+	o += ts_put_u64(o, dport);
+	w->n = (size_t)(o - w->buf);
+	w->need_comma = true;
+	return at;
 }
 
 void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_t wall_offset_ns)
@@ -330,18 +469,20 @@ void ts_json_time(struct ts_jsonw *w, const char *prefix, uint64_t ts_ns, int64_
 	size_t n = prefix[0] ? strlen(prefix) : 0;
 
 	if (!n) {
-		/* Every record's: constant keys, the time made in place. */
-		char *o;
+		/* Every record's: constant keys, the time made in place,
+		 * with one look for room (ts_put_ns may write 20 bytes,
+		 * ts_put_rfc3339 TS_TIMESTR_LEN). */
+		char *o = room(w, 32 + 20 + TS_TIMESTR_LEN);
 
-		TS_JSONW_KEY(w, "ts_ns");
-		ts_jsonw__key(w, NULL);
-		o = room(w, 20 + TS_TIMESTR_LEN + sizeof(",\"time\":\"\""));
+		if (w->need_comma)
+			*o++ = ',';
+		o = PUT_LIT(o, "\"ts_ns\":");
 		o += ts_put_ns(o, ts_ns);
-		memcpy(o, ",\"time\":\"", sizeof(",\"time\":\"") - 1);
-		o += sizeof(",\"time\":\"") - 1;
+		o = PUT_LIT(o, ",\"time\":\"");
 		o += ts_put_rfc3339(o, ts_wall_ns(ts_ns, wall_offset_ns));
 		*o++ = '"';
 		w->n = (size_t)(o - w->buf);
+		w->need_comma = true;
 		return;
 	}
 	ts_fmt_rfc3339(buf, sizeof(buf), ts_wall_ns(ts_ns, wall_offset_ns));
@@ -368,15 +509,27 @@ void ts_json_owner(struct ts_jsonw *w, uint32_t pid, const char *comm)
 
 void ts_json_conn_id(struct ts_jsonw *w, uint64_t conn)
 {
-	char hex[24], *p = hex + sizeof(hex);
+	/* Made at the end of its first half, copied as 16 bytes. */
+	char hex[32] = "", *p = hex + 16, *o;
+	size_t len;
 
-	TS_JSONW_U64(w, "conn", conn);
 	/* As 'ss -e' prints the socket cookie ("sk:1a2b"), without "sk:";
 	 * lower-case hex digits as "%llx" gives them, without printf. */
-	do {
-		*--p = "0123456789abcdef"[conn & 15];
-		conn >>= 4;
-	} while (conn);
-	TS_JSONW_KEY(w, "sk");
-	ts_jsonw__plain(w, NULL, p, (size_t)(hex + sizeof(hex) - p));
+	for (uint64_t v = conn;; v >>= 4) {
+		*--p = "0123456789abcdef"[v & 15];
+		if (v < 16)
+			break;
+	}
+	len = (size_t)(hex + 16 - p);
+	o = room(w, 64);
+	if (w->need_comma)
+		*o++ = ',';
+	o = PUT_LIT(o, "\"conn\":");
+	o += ts_put_u64(o, conn);
+	o = PUT_LIT(o, ",\"sk\":\"");
+	memcpy(o, p, 16);
+	o += len;
+	*o++ = '"';
+	w->n = (size_t)(o - w->buf);
+	w->need_comma = true;
 }
