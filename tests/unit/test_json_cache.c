@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #endif
 #include "check.h"
+#include "sinkcheck.h"
 #include "core/sinks/json_conn.h"
 #include "core/sinks/sinks.h"
 #include "core/util/fmt.h"
@@ -314,29 +315,13 @@ static void test_sink_random(void)
 	char *got = NULL, *want = NULL;
 	size_t glen = 0, wlen = 0;
 	FILE *gf = open_memstream(&got, &glen), *wf = open_memstream(&want, &wlen);
-	struct ts_totals t = {.records = 1};
 	struct ts_sink s;
-	struct ts_rec r;
 
 	CHECK_INT(ts_sink_json__new(&s, gf, &meta), 0);
-	for (int i = 0; i < 40000; i++) {
-		random_rec(&r);
-		CHECK_INT(s.ops->rec(s.priv, &r), 0);
-		ts_json_write_rec(wf, &r, &meta);
-		if (i % 5000 == 0)
-			CHECK_INT(s.ops->flush(s.priv), 0);
-	}
-	CHECK_INT(s.ops->finish(s.priv, &t), 0);
-	s.ops->destroy(s.priv);
-	fputs(
-	    "{\"event\":\"summary\",\"records\":1,\"lost\":0,\"drops\":0,\"drops_suppressed\":0}\n",
-	    wf);
-	fclose(gf);
-	fclose(wf);
-	CHECK_INT(glen, wlen);
-	CHECK(glen == wlen && !memcmp(got, want, glen));
-	free(got);
-	free(want);
+	sinkcheck_run(&s, gf, &got, &glen, wf, &want, &wlen, &meta, random_rec,
+		      ts_json_write_rec, 40000, 5000,
+		      "{\"event\":\"summary\",\"records\":1,\"lost\":0,\"drops\":0,"
+		      "\"drops_suppressed\":0}\n");
 }
 
 /* A file opened write-only (as `> file` gives stdout), and its path. */

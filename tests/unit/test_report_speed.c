@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #endif
 #include "check.h"
+#include "sinkcheck.h"
 #include "core/capfile/capfile.h"
 #include "core/sinks/sinks.h"
 #include "core/sinks/text_cache.h"
@@ -371,27 +372,12 @@ static void check_sink(bool compact, bool color)
 	char *got = NULL, *want = NULL;
 	size_t glen = 0, wlen = 0;
 	FILE *gf = open_memstream(&got, &glen), *wf = open_memstream(&want, &wlen);
-	struct ts_totals t = {};
 	struct ts_sink s;
-	struct ts_rec r;
 
 	CHECK_INT(ts_sink_text__new(&s, gf, &meta), 0);
 	ts_text_write_header(wf, &meta);
-	for (int i = 0; i < 30000; i++) {
-		random_rec(&r);
-		CHECK_INT(s.ops->rec(s.priv, &r), 0);
-		ts_text_write_rec(wf, &r, &meta);
-		if (i % 5000 == 0)
-			CHECK_INT(s.ops->flush(s.priv), 0);
-	}
-	CHECK_INT(s.ops->finish(s.priv, &t), 0);
-	s.ops->destroy(s.priv);
-	fclose(gf);
-	fclose(wf);
-	CHECK_INT(glen, wlen);
-	CHECK(glen == wlen && !memcmp(got, want, glen));
-	free(got);
-	free(want);
+	sinkcheck_run(&s, gf, &got, &glen, wf, &want, &wlen, &meta, random_rec,
+		      ts_text_write_rec, 30000, 5000, NULL);
 }
 
 int main(void)
