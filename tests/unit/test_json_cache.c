@@ -363,6 +363,19 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* The file at path holds want (wlen bytes); it is removed, want freed. */
+static void check_file_is(const char *path, char *want, size_t wlen)
+{
+	size_t glen = 0;
+	char *got = slurp(path, &glen);
+
+	CHECK_INT(glen, wlen);
+	CHECK(got && glen == wlen && !memcmp(got, want, glen));
+	unlink(path);
+	free(got);
+	free(want);
+}
+
 /*
  * The sink on a write-only file writes its buffer itself: what others put
  * in the stream (a header left in stdio's buffer, lines between batches,
@@ -372,8 +385,8 @@ static void test_sink_direct(void)
 {
 	struct ts_meta meta = {.wall_offset_ns = 1700000000LL * 1000000000 - 7};
 	char path[] = "/tmp/test_json_direct.XXXXXX";
-	char *want = NULL, *got;
-	size_t wlen = 0, glen;
+	char *want = NULL;
+	size_t wlen = 0;
 	FILE *gf = wronly_file(path), *wf = open_memstream(&want, &wlen);
 	struct ts_totals t = {.records = 1};
 	struct ts_sink s;
@@ -407,12 +420,7 @@ static void test_sink_direct(void)
 	fputs("{\"after\":1}\n", gf);
 	CHECK_INT(fclose(gf), 0);
 	fclose(wf);
-	got = slurp(path, &glen);
-	CHECK_INT(glen, wlen);
-	CHECK(got && glen == wlen && !memcmp(got, want, glen));
-	unlink(path);
-	free(got);
-	free(want);
+	check_file_is(path, want, wlen);
 }
 
 /* Lines of many lengths through a writer in direct mode. */
@@ -450,8 +458,8 @@ static void test_direct_aligned(void)
 	enum { ALIGN = 8192 };
 	static char buf[ALIGN + 2 * TS_JSONW_BUF];
 	char path[] = "/tmp/test_json_align.XXXXXX";
-	char *want = NULL, *got;
-	size_t wlen = 0, glen;
+	char *want = NULL;
+	size_t wlen = 0;
 	FILE *f = wronly_file(path), *mirror = open_memstream(&want, &wlen);
 	struct ts_jsonw w;
 	int aligned = 0, full = 0;
@@ -474,12 +482,7 @@ static void test_direct_aligned(void)
 	CHECK_INT(aligned, full);
 	CHECK_INT(fclose(f), 0);
 	fclose(mirror);
-	got = slurp(path, &glen);
-	CHECK_INT(glen, wlen);
-	CHECK(got && glen == wlen && !memcmp(got, want, glen));
-	unlink(path);
-	free(got);
-	free(want);
+	check_file_is(path, want, wlen);
 
 	/* A file also read is left to stdio; so is a small buffer. */
 	f = tmpfile();
