@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kernel/source_live.h"
 #include "kernel/knames_btf.h"
@@ -21,12 +22,20 @@
  */
 #define BATCH 128
 #define BATCH_FULL 1 /* callback return: stop consuming, batch is full */
+/*
+ * Batches one look takes at most (32 768 records): a producer that keeps
+ * the ring from emptying cannot hold the reader in one look, away from
+ * SIGINT, --interval's tick and --duration.  The next look does not wait.
+ */
+#define DRAIN_BATCHES 256
 
 struct ts_live {
 	struct ts_loader *loader;
 	struct ts_pipeline *pipe;
 	struct ring_buffer *rb;
 	int epfd;		    /* the ring, edge-triggered */
+	bool more;		    /* the last look left records behind */
+	uint64_t final_looks;	    /* looks that empty a full ring */
 	struct ts_rec *batch;
 	int n;
 	uint64_t cg_id;		    /* the last cgroup named, and its path */
@@ -69,6 +78,21 @@ static int on_sample(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/*
+ * How many looks the last drain may take: enough for a full ring of the
+ * smallest records, plus what arrives meanwhile, and no more.
+ */
+static uint64_t final_looks(int ring_fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	uint64_t recs = (1ULL << 30) / sizeof(struct ts_event);
+
+	if (!bpf_obj_get_info_by_fd(ring_fd, &info, &len) && info.max_entries)
+		recs = info.max_entries / sizeof(struct ts_event);
+	return recs / ((uint64_t)BATCH * DRAIN_BATCHES) + 2;
+}
+
 int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
 		 struct ts_live **out)
 {
@@ -102,6 +126,7 @@ int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
 		ts_err("cannot wait for the ring buffer: %s", strerror(-err));
 		goto fail;
 	}
+	lv->final_looks = final_looks(ts_loader__ring_fd(l));
 	*out = lv;
 	return 0;
 fail:
@@ -213,15 +238,16 @@ static int wait_ring(struct ts_live *lv, int timeout_ms)
 
 int ts_live__poll(struct ts_live *lv, int timeout_ms)
 {
-	int total = 0, err, got;
+	int total = 0, err, got = 0;
+	uint64_t now;
 
-	err = wait_ring(lv, timeout_ms);
+	err = wait_ring(lv, lv->more ? 0 : timeout_ms);
 	if (err && err != -EINTR)
 		return err;
-	/* Every record stamped before now is in the ring: tell the tracker. */
-	ts_pipeline__set_clock(lv->pipe, ts_now_mono_ns());
+	/* Every record stamped before now is in the ring. */
+	now = ts_now_mono_ns();
 	/* Until the ring is found empty: what came in meanwhile is ours. */
-	do {
+	for (int i = 0; i < DRAIN_BATCHES; i++) {
 		got = ring_buffer__consume(lv->rb);
 		if (got < 0 && got != -BATCH_FULL)
 			return got;
@@ -229,7 +255,16 @@ int ts_live__poll(struct ts_live *lv, int timeout_ms)
 		err = push_batch(lv);
 		if (err)
 			return err;
-	} while (got);
+		if (!got)
+			break;
+	}
+	/*
+	 * Only a ring found empty tells the tracker that nothing stamped
+	 * before now is still to come; otherwise the next look goes on.
+	 */
+	lv->more = got != 0;
+	if (!lv->more)
+		ts_pipeline__set_clock(lv->pipe, now);
 	err = check_drops(lv);
 	if (!err)
 		err = ts_pipeline__flush(lv->pipe);
@@ -267,9 +302,14 @@ int ts_live__run(struct ts_live *lv, const struct ts_live_run_opts *o)
 		if (o->duration_ns && ts_now_mono_ns() - start >= o->duration_ns)
 			break;
 	}
-	err = poll_once(lv, 0);
-	if (err)
-		return err;
+	/* What the ring holds now, bounded: producers do not stop with us. */
+	for (uint64_t i = 0; i < lv->final_looks; i++) {
+		err = poll_once(lv, 0);
+		if (err)
+			return err;
+		if (!lv->more)
+			break;
+	}
 	/* The last skipped runs: a look now, and one SETTLE_NS later. */
 	lv->nested_prev_ns = 0;
 	err = check_drops(lv);

@@ -18,7 +18,8 @@ int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
 /*
  * Wait up to timeout_ms for the BPF side's wakeup (it wakes us only when a
  * backlog builds up; records already waiting do not end the wait), then
- * drain everything, push loss records and flush.
+ * drain the ring until it is empty or DRAIN_BATCHES batches were taken
+ * (the next call then does not wait), push loss records and flush.
  * Returns the number of records pushed, or a negative errno.
  */
 int ts_live__poll(struct ts_live *lv, int timeout_ms);
