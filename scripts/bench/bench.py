@@ -852,34 +852,45 @@ def table(head, rows):
     return out
 
 
+def rate_stats(runs, key, base):
+    """One tracer's figures in one churn mode: median rate, its share of
+    the untraced rate, CPU per million events after start-up (and the
+    system part of it), median start-up CPU, RSS, events and losses."""
+    rates = [v["rate"] for v, _ in runs[key]]
+    med = median(rates)
+    both = [(v, r) for v, r in runs[key] if r and r["cpu"] is not None
+            and r["events"] is not None]
+    # Per event: what the tracer used after its start-up.
+    cpu = sum(r["cpu"] - (v.get("cpu0") or 0) for v, r in both)
+    evs = sum(r["events"] for _, r in both)
+    # The kernel's share of it (system time: reading the ring, writing
+    # the output): what the program's own code cannot cut.
+    sys_both = [(v, r) for v, r in both if r.get("sys") is not None]
+    sys_cpu = sum(r["sys"] - (v.get("sys0") or 0) for v, r in sys_both)
+    res = [r for _, r in runs[key] if r]
+    evl = [r["events"] for r in res if r["events"] is not None]
+    return {"rate": med, "share": med / base if med is not None and base else None,
+            "min": min(rates) if rates else None, "max": max(rates) if rates else None,
+            "cpu_per_m": cpu / (evs / 1e6) if evs else None,
+            "sys_per_m": sys_cpu / (evs / 1e6) if evs and len(sys_both) == len(both)
+            else None,
+            "start": median([v["cpu0"] for v, _ in both if v.get("cpu0") is not None]),
+            "rss": max((r["rss_mb"] for r in res if r["rss_mb"] is not None), default=None),
+            "events": sum(evl) if evl else None,
+            "lost": sum(r["lost"] for r in res if r["lost"] is not None) if res else None}
+
+
 def rate_table(specs, runs):
     base = median([v["rate"] for v, _ in runs["none"]])
     rows = []
     for s in specs:
-        rates = [v["rate"] for v, _ in runs[s["key"]]]
-        med = median(rates)
-        both = [(v, r) for v, r in runs[s["key"]] if r and r["cpu"] is not None
-                and r["events"] is not None]
-        # Per event: what the tracer used after its start-up.
-        cpu = sum(r["cpu"] - (v.get("cpu0") or 0) for v, r in both)
-        evs = sum(r["events"] for _, r in both)
-        cpu_per_m = cpu / (evs / 1e6) if evs else None
-        # The kernel's share of it (system time: reading the ring, writing
-        # the output): what the program's own code cannot cut.
-        sys_both = [(v, r) for v, r in both if r.get("sys") is not None]
-        sys_cpu = sum(r["sys"] - (v.get("sys0") or 0) for v, r in sys_both)
-        sys_per_m = sys_cpu / (evs / 1e6) if evs and len(sys_both) == len(both) else None
-        start = median([v["cpu0"] for v, _ in both if v.get("cpu0") is not None])
-        res = [r for _, r in runs[s["key"]] if r]
-        evs = [r["events"] for r in res if r["events"] is not None]
-        rss = max((r["rss_mb"] for r in res if r["rss_mb"] is not None), default=None)
-        lost = sum(r["lost"] for r in res if r["lost"] is not None) if res else None
+        a = rate_stats(runs, s["key"], base)
         rows.append(["`%s`" % s["name"] if s["kind"] != "none" else s["name"],
-                     fmt(med), "%.1f %%" % (100 * med / base),
-                     "%s–%s" % (fmt(min(rates)), fmt(max(rates))),
-                     fmt(cpu_per_m, "%.2f"), fmt(sys_per_m, "%.2f"),
-                     fmt(start, "%.2f"), fmt(rss, "%.1f"),
-                     fmt(sum(evs) if evs else None), fmt(lost)])
+                     fmt(a["rate"]), "%.1f %%" % (100 * a["share"]),
+                     "%s–%s" % (fmt(a["min"]), fmt(a["max"])),
+                     fmt(a["cpu_per_m"], "%.2f"), fmt(a["sys_per_m"], "%.2f"),
+                     fmt(a["start"], "%.2f"), fmt(a["rss"], "%.1f"),
+                     fmt(a["events"]), fmt(a["lost"])])
     return table(["tracer", "conn/s (median)", "vs no tracer", "range",
                   "tracer CPU s / M events", "of it system", "start-up CPU s", "peak RSS MB", "events",
                   "lost"], rows)
@@ -952,6 +963,73 @@ def loss_table(rows):
                    fmt(r["lost"])] for r in rows])
 
 
+# Issue 17's targets.  Per output: (rate-table key, name, the least share
+# of the untraced connection rate, the most tracer CPU per million events).
+TARGETS = [("trace", "`trace`", 0.95, 0.5), ("json", "`trace --json`", 0.90, 0.5),
+           ("timeline", "`trace --timeline`", 0.90, 0.5), ("record", "`record -w`", 0.95, 0.5)]
+KERNEL_TARGET = 6.0    # ns per event, times the empty programs'
+REPORT_TARGET = 5e6    # `report` events per second
+# The floor's steps above the empty programs, measured in the same run:
+# what a design pays at least, so the reason a target is out of reach.
+FLOOR_STEPS = [("floor", "empty programs"), ("floorring96", "a bare 96-byte ring record"),
+               ("floorlean", "a record with no per-socket state"),
+               ("floorstore", "a record with socket storage"),
+               ("floorlru", "a record with an LRU hash")]
+
+
+def verdict(oks):
+    """'met', 'not met', or where it was met: oks is [(mode, bool)]."""
+    if all(ok for _, ok in oks):
+        return "**met**"
+    good = [m for m, ok in oks if ok]
+    return "not met" + (" (met in %s)" % ", ".join(good) if good else "")
+
+
+def targets_table(cfg, results):
+    """Each target of issue 17 against this run's figures, with the floor's
+    steps of the same run beside a target not met: what any design of that
+    kind pays before tcpscope's own work."""
+    rows = []
+    cost = results.get("cost") or {}
+    floor = median([c[0] for c in cost.get("floor", [])])
+    trace = median([c[0] for c in cost.get("trace", [])])
+    if floor and trace:
+        steps = ["%s %.1f×" % (what, median([c[0] for c in cost[k]]) / floor)
+                 for k, what in FLOOR_STEPS[1:] if cost.get(k)]
+        ok = trace / floor <= KERNEL_TARGET
+        rows.append(["kernel ns per event ≤ %.0f× the empty programs'" % KERNEL_TARGET,
+                     "%.1f× (%.0f against %.0f ns)" % (trace / floor, trace, floor),
+                     verdict([("", ok)]),
+                     "" if ok else "same run: " + ", ".join(steps)])
+    rate = results.get("rate") or {}
+    bases = {m: median([v["rate"] for v, _ in runs["none"]]) for m, runs in rate.items()}
+    for key, name, share, cpu in TARGETS:
+        got = [(m, rate_stats(runs, key, bases[m])) for m, runs in rate.items()
+               if runs.get(key)]
+        if not got:
+            continue
+        oks = [(m, a["share"] is not None and a["share"] >= share) for m, a in got]
+        steps = []
+        if not all(ok for _, ok in oks):
+            m, runs = next(iter(rate.items()))
+            steps = ["%s %.1f %%" % (what, 100 * rate_stats(runs, k, bases[m])["share"])
+                     for k, what in FLOOR_STEPS if runs.get(k)]
+        rows.append(["%s ≥ %.0f %% of the untraced connection rate" % (name, 100 * share),
+                     "; ".join("%.1f %% %s" % (100 * a["share"], m) for m, a in got),
+                     verdict(oks), ("%s, same rounds: " % next(iter(rate)) + ", ".join(steps))
+                     if steps else ""])
+        oks = [(m, a["cpu_per_m"] is not None and a["cpu_per_m"] <= cpu) for m, a in got]
+        rows.append(["%s tracer CPU ≤ %.1f s per million events" % (name, cpu),
+                     "; ".join("%s s %s" % (fmt(a["cpu_per_m"], "%.2f"), m) for m, a in got),
+                     verdict(oks), ""])
+    cap = results.get("capture") or {}
+    if cap.get("report_eps"):
+        rows.append(["`report` ≥ %.0f M events/s" % (REPORT_TARGET / 1e6),
+                     "%.2f M/s" % (cap["report_eps"] / 1e6),
+                     verdict([("", cap["report_eps"] >= REPORT_TARGET)]), ""])
+    return table(["target", "this run", "", "the floor's steps"], rows) if rows else []
+
+
 def report(cfg, mach, feat, specs, results):
     L = ["## Results", "",
          "Measured %s on commit %s with `scripts/bench.sh %s`." % (
@@ -966,6 +1044,14 @@ def report(cfg, mach, feat, specs, results):
          "other." % (cfg.threads, cfg.threads, cfg.churn_ms, cfg.churn_max, cfg.rounds,
                      cfg.mode, cfg.other_rounds), ""]
     L += table(["what", "available"], feat.describe()) + [""]
+    tg = targets_table(cfg, results)
+    if tg:
+        L += ["### Targets (issue 17)", "",
+              "Each target against this run's medians (the tables below); beside a "
+              "target not met, the floor's steps measured in the same run "
+              "(scripts/bench/floor.bpf.c): what any design of that kind pays before "
+              "tcpscope's own work.", ""]
+        L += tg + [""]
     for mode, runs in results["rate"].items():
         L += ["### Connection rate (%s)" % mode, ""]
         L += rate_table(specs, runs) + [""]

@@ -60,6 +60,18 @@ def test_quick_run():
         with open(out) as f:
             text = f.read()
         expect(text == p.stdout, "--out differs from what was printed")
+        # Every target of issue 17, with a verdict from this run's figures,
+        # and the floor's steps beside those not met.
+        targets = table_rows(text, "### Targets (issue 17)")
+        tnames = " ".join(r[0] for r in targets)
+        for want in ("kernel ns per event", "`trace` ≥ 95 %", "`trace --json` ≥ 90 %",
+                     "`record -w` ≥ 95 %", "`trace` tracer CPU", "`report` ≥ 5 M"):
+            expect(want in tnames, "targets table lacks %r: %s" % (want, targets))
+        for r in targets:
+            expect(re.fullmatch(r"\*\*met\*\*|not met( \(met in [a-z-, ]+\))?", r[2]),
+                   "bad verdict %s" % r)
+            expect((r[2] == "**met**") == (r[3] == "") or "CPU" in r[0] or "report" in r[0],
+                   "a target not met without the floor's steps, or met with them: %s" % r)
         rates = table_rows(text, "### Connection rate (server-close)")
         names = [r[0] for r in rates]
         for want in ("no tracer", "`floor (empty tp_btf programs)`",
