@@ -90,6 +90,12 @@ PROGRAMS = [
     ("tp_drop", "tracepoint skb:kfree_skb", "every freed packet (classic)"),
 ]
 
+# The floor's programs on sock:inet_sock_set_state (scripts/bench/floor.bpf.c),
+# summed per event as tcpscope's are: --lean has two there (lean_state,
+# lean_check) as tcpscope has btf_state and btf_state_nested.
+FLOOR_STATE_PROGRAMS = ["floor_state", "ring_state", "store_state", "lru_state", "perf_state",
+                        "lean_state", "lean_check"]
+
 # bpftrace's equivalent of `tcpscope trace`: one line per state change and
 # per retransmission, on the same two tracepoints.
 BPFTRACE_SCRIPT = (
@@ -474,6 +480,9 @@ class Features:
                 ("scripts/bench/snapshot.sh", have(self.snapshot))]
 
 
+LEAN_NAME = "floor + lean record (no per-socket state)"
+
+
 def tracer_specs(cfg, feat, workdir):
     ts = cfg.tcpscope
     specs = [{"key": "none", "name": "no tracer", "kind": "none"}]
@@ -490,6 +499,11 @@ def tracer_specs(cfg, feat, workdir):
         specs.append({"key": "floorlru", "name": "floor + 96-byte ring record + LRU hash",
                       "kind": "floor", "argv": [cfg.floor, "--lru", "96"], "out": "null",
                       "ready": "links", "min_links": 1})
+        # No per-socket state at all: what tcpscope reads per event,
+        # user space joining the rest (issue 17).
+        specs.append({"key": "floorlean", "name": LEAN_NAME, "kind": "floor",
+                      "argv": [cfg.floor, "--lean", "96"], "out": "null", "ready": "links",
+                      "min_links": 2})
     specs.append({"key": "trace", "name": "tcpscope trace > /dev/null", "kind": "tcpscope",
                   "argv": [ts, "trace"], "out": "null", "ready": "links"})
     if cfg.baseline:
@@ -586,9 +600,12 @@ def read_prog_stats(ids):
 def state_cost(per):
     """(run_time_ns, events) on sock:inet_sock_set_state from a tracer's
     programs: the sum of tcpscope's programs attached there (btf_state and
-    btf_state_nested both run on every event), per event; for a peer,
-    whose programs PROGRAMS does not know, the program that ran most."""
+    btf_state_nested both run on every event), per event, and so of the
+    floor's (lean_state and lean_check); for a peer, whose programs
+    PROGRAMS does not know, the program that ran most."""
     hooks = {p[0][:15]: p[1] for p in PROGRAMS}
+    hooks.update((name[:15], "tp_btf sock:inet_sock_set_state")
+                 for name in FLOOR_STATE_PROGRAMS)
     state = [(t, n) for name, t, n in per
              if hooks.get(name[:15], "").endswith("sock:inet_sock_set_state")]
     if state:
@@ -1066,16 +1083,21 @@ def report(cfg, mach, feat, specs, results):
               "file or pipe). `floor + 96-byte ring record + socket storage` is the "
               "least any tracer that reports each state change with per-socket state "
               "in socket storage costs; `+ LRU hash` keeps that state in a "
-              "preallocated hash by socket address instead "
-              "(scripts/bench/floor.bpf.c).", ""]
+              "preallocated hash by socket address instead; `%s` keeps none: "
+              "what a tcpscope whose user space joins each connection's events "
+              "would read per event at least (tuple, cookie, namespace on births, "
+              "owner on system-call transitions, listener lookup on passive "
+              "births, a 96-byte record, and a second program checking that the "
+              "first ran) (scripts/bench/floor.bpf.c)." % LEAN_NAME, ""]
     if results.get("cost"):
         L += ["### Kernel cost per event", "",
               "`kernel.bpf_stats_enabled=1`; run_time_ns / run_cnt of each tracer's "
               "programs on sock:inet_sock_set_state (summed per event when there are "
               "two: btf_state and btf_state_nested), which get all the churn's events "
-              "(median of %d rounds, %s churn). The other programs ran only on "
+              "(median of %d rounds, %s churn); the floor's steps likewise "
+              "(`%s`: lean_state and lean_check). The other programs ran only on "
               "whatever else the machine did (other tests' retransmissions and resets)."
-              % (cfg.cost_rounds, cfg.mode), ""]
+              % (cfg.cost_rounds, cfg.mode, LEAN_NAME), ""]
         L += cost_table([s for s in specs if s["kind"] != "none"] + results["cost_extra"],
                         results["cost"]) + [""]
         L += ["### Cost of each BPF program", "",
@@ -1276,7 +1298,9 @@ def main(argv):
                            "argv": [cfg.tcpscope, "trace", "--tp-mode", "classic"]}
                 results["cost_extra"] = [classic]
                 if feat.floor:
-                    # The steps between the floor and tcpscope (floor.bpf.c).
+                    # The steps between the floor and tcpscope (floor.bpf.c);
+                    # those of the rate tables (socket storage, LRU hash, lean
+                    # record) are in cost_specs already.
                     for key, name, args in (
                             ("floorring32", "floor + 32-byte ring record", ["--ring", "32"]),
                             ("floorring96", "floor + 96-byte ring record", ["--ring", "96"]),

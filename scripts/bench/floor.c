@@ -11,6 +11,16 @@
  *   tcpscope-floor --lru N      the same, with the value in an LRU hash
  *   tcpscope-floor --perf       a 96-byte record through a perf buffer
  *                               (one per CPU, 256 pages each)
+ *   tcpscope-floor --lean 96 [--without PARTS]
+ *                               what a tcpscope without per-socket state
+ *                               in the kernel does at least: a 96-byte
+ *                               record with tuple, cookie, namespace (on
+ *                               births), owner (on syscall transitions),
+ *                               listener lookup (passive births), and a
+ *                               second program that checks the first ran;
+ *                               PARTS (comma-separated: owner, listener,
+ *                               netns, cookie, flags) are left out, to
+ *                               split its cost
  *
  * The ring's reader works as tcpscope's does: woken once an eighth of the
  * ring waits (checked once in 32 records per CPU), else every 100 ms.
@@ -53,11 +63,54 @@ static void on_perf(void *ctx, int cpu, void *data, __u32 len)
 	*(unsigned long long *)ctx += len ? 1 : 0;
 }
 
+/* lean_rescues summed over the CPUs; -1 when it cannot be read. */
+static long long lean_rescues(struct floor_bpf *skel)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	long long sum = 0;
+	__u32 zero = 0;
+	__u64 *v;
+
+	if (ncpu <= 0)
+		return -1;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -1;
+	if (bpf_map__lookup_elem(skel->maps.lean_rescues, &zero, sizeof(zero), v,
+				 sizeof(*v) * (size_t)ncpu, 0))
+		sum = -1;
+	for (int i = 0; sum >= 0 && i < ncpu; i++)
+		sum += (long long)v[i];
+	free(v);
+	return sum;
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: tcpscope-floor [--ring BYTES | --storage BYTES | --lru BYTES | --perf] "
-			"(BYTES: 32, 64, 96 or 128)\n");
+	fprintf(stderr, "usage: tcpscope-floor [--ring BYTES | --storage BYTES | --lru BYTES | --perf |\n"
+			"                       --lean 96 [--without owner,listener,netns,cookie,flags]]\n"
+			"  (BYTES: 32, 64, 96 or 128)\n");
 	return 2;
+}
+
+/* --without's list as lean_skip bits (floor.bpf.c); -1 on a bad word. */
+static long lean_parts(char *list)
+{
+	static const char *const names[] = { "owner", "listener", "netns", "cookie", "flags" };
+	char *save = NULL, *w;
+	long bits = 0;
+
+	for (w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		unsigned int i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(w, names[i]))
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return -1;
+		bits |= 1L << i;
+	}
+	return bits;
 }
 
 int main(int argc, char **argv)
@@ -68,11 +121,19 @@ int main(int argc, char **argv)
 	struct perf_buffer *pb = NULL;
 	struct floor_bpf *skel;
 	sigset_t block, old;
+	long size = 0, skip = 0;
 	int err, mode = 0;
-	long size = 0;
 
 	if (argc == 2 && !strcmp(argv[1], "--perf")) {
 		mode = 3;
+	} else if ((argc == 3 || argc == 5) && !strcmp(argv[1], "--lean")) {
+		mode = 5;
+		if (strcmp(argv[2], "96"))
+			return usage();
+		size = 96;
+		if (argc == 5 && (strcmp(argv[3], "--without") ||
+				  (skip = lean_parts(argv[4])) < 0))
+			return usage();
 	} else if (argc == 3 && (!strcmp(argv[1], "--ring") || !strcmp(argv[1], "--storage") ||
 				 !strcmp(argv[1], "--lru"))) {
 		mode = argv[1][2] == 'r' ? 1 : argv[1][2] == 's' ? 2 : 4;
@@ -101,7 +162,11 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.store_state, mode == 2);
 	bpf_program__set_autoload(skel->progs.perf_state, mode == 3);
 	bpf_program__set_autoload(skel->progs.lru_state, mode == 4);
+	/* lean_state comes first in the object: attached (and run) first. */
+	bpf_program__set_autoload(skel->progs.lean_state, mode == 5);
+	bpf_program__set_autoload(skel->progs.lean_check, mode == 5);
 	skel->rodata->rec_size = (__u32)size;
+	skel->rodata->lean_skip = (__u32)skip;
 	skel->rodata->wakeup_bytes = (16u << 20) / 8;
 	err = floor_bpf__load(skel);
 	if (err) {
@@ -149,6 +214,9 @@ int main(int argc, char **argv)
 	}
 	if (rb || pb)
 		fprintf(stderr, "tcpscope-floor: %llu records\n", recs);
+	if (mode == 5)
+		fprintf(stderr, "tcpscope-floor: %lld changes lean_check would rescue "
+			"(-1: unknown)\n", lean_rescues(skel));
 cleanup:
 	ring_buffer__free(rb);
 	perf_buffer__free(pb);
