@@ -839,15 +839,32 @@ static __always_inline void btf_conn_init(const struct sock *sk,
  * count the loss twice.  Another task's change in between (a preemption
  * between the two programs) only makes the second count, never a silence.
  */
-struct refused {
+/* A change of a socket, as the two per-CPU marks below keep it. */
+struct state_mark {
 	__u64 sk;
 	__u8 done;
 };
+
+static __always_inline bool mark_is(const struct state_mark *m,
+				    const struct sock *sk, __u8 done)
+{
+	return m && m->sk == (__u64)sk && m->done == done;
+}
+
+static __always_inline void mark_set(struct state_mark *m,
+				     const struct sock *sk, __u8 done)
+{
+	if (m) {
+		m->sk = (__u64)sk;
+		m->done = done;
+	}
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct refused);
+	__type(value, struct state_mark);
 } state_refused SEC(".maps");
 
 /*
@@ -861,10 +878,6 @@ struct {
  * skipped too; a change taken for handled then is still counted lost
  * (btf_state's recursion misses less the takeovers), never silent.
  */
-struct state_mark {
-	__u64 sk;
-	__u8 done;
-};
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -919,15 +932,11 @@ static __always_inline int btf_state_event(const struct sock *sk,
 	if (!c) {
 		/* No storage and no room in conn_lru: lost, say so, once. */
 		__u32 zero = 0;
-		struct refused *r = bpf_map_lookup_elem(&state_refused, &zero);
+		struct state_mark *r = bpf_map_lookup_elem(&state_refused, &zero);
 
-		if (r && nested && r->sk == (__u64)sk &&
-		    r->done == STATE_DONE(oldstate, newstate))
+		if (nested && mark_is(r, sk, STATE_DONE(oldstate, newstate)))
 			return 0;
-		if (r) {
-			r->sk = (__u64)sk;
-			r->done = STATE_DONE(oldstate, newstate);
-		}
+		mark_set(r, sk, STATE_DONE(oldstate, newstate));
 		count_drop(DROP_STATE);
 		return 1;
 	}
@@ -964,10 +973,7 @@ int BPF_PROG(btf_state, const struct sock *sk, const int oldstate,
 	if (btf_state_event(sk, oldstate, newstate, false) == STATE_TEST_SKIPPED)
 		return 0;
 	m = bpf_map_lookup_elem(&state_marks, &zero);
-	if (m) {
-		m->sk = (__u64)sk;
-		m->done = STATE_DONE(oldstate, newstate);
-	}
+	mark_set(m, sk, STATE_DONE(oldstate, newstate));
 	return 0;
 }
 
@@ -981,7 +987,7 @@ int BPF_PROG(btf_state_nested, const struct sock *sk, const int oldstate,
 	__u32 zero = 0;
 
 	m = bpf_map_lookup_elem(&state_marks, &zero);
-	if (m && m->sk == key && m->done == STATE_DONE(oldstate, newstate)) {
+	if (mark_is(m, sk, STATE_DONE(oldstate, newstate))) {
 		m->sk = 0;
 		return 0;
 	}
