@@ -742,6 +742,11 @@ int ts_loader__ring_fd(const struct ts_loader *l)
 	return bpf_map__fd(l->skel->maps.events);
 }
 
+uint64_t ts_loader__ring_bytes(const struct ts_loader *l)
+{
+	return bpf_map__max_entries(l->skel->maps.events);
+}
+
 /* The runs of p the kernel skipped; 0 when its information is not there. */
 static uint64_t prog_misses(const struct bpf_program *p)
 {

@@ -47,6 +47,8 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out);
 void ts_loader__seed(struct ts_loader *l, const struct ts_filter *f,
 		     const struct ts_sock *socks, size_t n);
 int ts_loader__ring_fd(const struct ts_loader *l);
+/* The ring buffer's size in bytes, as loaded. */
+uint64_t ts_loader__ring_bytes(const struct ts_loader *l);
 /* Whether drops are traced, and if not, why (docs/TIMELINE.md). */
 enum ts_drops_state {
 	TS_DROPS_ON = 0,

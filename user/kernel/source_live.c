@@ -4,7 +4,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kernel/source_live.h"
 #include "kernel/knames_btf.h"
@@ -38,8 +37,6 @@ struct ts_live {
 	uint64_t final_looks;	    /* looks that empty a full ring */
 	struct ts_rec *batch;
 	int n;
-	uint64_t cg_id;		    /* the last cgroup named, and its path */
-	const char *cg_path;
 	uint64_t drops_seen;
 	uint64_t nested_prev;	    /* skipped runs not taken over, a look */
 	uint64_t nested_prev_ns;    /* taken then, SETTLE_NS or more ago */
@@ -61,17 +58,8 @@ static int on_sample(void *ctx, void *data, size_t len)
 		lv->bad++;
 		return 0;
 	}
-	/* A run of records from one cgroup is the rule; a path once found
-	 * stays the id's (the name table only grows). */
-	if (r->cgroup_id && r->cgroup_id == lv->cg_id) {
-		r->cgroup = lv->cg_path;
-	} else if (r->cgroup_id) {
+	if (r->cgroup_id)
 		r->cgroup = ts_cgnames__path(lv->cgnames, r->cgroup_id);
-		if (r->cgroup) {
-			lv->cg_id = r->cgroup_id;
-			lv->cg_path = r->cgroup;
-		}
-	}
 	/* The sample is consumed even when we stop here: keep it. */
 	if (++lv->n == BATCH)
 		return -BATCH_FULL;
@@ -82,15 +70,10 @@ static int on_sample(void *ctx, void *data, size_t len)
  * How many looks the last drain may take: enough for a full ring of the
  * smallest records, plus what arrives meanwhile, and no more.
  */
-static uint64_t final_looks(int ring_fd)
+static uint64_t final_looks(uint64_t ring_bytes)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	uint64_t recs = (1ULL << 30) / sizeof(struct ts_event);
-
-	if (!bpf_obj_get_info_by_fd(ring_fd, &info, &len) && info.max_entries)
-		recs = info.max_entries / sizeof(struct ts_event);
-	return recs / ((uint64_t)BATCH * DRAIN_BATCHES) + 2;
+	return ring_bytes / sizeof(struct ts_event) /
+	       ((uint64_t)BATCH * DRAIN_BATCHES) + 2;
 }
 
 int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
@@ -126,7 +109,7 @@ int ts_live__new(struct ts_loader *l, struct ts_pipeline *p,
 		ts_err("cannot wait for the ring buffer: %s", strerror(-err));
 		goto fail;
 	}
-	lv->final_looks = final_looks(ts_loader__ring_fd(l));
+	lv->final_looks = final_looks(ts_loader__ring_bytes(l));
 	*out = lv;
 	return 0;
 fail:

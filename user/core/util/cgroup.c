@@ -181,6 +181,9 @@ struct ts_cgnames {
 	struct cgname *buckets[NBUCKETS];
 	size_t count;
 	uint64_t last_walk_ns;
+	/* The last name found: a run of records from one cgroup is the
+	 * rule, and entries are freed only with the table. */
+	const struct cgname *last;
 };
 
 static struct cgname *find(const struct ts_cgnames *n, uint64_t id)
@@ -268,11 +271,15 @@ const char *ts_cgnames__path(struct ts_cgnames *n, uint64_t id)
 
 	if (!n || !id)
 		return NULL;
+	if (n->last && n->last->id == id)
+		return n->last->path;
 	e = find(n, id);
 	if (!e && (!n->last_walk_ns || ts_now_mono_ns() - n->last_walk_ns > 1000000000ULL)) {
 		walk_all(n);
 		e = find(n, id);
 	}
+	if (e)
+		n->last = e;
 	return e ? e->path : NULL;
 }
 
