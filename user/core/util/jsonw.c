@@ -16,6 +16,7 @@
 #include "core/util/escape.h"
 #include "core/util/fmt.h"
 #include "core/util/jsonw.h"
+#include "core/util/writeall.h"
 
 /*
  * Bytes that do not go out as they are inside a JSON string: NUL (the
@@ -72,27 +73,20 @@ void ts_jsonw__resync(struct ts_jsonw *w)
 	set_cap(w);
 }
 
-/* All of s to the descriptor; a signal may cut a write short. */
+/* All of s to the descriptor, after what f holds. */
 static void write_all(struct ts_jsonw *w, const char *s, size_t len)
 {
-	unsigned int intr = 0;
+	size_t done;
+	int e;
 
-	/* What f holds came first. */
 	if (__fpending(w->f))
 		ts_jsonw__resync(w);
-	while (len && !w->err) {
-		ssize_t k = write(w->fd, s, len);
-
-		if (k > 0) {
-			s += k;
-			len -= (size_t)k;
-			w->pos += (uint64_t)k;
-		} else if (k < 0 && errno == EINTR && ++intr < 1000) {
-			continue;
-		} else {
-			w->err = k < 0 && errno == EPIPE ? -EPIPE : -EIO;
-		}
-	}
+	if (w->err)
+		return;
+	e = ts_write_all(w->fd, s, len, &done);
+	w->pos += (uint64_t)done;
+	if (e)
+		w->err = e == EPIPE ? -EPIPE : -EIO;
 }
 
 void ts_jsonw__flush(struct ts_jsonw *w)

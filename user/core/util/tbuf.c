@@ -5,19 +5,16 @@
 #endif
 #include <errno.h>
 #include <stdio_ext.h>
-#include <unistd.h>
 #include "core/util/fmt.h"
 #include "core/util/fmt_fixed.h"
 #include "core/util/tbuf.h"
-
-/* A signal may interrupt a write that has written nothing: tried again,
- * at most this many times in a row. */
-#define EINTR_TRIES 1000
+#include "core/util/writeall.h"
 
 /* len bytes of p to the stream, after what it holds. */
 static void write_out(struct ts_tbuf *b, const char *p, size_t len)
 {
-	int fd = fileno(b->f), tries = 0;
+	int fd = fileno(b->f);
+	size_t done;
 
 	/* A stream of its own (a memory stream), bytes waiting in it, or an
 	 * error already: stdio keeps the order and the error. */
@@ -25,23 +22,7 @@ static void write_out(struct ts_tbuf *b, const char *p, size_t len)
 		fwrite_unlocked(p, 1, len, b->f);
 		return;
 	}
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR && ++tries < EINTR_TRIES)
-				continue;
-			b->err = errno ? errno : EIO;
-			return;
-		}
-		if (w == 0) { /* nothing taken: do not spin on it */
-			b->err = EIO;
-			return;
-		}
-		tries = 0;
-		p += w;
-		len -= (size_t)w;
-	}
+	b->err = ts_write_all(fd, p, len, &done);
 }
 
 int ts_tbuf__error_of(const struct ts_tbuf *b)
