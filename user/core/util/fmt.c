@@ -7,13 +7,11 @@
 #include <time.h>
 #include "core/util/fmt.h"
 
-/* "00" to "99": two digits per division. */
-static const char digits2[] =
-	"0001020304050607080910111213141516171819"
-	"2021222324252627282930313233343536373839"
-	"4041424344454647484950515253545556575859"
-	"6061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
+const char ts_digit_pairs[200] = "0001020304050607080910111213141516171819"
+				 "2021222324252627282930313233343536373839"
+				 "4041424344454647484950515253545556575859"
+				 "6061626364656667686970717273747576777879"
+				 "8081828384858687888990919293949596979899";
 
 /* How many decimal digits v has (1 to 20), without dividing. */
 static size_t digits_of(uint64_t v)
@@ -44,12 +42,12 @@ size_t ts_put_u64(char *p, uint64_t v)
 		size_t d = (size_t)(v % 100) * 2;
 
 		v /= 100;
-		p[--i] = digits2[d + 1];
-		p[--i] = digits2[d];
+		p[--i] = ts_digit_pairs[d + 1];
+		p[--i] = ts_digit_pairs[d];
 	}
 	if (v >= 10) {
-		p[--i] = digits2[v * 2 + 1];
-		p[--i] = digits2[v * 2];
+		p[--i] = ts_digit_pairs[v * 2 + 1];
+		p[--i] = ts_digit_pairs[v * 2];
 	} else {
 		p[--i] = (char)('0' + v);
 	}
@@ -62,12 +60,12 @@ static inline void put9(char *p, uint32_t v)
 {
 	uint32_t hi = v / 10000, lo = v % 10000;
 
-	memcpy(p + 5, digits2 + (lo / 100) * 2, 2);
-	memcpy(p + 7, digits2 + (lo % 100) * 2, 2);
+	memcpy(p + 5, ts_digit_pairs + (lo / 100) * 2, 2);
+	memcpy(p + 7, ts_digit_pairs + (lo % 100) * 2, 2);
 	p[0] = (char)('0' + hi / 10000);
 	hi %= 10000;
-	memcpy(p + 1, digits2 + (hi / 100) * 2, 2);
-	memcpy(p + 3, digits2 + (hi % 100) * 2, 2);
+	memcpy(p + 1, ts_digit_pairs + (hi / 100) * 2, 2);
+	memcpy(p + 3, ts_digit_pairs + (hi % 100) * 2, 2);
 }
 
 size_t ts_put_ns(char *p, uint64_t ns)
@@ -102,8 +100,8 @@ void ts_put_u64_fixed(char *p, uint64_t v, size_t width)
 		size_t d = (size_t)(v % 100) * 2;
 
 		v /= 100;
-		p[--width] = digits2[d + 1];
-		p[--width] = digits2[d];
+		p[--width] = ts_digit_pairs[d + 1];
+		p[--width] = ts_digit_pairs[d];
 	}
 	if (width)
 		p[0] = (char)('0' + v % 10);
@@ -188,11 +186,11 @@ static inline size_t put_u8(char *p, unsigned int v)
 		return 1;
 	}
 	if (v < 100) {
-		memcpy(p, digits2 + v * 2, 2);
+		memcpy(p, ts_digit_pairs + v * 2, 2);
 		return 2;
 	}
 	p[0] = (char)('0' + v / 100);
-	memcpy(p + 1, digits2 + (v % 100) * 2, 2);
+	memcpy(p + 1, ts_digit_pairs + (v % 100) * 2, 2);
 	return 3;
 }
 

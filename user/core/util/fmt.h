@@ -17,6 +17,9 @@
 /* Room for an endpoint whose port name has name_len characters. */
 #define TS_ENDPOINT_LEN(name_len) (56 + (name_len))
 
+/* "00" to "99", two characters each: two digits per division. */
+extern const char ts_digit_pairs[200];
+
 /* Decimal digits of v at p (room for 20). */
 size_t ts_put_u64(char *p, uint64_t v);
 /* The decimal digits of a time in ns, as ts_put_u64 writes them (room

@@ -5,12 +5,6 @@
 #include "core/util/fmt.h"
 #include "core/util/fmt_fixed.h"
 
-const char ts_digit_pairs[200] = "0001020304050607080910111213141516171819"
-				 "2021222324252627282930313233343536373839"
-				 "4041424344454647484950515253545556575859"
-				 "6061626364656667686970717273747576777879"
-				 "8081828384858687888990919293949596979899";
-
 /* whole "." frac, frac written as exactly 'decimals' digits. */
 static size_t put_fixed(char *p, uint64_t whole, uint64_t frac, size_t decimals)
 {
@@ -44,16 +38,7 @@ size_t ts_put_ms3_any(char *p, uint64_t ns)
 
 	if (!ts_ms3_split(ns, &whole, &frac))
 		return put_printf(p, "%.3f", ns / 1e6);
-	/* Most times are below 100 ms: their digits without a division. */
-	if (whole < 10) {
-		p[0] = (char)('0' + whole);
-		n = 1;
-	} else if (whole < 100) {
-		memcpy(p, ts_digit_pairs + 2 * whole, 2);
-		n = 2;
-	} else {
-		n = ts_put_u64(p, whole);
-	}
+	n = ts_put_u64_small(p, whole);
 	p[n] = '.';
 	ts_put_frac3(p + n + 1, frac);
 	return n + 4;

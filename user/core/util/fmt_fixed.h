@@ -17,9 +17,6 @@
 /* Room any of the writers below may need. */
 #define TS_FIXED_LEN 32
 
-/* "00" to "99", two characters each. */
-extern const char ts_digit_pairs[200];
-
 /* The writers below for any value; they write the same bytes. */
 size_t ts_put_ms3_any(char *p, uint64_t ns);
 size_t ts_put_ms_field_any(char *p, char sign, uint64_t ns, size_t width);
