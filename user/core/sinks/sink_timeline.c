@@ -247,16 +247,6 @@ static size_t put_endpoint(struct timeline_sink *s, char *p, uint8_t family,
 	return n;
 }
 
-/* "%" PRIx64 */
-static size_t put_x64(char *p, uint64_t v)
-{
-	size_t n = (size_t)(64 - __builtin_clzll(v | 1) + 3) / 4;
-
-	for (size_t i = n; i > 0; i--, v >>= 4)
-		p[i - 1] = "0123456789abcdef"[v & 15];
-	return n;
-}
-
 /* Copy a string literal to p + n, adding its length to n. */
 #define PUT_LIT(p, n, lit)                               \
 	do {                                             \
@@ -273,57 +263,61 @@ static inline size_t put_str(char *p, const char *str)
 	return len;
 }
 
+/* Room for either header: at most about 700 bytes (two escaped names,
+ * two IPv6 endpoints, every counter at its largest). */
 #define HEADER_ROOM 1024
 
-/*
- * The wide header's two lines, built in one pass:
- * "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64
- * ["  peer %" PRIu64] "\n", then what out_times() and out_counts() write
- * and "\n".  At most about 700 bytes (two escaped names, two IPv6
- * endpoints, every counter at its largest).
- */
-static void text_header_wide(struct timeline_sink *s, const struct ts_conn *c)
+/* "%sconn %" PRIu64 "%s": the connection's number, bold in colour. */
+static size_t put_conn_id(const struct timeline_sink *s, char *p, const struct ts_conn *c)
 {
-	static const char spaces[24] = "                        ";
-	char *p = ts_tbuf__room(&s->out, HEADER_ROOM);
-	const char *role = ts_role_name(c->role), *cc, *why_from;
-	bool col = s->meta.color;
-	size_t n = 0, len;
+	size_t n = 0;
 
-	if (col)
+	if (s->meta.color)
 		PUT_LIT(p, n, TS_C_BOLD);
 	PUT_LIT(p, n, "conn ");
 	n += ts_put_u64_small(p + n, c->id);
-	if (col)
+	if (s->meta.color)
 		PUT_LIT(p, n, TS_C_RESET);
-	PUT_LIT(p, n, "  ");
-	/* %-8s, then %-24s of the owner: spaces, the text over them. */
-	memcpy(p + n, spaces, 8);
-	len = put_str(p + n, role);
-	n += len < 8 ? 8 : len;
-	p[n++] = ' ';
-	memcpy(p + n, spaces, 24);
-	len = owner_text(s, p + n, c);
-	n += len < 24 ? 24 : len;
-	p[n++] = ' ';
-	n += put_endpoint(s, p + n, c->family, c->saddr, c->sport);
-	PUT_LIT(p, n, " -> ");
-	n += put_endpoint(s, p + n, c->family, c->daddr, c->dport);
-	PUT_LIT(p, n, "  close=");
-	cc = col ? close_color(c->close) : "";
+	return n;
+}
+
+/* "close=%s%s%s": the close kind in its colour. */
+static size_t put_close(const struct timeline_sink *s, char *p, const struct ts_conn *c)
+{
+	const char *cc = s->meta.color ? close_color(c->close) : "";
+	size_t n = 0;
+
+	PUT_LIT(p, n, "close=");
 	n += put_str(p + n, cc);
 	n += put_str(p + n, ts_close_name(c->close));
 	if (*cc)
 		PUT_LIT(p, n, TS_C_RESET);
-	PUT_LIT(p, n, "  sk:");
-	n += put_x64(p + n, c->id);
-	if (c->peer) {
+	return n;
+}
+
+/* "%s -> %s" of the two endpoints; "  peer %" PRIu64 when paired. */
+static size_t put_tuple(struct timeline_sink *s, char *p, const struct ts_conn *c, bool peer)
+{
+	size_t n = put_endpoint(s, p, c->family, c->saddr, c->sport);
+
+	PUT_LIT(p, n, " -> ");
+	n += put_endpoint(s, p + n, c->family, c->daddr, c->dport);
+	if (peer && c->peer) {
 		PUT_LIT(p, n, "  peer ");
 		n += ts_put_u64_small(p + n, c->peer);
 	}
-	p[n++] = '\n';
+	return n;
+}
 
-	/* out_times() */
+/*
+ * "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u
+ * fin=%u"; the handshake "%.3fms" or "-", and what it counts from (a
+ * server's counts from its first SYN-ACK: say so).
+ */
+static size_t put_times(char *p, const struct ts_conn *c)
+{
+	size_t n = 0;
+
 	PUT_LIT(p, n, "  handshake ");
 	if (c->handshake_ns >= 0) {
 		n += ts_put_ms3(p + n, (uint64_t)c->handshake_ns);
@@ -331,10 +325,10 @@ static void text_header_wide(struct timeline_sink *s, const struct ts_conn *c)
 	} else {
 		p[n++] = '-';
 	}
-	why_from = c->hs_basis == TS_HS_FIRST_SYNACK ? " (from the first SYN-ACK)" :
-		   c->hs_basis == TS_HS_SYNACK_RTT   ? " (SYN-ACK round trip)" :
-						       "";
-	n += put_str(p + n, why_from);
+	if (c->hs_basis == TS_HS_FIRST_SYNACK)
+		PUT_LIT(p, n, " (from the first SYN-ACK)");
+	else if (c->hs_basis == TS_HS_SYNACK_RTT)
+		PUT_LIT(p, n, " (SYN-ACK round trip)");
 	PUT_LIT(p, n, "  lifetime ");
 	n += ts_put_ms3(p + n, c->lifetime_ns);
 	PUT_LIT(p, n, "ms  retransmits syn=");
@@ -345,8 +339,19 @@ static void text_header_wide(struct timeline_sink *s, const struct ts_conn *c)
 	n += ts_put_u32_small(p + n, c->rtx[TS_RTX_DATA]);
 	PUT_LIT(p, n, " fin=");
 	n += ts_put_u32_small(p + n, c->rtx[TS_RTX_FIN]);
+	return n;
+}
 
-	/* out_counts() */
+/*
+ * "  rst sent=%u received=%u" when there were resets, "  segs_out %u
+ * retrans %s%s%s%s" with the counters ("%.2f%%" or "-", flagged over 1 %);
+ * 0 when there is nothing to say.
+ */
+static size_t put_counts(const struct timeline_sink *s, char *p, const struct ts_conn *c)
+{
+	bool col = s->meta.color;
+	size_t n = 0;
+
 	if (c->resets_sent || c->resets_received) {
 		PUT_LIT(p, n, "  rst sent=");
 		n += ts_put_u32_small(p + n, c->resets_sent);
@@ -372,114 +377,75 @@ static void text_header_wide(struct timeline_sink *s, const struct ts_conn *c)
 		if (hot && col)
 			PUT_LIT(p, n, TS_C_RESET);
 	}
+	return n;
+}
+
+/*
+ * The wide header's two lines, built in one pass:
+ * "%sconn %" PRIu64 "%s  %-8s %-24s %s -> %s  close=%s%s%s  sk:%" PRIx64
+ * ["  peer %" PRIu64] "\n", then put_times(), put_counts() and "\n".
+ */
+static size_t header_wide(struct timeline_sink *s, char *p, const struct ts_conn *c)
+{
+	static const char spaces[24] = "                        ";
+	size_t n, len;
+
+	n = put_conn_id(s, p, c);
+	PUT_LIT(p, n, "  ");
+	/* %-8s, then %-24s of the owner: spaces, the text over them. */
+	memcpy(p + n, spaces, 8);
+	len = put_str(p + n, ts_role_name(c->role));
+	n += len < 8 ? 8 : len;
+	p[n++] = ' ';
+	memcpy(p + n, spaces, 24);
+	len = owner_text(s, p + n, c);
+	n += len < 24 ? 24 : len;
+	p[n++] = ' ';
+	n += put_tuple(s, p + n, c, false);
+	PUT_LIT(p, n, "  ");
+	n += put_close(s, p + n, c);
+	PUT_LIT(p, n, "  sk:");
+	n += ts_put_x64(p + n, c->id);
+	if (c->peer) {
+		PUT_LIT(p, n, "  peer ");
+		n += ts_put_u64_small(p + n, c->peer);
+	}
 	p[n++] = '\n';
-	s->out.n += n;
-}
-
-/* "%sconn %" PRIu64 "%s": the connection's number, bold in colour. */
-static void out_conn_id(struct timeline_sink *s, const struct ts_conn *c)
-{
-	if (s->meta.color)
-		ts_tbuf__lit(&s->out, TS_C_BOLD);
-	ts_tbuf__lit(&s->out, "conn ");
-	ts_tbuf__u64(&s->out, c->id);
-	if (s->meta.color)
-		ts_tbuf__lit(&s->out, TS_C_RESET);
-}
-
-/* "close=%s%s%s": the close kind in its colour. */
-static void out_close(struct timeline_sink *s, const struct ts_conn *c)
-{
-	const char *cc = s->meta.color ? close_color(c->close) : "";
-
-	ts_tbuf__lit(&s->out, "close=");
-	ts_tbuf__puts(&s->out, cc);
-	ts_tbuf__puts(&s->out, ts_close_name(c->close));
-	if (*cc)
-		ts_tbuf__lit(&s->out, TS_C_RESET);
-}
-
-/* "%s -> %s" of the two endpoints; "  peer %" PRIu64 when paired. */
-static void out_tuple(struct timeline_sink *s, const struct ts_conn *c, bool peer)
-{
-	char *p = ts_tbuf__room(&s->out, 2 * TS_ENDPOINT_LEN(0) + 4);
-	size_t n;
-
-	n = ts_put_endpoint(p, c->family, c->saddr, c->sport, NULL);
-	memcpy(p + n, " -> ", 4);
-	n += 4;
-	n += ts_put_endpoint(p + n, c->family, c->daddr, c->dport, NULL);
-	s->out.n += n;
-	if (peer && c->peer) {
-		ts_tbuf__lit(&s->out, "  peer ");
-		ts_tbuf__u64(&s->out, c->peer);
-	}
+	n += put_times(p + n, c);
+	n += put_counts(s, p + n, c);
+	p[n++] = '\n';
+	return n;
 }
 
 /*
- * "  handshake %s  lifetime %s  retransmits syn=%u synack=%u data=%u
- * fin=%u"; the handshake "%.3fms" or "-", and what it counts from.
+ * Three short lines instead of two long ones:
+ * "%sconn %" PRIu64 "%s sk:%" PRIx64 "  %s  %s  close=%s%s%s\n", the
+ * tuple, put_times(), and put_counts() when it says anything.
  */
-static void out_times(struct timeline_sink *s, const struct ts_conn *c)
+static size_t header_compact(struct timeline_sink *s, char *p, const struct ts_conn *c)
 {
-	ts_tbuf__lit(&s->out, "  handshake ");
-	if (c->handshake_ns >= 0)
-		ts_tbuf__ms(&s->out, (uint64_t)c->handshake_ns);
-	else
-		ts_tbuf__putc(&s->out, '-');
-	/* A server's handshake counts from its first SYN-ACK: say so. */
-	if (c->hs_basis == TS_HS_FIRST_SYNACK)
-		ts_tbuf__lit(&s->out, " (from the first SYN-ACK)");
-	else if (c->hs_basis == TS_HS_SYNACK_RTT)
-		ts_tbuf__lit(&s->out, " (SYN-ACK round trip)");
-	ts_tbuf__lit(&s->out, "  lifetime ");
-	ts_tbuf__ms(&s->out, c->lifetime_ns);
-	ts_tbuf__lit(&s->out, "  retransmits syn=");
-	ts_tbuf__u64(&s->out, c->rtx[TS_RTX_SYN]);
-	ts_tbuf__lit(&s->out, " synack=");
-	ts_tbuf__u64(&s->out, c->rtx[TS_RTX_SYNACK]);
-	ts_tbuf__lit(&s->out, " data=");
-	ts_tbuf__u64(&s->out, c->rtx[TS_RTX_DATA]);
-	ts_tbuf__lit(&s->out, " fin=");
-	ts_tbuf__u64(&s->out, c->rtx[TS_RTX_FIN]);
-}
+	size_t n, k;
 
-/*
- * "  rst sent=%u received=%u" when there were resets, "  segs_out %u
- * retrans %s%s%s%s" with the counters ("%.2f%%" or "-", flagged over 1 %);
- * returns whether it wrote anything.
- */
-static bool out_counts(struct timeline_sink *s, const struct ts_conn *c)
-{
-	bool hot = retrans_pct(c) > 1.0, col = s->meta.color;
-
-	if (c->resets_sent || c->resets_received) {
-		ts_tbuf__lit(&s->out, "  rst sent=");
-		ts_tbuf__u64(&s->out, c->resets_sent);
-		ts_tbuf__lit(&s->out, " received=");
-		ts_tbuf__u64(&s->out, c->resets_received);
+	n = put_conn_id(s, p, c);
+	PUT_LIT(p, n, " sk:");
+	n += ts_put_x64(p + n, c->id);
+	PUT_LIT(p, n, "  ");
+	n += put_str(p + n, ts_role_name(c->role));
+	PUT_LIT(p, n, "  ");
+	n += owner_text(s, p + n, c);
+	PUT_LIT(p, n, "  ");
+	n += put_close(s, p + n, c);
+	PUT_LIT(p, n, "\n  ");
+	n += put_tuple(s, p + n, c, true);
+	p[n++] = '\n';
+	n += put_times(p + n, c);
+	p[n++] = '\n';
+	k = put_counts(s, p + n, c);
+	if (k) {
+		n += k;
+		p[n++] = '\n';
 	}
-	if (c->has_stats) {
-		ts_tbuf__lit(&s->out, "  segs_out ");
-		ts_tbuf__u64(&s->out, c->st.segs_out);
-		ts_tbuf__lit(&s->out, "  retrans ");
-		if (hot && col)
-			ts_tbuf__lit(&s->out, TS_C_ALERT);
-		if (c->st.segs_out) {
-			char *p = ts_tbuf__room(&s->out, TS_FIXED_LEN + 1);
-			size_t n = ts_put_pct2(p, c->st.total_retrans, c->st.segs_out);
-
-			p[n++] = '%';
-			s->out.n += n;
-		} else {
-			ts_tbuf__putc(&s->out, '-');
-		}
-		if (hot)
-			ts_tbuf__lit(&s->out, " (>1%: needs a look)");
-		if (hot && col)
-			ts_tbuf__lit(&s->out, TS_C_RESET);
-	}
-	return c->resets_sent || c->resets_received || c->has_stats;
+	return n;
 }
 
 static void out_notes(struct timeline_sink *s, const struct ts_conn *c)
@@ -522,32 +488,9 @@ static void out_notes(struct timeline_sink *s, const struct ts_conn *c)
 
 static void text_header(struct timeline_sink *s, const struct ts_conn *c)
 {
-	char owner[OWNER_LEN];
-	size_t olen;
+	char *p = ts_tbuf__room(&s->out, HEADER_ROOM);
 
-	if (s->meta.compact) {
-		olen = owner_text(s, owner, c);
-		/* Three short lines instead of two long ones:
-		 * "%sconn %" PRIu64 "%s sk:%" PRIx64 "  %s  %s  close=%s%s%s\n" */
-		out_conn_id(s, c);
-		ts_tbuf__lit(&s->out, " sk:");
-		ts_tbuf__x64(&s->out, c->id);
-		ts_tbuf__lit(&s->out, "  ");
-		ts_tbuf__puts(&s->out, ts_role_name(c->role));
-		ts_tbuf__lit(&s->out, "  ");
-		ts_tbuf__put(&s->out, owner, olen);
-		ts_tbuf__lit(&s->out, "  ");
-		out_close(s, c);
-		ts_tbuf__lit(&s->out, "\n  ");
-		out_tuple(s, c, true);
-		ts_tbuf__putc(&s->out, '\n');
-		out_times(s, c);
-		ts_tbuf__putc(&s->out, '\n');
-		if (out_counts(s, c))
-			ts_tbuf__putc(&s->out, '\n');
-	} else {
-		text_header_wide(s, c);
-	}
+	s->out.n += s->meta.compact ? header_compact(s, p, c) : header_wide(s, p, c);
 	out_notes(s, c);
 }
 

@@ -54,6 +54,15 @@ size_t ts_put_u64(char *p, uint64_t v)
 	return n;
 }
 
+size_t ts_put_x64(char *p, uint64_t v)
+{
+	size_t n = (size_t)(64 - __builtin_clzll(v | 1) + 3) / 4;
+
+	for (size_t i = n; i > 0; i--, v >>= 4)
+		p[i - 1] = "0123456789abcdef"[v & 15];
+	return n;
+}
+
 /* v < 10^9 as nine digits, in 32-bit arithmetic: a second's fraction in
  * ns, twice in every JSON record. */
 static inline void put9(char *p, uint32_t v)

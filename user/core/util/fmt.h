@@ -22,6 +22,8 @@ extern const char ts_digit_pairs[200];
 
 /* Decimal digits of v at p (room for 20). */
 size_t ts_put_u64(char *p, uint64_t v);
+/* "%" PRIx64 of v at p (room for 16). */
+size_t ts_put_x64(char *p, uint64_t v);
 /* The decimal digits of a time in ns, as ts_put_u64 writes them (room
  * for 20, which it may write past the digits); those of its seconds are
  * kept from the last call (times come in order). */

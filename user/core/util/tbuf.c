@@ -70,18 +70,6 @@ void ts_tbuf__u64(struct ts_tbuf *b, uint64_t v)
 	b->n += ts_put_u64(ts_tbuf__room(b, 20), v);
 }
 
-void ts_tbuf__x64(struct ts_tbuf *b, uint64_t v)
-{
-	char *p = ts_tbuf__room(b, 16);
-	int n = 1;
-
-	while (n < 16 && v >> (4 * n))
-		n++;
-	for (int i = n - 1; i >= 0; i--, v >>= 4)
-		p[i] = "0123456789abcdef"[v & 15];
-	b->n += (size_t)n;
-}
-
 void ts_tbuf__ms(struct ts_tbuf *b, uint64_t ns)
 {
 	char *p = ts_tbuf__room(b, TS_FIXED_LEN + 2);

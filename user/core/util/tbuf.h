@@ -118,8 +118,6 @@ static inline void ts_tbuf__right(struct ts_tbuf *b, const char *s, size_t len, 
 
 /* "%" PRIu64 (and "%u") */
 void ts_tbuf__u64(struct ts_tbuf *b, uint64_t v);
-/* "%" PRIx64 */
-void ts_tbuf__x64(struct ts_tbuf *b, uint64_t v);
 /* "%.3fms" of ns / 1e6 */
 void ts_tbuf__ms(struct ts_tbuf *b, uint64_t ns);
 
