@@ -102,18 +102,27 @@ struct sock___619 {
 	struct timer_list tcp_retransmit_timer;
 } __attribute__((preserve_access_index));
 
-/* sk is a trusted (BTF-typed) full TCP socket. */
-static __always_inline unsigned long tcp_rtx_timer_expires(struct sock *sk)
+/*
+ * sk is a full TCP socket.  raw (a constant at every call) says how it is
+ * read: false, directly (a trusted, BTF-typed pointer); true, with
+ * bpf_probe_read_kernel() (a pointer found in a hash chain).
+ */
+static __always_inline unsigned long tcp_rtx_timer_expires(struct sock *sk, const bool raw)
 {
 	struct inet_connection_sock *icsk = (struct inet_connection_sock *)sk;
+	struct inet_connection_sock___old *old = (void *)sk;
+	struct sock___619 *s619 = (void *)sk;
 
-	if (bpf_core_field_exists(((struct sock___619 *)sk)->tcp_retransmit_timer))
-		return ((struct sock___619 *)sk)->tcp_retransmit_timer.expires;
-	if (bpf_core_field_exists(((struct inet_connection_sock___old *)icsk)->icsk_timeout))
-		return ((struct inet_connection_sock___old *)icsk)->icsk_timeout;
-	return icsk->icsk_retransmit_timer.expires;
+	if (bpf_core_field_exists(s619->tcp_retransmit_timer))
+		return raw ? BPF_CORE_READ(s619, tcp_retransmit_timer.expires) :
+			     s619->tcp_retransmit_timer.expires;
+	if (bpf_core_field_exists(old->icsk_timeout))
+		return raw ? BPF_CORE_READ(old, icsk_timeout) : old->icsk_timeout;
+	return raw ? BPF_CORE_READ(icsk, icsk_retransmit_timer.expires) :
+		     icsk->icsk_retransmit_timer.expires;
 }
 
+/* Where the keepalive timer is (an address: nothing is read). */
 static __always_inline struct timer_list *tcp_keepalive_timer(struct sock *sk)
 {
 	struct inet_connection_sock___619 *icsk = (void *)sk;
@@ -122,6 +131,26 @@ static __always_inline struct timer_list *tcp_keepalive_timer(struct sock *sk)
 		return &icsk->icsk_keepalive_timer;
 	return &sk->sk_timer;
 }
+
+/*
+ * For recovering what iter/tcp skipped (snapshot.bpf.c):
+ *  - the TCP hash tables are found through the namespace's
+ *    tcp_death_row.hashinfo, a member of an embedded struct in 5.15 and
+ *    from 6.1, behind a pointer in 5.19 and 6.0;
+ *  - a request socket's listener is request_sock.rsk_listener until it
+ *    became .sk (vmlinux.h's name).
+ */
+struct netns_ipv4___dr_ptr {
+	struct inet_timewait_death_row *tcp_death_row;
+} __attribute__((preserve_access_index));
+
+struct net___dr_ptr {
+	struct netns_ipv4___dr_ptr ipv4;
+} __attribute__((preserve_access_index));
+
+struct request_sock___old {
+	struct sock *rsk_listener;
+} __attribute__((preserve_access_index));
 
 /*
  * skb:kfree_skb's record: reason came with "net: skb: introduce

@@ -38,6 +38,19 @@ enum ts_snap_timer {
 /* ts_snap_sock.flags */
 enum ts_snap_flags {
 	TS_SNAP_F_COOKIE = 1 << 0, /* cookie is set (helper or cached value) */
+	/* Read from a hash chain: the kernel's iterator skipped it (see
+	 * check_skipped() in snapshot.bpf.c); the cookie is the cached one. */
+	TS_SNAP_F_RECOVERED = 1 << 1,
+};
+
+/* ts_snap_end.flags */
+enum ts_snap_end_flags {
+	/* The kernel's iterator has the skip of check_skipped(), and the
+	 * bucket it may skip was looked at. */
+	TS_SNAP_END_F_CHECKED = 1 << 0,
+	/* That bucket's chain was longer than this program reads: sockets
+	 * of the namespace may be missing. */
+	TS_SNAP_END_F_INCOMPLETE = 1 << 1,
 };
 
 /* Last record of every iter/tcp stream. */
@@ -45,7 +58,8 @@ struct ts_snap_end {
 	__u8 type; /* TS_SNAP_END */
 	__u8 version;
 	__u16 rec_size;
-	__u32 reserved;
+	__u16 flags;	/* enum ts_snap_end_flags */
+	__u16 recovered; /* sockets with TS_SNAP_F_RECOVERED in the stream */
 	/* The same instant on two clocks: user space infers HZ from them, so
 	 * that timer deltas (in jiffies) can be turned into time. */
 	__u64 jiffies;

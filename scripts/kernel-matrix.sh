@@ -38,7 +38,7 @@ while (($#)); do
 	--timeout) timeout_override=$2; shift ;;
 	--jobs) jobs=$2; shift ;;
 	--report) report=$(realpath -m "$2"); shift ;;
-	--one) one=$2; shift ;; # internal: one kernel "SUITE LIST LIMIT" into $RUN
+	--one) one=$2; shift ;; # internal: one kernel "SUITE LIST LIMIT APPEND" into $RUN
 	-h|--help) usage ;;
 	*) echo "kernel-matrix: unknown option $1" >&2; usage ;;
 	esac
@@ -251,13 +251,17 @@ tests_for() {
 	fi
 }
 
+# $1 is a suite of Debian's, or SUITE@TAG: that suite's kernel booted with
+# $4 added to its command line ("-": nothing).
 run_kernel() {
-	local suite=$1 list=$2 limit=$3 out=$RUN/$1 t0 rc
+	local suite=$1 list=$2 limit=$3 append=${4:--} out=$RUN/$1 t0 rc
+	[[ $append == - ]] && append=
 	mkdir -p "$out"
 	t0=$(date +%s)
 	{
 		echo "suite=$suite"
-		if ! fetch_kernel "$suite"; then
+		[[ -n $append ]] && echo "append=$append"
+		if ! fetch_kernel "${suite%@*}"; then
 			echo "error=$K_ERR"
 			exit 0
 		fi
@@ -285,7 +289,7 @@ run_kernel() {
 			-smp "${TS_KERNEL_CPUS:-2}" -m 2048 -nodefaults -no-reboot \
 			-display none -monitor none -no-user-config \
 			-kernel "$K_VMLINUZ" -initrd "$out/initrd.gz" \
-			-append "console=ttyS0 panic=-1 loglevel=5 softlockup_panic=1 ${TS_KERNEL_APPEND:-} ts.guest=$KDIR/guest.sh ts.plan=$out/plan" \
+			-append "console=ttyS0 panic=-1 loglevel=5 softlockup_panic=1 $append ${TS_KERNEL_APPEND:-} ts.guest=$KDIR/guest.sh ts.plan=$out/plan" \
 			-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
 			-serial "file:$out/console.log" -serial "file:$out/results.log" \
 			>"$out/qemu.log" 2>&1 &
@@ -326,8 +330,8 @@ fi
 
 RUN=$(mktemp -d "$CACHE/run.XXXXXX")
 export RUN
-SUITES=() LISTS=() LIMITS=()
-while read -r suite list limit _; do
+SUITES=() LISTS=() LIMITS=() APPENDS=()
+while read -r suite list limit append _; do
 	[[ -z $suite || $suite == \#* ]] && continue
 	if [[ -n $only_kernels && ",$only_kernels," != *",$suite,"* ]]; then
 		continue
@@ -337,12 +341,13 @@ while read -r suite list limit _; do
 	SUITES+=("$suite")
 	LISTS+=("$list")
 	LIMITS+=("$limit")
+	APPENDS+=("${append:--}")
 done <"$KDIR/matrix.conf"
 ((${#SUITES[@]})) || { echo "kernel-matrix: no kernel matches --kernels $only_kernels" >&2; exit 2; }
 
 running=0
 for i in "${!SUITES[@]}"; do
-	args=(--build "$build" --one "${SUITES[$i]} ${LISTS[$i]} ${LIMITS[$i]}")
+	args=(--build "$build" --one "${SUITES[$i]} ${LISTS[$i]} ${LIMITS[$i]} ${APPENDS[$i]}")
 	((full)) && args+=(--full)
 	[[ -n $tests_override ]] && args+=(--tests "$tests_override")
 	setsid "$0" "${args[@]}" &

@@ -22,7 +22,11 @@ Other scenarios (--scenario), for the -s hints:
              request socket (SYN_RECV) behind.  --ready gets 'ready'.
   closewait: a server on 127.0.0.1:P that closes every connection at once and
              a client that never closes its end: one more CLOSE_WAIT every
-             --gap seconds, until --count.  --ready gets 'ready' at the first."""
+             --gap seconds, until --count.  --ready gets 'ready' at the first.
+  sink:      a listener on 0.0.0.0:P that accepts and holds every connection.
+             --ready gets 'ready'.
+  clients:   --count connections to --peer:P, held, and no listener: the
+             namespace of the client side.  --ready gets 'ready'."""
 import argparse
 import os
 import select
@@ -122,20 +126,47 @@ def closewait(a):
         time.sleep(0.2)
 
 
+def sink(a):
+    lst = listen(socket.AF_INET, "0.0.0.0", a.port, backlog=1024)
+    lst.settimeout(0.2)
+    held = []
+    ready(a.ready)
+    deadline = time.monotonic() + a.timeout
+    while time.monotonic() < deadline:
+        try:
+            held.append(lst.accept()[0])
+        except socket.timeout:
+            pass
+
+
+def clients(a):
+    held = [socket.create_connection((a.peer, a.port), timeout=a.timeout)
+            for _ in range(a.count)]
+    ready(a.ready)
+    deadline = time.monotonic() + a.timeout
+    while time.monotonic() < deadline and held:
+        time.sleep(0.2)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--scenario", choices=["states", "synflood", "closewait"],
+    p.add_argument("--scenario", choices=["states", "synflood", "closewait", "sink", "clients"],
                    default="states")
     p.add_argument("--port", type=int, default=4001)
     p.add_argument("--ready", required=True)
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("--count", type=int, default=120)
     p.add_argument("--gap", type=float, default=0.25)
+    p.add_argument("--peer", default="127.0.0.1")
     a = p.parse_args()
     if a.scenario == "synflood":
         return synflood(a)
     if a.scenario == "closewait":
         return closewait(a)
+    if a.scenario == "sink":
+        return sink(a)
+    if a.scenario == "clients":
+        return clients(a)
 
     l4 = listen(socket.AF_INET, "127.0.0.1", a.port)
     l6 = listen(socket.AF_INET6, "::1", a.port + 1)

@@ -133,6 +133,23 @@ int ts_probe__iterators(bool pids)
 	return err;
 }
 
+int ts_probe__iter_bucket_skip(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int r;
+
+	if (!vmlinux)
+		return -1;
+	if (btf__find_by_name_kind(vmlinux, "bpf_tcp_iter_state", BTF_KIND_STRUCT) < 0)
+		r = 0;
+	else if (btf__find_by_name_kind(vmlinux, "bpf_tcp_iter_batch_item", BTF_KIND_UNION) > 0)
+		r = 1;
+	else
+		r = 2;
+	btf__free(vmlinux);
+	return r;
+}
+
 /* /proc/timer_list prints the clock and jiffies (read as root). */
 static int read_timer_list(uint64_t *now, uint64_t *jiffies)
 {

@@ -36,6 +36,14 @@ bool ts_probe__drop_reasons(const struct btf *vmlinux);
  * naming the kernel needed.
  */
 int ts_probe__iterators(bool pids);
+/*
+ * How this kernel's iter/tcp walks the established table (what
+ * check_skipped() in bpf/snapshot.bpf.c answers): 0, socket by socket
+ * (before 5.15); 1, in batches resumed by socket cookie (6.16, 6.12.y);
+ * 2, in batches resumed by an offset, which can skip a whole hash bucket
+ * (the snapshot reads that bucket itself); -1, unknown (no BTF).
+ */
+int ts_probe__iter_bucket_skip(void);
 /* The kernel's HZ (for icsk_rto, in jiffies), 0 when it cannot be told. */
 uint32_t ts_probe__kernel_hz(void);
 

@@ -455,6 +455,15 @@ static int take_record(struct ts_snapshotter *s, const void *rec, bool ended,
 			s->hz = ts_snap_infer_hz(e->jiffies, e->mono_ns);
 			ts_info("kernel HZ inferred as %u", s->hz);
 		}
+		/* See check_skipped() in bpf/snapshot.bpf.c. */
+		if (e->recovered)
+			ts_info("iter/tcp: this kernel's iterator skipped a hash bucket; "
+				"its %u socket(s) were read from the bucket",
+				e->recovered);
+		if (e->flags & TS_SNAP_END_F_INCOMPLETE)
+			ts_warn("this kernel's TCP iterator skipped a hash bucket longer than "
+				"tcpscope reads back: sockets may be missing (Linux 6.16 "
+				"fixed the iterator)");
 		return 1;
 	}
 	k = sockvec_add(sv);
