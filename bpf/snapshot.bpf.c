@@ -51,6 +51,9 @@ const volatile bool want_cookie = true;
  * when they are shown (-o, -e, -p, --json). */
 const volatile bool want_timers = true;
 const volatile bool want_inode = true;
+/* Test seam (TCPSCOPE_TEST_NO_BPF_LOOP): the walk of recover_bucket() as
+ * on kernels without bpf_loop(). */
+const volatile bool test_no_bpf_loop = false;
 
 
 /* Jiffies left until expires, never negative (as /proc/net/tcp shows). */
@@ -247,7 +250,7 @@ static __always_inline bool fill_sock(struct ts_snap_sock *r, struct sock_common
 #define TCP_SEQ_STATE_LISTENING 0
 /* Sockets of one chain looked at (every namespace's: chains are short). */
 #define RECOVER_MAX_CHAIN 1024
-#define RECOVER_MAX_UNROLLED 16
+#define RECOVER_MAX_UNROLLED 32
 
 struct iter_pos {
 	__s32 last_listen;	/* listening bucket of the last listener, -1 */
@@ -369,7 +372,7 @@ static __always_inline int recover_bucket(struct seq_file *seq, struct net *net,
 	__u32 i, k = 0;
 
 	w.node = BPF_CORE_READ(eb + b, chain.first);
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
+	if (!test_no_bpf_loop && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
 		bpf_loop(RECOVER_MAX_CHAIN, recover_one, &w, 0);
 	} else {
 		for (i = 0; i < RECOVER_MAX_UNROLLED; i++)

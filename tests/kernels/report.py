@@ -143,11 +143,11 @@ def feature_row(k):
             pr.get("variant", "?"), yn(pr.get("resets")), yn(pr.get("synack_retransmits")),
             yn(pr.get("socket_cookies")), yn(pr.get("iterators")),
             pr.get("snapshot_loader", "?"), yn(pr.get("drop_reasons")),
-            yn(pr.get("reset_reasons"))]
+            yn(pr.get("reset_reasons")), yn(pr.get("snapshot_reads_skipped_bucket"))]
 
 
 FEATURE_HEAD = ["suite", "kernel", "variant", "resets", "synack rtx", "cookies",
-                "iterators", "snapshot loader", "drops", "rst reasons"]
+                "iterators", "snapshot loader", "drops", "rst reasons", "iter skip"]
 
 
 def cell(r):

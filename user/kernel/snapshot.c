@@ -151,6 +151,7 @@ static int load_new(struct ts_snapshotter *s, const struct ts_snapshot_opts *o,
 	want.cookies = !o->skip_cookies || o->pin;
 	want.timers = !o->skip_timers || o->pin;
 	want.inodes = !o->skip_inodes || o->pids || o->pin;
+	want.test_no_bpf_loop = getenv("TCPSCOPE_TEST_NO_BPF_LOOP") != NULL;
 	err = load_iterators(s, o, &want, &files_fd);
 	if (err)
 		return err;

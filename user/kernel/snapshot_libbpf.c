@@ -31,6 +31,7 @@ static int load(const struct ts_snap_want *w, bool cookie_helper,
 	skel->rodata->want_cookie = w->cookies;
 	skel->rodata->want_timers = w->timers;
 	skel->rodata->want_inode = w->inodes;
+	skel->rodata->test_no_bpf_loop = w->test_no_bpf_loop;
 	err = snapshot_bpf__load(skel);
 	if (err) {
 		snapshot_bpf__destroy(skel);

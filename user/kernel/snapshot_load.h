@@ -26,6 +26,7 @@ struct ts_snap_want {
 	bool timers;
 	bool inodes;
 	bool files; /* load and attach iter/task_file too */
+	bool test_no_bpf_loop; /* TCPSCOPE_TEST_NO_BPF_LOOP (docs/DESIGN.md) */
 };
 
 struct ts_snap_lskel;

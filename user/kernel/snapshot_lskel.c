@@ -29,6 +29,7 @@ int ts_snap_lskel__open(const struct ts_snap_want *w, struct ts_snap_lskel **out
 	l->skel->rodata->want_cookie = w->cookies;
 	l->skel->rodata->want_timers = w->timers;
 	l->skel->rodata->want_inode = w->inodes;
+	l->skel->rodata->test_no_bpf_loop = w->test_no_bpf_loop;
 	err = snapshot_lskel__load(l->skel);
 	if (err)
 		goto fail;
