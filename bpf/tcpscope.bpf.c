@@ -1544,12 +1544,27 @@ static __always_inline bool peer_isn(const struct sock *sk, int state, __u32 *ir
  * connection, so it is decided before any other read: in a socket's
  * queue the headers are pulled and skb->len is the payload.  Data purged
  * unread is kept (the reset that follows says so too).
+ *
+ * The purge has its own reason, SKB_DROP_REASON_QUEUE_PURGE, only in later
+ * kernels; before it (6.1: sk_stream_kill_queues(), NOT_SPECIFIED, one
+ * for every connection whose FIN was still queued) it is told by what it
+ * frees: a received skb with its headers pulled (len 0), still owned by
+ * its socket (skb->sk: set when it was queued), which is closed.
  */
 static __always_inline bool purged_empty(const struct sk_buff *skb, __u32 reason)
 {
-	return bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
-	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
-	       BPF_CORE_READ(skb, len) == 0;
+	const struct sock *sk;
+
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
+		return reason == bpf_core_enum_value(enum skb_drop_reason,
+						     SKB_DROP_REASON_QUEUE_PURGE) &&
+		       BPF_CORE_READ(skb, len) == 0;
+	if (!bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) ||
+	    reason != bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) ||
+	    BPF_CORE_READ(skb, len) != 0 || !BPF_CORE_READ(skb, skb_iif))
+		return false;
+	sk = BPF_CORE_READ(skb, sk);
+	return sk && BPF_CORE_READ(sk, __sk_common.skc_state) == TS_CLOSE;
 }
 
 static __always_inline int emit_drop(const struct sk_buff *skb, __u64 location,
