@@ -267,6 +267,13 @@ struct {
 	__type(value, struct iter_pos);
 } iter_pos SEC(".maps");
 
+static __always_inline struct iter_pos *iter_pos_of(struct seq_file *seq)
+{
+	__u64 key = (__u64)seq;
+
+	return bpf_map_lookup_elem(&iter_pos, &key);
+}
+
 static __always_inline bool iter_skips_bucket(void)
 {
 	return bpf_core_type_exists(struct bpf_tcp_iter_state) &&
@@ -396,7 +403,7 @@ static __always_inline int recover_bucket(struct seq_file *seq, struct net *net,
 /*
  * Called for every socket and at the end (end): < 0 if what was written
  * did not fit (the kernel calls again for the same object), 1 if the
- * bucket was looked at in this call (see done_skipped()), else 0.
+ * bucket was looked at in this call (see skipped_undo()), else 0.
  */
 static __always_inline int check_skipped(struct bpf_iter_meta *meta, bool end,
 					 __u64 now)
@@ -414,7 +421,7 @@ static __always_inline int check_skipped(struct bpf_iter_meta *meta, bool end,
 		return 0;
 	if (meta->seq_num == 0)
 		bpf_map_update_elem(&iter_pos, &key, &fresh, BPF_ANY);
-	pos = bpf_map_lookup_elem(&iter_pos, &key);
+	pos = iter_pos_of(seq);
 	if (!pos || pos->checked)
 		return 0;
 	bucket = end ? -1 : BPF_CORE_READ(st, bucket);
@@ -439,34 +446,37 @@ static __always_inline int check_skipped(struct bpf_iter_meta *meta, bool end,
 	return 1;
 }
 
-/*
- * After the call's own record: written, or not (then the kernel discards
- * all the call wrote and calls again for the same object, so a bucket
- * looked at in this call, checked 1, is looked at again).  With e, the
- * end record: it says what was taken back, and once it is written the
- * iterator's entry goes.
- */
-static __always_inline void done_skipped(struct seq_file *seq, int checked,
-					 bool written, struct ts_snap_end *e)
+/* What the end record says of the skipped bucket. */
+static __always_inline void skipped_report(struct seq_file *seq, struct ts_snap_end *e)
 {
-	__u64 key = (__u64)seq;
-	struct iter_pos *pos;
+	struct iter_pos *pos = iter_skips_bucket() ? iter_pos_of(seq) : NULL;
 
-	if (!iter_skips_bucket() || (!e && (written || checked != 1)))
-		return;
-	pos = bpf_map_lookup_elem(&iter_pos, &key);
 	if (!pos)
 		return;
-	if (!written) {
-		if (checked == 1)
-			pos->checked = 0;
-		return;
-	}
-	if (e) {
-		e->recovered = pos->recovered;
-		e->flags = TS_SNAP_END_F_CHECKED |
-			   (pos->incomplete ? TS_SNAP_END_F_INCOMPLETE : 0);
-	}
+	e->recovered = pos->recovered;
+	e->flags = TS_SNAP_END_F_CHECKED | (pos->incomplete ? TS_SNAP_END_F_INCOMPLETE : 0);
+}
+
+/*
+ * The call's own record did not fit: the kernel discards all the call
+ * wrote and calls again for the same object, so a bucket looked at in
+ * this call (check_skipped() said 1) is looked at again.
+ */
+static __always_inline void skipped_undo(struct seq_file *seq, int checked)
+{
+	struct iter_pos *pos = checked == 1 ? iter_pos_of(seq) : NULL;
+
+	if (pos)
+		pos->checked = 0;
+}
+
+/* The end record is written: the iterator's entry goes. */
+static __always_inline void skipped_forget(struct seq_file *seq)
+{
+	__u64 key = (__u64)seq;
+
+	if (iter_skips_bucket())
+		bpf_map_delete_elem(&iter_pos, &key);
 }
 
 /*
@@ -487,23 +497,22 @@ static __always_inline int dump_tcp(struct bpf_iter__tcp *ctx, bool helper_cooki
 		/* The iterator stops: end the stream. */
 		struct ts_snap_end e = {};
 
-		if (helper_cookie) {
-			checked = check_skipped(ctx->meta, true, now);
-			if (checked < 0)
-				return 0;
-		}
 		e.type = TS_SNAP_END;
 		e.version = TS_SNAP_VERSION;
 		e.rec_size = sizeof(r);
 		e.jiffies = now;
 		e.mono_ns = bpf_ktime_get_ns();
-		if (helper_cookie)
-			done_skipped(seq, checked, true, &e);
+		if (helper_cookie) {
+			checked = check_skipped(ctx->meta, true, now);
+			if (checked < 0)
+				return 0;
+			skipped_report(seq, &e);
+		}
 		written = !bpf_seq_write(seq, &e, sizeof(e));
-		if (helper_cookie && !written)
-			done_skipped(seq, checked, false, &e);
-		else if (helper_cookie && iter_skips_bucket())
-			bpf_map_delete_elem(&iter_pos, &(__u64){ (__u64)seq });
+		if (helper_cookie && written)
+			skipped_forget(seq);
+		else if (helper_cookie)
+			skipped_undo(seq, checked);
 		return 0;
 	}
 	if (helper_cookie) {
@@ -526,8 +535,8 @@ static __always_inline int dump_tcp(struct bpf_iter__tcp *ctx, bool helper_cooki
 	if (r.cookie)
 		r.flags |= TS_SNAP_F_COOKIE;
 	written = !bpf_seq_write(seq, &r, sizeof(r));
-	if (helper_cookie)
-		done_skipped(seq, checked, written, NULL);
+	if (helper_cookie && !written)
+		skipped_undo(seq, checked);
 	return 0;
 }
 

@@ -57,7 +57,7 @@ struct probe_view {
 	bool iter, iter_files, iter_cookie_helper;
 	const char *iter_loader;
 	char iter_why[120];
-	int iter_skip; /* ts_probe__iter_bucket_skip() */
+	enum ts_iter_walk iter_walk;
 };
 
 static void why_variant(const struct ts_kernel_probe *k, char *buf, size_t n,
@@ -122,7 +122,7 @@ static void probe_iterators(struct probe_view *v)
 		return;
 	}
 	v->iter = v->iter_files = true;
-	v->iter_skip = ts_probe__iter_bucket_skip();
+	v->iter_walk = ts_probe__iter_walk();
 	v->iter_loader = ts_snapshotter__loader_name(s);
 	v->iter_cookie_helper = ts_snapshotter__cookie_helper(s);
 	snprintf(v->iter_why, sizeof(v->iter_why), "iter/tcp and iter/task_file load");
@@ -168,7 +168,7 @@ static void print_json(const struct probe_view *v, const char *release)
 	ts_jsonw__str(&w, "iterators_why", v->iter_why);
 	ts_jsonw__str(&w, "snapshot_loader", v->iter_loader);
 	ts_jsonw__bool(&w, "snapshot_cookie_helper", v->iter_cookie_helper);
-	ts_jsonw__bool(&w, "snapshot_reads_skipped_bucket", v->iter && v->iter_skip == 2);
+	ts_jsonw__bool(&w, "snapshot_reads_skipped_bucket", v->iter && v->iter_walk == TS_ITER_WALK_OFFSETS);
 	ts_jsonw__bool(&w, "socketless_resets", v->resets && k->socketless_resets);
 	ts_jsonw__bool(&w, "memcg_accounting", k->memcg_accounting);
 	ts_jsonw__end(&w);
@@ -204,10 +204,13 @@ static void print_text(const struct probe_view *v, const char *release)
 	       yes(v->iter), v->iter_why, v->iter_loader,
 	       v->iter_cookie_helper ? "bpf_get_socket_cookie()" : "cached");
 	if (v->iter)
-		printf("iterator bucket skip       %s  %s\n", yes(v->iter_skip == 2),
-		       v->iter_skip == 2 ? "iter/tcp can skip a hash bucket: the snapshot reads it itself" :
-		       v->iter_skip == 1 ? "iter/tcp resumes by socket cookie" :
-		       v->iter_skip == 0 ? "iter/tcp reads socket by socket" : "unknown (no BTF)");
+		printf("iterator bucket skip       %s  %s\n",
+		       yes(v->iter_walk == TS_ITER_WALK_OFFSETS),
+		       v->iter_walk == TS_ITER_WALK_OFFSETS ?
+			       "iter/tcp can skip a hash bucket: the snapshot reads it itself" :
+		       v->iter_walk == TS_ITER_WALK_COOKIES ? "iter/tcp resumes by socket cookie" :
+		       v->iter_walk == TS_ITER_WALK_SOCKETS ? "iter/tcp reads socket by socket" :
+							      "unknown (no BTF)");
 }
 
 int cmd_probe(int argc, char **argv)

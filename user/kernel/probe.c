@@ -133,19 +133,19 @@ int ts_probe__iterators(bool pids)
 	return err;
 }
 
-int ts_probe__iter_bucket_skip(void)
+enum ts_iter_walk ts_probe__iter_walk(void)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
-	int r;
+	enum ts_iter_walk r;
 
 	if (!vmlinux)
-		return -1;
+		return TS_ITER_WALK_UNKNOWN;
 	if (btf__find_by_name_kind(vmlinux, "bpf_tcp_iter_state", BTF_KIND_STRUCT) < 0)
-		r = 0;
+		r = TS_ITER_WALK_SOCKETS;
 	else if (btf__find_by_name_kind(vmlinux, "bpf_tcp_iter_batch_item", BTF_KIND_UNION) > 0)
-		r = 1;
+		r = TS_ITER_WALK_COOKIES;
 	else
-		r = 2;
+		r = TS_ITER_WALK_OFFSETS;
 	btf__free(vmlinux);
 	return r;
 }

@@ -38,12 +38,17 @@ bool ts_probe__drop_reasons(const struct btf *vmlinux);
 int ts_probe__iterators(bool pids);
 /*
  * How this kernel's iter/tcp walks the established table (what
- * check_skipped() in bpf/snapshot.bpf.c answers): 0, socket by socket
- * (before 5.15); 1, in batches resumed by socket cookie (6.16, 6.12.y);
- * 2, in batches resumed by an offset, which can skip a whole hash bucket
- * (the snapshot reads that bucket itself); -1, unknown (no BTF).
+ * check_skipped() in bpf/snapshot.bpf.c answers), from its BTF.
  */
-int ts_probe__iter_bucket_skip(void);
+enum ts_iter_walk {
+	TS_ITER_WALK_UNKNOWN = -1,	/* no BTF */
+	TS_ITER_WALK_SOCKETS = 0,	/* socket by socket (before 5.15) */
+	TS_ITER_WALK_COOKIES = 1,	/* batches resumed by cookie (6.16, 6.12.y) */
+	/* batches resumed by an offset, which can skip a whole hash bucket:
+	 * the snapshot reads that bucket itself */
+	TS_ITER_WALK_OFFSETS = 2,
+};
+enum ts_iter_walk ts_probe__iter_walk(void);
 /* The kernel's HZ (for icsk_rto, in jiffies), 0 when it cannot be told. */
 uint32_t ts_probe__kernel_hz(void);
 
