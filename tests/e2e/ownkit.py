@@ -37,7 +37,7 @@ http {{
 """
 
 REDIS_CONF = """port {port}
-bind 127.0.0.1
+bind {bind}
 protected-mode no
 daemonize no
 save ""
@@ -136,11 +136,11 @@ class Nginx(Daemon):
 
 
 class Redis(Daemon):
-    def __init__(self, ns, port):
+    def __init__(self, ns, port, bind="127.0.0.1"):
         super().__init__(ns, [], port, 1, "redis-server")
         conf = os.path.join(self.dir, "redis.conf")
         with open(conf, "w") as f:
-            f.write(REDIS_CONF.format(d=self.dir, port=port))
+            f.write(REDIS_CONF.format(d=self.dir, port=port, bind=bind))
         self.argv = ["redis-server", conf]
 
 

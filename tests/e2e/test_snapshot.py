@@ -14,11 +14,13 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ownkit  # noqa: E402
 import tslib  # noqa: E402
 from tslib import TestFailure, expect, run, wait_until  # noqa: E402
 
 SNAPKIT = os.path.join(tslib.HERE, "snapkit.py")
 PORT = 4001
+REDIS_PORT = 16380
 
 SS_STATES = {
     "ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_RECV",
@@ -419,13 +421,44 @@ def test_hint_close_wait_growing():
             kit.kill()
 
 
+def check_without_listener(a, ss):
+    """The snapshot of namespace a (no listener) against ss's rows ss.
+    Where iter/tcp skips a hash bucket (batches resumed by an offset: 5.15
+    to 6.15 without the fix; bucket 0 in such a namespace), the snapshot
+    reads that bucket itself and -v says so, also the way of kernels
+    without bpf_loop() (5.15, 5.16); the matrix boots 6.1 with 16-bucket
+    hash tables (thash_entries=16), where bucket 0 holds some of 128
+    sockets but once in 3,900."""
+    skips = tslib.probe().get("snapshot_reads_skipped_bucket")
+    with open("/proc/cmdline") as f:
+        small = "thash_entries=16" in f.read().split()
+    envs = [None]
+    if skips:
+        envs.append(dict(os.environ, TCPSCOPE_TEST_NO_BPF_LOOP="1"))
+    for env in envs:
+        r = run([tslib.TCPSCOPE, "snapshot", "--netns", a.path, "-a", "--json", "-v"],
+                env=env)
+        how = "unrolled walk" if env else "default"
+        mine = sorted(key(o) for o in objects(r.stdout, "sockets")
+                      if o["event"] == "socket")
+        expect(mine == ss, "%s: snapshot differs from ss:\n only ours: %s\n"
+               " only ss: %s" % (how, sorted(set(mine) - set(ss)),
+                                 sorted(set(ss) - set(mine))))
+        read_back = re.findall(r"its (\d+) socket\(s\) were read from the bucket",
+                               r.stderr)
+        if skips and small:
+            expect(len(read_back) == 1 and int(read_back[0]) > 0,
+                   "%s: no bucket read back on a kernel that skips: %s" %
+                   (how, r.stderr))
+        elif not skips:
+            expect(not read_back, "a bucket read back where the iterator "
+                   "skips none: %s" % r.stderr)
+        expect("sockets may be missing" not in r.stderr, r.stderr)
+
+
 def test_namespace_without_listener():
-    """The client side of 128 connections, a namespace without listeners: the
-    same sockets as ss.  Where iter/tcp skips a hash bucket (batches resumed
-    by an offset: 5.15 to 6.15 without the fix; bucket 0 in such a
-    namespace), the snapshot reads that bucket itself and -v says so; the
-    matrix boots 6.1 with 16-bucket hash tables (thash_entries=16), where
-    bucket 0 holds some of the 128 but once in 3,900."""
+    """The client side of 128 connections, a namespace without listeners:
+    the same sockets as ss (check_without_listener)."""
     with tslib.Netns("snapc") as a, tslib.Netns("snaps") as b:
         tslib.veth(a, b)
         peer = start_kit(b, "--scenario", "sink", "--port", str(PORT))
@@ -435,36 +468,33 @@ def test_namespace_without_listener():
             ss = sorted(k for k, _ in ss_rows(a))
             expect(len(ss) == 128 and {k[4] for k in ss} == {"ESTABLISHED"},
                    "ss: %d sockets, states %s" % (len(ss), {k[4] for k in ss}))
-            skips = tslib.probe().get("snapshot_reads_skipped_bucket")
-            with open("/proc/cmdline") as f:
-                small = "thash_entries=16" in f.read().split()
-            # Where the bucket is read back, also the way of kernels
-            # without bpf_loop() (5.15, 5.16).
-            envs = [None]
-            if skips:
-                envs.append(dict(os.environ, TCPSCOPE_TEST_NO_BPF_LOOP="1"))
-            for env in envs:
-                r = run([tslib.TCPSCOPE, "snapshot", "--netns", a.path, "-a", "--json", "-v"],
-                        env=env)
-                how = "unrolled walk" if env else "default"
-                mine = sorted(key(o) for o in objects(r.stdout, "sockets")
-                              if o["event"] == "socket")
-                expect(mine == ss, "%s: snapshot differs from ss:\n only ours: %s\n"
-                       " only ss: %s" % (how, sorted(set(mine) - set(ss)),
-                                         sorted(set(ss) - set(mine))))
-                read_back = re.findall(r"its (\d+) socket\(s\) were read from the bucket",
-                                       r.stderr)
-                if skips and small:
-                    expect(len(read_back) == 1 and int(read_back[0]) > 0,
-                           "%s: no bucket read back on a kernel that skips: %s" %
-                           (how, r.stderr))
-                elif not skips:
-                    expect(not read_back, "a bucket read back where the iterator "
-                           "skips none: %s" % r.stderr)
-                expect("sockets may be missing" not in r.stderr, r.stderr)
+            check_without_listener(a, ss)
         finally:
             kit.kill()
             peer.kill()
+
+
+def test_redis_clients_without_listener():
+    """The same with real programs: redis-benchmark's 128 idle connections
+    (-I) to a redis-server in another namespace."""
+    with tslib.Netns("snapr") as a, tslib.Netns("snaps") as b:
+        tslib.veth(a, b)
+        with ownkit.Redis(b, REDIS_PORT, bind="198.18.0.2"):
+            bench = a.popen(["redis-benchmark", "-h", "198.18.0.2", "-p", str(REDIS_PORT),
+                             "-c", "128", "-I"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+            try:
+                rows = []
+
+                # Its first connection (CONFIG GET) is closed: TIME_WAIT.
+                def opened():
+                    rows[:] = sorted(k for k, _ in ss_rows(a))
+                    return sum(k[4] == "ESTABLISHED" for k in rows) == 128
+                wait_until(opened, 30, "redis-benchmark's 128 connections")
+                check_without_listener(a, rows)
+            finally:
+                bench.kill()
+                bench.wait(timeout=10)
 
 
 def test_errors():
@@ -487,4 +517,5 @@ def test_errors():
 if __name__ == "__main__":
     tslib.main([test_same_as_ss, test_light_loader, test_pids_match_ss, test_timers, test_text_views,
                 test_trace_snapshot, test_pin, test_hint_syn_flood,
-                test_hint_close_wait_growing, test_namespace_without_listener, test_errors])
+                test_hint_close_wait_growing, test_namespace_without_listener,
+                test_redis_clients_without_listener, test_errors])
