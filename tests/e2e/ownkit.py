@@ -212,7 +212,7 @@ def ss_holders(ns, port):
 def passive(recs, port, netns=None):
     """{conn: records} of the passive connections on local port 'port' (in
     namespace netns: a host-wide tracer may see other tests' traffic)."""
-    conns = tslib.by_conn(recs)
+    conns = tslib.connections(recs)
     return {k: v for k, v in conns.items()
             if v[0]["from"] == "LISTEN" and v[0]["to"] == "SYN_RECV" and v[0]["sport"] == port
             and (netns is None or v[0]["netns"] == netns)}

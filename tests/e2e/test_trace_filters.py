@@ -37,7 +37,7 @@ class Gated:
 
 def kinds(recs):
     """Split state records into client, server and listener sockets."""
-    conns = tslib.by_conn(recs)
+    conns = tslib.connections(recs)
     cli = [c for c in conns.values() if (c[0]["from"], c[0]["to"]) == ("CLOSE", "SYN_SENT")]
     srv = [c for c in conns.values() if c[0]["from"] == "LISTEN"]
     lst = [c for c in conns.values() if c[0]["to"] == "LISTEN"]

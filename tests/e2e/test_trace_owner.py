@@ -18,7 +18,7 @@ def check(mode):
             recs = tr.stop()
         finally:
             tr.kill()
-    conns = tslib.by_conn(recs)
+    conns = tslib.connections(recs)
     passive = [c for c in conns.values() if c[0]["from"] == "LISTEN" and c[0]["to"] == "SYN_RECV"]
     expect(len(passive) == 2, "expected the 2 passive connections, got %d: %s"
            % (len(passive), [tslib.transitions(c) for c in conns.values()]))
