@@ -6,7 +6,8 @@
  * Two variants live in this object and user space loads one of them:
  *  - "btf":     tp_btf/ programs; the socket is read through its BTF type,
  *               the connection id is the socket cookie and per-connection
- *               data lives in socket-local storage (freed with the socket).
+ *               data lives in a preallocated hash by socket address
+ *               (deleted with the socket; socket storage beyond it).
  *  - "classic": tracepoint/ programs for kernels whose tracing programs
  *               lack socket cookies or socket storage; per-connection data
  *               lives in an LRU hash keyed by socket address and ids come
@@ -767,54 +768,106 @@ static __always_inline void sk_tuple(const struct sock *sk, bool typed,
 }
 
 /*
- * Set once a socket-storage allocation has failed in this run.  Kernels
- * since 6.15 may refuse one rather than wait (local storage and its
- * allocations use resilient locks and allocators that give up under
+ * Where the btf variant keeps a connection's state.  conn_hash first: a
+ * preallocated hash keyed by the socket's address, an entry made on the
+ * socket's first event and deleted when the socket is destroyed
+ * (btf_destroy, tcp:tcp_destroy_sock) — no allocation, memory-cgroup
+ * charge or RCU free per socket, which socket storage costs (about 5 % of
+ * a loopback churn's connection rate: docs/BENCHMARKS.md, the floor's
+ * hash and storage steps).  When it is full (TS_CONN_HASH_MAX sockets
+ * traced at once), socket storage takes the rest (hash_full).  Kernels
+ * since 6.15 may refuse a storage allocation rather than wait (local
+ * storage uses resilient locks and allocators that give up under
  * contention); such a connection is then kept in conn_lru, by socket
- * address as in the classic variant (a passive child's cookie is still its
- * listener's when it is born on 5.12-6.x), instead of being lost.  While
- * this is 0 the one storage lookup below is the whole cost.
+ * address as in the classic variant, instead of being lost
+ * (storage_fallback).  While both are 0 one hash lookup is the whole
+ * cost of finding a connection.
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TS_CONN_HASH_MAX);
+	__type(key, __u64);
+	__type(value, struct conn);
+} conn_hash SEC(".maps");
+
+__u32 hash_full = 0;
 __u32 storage_fallback = 0;
-/* Tests only (TCPSCOPE_TEST_NO_STORAGE): every allocation "fails". */
+/* Tests only (TCPSCOPE_TEST_HASH_FULL): conn_hash takes nothing. */
+const volatile bool test_hash_full = false;
+/* Tests only (TCPSCOPE_TEST_NO_STORAGE): conn_hash takes nothing and
+ * every storage allocation "fails". */
 const volatile bool test_no_storage = false;
 /* Tests only (TCPSCOPE_TEST_SKIP_STATE): btf_state leaves about half the
  * state changes, at random, as if the kernel had skipped it. */
 const volatile bool test_skip_state = false;
 
-/*
- * The connection's state; create it for a state change, where fresh says
- * the socket starts a new life (it leaves CLOSE, or is a passive child),
- * so that a fallback entry left by a freed socket at the same address is
- * not taken for it.
- */
-static __always_inline struct conn *btf_conn(const struct sock *sk,
-					     bool create, bool fresh,
-					     __u8 *flags)
+/* The state kept for sk, wherever it is (never made here). */
+static __always_inline struct conn *btf_conn_find(const struct sock *sk)
 {
-	__u64 get = create ? BPF_SK_STORAGE_GET_F_CREATE : 0;
 	__u64 key = (__u64)sk;
-	struct conn *c, zero = {};
+	struct conn *c;
 
-	/* After a failure, look in both places before creating in either. */
-	if (storage_fallback || test_no_storage)
-		get = 0;
-	c = bpf_sk_storage_get(&conn_store, (struct sock *)sk, 0, get);
-	if (!c && (storage_fallback || test_no_storage)) {
-		if (fresh)
-			bpf_map_delete_elem(&conn_lru, &key);
-		else
-			c = bpf_map_lookup_elem(&conn_lru, &key);
-		if (!c && create && !test_no_storage)
-			c = bpf_sk_storage_get(&conn_store, (struct sock *)sk,
-					       0, BPF_SK_STORAGE_GET_F_CREATE);
-	}
-	if (!c && create) {
-		storage_fallback = 1;
-		bpf_map_update_elem(&conn_lru, &key, &zero, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&conn_hash, &key);
+	if (!c && (hash_full || test_hash_full) && !test_no_storage)
+		c = bpf_sk_storage_get(&conn_store, (struct sock *)sk, 0, 0);
+	if (!c && (storage_fallback || test_no_storage))
 		c = bpf_map_lookup_elem(&conn_lru, &key);
-	}
 	return c;
+}
+
+/*
+ * Made for a state change where none was found.  fresh says the socket
+ * starts a new life (it leaves CLOSE, or is a passive child), so that an
+ * entry a freed socket left at the same address (in conn_lru, or in
+ * conn_hash when btf_destroy was skipped) is not taken for it.
+ */
+static __always_inline struct conn *btf_conn_make(const struct sock *sk,
+						  bool fresh)
+{
+	__u64 key = (__u64)sk;
+	struct conn *c = NULL, zero = {};
+
+	if (!test_hash_full && !test_no_storage &&
+	    !bpf_map_update_elem(&conn_hash, &key, &zero, fresh ? BPF_ANY : BPF_NOEXIST))
+		c = bpf_map_lookup_elem(&conn_hash, &key);
+	if (c)
+		return c;
+	if (!test_hash_full && !test_no_storage)
+		hash_full = 1;
+	if (!test_no_storage)
+		c = bpf_sk_storage_get(&conn_store, (struct sock *)sk, 0,
+				       BPF_SK_STORAGE_GET_F_CREATE);
+	if (c)
+		return c;
+	storage_fallback = 1;
+	if (fresh)
+		bpf_map_delete_elem(&conn_lru, &key);
+	bpf_map_update_elem(&conn_lru, &key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&conn_lru, &key);
+}
+
+/*
+ * Whether the state found for a socket starting a new life is a freed
+ * socket's: a passive child is always new; a socket leaving CLOSE again
+ * (a second connect()) keeps its cookie, and so its state.
+ */
+static __always_inline bool btf_conn_stale(const struct sock *sk,
+					   const struct conn *c, int oldstate)
+{
+	if (oldstate != TS_CLOSE)
+		return true;
+	return c->id != bpf_get_socket_cookie((struct sock *)sk);
+}
+
+/* The socket is destroyed: its conn_hash entry goes (storage goes by
+ * itself; conn_lru's entries are dropped by the LRU). */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(btf_destroy, const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	bpf_map_delete_elem(&conn_hash, &key);
+	return 0;
 }
 
 /* A connection's state, new or found, gets its id on its first event. */
@@ -908,11 +961,12 @@ static __always_inline int btf_state_event(const struct sock *sk,
 	sk_tuple(sk, true, &t);
 	/*
 	 * The state is looked up first (never created: filtered sockets get
-	 * none) for the namespace it remembers.  A fallback entry (see
-	 * storage_fallback) may be a freed socket's: not used for this.
+	 * none) for the namespace it remembers; a socket starting a new life
+	 * does not take a freed socket's (btf_conn_stale()).
 	 */
-	if (!storage_fallback && !test_no_storage)
-		c = bpf_sk_storage_get(&conn_store, (struct sock *)sk, 0, 0);
+	c = btf_conn_find(sk);
+	if (c && fresh && btf_conn_stale(sk, c, oldstate))
+		c = NULL;
 	netns = c && c->netns ? c->netns : sk_netns(sk, true);
 	/* A child born early has no peer yet: filter its held record later. */
 	if (!filter_tuple(&t, netns) &&
@@ -928,7 +982,7 @@ static __always_inline int btf_state_event(const struct sock *sk,
 		return STATE_TEST_SKIPPED;
 	}
 	if (!c)
-		c = btf_conn(sk, true, fresh, &flags);
+		c = btf_conn_make(sk, fresh);
 	if (!c) {
 		/* No storage and no room in conn_lru: lost, say so, once. */
 		__u32 zero = 0;
@@ -982,7 +1036,6 @@ int BPF_PROG(btf_state_nested, const struct sock *sk, const int oldstate,
 	     const int newstate)
 {
 	const struct conn *c = NULL;
-	__u64 key = (__u64)sk;
 	struct state_mark *m;
 	__u32 zero = 0;
 
@@ -993,10 +1046,7 @@ int BPF_PROG(btf_state_nested, const struct sock *sk, const int oldstate,
 	}
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	if (!storage_fallback && !test_no_storage)
-		c = bpf_sk_storage_get(&conn_store, (struct sock *)sk, 0, 0);
-	else
-		c = bpf_map_lookup_elem(&conn_lru, &key);
+	c = btf_conn_find(sk);
 	if (c && c->done == STATE_DONE(oldstate, newstate))
 		return 0;
 	/* Not handled by btf_state (or filtered out: no state then). */
@@ -1024,7 +1074,7 @@ int BPF_PROG(btf_retrans, const struct sock *sk, const struct sk_buff *skb)
 	netns = sk_netns(sk, true);
 	if (!filter_tuple(&t, netns))
 		return 0;
-	c = btf_conn(sk, false, false, &flags);
+	c = btf_conn_find(sk);
 	if (c)
 		btf_conn_init(sk, c, &flags);
 	owner_settle(c, sk);
@@ -1053,7 +1103,7 @@ int BPF_PROG(btf_synack, const struct sock *sk, const struct request_sock *req)
 	netns = sk_netns(sk, true);
 	if (!filter_tuple(&t, netns))
 		return 0;
-	c = btf_conn(sk, false, false, &flags);
+	c = btf_conn_find(sk);
 	if (c)
 		btf_conn_init(sk, c, &flags);
 	return emit_synack(&t, netns, synack_owner(c, netns, &t, &tmp), req);
@@ -1071,7 +1121,7 @@ int BPF_PROG(btf_rst_recv, struct sock *sk)
 	netns = sk_netns(sk, true);
 	if (!filter_tuple(&t, netns))
 		return 0;
-	c = btf_conn(sk, false, false, &flags);
+	c = btf_conn_find(sk);
 	if (c)
 		btf_conn_init(sk, c, &flags);
 	owner_settle(c, sk);
@@ -1135,7 +1185,7 @@ int BPF_PROG(btf_rst_sent, const struct sock *sk, const struct sk_buff *skb)
 		netns = sk_netns(sk, true);
 		state = sk->__sk_common.skc_state;
 		id = bpf_get_socket_cookie((struct sock *)sk);
-		c = btf_conn(sk, false, false, &flags);
+		c = btf_conn_find(sk);
 		if (c)
 			btf_conn_init(sk, c, &flags);
 		owner_settle(c, sk);
@@ -1675,7 +1725,7 @@ static __always_inline int btf_drop_common(struct sk_buff *skb, void *location,
 		    rx_sk->__sk_common.skc_family != AF_INET6)
 			return 0;
 		id = bpf_get_socket_cookie(rx_sk);
-		c = bpf_sk_storage_get(&conn_store, rx_sk, 0, 0);
+		c = btf_conn_find(rx_sk);
 	} else {
 		sk = BPF_CORE_READ(skb, sk);
 	}

@@ -316,4 +316,10 @@ struct ts_listener {
 #define TS_LISTEN_NONROOT 32768
 #define TS_LISTEN_PER_UID 4096
 
+/*
+ * Sockets whose state the btf variant keeps in its preallocated hash
+ * (conn_hash, about 150 bytes each); beyond it, socket storage.
+ */
+#define TS_CONN_HASH_MAX 65536
+
 #endif /* TCPSCOPE_H */

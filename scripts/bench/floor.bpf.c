@@ -12,7 +12,8 @@
  * does that and also keeps a small per-socket value in socket storage
  * (allocated on a socket's first event, freed with it); lru_state keeps
  * it in a preallocated LRU hash by socket address instead (made when the
- * socket starts a life, deleted when it reaches CLOSE).
+ * socket starts a life, deleted when it reaches CLOSE); hash_state in a
+ * plain preallocated hash.
  *
  * A step beside those (--lean N): what a tcpscope without any per-socket
  * state in the kernel would do per state change at least (issue 17).
@@ -193,6 +194,36 @@ int BPF_PROG(lru_state, struct sock *sk, int old, int new)
 	emit(ts, v->id, old, new, in_old);
 	if (new == BPF_TCP_CLOSE)
 		bpf_map_delete_elem(&lru, &key);
+	return 0;
+}
+
+/*
+ * The same in a preallocated plain hash (per-CPU free lists, no LRU
+ * lists to keep): made when the socket starts a life, deleted when it
+ * reaches CLOSE.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sval);
+} hash SEC(".maps");
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(hash_state, struct sock *sk, int old, int new)
+{
+	__u64 ts = bpf_ktime_get_ns(), in_old, key = (__u64)sk;
+	struct sval *v, zero = {};
+
+	if (old == BPF_TCP_CLOSE || (old == BPF_TCP_LISTEN && new == BPF_TCP_SYN_RECV))
+		bpf_map_update_elem(&hash, &key, &zero, BPF_ANY);
+	v = bpf_map_lookup_elem(&hash, &key);
+	if (!v)
+		return 0;
+	in_old = stamp(v, sk, ts);
+	emit(ts, v->id, old, new, in_old);
+	if (new == BPF_TCP_CLOSE)
+		bpf_map_delete_elem(&hash, &key);
 	return 0;
 }
 

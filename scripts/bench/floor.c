@@ -9,6 +9,7 @@
  *                               change (32, 64, 96, 128), read and dropped
  *   tcpscope-floor --storage N  the same, with per-socket storage
  *   tcpscope-floor --lru N      the same, with the value in an LRU hash
+ *   tcpscope-floor --hash N     the same, in a preallocated plain hash
  *   tcpscope-floor --perf       a 96-byte record through a perf buffer
  *                               (one per CPU, 256 pages each)
  *   tcpscope-floor --lean 96 [--without PARTS]
@@ -87,7 +88,8 @@ static long long lean_rescues(struct floor_bpf *skel)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: tcpscope-floor [--ring BYTES | --storage BYTES | --lru BYTES | --perf |\n"
+	fprintf(stderr, "usage: tcpscope-floor [--ring BYTES | --storage BYTES | --lru BYTES | --hash BYTES |\n"
+			"                       --perf |\n"
 			"                       --lean 96 [--without owner,listener,netns,cookie,flags]]\n"
 			"  (BYTES: 32, 64, 96 or 128)\n");
 	return 2;
@@ -135,8 +137,8 @@ int main(int argc, char **argv)
 				  (skip = lean_parts(argv[4])) < 0))
 			return usage();
 	} else if (argc == 3 && (!strcmp(argv[1], "--ring") || !strcmp(argv[1], "--storage") ||
-				 !strcmp(argv[1], "--lru"))) {
-		mode = argv[1][2] == 'r' ? 1 : argv[1][2] == 's' ? 2 : 4;
+				 !strcmp(argv[1], "--lru") || !strcmp(argv[1], "--hash"))) {
+		mode = argv[1][2] == 'r' ? 1 : argv[1][2] == 's' ? 2 : argv[1][2] == 'l' ? 4 : 6;
 		size = strtol(argv[2], NULL, 10);
 		if (size != 32 && size != 64 && size != 96 && size != 128)
 			return usage();
@@ -162,6 +164,7 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.store_state, mode == 2);
 	bpf_program__set_autoload(skel->progs.perf_state, mode == 3);
 	bpf_program__set_autoload(skel->progs.lru_state, mode == 4);
+	bpf_program__set_autoload(skel->progs.hash_state, mode == 6);
 	/* lean_state comes first in the object: attached (and run) first. */
 	bpf_program__set_autoload(skel->progs.lean_state, mode == 5);
 	bpf_program__set_autoload(skel->progs.lean_check, mode == 5);

@@ -4,7 +4,10 @@
 CLOSE -> SYN_SENT events equals the kernel's TcpActiveOpens delta and
 LISTEN -> SYN_RECV equals TcpPassiveOpens, as nstat reports them inside the
 namespace, with no event lost."""
+import json
+import os
 import re
+import subprocess
 
 import tslib
 import tsnet
@@ -50,18 +53,52 @@ def check_accounted(recs, summary):
            % (missing, summary["lost"]))
 
 
-def _check_counts(addr, mode, env=None, loss_ok=False):
+def conn_hash_entries(tr):
+    """Entries of the tracer's conn_hash map (the btf variant's
+    per-connection state), found through the tracer's descriptors."""
+    fdinfo = "/proc/%d/fdinfo" % tr.proc.pid
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                m = re.search(r"^map_id:\s+(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if not m:
+            continue
+        show = subprocess.run(["bpftool", "-j", "map", "show", "id", m.group(1)],
+                              capture_output=True, text=True)
+        if show.returncode or json.loads(show.stdout).get("name") != "conn_hash":
+            continue
+        dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", m.group(1)],
+                              capture_output=True, text=True, check=True)
+        return len(json.loads(dump.stdout))
+    raise tslib.TestFailure("no conn_hash map among the tracer's descriptors")
+
+
+def _check_counts(addr, mode, env=None, loss_ok=False, hash_use=None):
+    """hash_use: (entries with the listener up, entries once every socket
+    is gone) in conn_hash, checked when given."""
     with tslib.Netns("counts") as ns:
         tr = tslib.Tracer("--tp-mode", mode, netns=ns, env=env)
         try:
             before = tsnet.nstat(ns)
             srv = tslib.Server(ns, "--addr", addr, "--count", str(CONNS))
+            if hash_use:
+                n = conn_hash_entries(tr)
+                expect(n == hash_use[0], "conn_hash holds %d entries with the listener up, "
+                       "not %d" % (n, hash_use[0]))
             cli = tslib.client(ns, "--addr", addr, "--port", str(srv.port),
                                "--count", str(CONNS), timeout=90)
             expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
             expect(srv.wait() == 0, "server failed")
             tslib.settle(ns)
             after = tsnet.nstat(ns)
+            if hash_use:
+                # The listener closed with the server; each socket's entry
+                # goes when the kernel destroys it (btf_destroy).
+                tslib.wait_until(lambda: conn_hash_entries(tr) == hash_use[1], 10,
+                                 "conn_hash to hold %d entries (%d now)"
+                                 % (hash_use[1], conn_hash_entries(tr)))
             recs = tr.stop()
         finally:
             tr.kill()
@@ -97,32 +134,41 @@ def _check_counts(addr, mode, env=None, loss_ok=False):
     return tr.stderr()
 
 
-def check_counts(addr, mode, env=None, loss_ok=False):
+def check_counts(addr, mode, env=None, loss_ok=False, hash_use=None):
     """Once more, and only once, when the tracer itself reported lost
     records (ring reservations the kernel refused, seen under emulation on
     7.2): a loss is said, never silent, but the counts must then hold.
     With loss_ok a reported loss is checked against what is missing."""
     try:
-        return _check_counts(addr, mode, env, loss_ok)
+        return _check_counts(addr, mode, env, loss_ok, hash_use)
     except tslib.TestFailure as e:
         if not str(e).startswith("events lost"):
             raise
         print("retry: the tracer reported a loss (%s)" % e)
-        return _check_counts(addr, mode, env, loss_ok)
+        return _check_counts(addr, mode, env, loss_ok, hash_use)
 
 
 def test_ipv4_btf():
-    check_counts("127.0.0.1", "btf")
+    """Also: the btf variant keeps each socket's state in conn_hash from
+    its first event until the kernel destroys it, and then no longer."""
+    check_counts("127.0.0.1", "btf", hash_use=(1, 0))
 
 
 def test_ipv6_btf():
-    check_counts("::1", "btf")
+    check_counts("::1", "btf", hash_use=(1, 0))
+
+
+def test_hash_full_btf():
+    """Where conn_hash is full (TS_CONN_HASH_MAX sockets traced at once),
+    socket storage keeps the rest: nothing lost, every count the
+    kernel's, and nothing in the hash."""
+    check_counts("127.0.0.1", "btf", {"TCPSCOPE_TEST_HASH_FULL": "1"}, hash_use=(0, 0))
 
 
 def test_storage_refused_btf():
-    """Where the kernel refuses socket storage (7.x may, under contention),
-    the btf variant keeps the connection in its fallback map: nothing lost,
-    every count still the kernel's."""
+    """Where conn_hash is full and the kernel refuses socket storage too
+    (7.x may, under contention), the btf variant keeps the connection in
+    its fallback map: nothing lost, every count still the kernel's."""
     check_counts("127.0.0.1", "btf", {"TCPSCOPE_TEST_NO_STORAGE": "1"})
 
 
@@ -150,5 +196,5 @@ def test_ipv6_classic():
 
 
 if __name__ == "__main__":
-    tslib.main([test_ipv4_btf, test_ipv6_btf, test_storage_refused_btf,
+    tslib.main([test_ipv4_btf, test_ipv6_btf, test_hash_full_btf, test_storage_refused_btf,
                 test_skipped_state_program_btf, test_ipv4_classic, test_ipv6_classic])

@@ -65,6 +65,7 @@ PROG(btf_retrans)
 PROG(btf_synack)
 PROG(btf_rst_recv)
 PROG(btf_rst_sent)
+PROG(btf_destroy)
 PROG(tp_state)
 PROG(tp_retrans)
 PROG(tp_synack)
@@ -106,6 +107,8 @@ static const struct prog_desc progs[] = {
 	{ "tcp", "tcp_retransmit_synack", false, TS_TP_BTF, get_btf_synack, link_btf_synack },
 	{ "tcp", "tcp_receive_reset", false, TS_TP_BTF, get_btf_rst_recv, link_btf_rst_recv },
 	{ "tcp", "tcp_send_reset", false, TS_TP_BTF, get_btf_rst_sent, link_btf_rst_sent },
+	/* Deletes a destroyed socket's entry of conn_hash (tcpscope.bpf.c). */
+	{ "tcp", "tcp_destroy_sock", true, TS_TP_BTF, get_btf_destroy, link_btf_destroy },
 	{ "sock", "inet_sock_set_state", true, TS_TP_CLASSIC, get_tp_state, link_tp_state },
 	{ "tcp", "tcp_retransmit_skb", true, TS_TP_CLASSIC, get_tp_retrans, link_tp_retrans },
 	{ "tcp", "tcp_retransmit_synack", false, TS_TP_CLASSIC, get_tp_synack, link_tp_synack },
@@ -219,17 +222,23 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 	ts_info("kernel HZ %u%s", skel->rodata->kernel_hz,
 		skel->rodata->kernel_hz ? "" : " (unknown: retransmission timeouts not shown)");
 
-	/* Tests only: the btf variant as if socket storage were refused. */
+	/* Tests only: the btf variant as if its hash were full, or as if
+	 * socket storage were refused too. */
+	skel->rodata->test_hash_full = getenv("TCPSCOPE_TEST_HASH_FULL") != NULL;
 	skel->rodata->test_no_storage = getenv("TCPSCOPE_TEST_NO_STORAGE") != NULL;
 	skel->rodata->test_skip_state = getenv("TCPSCOPE_TEST_SKIP_STATE") != NULL;
 
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)o->ring_bytes);
 	/*
-	 * The btf variant keeps connections in socket storage; conn_lru holds
-	 * only those whose storage the kernel refused (btf_conn()).
+	 * The btf variant keeps connections in conn_hash, then socket
+	 * storage; conn_lru holds only those whose storage the kernel
+	 * refused (btf_conn_make()).
 	 */
 	if (!err && mode == TS_TP_BTF)
 		err = bpf_map__set_max_entries(skel->maps.conn_lru, TS_STORAGE_FALLBACK_MAX);
+	/* The classic variant does not use conn_hash: no memory for it. */
+	if (!err && mode != TS_TP_BTF)
+		err = bpf_map__set_max_entries(skel->maps.conn_hash, 1);
 	if (err)
 		return err;
 	return choose_programs(skel, o, mode, vmlinux);
@@ -461,7 +470,8 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 	if (err)
 		goto cleanup;
 	if (l->mode == TS_TP_BTF)
-		ts_info("connection ids: socket cookies; per-connection data in socket-local storage");
+		ts_info("connection ids: socket cookies; per-connection data in a preallocated hash (%d sockets), socket-local storage beyond",
+			TS_CONN_HASH_MAX);
 	else
 		ts_info("connection ids: a per-CPU counter (classic tracepoint programs have no socket cookies); per-connection data in an LRU hash by socket address");
 	*out = l;
