@@ -179,29 +179,35 @@ struct {
 	__type(value, struct sval);
 } lru SEC(".maps");
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(lru_state, struct sock *sk, int old, int new)
+/*
+ * The value in a hash by socket address (map: lru or hash below): made
+ * when the socket starts a life, deleted when it reaches CLOSE.
+ */
+static __always_inline int keyed_state(void *map, struct sock *sk, int old, int new)
 {
 	__u64 ts = bpf_ktime_get_ns(), in_old, key = (__u64)sk;
 	struct sval *v, zero = {};
 
 	if (old == BPF_TCP_CLOSE || (old == BPF_TCP_LISTEN && new == BPF_TCP_SYN_RECV))
-		bpf_map_update_elem(&lru, &key, &zero, BPF_ANY);
-	v = bpf_map_lookup_elem(&lru, &key);
+		bpf_map_update_elem(map, &key, &zero, BPF_ANY);
+	v = bpf_map_lookup_elem(map, &key);
 	if (!v)
 		return 0;
 	in_old = stamp(v, sk, ts);
 	emit(ts, v->id, old, new, in_old);
 	if (new == BPF_TCP_CLOSE)
-		bpf_map_delete_elem(&lru, &key);
+		bpf_map_delete_elem(map, &key);
 	return 0;
 }
 
-/*
- * The same in a preallocated plain hash (per-CPU free lists, no LRU
- * lists to keep): made when the socket starts a life, deleted when it
- * reaches CLOSE.
- */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(lru_state, struct sock *sk, int old, int new)
+{
+	return keyed_state(&lru, sk, old, new);
+}
+
+/* The same in a preallocated plain hash (per-CPU free lists, no LRU
+ * lists to keep). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -212,19 +218,7 @@ struct {
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(hash_state, struct sock *sk, int old, int new)
 {
-	__u64 ts = bpf_ktime_get_ns(), in_old, key = (__u64)sk;
-	struct sval *v, zero = {};
-
-	if (old == BPF_TCP_CLOSE || (old == BPF_TCP_LISTEN && new == BPF_TCP_SYN_RECV))
-		bpf_map_update_elem(&hash, &key, &zero, BPF_ANY);
-	v = bpf_map_lookup_elem(&hash, &key);
-	if (!v)
-		return 0;
-	in_old = stamp(v, sk, ts);
-	emit(ts, v->id, old, new, in_old);
-	if (new == BPF_TCP_CLOSE)
-		bpf_map_delete_elem(&hash, &key);
-	return 0;
+	return keyed_state(&hash, sk, old, new);
 }
 
 /* ---- --lean: no per-socket state in the kernel ---- */
