@@ -832,7 +832,7 @@ static __always_inline struct conn *btf_conn_make(const struct sock *sk,
 		c = bpf_map_lookup_elem(&conn_hash, &key);
 	if (c)
 		return c;
-	if (!test_hash_full && !test_no_storage)
+	if (!test_no_storage)
 		hash_full = 1;
 	if (!test_no_storage)
 		c = bpf_sk_storage_get(&conn_store, (struct sock *)sk, 0,

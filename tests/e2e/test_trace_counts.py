@@ -162,14 +162,18 @@ def test_hash_full_btf():
     """Where conn_hash is full (TS_CONN_HASH_MAX sockets traced at once),
     socket storage keeps the rest: nothing lost, every count the
     kernel's, and nothing in the hash."""
-    check_counts("127.0.0.1", "btf", {"TCPSCOPE_TEST_HASH_FULL": "1"}, hash_use=(0, 0))
+    err = check_counts("127.0.0.1", "btf", {"TCPSCOPE_TEST_HASH_FULL": "1"}, hash_use=(0, 0))
+    expect("the others' state was kept in socket storage" in err,
+           "-v does not say the hash was full: %s" % err[-400:])
 
 
 def test_storage_refused_btf():
     """Where conn_hash is full and the kernel refuses socket storage too
     (7.x may, under contention), the btf variant keeps the connection in
     its fallback map: nothing lost, every count still the kernel's."""
-    check_counts("127.0.0.1", "btf", {"TCPSCOPE_TEST_NO_STORAGE": "1"})
+    err = check_counts("127.0.0.1", "btf", {"TCPSCOPE_TEST_NO_STORAGE": "1"})
+    expect("refused socket storage for some connections" in err,
+           "-v does not say storage was refused: %s" % err[-400:])
 
 
 def test_skipped_state_program_btf():

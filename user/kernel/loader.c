@@ -874,6 +874,12 @@ void ts_loader__free(struct ts_loader *l)
 	if (l->skel && l->skel->bss->listen_refused)
 		ts_info("%llu listen() calls got no owner entry (a user's listener budget was spent, docs/DESIGN.md)",
 			(unsigned long long)l->skel->bss->listen_refused);
+	if (l->skel && l->mode == TS_TP_BTF && l->skel->bss->hash_full)
+		ts_info("more than %d sockets were traced at once: the others' state was kept in socket storage",
+			TS_CONN_HASH_MAX);
+	if (l->skel && l->mode == TS_TP_BTF && l->skel->bss->storage_fallback)
+		ts_info("the kernel refused socket storage for some connections: kept in the fallback map (%d)",
+			TS_STORAGE_FALLBACK_MAX);
 	tcpscope_bpf__destroy(l->skel);
 	ts_knames__free(l->knames);
 	free(l);
