@@ -825,20 +825,24 @@ static __always_inline struct conn *btf_conn_make(const struct sock *sk,
 						  bool fresh)
 {
 	__u64 key = (__u64)sk;
-	struct conn *c = NULL, zero = {};
+	struct conn *c, zero = {};
 
-	if (!test_hash_full && !test_no_storage &&
-	    !bpf_map_update_elem(&conn_hash, &key, &zero, fresh ? BPF_ANY : BPF_NOEXIST))
+	if (!test_hash_full && !test_no_storage) {
+		/* Fails when full, or (not fresh) when another CPU just
+		 * made it: the lookup tells. */
+		bpf_map_update_elem(&conn_hash, &key, &zero,
+				    fresh ? BPF_ANY : BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&conn_hash, &key);
-	if (c)
-		return c;
-	if (!test_no_storage)
+		if (c)
+			return c;
+	}
+	if (!test_no_storage) {
 		hash_full = 1;
-	if (!test_no_storage)
 		c = bpf_sk_storage_get(&conn_store, (struct sock *)sk, 0,
 				       BPF_SK_STORAGE_GET_F_CREATE);
-	if (c)
-		return c;
+		if (c)
+			return c;
+	}
 	storage_fallback = 1;
 	if (fresh)
 		bpf_map_delete_elem(&conn_lru, &key);
