@@ -515,6 +515,14 @@ static int read_socks(struct ts_snapshotter *s, int fd, struct sockvec *sv)
 		/* A read may end inside a record: keep the tail. */
 		memmove(s->buf, s->buf + off, have - off);
 		have -= off;
+		/*
+		 * The end record ends the read that holds it.  Read no more:
+		 * 5.10 starts the walk again on the next read(), skipping as
+		 * many sockets as it gave, and so gives the sockets made
+		 * since then after its end record.
+		 */
+		if (ended)
+			break;
 	}
 	if (have || !ended) {
 		ts_err("the iter/tcp stream is incomplete (%s)",
