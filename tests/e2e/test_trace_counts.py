@@ -96,9 +96,15 @@ def _check_counts(addr, mode, env=None, loss_ok=False, hash_use=None):
             if hash_use:
                 # The listener closed with the server; each socket's entry
                 # goes when the kernel destroys it (btf_destroy).
-                tslib.wait_until(lambda: conn_hash_entries(tr) == hash_use[1], 10,
-                                 "conn_hash to hold %d entries (%d now)"
-                                 % (hash_use[1], conn_hash_entries(tr)))
+                left = [None]
+
+                def emptied():
+                    left[0] = conn_hash_entries(tr)
+                    return left[0] == hash_use[1]
+                try:
+                    tslib.wait_until(emptied, 10, "conn_hash to hold %d entries" % hash_use[1])
+                except tslib.TestFailure as e:
+                    raise tslib.TestFailure("%s (%s left)" % (e, left[0]))
             recs = tr.stop()
         finally:
             tr.kill()
