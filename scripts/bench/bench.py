@@ -1038,6 +1038,12 @@ def floor_reason(runs, base, share, got, kernel_ns):
                             next(w for w, s in steps if s == hi)))
     if empty is not None:
         text += ", the empty programs %.1f %%" % (100 * empty)
+    none = [v["rate"] for v, _ in runs["none"]]
+    if len(none) > 1 and base:
+        # The machine's own noise: the same load, untraced, in these rounds.
+        text += ("; the untraced runs themselves spread %s–%s conn/s (%.0f %% of their "
+                 "median)" % (fmt(min(none)), fmt(max(none)),
+                              100 * (max(none) - min(none)) / base))
     if kernel_ns and got.get("eps"):
         text += ("; of the %d CPUs the churn kept busy, the programs took %.1f %% "
                  "(%.0f ns × %s events/s)" % (cores, 100 * kernel_ns * got["eps"] / 1e9 / cores,
@@ -1251,6 +1257,8 @@ def parse_args(argv):
     ap.add_argument("--build", default=os.environ.get("TS_BUILD", os.path.join(SRC, "build")),
                     help="build directory (default $TS_BUILD or build/)")
     ap.add_argument("--out", help="write the results (markdown) here too")
+    ap.add_argument("--raw", help="write every run's figures (JSON) here too: the "
+                    "rounds behind the medians")
     ap.add_argument("--docs", help="replace the results section of this file "
                     "(docs/BENCHMARKS.md)")
     ap.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
@@ -1398,6 +1406,10 @@ def main(argv):
     if cfg.out:
         with open(cfg.out, "w") as f:
             f.write(text)
+    if cfg.raw:
+        with open(cfg.raw, "w") as f:
+            json.dump({"machine": mach, "argv": cfg.argv_shown, "results": results}, f,
+                      default=str, indent=1)
     if cfg.docs:
         try:
             write_docs(cfg.docs, text)
