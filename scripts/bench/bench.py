@@ -1044,6 +1044,8 @@ def floor_reason(runs, base, share, got, kernel_ns):
         text += ("; the untraced runs themselves spread %s–%s conn/s (%.0f %% of their "
                  "median)" % (fmt(min(none)), fmt(max(none)),
                               100 * (max(none) - min(none)) / base))
+    elif none:
+        text += "; one untraced run in these rounds: the machine's own spread unmeasured"
     if kernel_ns and got.get("eps"):
         text += ("; of the %d CPUs the churn kept busy, the programs took %.1f %% "
                  "(%.0f ns × %s events/s)" % (cores, 100 * kernel_ns * got["eps"] / 1e9 / cores,

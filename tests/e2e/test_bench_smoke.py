@@ -6,6 +6,7 @@ the markers, restores kernel.bpf_stats_enabled and removes its namespace.
 The figures themselves are not checked: benchmarks are never pass/fail.
 It refuses, with one line, to run without root, without its tools or on a
 busy machine, and cleans up when interrupted."""
+import json
 import os
 import re
 import shutil
@@ -53,7 +54,9 @@ def test_quick_run():
         out = os.path.join(tmp, "results.md")
         env = dict(os.environ, TS_BENCH_NO_BUILD="1", TS_BUILD=BUILD)
         # --force: the suite runs on a shared, busy machine.
-        p = subprocess.run([BENCH, "--quick", "--force", "--out", out, "--docs", docs], env=env,
+        raw = os.path.join(tmp, "raw.json")
+        p = subprocess.run([BENCH, "--quick", "--force", "--out", out, "--docs", docs,
+                            "--raw", raw], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=150 * tslib.TIME_SCALE)
         expect(p.returncode == 0, "bench.sh exit %d: %s" % (p.returncode, p.stderr[-2000:]))
@@ -72,6 +75,17 @@ def test_quick_run():
                    "bad verdict %s" % r)
             expect((r[2] == "**met**") == (r[3] == "") or "CPU" in r[0] or "report" in r[0],
                    "a target not met without the floor's steps, or met with them: %s" % r)
+            # A rate not met says what the machine's own noise and the
+            # tracer's share of the CPUs were in those rounds.
+            if "connection rate" in r[0] and r[2] != "**met**":
+                for want in ("untraced run", "the tracer process",
+                             "the programs took"):
+                    expect(want in r[3], "rate target's reason lacks %r: %s" % (want, r))
+        # --raw: every run's figures behind the medians, as JSON.
+        with open(raw) as f:
+            rawd = json.load(f)
+        expect(len(rawd["results"]["rate"]["server-close"]["none"]) == 1,
+               "--raw lacks the rate rounds: %s" % list(rawd["results"]))
         rates = table_rows(text, "### Connection rate (server-close)")
         names = [r[0] for r in rates]
         for want in ("no tracer", "`floor (empty tp_btf programs)`",
