@@ -81,6 +81,13 @@ def test_quick_run():
                 for want in ("untraced run", "the tracer process",
                              "the programs took"):
                     expect(want in r[3], "rate target's reason lacks %r: %s" % (want, r))
+        # What one system call costs with each tracer attached: tcpscope's
+        # accept() programs put every task on the slow path.
+        sc = {r[0]: r for r in table_rows(text, "### What every system call pays")}
+        for want in ("no tracer", "`tcpscope trace > /dev/null`",
+                     "`floor (empty tp_btf programs)`"):
+            expect(want in sc and re.fullmatch(r"\d+", sc[want][1]),
+                   "system call table lacks %r: %s" % (want, sc))
         # --raw: every run's figures behind the medians, as JSON.
         with open(raw) as f:
             rawd = json.load(f)

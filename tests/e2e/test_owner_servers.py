@@ -82,6 +82,34 @@ def nginx(mode):
     expect(any(o for o in final.values()), "no connection accepted")
 
 
+def nginx_no_accept():
+    """--no-accept: accept() untraced (no syscall tracepoint slows the
+    machine's system calls), so every passive connection keeps its
+    listener's owner, the master, and none is marked accepted; -v says
+    so."""
+    with tslib.Netns("ngx") as ns, ownkit.Nginx(ns, NGINX_PORT) as ngx:
+        tr = None
+        try:
+            tr = tslib.Tracer("-v", "--no-accept", "--port", str(NGINX_PORT))
+            for _ in range(10):
+                ns.run(["curl", "-s", "-o", "/dev/null", "--max-time", "10",
+                        "http://127.0.0.1:%d/" % NGINX_PORT])
+            recs = tr.stop()
+            err = tr.stderr()
+            ino = ns.inode()
+        finally:
+            if tr:
+                tr.kill()
+    expect("accept(): not traced (--no-accept)" in err, "-v says nothing of it: %s" % err)
+    conns = ownkit.passive(recs, NGINX_PORT, ino)
+    expect(len(conns) >= 10, "expected 10 passive connections, got %d" % len(conns))
+    for c in conns.values():
+        expect(c[-1]["to"] == "CLOSE", "not closed: %s" % tslib.transitions(c))
+        expect(all(r["pid"] == ngx.pid and not r["accepted"] for r in c),
+               "--no-accept: owners %s (master %d), accepted %s"
+               % ({r["pid"] for r in c}, ngx.pid, {r["accepted"] for r in c}))
+
+
 def redis(mode):
     with tslib.Netns("rds") as ns, ownkit.Redis(ns, REDIS_PORT) as rds:
         # A client connection older than the tracer.
@@ -122,6 +150,10 @@ def test_nginx_workers_classic():
     nginx("classic")
 
 
+def test_nginx_no_accept():
+    nginx_no_accept()
+
+
 def test_redis_started_before_btf():
     redis("btf")
 
@@ -131,5 +163,5 @@ def test_redis_started_before_classic():
 
 
 if __name__ == "__main__":
-    tslib.main([test_nginx_workers_btf, test_nginx_workers_classic,
+    tslib.main([test_nginx_workers_btf, test_nginx_workers_classic, test_nginx_no_accept,
                 test_redis_started_before_btf, test_redis_started_before_classic])

@@ -13,6 +13,7 @@ enum {
 	OPT_MODE,
 	OPT_FORCE,
 	OPT_NO_DROPS,
+	OPT_NO_ACCEPT,
 };
 
 static const struct argp_option options[] = {
@@ -30,6 +31,9 @@ static const struct argp_option options[] = {
 	{ "force", OPT_FORCE, NULL, 0, "Replace FILE (-w) if it exists", 2 },
 	{ "no-drops", OPT_NO_DROPS, NULL, 0,
 	  "Do not trace the TCP segments the kernel drops (skb:kfree_skb)", 2 },
+	{ "no-accept", OPT_NO_ACCEPT, NULL, 0,
+	  "Do not trace accept() (its syscall tracepoints slow every system call "
+	  "of the machine): passive connections keep their listener's owner", 2 },
 	{ "verbose", 'v', NULL, 0,
 	  "Say which programs were loaded and why (-vv: libbpf debug output)", 2 },
 	{},
@@ -61,6 +65,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_DROPS:
 		o->no_drops = true;
+		break;
+	case OPT_NO_ACCEPT:
+		o->no_accept = true;
 		break;
 	case 'v':
 		ts_log_set_verbose(ts_log_verbose() + 1);
@@ -95,5 +102,6 @@ void ts_live_opts__loader(const struct ts_live_opts *o, const struct ts_filter *
 		.wakeup_bytes = o->ring_bytes / 8,
 		.mode = o->mode,
 		.no_drops = o->no_drops,
+		.no_accept = o->no_accept,
 	};
 }

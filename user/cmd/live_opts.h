@@ -18,6 +18,7 @@ struct ts_live_opts {
 	uint64_t duration_ns;	/* 0: until Ctrl-C */
 	enum ts_tp_mode mode;
 	bool no_drops; /* --no-drops */
+	bool no_accept; /* --no-accept */
 	struct ts_capture_opts cap; /* -w, --force (record adds --max-size) */
 };
 

@@ -175,6 +175,11 @@ static int choose_programs(struct tcpscope_bpf *skel, const struct ts_loader_opt
 		bool mine = d->mode == mode || d->mode == TS_TP_AUTO;
 		bool on = mine && tp_exists(vmlinux, d);
 
+		if (d->mode == TS_TP_AUTO && o->no_accept) {
+			/* Said once, in accept_plan(). */
+			bpf_program__set_autoload(d->get(skel), false);
+			continue;
+		}
 		if (d->want) {
 			/* Optional by choice or kernel: said once, below. */
 			bpf_program__set_autoload(d->get(skel), on && d->want(o, vmlinux));
@@ -407,6 +412,17 @@ static void drops_plan(struct ts_loader *l, const struct ts_loader_opts *o,
 	}
 }
 
+/*
+ * accept(): a program on a syscalls: tracepoint puts every task of the
+ * machine on the system-call slow path while it is attached (~50 ns more
+ * per system call here: docs/BENCHMARKS.md); --no-accept leaves them out.
+ */
+static void accept_plan(const struct ts_loader_opts *o)
+{
+	if (o->no_accept)
+		ts_info("accept(): not traced (--no-accept): passive connections keep their listener's owner");
+}
+
 /* --cgroup: the kernel side tests bpf_current_task_under_cgroup(). */
 static int set_cgroup_filter(struct ts_loader *l, const struct ts_filter *f)
 {
@@ -458,6 +474,7 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 		goto cleanup;
 	}
 	drops_plan(l, o, vmlinux);
+	accept_plan(o);
 	err = load_programs(l, o, vmlinux);
 	if (!err)
 		err = set_cgroup_filter(l, &o->filter);

@@ -25,6 +25,8 @@ struct ts_loader_opts {
 	uint64_t wakeup_bytes; /* wake the reader past this backlog; 0 never */
 	enum ts_tp_mode mode;
 	bool no_drops; /* --no-drops: skb:kfree_skb is not loaded */
+	/* --no-accept: the accept() syscall tracepoints are not loaded */
+	bool no_accept;
 };
 
 struct ts_knames;
