@@ -98,6 +98,13 @@ static bool drops_classic(const struct ts_loader_opts *o, const struct btf *vmli
 	return !o->no_drops && ts_probe__drop_reasons(vmlinux);
 }
 
+/* accept(): unless --no-accept (accept_plan() says why it costs). */
+static bool accepts(const struct ts_loader_opts *o, const struct btf *vmlinux)
+{
+	(void)vmlinux;
+	return !o->no_accept;
+}
+
 static const struct prog_desc progs[] = {
 	{ "sock", "inet_sock_set_state", true, TS_TP_BTF, get_btf_state, link_btf_state },
 	/* Runs only where the kernel skipped btf_state (tcpscope.bpf.c). */
@@ -116,8 +123,10 @@ static const struct prog_desc progs[] = {
 	{ "tcp", "tcp_send_reset", false, TS_TP_CLASSIC, get_tp_rst_sent, link_tp_rst_sent },
 	/* accept(): both variants (TS_TP_AUTO); without them a passive
 	 * connection keeps its listener's owner (docs/DESIGN.md). */
-	{ "syscalls", "sys_exit_accept4", false, TS_TP_AUTO, get_tp_accept4, link_tp_accept4 },
-	{ "syscalls", "sys_exit_accept", false, TS_TP_AUTO, get_tp_accept, link_tp_accept },
+	{ "syscalls", "sys_exit_accept4", false, TS_TP_AUTO, get_tp_accept4, link_tp_accept4,
+	  accepts },
+	{ "syscalls", "sys_exit_accept", false, TS_TP_AUTO, get_tp_accept, link_tp_accept,
+	  accepts },
 	{ "skb", "kfree_skb", false, TS_TP_BTF, get_btf_drop, link_btf_drop, drops_btf3 },
 	{ "skb", "kfree_skb", false, TS_TP_BTF, get_btf_drop_rx, link_btf_drop_rx, drops_btf4 },
 	{ "skb", "kfree_skb", false, TS_TP_CLASSIC, get_tp_drop, link_tp_drop, drops_classic },
@@ -175,14 +184,10 @@ static int choose_programs(struct tcpscope_bpf *skel, const struct ts_loader_opt
 		bool mine = d->mode == mode || d->mode == TS_TP_AUTO;
 		bool on = mine && tp_exists(vmlinux, d);
 
-		if (d->mode == TS_TP_AUTO && o->no_accept) {
-			/* Said once, in accept_plan(). */
+		if (d->want && !d->want(o, vmlinux)) {
+			/* Left out by choice or by a probe: said once, in
+			 * drops_plan() or accept_plan(). */
 			bpf_program__set_autoload(d->get(skel), false);
-			continue;
-		}
-		if (d->want) {
-			/* Optional by choice or kernel: said once, below. */
-			bpf_program__set_autoload(d->get(skel), on && d->want(o, vmlinux));
 			continue;
 		}
 
