@@ -1068,13 +1068,13 @@ def floor_reason(runs, base, share, got, kernel_ns):
     empty = rate_stats(runs, "floor", base)["share"] if runs.get("floor") else None
     if not steps:
         return ""
-    lo, hi = min(s for _, s in steps), max(s for _, s in steps)
+    lo = min(s for _, s in steps)
+    best, hi = max(steps, key=lambda st: st[1])
     cores = os.cpu_count() or 1
     head = ("**out of the floor's reach**: " if hi < share else
             "inside the floor's spread: ")
     text = ("%sthe floor's steps that send a record per change kept %.1f–%.1f %% "
-            "(best: %s)" % (head, 100 * lo, 100 * hi,
-                            next(w for w, s in steps if s == hi)))
+            "(best: %s)" % (head, 100 * lo, 100 * hi, best))
     if empty is not None:
         text += ", the empty programs %.1f %%" % (100 * empty)
     none = [v["rate"] for v, _ in runs["none"]]
