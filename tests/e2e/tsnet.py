@@ -54,19 +54,21 @@ def wait_path(ns, addr, timeout=10):
 
 
 class InputDrop:
-    """An nftables table in namespace ns whose INPUT hook drops TCP segments
-    to port that match extra (nft expression words); removed on exit or by
-    remove()."""
+    """An nftables table in namespace ns whose INPUT hook (or hook) drops
+    TCP segments to port that match extra (nft expression words); removed
+    on exit or by remove().  In the OUTPUT hook the sender's transmit fails
+    (-EPERM): the kernel counts a retransmission so dropped, and
+    TcpExtTCPRetransFail."""
 
-    def __init__(self, ns, port, extra=()):
+    def __init__(self, ns, port, extra=(), hook="input"):
         self.ns = ns
-        self.table = "tsdrop%d" % os.getpid()
+        self.table = "tsdrop%s%d" % (hook, os.getpid())
         rules = ("table inet %s {\n"
-                 " chain input {\n"
-                 "  type filter hook input priority 0; policy accept;\n"
+                 " chain %s {\n"
+                 "  type filter hook %s priority 0; policy accept;\n"
                  "  tcp dport %d %s counter drop\n"
                  " }\n"
-                 "}\n") % (self.table, port, " ".join(extra))
+                 "}\n") % (self.table, hook, hook, port, " ".join(extra))
         self.file = os.path.join(tempfile.mkdtemp(prefix="tsnft"), "rules.nft")
         with open(self.file, "w") as f:
             f.write(rules)

@@ -290,6 +290,97 @@ static void test_bounds(void)
 	ts_tracker__free(t);
 }
 
+static struct ts_rec closing(uint64_t ts, uint32_t total_retrans)
+{
+	struct ts_rec r = state(ts, TS_FIN_WAIT2, TS_CLOSE);
+
+	r.has_stats = true;
+	r.st.segs_out = 10;
+	r.st.total_retrans = total_retrans;
+	return r;
+}
+
+static struct ts_rec counted(uint64_t ts, uint32_t total, uint16_t segs)
+{
+	struct ts_rec r = rtx_rec(ts, 0, TS_CA_LOSS, 0, 1, 600, 0x18);
+
+	r.rtx.total_retrans = total;
+	r.rtx.segs = segs;
+	return r;
+}
+
+/* One connection's life (born by connect() or by a listener) with its
+ * retransmission records and the counter at close: what is untraced. */
+static uint32_t untraced(bool active, const struct ts_rec *rtx, int n, uint32_t at_close)
+{
+	struct ts_tracker_opts o = { 0 };
+	struct ts_tracker *t = NULL;
+	struct golden g = { 0 };
+
+	CHECK_INT(ts_tracker__new(&o, to_sinks, &g, &t), 0);
+	if (active) {
+		push(t, state(MS, TS_CLOSE, TS_SYN_SENT));
+		push(t, state(2 * MS, TS_SYN_SENT, TS_ESTABLISHED));
+	} else {
+		push(t, state(MS, TS_LISTEN, TS_SYN_RECV));
+		push(t, state(2 * MS, TS_SYN_RECV, TS_ESTABLISHED));
+	}
+	for (int i = 0; i < n; i++)
+		push(t, rtx[i]);
+	push(t, state(900 * MS, TS_ESTABLISHED, TS_FIN_WAIT1));
+	push(t, state(901 * MS, TS_FIN_WAIT1, TS_FIN_WAIT2));
+	push(t, closing(902 * MS, at_close));
+	CHECK_INT(ts_tracker__finish(t), 0);
+	CHECK_INT(g.conns, 1);
+	ts_tracker__free(t);
+	return g.last.rtx_untraced;
+}
+
+/* The socket's counter against the records (TIMELINE.md, "Untraced
+ * retransmissions"). */
+static void test_untraced(void)
+{
+	struct ts_rec r[3];
+
+	/* Every one traced, one of two segments; out of order. */
+	r[0] = counted(300 * MS, 3, 2);
+	r[1] = counted(200 * MS, 1, 1);
+	CHECK_INT(untraced(true, r, 2, 3), 0);
+	/* connect() starts at 0: one before the first record, one after the
+	 * last (the close's counter tells). */
+	r[0] = counted(300 * MS, 2, 1);
+	CHECK_INT(untraced(true, r, 1, 3), 2);
+	/* None traced at all, the close alone tells. */
+	CHECK_INT(untraced(true, r, 0, 2), 2);
+	CHECK_INT(untraced(true, r, 0, 0), 0);
+	/* One missing between two records. */
+	r[0] = counted(200 * MS, 1, 1);
+	r[1] = counted(600 * MS, 3, 1);
+	CHECK_INT(untraced(true, r, 2, 3), 1);
+	/* A passive connection starts with its SYN-ACKs counted: the first
+	 * record sets the start, the gap after it is seen. */
+	r[0] = counted(200 * MS, 3, 1);
+	CHECK_INT(untraced(false, r, 1, 3), 0);
+	CHECK_INT(untraced(false, r, 1, 5), 2);
+	/* Without a record, a passive connection has no start. */
+	CHECK_INT(untraced(false, r, 0, 4), 0);
+	/* A record whose segment was not read: no account. */
+	r[0] = counted(200 * MS, 1, 1);
+	r[1] = counted(400 * MS, 3, 1);
+	r[1].rtx.flags &= (uint8_t)~TS_RTX_F_SKB;
+	CHECK_INT(untraced(true, r, 2, 5), 0);
+	/* Nor one without detail (an older capture). */
+	r[1] = counted(400 * MS, 3, 1);
+	r[1].has_rtx = false;
+	CHECK_INT(untraced(true, r, 2, 5), 0);
+	/* A SYN-ACK record counts on the request, not on the socket. */
+	r[0] = counted(200 * MS, 7, 1);
+	r[0].new_state = r[0].old_state = TS_SYN_RECV;
+	r[0].rtx.tcp_flags = 0x12;
+	r[1] = counted(400 * MS, 3, 1);
+	CHECK_INT(untraced(false, r, 2, 3), 0);
+}
+
 static void test_hz(void)
 {
 	static const char tl[] = "Timer List Version: v0.10\nHRTIMER_MAX_CLOCK_BASES: 8\n"
@@ -332,6 +423,7 @@ int main(void)
 	test_ring_record();
 	test_timeline();
 	test_bounds();
+	test_untraced();
 	test_hz();
 	return check_report();
 }

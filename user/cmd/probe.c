@@ -54,6 +54,7 @@ struct probe_view {
 	bool resets, synack, cookies, drops, rst_reasons;
 	char resets_why[256], synack_why[256], cookies_why[256];
 	char drops_why[160], rst_reasons_why[160];
+	const char *failed_rtx_why;
 	bool iter, iter_files, iter_cookie_helper;
 	const char *iter_loader;
 	char iter_why[120];
@@ -99,6 +100,9 @@ static void view(struct probe_view *v)
 	snprintf(v->rst_reasons_why, sizeof(v->rst_reasons_why), "%s",
 		 v->rst_reasons ? "tcp_send_reset has reason (6.10+)" :
 				  "tcp_send_reset has no reason before 6.10: reasons are inferred");
+	v->failed_rtx_why = k->retransmit_err ?
+		"tcp_retransmit_skb has err: failed attempts too" :
+		"success only: failed ones are shown as untraced";
 	v->cookies = btf;
 	if (btf)
 		snprintf(v->cookies_why, sizeof(v->cookies_why),
@@ -160,6 +164,8 @@ static void print_json(const struct probe_view *v, const char *release)
 	ts_jsonw__str(&w, "drop_reasons_why", v->drops_why);
 	ts_jsonw__bool(&w, "reset_reasons", v->rst_reasons);
 	ts_jsonw__str(&w, "reset_reasons_why", v->rst_reasons_why);
+	ts_jsonw__bool(&w, "failed_retransmits", k->retransmit_err);
+	ts_jsonw__str(&w, "failed_retransmits_why", v->failed_rtx_why);
 	ts_jsonw__bool(&w, "synack_retransmits", v->synack);
 	ts_jsonw__str(&w, "synack_retransmits_why", v->synack_why);
 	ts_jsonw__bool(&w, "socket_cookies", v->cookies);
@@ -200,6 +206,7 @@ static void print_text(const struct probe_view *v, const char *release)
 	printf("SYN-ACK retransmits        %s  %s\n", yes(v->synack), v->synack_why);
 	printf("drops (with reasons)       %s  %s\n", yes(v->drops), v->drops_why);
 	printf("reset reasons (kernel's)   %s  %s\n", yes(v->rst_reasons), v->rst_reasons_why);
+	printf("failed retransmits traced  %s  %s\n", yes(k->retransmit_err), v->failed_rtx_why);
 	printf("snapshot iterators         %s  %s (loader: %s, cookies: %s)\n",
 	       yes(v->iter), v->iter_why, v->iter_loader,
 	       v->iter_cookie_helper ? "bpf_get_socket_cookie()" : "cached");

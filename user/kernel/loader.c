@@ -751,6 +751,7 @@ int ts_loader__probe(struct ts_kernel_probe *p)
 	p->drop_reasons = ts_probe__drop_reasons(vmlinux);
 	p->drop_rx_sk = ts_probe__tp_btf_nargs(vmlinux, "kfree_skb") >= 4;
 	p->reset_reasons = ts_probe__tp_btf_nargs(vmlinux, "tcp_send_reset") >= 3;
+	p->retransmit_err = ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
 	p->memcg_accounting = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER,
 						      BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
 	p->btf_err = probe_variant(TS_TP_BTF, vmlinux, p->btf_why,

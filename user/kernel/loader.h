@@ -112,6 +112,9 @@ struct ts_kernel_probe {
 	bool drops_refused; /* the chosen variant loads only without drops */
 	bool drop_rx_sk;
 	bool reset_reasons;
+	/* tcp_retransmit_skb has err and fires for failed attempts too; before
+	 * (success only) a failed transmit the socket counts has no record. */
+	bool retransmit_err;
 };
 
 /* Fills p; 0, or a negative errno when nothing can be probed (no

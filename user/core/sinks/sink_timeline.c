@@ -453,7 +453,7 @@ static void out_notes(struct timeline_sink *s, const struct ts_conn *c)
 	const char *why = ts_hs_basis_why(c->hs_basis);
 
 	if (!(c->joined_late || c->gaps || c->lost_events || c->evicted || c->steps_dropped ||
-	      c->rtx_not_kept || why))
+	      c->rtx_not_kept || c->rtx_untraced || why))
 		return;
 	ts_tbuf__lit(&s->out, "  note:");
 	if (c->joined_late)
@@ -477,6 +477,11 @@ static void out_notes(struct timeline_sink *s, const struct ts_conn *c)
 		ts_tbuf__putc(&s->out, ' ');
 		ts_tbuf__u64(&s->out, c->rtx_not_kept);
 		ts_tbuf__lit(&s->out, " retransmission step(s) not kept;");
+	}
+	if (c->rtx_untraced) {
+		ts_tbuf__putc(&s->out, ' ');
+		ts_tbuf__u64(&s->out, c->rtx_untraced);
+		ts_tbuf__lit(&s->out, " retransmission(s) counted by the socket, not traced;");
 	}
 	if (why) {
 		ts_tbuf__lit(&s->out, " handshake time unknown: ");
@@ -1066,6 +1071,7 @@ static void json_conn(struct timeline_sink *s, FILE *f, const struct ts_conn *c,
 	}
 	ts_jsonw__array_end(&w);
 	TS_JSONW_U64(&w, "retransmissions_not_kept", c->rtx_not_kept);
+	TS_JSONW_U64(&w, "retransmissions_untraced", c->rtx_untraced);
 	ts_jsonw__end(&w);
 }
 

@@ -687,6 +687,40 @@ static void complete_time_wait(struct entry *e)
 		c->lifetime_ns = last->ts_ns - c->start_ns;
 }
 
+/*
+ * The socket's retransmission counter as a record carried it: its total
+ * with this record's segments in it (segs 0 for the close's counters,
+ * UINT32_MAX when the segment was not read: no account then).  Kept
+ * order-free (records of other CPUs may come late): the highest total,
+ * the segments seen, and the lowest start a record implies.
+ */
+static void rtx_account(struct ts_conn *c, uint32_t total, uint32_t segs)
+{
+	if (segs == UINT32_MAX || segs > total) {
+		c->rtx_acct_unknown = true;
+		return;
+	}
+	if (!c->rtx_acct_have || total > c->rtx_acct_max)
+		c->rtx_acct_max = total;
+	if (segs && (!c->rtx_acct_have || total - segs < c->rtx_acct_base))
+		c->rtx_acct_base = total - segs;
+	c->rtx_acct_segs += segs;
+	c->rtx_acct_have = true;
+}
+
+/* What the counter holds beyond the records (see rtx_account). */
+static void rtx_settle(struct ts_conn *c)
+{
+	uint32_t base = c->rtx_from_connect ? 0 : c->rtx_acct_base;
+
+	c->rtx_untraced = 0;
+	if (c->rtx_acct_unknown || !c->rtx_acct_have ||
+	    (!c->rtx_from_connect && !c->rtx_acct_segs))
+		return;
+	if (c->rtx_acct_max > base && c->rtx_acct_max - base > c->rtx_acct_segs)
+		c->rtx_untraced = c->rtx_acct_max - base - c->rtx_acct_segs;
+}
+
 static void finalize(struct ts_tracker *t, struct entry *e)
 {
 	struct ts_conn *c = &e->c;
@@ -748,6 +782,7 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 	c->rtx_total = 0;
 	for (int k = 0; k < TS_RTX_KINDS; k++)
 		c->rtx_total += c->rtx[k];
+	rtx_settle(c);
 	complete_time_wait(e);
 }
 
@@ -1297,9 +1332,13 @@ static int on_state(struct ts_tracker *t, const struct ts_rec *r)
 	}
 	take_identity(&e->c, r);
 	add_step(&e->c, r);
+	/* connect(): the counter starts at 0 (tcp_disconnect() clears it). */
+	if (r->old_state == TS_CLOSE && r->new_state == TS_SYN_SENT)
+		e->c.rtx_from_connect = true;
 	if (r->has_stats) {
 		e->c.has_stats = true;
 		e->c.st = r->st;
+		rtx_account(&e->c, r->st.total_retrans, 0);
 	}
 	if (r->has_hs) {
 		e->c.has_hs = true;
@@ -1359,6 +1398,13 @@ static int on_event(struct ts_tracker *t, const struct ts_rec *r)
 		e->c.rtx[ts_rtx__kind(r)]++;
 		if (r->has_rtx)
 			add_rtx_step(t, &e->c, r);
+		/* A SYN-ACK record is the request's, not this socket's count;
+		 * one without detail (an old capture) leaves no account. */
+		if (!r->has_rtx)
+			e->c.rtx_acct_unknown = true;
+		else if (ts_rtx__kind(r) != TS_RTX_SYNACK)
+			rtx_account(&e->c, r->rtx.total_retrans,
+				    r->rtx.flags & TS_RTX_F_SKB ? r->rtx.segs : UINT32_MAX);
 		break;
 	case TS_REC_RESET_SENT:
 		if (!e->c.resets_sent++) {
