@@ -1058,44 +1058,65 @@ def verdict(oks):
     return "not met" + (" (met in %s)" % ", ".join(good) if good else "")
 
 
-def floor_reason(runs, base, share, got, kernel_ns):
-    """Why a rate target was not met, from the same rounds: the floor's
-    steps that send a record per state change (what every such design
-    pays before its own work), and what the programs' kernel time and the
-    tracer's own CPU took from a churn that keeps every CPU busy."""
+def mode_context(runs, base):
+    """What the floor's steps that send a record per state change (what
+    every such design pays before its own work) and the untraced runs did
+    in one mode's rounds; None without floor steps."""
     steps = [(what, rate_stats(runs, k, base)["share"]) for k, what in FLOOR_STEPS[1:]
              if runs.get(k)]
-    empty = rate_stats(runs, "floor", base)["share"] if runs.get("floor") else None
     if not steps:
-        return ""
-    lo = min(s for _, s in steps)
+        return None
     best, hi = max(steps, key=lambda st: st[1])
-    cores = os.cpu_count() or 1
-    head = ("**out of the floor's reach**: " if hi < share else
-            "inside the floor's spread: ")
-    text = ("%sthe floor's steps that send a record per change kept %.1f–%.1f %% "
-            "(best: %s)" % (head, 100 * lo, 100 * hi, best))
-    if empty is not None:
-        text += ", the empty programs %.1f %%" % (100 * empty)
     none = [v["rate"] for v, _ in runs["none"]]
-    if len(none) > 1 and base:
-        # The machine's own noise: the same load, untraced, in these rounds.
+    return {"lo": min(s for _, s in steps), "hi": hi, "best": best,
+            "empty": rate_stats(runs, "floor", base)["share"] if runs.get("floor") else None,
+            "none": none,
+            "spread": (max(none) - min(none)) / base if len(none) > 1 and base else None}
+
+
+def context_line(mode, ctx):
+    """The floor and the machine's own noise in one mode's rounds, said
+    once under the targets table."""
+    text = ("%s: the floor's steps that send a record per change kept %.1f–%.1f %% of "
+            "the untraced rate (best: %s)" % (mode, 100 * ctx["lo"], 100 * ctx["hi"],
+                                               ctx["best"]))
+    if ctx["empty"] is not None:
+        text += ", the empty programs %.1f %%" % (100 * ctx["empty"])
+    if ctx["spread"] is not None:
         text += ("; the untraced runs themselves spread %s–%s conn/s (%.0f %% of their "
-                 "median)" % (fmt(min(none)), fmt(max(none)),
-                              100 * (max(none) - min(none)) / base))
-    elif none:
-        text += "; one untraced run in these rounds: the machine's own spread unmeasured"
+                 "median)" % (fmt(min(ctx["none"])), fmt(max(ctx["none"])),
+                              100 * ctx["spread"]))
+    elif ctx["none"]:
+        text += "; one untraced run: the machine's own spread unmeasured"
+    return text + "."
+
+
+def floor_reason(ctx, share, got, kernel_ns):
+    """Why a rate target was not met, from the same rounds: whether the
+    floor's best step reaches it, how far the untraced runs spread, and
+    what the programs' kernel time and the tracer's own CPU took from a
+    churn that keeps every CPU busy."""
+    cores = os.cpu_count() or 1
+    parts = []
+    if ctx:
+        parts.append("**out of the floor's reach** (its best step %.1f %%)" % (100 * ctx["hi"])
+                     if ctx["hi"] < share else
+                     "the floor's best step reaches it (%.1f %%)" % (100 * ctx["hi"]))
+        parts.append("the untraced runs spread %.0f %%" % (100 * ctx["spread"])
+                     if ctx["spread"] is not None else
+                     "one untraced run: the spread unmeasured")
+    cpu = []
     if kernel_ns and got.get("eps"):
         # kernel_ns is measured under server-close churn: the same ten
         # changes a connection in either mode.
-        text += ("; of the %d CPUs the churn kept busy, the programs took %.1f %% "
-                 "(%.0f ns × %s events/s)" % (cores, 100 * kernel_ns * got["eps"] / 1e9 / cores,
-                                             kernel_ns, fmt(got["eps"])))
+        cpu.append("the programs took %.1f %% of the %d CPUs (%.0f ns × %s events/s)"
+                   % (100 * kernel_ns * got["eps"] / 1e9 / cores, cores, kernel_ns,
+                      fmt(got["eps"])))
     if got.get("cpus") is not None:
-        text += "%s the tracer process %.1f %%" % (
-            " and" if kernel_ns and got.get("eps") else "; of the %d CPUs the churn "
-            "kept busy," % cores, 100 * got["cpus"] / cores)
-    return text
+        cpu.append("the tracer process %.1f %%" % (100 * got["cpus"] / cores))
+    if cpu:
+        parts.append(", ".join(cpu))
+    return "; ".join(parts)
 
 
 def targets_table(cfg, results):
@@ -1125,14 +1146,15 @@ def targets_table(cfg, results):
                      verdict([("", ok)]), why])
     rate = results.get("rate") or {}
     bases = {m: median([v["rate"] for v, _ in runs["none"]]) for m, runs in rate.items()}
+    ctxs = {m: mode_context(runs, bases[m]) for m, runs in rate.items()}
     for key, name, share, cpu in TARGETS:
         got = [(m, rate_stats(runs, key, bases[m])) for m, runs in rate.items()
                if runs.get(key)]
         if not got:
             continue
         oks = [(m, a["share"] is not None and a["share"] >= share) for m, a in got]
-        why = "; ".join("%s: %s" % (m, floor_reason(rate[m], bases[m], share, a, trace))
-                        for (m, a), (_, ok) in zip(got, oks) if not ok)
+        why = " — ".join("%s: %s" % (m, floor_reason(ctxs[m], share, a, trace))
+                         for (m, a), (_, ok) in zip(got, oks) if not ok)
         rows.append(["%s ≥ %.0f %% of the untraced connection rate" % (name, 100 * share),
                      "; ".join("%.1f %% %s" % (100 * a["share"], m) for m, a in got),
                      verdict(oks), why])
@@ -1145,8 +1167,13 @@ def targets_table(cfg, results):
         rows.append(["`report` ≥ %.0f M events/s" % (REPORT_TARGET / 1e6),
                      "%.2f M/s" % (cap["report_eps"] / 1e6),
                      verdict([("", cap["report_eps"] >= REPORT_TARGET)]), ""])
-    return table(["target", "this run", "", "why not, measured in the same run"],
-                 rows) if rows else []
+    if not rows:
+        return []
+    out = table(["target", "this run", "", "why not, measured in the same run"], rows)
+    lines = ["- " + context_line(m, c) for m, c in ctxs.items() if c]
+    if lines:
+        out += ["", "In these rounds (what the reasons above compare with):", ""] + lines
+    return out
 
 
 def report(cfg, mach, feat, specs, results):
@@ -1169,14 +1196,14 @@ def report(cfg, mach, feat, specs, results):
               "Each target against this run's medians (the tables below); beside a "
               "target not met, why, measured in the same run: the floor's steps "
               "(scripts/bench/floor.bpf.c), what any design of that kind pays before "
-              "tcpscope's own work, and for a rate what the programs (the kernel cost "
-              "table's ns per event times the events per second) and the tracer "
-              "process took of the CPUs, which a churn that keeps every CPU busy "
-              "loses; and how far the untraced runs themselves spread. **Out of the "
-              "floor's reach** says that every floor step that keeps or joins "
-              "per-connection state and sends a record per state change is under a "
-              "rate target, or above the kernel target: no tracer of that design "
-              "meets it on this machine.",
+              "tcpscope's own work (their figures for each mode are under the "
+              "table), and for a rate how far the untraced runs themselves spread and "
+              "what the programs (the kernel cost table's ns per event times the "
+              "events per second) and the tracer process took of the CPUs, which a "
+              "churn that keeps every CPU busy loses. **Out of the floor's reach** "
+              "says that every floor step that keeps or joins per-connection state "
+              "and sends a record per state change is under a rate target, or above "
+              "the kernel target: no tracer of that design meets it on this machine.",
               ""]
         L += tg + [""]
     for mode, runs in results["rate"].items():

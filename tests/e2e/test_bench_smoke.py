@@ -81,6 +81,12 @@ def test_quick_run():
                 for want in ("untraced run", "the tracer process",
                              "the programs took"):
                     expect(want in r[3], "rate target's reason lacks %r: %s" % (want, r))
+        # The floor and the machine's noise, once per mode, under the table.
+        ctx = text.split("### Targets (issue 17)", 1)[1].split("\n### ", 1)[0]
+        expect("In these rounds" in ctx and
+               re.search(r"^- server-close: the floor's steps that send a record per change "
+                         r"kept [\d.]+–[\d.]+ %", ctx, re.M),
+               "no floor figures under the targets table: %s" % ctx)
         # What one system call costs with each tracer attached: tcpscope's
         # accept() programs put every task on the slow path.
         sc = {r[0]: r for r in table_rows(text, "### What every system call pays")}
