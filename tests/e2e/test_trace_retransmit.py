@@ -25,37 +25,70 @@ DATA_ONLY = {4: ["ip", "length", ">", "200"], 6: ["ip6", "length", ">", "180"]}
 ADDRS = {4: ("198.18.0.1", "198.18.0.2"), 6: ("2001:db8::1", "2001:db8::2")}
 
 
-def check_retransmit(family, mode):
-    cli_addr, srv_addr = ADDRS[family]
+class Run:
+    """What one client request told: the client's namespace counters
+    before and after, the tracer's records, its capture, the server's port
+    and what the drop phase measured."""
+
+
+def one_request(family, mode, drops):
+    """Client and server in two namespaces joined by veth, the tracer (and
+    a capture) on the client's; drops(cns, sns, port, start) starts the
+    client's one request with start() inside the drop rules it sets, waits
+    for them to act and returns what it measured."""
+    srv_addr = ADDRS[family][1]
+    run = Run()
     with tslib.Netns("rtxc") as cns, tslib.Netns("rtxs") as sns:
         tslib.veth(cns, sns)
         # Resolve the neighbour first: a SYN that waits for it would be
         # retransmitted, leaving no RTT sample and a one-second RTO.
         tsnet.wait_path(cns, srv_addr)
-        cap = os.path.join(tslib.tempfile.mkdtemp(prefix="tsrtx"), "r.cap")
-        tr = tslib.Tracer("--tp-mode", mode, "-w", cap, netns=cns)
-        cli = None
+        run.cap = os.path.join(tslib.tempfile.mkdtemp(prefix="tsrtx"), "r.cap")
+        tr = tslib.Tracer("--tp-mode", mode, "-w", run.cap, netns=cns)
+        clis = []
+
+        def start():
+            clis.append(cns.popen(["python3", tslib.TCPKIT, "client", "--addr", srv_addr,
+                                   "--port", str(run.port), "--size", str(SIZE),
+                                   "--timeout", "20"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            return clis[-1]
         try:
             srv = tslib.Server(sns, "--addr", srv_addr, "--size", str(SIZE))
-            before = tsnet.nstat(cns)
-            with tsnet.InputDrop(sns, srv.port, DATA_ONLY[family]) as drop:
-                cli = cns.popen(["python3", tslib.TCPKIT, "client", "--addr", srv_addr,
-                                 "--port", str(srv.port), "--size", str(SIZE),
-                                 "--timeout", "20"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                # The first copy and at least one retransmission dropped.
-                tslib.wait_until(lambda: drop.dropped() >= 2, 10,
-                                 "two dropped data segments")
-                dropped = drop.dropped()
-            cli.wait(timeout=30)
+            run.port = srv.port
+            run.before = tsnet.nstat(cns)
+            run.measured = drops(cns, sns, srv.port, start)
+            cli = clis[0]
+            cli.wait(timeout=30 * tslib.TIME_SCALE)
             expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
             expect(srv.wait() == 0, "server failed")
-            after = tsnet.nstat(cns)
-            recs = tr.stop()
+            run.after = tsnet.nstat(cns)
+            run.recs = tr.stop()
+            run.pid = cli.pid
         finally:
             tr.kill()
-            if cli and cli.poll() is None:
-                cli.kill()
+            for cli in clis:
+                if cli.poll() is None:
+                    cli.kill()
+    return run
+
+
+def drop_twice(family):
+    """The first copy and at least one retransmission dropped in the
+    server's INPUT hook; returns how many were dropped."""
+    def drops(cns, sns, port, start):
+        with tsnet.InputDrop(sns, port, DATA_ONLY[family]) as drop:
+            start()
+            tslib.wait_until(lambda: drop.dropped() >= 2, 10 * tslib.TIME_SCALE,
+                             "two dropped data segments")
+            return drop.dropped()
+    return drops
+
+
+def check_retransmit(family, mode):
+    cli_addr, srv_addr = ADDRS[family]
+    run = one_request(family, mode, drop_twice(family))
+    before, after, recs, cap, dropped = run.before, run.after, run.recs, run.cap, run.measured
     retrans_segs = tsnet.delta(before, after, "TcpRetransSegs")
     expect(retrans_segs >= dropped - 1 >= 1,
            "kernel counted %d retransmitted segments for %d drops" % (retrans_segs, dropped))
@@ -67,7 +100,7 @@ def check_retransmit(family, mode):
     est = [r for r in states if r["to"] == "ESTABLISHED"]
     expect(len(est) == 1, "client never ESTABLISHED: %s" % tslib.transitions(states))
     tup = (est[0]["saddr"], est[0]["sport"], est[0]["daddr"], est[0]["dport"])
-    expect(tup == (cli_addr, tup[1], srv_addr, srv.port), "client tuple %s" % (tup,))
+    expect(tup == (cli_addr, tup[1], srv_addr, run.port), "client tuple %s" % (tup,))
     rtx = [r for r in recs if r.get("event") == "retransmit"]
     lost = recs[-1].get("lost", 0) if recs and recs[-1].get("event") == "summary" else 0
     if lost and len(rtx) < retrans_segs:
@@ -97,7 +130,7 @@ def check_retransmit(family, mode):
         expect((r["saddr"], r["sport"], r["daddr"], r["dport"]) == tup,
                "retransmit tuple %s" % r)
         expect(r["state"] == "ESTABLISHED", "retransmit in %s" % r["state"])
-        expect(r["pid"] == cli.pid, "retransmit pid %d != client %d" % (r["pid"], cli.pid))
+        expect(r["pid"] == run.pid, "retransmit pid %d != client %d" % (r["pid"], run.pid))
         expect(r["family"] == family, "family %s" % r["family"])
         expect(est[0]["ts_ns"] < r["ts_ns"] < states[-1]["ts_ns"],
                "retransmit outside the connection's life")
@@ -119,37 +152,18 @@ def check_failed_transmit(family, mode):
     (a record); an older one does not, and the timeline says how many the
     socket counted beyond the records.  Either way records and untraced
     add up to the kernel's counts, and the probe says which kernel this is."""
-    cli_addr, srv_addr = ADDRS[family]
-    with tslib.Netns("rtfc") as cns, tslib.Netns("rtfs") as sns:
-        tslib.veth(cns, sns)
-        tsnet.wait_path(cns, srv_addr)
-        cap = os.path.join(tslib.tempfile.mkdtemp(prefix="tsrtf"), "f.cap")
-        tr = tslib.Tracer("--tp-mode", mode, "-w", cap, netns=cns)
-        cli = None
-        try:
-            srv = tslib.Server(sns, "--addr", srv_addr, "--size", str(SIZE))
-            before = tsnet.nstat(cns)
-            with tsnet.InputDrop(sns, srv.port, DATA_ONLY[family]) as lost:
-                cli = cns.popen(["python3", tslib.TCPKIT, "client", "--addr", srv_addr,
-                                 "--port", str(srv.port), "--size", str(SIZE),
-                                 "--timeout", "20"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                # The first copy left and was lost on the way in; then
-                # the client's next attempt fails in its own OUTPUT hook.
-                tslib.wait_until(lambda: lost.dropped() >= 1, 10 * tslib.TIME_SCALE,
-                                 "the first copy dropped")
-                with tsnet.InputDrop(cns, srv.port, DATA_ONLY[family], hook="output") as fail:
-                    tslib.wait_until(lambda: fail.dropped() >= 1, 10 * tslib.TIME_SCALE,
-                                     "a retransmission failed on the client")
-            cli.wait(timeout=30 * tslib.TIME_SCALE)
-            expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
-            expect(srv.wait() == 0, "server failed")
-            after = tsnet.nstat(cns)
-            recs = tr.stop()
-        finally:
-            tr.kill()
-            if cli and cli.poll() is None:
-                cli.kill()
+    def drops(cns, sns, port, start):
+        with tsnet.InputDrop(sns, port, DATA_ONLY[family]) as lost:
+            start()
+            # The first copy left and was lost on the way in; then the
+            # client's next attempt fails in its own OUTPUT hook.
+            tslib.wait_until(lambda: lost.dropped() >= 1, 10 * tslib.TIME_SCALE,
+                             "the first copy dropped")
+            with tsnet.InputDrop(cns, port, DATA_ONLY[family], hook="output") as fail:
+                tslib.wait_until(lambda: fail.dropped() >= 1, 10 * tslib.TIME_SCALE,
+                                 "a retransmission failed on the client")
+    run = one_request(family, mode, drops)
+    before, after, recs, cap = run.before, run.after, run.recs, run.cap
     lost_recs = sum(r.get("lost", 0) for r in recs if r.get("event") == "summary")
     if lost_recs:
         raise ReportedLoss("%d records reported lost" % lost_recs)

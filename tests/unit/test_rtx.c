@@ -340,45 +340,58 @@ static uint32_t untraced(bool active, const struct ts_rec *rtx, int n, uint32_t 
  * retransmissions"). */
 static void test_untraced(void)
 {
-	struct ts_rec r[3];
+	enum { PLAIN, NO_SEGMENT, NO_DETAIL, SYNACK_FIRST };
+	static const struct {
+		bool active; /* born by connect(), else by a listener */
+		int n;
+		struct {
+			uint32_t ms, total;
+			uint16_t segs;
+		} rec[2];
+		int twist; /* what is odd about the records */
+		uint32_t at_close, want;
+	} cases[] = {
+		/* Every one traced, one of two segments; out of order. */
+		{ true, 2, { { 300, 3, 2 }, { 200, 1, 1 } }, PLAIN, 3, 0 },
+		/* connect() starts at 0: one before the first record, one
+		 * after the last (the close's counter tells). */
+		{ true, 1, { { 300, 2, 1 } }, PLAIN, 3, 2 },
+		/* None traced at all: the close alone tells. */
+		{ true, 0, { { 0 } }, PLAIN, 2, 2 },
+		{ true, 0, { { 0 } }, PLAIN, 0, 0 },
+		/* One missing between two records. */
+		{ true, 2, { { 200, 1, 1 }, { 600, 3, 1 } }, PLAIN, 3, 1 },
+		/* A passive connection starts with its SYN-ACKs counted: the
+		 * first record sets the start, a gap after it is seen. */
+		{ false, 1, { { 200, 3, 1 } }, PLAIN, 3, 0 },
+		{ false, 1, { { 200, 3, 1 } }, PLAIN, 5, 2 },
+		/* Without a record, a passive connection has no start. */
+		{ false, 0, { { 0 } }, PLAIN, 4, 0 },
+		/* A record whose segment was not read, or without detail (an
+		 * older capture): no account rather than a wrong one. */
+		{ true, 2, { { 200, 1, 1 }, { 400, 3, 1 } }, NO_SEGMENT, 5, 0 },
+		{ true, 2, { { 200, 1, 1 }, { 400, 3, 1 } }, NO_DETAIL, 5, 0 },
+		/* A SYN-ACK record counts on the request, not the socket. */
+		{ false, 2, { { 200, 7, 1 }, { 400, 3, 1 } }, SYNACK_FIRST, 3, 0 },
+	};
 
-	/* Every one traced, one of two segments; out of order. */
-	r[0] = counted(300 * MS, 3, 2);
-	r[1] = counted(200 * MS, 1, 1);
-	CHECK_INT(untraced(true, r, 2, 3), 0);
-	/* connect() starts at 0: one before the first record, one after the
-	 * last (the close's counter tells). */
-	r[0] = counted(300 * MS, 2, 1);
-	CHECK_INT(untraced(true, r, 1, 3), 2);
-	/* None traced at all, the close alone tells. */
-	CHECK_INT(untraced(true, r, 0, 2), 2);
-	CHECK_INT(untraced(true, r, 0, 0), 0);
-	/* One missing between two records. */
-	r[0] = counted(200 * MS, 1, 1);
-	r[1] = counted(600 * MS, 3, 1);
-	CHECK_INT(untraced(true, r, 2, 3), 1);
-	/* A passive connection starts with its SYN-ACKs counted: the first
-	 * record sets the start, the gap after it is seen. */
-	r[0] = counted(200 * MS, 3, 1);
-	CHECK_INT(untraced(false, r, 1, 3), 0);
-	CHECK_INT(untraced(false, r, 1, 5), 2);
-	/* Without a record, a passive connection has no start. */
-	CHECK_INT(untraced(false, r, 0, 4), 0);
-	/* A record whose segment was not read: no account. */
-	r[0] = counted(200 * MS, 1, 1);
-	r[1] = counted(400 * MS, 3, 1);
-	r[1].rtx.flags &= (uint8_t)~TS_RTX_F_SKB;
-	CHECK_INT(untraced(true, r, 2, 5), 0);
-	/* Nor one without detail (an older capture). */
-	r[1] = counted(400 * MS, 3, 1);
-	r[1].has_rtx = false;
-	CHECK_INT(untraced(true, r, 2, 5), 0);
-	/* A SYN-ACK record counts on the request, not on the socket. */
-	r[0] = counted(200 * MS, 7, 1);
-	r[0].new_state = r[0].old_state = TS_SYN_RECV;
-	r[0].rtx.tcp_flags = 0x12;
-	r[1] = counted(400 * MS, 3, 1);
-	CHECK_INT(untraced(false, r, 2, 3), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ts_rec r[2];
+
+		for (int k = 0; k < cases[i].n; k++)
+			r[k] = counted(cases[i].rec[k].ms * MS, cases[i].rec[k].total,
+				       cases[i].rec[k].segs);
+		if (cases[i].twist == NO_SEGMENT)
+			r[1].rtx.flags &= (uint8_t)~TS_RTX_F_SKB;
+		else if (cases[i].twist == NO_DETAIL)
+			r[1].has_rtx = false;
+		else if (cases[i].twist == SYNACK_FIRST) {
+			r[0].new_state = r[0].old_state = TS_SYN_RECV;
+			r[0].rtx.tcp_flags = 0x12;
+		}
+		CHECK_INT(untraced(cases[i].active, r, cases[i].n, cases[i].at_close),
+			  cases[i].want);
+	}
 }
 
 static void test_hz(void)
