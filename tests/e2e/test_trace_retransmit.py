@@ -64,6 +64,8 @@ def one_request(family, mode, drops):
             expect(srv.wait() == 0, "server failed")
             run.after = tsnet.nstat(cns)
             run.recs = tr.stop()
+            run.warnings = [x for x in tr.stderr().splitlines()
+                            if "malformed" in x or "lost" in x or "skipped" in x]
             run.pid = cli.pid
         finally:
             tr.kill()
@@ -118,10 +120,11 @@ def check_retransmit(family, mode):
         expect(told == [retrans_segs - len(rtx)], "the timeline tells %s untraced, %d records "
                "and %d counted" % (told, len(rtx), retrans_segs))
         raise ReportedLoss("%d retransmit records, %d counted by the socket; the timeline "
-                           "tells %d untraced; records: %s"
+                           "tells %d untraced; records: %s; the tracer said: %s"
                            % (len(rtx), retrans_segs, told[0],
                               [(x["ts_ns"], x["retransmit"].get("reason"),
-                                x["retransmit"].get("total_retrans")) for x in rtx]))
+                                x["retransmit"].get("total_retrans")) for x in rtx],
+                              run.warnings))
     expect(len(rtx) == retrans_segs,
            "%d retransmit records, TcpRetransSegs delta %d" % (len(rtx), retrans_segs))
     for r in rtx:
