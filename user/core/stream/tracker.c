@@ -56,6 +56,14 @@ struct entry {
 	struct entry *peer_e;	 /* the other end, while it is held */
 	struct peer_view pv;
 	struct ts_peer_node pn;	 /* in the tracker's peer index */
+	/* The account of the socket's retransmission counter (rtx_account()). */
+	struct rtx_acct {
+		uint32_t max;  /* highest total_retrans carried */
+		uint32_t base; /* lowest total less segs of a record */
+		uint32_t segs; /* segments the records sent */
+		bool have;
+		bool unknown; /* a record without the counter or segs */
+	} acct;
 	struct ts_conn c;
 } __attribute__((aligned(64)));
 
@@ -694,31 +702,40 @@ static void complete_time_wait(struct entry *e)
  * order-free (records of other CPUs may come late): the highest total,
  * the segments seen, and the lowest start a record implies.
  */
-static void rtx_account(struct ts_conn *c, uint32_t total, uint32_t segs)
+static void rtx_account(struct rtx_acct *a, uint32_t total, uint32_t segs)
 {
 	if (segs == UINT32_MAX || segs > total) {
-		c->rtx_acct_unknown = true;
+		a->unknown = true;
 		return;
 	}
-	if (!c->rtx_acct_have || total > c->rtx_acct_max)
-		c->rtx_acct_max = total;
-	if (segs && (!c->rtx_acct_have || total - segs < c->rtx_acct_base))
-		c->rtx_acct_base = total - segs;
-	c->rtx_acct_segs += segs;
-	c->rtx_acct_have = true;
+	if (!a->have || total > a->max)
+		a->max = total;
+	if (segs && (!a->have || total - segs < a->base))
+		a->base = total - segs;
+	a->segs += segs;
+	a->have = true;
 }
 
-/* What the counter holds beyond the records (see rtx_account). */
-static void rtx_settle(struct ts_conn *c)
+static bool born_as(const struct ts_conn *c, int from, int to)
 {
-	uint32_t base = c->rtx_from_connect ? 0 : c->rtx_acct_base;
+	return c->nsteps && c->steps[0].from == from && c->steps[0].to == to;
+}
 
-	c->rtx_untraced = 0;
-	if (c->rtx_acct_unknown || !c->rtx_acct_have ||
-	    (!c->rtx_from_connect && !c->rtx_acct_segs))
+/*
+ * What the counter holds beyond the records (see rtx_account()).  After
+ * connect() it started at 0 (tcp_disconnect() clears it on reuse).
+ */
+static void rtx_settle(struct entry *e)
+{
+	const struct rtx_acct *a = &e->acct;
+	bool connected = born_as(&e->c, TS_CLOSE, TS_SYN_SENT);
+	uint32_t base = connected ? 0 : a->base;
+
+	e->c.rtx_untraced = 0;
+	if (a->unknown || !a->have || (!connected && !a->segs))
 		return;
-	if (c->rtx_acct_max > base && c->rtx_acct_max - base > c->rtx_acct_segs)
-		c->rtx_untraced = c->rtx_acct_max - base - c->rtx_acct_segs;
+	if (a->max > base && a->max - base > a->segs)
+		e->c.rtx_untraced = a->max - base - a->segs;
 }
 
 static void finalize(struct ts_tracker *t, struct entry *e)
@@ -782,7 +799,7 @@ static void finalize(struct ts_tracker *t, struct entry *e)
 	c->rtx_total = 0;
 	for (int k = 0; k < TS_RTX_KINDS; k++)
 		c->rtx_total += c->rtx[k];
-	rtx_settle(c);
+	rtx_settle(e);
 	complete_time_wait(e);
 }
 
@@ -1068,11 +1085,6 @@ static void on_synack(struct ts_tracker *t, const struct ts_rec *r)
 
 /* ---- pairing the two ends ---- */
 
-static bool born_as(const struct ts_conn *c, int from, int to)
-{
-	return c->nsteps && c->steps[0].from == from && c->steps[0].to == to;
-}
-
 /*
  * Could a and b be the two ends of one connection?  Their addresses are
  * reversed (the index found them); they must also have lived at the same
@@ -1332,13 +1344,10 @@ static int on_state(struct ts_tracker *t, const struct ts_rec *r)
 	}
 	take_identity(&e->c, r);
 	add_step(&e->c, r);
-	/* connect(): the counter starts at 0 (tcp_disconnect() clears it). */
-	if (r->old_state == TS_CLOSE && r->new_state == TS_SYN_SENT)
-		e->c.rtx_from_connect = true;
 	if (r->has_stats) {
 		e->c.has_stats = true;
 		e->c.st = r->st;
-		rtx_account(&e->c, r->st.total_retrans, 0);
+		rtx_account(&e->acct, r->st.total_retrans, 0);
 	}
 	if (r->has_hs) {
 		e->c.has_hs = true;
@@ -1401,9 +1410,9 @@ static int on_event(struct ts_tracker *t, const struct ts_rec *r)
 		/* A SYN-ACK record is the request's, not this socket's count;
 		 * one without detail (an old capture) leaves no account. */
 		if (!r->has_rtx)
-			e->c.rtx_acct_unknown = true;
+			e->acct.unknown = true;
 		else if (ts_rtx__kind(r) != TS_RTX_SYNACK)
-			rtx_account(&e->c, r->rtx.total_retrans,
+			rtx_account(&e->acct, r->rtx.total_retrans,
 				    r->rtx.flags & TS_RTX_F_SKB ? r->rtx.segs : UINT32_MAX);
 		break;
 	case TS_REC_RESET_SENT:

@@ -215,16 +215,9 @@ struct ts_conn {
 	 * record: a run the kernel skipped, or a failed transmit on a kernel
 	 * whose tracepoint fires on success only.  From the counter the
 	 * records and the close carry, when a start is known: 0 after
-	 * connect(), else what the first record implies.  The rtx_acct_
-	 * fields are the tracker's account of it.
+	 * connect(), else what the first record implies.
 	 */
 	uint32_t rtx_untraced;
-	uint32_t rtx_acct_max;	/* highest total_retrans carried */
-	uint32_t rtx_acct_base; /* lowest total less segs of a record */
-	uint32_t rtx_acct_segs; /* segments the records sent */
-	bool rtx_acct_have;
-	bool rtx_acct_unknown; /* a record without the counter or segs */
-	bool rtx_from_connect;
 	uint32_t resets_sent;
 	uint32_t resets_received;
 	uint32_t drops_total; /* drop records joined to it */
