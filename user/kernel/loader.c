@@ -224,10 +224,8 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 	skel->rodata->filter_family = o->filter.family;
 	skel->rodata->filter_cgroup = o->filter.cgroup != NULL;
 	skel->rodata->wakeup_bytes = o->wakeup_bytes;
-	skel->rodata->retrans_has_err =
-		ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
-	skel->rodata->rst_has_reason =
-		ts_probe__tp_btf_nargs(vmlinux, "tcp_send_reset") >= 3;
+	skel->rodata->retrans_has_err = ts_probe__retransmit_err(vmlinux);
+	skel->rodata->rst_has_reason = ts_probe__reset_reasons(vmlinux);
 	skel->rodata->kernel_hz = ts_probe__kernel_hz();
 	ts_info("kernel HZ %u%s", skel->rodata->kernel_hz,
 		skel->rodata->kernel_hz ? "" : " (unknown: retransmission timeouts not shown)");
@@ -750,8 +748,8 @@ int ts_loader__probe(struct ts_kernel_probe *p)
 						      BTF_KIND_STRUCT) > 0;
 	p->drop_reasons = ts_probe__drop_reasons(vmlinux);
 	p->drop_rx_sk = ts_probe__tp_btf_nargs(vmlinux, "kfree_skb") >= 4;
-	p->reset_reasons = ts_probe__tp_btf_nargs(vmlinux, "tcp_send_reset") >= 3;
-	p->retransmit_err = ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
+	p->reset_reasons = ts_probe__reset_reasons(vmlinux);
+	p->retransmit_err = ts_probe__retransmit_err(vmlinux);
 	p->memcg_accounting = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER,
 						      BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
 	p->btf_err = probe_variant(TS_TP_BTF, vmlinux, p->btf_why,

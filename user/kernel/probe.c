@@ -87,6 +87,16 @@ int ts_probe__tp_btf_nargs(const struct btf *vmlinux, const char *tp)
 	return btf_vlen(t) - 1;
 }
 
+bool ts_probe__retransmit_err(const struct btf *vmlinux)
+{
+	return ts_probe__tp_btf_nargs(vmlinux, "tcp_retransmit_skb") >= 3;
+}
+
+bool ts_probe__reset_reasons(const struct btf *vmlinux)
+{
+	return ts_probe__tp_btf_nargs(vmlinux, "tcp_send_reset") >= 3;
+}
+
 bool ts_probe__drop_reasons(const struct btf *vmlinux)
 {
 	const struct btf_type *t;

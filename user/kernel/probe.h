@@ -29,6 +29,12 @@ int ts_probe__tp_btf_nargs(const struct btf *vmlinux, const char *tp);
  * has a reason member (the tp_btf form then has it as third argument).
  */
 bool ts_probe__drop_reasons(const struct btf *vmlinux);
+/*
+ * tcp_retransmit_skb has err (and fires for a failed attempt too; before,
+ * on success only); tcp_send_reset has the kernel's reset reason (6.10+).
+ */
+bool ts_probe__retransmit_err(const struct btf *vmlinux);
+bool ts_probe__reset_reasons(const struct btf *vmlinux);
 
 /*
  * The BPF iterators the snapshot needs: iter/tcp, and iter/task_file when
