@@ -30,7 +30,7 @@ http {{
   keepalive_timeout 60;
   keepalive_requests 1000;
   server {{
-    listen 127.0.0.1:{port};
+    listen {addr}:{port};
     location / {{ return 200 "ok\\n"; }}
   }}
 }}
@@ -123,11 +123,12 @@ class Daemon:
 
 
 class Nginx(Daemon):
-    def __init__(self, ns, port):
+    def __init__(self, ns, port, addr="127.0.0.1"):
         super().__init__(ns, [], port, 3, "nginx")
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(d=self.dir, port=port))
+            f.write(NGINX_CONF.format(d=self.dir, port=port,
+                                      addr="[%s]" % addr if ":" in addr else addr))
         self.argv = ["nginx", "-c", conf, "-p", self.dir]
 
     def workers(self):

@@ -10,11 +10,15 @@ TcpRetransSegs delta says.  The failed-transmit tests add a drop in the
 client's own OUTPUT hook: that retransmission fails (-EPERM) yet the
 kernel counts it; records plus the timeline's untraced count equal the
 kernel's, and the probe says which of the two it is on this kernel."""
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import time
 
+import ownkit
+import servekit
 import tslib
 import tsnet
 from tslib import expect
@@ -23,6 +27,7 @@ SIZE = 600  # data segments are far larger than any pure ACK
 # Match segments carrying data: IP length beyond headers plus TCP options.
 DATA_ONLY = {4: ["ip", "length", ">", "200"], 6: ["ip6", "length", ">", "180"]}
 ADDRS = {4: ("198.18.0.1", "198.18.0.2"), 6: ("2001:db8::1", "2001:db8::2")}
+NGINX_PORT = 8080  # in the server's own namespace
 
 
 class Run:
@@ -31,11 +36,27 @@ class Run:
     and what the drop phase measured."""
 
 
-def one_request(family, mode, drops):
+def client_argv(real, addr, port, body):
+    """The one request: the test client sending SIZE bytes and reading
+    them back, or (real) curl POSTing body (a file of SIZE bytes) to
+    nginx."""
+    if not real:
+        return ["python3", tslib.TCPKIT, "client", "--addr", addr, "--port", str(port),
+                "--size", str(SIZE), "--timeout", "20"]
+    host = "[%s]" % addr if ":" in addr else addr
+    return ["curl", "-sS", "-o", "/dev/null", "--max-time", "20", "-H", "Expect:",
+            "--data-binary", "@" + body, "http://%s:%d/" % (host, port)]
+
+
+def one_request(family, mode, drops, real=False, serve=False):
     """Client and server in two namespaces joined by veth, the tracer (and
     a capture) on the client's; drops(cns, sns, port, start) starts the
     client's one request with start() inside the drop rules it sets, waits
-    for them to act and returns what it measured."""
+    for them to act and returns what it measured.  real: nginx (a master
+    and two workers) answers a POST from curl, instead of the test's own
+    server and client.  serve: `tcpscope serve` traces the client's
+    namespace too; run.metrics is its last scrape, once the connection's
+    retransmissions are all in it (or after 10 s)."""
     srv_addr = ADDRS[family][1]
     run = Run()
     with tslib.Netns("rtxc") as cns, tslib.Netns("rtxs") as sns:
@@ -43,26 +64,50 @@ def one_request(family, mode, drops):
         # Resolve the neighbour first: a SYN that waits for it would be
         # retransmitted, leaving no RTT sample and a one-second RTO.
         tsnet.wait_path(cns, srv_addr)
-        run.cap = os.path.join(tslib.tempfile.mkdtemp(prefix="tsrtx"), "r.cap")
+        tmp = tslib.tempfile.mkdtemp(prefix="tsrtx")
+        run.cap = os.path.join(tmp, "r.cap")
+        body = os.path.join(tmp, "body")
+        with open(body, "w") as f:
+            f.write("x" * SIZE)
         tr = tslib.Tracer("--tp-mode", mode, "-w", run.cap, netns=cns)
         clis = []
+        srv = nginx = sv = None
 
         def start():
-            clis.append(cns.popen(["python3", tslib.TCPKIT, "client", "--addr", srv_addr,
-                                   "--port", str(run.port), "--size", str(SIZE),
-                                   "--timeout", "20"],
+            clis.append(cns.popen(client_argv(real, srv_addr, run.port, body),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
             return clis[-1]
         try:
-            srv = tslib.Server(sns, "--addr", srv_addr, "--size", str(SIZE))
-            run.port = srv.port
+            if serve:
+                sv = servekit.Serve("--tp-mode", mode, netns=cns)
+            if real:
+                nginx = ownkit.Nginx(sns, NGINX_PORT, addr=srv_addr).start()
+                run.port = NGINX_PORT
+            else:
+                srv = tslib.Server(sns, "--addr", srv_addr, "--size", str(SIZE))
+                run.port = srv.port
             run.before = tsnet.nstat(cns)
-            run.measured = drops(cns, sns, srv.port, start)
+            run.measured = drops(cns, sns, run.port, start)
             cli = clis[0]
             cli.wait(timeout=30 * tslib.TIME_SCALE)
             expect(cli.returncode == 0, "client failed: %s" % cli.stderr.read())
-            expect(srv.wait() == 0, "server failed")
+            if srv:
+                expect(srv.wait() == 0, "server failed")
             run.after = tsnet.nstat(cns)
+            if sv:
+                segs = tsnet.delta(run.before, run.after, "TcpRetransSegs")
+                run.metrics = {}
+
+                def counted():
+                    run.metrics = sv.metrics()
+                    return (servekit.total(run.metrics, "tcpscope_retransmissions_total") +
+                            servekit.total(run.metrics,
+                                           "tcpscope_retransmissions_untraced_total")) >= segs
+                try:
+                    tslib.wait_until(counted, 10, "serve's counts")
+                except tslib.TestFailure:
+                    pass  # the caller says what was missing
+                sv.stop()
             run.recs = tr.stop()
             run.warnings = [x for x in tr.stderr().splitlines()
                             if "malformed" in x or "lost" in x or "skipped" in x]
@@ -72,6 +117,12 @@ def one_request(family, mode, drops):
             for cli in clis:
                 if cli.poll() is None:
                     cli.kill()
+            if nginx:
+                nginx.stop()
+            if sv:
+                sv.kill()
+    # The capture is read after this returns: gone when the test ends.
+    atexit.register(shutil.rmtree, tmp, True)
     return run
 
 
@@ -147,7 +198,7 @@ class ReportedLoss(Exception):
     pass
 
 
-def check_failed_transmit(family, mode):
+def check_failed_transmit(family, mode, real=False):
     """A retransmission whose transmit fails on the client (an OUTPUT hook
     drop: -EPERM) is counted by the kernel (TcpRetransSegs, the socket's
     total_retrans, TcpExtTCPRetransFail) but nothing leaves the host.  A
@@ -165,7 +216,7 @@ def check_failed_transmit(family, mode):
             with tsnet.InputDrop(cns, port, DATA_ONLY[family], hook="output") as fail:
                 tslib.wait_until(lambda: fail.dropped() >= 1, 10 * tslib.TIME_SCALE,
                                  "a retransmission failed on the client")
-    run = one_request(family, mode, drops)
+    run = one_request(family, mode, drops, real, serve=True)
     before, after, recs, cap = run.before, run.after, run.recs, run.cap
     lost_recs = sum(r.get("lost", 0) for r in recs if r.get("event") == "summary")
     if lost_recs:
@@ -184,6 +235,9 @@ def check_failed_transmit(family, mode):
           "the kernel traces failed attempts: %s" % (segs, failed, len(rtx), untraced,
                                                      c["total_retrans"], has_err))
     expect(failed >= 1, "no retransmission failed (TcpExtTCPRetransFail delta %d)" % failed)
+    if real:
+        expect((c["comm"], c["pid"]) == ("curl", run.pid),
+               "the connection is %s's (%s), not curl's (%d)" % (c["comm"], c["pid"], run.pid))
     expect(c["total_retrans"] == segs, "total_retrans %s at close, TcpRetransSegs delta %d"
            % (c["total_retrans"], segs))
     expect(sum(x["retransmit"]["segs"] for x in rtx) == len(rtx) == sum(c["retransmits"].values()),
@@ -200,6 +254,11 @@ def check_failed_transmit(family, mode):
     text = tslib.run([tslib.TCPSCOPE, "report", "--timeline", cap]).stdout
     note = "%d retransmission(s) counted by the socket, not traced" % untraced
     expect((note in text) == bool(untraced), "timeline text (untraced %d): %s" % (untraced, text))
+    # serve, beside it: its counters tell the same (records, untraced).
+    got = (servekit.total(run.metrics, "tcpscope_retransmissions_total"),
+           servekit.total(run.metrics, "tcpscope_retransmissions_untraced_total"))
+    expect(got == (len(rtx), untraced), "serve counted %d retransmissions and %d untraced; "
+           "the capture %d and %d" % (got + (len(rtx), untraced)))
 
 
 def check_once_more_on_loss(family, mode, check=None):
@@ -230,6 +289,12 @@ def test_failed_transmit_classic():
     check_once_more_on_loss(6, "classic", check_failed_transmit)
 
 
+def test_failed_transmit_curl_nginx():
+    """The same with curl POSTing to nginx (two workers): a real client's
+    retransmission fails, the socket counts it."""
+    check_once_more_on_loss(4, "auto", lambda f, m: check_failed_transmit(f, m, real=True))
+
+
 def test_ipv6_btf():
     check_once_more_on_loss(6, "btf")
 
@@ -240,4 +305,4 @@ def test_ipv4_classic():
 
 if __name__ == "__main__":
     tslib.main([test_ipv4_btf, test_ipv6_btf, test_ipv4_classic, test_failed_transmit_btf,
-                test_failed_transmit_classic])
+                test_failed_transmit_classic, test_failed_transmit_curl_nginx])

@@ -112,6 +112,8 @@ static void test_exposition(void)
 		CHECK_INT(s.ops->rec(s.priv, &rs[i]), 0);
 	cs[0] = conn(TS_ROLE_CLIENT, TS_CLOSE_ACTIVE, 80000, 1500 * MS);
 	cs[1] = conn(TS_ROLE_SERVER, TS_CLOSE_PASSIVE, 20000, 2 * MS);
+	cs[0].rtx_untraced = 2; /* failed transmits the socket counted */
+	cs[1].rtx_untraced = 1;
 	cs[2] = conn(TS_ROLE_CLIENT, TS_CLOSE_REFUSED, -1, 100000);
 	cs[3] = conn(TS_ROLE_CLIENT, TS_CLOSE_OPEN, 3000 * MS, 0); /* open at exit */
 	for (int i = 0; i < 4; i++)
@@ -120,6 +122,7 @@ static void test_exposition(void)
 	ts_metrics__set_sockets(m, socks);
 	buf = render(m, &ps, &len);
 	check_golden(buf, len, "metrics.prom");
+	CHECK(strstr(buf, "\ntcpscope_retransmissions_untraced_total 3\n") != NULL);
 	/* The bound: two values of their own, then "other". */
 	CHECK(strstr(buf, "{role=\"server\",port=\"443\",comm=\"we\\\"ird\\\\?\"} 1\n") != NULL);
 	CHECK(strstr(buf, "{role=\"server\",port=\"80\",comm=\"other\"} 1\n") != NULL);

@@ -53,6 +53,9 @@ struct ts_metrics {
 	struct hist handshake[ROLES];
 	struct hist lifetime[ROLES];
 	uint64_t rtx[TS_RTX_KINDS];
+	/* Retransmissions the sockets counted that no program saw, told
+	 * when their connections end (ts_conn.rtx_untraced). */
+	uint64_t rtx_untraced;
 	uint64_t resets_sent, resets_received;
 	uint64_t tracked, evicted;
 	bool have_sockets;
@@ -260,6 +263,7 @@ static int metrics_conn(void *priv, const struct ts_conn *c)
 	if (role >= 0 && c->ended)
 		observe(&m->lifetime[role], lifetime_le, LT_BUCKETS,
 			c->lifetime_ns);
+	m->rtx_untraced += c->rtx_untraced;
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
@@ -429,6 +433,12 @@ static void render_counts(struct ts_metrics *m, FILE *f)
 	for (int k = 0; k < TS_RTX_KINDS; k++)
 		fprintf(f, "tcpscope_retransmissions_total{kind=\"%s\"} %" PRIu64 "\n",
 			ts_rtx_name(k), m->rtx[k]);
+	family(f, "tcpscope_retransmissions_untraced_total", "counter",
+	       "Retransmissions the sockets counted (total_retrans) beyond those "
+	       "traced, told when their connections end: transmits that failed, "
+	       "which kernels before 6.18 do not trace");
+	fprintf(f, "tcpscope_retransmissions_untraced_total %" PRIu64 "\n",
+		m->rtx_untraced);
 	family(f, "tcpscope_resets_sent_total", "counter", "RST segments sent");
 	fprintf(f, "tcpscope_resets_sent_total %" PRIu64 "\n", m->resets_sent);
 	family(f, "tcpscope_resets_received_total", "counter",
