@@ -1135,8 +1135,9 @@ def rate_bound(ctx, got, extra_ns):
     (1 - s) / (1 - idle0).  s counts only what is measured: the programs'
     time, each run less an empty program's (extra_ns per event: the
     statistics' own clock reads left out; the dispatch is not in it),
-    times the tracer's events per second, and the tracer process's CPU; what no figure shows (the
-    system-call slow path, caches) only lowers the real bound."""
+    times the tracer's events per second, and the tracer process's CPU;
+    what no figure shows (the system-call slow path, caches) only lowers
+    the real bound."""
     cores = os.cpu_count() or 1
     if extra_ns is None or not got.get("eps") or got.get("cpus") is None:
         return None
@@ -1148,15 +1149,16 @@ def rate_bound(ctx, got, extra_ns):
 
 
 def bound_text(b, share, got, least):
-    """What the bound says, and what the target would need; least: the
-    least complete design's ns per event above the empty programs'."""
+    """What the bound says, and what the target would need; least: what
+    the least complete design's state programs take an event (each run
+    less an empty program's), for comparison."""
     room = 1 - b["proc"] - share * (1 - b["idle"])
     need = (room * b["cores"] * 1e9 / b["eps"]) if room > 0 else None
     text = ("room for at most %.1f %% (all the programs took %.1f %% of the %d CPUs, each "
             "run less an empty one's: %.0f ns an event × %s events/s; the tracer process "
-            "%.1f %%; the untraced runs left %.1f %% idle)" % (100 * b["cap"], 100 * b["prog"], b["cores"],
-                                          b["extra"], fmt(b["eps"]), 100 * b["proc"],
-                                          100 * b["idle"]))
+            "%.1f %%; the untraced runs left %.1f %% idle)"
+            % (100 * b["cap"], 100 * b["prog"], b["cores"], b["extra"], fmt(b["eps"]),
+               100 * b["proc"], 100 * b["idle"]))
     if got["share"] is not None and got["share"] > b["cap"]:
         text += (" — this run's median is above it: the untraced runs spread %.0f %%"
                  % (100 * b["spread"]) if b.get("spread") is not None else
@@ -1220,10 +1222,10 @@ def nested_ns(cost):
 
 def kernel_reason(cost, floor):
     """Why the kernel target was not met: (out of reach, text, the least
-    complete design's ns per event, each run less an empty program's).  The least
-    a design complete in both ways pays: a step that keeps every
-    connection's state plus a second program like btf_state_nested (its
-    own cost in tcpscope's runs), or the lean step, which has one."""
+    complete design's ns per event, each run less an empty program's).
+    The least a design complete in both ways pays: a step that keeps
+    every connection's state plus a second program like btf_state_nested
+    (its own cost in tcpscope's runs), or the lean step, which has one."""
     steps = [(k, what, kind, median([c[0] for c in cost[k]]) / floor)
              for k, what, kind in FLOOR_STEPS[1:] if cost.get(k)]
     if not steps:
@@ -1333,13 +1335,14 @@ def report(cfg, mach, feat, specs, results):
               "says that it cannot be met on this machine, by what the same run "
               "measured. For a rate: the churn keeps every CPU busy (the untraced "
               "runs leave the idle share said under the table), so whatever the "
-              "tracer takes of the CPUs is taken from the connections: beside the "
-              "programs' time above the empty programs' (the kernel cost table's ns "
-              "per event, less the empty programs', times the tracer's events per "
-              "second) and the tracer process's CPU, a churn keeps **at most** "
-              "(1 − their share) / (1 − the untraced runs' idle share) of its "
-              "untraced rate; what no figure shows (the system-call slow path, the "
-              "caches) only lowers that. For the kernel: the floor's steps "
+              "tracer takes of the CPUs is taken from the connections: beside every "
+              "program's time (the kernel cost runs, each run less an empty "
+              "program's, which is mostly the statistics' own clock reads), per "
+              "event, times the tracer's events per second, and the tracer "
+              "process's CPU, a churn has **room for at most** (1 − their share) / "
+              "(1 − the untraced runs' idle share) of its untraced rate; what no "
+              "figure shows (the system-call slow path, the caches) only lowers "
+              "that. For the kernel: the floor's steps "
               "(scripts/bench/floor.bpf.c) are what any design of that kind pays "
               "before tcpscope's own work, and the least a design pays that keeps "
               "every connection's state (an LRU hash forgets idle ones) and catches "
