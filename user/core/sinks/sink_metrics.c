@@ -436,7 +436,7 @@ static void render_counts(struct ts_metrics *m, FILE *f)
 	family(f, "tcpscope_retransmissions_untraced_total", "counter",
 	       "Retransmissions the sockets counted (total_retrans) beyond those "
 	       "traced, told when their connections end: transmits that failed, "
-	       "which kernels before 6.18 do not trace");
+	       "which kernels whose tcp_retransmit_skb has no err do not trace");
 	fprintf(f, "tcpscope_retransmissions_untraced_total %" PRIu64 "\n",
 		m->rtx_untraced);
 	family(f, "tcpscope_resets_sent_total", "counter", "RST segments sent");
