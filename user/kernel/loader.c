@@ -90,7 +90,7 @@ static bool drops_btf3(const struct ts_loader_opts *o, const struct btf *vmlinux
 
 static bool drops_btf4(const struct ts_loader_opts *o, const struct btf *vmlinux)
 {
-	return !o->no_drops && ts_probe__tp_btf_nargs(vmlinux, "kfree_skb") >= 4;
+	return !o->no_drops && ts_probe__drop_rx_sk(vmlinux);
 }
 
 static bool drops_classic(const struct ts_loader_opts *o, const struct btf *vmlinux)
@@ -410,7 +410,7 @@ static void drops_plan(struct ts_loader *l, const struct ts_loader_opts *o,
 	} else {
 		l->drops = TS_DROPS_ON;
 		ts_info("drops: skb:kfree_skb with reasons%s",
-			ts_probe__tp_btf_nargs(vmlinux, "kfree_skb") >= 4 ?
+			ts_probe__drop_rx_sk(vmlinux) ?
 				" and the receiving socket" : "");
 	}
 }
@@ -747,7 +747,7 @@ int ts_loader__probe(struct ts_kernel_probe *p)
 	p->socketless_resets = btf__find_by_name_kind(vmlinux, "trace_event_raw_tcp_send_reset",
 						      BTF_KIND_STRUCT) > 0;
 	p->drop_reasons = ts_probe__drop_reasons(vmlinux);
-	p->drop_rx_sk = ts_probe__tp_btf_nargs(vmlinux, "kfree_skb") >= 4;
+	p->drop_rx_sk = ts_probe__drop_rx_sk(vmlinux);
 	p->reset_reasons = ts_probe__reset_reasons(vmlinux);
 	p->retransmit_err = ts_probe__retransmit_err(vmlinux);
 	p->memcg_accounting = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER,

@@ -97,6 +97,11 @@ bool ts_probe__reset_reasons(const struct btf *vmlinux)
 	return ts_probe__tp_btf_nargs(vmlinux, "tcp_send_reset") >= 3;
 }
 
+bool ts_probe__drop_rx_sk(const struct btf *vmlinux)
+{
+	return ts_probe__tp_btf_nargs(vmlinux, "kfree_skb") >= 4;
+}
+
 bool ts_probe__drop_reasons(const struct btf *vmlinux)
 {
 	const struct btf_type *t;

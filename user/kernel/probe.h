@@ -35,6 +35,8 @@ bool ts_probe__drop_reasons(const struct btf *vmlinux);
  */
 bool ts_probe__retransmit_err(const struct btf *vmlinux);
 bool ts_probe__reset_reasons(const struct btf *vmlinux);
+/* skb:kfree_skb has the receiving socket (rx_sk, 6.11+): btf_drop_rx. */
+bool ts_probe__drop_rx_sk(const struct btf *vmlinux);
 
 /*
  * The BPF iterators the snapshot needs: iter/tcp, and iter/task_file when
