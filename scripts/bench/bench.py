@@ -1145,20 +1145,23 @@ def rate_bound(ctx, got, extra_ns):
     proc = got["cpus"] / cores
     idle = ctx.get("idle") or 0.0
     return {"cap": (1 - prog - proc) / (1 - idle), "prog": prog, "proc": proc,
-            "idle": idle, "cores": cores, "eps": got["eps"], "extra": extra_ns}
+            "idle": idle, "cores": cores, "eps": got["eps"], "extra": extra_ns,
+            "spread": ctx.get("spread")}
 
 
 def bound_text(b, share, got, least):
-    """What the bound says, and what the target would need; least: what
-    the least complete design's state programs take an event (each run
-    less an empty program's), for comparison."""
+    """What the bound says, in bold when it is under the target, and what
+    the target would need; least: what the least complete design's state
+    programs take an event (each run less an empty program's), for
+    comparison."""
     room = 1 - b["proc"] - share * (1 - b["idle"])
     need = (room * b["cores"] * 1e9 / b["eps"]) if room > 0 else None
-    text = ("room for at most %.1f %% (all the programs took %.1f %% of the %d CPUs, each "
+    head = "room for at most %.1f %%" % (100 * b["cap"])
+    text = ("%s (all the programs took %.1f %% of the %d CPUs, each "
             "run less an empty one's: %.0f ns an event × %s events/s; the tracer process "
             "%.1f %%; the untraced runs left %.1f %% idle)"
-            % (100 * b["cap"], 100 * b["prog"], b["cores"], b["extra"], fmt(b["eps"]),
-               100 * b["proc"], 100 * b["idle"]))
+            % ("**%s**" % head if b["cap"] < share else head, 100 * b["prog"], b["cores"],
+               b["extra"], fmt(b["eps"]), 100 * b["proc"], 100 * b["idle"]))
     if got["share"] is not None and got["share"] > b["cap"]:
         text += (" — this run's median is above it: the untraced runs spread %.0f %%"
                  % (100 * b["spread"]) if b.get("spread") is not None else
@@ -1178,14 +1181,9 @@ def rate_reason(ctx, share, got, bound, least):
     """Why a rate target was not met, from the same rounds: the bound a
     churn that keeps every CPU busy puts on it, whether the floor's best
     step reaches it and how far the untraced runs spread."""
-    parts = []
-    if bound:
-        bound["spread"] = ctx["spread"]
-        text = bound_text(bound, share, got, least)
-        parts.append("**%s**%s" % (text[:text.index(" (")], text[text.index(" ("):])
-                     if bound["cap"] < share else text)
+    parts = [bound_text(bound, share, got, least)] if bound else []
     if bound and bound["cap"] < share:
-        return "; ".join(parts)
+        return parts[0]
     if "hi" in ctx:
         parts.append("**out of the floor's reach** (its best step %.1f %%)" % (100 * ctx["hi"])
                      if ctx["hi"] < share else
