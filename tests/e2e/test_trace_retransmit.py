@@ -132,7 +132,7 @@ def drop_twice(family):
     def drops(cns, sns, port, start):
         with tsnet.InputDrop(sns, port, DATA_ONLY[family]) as drop:
             start()
-            tslib.wait_until(lambda: drop.dropped() >= 2, 10 * tslib.TIME_SCALE,
+            tslib.wait_until(lambda: drop.dropped() >= 2, 10,
                              "two dropped data segments")
             return drop.dropped()
     return drops
@@ -211,10 +211,10 @@ def check_failed_transmit(family, mode, real=False):
             start()
             # The first copy left and was lost on the way in; then the
             # client's next attempt fails in its own OUTPUT hook.
-            tslib.wait_until(lambda: lost.dropped() >= 1, 10 * tslib.TIME_SCALE,
+            tslib.wait_until(lambda: lost.dropped() >= 1, 10,
                              "the first copy dropped")
             with tsnet.InputDrop(cns, port, DATA_ONLY[family], hook="output") as fail:
-                tslib.wait_until(lambda: fail.dropped() >= 1, 10 * tslib.TIME_SCALE,
+                tslib.wait_until(lambda: fail.dropped() >= 1, 10,
                                  "a retransmission failed on the client")
     run = one_request(family, mode, drops, real, serve=True)
     before, after, recs, cap = run.before, run.after, run.recs, run.cap
