@@ -1064,8 +1064,7 @@ REPORT_TARGET = 5e6    # `report` events per second
 # connection's state, with no second program to catch the state changes
 # the kernel skipped a program for; "checked" a design complete in both
 # (the lean step joins in user space and has its second program).
-FLOOR_STEPS = [("floor", "empty programs", None),
-               ("floorring96", "a bare 96-byte ring record", "bare"),
+FLOOR_STEPS = [("floorring96", "a bare 96-byte ring record", "bare"),
                ("floorlean", "a record with no per-socket state", "checked"),
                ("floorstore", "a record with socket storage", "kept"),
                ("floorlru", "a record with an LRU hash", "lru"),
@@ -1092,7 +1091,7 @@ def mode_context(runs, base):
     idle = [v["idle"] for v, _ in runs["none"] if v.get("idle") is not None]
     ctx = {"none": none, "idle": median(idle) if idle else None,
            "spread": (max(none) - min(none)) / base if len(none) > 1 and base else None}
-    steps = [(what, rate_stats(runs, k, base)["share"]) for k, what, _ in FLOOR_STEPS[1:]
+    steps = [(what, rate_stats(runs, k, base)["share"]) for k, what, _ in FLOOR_STEPS
              if runs.get(k)]
     if not steps:
         return ctx
@@ -1225,7 +1224,7 @@ def kernel_reason(cost, floor):
     every connection's state plus a second program like btf_state_nested
     (its own cost in tcpscope's runs), or the lean step, which has one."""
     steps = [(k, what, kind, median([c[0] for c in cost[k]]) / floor)
-             for k, what, kind in FLOOR_STEPS[1:] if cost.get(k)]
+             for k, what, kind in FLOOR_STEPS if cost.get(k)]
     if not steps:
         return False, "", None
     nested = nested_ns(cost)
