@@ -9,8 +9,11 @@
  *    tracepoints of accept4/accept run in the accepting task: the new fd's
  *    socket is read through the task's file table (CO-RE probe reads, the
  *    pointers are not trusted BTF pointers there) and the owner is parked
- *    in 'accepts', keyed by socket address, until the connection's next
- *    event takes it (owner_settle).
+ *    in the connection's own entry (conn_hash, or conn_lru: both keyed by
+ *    socket address), until the connection's next event takes it
+ *    (owner_settle).  Only a connection these cannot reach (kept in socket
+ *    storage, once conn_hash is full) parks it in 'accepts', an LRU hash
+ *    keyed the same way.
  *  - Connections older than the tracer: user space seeds 'seeded' (by
  *    socket inode) from the iterator snapshot of every namespace; the
  *    connection's first event takes its entry.
@@ -76,6 +79,9 @@ struct {
 /* Non-root entries in 'listeners', and listen()s left without an entry. */
 __u32 listen_nonroot = 0;
 __u64 listen_refused = 0;
+/* Set once accept() parked an owner in 'accepts': until then no event
+ * looks there. */
+__u32 accepts_used = 0;
 
 static __always_inline void owner_current(struct ts_owner *o)
 {
@@ -226,7 +232,7 @@ static __always_inline void owner_from_listener(struct conn *c,
 	 * A socket address reused: what accept() left for it is stale.  Looked
 	 * up first: a miss is the rule, and an LRU delete takes its lock.
 	 */
-	if (bpf_map_lookup_elem(&accepts, &key))
+	if (accepts_used && bpf_map_lookup_elem(&accepts, &key))
 		bpf_map_delete_elem(&accepts, &key);
 	c->flags &= ~TS_F_ACCEPTED;
 	if (lo) {
@@ -246,6 +252,14 @@ static __always_inline void owner_settle(struct conn *c, const struct sock *sk)
 
 	if (!c || (c->flags & TS_F_ACCEPTED) ||
 	    !(c->flags & (TS_F_OWNER_LISTENER | TS_F_NO_OWNER)))
+		return;
+	if (c->acc_ready) {
+		c->owner = c->accepted;
+		c->flags |= TS_F_ACCEPTED;
+		c->flags &= ~TS_F_NO_OWNER;
+		return;
+	}
+	if (!accepts_used)
 		return;
 	a = bpf_map_lookup_elem(&accepts, &key);
 	if (!a)
@@ -330,6 +344,7 @@ static __always_inline int on_accept(long fd)
 	struct task_struct *task;
 	struct ts_owner o = {};
 	struct fdtable *fdt;
+	struct conn *c;
 	struct file **fds;
 	struct file *file;
 	struct socket *so;
@@ -359,7 +374,25 @@ static __always_inline int on_accept(long fd)
 
 	owner_current(&o);
 	key = (__u64)sk;
-	bpf_map_update_elem(&accepts, &key, &o, BPF_ANY);
+	/*
+	 * The child's entry was made at its birth (LISTEN -> SYN_RECV), before
+	 * it could be accepted; none when the filters left it out.  The owner
+	 * is written before the flag that says it is there: the connection's
+	 * next event may run on another CPU right now.
+	 */
+	c = bpf_map_lookup_elem(&conn_hash, &key);
+	if (!c)
+		c = bpf_map_lookup_elem(&conn_lru, &key);
+	if (c) {
+		if (!c->acc_ready) {
+			c->accepted = o;
+			__sync_fetch_and_add(&c->acc_ready, 1);
+		}
+	} else if (hash_full) {
+		bpf_map_update_elem(&accepts, &key, &o, BPF_ANY);
+		if (!accepts_used)
+			accepts_used = 1;
+	}
 	/* -p follows the worker: its listener's next children pass too. */
 	if (o.held) {
 		struct ts_listener *lo;

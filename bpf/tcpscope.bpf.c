@@ -77,6 +77,11 @@ struct conn {
 	/* The last state change handled, (old << 4) | new: btf_state_nested
 	 * takes over a change btf_state did not make (see there). */
 	__u8 done;
+	__u16 pad;
+	/* Set by accept() (owners.bpf.h: on_accept()) once 'accepted' holds
+	 * the accepting process; the connection's next event takes it. */
+	__u32 acc_ready;
+	struct ts_owner accepted;
 };
 _Static_assert(__builtin_offsetof(struct conn, rtx_seen) == 56,
 	       "struct conn: the per-event fields must fit in one cache line");
@@ -114,6 +119,32 @@ struct {
 	__type(key, __u64);
 	__type(value, struct conn);
 } conn_lru SEC(".maps");
+
+/*
+ * Where the btf variant keeps a connection's state.  conn_hash first: a
+ * preallocated hash keyed by the socket's address, an entry made on the
+ * socket's first event and deleted when the socket is destroyed
+ * (btf_destroy, tcp:tcp_destroy_sock) — no allocation, memory-cgroup
+ * charge or RCU free per socket, which socket storage costs (about 5 % of
+ * a loopback churn's connection rate: docs/BENCHMARKS.md, the floor's
+ * hash and storage steps).  When it is full (TS_CONN_HASH_MAX sockets
+ * traced at once), socket storage takes the rest (hash_full).  Kernels
+ * since 6.15 may refuse a storage allocation rather than wait (local
+ * storage uses resilient locks and allocators that give up under
+ * contention); such a connection is then kept in conn_lru, by socket
+ * address as in the classic variant, instead of being lost
+ * (storage_fallback).  While both are 0 one hash lookup is the whole
+ * cost of finding a connection.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TS_CONN_HASH_MAX);
+	__type(key, __u64);
+	__type(value, struct conn);
+} conn_hash SEC(".maps");
+
+__u32 hash_full = 0;
+__u32 storage_fallback = 0;
 
 /*
  * Id source for the classic variant: a per-CPU sequence number with the
@@ -767,31 +798,6 @@ static __always_inline void sk_tuple(const struct sock *sk, bool typed,
 	}
 }
 
-/*
- * Where the btf variant keeps a connection's state.  conn_hash first: a
- * preallocated hash keyed by the socket's address, an entry made on the
- * socket's first event and deleted when the socket is destroyed
- * (btf_destroy, tcp:tcp_destroy_sock) — no allocation, memory-cgroup
- * charge or RCU free per socket, which socket storage costs (about 5 % of
- * a loopback churn's connection rate: docs/BENCHMARKS.md, the floor's
- * hash and storage steps).  When it is full (TS_CONN_HASH_MAX sockets
- * traced at once), socket storage takes the rest (hash_full).  Kernels
- * since 6.15 may refuse a storage allocation rather than wait (local
- * storage uses resilient locks and allocators that give up under
- * contention); such a connection is then kept in conn_lru, by socket
- * address as in the classic variant, instead of being lost
- * (storage_fallback).  While both are 0 one hash lookup is the whole
- * cost of finding a connection.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TS_CONN_HASH_MAX);
-	__type(key, __u64);
-	__type(value, struct conn);
-} conn_hash SEC(".maps");
-
-__u32 hash_full = 0;
-__u32 storage_fallback = 0;
 /* Tests only (TCPSCOPE_TEST_HASH_FULL): conn_hash takes nothing. */
 const volatile bool test_hash_full = false;
 /* Tests only (TCPSCOPE_TEST_NO_STORAGE): conn_hash takes nothing and

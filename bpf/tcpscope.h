@@ -318,7 +318,7 @@ struct ts_listener {
 
 /*
  * Sockets whose state the btf variant keeps in its preallocated hash
- * (conn_hash, about 150 bytes each); beyond it, socket storage.
+ * (conn_hash, about 170 bytes each); beyond it, socket storage.
  */
 #define TS_CONN_HASH_MAX 65536
 

@@ -19,16 +19,21 @@ REDIS_PORT = 16379
 HTTP_REQ = "GET / HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n"
 
 
-def nginx(mode):
+def nginx(mode, env=None):
+    """env: where the btf variant keeps connections (the tests' switches
+    of bpf/tcpscope.bpf.c): accept() parks its owner in the connection's
+    own entry (conn_hash, conn_lru), or, for one kept in socket storage,
+    in the accepts LRU (bpf/owners.bpf.h)."""
     with tslib.Netns("ngx") as ns, ownkit.Nginx(ns, NGINX_PORT) as ngx:
         workers = ngx.workers()
         # Host-wide: no --netns.  One tracer sees everything on the port,
         # one per worker follows that worker with -p.
         tr, per = None, {}
         try:
-            tr = tslib.Tracer("--tp-mode", mode, "--port", str(NGINX_PORT))
+            tr = tslib.Tracer("--tp-mode", mode, "--port", str(NGINX_PORT), env=env)
             for w in workers:
-                per[w] = tslib.Tracer("--tp-mode", mode, "-p", str(w), "--timeline")
+                per[w] = tslib.Tracer("--tp-mode", mode, "-p", str(w), "--timeline",
+                                      env=env)
             for _ in range(20):
                 ns.run(["curl", "-s", "-o", "/dev/null", "--max-time", "10",
                         "http://127.0.0.1:%d/" % NGINX_PORT])
@@ -150,6 +155,16 @@ def test_nginx_workers_classic():
     nginx("classic")
 
 
+def test_nginx_workers_storage():
+    """Connections in socket storage (conn_hash taken as full)."""
+    nginx("btf", {"TCPSCOPE_TEST_HASH_FULL": "1"})
+
+
+def test_nginx_workers_lru():
+    """Connections in conn_lru (no storage either)."""
+    nginx("btf", {"TCPSCOPE_TEST_NO_STORAGE": "1"})
+
+
 def test_nginx_no_accept():
     nginx_no_accept()
 
@@ -163,5 +178,6 @@ def test_redis_started_before_classic():
 
 
 if __name__ == "__main__":
-    tslib.main([test_nginx_workers_btf, test_nginx_workers_classic, test_nginx_no_accept,
+    tslib.main([test_nginx_workers_btf, test_nginx_workers_classic, test_nginx_workers_storage,
+                test_nginx_workers_lru, test_nginx_no_accept,
                 test_redis_started_before_btf, test_redis_started_before_classic])
