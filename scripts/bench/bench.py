@@ -250,7 +250,11 @@ def churn(cfg, ns, mode=None, count=None, ms=None, rate=None, cpus=None):
             # The machine's idle share while churn ran (idle and iowait,
             # from /proc/stat; its start and end included, so a little
             # more than the churn itself left).
-            "idle": (cpu1[3] + cpu1[4] - cpu0[3] - cpu0[4]) / total if total > 0 else None}
+            "idle": (cpu1[3] + cpu1[4] - cpu0[3] - cpu0[4]) / total if total > 0 else None,
+            # What the hypervisor ran elsewhere while this VM's CPUs wanted
+            # to run (steal): time taken from every run alike, tracer or
+            # not, which only the rounds' alternation shares out.
+            "steal": (cpu1[7] - cpu0[7]) / total if total > 0 else None}
 
 
 def cpu_jiffies():
@@ -1083,6 +1087,10 @@ def verdict(states):
     return head + (" (met in %s)" % ", ".join(good) if good else "")
 
 
+# A run's steal share worth counting under the targets table.
+STEAL_NOTE = 0.05
+
+
 def mode_context(runs, base):
     """What the floor's steps that send a record per state change (what
     every such design pays before its own work) and the untraced runs did
@@ -1091,6 +1099,11 @@ def mode_context(runs, base):
     idle = [v["idle"] for v, _ in runs["none"] if v.get("idle") is not None]
     ctx = {"none": none, "idle": median(idle) if idle else None,
            "spread": (max(none) - min(none)) / base if len(none) > 1 and base else None}
+    steal = [(v["steal"], k, i + 1) for k, rs in runs.items()
+             for i, (v, _) in enumerate(rs) if v.get("steal") is not None]
+    if steal:
+        ctx["steal"] = (median([x for x, _, _ in steal]), max(steal),
+                        sum(1 for x, _, _ in steal if x >= STEAL_NOTE), len(steal))
     steps = [(what, rate_stats(runs, k, base)["share"]) for k, what, _ in FLOOR_STEPS
              if runs.get(k)]
     if not steps:
@@ -1102,7 +1115,7 @@ def mode_context(runs, base):
     return ctx
 
 
-def context_line(mode, ctx):
+def context_line(mode, ctx, names=None):
     """The floor and the machine's own noise in one mode's rounds, said
     once under the targets table."""
     if "hi" in ctx:
@@ -1121,6 +1134,13 @@ def context_line(mode, ctx):
         text += "; one untraced run: the machine's own spread unmeasured"
     if ctx["idle"] is not None:
         text += "; they left %.1f %% of the CPUs idle" % (100 * ctx["idle"])
+    if ctx.get("steal"):
+        mid, (top, key, rnd), many, n = ctx["steal"]
+        text += ("; the hypervisor took %.1f %% of the CPUs in the median churn run "
+                 "(steal), %.1f %% at most (`%s`, round %d)"
+                 % (100 * mid, 100 * top, (names or {}).get(key, key), rnd))
+        if many:
+            text += ", %d %% or more in %d of %d runs" % (100 * STEAL_NOTE, many, n)
     return text + "."
 
 
@@ -1250,7 +1270,7 @@ def kernel_reason(cost, floor):
     return least > KERNEL_TARGET, text + "; " + listed, (least - 2) * floor
 
 
-def targets_table(cfg, results):
+def targets_table(cfg, results, names=None):
     """Each target of issue 17 against this run's figures and, beside a
     target not met, the reason measured in the same run: for the kernel,
     the floor's steps (what any design of that kind pays before tcpscope's
@@ -1304,7 +1324,7 @@ def targets_table(cfg, results):
     if not rows:
         return []
     out = table(["target", "this run", "", "why not, measured in the same run"], rows)
-    lines = ["- " + context_line(m, c) for m, c in ctxs.items() if c]
+    lines = ["- " + context_line(m, c, names) for m, c in ctxs.items() if c]
     if lines:
         out += ["", "In these rounds (what the reasons above compare with):", ""] + lines
     return out
@@ -1324,7 +1344,7 @@ def report(cfg, mach, feat, specs, results):
          "other." % (cfg.threads, cfg.threads, cfg.churn_ms, cfg.churn_max, cfg.rounds,
                      cfg.mode, cfg.other_rounds), ""]
     L += table(["what", "available"], feat.describe()) + [""]
-    tg = targets_table(cfg, results)
+    tg = targets_table(cfg, results, {sp["key"]: sp["name"] for sp in specs})
     if tg:
         L += ["### Targets (issue 17)", "",
               "Each target against this run's medians (the tables below); beside a "
