@@ -94,8 +94,13 @@ def test_quick_run():
                        "out of reach without its bound: %s" % r)
         # The floor and the machine's noise, once per mode, under the table.
         ctx = text.split("### Targets (issue 17)", 1)[1].split("\n### ", 1)[0]
-        expect(re.search(r"^- server-close: .*; they left [\d.]+ % of the CPUs idle\.$",
+        expect(re.search(r"^- server-close: .*; they left [\d.]+ % of the CPUs idle; ",
                          ctx, re.M), "no idle share under the targets table: %s" % ctx)
+        # What the hypervisor took (steal), over every run of the mode.
+        expect(re.search(r"^- server-close: .*; the hypervisor took [\d.]+ % of the CPUs in "
+                         r"the median churn run \(steal\), [\d.]+ % at most \(`[^`]+`, "
+                         r"round \d+\)(, 5 % or more in \d+ of \d+ runs)?\.$", ctx, re.M),
+               "no steal share under the targets table: %s" % ctx)
         expect("In these rounds" in ctx and
                re.search(r"^- server-close: the floor's steps that send a record per change "
                          r"kept [\d.]+–[\d.]+ %", ctx, re.M),
