@@ -244,6 +244,14 @@ static __always_inline void owner_from_listener(struct conn *c,
 	}
 }
 
+static __always_inline void owner_accepted(struct conn *c,
+					   const struct ts_owner *o)
+{
+	c->owner = *o;
+	c->flags |= TS_F_ACCEPTED;
+	c->flags &= ~TS_F_NO_OWNER;
+}
+
 /* The accept()ing process, once it is known, owns the connection. */
 static __always_inline void owner_settle(struct conn *c, const struct sock *sk)
 {
@@ -254,9 +262,7 @@ static __always_inline void owner_settle(struct conn *c, const struct sock *sk)
 	    !(c->flags & (TS_F_OWNER_LISTENER | TS_F_NO_OWNER)))
 		return;
 	if (c->acc_ready) {
-		c->owner = c->accepted;
-		c->flags |= TS_F_ACCEPTED;
-		c->flags &= ~TS_F_NO_OWNER;
+		owner_accepted(c, &c->accepted);
 		return;
 	}
 	if (!accepts_used)
@@ -264,9 +270,7 @@ static __always_inline void owner_settle(struct conn *c, const struct sock *sk)
 	a = bpf_map_lookup_elem(&accepts, &key);
 	if (!a)
 		return;
-	c->owner = *a;
-	c->flags |= TS_F_ACCEPTED;
-	c->flags &= ~TS_F_NO_OWNER;
+	owner_accepted(c, a);
 	bpf_map_delete_elem(&accepts, &key);
 }
 
