@@ -77,17 +77,24 @@ def parse(d):
     return k
 
 
-def kernel_bug(d):
-    """The guest kernel's first complaint (a soft lockup panics the guest:
-    kernel-matrix.sh boots it with softlockup_panic=1), as a one-line list."""
+def console_line(d, pattern):
+    """The first line of the guest's console.log that pattern matches,
+    stripped; None when none does (or there is no console)."""
     try:
         with open(os.path.join(d, "console.log"), errors="replace") as f:
             for line in f:
-                if re.search(r"BUG:|Kernel panic|self-detected stall|Oops", line):
-                    return [line.strip()]
+                if re.search(pattern, line):
+                    return line.strip()
     except OSError:
         pass
-    return []
+    return None
+
+
+def kernel_bug(d):
+    """The guest kernel's first complaint (a soft lockup panics the guest:
+    kernel-matrix.sh boots it with softlockup_panic=1), as a one-line list."""
+    line = console_line(d, r"BUG:|Kernel panic|self-detected stall|Oops")
+    return [line] if line else []
 
 
 # The guest kernel's watchdogs: a CPU that ran nothing else for 20 s (the
@@ -103,14 +110,8 @@ def emulation_stall(d):
     ended (no TSDONE) because of a stall; None otherwise."""
     if parse(d)["done"]:
         return None
-    try:
-        with open(os.path.join(d, "console.log"), errors="replace") as f:
-            for line in f:
-                if STALL.search(line):
-                    return line.strip()[:200]
-    except OSError:
-        pass
-    return None
+    line = console_line(d, STALL)
+    return line[:200] if line else None
 
 
 def verdict(k):
