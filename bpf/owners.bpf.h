@@ -343,38 +343,16 @@ struct ts_sys_exit {
 	long ret;
 };
 
-static __always_inline int on_accept(long fd)
+/*
+ * The task running now accepted sk (a TCP child, typed when the pointer
+ * is a BTF one): it owns the connection from here on.
+ */
+static __always_inline void accepted_by_current(const struct sock *sk,
+						bool typed)
 {
-	struct task_struct *task;
 	struct ts_owner o = {};
-	struct fdtable *fdt;
 	struct conn *c;
-	struct file **fds;
-	struct file *file;
-	struct socket *so;
-	struct sock *sk;
-	__u16 family;
 	__u64 key;
-
-	if (fd < 0)
-		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (__u64)fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return 0;
-	/* Another thread may have closed and reused the fd: check it. */
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return 0;
-	so = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(so, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
-		return 0;
 
 	owner_current(&o);
 	key = (__u64)sk;
@@ -384,9 +362,14 @@ static __always_inline int on_accept(long fd)
 	 * is written before the flag that says it is there: the connection's
 	 * next event may run on another CPU right now.
 	 */
-	c = bpf_map_lookup_elem(&conn_hash, &key);
-	if (!c)
+	if (classic_variant) {
 		c = bpf_map_lookup_elem(&conn_lru, &key);
+	} else {
+		c = bpf_map_lookup_elem(&conn_hash, &key);
+		/* conn_lru: only once the btf variant kept one there. */
+		if (!c && storage_fallback)
+			c = bpf_map_lookup_elem(&conn_lru, &key);
+	}
 	if (c) {
 		if (!c->acc_ready) {
 			c->accepted = o;
@@ -402,11 +385,49 @@ static __always_inline int on_accept(long fd)
 		struct ts_listener *lo;
 		struct tuple t;
 
-		sk_tuple(sk, false, &t);
-		lo = listener_find(sk_netns(sk, false), &t);
+		sk_tuple(sk, typed, &t);
+		lo = listener_find(sk_netns(sk, typed), &t);
 		if (lo)
 			lo->owner.held = 1;
 	}
+}
+
+/* A TCP socket of either family (the child of an accept()). */
+static __always_inline bool tcp_child(const struct sock *sk, bool typed)
+{
+	__u16 family;
+
+	if (!sk || KREAD(typed, sk, sk_protocol) != IPPROTO_TCP)
+		return false;
+	family = KREAD(typed, sk, __sk_common.skc_family);
+	return family == AF_INET || family == AF_INET6;
+}
+
+static __always_inline int on_accept(long fd)
+{
+	struct task_struct *task;
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file;
+	struct socket *so;
+	struct sock *sk;
+
+	if (fd < 0)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (__u64)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	/* Another thread may have closed and reused the fd: check it. */
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	so = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(so, sk);
+	if (tcp_child(sk, false))
+		accepted_by_current(sk, false);
 	return 0;
 }
 
@@ -420,6 +441,31 @@ SEC("tracepoint/syscalls/sys_exit_accept")
 int tp_accept(struct ts_sys_exit *ctx)
 {
 	return on_accept(ctx->ret);
+}
+
+/*
+ * The same by fexit on inet_csk_accept(), which returns the child, where
+ * the kernel allows trampolines (the loader probes it): only an accept()
+ * pays, not every system call of the machine, and io_uring's and the
+ * kernel's own accepts count too.  Its arguments changed in 6.10 (sk,
+ * flags, err, kern became sk, arg): a program for each, the loader keeps
+ * the one that fits the kernel's BTF.
+ */
+SEC("fexit/inet_csk_accept")
+int BPF_PROG(fx_accept4, struct sock *sk, int flags, int *err, bool kern,
+	     struct sock *newsk)
+{
+	if (tcp_child(newsk, true))
+		accepted_by_current(newsk, true);
+	return 0;
+}
+
+SEC("fexit/inet_csk_accept")
+int BPF_PROG(fx_accept2, struct sock *sk, void *arg, struct sock *newsk)
+{
+	if (tcp_child(newsk, true))
+		accepted_by_current(newsk, true);
+	return 0;
 }
 
 #endif /* TCPSCOPE_OWNERS_BPF_H */

@@ -145,6 +145,9 @@ struct {
 
 __u32 hash_full = 0;
 __u32 storage_fallback = 0;
+/* The classic variant loaded (conn_lru is its only store; conn_hash has
+ * one entry and no use there). */
+const volatile bool classic_variant = false;
 
 /*
  * Id source for the classic variant: a per-CPU sequence number with the
@@ -236,6 +239,13 @@ static __always_inline bool filter_tuple(const struct tuple *t, __u32 netns)
 	return true;
 }
 
+/*
+ * Read a field of a kernel object: a direct (BTF-checked) load when the
+ * pointer is typed (tp_btf), a probe read otherwise.  'typed' is a constant
+ * in every caller, so only one branch survives compilation.
+ */
+#define KREAD(typed, p, field) ((typed) ? (p)->field : BPF_CORE_READ(p, field))
+
 #include "owners.bpf.h"
 
 static __always_inline bool filter_owner(const struct conn *c)
@@ -317,12 +327,6 @@ static __always_inline void fill_event(struct ts_event *e, __u8 type,
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 }
 
-/*
- * Read a field of a kernel object: a direct (BTF-checked) load when the
- * pointer is typed (tp_btf), a probe read otherwise.  'typed' is a constant
- * in every caller, so only one branch survives compilation.
- */
-#define KREAD(typed, p, field) ((typed) ? (p)->field : BPF_CORE_READ(p, field))
 
 /*
  * The socket as a typed tcp_sock, for plain loads instead of probe-read

@@ -77,6 +77,10 @@ PROGRAMS = [
      "every accept4() on the machine: owner of passive connections"),
     ("tp_accept", "tracepoint syscalls:sys_exit_accept",
      "every accept() on the machine: owner of passive connections"),
+    ("fx_accept4", "fexit inet_csk_accept() (before 6.10)",
+     "every accept: owner of passive connections, where the kernel allows fexit"),
+    ("fx_accept2", "fexit inet_csk_accept() (6.10+)",
+     "every accept: owner of passive connections, where the kernel allows fexit"),
     ("btf_retrans", "tp_btf tcp:tcp_retransmit_skb", "retransmission"),
     ("tp_retrans", "tracepoint tcp:tcp_retransmit_skb", "retransmission (classic)"),
     ("btf_synack", "tp_btf tcp:tcp_retransmit_synack", "SYN-ACK retransmission"),
@@ -491,6 +495,17 @@ class Features:
         self.floor = os.access(cfg.floor, os.X_OK)
         self.snapshot_script = os.path.join(HERE, "snapshot.sh")
         self.snapshot = os.path.exists(self.snapshot_script)
+        # How tcpscope learns accept()'s owner here: fexit where the kernel
+        # allows it, else the syscalls: tracepoints (tcpscope probe).
+        self.accept = "?"
+        try:
+            pr = json.loads(subprocess.run([ts, "probe", "--json"], stdout=subprocess.PIPE,
+                                           stderr=subprocess.DEVNULL, text=True,
+                                           timeout=120).stdout)
+            self.accept = "%s (%s)" % (pr.get("accept_owner", "?"),
+                                       pr.get("accept_owner_why", ""))
+        except (OSError, ValueError, subprocess.SubprocessError):
+            pass
 
     def describe(self):
         have = lambda b: "yes" if b else "no (skipped)"
@@ -498,7 +513,8 @@ class Features:
                 ("report", have(self.report)), ("bpftrace", have(self.bpftrace)),
                 ("libbpf-tools (%s)" % ", ".join(t for t, _ in LIBBPF_TOOLS),
                  have(self.libbpf_tools)),
-                ("scripts/bench/snapshot.sh", have(self.snapshot))]
+                ("scripts/bench/snapshot.sh", have(self.snapshot)),
+                ("tcpscope's accept() programs", self.accept)]
 
 
 LEAN_NAME = "floor + lean record (no per-socket state)"
@@ -1010,7 +1026,9 @@ def syscall_table(specs, sc):
 
 def program_table(runs, keys):
     """One row per BPF program of the tcpscope runs in keys: PROGRAMS'
-    order, then any program PROGRAMS does not know yet."""
+    order, then any program PROGRAMS does not know yet; a program of
+    PROGRAMS that no run loaded says so (another variant's, or refused
+    here: fexit where the kernel allows no trampolines)."""
     acc = {}
     for key in keys:
         for _, per, conns in runs.get(key, []):
@@ -1025,6 +1043,8 @@ def program_table(runs, keys):
     order = sorted(acc, key=lambda n: (0, PROGRAMS.index(known[n[:15]])) if n[:15] in known
                    else (1, n))
     rows = []
+    seen = {n[:15] for n in acc}
+    missing = [p for p in PROGRAMS if p[0][:15] not in seen] if acc else []
     for name in order:
         a = acc[name]
         _, hook, what = known.get(name[:15], (name, "?", "(not in bench.py's PROGRAMS yet)"))
@@ -1032,6 +1052,8 @@ def program_table(runs, keys):
                                                      "%.2f"),
                      fmt(median(a["per_run"]), "%.0f"),
                      fmt(a["t"] / a["conns"] if a["conns"] else None, "%.0f")])
+    for name, hook, what in missing:
+        rows.append(["`%s`" % name, hook, what, "not loaded here", "–", "–"])
     return table(["program", "attached to", "runs on", "runs per connection",
                   "ns per run (median)", "ns per connection"], rows)
 
@@ -1413,7 +1435,9 @@ def report(cfg, mach, feat, specs, results):
               "after its churn run: the least of seven runs (the host's noise only "
               "adds), median of %d rounds. A program on a `syscalls:` "
               "tracepoint (tcpscope's `tp_accept` and `tp_accept4`, which learn who "
-              "accepted each connection) puts every task of the machine on the "
+              "accepted each connection where the kernel refuses fexit on "
+              "`inet_csk_accept()`: the table of what is available says which this "
+              "run used) puts every task of the machine on the "
               "system-call slow path: a cost no program's run time shows, paid by "
               "every system call of every process." % cfg.cost_rounds, ""]
         L += syscall_table([s for s in specs if s["kind"] != "none"] + results["cost_extra"],

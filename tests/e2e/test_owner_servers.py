@@ -19,18 +19,32 @@ REDIS_PORT = 16379
 HTTP_REQ = "GET / HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n"
 
 
+def accept_source(err, env):
+    """Which programs told accept(): fexit on inet_csk_accept() where the
+    probe says the kernel allows it, the syscalls: tracepoints elsewhere
+    or with TCPSCOPE_TEST_NO_FEXIT; -v names what was attached."""
+    want = "syscalls" if env and "TCPSCOPE_TEST_NO_FEXIT" in env else \
+        tslib.probe().get("accept_owner")
+    fexit = "attached fexit inet_csk_accept()" in err
+    sysc = "attached syscalls:sys_exit_accept4" in err
+    expect(want in ("fexit", "syscalls"), "probe: accept_owner %r" % want)
+    expect((fexit, sysc) == (want == "fexit", want == "syscalls"),
+           "accept() by %s expected; -v: %s" % (want, err))
+
+
 def nginx(mode, env=None):
     """env: where the btf variant keeps connections (the tests' switches
     of bpf/tcpscope.bpf.c): accept() parks its owner in the connection's
     own entry (conn_hash, conn_lru), or, for one kept in socket storage,
-    in the accepts LRU (bpf/owners.bpf.h)."""
+    in the accepts LRU (bpf/owners.bpf.h); or what tells accept()
+    (TCPSCOPE_TEST_NO_FEXIT: the syscalls: tracepoints)."""
     with tslib.Netns("ngx") as ns, ownkit.Nginx(ns, NGINX_PORT) as ngx:
         workers = ngx.workers()
         # Host-wide: no --netns.  One tracer sees everything on the port,
         # one per worker follows that worker with -p.
         tr, per = None, {}
         try:
-            tr = tslib.Tracer("--tp-mode", mode, "--port", str(NGINX_PORT), env=env)
+            tr = tslib.Tracer("-v", "--tp-mode", mode, "--port", str(NGINX_PORT), env=env)
             for w in workers:
                 per[w] = tslib.Tracer("--tp-mode", mode, "-p", str(w), "--timeline",
                                       env=env)
@@ -43,6 +57,7 @@ def nginx(mode, env=None):
             finally:
                 hold.release()
             recs = tr.stop()
+            err = tr.stderr()
             lines = {w: t.stop() for w, t in per.items()}
             ino = ns.inode()
         finally:
@@ -50,6 +65,7 @@ def nginx(mode, env=None):
                 if t:
                     t.kill()
 
+    accept_source(err, env)
     expect(sorted(held) == sorted(hold.ports) and set(held.values()) <= set(workers),
            "ss -tnp: %s, holder ports %s, workers %s" % (held, hold.ports, workers))
     conns = ownkit.passive(recs, NGINX_PORT, ino)
@@ -165,6 +181,12 @@ def test_nginx_workers_lru():
     nginx("btf", {"TCPSCOPE_TEST_NO_STORAGE": "1"})
 
 
+def test_nginx_workers_syscalls():
+    """accept() told by the syscalls: tracepoints, where fexit would be
+    taken (the same as test_nginx_workers_btf where it is refused)."""
+    nginx("auto", {"TCPSCOPE_TEST_NO_FEXIT": "1"})
+
+
 def test_nginx_no_accept():
     nginx_no_accept()
 
@@ -179,5 +201,5 @@ def test_redis_started_before_classic():
 
 if __name__ == "__main__":
     tslib.main([test_nginx_workers_btf, test_nginx_workers_classic, test_nginx_workers_storage,
-                test_nginx_workers_lru, test_nginx_no_accept,
+                test_nginx_workers_lru, test_nginx_workers_syscalls, test_nginx_no_accept,
                 test_redis_started_before_btf, test_redis_started_before_classic])

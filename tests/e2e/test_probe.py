@@ -33,6 +33,29 @@ def test_agrees_with_trace():
         expect(p.get(key + "_why"), "no reason for %s" % key)
     text = run([tslib.TCPSCOPE, "probe"]).stdout
     expect("trace loads                %s" % p["variant"] in text, text)
+    # accept()'s owner: what the probe says is what trace attaches.
+    expect(p.get("accept_owner") in ("fexit", "syscalls") and p.get("accept_owner_why"),
+           "accept_owner %s" % p)
+    fexit = "attached fexit inet_csk_accept()" in r.stderr
+    sysc = "attached syscalls:sys_exit_accept4" in r.stderr
+    expect((fexit, sysc) == (p["accept_owner"] == "fexit", p["accept_owner"] == "syscalls"),
+           "probe says accept() by %s, trace -v: %r" % (p["accept_owner"], r.stderr[-600:]))
+
+
+def test_accept_without_fexit():
+    """TCPSCOPE_TEST_NO_FEXIT (the seam for kernels that refuse
+    trampolines): accept() by the syscall tracepoints, and the reason
+    names it; trace then attaches those, and -v says what they cost."""
+    env = dict(os.environ, TCPSCOPE_TEST_NO_FEXIT="1")
+    p = probe(env)
+    expect(p["accept_owner"] == "syscalls" and "TCPSCOPE_TEST_NO_FEXIT" in p["accept_owner_why"],
+           "accept_owner %s: %s" % (p["accept_owner"], p["accept_owner_why"]))
+    with tslib.Netns("probe") as ns:
+        r = run([tslib.TCPSCOPE, "trace", "-v", "-d", "200ms", "--netns", ns.path], env=env)
+    expect("attached syscalls:sys_exit_accept4" in r.stderr
+           and "attached fexit" not in r.stderr
+           and "every system call of the machine takes the tracing path" in r.stderr,
+           "trace -v: %r" % r.stderr[-600:])
 
 
 def test_without_btf_tracepoints():
@@ -56,4 +79,5 @@ def test_usage():
 
 
 if __name__ == "__main__":
-    tslib.main([test_agrees_with_trace, test_without_btf_tracepoints, test_usage])
+    tslib.main([test_agrees_with_trace, test_without_btf_tracepoints, test_accept_without_fexit,
+                test_usage])

@@ -169,11 +169,12 @@ def feature_row(k):
             pr.get("variant", "?"), yn(pr.get("resets")), yn(pr.get("synack_retransmits")),
             yn(pr.get("socket_cookies")), yn(pr.get("iterators")),
             pr.get("snapshot_loader", "?"), yn(pr.get("drop_reasons")),
-            yn(pr.get("reset_reasons")), yn(pr.get("snapshot_reads_skipped_bucket"))]
+            yn(pr.get("reset_reasons")), yn(pr.get("snapshot_reads_skipped_bucket")),
+            pr.get("accept_owner", "-")]
 
 
 FEATURE_HEAD = ["suite", "kernel", "variant", "resets", "synack rtx", "cookies",
-                "iterators", "snapshot loader", "drops", "rst reasons", "iter skip"]
+                "iterators", "snapshot loader", "drops", "rst reasons", "iter skip", "accept"]
 
 
 def cell(r):

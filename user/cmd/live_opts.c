@@ -32,8 +32,9 @@ static const struct argp_option options[] = {
 	{ "no-drops", OPT_NO_DROPS, NULL, 0,
 	  "Do not trace the TCP segments the kernel drops (skb:kfree_skb)", 2 },
 	{ "no-accept", OPT_NO_ACCEPT, NULL, 0,
-	  "Do not trace accept() (its syscall tracepoints slow every system call "
-	  "of the machine): passive connections keep their listener's owner", 2 },
+	  "Do not trace accept() (where fexit is refused, its syscall tracepoints "
+	  "slow every system call of the machine): passive connections keep "
+	  "their listener's owner", 2 },
 	{ "verbose", 'v', NULL, 0,
 	  "Say which programs were loaded and why (-vv: libbpf debug output)", 2 },
 	{},

@@ -53,7 +53,7 @@ struct probe_view {
 	const char *variant;
 	bool resets, synack, cookies, drops, rst_reasons;
 	char resets_why[256], synack_why[256], cookies_why[256];
-	char drops_why[160], rst_reasons_why[160];
+	char drops_why[160], rst_reasons_why[160], accept_why[160];
 	const char *failed_rtx_why;
 	bool iter, iter_files, iter_cookie_helper;
 	const char *iter_loader;
@@ -103,6 +103,14 @@ static void view(struct probe_view *v)
 	v->failed_rtx_why = k->retransmit_err ?
 		"tcp_retransmit_skb has err: failed attempts too" :
 		"success only: failed ones are shown as untraced";
+	if (k->accept_fexit)
+		snprintf(v->accept_why, sizeof(v->accept_why),
+			 "fexit on inet_csk_accept() (%d arguments): only accept() pays",
+			 k->accept_fexit);
+	else
+		snprintf(v->accept_why, sizeof(v->accept_why),
+			 "syscalls: tracepoints: every system call pays (fexit %s)",
+			 ts_probe__fexit_why(k->accept_fexit_why));
 	v->cookies = btf;
 	if (btf)
 		snprintf(v->cookies_why, sizeof(v->cookies_why),
@@ -177,6 +185,8 @@ static void print_json(const struct probe_view *v, const char *release)
 	ts_jsonw__bool(&w, "snapshot_reads_skipped_bucket", v->iter && v->iter_walk == TS_ITER_WALK_OFFSETS);
 	ts_jsonw__bool(&w, "socketless_resets", v->resets && k->socketless_resets);
 	ts_jsonw__bool(&w, "memcg_accounting", k->memcg_accounting);
+	ts_jsonw__str(&w, "accept_owner", k->accept_fexit ? "fexit" : "syscalls");
+	ts_jsonw__str(&w, "accept_owner_why", v->accept_why);
 	ts_jsonw__end(&w);
 }
 
@@ -205,6 +215,7 @@ static void print_text(const struct probe_view *v, const char *release)
 	printf("resets                     %s  %s\n", yes(v->resets), v->resets_why);
 	printf("SYN-ACK retransmits        %s  %s\n", yes(v->synack), v->synack_why);
 	printf("drops (with reasons)       %s  %s\n", yes(v->drops), v->drops_why);
+	printf("accept() by fexit          %s  %s\n", yes(k->accept_fexit), v->accept_why);
 	printf("reset reasons (kernel's)   %s  %s\n", yes(v->rst_reasons), v->rst_reasons_why);
 	printf("failed retransmits traced  %s  %s\n", yes(k->retransmit_err), v->failed_rtx_why);
 	printf("snapshot iterators         %s  %s (loader: %s, cookies: %s)\n",

@@ -35,6 +35,9 @@ struct ts_loader {
 	struct ts_knames *knames;
 };
 
+/* The category of a program that is fexit on a function, not a tracepoint. */
+#define FEXIT "fexit"
+
 /* A program, the tracepoint it needs, and whether tcpscope needs it. */
 struct prog_desc {
 	const char *category;
@@ -73,6 +76,8 @@ PROG(tp_rst_recv)
 PROG(tp_rst_sent)
 PROG(tp_accept4)
 PROG(tp_accept)
+PROG(fx_accept4)
+PROG(fx_accept2)
 PROG(btf_drop)
 PROG(btf_drop_rx)
 PROG(tp_drop)
@@ -98,11 +103,35 @@ static bool drops_classic(const struct ts_loader_opts *o, const struct btf *vmli
 	return !o->no_drops && ts_probe__drop_reasons(vmlinux);
 }
 
-/* accept(): unless --no-accept (accept_plan() says why it costs). */
-static bool accepts(const struct ts_loader_opts *o, const struct btf *vmlinux)
+/*
+ * accept(), unless --no-accept: by fexit on inet_csk_accept() where the
+ * kernel allows it, with the program that fits its arguments; else by the
+ * syscalls: tracepoints (accept_plan() says which, and what that costs).
+ */
+static int fexit_accept(const struct btf *vmlinux, int *why)
 {
-	(void)vmlinux;
-	return !o->no_accept;
+	return ts_probe__fexit_accept(vmlinux, !ts_preflight__btf_path(), why);
+}
+
+static bool accepts_fexit4(const struct ts_loader_opts *o, const struct btf *vmlinux)
+{
+	int why;
+
+	return !o->no_accept && fexit_accept(vmlinux, &why) == 4;
+}
+
+static bool accepts_fexit2(const struct ts_loader_opts *o, const struct btf *vmlinux)
+{
+	int why;
+
+	return !o->no_accept && fexit_accept(vmlinux, &why) == 2;
+}
+
+static bool accepts_syscalls(const struct ts_loader_opts *o, const struct btf *vmlinux)
+{
+	int why;
+
+	return !o->no_accept && !fexit_accept(vmlinux, &why);
 }
 
 static const struct prog_desc progs[] = {
@@ -124,13 +153,23 @@ static const struct prog_desc progs[] = {
 	/* accept(): both variants (TS_TP_AUTO); without them a passive
 	 * connection keeps its listener's owner (docs/DESIGN.md). */
 	{ "syscalls", "sys_exit_accept4", false, TS_TP_AUTO, get_tp_accept4, link_tp_accept4,
-	  accepts },
+	  accepts_syscalls },
 	{ "syscalls", "sys_exit_accept", false, TS_TP_AUTO, get_tp_accept, link_tp_accept,
-	  accepts },
+	  accepts_syscalls },
+	/* Not a tracepoint: fexit on the function (category FEXIT). */
+	{ FEXIT, "inet_csk_accept", false, TS_TP_AUTO, get_fx_accept4, link_fx_accept4,
+	  accepts_fexit4 },
+	{ FEXIT, "inet_csk_accept", false, TS_TP_AUTO, get_fx_accept2, link_fx_accept2,
+	  accepts_fexit2 },
 	{ "skb", "kfree_skb", false, TS_TP_BTF, get_btf_drop, link_btf_drop, drops_btf3 },
 	{ "skb", "kfree_skb", false, TS_TP_BTF, get_btf_drop_rx, link_btf_drop_rx, drops_btf4 },
 	{ "skb", "kfree_skb", false, TS_TP_CLASSIC, get_tp_drop, link_tp_drop, drops_classic },
 };
+
+static bool is_fexit(const struct prog_desc *d)
+{
+	return !strcmp(d->category, FEXIT);
+}
 
 static bool is_drop_prog(const struct prog_desc *d)
 {
@@ -153,6 +192,8 @@ static const char *mode_name(enum ts_tp_mode m)
 
 static bool tp_exists(const struct btf *vmlinux, const struct prog_desc *d)
 {
+	if (is_fexit(d))
+		return true; /* its want() probed it */
 	if (d->mode == TS_TP_AUTO)
 		return ts_probe__tp_classic(d->category, d->tp);
 	if (d->mode == TS_TP_BTF)
@@ -224,6 +265,7 @@ static int phase_configure(struct tcpscope_bpf *skel, const struct ts_loader_opt
 	skel->rodata->filter_family = o->filter.family;
 	skel->rodata->filter_cgroup = o->filter.cgroup != NULL;
 	skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	skel->rodata->classic_variant = mode != TS_TP_BTF;
 	skel->rodata->retrans_has_err = ts_probe__retransmit_err(vmlinux);
 	skel->rodata->rst_has_reason = ts_probe__reset_reasons(vmlinux);
 	skel->rodata->kernel_hz = ts_probe__kernel_hz();
@@ -379,6 +421,11 @@ static int phase_attach(struct ts_loader *l)
 		if (!link) {
 			int err = -errno;
 
+			if (is_fexit(d)) {
+				ts_info("attaching fexit %s() failed (%s): accepted connections keep their listener's owner",
+					d->tp, strerror(-err));
+				continue;
+			}
 			if (!d->required) {
 				ts_info("attaching %s:%s failed (%s): skipped",
 					d->category, d->tp, strerror(-err));
@@ -389,8 +436,11 @@ static int phase_attach(struct ts_loader *l)
 			return err;
 		}
 		*d->link(l->skel) = link;
-		ts_info("attached %s:%s (%s)", d->category, d->tp,
-			mode_name(d->mode == TS_TP_AUTO ? TS_TP_CLASSIC : d->mode));
+		if (is_fexit(d))
+			ts_info("attached fexit %s()", d->tp);
+		else
+			ts_info("attached %s:%s (%s)", d->category, d->tp,
+				mode_name(d->mode == TS_TP_AUTO ? TS_TP_CLASSIC : d->mode));
 	}
 	if (!drops && l->drops == TS_DROPS_ON)
 		l->drops = TS_DROPS_NOT_LOADED;
@@ -417,13 +467,21 @@ static void drops_plan(struct ts_loader *l, const struct ts_loader_opts *o,
 
 /*
  * accept(): a program on a syscalls: tracepoint puts every task of the
- * machine on the system-call slow path while it is attached (~50 ns more
- * per system call here: docs/BENCHMARKS.md); --no-accept leaves them out.
+ * machine on the system-call slow path while it is attached (~55 ns more
+ * per system call here: docs/BENCHMARKS.md); fexit costs only accept()
+ * itself; --no-accept leaves both out.
  */
-static void accept_plan(const struct ts_loader_opts *o)
+static void accept_plan(const struct ts_loader_opts *o, const struct btf *vmlinux)
 {
+	int why;
+
 	if (o->no_accept)
 		ts_info("accept(): not traced (--no-accept): passive connections keep their listener's owner");
+	else if (fexit_accept(vmlinux, &why))
+		ts_info("accept(): fexit on inet_csk_accept() (only accepts pay; io_uring's and the kernel's count too)");
+	else
+		ts_info("accept(): syscalls:sys_exit_accept4 and sys_exit_accept, as fexit on inet_csk_accept() is not possible here (%s): while they are attached, every system call of the machine takes the tracing path",
+			ts_probe__fexit_why(why));
 }
 
 /* --cgroup: the kernel side tests bpf_current_task_under_cgroup(). */
@@ -477,7 +535,7 @@ int ts_loader__open(const struct ts_loader_opts *o, struct ts_loader **out)
 		goto cleanup;
 	}
 	drops_plan(l, o, vmlinux);
-	accept_plan(o);
+	accept_plan(o, vmlinux);
 	err = load_programs(l, o, vmlinux);
 	if (!err)
 		err = set_cgroup_filter(l, &o->filter);
@@ -750,6 +808,7 @@ int ts_loader__probe(struct ts_kernel_probe *p)
 	p->drop_rx_sk = ts_probe__drop_rx_sk(vmlinux);
 	p->reset_reasons = ts_probe__reset_reasons(vmlinux);
 	p->retransmit_err = ts_probe__retransmit_err(vmlinux);
+	p->accept_fexit = fexit_accept(vmlinux, &p->accept_fexit_why);
 	p->memcg_accounting = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER,
 						      BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
 	p->btf_err = probe_variant(TS_TP_BTF, vmlinux, p->btf_why,

@@ -115,6 +115,11 @@ struct ts_kernel_probe {
 	/* tcp_retransmit_skb has err and fires for failed attempts too; before
 	 * (success only) a failed transmit the socket counts has no record. */
 	bool retransmit_err;
+	/* accept()'s owner by fexit on inet_csk_accept(): its arguments (4,
+	 * 2), or 0 when refused, with why (ts_probe__fexit_why()): then the
+	 * syscalls: tracepoints. */
+	int accept_fexit;
+	int accept_fexit_why;
 };
 
 /* Fills p; 0, or a negative errno when nothing can be probed (no

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <linux/bpf.h>
 #include "kernel/probe.h"
 #include "core/util/log.h"
 #include "core/util/hz.h"
@@ -122,6 +124,84 @@ bool ts_probe__drop_reasons(const struct btf *vmlinux)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * A program that returns 0, loaded as fexit on function id and attached:
+ * the kernel's answer, 0 or -errno (a kernel without trampolines, a
+ * lockdown, a policy: EPERM or EOPNOTSUPP, ENOTSUPP).
+ */
+static int fexit_try(int id)
+{
+	const struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = BPF_TRACE_FEXIT,
+		    .attach_btf_id = id);
+	int fd, link, err = 0;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ts_fexit_probe", "GPL", ret0, 2, &lo);
+	if (fd < 0)
+		return -errno ? -errno : -EINVAL;
+	link = bpf_raw_tracepoint_open(NULL, fd);
+	if (link < 0)
+		err = -errno ? -errno : -EINVAL;
+	else
+		close(link);
+	close(fd);
+	return err;
+}
+
+int ts_probe__fexit_accept(const struct btf *vmlinux, bool own_btf, int *why)
+{
+	static int cached_nargs = -1, cached_why;
+	const struct btf_type *t;
+	int id, nargs, err;
+
+	if (cached_nargs >= 0) {
+		*why = cached_why;
+		return cached_nargs;
+	}
+	nargs = 0;
+	if (getenv("TCPSCOPE_TEST_NO_FEXIT")) {
+		err = -EPERM;
+	} else if (!vmlinux || !own_btf) {
+		err = -ENOENT;
+	} else {
+		id = btf__find_by_name_kind(vmlinux, "inet_csk_accept", BTF_KIND_FUNC);
+		t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
+		t = t ? btf__type_by_id(vmlinux, t->type) : NULL;
+		if (!t || !btf_is_func_proto(t))
+			err = -ENOENT;
+		else if (btf_vlen(t) != 2 && btf_vlen(t) != 4)
+			err = -E2BIG;
+		else
+			err = fexit_try(id);
+		if (!err)
+			nargs = btf_vlen(t);
+	}
+	cached_nargs = nargs;
+	cached_why = *why = err;
+	return nargs;
+}
+
+const char *ts_probe__fexit_why(int why)
+{
+	static char buf[96];
+
+	switch (why) {
+	case -ENOENT:
+		return "impossible: inet_csk_accept() is not in the kernel's own BTF";
+	case -E2BIG:
+		return "impossible: inet_csk_accept() has arguments tcpscope does not know";
+	case -EPERM:
+		return getenv("TCPSCOPE_TEST_NO_FEXIT") ? "refused: TCPSCOPE_TEST_NO_FEXIT" :
+			"refused: EPERM";
+	default:
+		snprintf(buf, sizeof(buf), "refused: %s", strerror(-why));
+		return buf;
+	}
 }
 
 /* The iterator targets exist in the kernel's BTF exactly when the kernel

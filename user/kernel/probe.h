@@ -39,6 +39,18 @@ bool ts_probe__reset_reasons(const struct btf *vmlinux);
 bool ts_probe__drop_rx_sk(const struct btf *vmlinux);
 
 /*
+ * accept()'s owner by fexit on inet_csk_accept(): the number of its
+ * arguments (4 before 6.10, then 2) when a trivial fexit program on it
+ * loads and attaches here, else 0 with *why a -errno that
+ * ts_probe__fexit_why() tells (-ENOENT: not in BTF, or own_btf false:
+ * BTF that is not the running kernel's own has no ids to attach to).
+ * Asked once: the answer is kept.  Test seam: TCPSCOPE_TEST_NO_FEXIT
+ * makes it refused.
+ */
+int ts_probe__fexit_accept(const struct btf *vmlinux, bool own_btf, int *why);
+const char *ts_probe__fexit_why(int why);
+
+/*
  * The BPF iterators the snapshot needs: iter/tcp, and iter/task_file when
  * pids.  0, or -EOPNOTSUPP (or the BTF read's -errno) after an error line
  * naming the kernel needed.
