@@ -451,9 +451,7 @@ int tp_accept(struct ts_sys_exit *ctx)
  * flags, err, kern became sk, arg): a program for each, the loader keeps
  * the one that fits the kernel's BTF.
  */
-SEC("fexit/inet_csk_accept")
-int BPF_PROG(fx_accept4, struct sock *sk, int flags, int *err, bool kern,
-	     struct sock *newsk)
+static __always_inline int on_fexit_accept(const struct sock *newsk)
 {
 	if (tcp_child(newsk, true))
 		accepted_by_current(newsk, true);
@@ -461,11 +459,16 @@ int BPF_PROG(fx_accept4, struct sock *sk, int flags, int *err, bool kern,
 }
 
 SEC("fexit/inet_csk_accept")
+int BPF_PROG(fx_accept4, struct sock *sk, int flags, int *err, bool kern,
+	     struct sock *newsk)
+{
+	return on_fexit_accept(newsk);
+}
+
+SEC("fexit/inet_csk_accept")
 int BPF_PROG(fx_accept2, struct sock *sk, void *arg, struct sock *newsk)
 {
-	if (tcp_child(newsk, true))
-		accepted_by_current(newsk, true);
-	return 0;
+	return on_fexit_accept(newsk);
 }
 
 #endif /* TCPSCOPE_OWNERS_BPF_H */

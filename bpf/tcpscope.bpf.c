@@ -327,7 +327,6 @@ static __always_inline void fill_event(struct ts_event *e, __u8 type,
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 }
 
-
 /*
  * The socket as a typed tcp_sock, for plain loads instead of probe-read
  * helper calls: in the BTF variant, on kernels with bpf_skc_to_tcp_sock()

@@ -113,25 +113,28 @@ static int fexit_accept(const struct btf *vmlinux, int *why)
 	return ts_probe__fexit_accept(vmlinux, !ts_preflight__btf_path(), why);
 }
 
-static bool accepts_fexit4(const struct ts_loader_opts *o, const struct btf *vmlinux)
+/* How accept() is told: -1 not (--no-accept), 0 by the syscall
+ * tracepoints, else fexit with inet_csk_accept()'s argument count. */
+static int accept_way(const struct ts_loader_opts *o, const struct btf *vmlinux)
 {
 	int why;
 
-	return !o->no_accept && fexit_accept(vmlinux, &why) == 4;
+	return o->no_accept ? -1 : fexit_accept(vmlinux, &why);
+}
+
+static bool accepts_fexit4(const struct ts_loader_opts *o, const struct btf *vmlinux)
+{
+	return accept_way(o, vmlinux) == 4;
 }
 
 static bool accepts_fexit2(const struct ts_loader_opts *o, const struct btf *vmlinux)
 {
-	int why;
-
-	return !o->no_accept && fexit_accept(vmlinux, &why) == 2;
+	return accept_way(o, vmlinux) == 2;
 }
 
 static bool accepts_syscalls(const struct ts_loader_opts *o, const struct btf *vmlinux)
 {
-	int why;
-
-	return !o->no_accept && !fexit_accept(vmlinux, &why);
+	return accept_way(o, vmlinux) == 0;
 }
 
 static const struct prog_desc progs[] = {
