@@ -502,8 +502,7 @@ class Features:
             pr = json.loads(subprocess.run([ts, "probe", "--json"], stdout=subprocess.PIPE,
                                            stderr=subprocess.DEVNULL, text=True,
                                            timeout=120).stdout)
-            self.accept = "%s (%s)" % (pr.get("accept_owner", "?"),
-                                       pr.get("accept_owner_why", ""))
+            self.accept = pr.get("accept_owner_why") or pr.get("accept_owner", "?")
         except (OSError, ValueError, subprocess.SubprocessError):
             pass
 
