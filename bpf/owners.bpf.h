@@ -348,13 +348,18 @@ struct ts_sys_exit {
  * is a BTF one): it owns the connection from here on.
  */
 static __always_inline void accepted_by_current(const struct sock *sk,
-						bool typed)
+						bool typed, bool leader_comm)
 {
 	struct ts_owner o = {};
 	struct conn *c;
 	__u64 key;
 
 	owner_current(&o);
+	if (leader_comm) {
+		struct task_struct *task = (void *)bpf_get_current_task();
+
+		BPF_CORE_READ_STR_INTO(&o.comm, task, group_leader, comm);
+	}
 	key = (__u64)sk;
 	/*
 	 * The child's entry was made at its birth (LISTEN -> SYN_RECV), before
@@ -427,7 +432,7 @@ static __always_inline int on_accept(long fd)
 	so = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(so, sk);
 	if (tcp_child(sk, false))
-		accepted_by_current(sk, false);
+		accepted_by_current(sk, false, false);
 	return 0;
 }
 
@@ -451,10 +456,27 @@ int tp_accept(struct ts_sys_exit *ctx)
  * flags, err, kern became sk, arg): a program for each, the loader keeps
  * the one that fits the kernel's BTF.
  */
+#define TS_PF_IO_WORKER 0x00000010 /* include/linux/sched.h, since 5.5 */
+#define TS_PF_KTHREAD 0x00200000
+
+/*
+ * io_uring accepts in the submitting task (inline, or in its task work
+ * once a connection arrives) or, for a request it punts, in a worker:
+ * since 5.12 a thread of the same process (its pid; the process's name is
+ * its leader's, the worker's own is iou-wrk-N), before that a kernel
+ * thread of its own, which holds nothing: the listener's owner stays.
+ */
 static __always_inline int on_fexit_accept(const struct sock *newsk)
 {
-	if (tcp_child(newsk, true))
-		accepted_by_current(newsk, true);
+	struct task_struct *task = (void *)bpf_get_current_task();
+	unsigned int pf = BPF_CORE_READ(task, flags);
+
+	if (!tcp_child(newsk, true))
+		return 0;
+	if ((pf & (TS_PF_IO_WORKER | TS_PF_KTHREAD)) ==
+	    (TS_PF_IO_WORKER | TS_PF_KTHREAD))
+		return 0;
+	accepted_by_current(newsk, true, pf & TS_PF_IO_WORKER);
 	return 0;
 }
 

@@ -2,7 +2,12 @@
 /*
  * uring_accept: accept N connections on an inherited listening socket with
  * io_uring's IORING_OP_ACCEPT (no accept system call), answer each with
- * "ok\n" and close it.  For tests/e2e/test_owner_uring.py: the listener
+ * "ok\n" and close it.  Connection i is accepted the way i % 3 says:
+ * 0 once it is pending (the accept completes inline, in this task), 1 by
+ * a request made before it arrives (io_uring arms a poll and completes
+ * in this task's task work, unless the connection came first), 2 with
+ * IOSQE_ASYNC (an io-wq worker: a thread of this process since 5.12, a
+ * kernel thread before).  For tests/e2e/test_owner_uring.py: the listener
  * belongs to another process, so whether tcpscope names this one as the
  * connections' owner tells whether it saw io_uring's accepts.
  *
@@ -63,21 +68,23 @@ static int ring_init(struct ring *r)
 	return 0;
 }
 
-/* One accept submitted and waited for: the new fd, or -errno. */
-static int uring_accept(struct ring *r, int lfd, int timeout_ms)
+/* One accept submitted (the way 'how' says) and waited for: the new fd,
+ * or -errno. */
+static int uring_accept(struct ring *r, int lfd, int how, int timeout_ms)
 {
 	unsigned tail = *r->sq_tail, idx = tail & *r->sq_mask, head;
 	struct io_uring_sqe *sqe = &r->sqes[idx];
 	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 	int res;
 
-	/* Wait for a connection first: the accept then completes inline, in
-	 * this task, rather than in an io-wq worker (either is this process). */
-	if (poll(&pfd, 1, timeout_ms) != 1)
+	/* Way 1 waits in io_uring_enter(), bounded by main()'s alarm. */
+	if (how != 1 && poll(&pfd, 1, timeout_ms) != 1)
 		return -ETIMEDOUT;
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_ACCEPT;
 	sqe->fd = lfd;
+	if (how == 2)
+		sqe->flags = IOSQE_ASYNC;
 	r->sq_array[idx] = idx;
 	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
 	if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
@@ -105,10 +112,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uring_accept: io_uring: %s\n", strerror(-err));
 		return err == -ENOSYS || err == -EPERM ? 3 : 1;
 	}
+	/* The whole run's bound: SIGALRM ends it (the test sees the signal). */
+	alarm((unsigned)timeout_s);
 	printf("ready\n");
 	fflush(stdout);
 	for (int i = 0; i < n; i++) {
-		int fd = uring_accept(&r, lfd, timeout_s * 1000);
+		int fd = uring_accept(&r, lfd, i % 3, timeout_s * 1000);
 
 		if (fd < 0) {
 			fprintf(stderr, "uring_accept: accept %d: %s\n", i, strerror(-fd));
