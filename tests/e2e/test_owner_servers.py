@@ -112,7 +112,9 @@ def nginx(mode, env=None):
         expect(got == mine, "-p %d: timelines of client ports %s, expected %s" % (w, got, mine))
         for t in tls:
             expect(t["pid"] == w and t["listener_pid"] == ngx.pid,
-                   "-p %d: owner %s listener %s" % (w, t["pid"], t["listener_pid"]))
+                   "-p %d: owner %s listener %s (master %d), client port %s, steps %s"
+                   % (w, t["pid"], t["listener_pid"], ngx.pid, t["dport"],
+                      [(x["from"], x["to"]) for x in t["steps"]]))
             expect(ownkit.complete(t["steps"]),
                    "-p %d: incomplete timeline %s" % (w, [(s["from"], s["to"]) for s in t["steps"]]))
     expect(any(o for _, o in final.values()), "no connection accepted")
