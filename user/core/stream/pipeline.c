@@ -31,21 +31,64 @@ int ts_pipeline__add_sink(struct ts_pipeline *p, struct ts_sink sink)
  * them through when the -p process holds that listener too); they are
  * kept here until the connection's owner is known: shown before its first
  * record that passes -p, dropped when another process accepts it or when
- * it closes unaccepted.  Direct-mapped and bounded: a slot reused by
- * another connection forgets the first one's records.
+ * it closes unaccepted.  Bounded: HOLD_SLOTS connections, each looked for
+ * in the HOLD_WAYS slots from its hash on; when those are all taken, the
+ * connection held longest there is forgotten (HOLD_WAYS connections
+ * waiting for accept() at once with one hash window: a thousand or more
+ * pending connections).  A direct-mapped table forgot a connection
+ * whenever another pending one hashed to its slot, which a few
+ * concurrent connections did now and then.
  */
 #define HOLD_SLOTS 1024
+#define HOLD_WAYS 8
 #define HOLD_RECS 4
 
 struct ts_hold_slot {
-	uint64_t conn;
+	uint64_t conn; /* 0: free */
+	uint64_t seq;
 	unsigned int n;
 	struct ts_rec recs[HOLD_RECS];
 };
 
-static struct ts_hold_slot *hold_slot(struct ts_pipeline *p, uint64_t conn)
+static unsigned int hold_home(uint64_t conn)
 {
-	return &p->hold[(conn * 0x9e3779b97f4a7c15ULL) >> 54 & (HOLD_SLOTS - 1)];
+	return (unsigned int)((conn * 0x9e3779b97f4a7c15ULL) >> 54) & (HOLD_SLOTS - 1);
+}
+
+/* The slot holding conn, or NULL. */
+static struct ts_hold_slot *hold_find(struct ts_pipeline *p, uint64_t conn)
+{
+	unsigned int home = hold_home(conn);
+
+	for (unsigned int i = 0; i < HOLD_WAYS; i++) {
+		struct ts_hold_slot *h = &p->hold[(home + i) & (HOLD_SLOTS - 1)];
+
+		if (h->conn == conn)
+			return h;
+	}
+	return NULL;
+}
+
+/* A slot for conn: a free one of its window, else the oldest there. */
+static struct ts_hold_slot *hold_take(struct ts_pipeline *p, uint64_t conn)
+{
+	unsigned int home = hold_home(conn);
+	struct ts_hold_slot *old = NULL;
+
+	for (unsigned int i = 0; i < HOLD_WAYS; i++) {
+		struct ts_hold_slot *h = &p->hold[(home + i) & (HOLD_SLOTS - 1)];
+
+		if (!h->conn) {
+			old = h;
+			break;
+		}
+		if (!old || h->seq < old->seq)
+			old = h;
+	}
+	old->conn = conn;
+	old->seq = ++p->hold_seq;
+	old->n = 0;
+	return old;
 }
 
 static bool before_accept(const struct ts_rec *r)
@@ -62,17 +105,15 @@ static void hold_or_forget(struct ts_pipeline *p, const struct ts_rec *r)
 
 	if (!p->hold || r->type == TS_REC_LOST || !r->conn)
 		return;
-	h = hold_slot(p, r->conn);
+	h = hold_find(p, r->conn);
 	any.pid = 0;
 	if (!before_accept(r) || !ts_filter_match(&any, r)) {
-		if (h->conn == r->conn)
+		if (h)
 			h->conn = 0; /* someone else's */
 		return;
 	}
-	if (h->conn != r->conn) {
-		h->conn = r->conn;
-		h->n = 0;
-	}
+	if (!h)
+		h = hold_take(p, r->conn);
 	if (h->n < HOLD_RECS)
 		h->recs[h->n++] = *r;
 	if (r->type == TS_REC_STATE && r->new_state == TS_CLOSE)
@@ -83,10 +124,10 @@ static int deliver(struct ts_pipeline *p, const struct ts_rec *r);
 
 static int release(struct ts_pipeline *p, uint64_t conn)
 {
-	struct ts_hold_slot *h = hold_slot(p, conn);
+	struct ts_hold_slot *h = hold_find(p, conn);
 	int err = 0;
 
-	if (h->conn != conn)
+	if (!h)
 		return 0;
 	h->conn = 0;
 	for (unsigned int i = 0; i < h->n; i++) {

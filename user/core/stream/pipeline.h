@@ -70,6 +70,7 @@ struct ts_pipeline {
 	/* -p: records of passive connections before accept(), held until
 	 * the accepting process is known (NULL without -p). */
 	struct ts_hold_slot *hold;
+	uint64_t hold_seq; /* the last slot taken, for the oldest's eviction */
 };
 
 void ts_pipeline__init(struct ts_pipeline *p, const struct ts_filter *f,
