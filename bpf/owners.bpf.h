@@ -345,21 +345,21 @@ struct ts_sys_exit {
 
 /*
  * The task running now accepted sk (a TCP child, typed when the pointer
- * is a BTF one): it owns the connection from here on.
+ * is a BTF one): it owns the connection from here on.  worker: the task
+ * when it is an io_uring worker thread, named by its process's leader;
+ * NULL otherwise.
  */
 static __always_inline void accepted_by_current(const struct sock *sk,
-						bool typed, bool leader_comm)
+						bool typed,
+						struct task_struct *worker)
 {
 	struct ts_owner o = {};
 	struct conn *c;
 	__u64 key;
 
 	owner_current(&o);
-	if (leader_comm) {
-		struct task_struct *task = (void *)bpf_get_current_task();
-
-		BPF_CORE_READ_STR_INTO(&o.comm, task, group_leader, comm);
-	}
+	if (worker)
+		BPF_CORE_READ_STR_INTO(&o.comm, worker, group_leader, comm);
 	key = (__u64)sk;
 	/*
 	 * The child's entry was made at its birth (LISTEN -> SYN_RECV), before
@@ -432,7 +432,7 @@ static __always_inline int on_accept(long fd)
 	so = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(so, sk);
 	if (tcp_child(sk, false))
-		accepted_by_current(sk, false, false);
+		accepted_by_current(sk, false, NULL);
 	return 0;
 }
 
@@ -476,7 +476,8 @@ static __always_inline int on_fexit_accept(const struct sock *newsk)
 	if ((pf & (TS_PF_IO_WORKER | TS_PF_KTHREAD)) ==
 	    (TS_PF_IO_WORKER | TS_PF_KTHREAD))
 		return 0;
-	accepted_by_current(newsk, true, pf & TS_PF_IO_WORKER);
+	accepted_by_current(newsk, true,
+			    pf & TS_PF_IO_WORKER ? task : NULL);
 	return 0;
 }
 

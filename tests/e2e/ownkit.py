@@ -210,6 +210,17 @@ def ss_holders(ns, port):
     return out
 
 
+
+def expect_accept_programs(err, want):
+    """trace -v (err) attached the accept() programs 'want' names:
+    "fexit" (on inet_csk_accept()) or "syscalls" (the syscalls:
+    tracepoints), as tcpscope probe's accept_owner says."""
+    fexit = "attached fexit inet_csk_accept()" in err
+    sysc = "attached syscalls:sys_exit_accept4" in err
+    expect(want in ("fexit", "syscalls"), "probe: accept_owner %r" % want)
+    expect((fexit, sysc) == (want == "fexit", want == "syscalls"),
+           "accept() by %s expected; -v: %r" % (want, err[-600:]))
+
 def passive(recs, port, netns=None):
     """{conn: records} of the passive connections on local port 'port' (in
     namespace netns: a host-wide tracer may see other tests' traffic)."""

@@ -25,11 +25,7 @@ def accept_source(err, env):
     or with TCPSCOPE_TEST_NO_FEXIT; -v names what was attached."""
     want = "syscalls" if env and "TCPSCOPE_TEST_NO_FEXIT" in env else \
         tslib.probe().get("accept_owner")
-    fexit = "attached fexit inet_csk_accept()" in err
-    sysc = "attached syscalls:sys_exit_accept4" in err
-    expect(want in ("fexit", "syscalls"), "probe: accept_owner %r" % want)
-    expect((fexit, sysc) == (want == "fexit", want == "syscalls"),
-           "accept() by %s expected; -v: %s" % (want, err))
+    ownkit.expect_accept_programs(err, want)
 
 
 def dup_child(t, tls):
@@ -52,7 +48,7 @@ def nginx(mode, env=None):
         # one per worker follows that worker with -p.
         tr, per = None, {}
         try:
-            tr = tslib.Tracer("-v", "--tp-mode", mode, "--port", str(NGINX_PORT), env=env)
+            tr = tslib.Tracer("--tp-mode", mode, "--port", str(NGINX_PORT), env=env)
             for w in workers:
                 per[w] = tslib.Tracer("--tp-mode", mode, "-p", str(w), "--timeline",
                                       env=env)
@@ -128,7 +124,7 @@ def nginx_no_accept():
     with tslib.Netns("ngx") as ns, ownkit.Nginx(ns, NGINX_PORT) as ngx:
         tr = None
         try:
-            tr = tslib.Tracer("-v", "--no-accept", "--port", str(NGINX_PORT))
+            tr = tslib.Tracer("--no-accept", "--port", str(NGINX_PORT))
             for _ in range(10):
                 ns.run(["curl", "-s", "-o", "/dev/null", "--max-time", "10",
                         "http://127.0.0.1:%d/" % NGINX_PORT])
