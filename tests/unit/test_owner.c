@@ -170,6 +170,53 @@ static void test_hold_many_pending(void)
 		ts_pipeline__push(&p, &r);
 	}
 	CHECK_INT(seen, 3 * N);
+	CHECK_INT(p.totals.held_forgotten, 0);
+	p.nsinks = 0;
+	ts_pipeline__free(&p);
+}
+
+/*
+ * Beyond the hold's bounds records are forgotten, and counted: what is
+ * shown and what is counted forgotten add up to every record.
+ */
+static void test_hold_overflow_counted(void)
+{
+	const uint8_t L = TS_F_OWNER_LISTENER, A = TS_F_OWNER_LISTENER | TS_F_ACCEPTED;
+	enum { N = 3000 };
+	struct ts_filter f = { .pid = 200 };
+	unsigned int seen = 0;
+	struct ts_pipeline p;
+	struct ts_rec r;
+
+	ts_pipeline__init(&p, &f, NULL);
+	CHECK_INT(ts_pipeline__add_sink(&p, (struct ts_sink){ &count_ops, &seen }), 0);
+	for (uint64_t i = 1; i <= N; i++) {
+		r = rec(i * 7919, 100, TS_LISTEN, TS_SYN_RECV, L);
+		ts_pipeline__push(&p, &r);
+		r = rec(i * 7919, 100, TS_SYN_RECV, TS_ESTABLISHED, L);
+		ts_pipeline__push(&p, &r);
+	}
+	for (uint64_t i = 1; i <= N; i++) {
+		r = rec(i * 7919, 200, TS_ESTABLISHED, TS_CLOSE_WAIT, A);
+		ts_pipeline__push(&p, &r);
+	}
+	/* 3000 pending connections in 1024 slots: most are forgotten. */
+	CHECK(p.totals.held_forgotten >= 2 * (N - 1024));
+	CHECK_INT(seen + p.totals.held_forgotten, 3 * N);
+	p.nsinks = 0;
+	ts_pipeline__free(&p);
+
+	/* One connection with more records before accept() than are held. */
+	seen = 0;
+	ts_pipeline__init(&p, &f, NULL);
+	CHECK_INT(ts_pipeline__add_sink(&p, (struct ts_sink){ &count_ops, &seen }), 0);
+	r = rec(42, 100, TS_LISTEN, TS_SYN_RECV, L);
+	for (int i = 0; i < 6; i++)
+		ts_pipeline__push(&p, &r);
+	r = rec(42, 200, TS_ESTABLISHED, TS_CLOSE_WAIT, A);
+	ts_pipeline__push(&p, &r);
+	CHECK_INT(seen, 5);
+	CHECK_INT(p.totals.held_forgotten, 2);
 	p.nsinks = 0;
 	ts_pipeline__free(&p);
 }
@@ -179,5 +226,6 @@ int main(void)
 	test_containers();
 	test_hold_until_accept();
 	test_hold_many_pending();
+	test_hold_overflow_counted();
 	return check_report();
 }

@@ -402,6 +402,8 @@ cleanup:
 			(unsigned long long)pipe.totals.records);
 		ret = EXIT_DAMAGED;
 	}
+	if (!closed)
+		ts_pipeline__warn_forgotten(&pipe);
 	ts_capr__close(r);
 	ts_pipeline__free(&pipe);
 	return ret;

@@ -595,6 +595,8 @@ cleanup:
 		fprintf(stderr, "tcpscope: %llu events, %llu lost\n",
 			(unsigned long long)pipe.totals.records,
 			(unsigned long long)pipe.totals.lost);
+	if (st.live)
+		ts_pipeline__warn_forgotten(&pipe);
 	if (log && ts_jsonlog__dropped(log))
 		ts_warn("%llu JSON log objects could not be written",
 			(unsigned long long)ts_jsonlog__dropped(log));

@@ -314,6 +314,8 @@ cleanup:
 	if (st.live && pipe.totals.conns_evicted)
 		ts_warn("%llu connections evicted (raise --max-conns)",
 			(unsigned long long)pipe.totals.conns_evicted);
+	if (st.live)
+		ts_pipeline__warn_forgotten(&pipe);
 	ts_startup__end(&st);
 	ts_pipeline__free(&pipe);
 	ts_trace_snap__free(tsnap);

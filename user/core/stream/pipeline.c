@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/stream/pipeline.h"
+#include "core/util/log.h"
 
 void ts_pipeline__init(struct ts_pipeline *p, const struct ts_filter *f,
 		      const struct ts_meta *m)
@@ -37,7 +38,8 @@ int ts_pipeline__add_sink(struct ts_pipeline *p, struct ts_sink sink)
  * waiting for accept() at once with one hash window: a thousand or more
  * pending connections).  A direct-mapped table forgot a connection
  * whenever another pending one hashed to its slot, which a few
- * concurrent connections did now and then.
+ * concurrent connections did now and then.  What is forgotten is
+ * counted (ts_totals.held_forgotten) and said at the end.
  */
 #define HOLD_SLOTS 1024
 #define HOLD_WAYS 8
@@ -85,6 +87,8 @@ static struct ts_hold_slot *hold_take(struct ts_pipeline *p, uint64_t conn)
 		if (!old || h->seq < old->seq)
 			old = h;
 	}
+	if (old->conn)
+		p->totals.held_forgotten += old->n;
 	old->conn = conn;
 	old->seq = ++p->hold_seq;
 	old->n = 0;
@@ -116,6 +120,8 @@ static void hold_or_forget(struct ts_pipeline *p, const struct ts_rec *r)
 		h = hold_take(p, r->conn);
 	if (h->n < HOLD_RECS)
 		h->recs[h->n++] = *r;
+	else
+		p->totals.held_forgotten++;
 	if (r->type == TS_REC_STATE && r->new_state == TS_CLOSE)
 		h->conn = 0; /* closed before anyone accepted it */
 }
@@ -137,6 +143,16 @@ static int release(struct ts_pipeline *p, uint64_t conn)
 			err = e;
 	}
 	return err;
+}
+
+void ts_pipeline__warn_forgotten(const struct ts_pipeline *p)
+{
+	if (p->totals.held_forgotten)
+		ts_warn("-p: %llu records of connections waiting for accept() "
+			"forgotten (held: %d records of %d connections at most, "
+			"%d a hash window); their timelines may start late",
+			(unsigned long long)p->totals.held_forgotten, HOLD_RECS,
+			HOLD_SLOTS, HOLD_WAYS);
 }
 
 int ts_pipeline__push(struct ts_pipeline *p, const struct ts_rec *r)

@@ -34,6 +34,13 @@ struct ts_totals {
 	uint64_t drops;	  /* drop records (TS_REC_DROP) */
 	/* Drops the kernel's bucket only counted (TS_REC_DROP_SUPPRESSED). */
 	uint64_t drops_suppressed;
+	/*
+	 * -p: records of connections waiting for accept() that were not
+	 * kept (the hold's bounds: HOLD_SLOTS connections, HOLD_WAYS a hash
+	 * window, HOLD_RECS records each): never shown, even if the -p
+	 * process accepts the connection later.
+	 */
+	uint64_t held_forgotten;
 	/* With the tracker stage (ts_pipeline__track): */
 	bool tracking;
 	uint64_t conns;	       /* connections emitted */
@@ -91,6 +98,8 @@ int ts_pipeline__track(struct ts_pipeline *p, const struct ts_tracker_opts *o);
 void ts_pipeline__set_clock(struct ts_pipeline *p, uint64_t now_ns);
 int ts_pipeline__flush(struct ts_pipeline *p);
 int ts_pipeline__finish(struct ts_pipeline *p);
+/* Warn (stderr) of what the -p hold forgot, if anything. */
+void ts_pipeline__warn_forgotten(const struct ts_pipeline *p);
 void ts_pipeline__free(struct ts_pipeline *p);
 
 #endif
