@@ -100,7 +100,7 @@ PROGRAMS = [
 # summed per event as tcpscope's are: --lean has two there (lean_state,
 # lean_check) as tcpscope has btf_state and btf_state_nested.
 FLOOR_STATE_PROGRAMS = ["floor_state", "ring_state", "store_state", "lru_state", "hash_state",
-                        "perf_state", "lean_state", "lean_check"]
+                        "perf_state", "lean_state", "lean_check", "pcpu_state"]
 
 # bpftrace's equivalent of `tcpscope trace`: one line per state change and
 # per retransmission, on the same two tracepoints.
@@ -1090,6 +1090,7 @@ REPORT_TARGET = 5e6    # `report` events per second
 # the kernel skipped a program for; "checked" a design complete in both
 # (the lean step joins in user space and has its second program).
 FLOOR_STEPS = [("floorring96", "a bare 96-byte ring record", "bare"),
+               ("floorpcpu", "the same in a ring per CPU", "bare"),
                ("floorlean", "a record with no per-socket state", "checked"),
                ("floorstore", "a record with socket storage", "kept"),
                ("floorlru", "a record with an LRU hash", "lru"),
@@ -1649,6 +1650,8 @@ def main(argv):
                     for key, name, args in (
                             ("floorring32", "floor + 32-byte ring record", ["--ring", "32"]),
                             ("floorring96", "floor + 96-byte ring record", ["--ring", "96"]),
+                            ("floorpcpu", "floor + 96-byte record, a ring per CPU",
+                             ["--percpu", "96"]),
                             ("floorperf", "floor + 96-byte perf-buffer record", ["--perf"])):
                         results["cost_extra"].append(
                             {"key": key, "name": name, "kind": "floor", "out": "null",

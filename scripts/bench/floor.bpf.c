@@ -68,10 +68,27 @@ int BPF_PROG(floor_retrans)
 	return 0;
 }
 
+/*
+ * --percpu: a ring for each CPU (ring_state's record, each CPU reserving
+ * in its own ring: no lock or producer position shared between CPUs).
+ */
+struct ring_inner {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__array(values, struct ring_inner);
+} rings SEC(".maps");
+
 /* One record: the time, the socket, the states; the rest zeroed. */
-#define FILL(n)                                                           \
+#define FILL(n) FILL_ON(&ring, n)
+#define FILL_ON(rb, n)                                                    \
 	do {                                                              \
-		__u64 *w = bpf_ringbuf_reserve(&ring, n, 0);              \
+		__u64 *w = bpf_ringbuf_reserve(rb, n, 0);                 \
 		if (!w)                                                   \
 			return 0;                                         \
 		w[0] = ts;                                                \
@@ -91,14 +108,19 @@ struct {
 	__type(value, __u32);
 } since_query SEC(".maps");
 
-static __always_inline __u64 submit_flags(void)
+static __always_inline __u64 submit_flags_on(void *rb)
 {
 	__u32 zero = 0, *n = bpf_map_lookup_elem(&since_query, &zero);
 
 	if (wakeup_bytes && n && !((*n)++ % 32) &&
-	    bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	    bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline __u64 submit_flags(void)
+{
+	return submit_flags_on(&ring);
 }
 
 static __always_inline int emit(__u64 ts, __u64 id, int old, int new,
@@ -127,6 +149,21 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ring_state, struct sock *sk, int old, int new)
 {
 	return emit(bpf_ktime_get_ns(), (__u64)sk, old, new, 0);
+}
+
+/* ring_state's 96-byte record in this CPU's own ring (--percpu 96). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(pcpu_state, struct sock *sk, int old, int new)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 ts = bpf_ktime_get_ns(), id = (__u64)sk, in_old = 0, flags;
+	void *rb = bpf_map_lookup_elem(&rings, &cpu);
+
+	if (!rb)
+		return 0;
+	flags = submit_flags_on(rb);
+	FILL_ON(rb, 96);
+	return 0;
 }
 
 struct {

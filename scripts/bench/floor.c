@@ -10,6 +10,7 @@
  *   tcpscope-floor --storage N  the same, with per-socket storage
  *   tcpscope-floor --lru N      the same, with the value in an LRU hash
  *   tcpscope-floor --hash N     the same, in a preallocated plain hash
+ *   tcpscope-floor --percpu 96  --ring 96 with a ring for each CPU
  *   tcpscope-floor --perf       a 96-byte record through a perf buffer
  *                               (one per CPU, 256 pages each)
  *   tcpscope-floor --lean 96 [--without PARTS]
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
 
@@ -86,10 +88,48 @@ static long long lean_rescues(struct floor_bpf *skel)
 	return sum;
 }
 
+/*
+ * --percpu: a ring for each possible CPU in the outer map, all read by
+ * one ring_buffer (as a per-CPU tcpscope would: one epoll, a merge after).
+ */
+static int percpu_rings(struct floor_bpf *skel, struct ring_buffer **rbp,
+			unsigned long long *recs)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct ring_buffer *rb = NULL;
+
+	if (ncpu <= 0 || ncpu > 256)
+		return -EINVAL;
+	for (int cpu = 0; cpu < ncpu && !err; cpu++) {
+		__u32 key = (__u32)cpu;
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, 16u << 20, NULL);
+
+		if (fd < 0) {
+			err = -errno;
+			break;
+		}
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.rings), &key, &fd, 0);
+		if (!err && !rb)
+			rb = ring_buffer__new(fd, on_rec, recs, NULL);
+		else if (!err)
+			err = ring_buffer__add(rb, fd, on_rec, recs);
+		if (!err && !rb)
+			err = -errno;
+		close(fd); /* the outer map and the reader hold it */
+	}
+	if (err) {
+		fprintf(stderr, "tcpscope-floor: per-CPU rings: %s\n", strerror(-err));
+		ring_buffer__free(rb);
+		return err;
+	}
+	*rbp = rb;
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: tcpscope-floor [--ring BYTES | --storage BYTES | --lru BYTES | --hash BYTES |\n"
-			"                       --perf |\n"
+			"                       --percpu 96 | --perf |\n"
 			"                       --lean 96 [--without owner,listener,netns,cookie,flags]]\n"
 			"  (BYTES: 32, 64, 96 or 128)\n");
 	return 2;
@@ -142,6 +182,11 @@ int main(int argc, char **argv)
 		size = strtol(argv[2], NULL, 10);
 		if (size != 32 && size != 64 && size != 96 && size != 128)
 			return usage();
+	} else if (argc == 3 && !strcmp(argv[1], "--percpu")) {
+		mode = 7;
+		if (strcmp(argv[2], "96"))
+			return usage();
+		size = 96;
 	} else if (argc != 1) {
 		return usage();
 	}
@@ -165,6 +210,7 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.perf_state, mode == 3);
 	bpf_program__set_autoload(skel->progs.lru_state, mode == 4);
 	bpf_program__set_autoload(skel->progs.hash_state, mode == 6);
+	bpf_program__set_autoload(skel->progs.pcpu_state, mode == 7);
 	/* lean_state comes first in the object: attached (and run) first. */
 	bpf_program__set_autoload(skel->progs.lean_state, mode == 5);
 	bpf_program__set_autoload(skel->progs.lean_check, mode == 5);
@@ -191,6 +237,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tcpscope-floor: perf buffer: %s\n", strerror(-err));
 			goto cleanup;
 		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	} else if (mode == 7) {
+		err = percpu_rings(skel, &rb, &recs);
+		if (err)
+			goto cleanup;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	} else if (mode) {
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.ring), on_rec, &recs, NULL);
