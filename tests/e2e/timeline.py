@@ -131,6 +131,10 @@ class Result:
         expect(self.summary["evicted"] == 0, "evictions: %s" % self.summary)
         expect(self.summary["connections"] == len(self.conns),
                "summary count %s vs %d objects" % (self.summary, len(self.conns)))
+        untraced = sum(c["retransmissions_untraced"] for c in self.conns)
+        expect(self.summary["retransmissions_untraced"] == untraced,
+               "summary's untraced retransmissions %s vs %d in the connections"
+               % (self.summary, untraced))
 
         gaps = [c for c in self.conns if c["missing_steps"]]
         if gaps:

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "core/sinks/sinks.h"
+#include "core/stream/pipeline.h"
 #include "core/stream/rtx.h"
 #include "core/stream/tracker.h"
 #include "core/util/hz.h"
@@ -394,6 +395,64 @@ static void test_untraced(void)
 	}
 }
 
+/*
+ * The timeline's last line sums what the connections' counters held
+ * beyond their records, in text and JSON (summary.retransmissions_untraced).
+ */
+static void test_untraced_summary(void)
+{
+	struct ts_meta m = { .wall_offset_ns = 0 };
+	struct ts_sink text, json;
+	struct ts_pipeline p;
+	char *tb = NULL, *jb = NULL;
+	size_t tl = 0, jl = 0;
+	FILE *tf = open_memstream(&tb, &tl), *jf = open_memstream(&jb, &jl);
+	struct ts_rec r;
+
+	ts_pipeline__init(&p, NULL, &m);
+	CHECK_INT(ts_sink_timeline_text__new(&text, tf, &m), 0);
+	CHECK_INT(ts_sink_timeline_json__new(&json, jf, &m), 0);
+	CHECK_INT(ts_pipeline__add_sink(&p, text), 0);
+	CHECK_INT(ts_pipeline__add_sink(&p, json), 0);
+	CHECK_INT(ts_pipeline__track(&p, NULL), 0);
+	/* Two connections by connect(): one retransmission traced of three
+	 * counted, then none traced of two. */
+	for (uint64_t id = 7; id <= 8; id++) {
+		r = state(id * MS, TS_CLOSE, TS_SYN_SENT);
+		r.conn = id;
+		CHECK_INT(ts_pipeline__push(&p, &r), 0);
+		r = state(id * MS + 1, TS_SYN_SENT, TS_ESTABLISHED);
+		r.conn = id;
+		CHECK_INT(ts_pipeline__push(&p, &r), 0);
+		if (id == 7) {
+			r = counted(id * MS + 2, 2, 1);
+			r.conn = id;
+			CHECK_INT(ts_pipeline__push(&p, &r), 0);
+		}
+		r = state(id * MS + 3, TS_ESTABLISHED, TS_FIN_WAIT1);
+		r.conn = id;
+		CHECK_INT(ts_pipeline__push(&p, &r), 0);
+		r = state(id * MS + 4, TS_FIN_WAIT1, TS_FIN_WAIT2);
+		r.conn = id;
+		CHECK_INT(ts_pipeline__push(&p, &r), 0);
+		r = closing(id * MS + 5, id == 7 ? 3 : 2);
+		r.conn = id;
+		CHECK_INT(ts_pipeline__push(&p, &r), 0);
+	}
+	CHECK_INT(ts_pipeline__finish(&p), 0);
+	fflush(tf);
+	fflush(jf);
+	CHECK(p.totals.rtx_untraced == 4);
+	CHECK(tb && strstr(tb, "2 connections; 4 retransmissions counted by the sockets, "
+			       "not traced\n") != NULL);
+	CHECK(jb && strstr(jb, "\"retransmissions_untraced\":4}\n") != NULL);
+	ts_pipeline__free(&p);
+	fclose(tf);
+	fclose(jf);
+	free(tb);
+	free(jb);
+}
+
 static void test_hz(void)
 {
 	static const char tl[] = "Timer List Version: v0.10\nHRTIMER_MAX_CLOCK_BASES: 8\n"
@@ -437,6 +496,7 @@ int main(void)
 	test_timeline();
 	test_bounds();
 	test_untraced();
+	test_untraced_summary();
 	test_hz();
 	return check_report();
 }

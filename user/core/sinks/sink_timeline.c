@@ -1107,6 +1107,9 @@ static int timeline_text_finish(void *priv, const struct ts_totals *t)
 	if (t->drops || t->drops_suppressed)
 		fprintf(s->f, "; %" PRIu64 " drops recorded, %" PRIu64 " more only counted (over %u/s per CPU)",
 			t->drops, t->drops_suppressed, TS_DROP_PER_SEC);
+	if (t->rtx_untraced)
+		fprintf(s->f, "; %" PRIu64 " retransmission%s counted by the sockets, not traced",
+			t->rtx_untraced, t->rtx_untraced == 1 ? "" : "s");
 	if (t->conns_evicted && s->meta.compact)
 		fprintf(s->f, "; %" PRIu64 " evicted (over %u open: raise --max-conns)",
 			t->conns_evicted, t->max_conns);
@@ -1133,6 +1136,7 @@ static int timeline_json_finish(void *priv, const struct ts_totals *t)
 	ts_jsonw__u64(&w, "max_conns", t->max_conns);
 	ts_jsonw__u64(&w, "drops", t->drops);
 	ts_jsonw__u64(&w, "drops_suppressed", t->drops_suppressed);
+	ts_jsonw__u64(&w, "retransmissions_untraced", t->rtx_untraced);
 	ts_jsonw__end(&w);
 	return fflush(s->f) ? -errno : 0;
 }

@@ -208,6 +208,7 @@ static int conn_to_sinks(void *ctx, const struct ts_conn *c)
 	struct ts_pipeline *p = ctx;
 	int err = 0;
 
+	p->totals.rtx_untraced += c->rtx_untraced;
 	for (int i = 0; i < p->nsinks; i++) {
 		const struct ts_sink_ops *o = p->sinks[i].ops;
 		int e = o->conn_end ? o->conn_end(p->sinks[i].priv, c) : 0;

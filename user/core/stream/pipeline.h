@@ -45,6 +45,9 @@ struct ts_totals {
 	bool tracking;
 	uint64_t conns;	       /* connections emitted */
 	uint64_t conns_evicted; /* of which evicted by --max-conns */
+	/* Retransmissions the sockets counted that no record showed, summed
+	 * over the connections emitted (ts_conn.rtx_untraced). */
+	uint64_t rtx_untraced;
 	uint32_t max_conns;
 };
 
