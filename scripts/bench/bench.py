@@ -578,11 +578,19 @@ def tracer_specs(cfg, feat, workdir):
 
 # ---- the measurements ----
 
+WARMUP = 2
+
+
 def bench_rate(cfg, ns, specs, workdir, mode, rounds):
     """Alternating rounds: every tracer once per round.  Each round starts
     one tracer further along, so that no tracer always runs right after the
-    same neighbour (or first, on a cold machine)."""
+    same neighbour (or first, on a cold machine).  Before them, WARMUP
+    untraced runs that count for nothing: the namespace's TIME_WAIT
+    sockets reach the level every later run finds (tcp_max_tw_buckets;
+    runs of a fresh namespace were 15-20 % slower while it filled)."""
     runs = {s["key"]: [] for s in specs}
+    for _ in range(WARMUP):
+        churn(cfg, ns, mode=mode)
     for r in range(rounds):
         k = r % len(specs)
         for s in specs[k:] + specs[:k]:

@@ -2,16 +2,16 @@
 /*
  * churn: a TCP connection-churn load generator for the benchmarks.
  *
- * Each server thread accepts on a loopback listener of its own (a port
- * each); client threads make complete connections (connect, send one
- * byte, read the echo, close) to the listeners in turn until N
- * connections are done or the time limit passes.  One listener would
- * cap the rate: every connection to it takes an ephemeral port, and in
- * client-close mode each port then waits in TIME_WAIT before connect()
- * may take it again; with the default port range the churn ran at
- * either ~28 000 or ~14 300 connections/s untraced (connect() keeps to
- * half the range while it finds ports there), from run to run.  With a
- * listener per server thread a port serves each listener once.  In client-close mode
+ * Server threads accept on one loopback listener; client threads make
+ * complete connections (connect, send one byte, read the echo, close) until
+ * N connections are done or the time limit passes.  On 127.0.0.1 each
+ * client thread connects from a loopback address of its own (127.0.0.2,
+ * .3, ...; the port chosen at connect(), IP_BIND_ADDRESS_NO_PORT): from
+ * one address every connection takes an ephemeral port that, in
+ * client-close mode, then waits in TIME_WAIT before connect() may take it
+ * again, which capped the rate, untraced, at ~14 300 connections/s in
+ * some runs and ~28 000 in others (connect() keeps to half the range while
+ * it finds ports there).  In client-close mode
  * the client closes first (client side goes through FIN_WAIT1/FIN_WAIT2,
  * TIME_WAIT lands on the client); in server-close mode the server closes
  * first.  Every connection runs the full handshake and teardown, so each
@@ -52,10 +52,11 @@ struct churn_opts {
 
 struct churn {
 	struct churn_opts o;
-	/* One listener per server thread: its address and descriptor. */
-	struct sockaddr_storage sa[MAX_THREADS];
+	struct sockaddr_storage sa;
 	socklen_t salen;
-	int lfd[MAX_THREADS];
+	int lfd;
+	/* Clients connect from 127.0.0.2 + their number (see above). */
+	bool spread;
 	uint64_t start_ns;
 	uint64_t deadline_ns;
 	atomic_uint_fast64_t claimed;	/* connections handed to clients */
@@ -112,18 +113,12 @@ static int xfer(int fd, bool send_first)
 	return 0;
 }
 
-struct server_arg {
-	struct churn *c;
-	int lfd;
-};
-
 static void *server_main(void *arg)
 {
-	struct server_arg *a = arg;
-	struct churn *c = a->c;
+	struct churn *c = arg;
 
 	for (;;) {
-		int fd = accept(a->lfd, NULL, NULL);
+		int fd = accept(c->lfd, NULL, NULL);
 		int err;
 
 		if (fd < 0) {
@@ -142,17 +137,34 @@ static void *server_main(void *arg)
 	return NULL;
 }
 
-static int one_connection(struct churn *c, uint64_t i)
+/* A client thread: its number, for its source address. */
+struct client_arg {
+	struct churn *c;
+	unsigned int k;
+};
+
+static int one_connection(struct churn *c, unsigned int k)
 {
-	const struct sockaddr *to = (const struct sockaddr *)&c->sa[i % c->o.servers];
 	int one = 1, err = 0;
 	int fd;
 
-	fd = socket(to->sa_family, SOCK_STREAM, 0);
+	fd = socket(c->sa.ss_family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, to, c->salen)) {
+	if (c->spread) {
+		struct sockaddr_in from = {
+			.sin_family = AF_INET,
+			.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 2 + k),
+		};
+
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&from, sizeof(from))) {
+			err = -errno;
+			goto out;
+		}
+	}
+	if (connect(fd, (struct sockaddr *)&c->sa, c->salen)) {
 		err = -errno;
 		goto out;
 	}
@@ -166,7 +178,8 @@ out:
 
 static void *client_main(void *arg)
 {
-	struct churn *c = arg;
+	struct client_arg *a = arg;
+	struct churn *c = a->c;
 
 	for (;;) {
 		uint64_t i = atomic_fetch_add(&c->claimed, 1);
@@ -191,7 +204,7 @@ static void *client_main(void *arg)
 				nanosleep(&d, NULL);
 			}
 		}
-		err = one_connection(c, i);
+		err = one_connection(c, a->k);
 		if (err)
 			note_error(c, &c->failed, -err);
 		else
@@ -222,7 +235,7 @@ static void usage(FILE *f)
 		"  -r RATE    at most RATE connections per second, evenly paced\n"
 		"             (default: as fast as the machine goes)\n"
 		"  -c N       client threads (default 4)\n"
-		"  -s N       server threads, each with a listener of its own (default 4)\n"
+		"  -s N       server threads (default 4)\n"
 		"  -m MODE    which side closes first (default client-close)\n"
 		"  -a ADDR    loopback address to use: 127.0.0.1 (default) or ::1\n");
 }
@@ -284,17 +297,17 @@ bad:
 	return -EINVAL;
 }
 
-/* Listener k of the server threads, on a port the kernel picks. */
-static int make_listener(struct churn *c, unsigned int k)
+static int make_listener(struct churn *c)
 {
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&c->sa[k];
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&c->sa[k];
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&c->sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&c->sa;
 	int one = 1;
 
-	memset(&c->sa[k], 0, sizeof(c->sa[k]));
+	memset(&c->sa, 0, sizeof(c->sa));
 	if (inet_pton(AF_INET, c->o.addr, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
 		c->salen = sizeof(*s4);
+		c->spread = s4->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
 	} else if (inet_pton(AF_INET6, c->o.addr, &s6->sin6_addr) == 1) {
 		s6->sin6_family = AF_INET6;
 		c->salen = sizeof(*s6);
@@ -302,14 +315,14 @@ static int make_listener(struct churn *c, unsigned int k)
 		fprintf(stderr, "churn: invalid address '%s'\n", c->o.addr);
 		return -EINVAL;
 	}
-	c->lfd[k] = socket(c->sa[k].ss_family, SOCK_STREAM, 0);
-	if (c->lfd[k] < 0)
+	c->lfd = socket(c->sa.ss_family, SOCK_STREAM, 0);
+	if (c->lfd < 0)
 		return -errno;
-	setsockopt(c->lfd[k], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(c->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* Port 0: the kernel picks a free one, read back below. */
-	if (bind(c->lfd[k], (struct sockaddr *)&c->sa[k], c->salen) ||
-	    listen(c->lfd[k], 4096) ||
-	    getsockname(c->lfd[k], (struct sockaddr *)&c->sa[k], &c->salen))
+	if (bind(c->lfd, (struct sockaddr *)&c->sa, c->salen) ||
+	    listen(c->lfd, 4096) ||
+	    getsockname(c->lfd, (struct sockaddr *)&c->sa, &c->salen))
 		return -errno;
 	return 0;
 }
@@ -319,29 +332,25 @@ int main(int argc, char **argv)
 	static struct churn c = {
 		.o = { .count = 100000, .limit_ms = 10000, .clients = 4,
 		       .servers = 4, .mode = CLIENT_CLOSE, .addr = "127.0.0.1" },
+		.lfd = -1,
 	};
-	static struct server_arg sarg[MAX_THREADS];
+	static struct client_arg carg[MAX_THREADS];
 	pthread_t srv[MAX_THREADS], cli[MAX_THREADS];
-	unsigned int nsrv = 0, ncli = 0, nlis = 0;
+	unsigned int nsrv = 0, ncli = 0;
 	uint64_t start, end, done, failed;
 	double secs;
 	int err, ret = 1;
 
 	if (parse_args(argc, argv, &c.o))
 		return 2;
-	for (; nlis < c.o.servers; nlis++) {
-		c.lfd[nlis] = -1;
-		err = make_listener(&c, nlis);
-		if (err) {
-			fprintf(stderr, "churn: cannot listen on %s: %s\n", c.o.addr,
-				strerror(-err));
-			nlis += c.lfd[nlis] >= 0;
-			goto cleanup;
-		}
+	err = make_listener(&c);
+	if (err) {
+		fprintf(stderr, "churn: cannot listen on %s: %s\n", c.o.addr,
+			strerror(-err));
+		goto cleanup;
 	}
 	for (; nsrv < c.o.servers; nsrv++) {
-		sarg[nsrv] = (struct server_arg){ .c = &c, .lfd = c.lfd[nsrv] };
-		err = pthread_create(&srv[nsrv], NULL, server_main, &sarg[nsrv]);
+		err = pthread_create(&srv[nsrv], NULL, server_main, &c);
 		if (err) {
 			fprintf(stderr, "churn: pthread_create: %s\n", strerror(err));
 			goto cleanup;
@@ -351,7 +360,8 @@ int main(int argc, char **argv)
 	c.start_ns = start;
 	c.deadline_ns = start + c.o.limit_ms * 1000000ULL;
 	for (; ncli < c.o.clients; ncli++) {
-		err = pthread_create(&cli[ncli], NULL, client_main, &c);
+		carg[ncli] = (struct client_arg){ .c = &c, .k = ncli };
+		err = pthread_create(&cli[ncli], NULL, client_main, &carg[ncli]);
 		if (err) {
 			fprintf(stderr, "churn: pthread_create: %s\n", strerror(err));
 			break;
@@ -381,11 +391,11 @@ int main(int argc, char **argv)
 	ret = failed ? 1 : 0;
 cleanup:
 	/* shutdown() wakes the threads blocked in accept(). */
-	for (unsigned int i = 0; i < nlis; i++)
-		shutdown(c.lfd[i], SHUT_RDWR);
+	if (c.lfd >= 0)
+		shutdown(c.lfd, SHUT_RDWR);
 	for (unsigned int i = 0; i < nsrv; i++)
 		pthread_join(srv[i], NULL);
-	for (unsigned int i = 0; i < nlis; i++)
-		close(c.lfd[i]);
+	if (c.lfd >= 0)
+		close(c.lfd);
 	return ret;
 }
