@@ -21,6 +21,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 TCPSCOPE = os.environ.get("TCPSCOPE", "build/tcpscope")
@@ -60,16 +61,16 @@ def measure(cond):
     env = dict(os.environ)
     if cond == "syscalls":
         env["TCPSCOPE_TEST_NO_FEXIT"] = "1"
-    err_path = "/tmp/guest_syscost.err"
-    with open(err_path, "w") as err:
+    # The tracer's stderr in a file of our own making (no fixed /tmp name).
+    with tempfile.NamedTemporaryFile("w", prefix="guest_syscost.") as err:
         p = subprocess.Popen([TCPSCOPE, "trace", "-v", "--duration", "600"],
                              stdout=subprocess.DEVNULL, stderr=err, env=env)
-    try:
-        text = attached(err_path, time.monotonic() + 120)
-        ns = cost()
-    finally:
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=60)
+        try:
+            text = attached(err.name, time.monotonic() + 120)
+            ns = cost()
+        finally:
+            p.send_signal(signal.SIGINT)
+            p.wait(timeout=60)
     how = [line for line in text.splitlines() if "attached" in line and "accept" in line]
     return ns, how[0] if how else "no accept() program attached"
 

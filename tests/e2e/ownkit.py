@@ -210,7 +210,6 @@ def ss_holders(ns, port):
     return out
 
 
-
 def expect_accept_programs(err, want):
     """trace -v (err) attached the accept() programs 'want' names:
     "fexit" (on inet_csk_accept()) or "syscalls" (the syscalls:
@@ -220,6 +219,7 @@ def expect_accept_programs(err, want):
     expect(want in ("fexit", "syscalls"), "probe: accept_owner %r" % want)
     expect((fexit, sysc) == (want == "fexit", want == "syscalls"),
            "accept() by %s expected; -v: %r" % (want, err[-600:]))
+
 
 def passive(recs, port, netns=None):
     """{conn: records} of the passive connections on local port 'port' (in

@@ -10,9 +10,10 @@ inet_csk_accept() (tcpscope probe: accept_owner), that function runs for
 io_uring's accepts too: each connection belongs to the acceptor from its
 accept on, marked accepted, named by the process (an io-wq worker is
 named iou-wrk-N; before 5.12 it was a kernel thread, and such a
-connection keeps its listener's owner).  Where it uses the syscalls: tracepoints, io_uring's accepts are
-not seen: the connections keep the listener's owner and none is marked
-accepted (docs/DESIGN.md) — nothing wrong is shown either way."""
+connection keeps its listener's owner).  Where it uses the syscalls:
+tracepoints, io_uring's accepts are not seen: the connections keep the
+listener's owner and none is marked accepted (docs/DESIGN.md) — nothing
+wrong is shown either way."""
 import os
 import subprocess
 

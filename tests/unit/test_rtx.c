@@ -401,18 +401,21 @@ static void test_untraced(void)
  */
 static void test_untraced_summary(void)
 {
-	struct ts_meta m = { .wall_offset_ns = 0 };
-	struct ts_sink text, json;
+	struct ts_meta m = { .wall_offset_ns = 0 }, mc = { .compact = true };
+	struct ts_sink text, narrow, json;
 	struct ts_pipeline p;
-	char *tb = NULL, *jb = NULL;
-	size_t tl = 0, jl = 0;
-	FILE *tf = open_memstream(&tb, &tl), *jf = open_memstream(&jb, &jl);
+	char *tb = NULL, *nb = NULL, *jb = NULL;
+	size_t tl = 0, nl = 0, jl = 0;
+	FILE *tf = open_memstream(&tb, &tl), *nf = open_memstream(&nb, &nl);
+	FILE *jf = open_memstream(&jb, &jl);
 	struct ts_rec r;
 
 	ts_pipeline__init(&p, NULL, &m);
 	CHECK_INT(ts_sink_timeline_text__new(&text, tf, &m), 0);
+	CHECK_INT(ts_sink_timeline_text__new(&narrow, nf, &mc), 0);
 	CHECK_INT(ts_sink_timeline_json__new(&json, jf, &m), 0);
 	CHECK_INT(ts_pipeline__add_sink(&p, text), 0);
+	CHECK_INT(ts_pipeline__add_sink(&p, narrow), 0);
 	CHECK_INT(ts_pipeline__add_sink(&p, json), 0);
 	CHECK_INT(ts_pipeline__track(&p, NULL), 0);
 	/* Two connections by connect(): one retransmission traced of three
@@ -441,15 +444,19 @@ static void test_untraced_summary(void)
 	}
 	CHECK_INT(ts_pipeline__finish(&p), 0);
 	fflush(tf);
+	fflush(nf);
 	fflush(jf);
 	CHECK(p.totals.rtx_untraced == 4);
 	CHECK(tb && strstr(tb, "2 connections; 4 retransmissions counted by the sockets, "
 			       "not traced\n") != NULL);
+	CHECK(nb && strstr(nb, "2 connections; 4 retransmissions not traced\n") != NULL);
 	CHECK(jb && strstr(jb, "\"retransmissions_untraced\":4}\n") != NULL);
 	ts_pipeline__free(&p);
 	fclose(tf);
+	fclose(nf);
 	fclose(jf);
 	free(tb);
+	free(nb);
 	free(jb);
 }
 

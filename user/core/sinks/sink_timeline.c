@@ -1107,8 +1107,10 @@ static int timeline_text_finish(void *priv, const struct ts_totals *t)
 	if (t->drops || t->drops_suppressed)
 		fprintf(s->f, "; %" PRIu64 " drops recorded, %" PRIu64 " more only counted (over %u/s per CPU)",
 			t->drops, t->drops_suppressed, TS_DROP_PER_SEC);
+	/* Compact (80 columns): the shorter form, as for evictions. */
 	if (t->rtx_untraced)
-		fprintf(s->f, "; %" PRIu64 " retransmission%s counted by the sockets, not traced",
+		fprintf(s->f, s->meta.compact ? "; %" PRIu64 " retransmission%s not traced" :
+			"; %" PRIu64 " retransmission%s counted by the sockets, not traced",
 			t->rtx_untraced, t->rtx_untraced == 1 ? "" : "s");
 	if (t->conns_evicted && s->meta.compact)
 		fprintf(s->f, "; %" PRIu64 " evicted (over %u open: raise --max-conns)",
