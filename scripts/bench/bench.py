@@ -517,6 +517,7 @@ class Features:
 
 
 LEAN_NAME = "floor + lean record (no per-socket state)"
+NOACCEPT_NAME = "tcpscope trace --no-accept > /dev/null"
 
 
 def tracer_specs(cfg, feat, workdir):
@@ -556,6 +557,14 @@ def tracer_specs(cfg, feat, workdir):
         specs.append({"key": "nodrops", "name": "tcpscope trace --no-drops > /dev/null",
                       "kind": "tcpscope", "argv": [ts, "trace", "--no-drops"], "out": "null",
                       "ready": "links"})
+    if feat.no_accept and feat.accept.startswith("syscalls"):
+        # Where the kernel refuses fexit (this machine), accept()'s owner
+        # comes from syscalls: tracepoints, which put every system call of
+        # the machine on the slow path: the same tracer without them shows
+        # what that takes from the connection rate (kernels that allow
+        # fexit pay one program run an accept() instead).
+        specs.append({"key": "noaccept", "name": NOACCEPT_NAME, "kind": "tcpscope",
+                      "argv": [ts, "trace", "--no-accept"], "out": "null", "ready": "links"})
     specs.append({"key": "json", "name": "tcpscope trace --json > file", "kind": "tcpscope",
                   "argv": [ts, "trace", "--json"], "out": "file", "ready": "links"})
     if feat.timeline:
@@ -1134,6 +1143,8 @@ def mode_context(runs, base):
     if steal:
         ctx["steal"] = (median([x for x, _, _ in steal]), max(steal),
                         sum(1 for x, _, _ in steal if x >= STEAL_NOTE), len(steal))
+    if runs.get("noaccept"):
+        ctx["noaccept"] = rate_stats(runs, "noaccept", base)["share"]
     steps = [(what, rate_stats(runs, k, base)["share"]) for k, what, _ in FLOOR_STEPS
              if runs.get(k)]
     if not steps:
@@ -1231,8 +1242,12 @@ def rate_reason(ctx, share, got, bound, least):
     churn that keeps every CPU busy puts on it, whether the floor's best
     step reaches it and how far the untraced runs spread."""
     parts = [bound_text(bound, share, got, least)] if bound else []
+    if ctx.get("noaccept") is not None:
+        parts.append("accept()'s owner by the syscalls: tracepoints here (fexit refused), "
+                     "which slow every system call: without them (`trace --no-accept`) "
+                     "%.1f %%" % (100 * ctx["noaccept"]))
     if bound and bound["cap"] < share:
-        return parts[0]
+        return "; ".join(parts)
     if "hi" in ctx:
         parts.append("**out of the floor's reach** (its best step %.1f %%)" % (100 * ctx["hi"])
                      if ctx["hi"] < share else
@@ -1418,7 +1433,15 @@ def report(cfg, mach, feat, specs, results):
               "would read per event at least (tuple, cookie, namespace on births, "
               "owner on system-call transitions, listener lookup on passive "
               "births, a 96-byte record, and a second program checking that the "
-              "first ran) (scripts/bench/floor.bpf.c)." % LEAN_NAME, ""]
+              "first ran) (scripts/bench/floor.bpf.c)." % LEAN_NAME]
+        if any(runs.get("noaccept") for runs in results["rate"].values()):
+            L[-1] += (" `%s` runs only where the kernel refuses fexit, so that "
+                      "accept()'s owner comes from syscalls: tracepoints (the table of "
+                      "what is available): the same tracer without them and without "
+                      "the slow path they put every system call on; where fexit is "
+                      "allowed, tcpscope pays one program run an accept() instead, "
+                      "and no system call pays." % NOACCEPT_NAME)
+        L += [""]
     if results.get("cost"):
         L += ["### Kernel cost per event", "",
               "`kernel.bpf_stats_enabled=1`; run_time_ns / run_cnt of each tracer's "
@@ -1640,15 +1663,15 @@ def main(argv):
             if "cost" in cfg.only:
                 cost_specs = [s for s in specs
                               if s["kind"] in ("floor", "bpftrace", "libbpf-tools")
-                              or s["key"] in ("trace", "baseline")]
+                              or s["key"] in ("trace", "baseline", "noaccept")]
                 classic = {"key": "classic",
                            "name": "tcpscope trace --tp-mode classic > /dev/null",
                            "kind": "tcpscope", "out": "null", "ready": "links",
                            "argv": [cfg.tcpscope, "trace", "--tp-mode", "classic"]}
                 results["cost_extra"] = [classic]
-                if feat.no_accept:
+                if feat.no_accept and not any(x["key"] == "noaccept" for x in specs):
                     results["cost_extra"].append(
-                        {"key": "noaccept", "name": "tcpscope trace --no-accept > /dev/null",
+                        {"key": "noaccept", "name": NOACCEPT_NAME,
                          "kind": "tcpscope", "out": "null", "ready": "links",
                          "argv": [cfg.tcpscope, "trace", "--no-accept"]})
                 if feat.floor:

@@ -127,8 +127,25 @@ def test_steal():
     check("hypervisor" not in out, "steal said without a measure: %s" % out)
 
 
+def test_no_accept():
+    # Where accept()'s owner comes from syscalls: tracepoints, the same
+    # tracer without them is a row of the rate tables: its share is said
+    # beside each rate not met, out of reach or not, and nowhere when the
+    # row did not run (fexit allowed).
+    res = results(trace_rate=27000, json_rate=26400)
+    res["rate"]["server-close"]["noaccept"] = [run(28200, cpu=0.08, events=900000)]
+    r = rows(res)
+    for name in ("`trace` ≥ 95 %", "`trace --json` ≥ 90 %"):
+        why = r[name + " of the untraced connection rate"][3]
+        check("without them (`trace --no-accept`) 94.0 %" in why,
+              "%s: no-accept share %r" % (name, why))
+    why = rows(results(27000, 26400))["`trace` ≥ 95 % of the untraced connection rate"][3]
+    check("no-accept" not in why, "no-accept said without its row: %r" % why)
+
+
 if __name__ == "__main__":
-    for t in (test_bound, test_rate_verdicts, test_kernel_verdicts, test_steal):
+    for t in (test_bound, test_rate_verdicts, test_kernel_verdicts, test_steal,
+              test_no_accept):
         t()
     print("%d failed" % len(FAILS) if FAILS else "ok")
     sys.exit(1 if FAILS else 0)
