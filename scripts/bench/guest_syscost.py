@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """What a system call costs in a kernel of the matrix with tcpscope's
-two ways of learning accept()'s owner (docs/BENCHMARKS.md, "accept() by
+two ways of learning accept()'s owner (docs/BENCHMARKS-HISTORY.md, "accept() by
 fexit").  Run inside the guests, as a test path of the kernel matrix:
 
     scripts/kernel-matrix.sh --kernels bullseye,bookworm,trixie,sid \\
