@@ -82,6 +82,20 @@ static struct ts_rec rec(uint64_t conn, uint32_t pid, uint8_t from, uint8_t to, 
 	return r;
 }
 
+/* A pipeline filtered by f into one sink that lives on the caller's stack. */
+static void pipe_open(struct ts_pipeline *p, const struct ts_filter *f,
+		      const struct ts_sink_ops *ops, void *priv)
+{
+	ts_pipeline__init(p, f, NULL);
+	CHECK_INT(ts_pipeline__add_sink(p, (struct ts_sink){ ops, priv }), 0);
+}
+
+static void pipe_close(struct ts_pipeline *p)
+{
+	p->nsinks = 0; /* the sink is not the pipeline's to free */
+	ts_pipeline__free(p);
+}
+
 static void test_hold_until_accept(void)
 {
 	const uint8_t L = TS_F_OWNER_LISTENER, A = TS_F_OWNER_LISTENER | TS_F_ACCEPTED;
@@ -90,8 +104,7 @@ static void test_hold_until_accept(void)
 	struct seen s = {};
 	struct ts_rec r;
 
-	ts_pipeline__init(&p, &f, NULL);
-	CHECK_INT(ts_pipeline__add_sink(&p, (struct ts_sink){ &seen_ops, &s }), 0);
+	pipe_open(&p, &f, &seen_ops, &s);
 	/* conn 1: accepted by 200, the -p process: all of it, in order. */
 	r = rec(1, 100, TS_LISTEN, TS_SYN_RECV, L);
 	ts_pipeline__push(&p, &r);
@@ -124,8 +137,7 @@ static void test_hold_until_accept(void)
 	CHECK_INT(s.to[2], TS_CLOSE_WAIT);
 	CHECK_INT(s.pid[3], 200); /* the stray record of conn 3 itself */
 	CHECK_INT(p.totals.records, 4);
-	p.nsinks = 0; /* the sink lives on the stack */
-	ts_pipeline__free(&p);
+	pipe_close(&p);
 }
 
 static int count_rec(void *priv, const struct ts_rec *r)
@@ -152,8 +164,7 @@ static void test_hold_many_pending(void)
 	struct ts_pipeline p;
 	struct ts_rec r;
 
-	ts_pipeline__init(&p, &f, NULL);
-	CHECK_INT(ts_pipeline__add_sink(&p, (struct ts_sink){ &count_ops, &seen }), 0);
+	pipe_open(&p, &f, &count_ops, &seen);
 	for (int i = 0; i < N; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
@@ -171,8 +182,7 @@ static void test_hold_many_pending(void)
 	}
 	CHECK_INT(seen, 3 * N);
 	CHECK_INT(p.totals.held_forgotten, 0);
-	p.nsinks = 0;
-	ts_pipeline__free(&p);
+	pipe_close(&p);
 }
 
 /*
@@ -188,8 +198,7 @@ static void test_hold_overflow_counted(void)
 	struct ts_pipeline p;
 	struct ts_rec r;
 
-	ts_pipeline__init(&p, &f, NULL);
-	CHECK_INT(ts_pipeline__add_sink(&p, (struct ts_sink){ &count_ops, &seen }), 0);
+	pipe_open(&p, &f, &count_ops, &seen);
 	for (uint64_t i = 1; i <= N; i++) {
 		r = rec(i * 7919, 100, TS_LISTEN, TS_SYN_RECV, L);
 		ts_pipeline__push(&p, &r);
@@ -203,13 +212,11 @@ static void test_hold_overflow_counted(void)
 	/* 3000 pending connections in 1024 slots: most are forgotten. */
 	CHECK(p.totals.held_forgotten >= 2 * (N - 1024));
 	CHECK_INT(seen + p.totals.held_forgotten, 3 * N);
-	p.nsinks = 0;
-	ts_pipeline__free(&p);
+	pipe_close(&p);
 
 	/* One connection with more records before accept() than are held. */
 	seen = 0;
-	ts_pipeline__init(&p, &f, NULL);
-	CHECK_INT(ts_pipeline__add_sink(&p, (struct ts_sink){ &count_ops, &seen }), 0);
+	pipe_open(&p, &f, &count_ops, &seen);
 	r = rec(42, 100, TS_LISTEN, TS_SYN_RECV, L);
 	for (int i = 0; i < 6; i++)
 		ts_pipeline__push(&p, &r);
@@ -217,8 +224,7 @@ static void test_hold_overflow_counted(void)
 	ts_pipeline__push(&p, &r);
 	CHECK_INT(seen, 5);
 	CHECK_INT(p.totals.held_forgotten, 2);
-	p.nsinks = 0;
-	ts_pipeline__free(&p);
+	pipe_close(&p);
 }
 
 int main(void)
