@@ -1412,7 +1412,10 @@ def report(cfg, mach, feat, specs, results):
               "(scripts/bench/floor.bpf.c) are what each such design pays before "
               "tcpscope's own work. A rate not met otherwise says whether the "
               "floor's best step reached it and how far the untraced runs "
-              "themselves spread: the machine's noise.",
+              "themselves spread: the machine's noise. Where accept()'s owner comes "
+              "from syscalls: tracepoints (the kernel refuses fexit), a rate not met "
+              "also says what `trace --no-accept` kept in the same rounds: the slow "
+              "path those tracepoints put every system call on is outside the bound.",
               ""]
         L += tg + [""]
     for mode, runs in results["rate"].items():
