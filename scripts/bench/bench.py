@@ -1657,56 +1657,59 @@ def main(argv):
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
     try:
-        with tempfile.TemporaryDirectory(prefix="tsbench.") as workdir, Netns() as ns:
-            specs = tracer_specs(cfg, feat, workdir)
-            if "rate" in cfg.only:
-                results["rate"][cfg.mode] = bench_rate(cfg, ns, specs, workdir, cfg.mode,
-                                                       cfg.rounds)
-                results["rate"][other] = bench_rate(cfg, ns, specs, workdir, other,
-                                                    cfg.other_rounds)
-            if "cost" in cfg.only:
-                cost_specs = [s for s in specs
-                              if s["kind"] in ("floor", "bpftrace", "libbpf-tools")
-                              or s["key"] in ("trace", "baseline", "noaccept")]
-                classic = {"key": "classic",
-                           "name": "tcpscope trace --tp-mode classic > /dev/null",
-                           "kind": "tcpscope", "out": "null", "ready": "links",
-                           "argv": [cfg.tcpscope, "trace", "--tp-mode", "classic"]}
-                results["cost_extra"] = [classic]
-                if feat.no_accept and not any(x["key"] == "noaccept" for x in specs):
-                    results["cost_extra"].append(
-                        {"key": "noaccept", "name": NOACCEPT_NAME,
-                         "kind": "tcpscope", "out": "null", "ready": "links",
-                         "argv": [cfg.tcpscope, "trace", "--no-accept"]})
-                if feat.floor:
-                    # The steps between the floor and tcpscope (floor.bpf.c);
-                    # those of the rate tables (socket storage, LRU hash, lean
-                    # record) are in cost_specs already.
-                    for key, name, args in (
-                            ("floorring32", "floor + 32-byte ring record", ["--ring", "32"]),
-                            ("floorring96", "floor + 96-byte ring record", ["--ring", "96"]),
-                            ("floorpcpu", "floor + 96-byte record, a ring per CPU",
-                             ["--percpu", "96"]),
-                            ("floorperf", "floor + 96-byte perf-buffer record", ["--perf"])):
+        # The work directory outlives the namespace: the snapshot section
+        # (its own namespaces) writes its table there too.
+        with tempfile.TemporaryDirectory(prefix="tsbench.") as workdir:
+            with Netns() as ns:
+                specs = tracer_specs(cfg, feat, workdir)
+                if "rate" in cfg.only:
+                    results["rate"][cfg.mode] = bench_rate(cfg, ns, specs, workdir, cfg.mode,
+                                                           cfg.rounds)
+                    results["rate"][other] = bench_rate(cfg, ns, specs, workdir, other,
+                                                        cfg.other_rounds)
+                if "cost" in cfg.only:
+                    cost_specs = [s for s in specs
+                                  if s["kind"] in ("floor", "bpftrace", "libbpf-tools")
+                                  or s["key"] in ("trace", "baseline", "noaccept")]
+                    classic = {"key": "classic",
+                               "name": "tcpscope trace --tp-mode classic > /dev/null",
+                               "kind": "tcpscope", "out": "null", "ready": "links",
+                               "argv": [cfg.tcpscope, "trace", "--tp-mode", "classic"]}
+                    results["cost_extra"] = [classic]
+                    if feat.no_accept and not any(x["key"] == "noaccept" for x in specs):
                         results["cost_extra"].append(
-                            {"key": key, "name": name, "kind": "floor", "out": "null",
-                             "ready": "links", "min_links": 1, "argv": [cfg.floor] + args})
-                results["syscalls"] = {}
-                results["cost"] = bench_kernel_cost(cfg, ns, sysctls,
-                                                    cost_specs + results["cost_extra"],
-                                                    workdir, cfg.cost_rounds,
-                                                    results["syscalls"])
-                sysctls.restore()
-            if "loss" in cfg.only:
-                results["loss"] = bench_losses(cfg, ns, feat, workdir)
-                log("losses done")
-            if "capture" in cfg.only:
-                results["capture"] = bench_capture(cfg, feat, workdir)
-            if "scale" in cfg.only:
-                results["scale"] = bench_scale(cfg, sysctls, workdir)
-                sysctls.restore()
-        if "snapshot" in cfg.only:
-            results["snapshot"] = bench_snapshot(cfg, feat, workdir)
+                            {"key": "noaccept", "name": NOACCEPT_NAME,
+                             "kind": "tcpscope", "out": "null", "ready": "links",
+                             "argv": [cfg.tcpscope, "trace", "--no-accept"]})
+                    if feat.floor:
+                        # The steps between the floor and tcpscope (floor.bpf.c);
+                        # those of the rate tables (socket storage, LRU hash, lean
+                        # record) are in cost_specs already.
+                        for key, name, args in (
+                                ("floorring32", "floor + 32-byte ring record", ["--ring", "32"]),
+                                ("floorring96", "floor + 96-byte ring record", ["--ring", "96"]),
+                                ("floorpcpu", "floor + 96-byte record, a ring per CPU",
+                                 ["--percpu", "96"]),
+                                ("floorperf", "floor + 96-byte perf-buffer record", ["--perf"])):
+                            results["cost_extra"].append(
+                                {"key": key, "name": name, "kind": "floor", "out": "null",
+                                 "ready": "links", "min_links": 1, "argv": [cfg.floor] + args})
+                    results["syscalls"] = {}
+                    results["cost"] = bench_kernel_cost(cfg, ns, sysctls,
+                                                        cost_specs + results["cost_extra"],
+                                                        workdir, cfg.cost_rounds,
+                                                        results["syscalls"])
+                    sysctls.restore()
+                if "loss" in cfg.only:
+                    results["loss"] = bench_losses(cfg, ns, feat, workdir)
+                    log("losses done")
+                if "capture" in cfg.only:
+                    results["capture"] = bench_capture(cfg, feat, workdir)
+                if "scale" in cfg.only:
+                    results["scale"] = bench_scale(cfg, sysctls, workdir)
+                    sysctls.restore()
+            if "snapshot" in cfg.only:
+                results["snapshot"] = bench_snapshot(cfg, feat, workdir)
     except BenchError as e:
         print("bench: %s" % e, file=sys.stderr)
         return 1

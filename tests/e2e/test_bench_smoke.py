@@ -52,7 +52,11 @@ def test_quick_run():
         docs = os.path.join(tmp, "BENCHMARKS.md")
         shutil.copy(os.path.join(tslib.SRC, "docs", "BENCHMARKS.md"), docs)
         out = os.path.join(tmp, "results.md")
-        env = dict(os.environ, TS_BENCH_NO_BUILD="1", TS_BUILD=BUILD)
+        # Its temporary files go under a directory of the test's own,
+        # which must be empty again once it has run.
+        tmpdir = os.path.join(tmp, "tmpdir")
+        os.mkdir(tmpdir)
+        env = dict(os.environ, TS_BENCH_NO_BUILD="1", TS_BUILD=BUILD, TMPDIR=tmpdir)
         # --force: the suite runs on a shared, busy machine.
         raw = os.path.join(tmp, "raw.json")
         p = subprocess.run([BENCH, "--quick", "--force", "--out", out, "--docs", docs,
@@ -60,6 +64,7 @@ def test_quick_run():
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=150 * tslib.TIME_SCALE)
         expect(p.returncode == 0, "bench.sh exit %d: %s" % (p.returncode, p.stderr[-2000:]))
+        expect(os.listdir(tmpdir) == [], "left in TMPDIR: %s" % os.listdir(tmpdir))
         with open(out) as f:
             text = f.read()
         expect(text == p.stdout, "--out differs from what was printed")
