@@ -4,8 +4,8 @@
 link names a file or directory that exists, and a #fragment names a
 heading of the page it points to (GitHub's anchors: lower case, spaces
 to hyphens, punctuation dropped, repeats numbered).  Links to other sites
-are not followed.  With paths as arguments, --self-test checks the anchor
-rules on made-up headings.  No root, no network."""
+are not followed.  --self-test checks the anchor rules on made-up
+headings and the checker on two made-up pages.  No root, no network."""
 import os
 import re
 import sys
@@ -26,15 +26,19 @@ def slug(text):
     return text.replace(" ", "-")
 
 
-def lines_outside_code(path):
+def lines_outside_code(text):
     fenced = False
+    for n, line in enumerate(text.splitlines(), 1):
+        if FENCE.match(line):
+            fenced = not fenced
+            continue
+        if not fenced:
+            yield n, line
+
+
+def read(path):
     with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if FENCE.match(line):
-                fenced = not fenced
-                continue
-            if not fenced:
-                yield n, line
+        return f.read()
 
 
 ANCHORS = {}
@@ -42,10 +46,9 @@ ANCHORS = {}
 
 def anchors(path):
     """The anchors a page's headings (and <a name/id>) make."""
-    cache = ANCHORS
-    if path not in cache:
-        seen, out = {}, set()
-        for _, line in lines_outside_code(path):
+    if path not in ANCHORS:
+        text, seen, out = read(path), {}, set()
+        for _, line in lines_outside_code(text):
             m = HEADING.match(line)
             if not m:
                 continue
@@ -53,10 +56,9 @@ def anchors(path):
             k = seen.get(s, 0)
             seen[s] = k + 1
             out.add(s if k == 0 else "%s-%d" % (s, k))
-        for m in re.finditer(r'<a\s+(?:name|id)="([^"]+)"', open(path, encoding="utf-8").read()):
-            out.add(m.group(1))
-        cache[path] = out
-    return cache[path]
+        out.update(re.findall(r'<a\s+(?:name|id)="([^"]+)"', text))
+        ANCHORS[path] = out
+    return ANCHORS[path]
 
 
 def pages():
@@ -73,7 +75,7 @@ def pages():
 
 def check(page):
     bad = []
-    for n, line in lines_outside_code(page):
+    for n, line in lines_outside_code(read(page)):
         for m in LINK.finditer(re.sub(r"`[^`]*`", "", line)):
             target = m.group(1)
             if re.match(r"^[a-z][a-z0-9+.-]*:", target):
