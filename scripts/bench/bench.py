@@ -239,6 +239,7 @@ def churn(cfg, ns, mode=None, count=None, ms=None, rate=None, cpus=None):
     if cpus:
         argv = ["taskset", "-c", cpus] + argv
     before = ns.opens()
+    stats = stats_enabled()
     cpu0 = cpu_jiffies()
     p = subprocess.run(ns.exec_argv(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True, timeout=(ms or cfg.churn_ms) / 1000 + 120)
@@ -251,6 +252,9 @@ def churn(cfg, ns, mode=None, count=None, ms=None, rate=None, cpus=None):
     total = sum(cpu1) - sum(cpu0)
     return {"rate": float(res["rate"]), "conns": int(res["conns"]), "secs": float(res["secs"]),
             "active": after[0] - before[0], "passive": after[1] - before[1],
+            # kernel.bpf_stats_enabled while it ran: on, every program run
+            # also reads the clock twice (the kernel cost and scale runs).
+            "bpf_stats": stats,
             # The machine's idle share while churn ran (idle and iowait,
             # from /proc/stat; its start and end included, so a little
             # more than the churn itself left).
@@ -259,6 +263,15 @@ def churn(cfg, ns, mode=None, count=None, ms=None, rate=None, cpus=None):
             # to run (steal): time taken from every run alike, tracer or
             # not, which only the rounds' alternation shares out.
             "steal": (cpu1[7] - cpu0[7]) / total if total > 0 else None}
+
+
+def stats_enabled():
+    """kernel.bpf_stats_enabled as a string ("0", "1"), None if unreadable."""
+    try:
+        with open(STATS_SYSCTL) as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def cpu_jiffies():
@@ -1376,6 +1389,18 @@ def targets_table(cfg, results, names=None):
     return out
 
 
+def stats_note(mach):
+    """A paragraph when the run found the kernel's per-program statistics
+    on (left so by another tool): the rates were measured with them off."""
+    found = mach.get("stats_found")
+    if found in (None, "0"):
+        return []
+    return ["kernel.bpf_stats_enabled was %s when the run began (another tool "
+            "left it so): switched off for every table but the kernel cost and "
+            "scale ones, since every program run pays two clock reads while it is "
+            "on; restored at the end." % found, ""]
+
+
 def report(cfg, mach, feat, specs, results):
     L = ["## Results", "",
          "Measured %s on commit %s with `scripts/bench.sh %s`." % (
@@ -1385,6 +1410,7 @@ def report(cfg, mach, feat, specs, results):
                        mach["load"], " (above --max-load %.2f: run with --force, the "
                        "figures are noisier)" % cfg.max_load
                        if mach["load"] >= cfg.max_load else ""), "",
+         ] + stats_note(mach) + [
          "Churn: `churn -c %d -s %d`, %d ms per run (at most %d connections), in a "
          "network namespace of its own; %d alternating rounds in %s mode, %d in the "
          "other." % (cfg.threads, cfg.threads, cfg.churn_ms, cfg.churn_max, cfg.rounds,
@@ -1448,7 +1474,9 @@ def report(cfg, mach, feat, specs, results):
         L += [""]
     if results.get("cost"):
         L += ["### Kernel cost per event", "",
-              "`kernel.bpf_stats_enabled=1`; run_time_ns / run_cnt of each tracer's "
+              "`kernel.bpf_stats_enabled=1` for these runs and the scale tables' "
+              "only (it adds two clock reads to every program run); run_time_ns / "
+              "run_cnt of each tracer's "
               "programs on sock:inet_sock_set_state (summed per event when there are "
               "two: btf_state and btf_state_nested), which get all the churn's events "
               "(median of %d rounds, %s churn); the floor's steps likewise "
@@ -1657,6 +1685,12 @@ def main(argv):
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
     try:
+        # The kernel's per-program statistics cost every program run two
+        # clock reads (on this VM's kvm-clock, more than an empty program
+        # takes): on only for the tables that read them (kernel cost,
+        # scale), whatever the machine had, which is put back at the end.
+        mach["stats_found"] = stats_enabled()
+        sysctls.set(STATS_SYSCTL, "0")
         # The work directory outlives the namespace: the snapshot section
         # (its own namespaces) writes its table there too.
         with tempfile.TemporaryDirectory(prefix="tsbench.") as workdir:
@@ -1699,7 +1733,7 @@ def main(argv):
                                                         cost_specs + results["cost_extra"],
                                                         workdir, cfg.cost_rounds,
                                                         results["syscalls"])
-                    sysctls.restore()
+                    sysctls.set(STATS_SYSCTL, "0")
                 if "loss" in cfg.only:
                     results["loss"] = bench_losses(cfg, ns, feat, workdir)
                     log("losses done")
@@ -1707,7 +1741,7 @@ def main(argv):
                     results["capture"] = bench_capture(cfg, feat, workdir)
                 if "scale" in cfg.only:
                     results["scale"] = bench_scale(cfg, sysctls, workdir)
-                    sysctls.restore()
+                    sysctls.set(STATS_SYSCTL, "0")
             if "snapshot" in cfg.only:
                 results["snapshot"] = bench_snapshot(cfg, feat, workdir)
     except BenchError as e:
