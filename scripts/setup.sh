@@ -15,9 +15,10 @@ PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool time
 # redis-server and curl for the owner tests; chromium opens the HTML page
 # of 'report --html' in tests/e2e/test_pictures.py)
 # --bench: the peers scripts/bench.sh compares with, bpftrace and
-# libbpf-tools (bcc's tcpstates and tcplife, packaged).
+# libbpf-tools (bcc's tcpstates and tcplife, packaged), and perf for its
+# profiles of where a traced churn's CPU went.
 if [[ "${1:-}" == "--bench" ]]; then
-	PKGS+=(bpftrace libbpf-tools)
+	PKGS+=(bpftrace libbpf-tools linux-perf)
 fi
 
 missing=()

@@ -230,8 +230,9 @@ class Netns:
         return int(vals["ActiveOpens"]), int(vals["PassiveOpens"])
 
 
-def churn(cfg, ns, mode=None, count=None, ms=None, rate=None, cpus=None):
-    """One churn run; rate paces it (connections/s), cpus pins it (taskset)."""
+def churn(cfg, ns, mode=None, count=None, ms=None, rate=None, cpus=None, wrap=None):
+    """One churn run; rate paces it (connections/s), cpus pins it (taskset);
+    wrap runs it under another command (perf record)."""
     argv = [cfg.churn, "-n", str(count or cfg.churn_max), "-d", str(ms or cfg.churn_ms),
             "-c", str(cfg.threads), "-s", str(cfg.threads), "-m", mode or cfg.mode]
     if rate:
@@ -241,7 +242,8 @@ def churn(cfg, ns, mode=None, count=None, ms=None, rate=None, cpus=None):
     before = ns.opens()
     stats = stats_enabled()
     cpu0 = cpu_jiffies()
-    p = subprocess.run(ns.exec_argv(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    p = subprocess.run((wrap or []) + ns.exec_argv(argv), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE,
                        text=True, timeout=(ms or cfg.churn_ms) / 1000 + 120)
     cpu1 = cpu_jiffies()
     after = ns.opens()
@@ -508,6 +510,8 @@ class Features:
         self.floor = os.access(cfg.floor, os.X_OK)
         self.snapshot_script = os.path.join(HERE, "snapshot.sh")
         self.snapshot = os.path.exists(self.snapshot_script)
+        # Debian's linux-perf (scripts/setup.sh --bench): the profiles.
+        self.perf = bool(shutil.which("perf")) and works(["perf", "--version"])
         # How tcpscope learns accept()'s owner here: fexit where the kernel
         # allows it, else the syscalls: tracepoints (tcpscope probe).
         self.accept = "?"
@@ -526,6 +530,7 @@ class Features:
                 ("libbpf-tools (%s)" % ", ".join(t for t, _ in LIBBPF_TOOLS),
                  have(self.libbpf_tools)),
                 ("scripts/bench/snapshot.sh", have(self.snapshot)),
+                ("perf (where the CPU went)", have(self.perf)),
                 ("tcpscope's accept() programs", self.accept)]
 
 
@@ -938,6 +943,123 @@ def bench_scale(cfg, sysctls, workdir):
     return out
 
 
+# perf's sampling rate for the profiles, per CPU.
+PERF_FREQ = 999
+# Where an idle CPU's samples land (the halt or the idle loop).
+IDLE_SYMS = {"pv_native_safe_halt", "native_safe_halt", "default_idle", "default_idle_call",
+             "acpi_safe_halt", "acpi_idle_do_entry", "mwait_idle_with_hints", "intel_idle",
+             "cpu_idle_poll", "poll_idle", "cpuidle_enter_state", "do_idle"}
+# The kernel's code that runs for a tracer beyond its programs: tracepoint
+# dispatch, the programs' entry, maps, the ring, helpers (the clock, reads
+# of kernel memory), the system-call slow path a syscalls: tracepoint puts
+# every task on.  By name, not by absence from the untraced profile: a
+# rare function that one run's samples happened to miss is not the tracer's.
+OWN_KERNEL_RE = re.compile(
+    r"(_*bpf_|_*htab_|lookup_(nulls_)?elem_raw|_*pcpu_freelist|_*ringbuf|__traceiter_|"
+    r"perf_syscall_|ftrace_syscall_|syscall_trace_enter|syscall_exit_work|trace_call_bpf|"
+    r"copy_from_kernel_nofault|ktime_get_mono_fast_ns|_*sk_storage|_*local_storage)")
+PROFILE_KEYS = ("trace", "noaccept", "json", "timeline", "record")
+
+
+def perf_samples(path):
+    """[[comm, symbol, samples]] of a perf.data (symbols as '[k] name',
+    '[.] name'), a list so that --raw can keep it."""
+    out = run(["perf", "report", "-i", path, "--no-children", "--sort", "comm,sym",
+               "-F", "sample,comm,sym", "-t", "|", "--stdio"]).stdout
+    rows = {}
+    for line in out.splitlines():
+        if line.startswith("#"):
+            continue
+        parts = line.split("|", 2)
+        if len(parts) != 3 or not parts[0].strip().isdigit():
+            continue
+        key = (parts[1].strip(), parts[2].strip())
+        rows[key] = rows.get(key, 0) + int(parts[0])
+    return [[comm, sym, n] for (comm, sym), n in sorted(rows.items())]
+
+
+def profiled_churn(cfg, ns, workdir, mode):
+    """One churn under `perf record -a`: its figures, and the samples of
+    every CPU while it ran."""
+    data = os.path.join(workdir, "perf.data")
+    c = churn(cfg, ns, mode=mode, wrap=["perf", "record", "-q", "-a", "-F", str(PERF_FREQ),
+                                        "-o", data, "--"])
+    c["samples"] = perf_samples(data)
+    os.unlink(data)
+    return c
+
+
+def bench_profile(cfg, ns, specs, workdir):
+    """Per churn mode, cfg.profile_rounds rounds of: an untraced profile,
+    then one for each of tcpscope's rate rows; and a last untraced one.
+    Each tracer's rounds, and the untraced runs, are summed: one run's
+    CPU per connection wanders by several per cent."""
+    out = {}
+    todo = [s for s in specs if s["key"] in PROFILE_KEYS]
+    for mode in (cfg.mode, "client-close" if cfg.mode == "server-close" else "server-close"):
+        for _ in range(0 if cfg.quick else WARMUP):
+            churn(cfg, ns, mode=mode)
+        got = {"none": [], "comms": {}, "freq": PERF_FREQ}
+        for _ in range(cfg.profile_rounds):
+            got["none"].append(profiled_churn(cfg, ns, workdir, mode))
+            for spec in todo:
+                c, _ = with_tracer(spec, workdir,
+                                   lambda tr: profiled_churn(cfg, ns, workdir, mode))
+                got.setdefault(spec["key"], []).append(c)
+                got["comms"][spec["key"]] = ["tcpscope"] + (["cat"] if spec["out"] == "pipe"
+                                                            else [])
+        got["none"].append(profiled_churn(cfg, ns, workdir, mode))
+        out[mode] = got
+        log("profile %s done" % mode)
+    return out
+
+
+def profile_split(none, traced, comms, freq):
+    """Where traced churns' CPU went, against the untraced runs', in
+    microseconds per connection: the untraced work (c0, idle left out),
+    the traced (c1), and the difference split into the tracer's BPF
+    programs (JIT-compiled bpf_prog_*), the rest of its work in the kernel
+    (OWN_KERNEL_RE: dispatch, maps, the ring, helpers, the system-call
+    slow path), the tracer's processes (comms: tcpscope, and
+    cat reading its pipe), idle, and the rest: the kernel's and the
+    churn's own work taking more (or less) per connection.  cap: the room
+    the tracer's own work leaves a churn that keeps every CPU busy,
+    c0 / (c0 + programs + kernel + process)."""
+    def per_conn(runs, skip_comms):
+        syms, idle, proc, conns = {}, 0.0, 0.0, sum(r["conns"] for r in runs)
+        if not conns:
+            return None
+        unit = 1e6 / freq / conns
+        for r in runs:
+            for comm, sym, n in r["samples"]:
+                if comm in skip_comms:
+                    proc += n * unit
+                elif sym.split()[-1] in IDLE_SYMS:
+                    idle += n * unit
+                else:
+                    syms[sym] = syms.get(sym, 0.0) + n * unit
+        return syms, idle, proc
+    base, got = per_conn(none, ()), per_conn(traced, set(comms))
+    if not base or not got:
+        return None
+    (b, b_idle, _), (t, t_idle, proc) = base, got
+    progs = kern = rest = 0.0
+    for sym in set(b) | set(t):
+        tb, tt = b.get(sym, 0.0), t.get(sym, 0.0)
+        name = sym.split()[-1] if sym.startswith("[k]") else ""
+        if name.startswith("bpf_prog_"):
+            progs += tt - tb
+        elif OWN_KERNEL_RE.match(name):
+            kern += tt - tb
+        else:
+            rest += tt - tb
+    c0 = sum(b.values())
+    own = progs + kern + proc
+    return {"c0": c0, "c1": sum(t.values()) + proc, "programs": progs, "kernel": kern,
+            "process": proc, "idle": t_idle - b_idle, "rest": rest, "own": own,
+            "cap": c0 / (c0 + own) if c0 + own > 0 else None}
+
+
 def bench_snapshot(cfg, feat, workdir):
     if not feat.snapshot:
         return None
@@ -1098,6 +1220,43 @@ def scale_table(first, points, label):
                  rows)
 
 
+def profiles(results):
+    """{mode: {key: profile_split()}} of the run's profiles."""
+    out = {}
+    for mode, got in (results.get("profile") or {}).items():
+        out[mode] = {}
+        for key, c in got.items():
+            if key in ("none", "comms", "freq"):
+                continue
+            split = profile_split(got["none"], c, got["comms"].get(key, ["tcpscope"]),
+                                  got["freq"])
+            if split:
+                out[mode][key] = split
+    return out
+
+
+def profile_table(results, names):
+    """A table per mode: where a traced churn's CPU went, per connection."""
+    L = []
+    for mode, got in profiles(results).items():
+        if not got:
+            continue
+        c0 = next(iter(got.values()))["c0"]
+        rows = [["no tracer", "%.1f" % c0, "100 %", "–", "–", "–", "–", "–", "–"]]
+        for key, p in got.items():
+            rows.append(["`%s`" % names.get(key, key), "%.1f" % p["c1"],
+                         "%.0f %%" % (100 * p["c1"] / c0) if c0 else "–",
+                         "%.1f" % p["programs"], "%.1f" % p["kernel"], "%.1f" % p["process"],
+                         "%+.1f" % p["rest"], "%+.1f" % p["idle"],
+                         "%.1f %%" % (100 * p["cap"]) if p["cap"] else "–"])
+        L += ["%s churn, µs of CPU a connection:" % mode, ""]
+        L += table(["tracer", "CPU a connection", "vs untraced", "its BPF programs",
+                    "the rest of its kernel work", "its processes",
+                    "the kernel's and churn's own work", "idle", "room by the profile"],
+                   rows) + [""]
+    return L
+
+
 def loss_table(rows):
     return table(["tracer", "conn/s", "opens expected (kernel)", "opens seen", "events seen",
                   "events lost"],
@@ -1251,16 +1410,32 @@ def bound_text(b, share, got, least):
     return text
 
 
-def rate_reason(ctx, share, got, bound, least):
+def profile_text(p, share):
+    """What a profile says of a rate target: the room the tracer's own
+    work leaves, in bold when it is under the target."""
+    room = "room for at most %.1f %%" % (100 * p["cap"])
+    return ("by the profiles (perf), %s (the tracer's own work %.1f µs a "
+            "connection beside the untraced %.1f µs: its BPF programs %.1f, the rest of "
+            "its kernel work %.1f, its processes %.1f); the kernel's and churn's own work "
+            "%+.1f µs, idle %+.1f µs" % (
+                "**%s**" % room if p["cap"] < share else room, p["own"], p["c0"],
+                p["programs"], p["kernel"], p["process"], p["rest"], p["idle"]))
+
+
+def rate_reason(ctx, share, got, bound, least, prof=None):
     """Why a rate target was not met, from the same rounds: the bound a
-    churn that keeps every CPU busy puts on it, whether the floor's best
-    step reaches it and how far the untraced runs spread."""
+    churn that keeps every CPU busy puts on it, what a profile of one
+    churn says the tracer's own work leaves, whether the floor's best step
+    reaches it and how far the untraced runs spread."""
     parts = [bound_text(bound, share, got, least)] if bound else []
+    if prof and prof.get("cap") is not None:
+        parts.append(profile_text(prof, share))
     if ctx.get("noaccept") is not None:
         parts.append("accept()'s owner by the syscalls: tracepoints here (fexit refused), "
                      "which slow every system call: without them (`trace --no-accept`) "
                      "%.1f %%" % (100 * ctx["noaccept"]))
-    if bound and bound["cap"] < share:
+    if (bound and bound["cap"] < share) or (prof and prof.get("cap") is not None
+                                            and prof["cap"] < share):
         return "; ".join(parts)
     if "hi" in ctx:
         parts.append("**out of the floor's reach** (its best step %.1f %%)" % (100 * ctx["hi"])
@@ -1354,6 +1529,7 @@ def targets_table(cfg, results, names=None):
     # Every program's time, measured under server-close churn: the same
     # ten changes a connection in either mode.
     extra = programs_extra_ns(cost, "trace", floor) if floor else None
+    profs = profiles(results)
     for key, name, share, cpu in TARGETS:
         got = [(m, rate_stats(runs, key, bases[m])) for m, runs in rate.items()
                if runs.get(key)]
@@ -1362,10 +1538,13 @@ def targets_table(cfg, results, names=None):
         states, whys = [], []
         for m, a in got:
             b = rate_bound(ctxs[m], a, extra)
+            p = profs.get(m, {}).get(key)
             met = a["share"] is not None and a["share"] >= share
-            states.append((m, "met" if met else "out" if b and b["cap"] < share else "not"))
+            out = ((b and b["cap"] < share) or
+                   (p and p["cap"] is not None and p["cap"] < share))
+            states.append((m, "met" if met else "out" if out else "not"))
             if not met:
-                whys.append("%s: %s" % (m, rate_reason(ctxs[m], share, a, b, least)))
+                whys.append("%s: %s" % (m, rate_reason(ctxs[m], share, a, b, least, p)))
         rows.append(["%s ≥ %.0f %% of the untraced connection rate" % (name, 100 * share),
                      "; ".join("%.1f %% %s" % (100 * a["share"], m) for m, a in got),
                      verdict(states), " — ".join(whys)])
@@ -1430,7 +1609,12 @@ def report(cfg, mach, feat, specs, results):
               "tracer's events per second, plus the tracer process's CPU — a churn "
               "has **room for at most** (1 − s) / (1 − the idle share) of its "
               "untraced rate; what no figure shows (the system-call slow path, the "
-              "caches) only lowers that. For the kernel: the least a design pays "
+              "caches) only lowers that. The profiles (perf, below) give a second "
+              "bound that sees the slow path and the tracepoints' dispatch too: the "
+              "tracer's own work a connection (its programs, the kernel's functions "
+              "that run for it, its processes) beside the untraced CPU a connection "
+              "c0 leaves **room for at most** c0 / (c0 + own); under either bound a "
+              "rate is out of reach here. For the kernel: the least a design pays "
               "that keeps every connection's state (an LRU hash forgets idle ones) "
               "and catches the state changes the kernel skips a program for (a "
               "second program, as `btf_state_nested`, at its cost in tcpscope's "
@@ -1472,6 +1656,24 @@ def report(cfg, mach, feat, specs, results):
                       "allowed, tcpscope pays one program run an accept() instead, "
                       "and no system call pays." % NOACCEPT_NAME)
         L += [""]
+    pt = profile_table(results, {sp["key"]: sp["name"] for sp in specs})
+    if pt:
+        L += ["### Where a traced churn's CPU went (perf)", "",
+              "Churns under `perf record -a -F %d` (every CPU sampled): %d of each of "
+              "tcpscope's rate rows against %d untraced ones (summed, alternating), in "
+              "each mode; "
+              "microseconds of CPU a connection, idle left out. Its BPF programs: the "
+              "JIT-compiled `bpf_prog_*`; the rest of its kernel work: the kernel's "
+              "functions that run for a tracer (`OWN_KERNEL_RE` in "
+              "scripts/bench/bench.py: tracepoint dispatch, maps, the ring, helpers, "
+              "the system-call slow path); its processes: tcpscope, "
+              "and `cat` reading its pipe. The kernel's and churn's own work is what "
+              "the untraced runs did too, taking more (or less) a connection: caches "
+              "shared with the tracer, and one run's noise. Room by the profile: what "
+              "the tracer's own work (the three columns) leaves a churn that keeps "
+              "every CPU busy, c0 / (c0 + own), c0 the untraced CPU a connection; the "
+              "targets above use it beside the kernel statistics' bound."
+              % (PERF_FREQ, cfg.profile_rounds, cfg.profile_rounds + 1), ""] + pt
     if results.get("cost"):
         L += ["### Kernel cost per event", "",
               "`kernel.bpf_stats_enabled=1` for these runs and the scale tables' "
@@ -1558,7 +1760,7 @@ def write_docs(path, text):
         f.write(doc)
 
 
-SECTIONS = ["rate", "cost", "loss", "capture", "scale", "snapshot"]
+SECTIONS = ["rate", "profile", "cost", "loss", "capture", "scale", "snapshot"]
 
 
 def preflight(cfg, feat):
@@ -1649,7 +1851,9 @@ def parse_args(argv):
     cfg.scale_cpus = ["0", "0,1"]
     cfg.scale_rates = [1000, 4000, 16000]
     cfg.syscost_calls = 2000000
+    cfg.profile_rounds = 2
     if cfg.quick:
+        cfg.profile_rounds = 1
         cfg.rounds = cfg.cost_rounds = cfg.other_rounds = cfg.report_rounds = 1
         cfg.churn_ms = min(cfg.churn_ms, 300)
         cfg.churn_max = 2000
@@ -1701,6 +1905,8 @@ def main(argv):
                                                            cfg.rounds)
                     results["rate"][other] = bench_rate(cfg, ns, specs, workdir, other,
                                                         cfg.other_rounds)
+                if "profile" in cfg.only and feat.perf:
+                    results["profile"] = bench_profile(cfg, ns, specs, workdir)
                 if "cost" in cfg.only:
                     cost_specs = [s for s in specs
                                   if s["kind"] in ("floor", "bpftrace", "libbpf-tools")

@@ -119,6 +119,18 @@ def test_quick_run():
                re.search(r"^- server-close: the floor's steps that send a record per change "
                          r"kept [\d.]+–[\d.]+ %", ctx, re.M),
                "no floor figures under the targets table: %s" % ctx)
+        # Where a traced churn's CPU went (perf, installed by setup.sh
+        # --bench): the untraced CPU a connection, and each tcpscope rate
+        # row's split into its programs, its kernel work, its processes.
+        if shutil.which("perf"):
+            prof = {r[0]: r for r in table_rows(text, "### Where a traced churn's CPU went")}
+            for want in ("no tracer", "`tcpscope trace > /dev/null`",
+                         "`tcpscope trace --json > file`"):
+                expect(want in prof and re.fullmatch(r"\d+\.\d", prof[want][1]),
+                       "profile table lacks %r: %s" % (want, prof))
+            t = prof["`tcpscope trace > /dev/null`"]
+            expect(all(re.fullmatch(r"-?\d+\.\d", c) for c in t[3:6]) and
+                   re.fullmatch(r"\d+\.\d %", t[8]), "profile row %s" % t)
         # What one system call costs with each tracer attached: tcpscope's
         # accept() programs put every task on the slow path.
         sc = {r[0]: r for r in table_rows(text, "### What every system call pays")}
