@@ -957,6 +957,7 @@ IDLE_SYMS = {"pv_native_safe_halt", "native_safe_halt", "default_idle", "default
 OWN_KERNEL_RE = re.compile(
     r"(_*bpf_|_*htab_|lookup_(nulls_)?elem_raw|_*pcpu_freelist|_*ringbuf|__traceiter_|"
     r"perf_syscall_|ftrace_syscall_|syscall_trace_enter|syscall_exit_work|trace_call_bpf|"
+    r"perf_trace_|perf_tp_event|"
     r"copy_from_kernel_nofault|ktime_get_mono_fast_ns|_*sk_storage|_*local_storage)")
 PROFILE_KEYS = ("trace", "noaccept", "json", "timeline", "record")
 
