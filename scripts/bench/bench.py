@@ -1447,6 +1447,20 @@ def rate_reason(ctx, share, got, bound, least, prof=None):
     return "; ".join(parts)
 
 
+def above_bound(ctx, bound, prof):
+    """A median that reached its target above the room a bound leaves:
+    which bound, and the untraced runs' spread it landed within."""
+    rooms = []
+    if bound:
+        rooms.append("%.1f %% by the kernel statistics" % (100 * bound["cap"]))
+    if prof and prof.get("cap") is not None:
+        rooms.append("%.1f %% by the profiles" % (100 * prof["cap"]))
+    spread = ("the untraced runs spread %.0f %%" % (100 * ctx["spread"])
+              if ctx.get("spread") is not None else "one untraced run: the spread unmeasured")
+    return ("met by the median, above the room the tracer's measured work leaves (%s): "
+            "the medians land within the machine's noise (%s)" % (", ".join(rooms), spread))
+
+
 def programs_extra_ns(cost, key, empty):
     """ns per state event that a tracer's programs ran beyond what the
     statistics themselves add (median of its cost rounds): every program
@@ -1546,6 +1560,8 @@ def targets_table(cfg, results, names=None):
             states.append((m, "met" if met else "out" if out else "not"))
             if not met:
                 whys.append("%s: %s" % (m, rate_reason(ctxs[m], share, a, b, least, p)))
+            elif out:
+                whys.append("%s: %s" % (m, above_bound(ctxs[m], b, p)))
         rows.append(["%s ≥ %.0f %% of the untraced connection rate" % (name, 100 * share),
                      "; ".join("%.1f %% %s" % (100 * a["share"], m) for m, a in got),
                      verdict(states), " — ".join(whys)])
@@ -1615,7 +1631,9 @@ def report(cfg, mach, feat, specs, results):
               "tracer's own work a connection (its programs, the kernel's functions "
               "that run for it, its processes) beside the untraced CPU a connection "
               "c0 leaves **room for at most** c0 / (c0 + own); under either bound a "
-              "rate is out of reach here. For the kernel: the least a design pays "
+              "rate is out of reach here. A median that lands above a bound (the "
+              "untraced runs themselves spread, said under the table) is met, and "
+              "the row says which bound it passed. For the kernel: the least a design pays "
               "that keeps every connection's state (an LRU hash forgets idle ones) "
               "and catches the state changes the kernel skips a program for (a "
               "second program, as `btf_state_nested`, at its cost in tcpscope's "

@@ -188,7 +188,15 @@ def test_profile():
     check("**room for at most 87.0 %** (the tracer's own work 15.0 µs a connection "
           "beside the untraced 100.0 µs: its BPF programs 5.0, the rest of its kernel "
           "work 5.0, its processes 5.0)" in j[3], "json reason %r" % j[3])
+    # A median above the profile's room: met, and said to be the noise.
+    res = results(trace_rate=27000, json_rate=27300)
+    res["profile"] = profile()
+    j = rows(res)["`trace --json` ≥ 90 % of the untraced connection rate"]
+    check(j[2] == "**met**" and "above the room the tracer's measured work leaves (92.4 % "
+          "by the kernel statistics, 87.0 % by the profiles)" in j[3]
+          and "untraced runs spread 0 %" in j[3], "json met above its room %r" % (j,))
     # A profile with room for 90 % changes nothing: not met, the noise said.
+    res = results(trace_rate=27000, json_rate=26400)
     res["profile"] = profile(programs=2, kernel=3, process=3)
     j = rows(res)["`trace --json` ≥ 90 % of the untraced connection rate"]
     check(j[2] == "not met" and "room for at most 92.6 %" in j[3]
