@@ -161,6 +161,16 @@ def run(argv, **kw):
                           stderr=subprocess.PIPE, text=True, timeout=600, **kw)
 
 
+def perf_works():
+    """Whether `perf record -a` can sample every CPU here."""
+    fd, path = tempfile.mkstemp(prefix="tsbench-perf.")
+    os.close(fd)
+    try:
+        return works(["perf", "record", "-q", "-a", "-F", "99", "-o", path, "--", "true"])
+    finally:
+        os.unlink(path)
+
+
 def works(argv):
     try:
         return subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -510,8 +520,9 @@ class Features:
         self.floor = os.access(cfg.floor, os.X_OK)
         self.snapshot_script = os.path.join(HERE, "snapshot.sh")
         self.snapshot = os.path.exists(self.snapshot_script)
-        # Debian's linux-perf (scripts/setup.sh --bench): the profiles.
-        self.perf = bool(shutil.which("perf")) and works(["perf", "--version"])
+        # Debian's linux-perf (scripts/setup.sh --bench): the profiles,
+        # where perf may sample every CPU (not in every container).
+        self.perf = bool(shutil.which("perf")) and perf_works()
         # How tcpscope learns accept()'s owner here: fexit where the kernel
         # allows it, else the syscalls: tracepoints (tcpscope probe).
         self.accept = "?"
@@ -530,7 +541,7 @@ class Features:
                 ("libbpf-tools (%s)" % ", ".join(t for t, _ in LIBBPF_TOOLS),
                  have(self.libbpf_tools)),
                 ("scripts/bench/snapshot.sh", have(self.snapshot)),
-                ("perf (where the CPU went)", have(self.perf)),
+                ("perf record -a (where the CPU went)", have(self.perf)),
                 ("tcpscope's accept() programs", self.accept)]
 
 
@@ -1425,9 +1436,9 @@ def profile_text(p, share):
 
 def rate_reason(ctx, share, got, bound, least, prof=None):
     """Why a rate target was not met, from the same rounds: the bound a
-    churn that keeps every CPU busy puts on it, what a profile of one
-    churn says the tracer's own work leaves, whether the floor's best step
-    reaches it and how far the untraced runs spread."""
+    churn that keeps every CPU busy puts on it, the room the profiles say
+    the tracer's own work leaves, whether the floor's best step reaches it
+    and how far the untraced runs spread."""
     parts = [bound_text(bound, share, got, least)] if bound else []
     if prof and prof.get("cap") is not None:
         parts.append(profile_text(prof, share))
