@@ -541,7 +541,7 @@ class Features:
                 ("libbpf-tools (%s)" % ", ".join(t for t, _ in LIBBPF_TOOLS),
                  have(self.libbpf_tools)),
                 ("scripts/bench/snapshot.sh", have(self.snapshot)),
-                ("perf record -a (where the CPU went)", have(self.perf)),
+                ("perf (where the CPU went)", have(self.perf)),
                 ("tcpscope's accept() programs", self.accept)]
 
 
