@@ -161,12 +161,18 @@ def run(argv, **kw):
                           stderr=subprocess.PIPE, text=True, timeout=600, **kw)
 
 
+def perf_record(path, freq):
+    """The command that samples every CPU into path while the command
+    after it runs."""
+    return ["perf", "record", "-q", "-a", "-F", str(freq), "-o", path, "--"]
+
+
 def perf_works():
     """Whether `perf record -a` can sample every CPU here."""
     fd, path = tempfile.mkstemp(prefix="tsbench-perf.")
     os.close(fd)
     try:
-        return works(["perf", "record", "-q", "-a", "-F", "99", "-o", path, "--", "true"])
+        return works(perf_record(path, 99) + ["true"])
     finally:
         os.unlink(path)
 
@@ -994,8 +1000,7 @@ def profiled_churn(cfg, ns, workdir, mode):
     """One churn under `perf record -a`: its figures, and the samples of
     every CPU while it ran."""
     data = os.path.join(workdir, "perf.data")
-    c = churn(cfg, ns, mode=mode, wrap=["perf", "record", "-q", "-a", "-F", str(PERF_FREQ),
-                                        "-o", data, "--"])
+    c = churn(cfg, ns, mode=mode, wrap=perf_record(data, PERF_FREQ))
     c["samples"] = perf_samples(data)
     os.unlink(data)
     return c
@@ -1011,15 +1016,16 @@ def bench_profile(cfg, ns, specs, workdir):
     for mode in (cfg.mode, "client-close" if cfg.mode == "server-close" else "server-close"):
         for _ in range(0 if cfg.quick else WARMUP):
             churn(cfg, ns, mode=mode)
-        got = {"none": [], "comms": {}, "freq": PERF_FREQ}
+        # The tracer's processes: tcpscope, and cat reading its pipe.
+        got = {"none": [], "freq": PERF_FREQ,
+               "comms": {s["key"]: ["tcpscope"] + (["cat"] if s["out"] == "pipe" else [])
+                         for s in todo}}
         for _ in range(cfg.profile_rounds):
             got["none"].append(profiled_churn(cfg, ns, workdir, mode))
             for spec in todo:
                 c, _ = with_tracer(spec, workdir,
                                    lambda tr: profiled_churn(cfg, ns, workdir, mode))
                 got.setdefault(spec["key"], []).append(c)
-                got["comms"][spec["key"]] = ["tcpscope"] + (["cat"] if spec["out"] == "pipe"
-                                                            else [])
         got["none"].append(profiled_churn(cfg, ns, workdir, mode))
         out[mode] = got
         log("profile %s done" % mode)
@@ -1422,6 +1428,13 @@ def bound_text(b, share, got, least):
     return text
 
 
+def under_bound(bound, prof, share):
+    """Whether the statistics' bound or the profiles' room is under a
+    rate target: out of reach here."""
+    return bool((bound and bound["cap"] < share) or
+                (prof and prof["cap"] is not None and prof["cap"] < share))
+
+
 def profile_text(p, share):
     """What a profile says of a rate target: the room the tracer's own
     work leaves, in bold when it is under the target."""
@@ -1440,14 +1453,13 @@ def rate_reason(ctx, share, got, bound, least, prof=None):
     the tracer's own work leaves, whether the floor's best step reaches it
     and how far the untraced runs spread."""
     parts = [bound_text(bound, share, got, least)] if bound else []
-    if prof and prof.get("cap") is not None:
+    if prof and prof["cap"] is not None:
         parts.append(profile_text(prof, share))
     if ctx.get("noaccept") is not None:
         parts.append("accept()'s owner by the syscalls: tracepoints here (fexit refused), "
                      "which slow every system call: without them (`trace --no-accept`) "
                      "%.1f %%" % (100 * ctx["noaccept"]))
-    if (bound and bound["cap"] < share) or (prof and prof.get("cap") is not None
-                                            and prof["cap"] < share):
+    if under_bound(bound, prof, share):
         return "; ".join(parts)
     if "hi" in ctx:
         parts.append("**out of the floor's reach** (its best step %.1f %%)" % (100 * ctx["hi"])
@@ -1464,7 +1476,7 @@ def above_bound(ctx, bound, prof):
     rooms = []
     if bound:
         rooms.append("%.1f %% by the kernel statistics" % (100 * bound["cap"]))
-    if prof and prof.get("cap") is not None:
+    if prof and prof["cap"] is not None:
         rooms.append("%.1f %% by the profiles" % (100 * prof["cap"]))
     spread = ("the untraced runs spread %.0f %%" % (100 * ctx["spread"])
               if ctx.get("spread") is not None else "one untraced run: the spread unmeasured")
@@ -1566,8 +1578,7 @@ def targets_table(cfg, results, names=None):
             b = rate_bound(ctxs[m], a, extra)
             p = profs.get(m, {}).get(key)
             met = a["share"] is not None and a["share"] >= share
-            out = ((b and b["cap"] < share) or
-                   (p and p["cap"] is not None and p["cap"] < share))
+            out = under_bound(b, p, share)
             states.append((m, "met" if met else "out" if out else "not"))
             if not met:
                 whys.append("%s: %s" % (m, rate_reason(ctxs[m], share, a, b, least, p)))
