@@ -14,10 +14,13 @@ SCRIPT = os.path.join(tslib.SRC, "scripts", "bench", "snapshot.sh")
 
 
 def test_tiny_run():
-    out = os.path.join(tempfile.mkdtemp(prefix="tsbench"), "bench.md")
-    r = run([SCRIPT, "--sizes", "200", "--runs", "1", "--out", out], timeout=150,
-            env=dict(os.environ, TCPSCOPE=tslib.TCPSCOPE))
-    table = open(out).read()
+    # The table's directory goes with the test (it was left in /tmp).
+    with tempfile.TemporaryDirectory(prefix="tsbench") as tmp:
+        out = os.path.join(tmp, "bench.md")
+        r = run([SCRIPT, "--sizes", "200", "--runs", "1", "--out", out], timeout=150,
+                env=dict(os.environ, TCPSCOPE=tslib.TCPSCOPE))
+        with open(out) as f:
+            table = f.read()
     expect("| sockets |" in table and "`ss -tanp`" in table, "no table: %s" % table)
     # 100 connections, both ends, and the 2 listeners of the holder.
     rows = [l for l in table.splitlines() if l.startswith("| 202 |")]
